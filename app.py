@@ -1,0 +1,69 @@
+"""Wiring only: settings -> database -> pages -> server, and the `customer-groups` command."""
+
+import argparse
+import asyncio
+import logging
+
+from nicegui import app, ui
+
+from services.database import close_database, open_database
+from services.demo import is_empty, seed_demo_shop, seed_if_empty
+from services.settings import Settings, load_settings
+from ui.pages import register_pages
+
+log = logging.getLogger("customer_groups")
+settings = load_settings()
+
+
+async def _start_database() -> None:
+    await open_database(database_url=settings.effective_database_url)
+    if settings.demo_customers and await seed_if_empty(customers=settings.demo_customers, seed=settings.demo_seed):
+        log.warning("First start: seeded the demo shop with %s customers.", settings.demo_customers)
+
+
+app.on_startup(_start_database)
+app.on_shutdown(close_database)
+register_pages()
+
+
+def serve(run_settings: Settings) -> None:
+    print(f"Customer Groups: http://localhost:{run_settings.port} (database {run_settings.effective_database_url})")
+    ui.run(
+        host=run_settings.host,
+        port=run_settings.port,
+        title="Customer Groups",
+        storage_secret=run_settings.effective_storage_secret,
+        reload=False,
+        show=False,
+        favicon="👥",
+    )
+
+
+async def _build_demo(args: argparse.Namespace) -> None:
+    await open_database(database_url=args.database_url)
+    try:
+        if not await is_empty():
+            raise SystemExit(f"{args.database_url} already holds a shop; point --database-url at an empty database.")
+        await seed_demo_shop(customers=args.customers, orders=args.orders, seed=args.seed, progress=print)
+    finally:
+        await close_database()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="customer-groups", description="Customer segmentation for your shop.")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="start the web app (the default)")
+    demo = commands.add_parser("demo", help="build a demo shop in an empty database")
+    demo.add_argument("--customers", type=int, default=1200)
+    demo.add_argument("--orders", type=int, default=None, help="default: 12 per customer")
+    demo.add_argument("--seed", type=int, default=2024)
+    demo.add_argument("--database-url", default=settings.effective_database_url)
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        asyncio.run(_build_demo(args))
+        return
+    serve(settings)
+
+
+if __name__ in {"__main__", "__mp_main__"}:
+    serve(settings)

@@ -1,0 +1,3 @@
+"""Tortoise models, one module per aggregate. MODEL_MODULES is what the ORM config loads."""
+
+MODEL_MODULES = ["models.shop", "models.customer", "models.group"]

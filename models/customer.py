@@ -1,0 +1,58 @@
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class CustomerStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    BLOCKED = "blocked"
+
+
+class PaymentRating(StrEnum):
+    EXCELLENT = "excellent"
+    GOOD = "good"
+    FAIR = "fair"
+    POOR = "poor"
+
+
+class OrderStatus(StrEnum):
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class Customer(Model):
+    """A buyer. The purchase stats are kept current by services.orders on every order write,
+    so rules and lists read one indexed table instead of aggregating all orders."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=200, db_index=True)
+    company = fields.CharField(max_length=200, default="")
+    email = fields.CharField(max_length=254, unique=True)  # stored lower-case
+    country = fields.CharField(max_length=2, default="")  # ISO 3166 alpha-2
+    status = fields.CharEnumField(CustomerStatus, max_length=10, default=CustomerStatus.ACTIVE)
+    payment_rating = fields.CharEnumField(PaymentRating, max_length=10, default=PaymentRating.GOOD)
+    tags = fields.JSONField(default=list)
+    metadata = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(db_index=True)
+
+    lifetime_cents = fields.BigIntField(default=0, db_index=True)
+    order_count = fields.IntField(default=0, db_index=True)
+    first_order_at = fields.DatetimeField(null=True, db_index=True)
+    last_order_at = fields.DatetimeField(null=True, db_index=True)
+
+    class Meta:
+        table = "customer"
+
+
+class Order(Model):
+    id = fields.IntField(primary_key=True)
+    customer = fields.ForeignKeyField("models.Customer", related_name="orders", on_delete=fields.CASCADE)
+    placed_at = fields.DatetimeField(db_index=True)
+    total_cents = fields.BigIntField()
+    status = fields.CharEnumField(OrderStatus, max_length=10, default=OrderStatus.COMPLETED)
+
+    class Meta:
+        table = "order"
+        indexes = (("customer_id", "placed_at"),)

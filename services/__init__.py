@@ -1,0 +1,1 @@
+"""Domain logic: async, keyword-only functions over the models. Never imports NiceGUI."""

@@ -1,0 +1,50 @@
+"""Opening the database: apply migrations, then connect the ORM."""
+
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate
+
+from models import MODEL_MODULES
+from services.settings import Settings
+
+
+def _connection_url(url: str) -> str:
+    # WAL lets readers go on while a write commits; FULL sync keeps a committed change through a
+    # power cut; the busy timeout makes a second process wait instead of failing at once.
+    if url.startswith("sqlite://") and "?" not in url:
+        return f"{url}?journal_mode=WAL&synchronous=FULL&busy_timeout=10000"
+    return url
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    return {
+        "connections": {"default": _connection_url(database_url)},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "migrations": "models.migrations",
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def open_database(*, database_url: str) -> None:
+    """Bring the schema up to date and connect. Safe to call on every start."""
+    config = tortoise_config(database_url)
+    await migrate(config=config)
+    await Tortoise.close_connections()
+    # The global fallback lets page handlers, which run outside the task that opened the
+    # database, reach the connection.
+    await Tortoise.init(config=config, _enable_global_fallback=True)
+
+
+async def close_database() -> None:
+    await Tortoise.close_connections()
+
+
+# For the `tortoise makemigrations` command (see [tool.tortoise] in pyproject.toml).
+TORTOISE_ORM = tortoise_config(Settings().effective_database_url)

@@ -1,0 +1,1 @@
+"""NiceGUI pages and components. Thin: they render and call services, nothing more."""

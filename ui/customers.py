@@ -1,0 +1,162 @@
+"""Customers: the paged, searchable list and one customer's page."""
+
+from nicegui import ui
+
+from services.customers import CustomerRow, get_customer, list_customers
+from services.errors import NotFoundError
+from services.groups import group_choices
+from ui.format import SOURCE_LABELS, count, long_date, money, month_year
+from ui.paged_table import PagedTable
+from ui.shell import empty_state, frame, page_heading
+
+COLUMNS = [
+    {"name": "name", "label": "Customer", "field": "name", "align": "left"},
+    {"name": "email", "label": "Email", "field": "email", "align": "left"},
+    {"name": "country", "label": "Country", "field": "country", "align": "left"},
+    {"name": "status", "label": "Status", "field": "status", "align": "left"},
+    {"name": "purchases", "label": "Lifetime purchases", "field": "purchases", "align": "right"},
+    {"name": "orders", "label": "Orders", "field": "orders", "align": "right"},
+    {"name": "groups", "label": "Groups", "field": "groups", "align": "left"},
+]
+NAME_CELL = r"""
+<q-td :props="props">
+  <a :href="'/customers/' + props.row.id" class="text-primary no-underline hover:underline">{{ props.row.name }}</a>
+  <div v-if="props.row.company && props.row.company != props.row.name" class="text-xs text-slate-500">{{ props.row.company }}</div>
+</q-td>
+"""
+GROUPS_CELL = r"""
+<q-td :props="props">
+  <q-badge v-for="g in props.row.groups" :key="g" outline color="primary" class="mr-1">{{ g }}</q-badge>
+  <span v-if="!props.row.groups.length" class="text-slate-400">No group</span>
+</q-td>
+"""
+STATUS_COLORS = {"active": "positive", "inactive": "grey-6", "blocked": "negative"}
+
+
+def _row(customer: CustomerRow) -> dict:
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "company": customer.company,
+        "email": customer.email,
+        "country": customer.country,
+        "status": customer.status.value.capitalize(),
+        "purchases": money(customer.lifetime_cents),
+        "orders": f"{customer.order_count:,}",
+        "groups": customer.groups,
+    }
+
+
+async def customers_page() -> None:
+    choices = await group_choices()
+    async with frame("Customers", section="customers"):
+        page_heading("Customers", "Everyone who buys from you, with their purchases and groups.")
+        with ui.card().classes("w-full"):
+            with ui.row().classes("w-full items-center gap-4"):
+                search = ui.input(placeholder="Search name, company or email")
+                search.props("outlined dense clearable debounce=250 autofocus").classes("w-80").mark("customer-search")
+                with search.add_slot("prepend"):
+                    ui.icon("search")
+                group = (
+                    ui.select({None: "All groups", **{c.id: c.name for c in choices}}, value=None, label="Group")
+                    .props("outlined dense")
+                    .classes("w-56")
+                    .mark("group-filter")
+                )
+                total = ui.label().classes("ml-auto text-slate-600").mark("customer-total")
+            customers = PagedTable(
+                columns=COLUMNS,
+                fetch=lambda page, per_page: list_customers(
+                    search=search.value or "", group_id=group.value, page=page, per_page=per_page
+                ),
+                to_row=_row,
+                row_key="id",
+                no_data="No customers match this search.",
+            )
+            customers.table.add_slot("body-cell-name", NAME_CELL)
+            customers.table.add_slot("body-cell-groups", GROUPS_CELL)
+            customers.table.mark("customers-table")
+
+            async def reload() -> None:
+                await customers.load(page=1)
+                total.text = count(customers.total, "customer")
+
+            search.on_value_change(reload)
+            group.on_value_change(reload)
+            await reload()
+
+
+def _field(label: str, value: str) -> None:
+    with ui.column().classes("gap-0"):
+        ui.label(label).classes("text-xs uppercase tracking-wide text-slate-500")
+        ui.label(value).classes("text-slate-800")
+
+
+async def customer_detail_page(customer_id: int) -> None:
+    try:
+        customer = await get_customer(customer_id=customer_id)
+    except NotFoundError:
+        async with frame("Customer not found", section="customers"):
+            with ui.card().classes("w-full"):
+                empty_state("search_off", "This customer does not exist", "Pick a customer from the list.")
+        return
+    async with frame(customer.name, section="customers"):
+        with ui.row().classes("items-center gap-1 text-sm text-slate-500"):
+            ui.link("Customers", "/customers").classes("text-slate-500")
+            ui.icon("chevron_right")
+            ui.label(customer.name)
+        with ui.row().classes("items-center gap-3"):
+            ui.label(customer.name).classes("text-2xl font-semibold text-slate-800").mark("customer-name")
+            ui.badge(customer.status.value.capitalize(), color=STATUS_COLORS[customer.status.value])
+        with ui.row().classes("w-full gap-4 items-stretch"):
+            with ui.card().classes("flex-1"):
+                ui.label("Details").classes("text-base font-medium")
+                with ui.grid(columns=2).classes("w-full gap-4"):
+                    _field("Company", customer.company or "—")
+                    _field("Email", customer.email)
+                    _field("Country", customer.country or "—")
+                    _field("Payment history", customer.payment_rating.value.capitalize())
+                    _field("Customer since", long_date(customer.created_at))
+                    _field("Tags", ", ".join(customer.tags) or "—")
+            with ui.card().classes("flex-1"):
+                ui.label("Purchases").classes("text-base font-medium")
+                with ui.grid(columns=2).classes("w-full gap-4"):
+                    _field("Lifetime purchases", money(customer.lifetime_cents))
+                    _field("Orders", f"{customer.order_count:,}")
+                    _field("Average order", money(customer.average_order_cents))
+                    _field("First order", long_date(customer.first_order_at))
+                    _field("Last order", long_date(customer.last_order_at))
+        with ui.card().classes("w-full"):
+            ui.label("Groups").classes("text-base font-medium")
+            if not customer.memberships:
+                ui.label("This customer is not in any group.").classes("text-slate-500")
+                return
+            rows = [
+                {
+                    "id": m.group_id,
+                    "group": m.group_name,
+                    "assignment": SOURCE_LABELS[m.source],
+                    "since": month_year(m.since),
+                    "primary": "Primary" if m.is_primary else "",
+                }
+                for m in customer.memberships
+            ]
+            table = (
+                ui.table(
+                    columns=[
+                        {"name": "group", "label": "Group", "field": "group", "align": "left"},
+                        {"name": "assignment", "label": "Assignment", "field": "assignment", "align": "left"},
+                        {"name": "since", "label": "Since", "field": "since", "align": "left"},
+                        {"name": "primary", "label": "", "field": "primary", "align": "left"},
+                    ],
+                    rows=rows,
+                    row_key="id",
+                )
+                .props("flat bordered hide-pagination")
+                .classes("w-full")
+                .mark("customer-groups")
+            )
+            table.add_slot(
+                "body-cell-group",
+                r"""<q-td :props="props"><a :href="'/groups/' + props.row.id" class="text-primary no-underline hover:underline">{{ props.row.group }}</a></q-td>""",
+            )

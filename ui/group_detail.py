@@ -1,0 +1,149 @@
+"""One group: its information, its members (paged, searchable), and delete."""
+
+from nicegui import ui
+
+from services.errors import NotFoundError
+from services.groups import GroupDetail, delete_group, get_group
+from services.members import MemberRow, list_members
+from ui.format import GROUP_TYPE_LONG, SOURCE_LABELS, count, long_date, money, month_year
+from ui.paged_table import PagedTable
+from ui.shell import empty_state, frame
+
+ACTOR = "owner"
+
+MEMBER_COLUMNS = [
+    {"name": "name", "label": "Customer", "field": "name", "align": "left"},
+    {"name": "since", "label": "Since", "field": "since", "align": "left"},
+    {"name": "purchases", "label": "Purchases", "field": "purchases", "align": "right"},
+    {"name": "source", "label": "Assignment", "field": "source", "align": "left"},
+]
+MEMBER_NAME_CELL = r"""
+<q-td :props="props">
+  <a :href="'/customers/' + props.row.customer_id" class="text-primary no-underline hover:underline">{{ props.row.name }}</a>
+  <q-icon v-if="props.row.primary" name="star" color="amber-8" size="xs" class="ml-1"><q-tooltip>Primary group</q-tooltip></q-icon>
+  <div v-if="props.row.company && props.row.company != props.row.name" class="text-xs text-slate-500">{{ props.row.company }}</div>
+</q-td>
+"""
+
+
+def missing_group() -> None:
+    with ui.card().classes("w-full"):
+        empty_state("search_off", "This group does not exist", "It may have been deleted. Pick a group from the list.")
+        with ui.row().classes("w-full justify-center pb-8"):
+            ui.button("Back to all groups", on_click=lambda: ui.navigate.to("/groups"))
+
+
+def _member_row(member: MemberRow) -> dict:
+    return {
+        "customer_id": member.customer_id,
+        "name": member.name,
+        "company": member.company,
+        "since": month_year(member.since),
+        "purchases": money(member.lifetime_cents),
+        "source": SOURCE_LABELS[member.source],
+        "primary": member.is_primary,
+    }
+
+
+def _info(label: str, value: str, mark: str) -> None:
+    with ui.column().classes("gap-0"):
+        ui.label(label).classes("text-xs uppercase tracking-wide text-slate-500")
+        ui.label(value).classes("text-slate-800").mark(mark)
+
+
+def _delete_dialog(group: GroupDetail) -> ui.dialog:
+    async def confirm() -> None:
+        try:
+            result = await delete_group(group_id=group.id, actor=ACTOR)
+        except NotFoundError as error:
+            ui.notify(str(error), type="warning")
+        else:
+            ui.notify(f"Deleted {result.name}: {count(result.released, 'member')} released.", type="positive")
+        ui.navigate.to("/groups")
+
+    with ui.dialog() as dialog, ui.card().classes("max-w-lg"):
+        ui.label(f"Delete {group.name}?").classes("text-lg font-medium")
+        lines = [
+            f"{count(group.members, 'customer')} will be removed from this group. "
+            "Their other groups, their details and their orders stay.",
+        ]
+        if group.children:
+            lines.append(
+                f"Its subgroups ({', '.join(group.children)}) move up to {group.parent_name or 'the top level'}."
+            )
+        if group.is_default:
+            lines.append("This is the default group: after deleting it, the shop has no default group.")
+        lines.append("This cannot be undone.")
+        for line in lines:
+            ui.label(line).classes("text-slate-600")
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Cancel", on_click=dialog.close).props("flat")
+            ui.button("Delete group", icon="delete", on_click=confirm).props("color=negative").mark("confirm-delete")
+    return dialog
+
+
+async def group_detail_page(group_id: int) -> None:
+    try:
+        group = await get_group(group_id=group_id)
+    except NotFoundError:
+        async with frame("Group not found", section="groups"):
+            missing_group()
+        return
+    async with frame(group.name, section="groups"):
+        with ui.row().classes("items-center gap-1 text-sm text-slate-500"):
+            ui.link("Customer Groups", "/groups").classes("text-slate-500")
+            ui.icon("chevron_right")
+            ui.label(group.name)
+        with ui.row().classes("w-full items-center justify-between"):
+            with ui.row().classes("items-center gap-3"):
+                ui.label(group.name).classes("text-2xl font-semibold text-slate-800").mark("group-name")
+                ui.badge(group.status.value.capitalize(), color="positive" if group.status == "active" else "grey-6")
+            with ui.row().classes("gap-2"):
+                ui.button("Edit Group", icon="edit", on_click=lambda: ui.navigate.to(f"/groups/{group.id}/edit")).mark(
+                    "edit-group"
+                )
+                for label, icon in (("Add Customers", "person_add"), ("View Report", "insights")):
+                    with ui.button(label, icon=icon).props("outline disable"):
+                        ui.tooltip("Arrives with a later release")
+                dialog = _delete_dialog(group)
+                ui.button("Delete", icon="delete", on_click=dialog.open).props("flat color=negative").mark(
+                    "delete-group"
+                )
+
+        with ui.card().classes("w-full"):
+            ui.label("Group Information").classes("text-base font-medium")
+            with ui.grid(columns=4).classes("w-full gap-4"):
+                _info("Name", group.name, "info-name")
+                _info("Code", group.code, "info-code")
+                _info("Type", GROUP_TYPE_LONG[group.type], "info-type")
+                _info("Status", group.status.value.capitalize(), "info-status")
+                _info("Parent group", group.parent_name or "None (top level)", "info-parent")
+                _info("Created", long_date(group.created_at), "info-created")
+                _info("Customers", f"{group.members:,}", "info-customers")
+                _info("Default group", "Yes" if group.is_default else "No", "info-default")
+            if group.description:
+                ui.label(group.description).classes("text-slate-600 mt-2").mark("info-description")
+
+        with ui.card().classes("w-full"):
+            with ui.row().classes("w-full items-center justify-between"):
+                ui.label("Group Members").classes("text-base font-medium")
+                search = ui.input(placeholder="Search members").props("outlined dense clearable debounce=250")
+                search.classes("w-64").mark("member-search")
+                with search.add_slot("prepend"):
+                    ui.icon("search")
+            if group.members == 0:
+                empty_state("person_off", "No customers in this group yet", "Customers you add will be listed here.")
+                return
+            members = PagedTable(
+                columns=MEMBER_COLUMNS,
+                fetch=lambda page, per_page: list_members(
+                    group_id=group.id, search=search.value or "", page=page, per_page=per_page
+                ),
+                to_row=_member_row,
+                row_key="customer_id",
+                no_data="No members match this search.",
+            )
+            members.table.add_slot("body-cell-name", MEMBER_NAME_CELL)
+            members.table.mark("members-table")
+            search.on_value_change(lambda: members.load(page=1))
+            await members.load()

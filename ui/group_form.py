@@ -1,0 +1,65 @@
+"""What the group wizard edits: the owner's input, the error beside each field, and the inputs."""
+
+from dataclasses import dataclass, field
+
+from nicegui import ui
+from nicegui.elements.mixins.validation_element import ValidationElement
+
+from models.group import GroupStatus, GroupType
+from services.groups import GroupDetail
+
+
+@dataclass
+class GroupForm:
+    name: str = ""
+    code: str = ""
+    description: str = ""
+    status: str = GroupStatus.ACTIVE.value
+    parent_id: int | None = None
+    type: str = GroupType.MANUAL.value
+    group_id: int | None = None
+    version: int = 0
+    code_edited: bool = False  # once the owner types a code, stop suggesting one from the name
+    inputs: dict[str, ValidationElement] = field(default_factory=dict)
+
+    @classmethod
+    def from_group(cls, group: GroupDetail) -> "GroupForm":
+        return cls(
+            name=group.name,
+            code=group.code,
+            description=group.description,
+            status=group.status.value,
+            parent_id=group.parent_id,
+            type=group.type.value,
+            group_id=group.id,
+            version=group.version,
+            code_edited=True,
+        )
+
+    def data(self) -> dict:
+        return {
+            "name": self.name,
+            "code": self.code,
+            "description": self.description,
+            "status": self.status,
+            "parent_id": self.parent_id,
+            "type": self.type,
+        }
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        for name, element in self.inputs.items():
+            element.error = errors.get(name)
+
+    def clear_error(self, name: str) -> None:
+        if name in self.inputs:
+            self.inputs[name].error = None
+
+
+def watch(element: ui.element, form: GroupForm, name: str) -> None:
+    """Keep `form.<name>` equal to the input, and clear the field's error once the owner edits it."""
+
+    def changed(event) -> None:
+        setattr(form, name, event.value)
+        form.clear_error(name)
+
+    element.on_value_change(changed)

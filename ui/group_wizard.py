@@ -1,0 +1,88 @@
+"""The new / edit group wizard: a stepper whose steps are registered in STEPS, in order.
+
+A step is a module with TITLE, ICON, FIELDS (the form fields it owns, so an error can take the
+owner to the right step) and `async render(form, save)`.
+"""
+
+from nicegui import ui
+
+from services.errors import ChangedMeanwhileError, FormError, NotFoundError
+from services.groups import create_group, get_group, update_group
+from ui import wizard_basic
+from ui.group_detail import missing_group
+from ui.group_form import GroupForm
+from ui.shell import frame, page_heading
+
+STEPS = [wizard_basic]
+ACTOR = "owner"  # until staff accounts exist, every change is the owner's
+
+
+def _step_of(field: str):
+    return next((step for step in STEPS if field in step.FIELDS), STEPS[0])
+
+
+async def wizard(form: GroupForm) -> None:
+    editing = form.group_id is not None
+    cancel_target = f"/groups/{form.group_id}" if editing else "/groups"
+
+    async def save() -> None:
+        form.show_errors({})
+        try:
+            if editing:
+                group = await update_group(group_id=form.group_id, version=form.version, data=form.data(), actor=ACTOR)
+            else:
+                group = await create_group(data=form.data(), actor=ACTOR)
+        except FormError as error:
+            form.show_errors(error.errors)
+            stepper.value = _step_of(next(iter(error.errors))).TITLE
+            ui.notify("Please correct the highlighted fields.", type="warning")
+            return
+        except ChangedMeanwhileError:
+            changed_dialog.open()
+            return
+        except NotFoundError as error:
+            ui.notify(str(error), type="negative")
+            return
+        ui.notify(f"Saved {group.name}" if editing else f"Created {group.name}", type="positive")
+        ui.navigate.to(f"/groups/{group.id}")
+
+    with ui.dialog() as changed_dialog, ui.card().classes("max-w-md"):
+        ui.label("This group was changed meanwhile").classes("text-lg font-medium")
+        ui.label(
+            "Someone else saved this group after you opened it. Reload to see their version; "
+            "your changes on this page will not be saved."
+        ).classes("text-slate-600")
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Keep editing", on_click=changed_dialog.close).props("flat")
+            ui.button("Reload", on_click=lambda: ui.navigate.to(f"/groups/{form.group_id}/edit")).mark("reload")
+
+    with ui.card().classes("w-full p-0"):
+        with ui.stepper().classes("w-full").props("flat header-nav animated") as stepper:
+            for index, step in enumerate(STEPS):
+                with ui.step(step.TITLE, icon=step.ICON):
+                    await step.render(form, save)
+                    with ui.stepper_navigation().classes("w-full"):
+                        if index + 1 < len(STEPS):
+                            ui.button("Continue", on_click=stepper.next)
+                        else:
+                            ui.button("Save changes" if editing else "Create group", icon="check", on_click=save)
+                            if index:
+                                ui.button("Back", on_click=stepper.previous).props("flat")
+                        ui.button("Cancel", on_click=lambda: ui.navigate.to(cancel_target)).props("flat color=grey-8")
+
+
+async def new_group_page() -> None:
+    async with frame("New Customer Group", section="groups"):
+        page_heading("New Customer Group", "Start with the basics; you can change everything later.")
+        await wizard(GroupForm())
+
+
+async def edit_group_page(group_id: int) -> None:
+    async with frame("Edit group", section="groups"):
+        try:
+            group = await get_group(group_id=group_id)
+        except NotFoundError:
+            missing_group()
+            return
+        page_heading(f"Edit {group.name}", f"Code {group.code}")
+        await wizard(GroupForm.from_group(group))

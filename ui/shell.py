@@ -1,0 +1,56 @@
+"""The page shell every page shares: header with the shop's name, navigation, content column."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from nicegui import ui
+
+from services.shop import get_shop
+
+NAVIGATION = [
+    ("groups", "Groups", "/groups", "groups"),
+    ("customers", "Customers", "/customers", "person"),
+    ("promotions", "Promotions", "/promotions", "local_offer"),
+    ("reports", "Reports", "/reports", "insights"),
+    ("settings", "Settings", "/settings", "settings"),
+]
+
+
+@asynccontextmanager
+async def frame(title: str, *, section: str) -> AsyncIterator[None]:
+    """Render the shell around a page's content. `section` marks the active navigation entry."""
+    shop = await get_shop()
+    ui.page_title(f"{title} · {shop.name}")
+    ui.colors(primary="#1f4e79", secondary="#5b7a99", accent="#c8891b")
+    ui.query("body").classes("bg-slate-50")
+    with ui.header().classes("items-center px-6 py-2 gap-6 bg-white text-slate-800 border-b border-slate-200"):
+        with ui.link(target="/groups").classes("flex items-center gap-2 no-underline text-inherit"):
+            ui.icon("groups", size="28px").classes("text-primary")
+            with ui.column().classes("gap-0"):
+                ui.label("Customer Groups").classes("text-xs uppercase tracking-wider text-slate-500")
+                ui.label(shop.name).classes("text-base font-semibold leading-tight").mark("shop-name")
+        with ui.row().classes("gap-1 ml-4 no-wrap"):
+            for key, label, target, icon in NAVIGATION:
+                active = key == section
+                button = ui.button(label, icon=icon, on_click=lambda t=target: ui.navigate.to(t))
+                button.props(f"flat no-caps {'color=primary' if active else 'color=grey-8'}").mark(f"nav-{key}")
+                if active:
+                    button.classes("bg-blue-50")
+    with ui.column().classes("w-full max-w-6xl mx-auto px-6 py-6 gap-4"):
+        yield
+
+
+def page_heading(title: str, subtitle: str = "") -> None:
+    with ui.column().classes("gap-0"):
+        ui.label(title).classes("text-2xl font-semibold text-slate-800")
+        if subtitle:
+            ui.label(subtitle).classes("text-slate-500")
+
+
+def empty_state(icon: str, title: str, text: str) -> ui.column:
+    """A calm, centred message for a page or list with nothing to show yet."""
+    with ui.column().classes("w-full items-center py-16 gap-2 text-center") as box:
+        ui.icon(icon, size="56px").classes("text-slate-300")
+        ui.label(title).classes("text-lg font-medium text-slate-700")
+        ui.label(text).classes("text-slate-500 max-w-md")
+    return box
