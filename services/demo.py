@@ -213,9 +213,12 @@ async def seed_demo_shop(
         )
 
     segments = _segments(customers, rng)
-    names = [(name, segment, dollars, country) for name, segment, dollars, country in NAMED_CUSTOMERS][:customers]
+    names = NAMED_CUSTOMERS[:customers]
     for i, (_, segment, _, _) in enumerate(names):
-        segments[i] = segment
+        # Swap a customer of the named one's segment to the front, so segment sizes stay exact.
+        base = "vip" if segment == "vip-manual" else segment
+        j = next((j for j in range(i, customers) if segments[j] == base), i)
+        segments[i], segments[j] = segment, segments[i]
 
     # Orders per customer: proportional to the segment's frequency, at least one for buyers.
     weights = [ORDER_WEIGHT[s] * rng.uniform(0.5, 1.5) for s in segments]
