@@ -2,7 +2,7 @@
 
 import argparse
 import asyncio
-import logging
+from contextlib import asynccontextmanager
 
 from nicegui import app, ui
 
@@ -11,18 +11,28 @@ from services.demo import is_empty, seed_demo_shop, seed_if_empty
 from services.settings import Settings, load_settings
 from ui.pages import register_pages
 
-log = logging.getLogger("customer_groups")
 settings = load_settings()
 
 
-async def _start_database() -> None:
-    await open_database(database_url=settings.effective_database_url)
-    if settings.demo_customers and await seed_if_empty(customers=settings.demo_customers, seed=settings.demo_seed):
-        log.warning("First start: seeded the demo shop with %s customers.", settings.demo_customers)
+def _with_database(lifespan):
+    """Wrap the app's lifespan so the database is migrated (and the demo shop seeded on first
+    start) before the first request, and closed last. NiceGUI's on_startup would not wait."""
+
+    @asynccontextmanager
+    async def wrapped(server):
+        await open_database(database_url=settings.effective_database_url)
+        if settings.demo_customers and await seed_if_empty(customers=settings.demo_customers, seed=settings.demo_seed):
+            print(f"First start: seeded the demo shop with {settings.demo_customers:,} customers.")
+        try:
+            async with lifespan(server) as state:
+                yield state
+        finally:
+            await close_database()
+
+    return wrapped
 
 
-app.on_startup(_start_database)
-app.on_shutdown(close_database)
+app.router.lifespan_context = _with_database(app.router.lifespan_context)
 register_pages()
 
 

@@ -70,7 +70,7 @@ async def list_customers(
     if search.strip():
         query = query.filter(search_filter(search))
     if group_id is not None:
-        query = query.filter(id__in=Membership.filter(group_id=group_id).values("customer_id"))
+        query = query.filter(memberships__group_id=group_id)
     total = await query.count()
     customers = await query.order_by("name", "id").offset(offset).limit(limit)
     ids = [c.id for c in customers]

@@ -129,13 +129,8 @@ def name_key(name: str) -> str:
 
 
 def suggest_code(name: str) -> str:
-    """A code from a name: initials of several words ("Very Important People" -> "VIP"), or the
-    word itself for one word ("Wholesale" -> "WHOLESALE")."""
+    """A code from a name: its words in capitals joined by '-' ("Gold Tier" -> "GOLD-TIER")."""
     words = re.findall(r"[A-Za-z0-9]+", name)
-    if not words:
-        return ""
-    if len(words) == 1:
-        return words[0].upper()[:32]
     return "-".join(word.upper() for word in words)[:32].strip("-")
 
 

@@ -126,7 +126,9 @@ async def group_detail_page(group_id: int) -> None:
 
         with ui.card().classes("w-full"):
             with ui.row().classes("w-full items-center justify-between"):
-                ui.label("Group Members").classes("text-base font-medium")
+                with ui.row().classes("items-baseline gap-3"):
+                    ui.label("Group Members").classes("text-base font-medium")
+                    shown = ui.label().classes("text-sm text-slate-500").mark("member-total")
                 search = ui.input(placeholder="Search members").props("outlined dense clearable debounce=250")
                 search.classes("w-64").mark("member-search")
                 with search.add_slot("prepend"):
@@ -145,5 +147,12 @@ async def group_detail_page(group_id: int) -> None:
             )
             members.table.add_slot("body-cell-name", MEMBER_NAME_CELL)
             members.table.mark("members-table")
-            search.on_value_change(lambda: members.load(page=1))
-            await members.load()
+
+            async def reload() -> None:
+                await members.load(page=1)
+                shown.text = (
+                    count(members.total, "match", "matches") if search.value else count(members.total, "member")
+                )
+
+            search.on_value_change(reload)
+            await reload()

@@ -1,0 +1,105 @@
+"""What a shop owner sees and does on the group pages (NiceGUI's simulated user)."""
+
+from nicegui import ui
+from nicegui.testing import User
+
+from models.group import CustomerGroup, Membership
+
+
+async def test_the_overview_lists_the_demo_groups_with_their_member_counts(user: User):
+    await user.open("/")
+    await user.should_see("Northwind Supply Co.")
+    table = user.find("groups-table").elements.pop()
+    counts = {row["name"]: row["members"] for row in table.rows}
+    for group in await CustomerGroup.all():
+        assert counts[group.name] == await Membership.filter(group_id=group.id).count()
+    await user.should_see("Total Groups: 6")
+
+
+async def test_searching_the_overview_narrows_the_list(user: User):
+    await user.open("/groups")
+    user.find("group-search").type("tier")
+    await user.should_see("Total Groups: 2")
+    names = [row["name"] for row in user.find("groups-table").elements.pop().rows]
+    assert names == ["Gold Tier", "Silver Tier"]
+
+
+async def test_a_new_group_gets_a_suggested_code_and_opens_after_saving(user: User):
+    await user.open("/groups/new")
+    user.find("name").type("Trade Partners")
+    assert user.find("code").elements.pop().value == "TRADE-PARTNERS"
+    user.find("description").type("Resellers with a contract")
+    user.find("Create group").click()
+    await user.should_see("Created Trade Partners")
+    group = await CustomerGroup.get(code="TRADE-PARTNERS")
+    assert group.description == "Resellers with a contract"
+    await user.should_see("Group Information")
+    await user.should_see("No customers in this group yet")
+
+
+async def test_a_duplicate_name_is_shown_next_to_the_field(user: User):
+    await user.open("/groups/new")
+    user.find("name").type("vip customers")
+    user.find("code").clear().type("VIP2")
+    user.find("Create group").click()
+    await user.should_see("Please correct the highlighted fields.")
+    assert user.find("name").elements.pop().error == 'A group named "vip customers" already exists.'
+    assert await CustomerGroup.all().count() == 6
+
+
+async def test_an_empty_name_is_refused(user: User):
+    await user.open("/groups/new")
+    user.find("Create group").click()
+    await user.should_see("Please correct the highlighted fields.")
+    assert user.find("name").elements.pop().error == "Enter a group name."
+    assert user.find("code").elements.pop().error == "Enter a group code."
+
+
+async def test_editing_a_group_that_changed_meanwhile_offers_a_reload(user: User):
+    gold = await CustomerGroup.get(code="GOLD")
+    await user.open(f"/groups/{gold.id}/edit")
+    await CustomerGroup.filter(id=gold.id).update(name="Gold Tier (renamed)", version=gold.version + 1)
+    user.find("description").type("More")
+    user.find("Save changes").click()
+    await user.should_see("This group was changed meanwhile")
+    await user.should_see("Reload")
+    assert (await CustomerGroup.get(id=gold.id)).name == "Gold Tier (renamed)"
+
+
+async def test_the_group_page_shows_information_and_members(user: User):
+    vip = await CustomerGroup.get(code="VIP")
+    await user.open(f"/groups/{vip.id}")
+    await user.should_see("Hybrid (rules + manual overrides)")
+    members = await Membership.filter(group_id=vip.id).count()
+    assert user.find("info-customers").elements.pop().text == f"{members:,}"
+    table = user.find("members-table").elements.pop()
+    assert "Acme Corporation" in [row["name"] for row in table.rows]
+    user.find("member-search").type("Acme")
+    await user.should_see("1 match")
+    assert [row["name"] for row in table.rows] == ["Acme Corporation"]
+
+
+async def test_deleting_a_group_asks_first_and_names_its_members(user: User):
+    silver = await CustomerGroup.get(code="SILVER")
+    members = await Membership.filter(group_id=silver.id).count()
+    await user.open(f"/groups/{silver.id}")
+    user.find("delete-group").click()
+    await user.should_see("Delete Silver Tier?")
+    await user.should_see(f"{members} customers will be removed from this group.")
+    user.find("confirm-delete").click()
+    await user.should_see(f"Deleted Silver Tier: {members} members released.")
+    assert not await CustomerGroup.exists(code="SILVER")
+
+
+async def test_an_unknown_group_shows_a_friendly_page(user: User):
+    await user.open("/groups/9999")
+    await user.should_see("This group does not exist")
+    await user.open("/groups/9999/edit")
+    await user.should_see("This group does not exist")
+
+
+async def test_sections_not_built_yet_say_so(user: User):
+    for section in ("promotions", "reports", "settings"):
+        await user.open(f"/{section}")
+        await user.should_see("arrive with a later release")
+        await user.should_see(kind=ui.button, content="Groups")
