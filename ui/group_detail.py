@@ -7,7 +7,7 @@ from services.groups import GroupDetail, delete_group, get_group
 from services.members import MemberRow, list_members
 from ui.format import GROUP_TYPE_LONG, SOURCE_LABELS, count, long_date, money, month_year
 from ui.paged_table import PagedTable
-from ui.shell import empty_state, frame
+from ui.shell import empty_state, frame, go_to_with_message
 
 ACTOR = "owner"
 
@@ -56,10 +56,9 @@ def _delete_dialog(group: GroupDetail) -> ui.dialog:
         try:
             result = await delete_group(group_id=group.id, actor=ACTOR)
         except NotFoundError as error:
-            ui.notify(str(error), type="warning")
+            go_to_with_message("/groups", str(error), type="warning")
         else:
-            ui.notify(f"Deleted {result.name}: {count(result.released, 'member')} released.", type="positive")
-        ui.navigate.to("/groups")
+            go_to_with_message("/groups", f"Deleted {result.name}: {count(result.released, 'member')} released.")
 
     with ui.dialog() as dialog, ui.card().classes("max-w-lg"):
         ui.label(f"Delete {group.name}?").classes("text-lg font-medium")
@@ -129,10 +128,11 @@ async def group_detail_page(group_id: int) -> None:
                 with ui.row().classes("items-baseline gap-3"):
                     ui.label("Group Members").classes("text-base font-medium")
                     shown = ui.label().classes("text-sm text-slate-500").mark("member-total")
-                search = ui.input(placeholder="Search members").props("outlined dense clearable debounce=250")
-                search.classes("w-64").mark("member-search")
-                with search.add_slot("prepend"):
-                    ui.icon("search")
+                if group.members:
+                    search = ui.input(placeholder="Search members").props("outlined dense clearable debounce=250")
+                    search.classes("w-64").mark("member-search")
+                    with search.add_slot("prepend"):
+                        ui.icon("search")
             if group.members == 0:
                 empty_state("person_off", "No customers in this group yet", "Customers you add will be listed here.")
                 return

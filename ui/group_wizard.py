@@ -11,7 +11,7 @@ from services.groups import create_group, get_group, update_group
 from ui import wizard_basic
 from ui.group_detail import missing_group
 from ui.group_form import GroupForm
-from ui.shell import frame, page_heading
+from ui.shell import frame, go_to_with_message, page_heading
 
 STEPS = [wizard_basic]
 ACTOR = "owner"  # until staff accounts exist, every change is the owner's
@@ -43,8 +43,7 @@ async def wizard(form: GroupForm) -> None:
         except NotFoundError as error:
             ui.notify(str(error), type="negative")
             return
-        ui.notify(f"Saved {group.name}" if editing else f"Created {group.name}", type="positive")
-        ui.navigate.to(f"/groups/{group.id}")
+        go_to_with_message(f"/groups/{group.id}", f"Saved {group.name}" if editing else f"Created {group.name}")
 
     with ui.dialog() as changed_dialog, ui.card().classes("max-w-md"):
         ui.label("This group was changed meanwhile").classes("text-lg font-medium")

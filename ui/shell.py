@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from nicegui import ui
+from nicegui import app, ui
 
 from services.shop import get_shop
 
@@ -36,8 +36,17 @@ async def frame(title: str, *, section: str) -> AsyncIterator[None]:
                 button.props(f"flat no-caps {'color=primary' if active else 'color=grey-8'}").mark(f"nav-{key}")
                 if active:
                     button.classes("bg-blue-50")
+    if message := app.storage.user.pop("next_page_message", None):
+        ui.notify(message["text"], type=message["type"])
     with ui.column().classes("w-full max-w-6xl mx-auto px-6 py-6 gap-4"):
         yield
+
+
+def go_to_with_message(target: str, text: str, *, type: str = "positive") -> None:
+    """Open another page and tell the owner what just happened there; a notification on the
+    page being left would vanish with it."""
+    app.storage.user["next_page_message"] = {"text": text, "type": type}
+    ui.navigate.to(target)
 
 
 def page_heading(title: str, subtitle: str = "") -> None:

@@ -1,0 +1,48 @@
+"""Finding one's way: every section opens, and a customer can be looked up with their groups."""
+
+import re
+
+import pytest
+from playwright.async_api import Page, expect
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+SECTIONS = [
+    ("Groups", "/groups", "Segment customers for pricing, visibility, marketing and reports."),
+    ("Customers", "/customers", "Everyone who buys from you, with their purchases and groups."),
+    ("Promotions", "/promotions", "Promotions arrive with a later release"),
+    ("Reports", "/reports", "Reports arrive with a later release"),
+    ("Settings", "/settings", "Settings arrive with a later release"),
+]
+
+
+async def test_every_navigation_entry_opens_its_page(page: Page) -> None:
+    failed_loads: list[str] = []  # (uncaught script errors fail every test, see conftest.py)
+    page.on("response", lambda r: failed_loads.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+
+    await page.goto("/customers")
+    for label, path, text in SECTIONS:
+        await page.get_by_role("button", name=label, exact=True).click()
+        await page.wait_for_url(f"**{path}")
+        await expect(page.get_by_text(text)).to_be_visible()
+        await expect(page).to_have_title(re.compile(r" · "))
+        await expect(page.get_by_text(re.compile("Internal Server Error|Traceback"))).to_have_count(0)
+
+    assert failed_loads == []
+
+
+async def test_owner_finds_a_customer_and_sees_their_groups(page: Page) -> None:
+    await page.goto("/customers")
+    await expect(page.get_by_text("200 customers", exact=True)).to_be_visible()
+    await page.get_by_placeholder("Search name, company or email").fill("Acme")
+    # Acme is on the unfiltered first page too: wait for the search to apply before clicking.
+    await expect(page.get_by_text("1 customer", exact=True)).to_be_visible()
+    acme = page.get_by_role("link", name="Acme Corporation", exact=True)
+    await expect(acme).to_be_visible()
+    await expect(page.get_by_role("link", name="TechStart Inc", exact=True)).to_have_count(0)
+
+    await acme.click()
+    await page.wait_for_url(re.compile(r"/customers/\d+$"))
+    await expect(page).to_have_title(re.compile(r"^Acme Corporation · "))
+    await expect(page.get_by_text("Acme Corporation", exact=True).first).to_be_visible()
+    await expect(page.get_by_role("link", name="VIP Customers", exact=True)).to_be_visible()
