@@ -1,0 +1,237 @@
+"""How fast the groups overview and a group's page are on a big shop: `python -m bench.overview`.
+
+Builds (or reuses, from bench/.data/) a 100,000-customer / 1,000,000-order demo shop with the
+`customer-groups demo` command, and the default 1,200-customer shop as a baseline measured in the
+same run. For each shop it times the services behind the two pages in-process, then starts the app
+(`python app.py`) on a free loopback port and times GET /groups and GET /groups/<largest group>.
+
+Prints figures and a verdict against the target; over-target figures never fail the run, because
+benchmarks are not part of the pass/fail test run and machines are noisy.
+"""
+
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from services.database import close_database, open_database
+from services.groups import GroupRow, list_groups
+from services.members import list_members
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / "bench" / ".data"
+SEED = 2024
+TARGET_MS = 300.0  # server time per page on the big shop
+WARM_UP = 5
+TIMED = 30
+START_TIMEOUT = 120.0  # seconds; the first start on a shop may apply new migrations to a million orders
+
+
+@dataclass(frozen=True)
+class ShopSize:
+    customers: int
+    orders: int | None  # None: the demo's default, about 12 per customer
+
+    @property
+    def label(self) -> str:
+        return f"{self.customers:,}-customer shop"
+
+    @property
+    def path(self) -> Path:
+        orders = "default" if self.orders is None else self.orders
+        return CACHE / f"shop-{self.customers}-customers-{orders}-orders-seed-{SEED}.sqlite3"
+
+
+BASELINE = ShopSize(customers=1_200, orders=None)
+BIG = ShopSize(customers=100_000, orders=1_000_000)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    largest: GroupRow
+    figures: dict[str, list[float]]  # figure name -> timed samples in ms
+
+
+def environment(data_dir: str, **settings: str) -> dict[str, str]:
+    """The parent's environment without pytest's and NiceGUI's markers, plus the app's settings.
+
+    NiceGUI switches into test mode when it sees PYTEST_CURRENT_TEST, and NICEGUI_* variables would
+    redirect its host, port or storage.
+    """
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key != "PYTEST_CURRENT_TEST" and not key.startswith("NICEGUI_")
+    }
+    env.update(
+        CUSTOMER_GROUPS_DATA=data_dir,
+        NICEGUI_STORAGE_PATH=str(Path(data_dir) / ".nicegui"),
+        PYTHONUNBUFFERED="1",
+        **settings,
+    )
+    return env
+
+
+def build_or_reuse(shop: ShopSize) -> None:
+    if shop.path.exists():
+        print(f"Reusing the {shop.label}: {shop.path.relative_to(ROOT)}")
+        return
+    CACHE.mkdir(parents=True, exist_ok=True)
+    # Built under another name and renamed when complete, so an interrupted build is never reused.
+    # Closing the database checkpoints SQLite's write-ahead log, so the one file holds everything.
+    partial = shop.path.with_name(shop.path.name + ".partial")
+    for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
+        leftover.unlink(missing_ok=True)
+    command = ["demo", "--customers", str(shop.customers), "--seed", str(SEED), "--database-url", f"sqlite://{partial}"]
+    if shop.orders is not None:
+        command += ["--orders", str(shop.orders)]
+    print(f"Building the {shop.label}: customer-groups {' '.join(command)}")
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as data_dir:
+        # app.main is the `customer-groups` console script; -c spares us finding the script.
+        subprocess.run(
+            [sys.executable, "-c", "import app; app.main()", *command],
+            cwd=ROOT,
+            env=environment(data_dir),
+            check=True,
+        )
+    partial.replace(shop.path)
+    print(f"Built the {shop.label} in {time.perf_counter() - started:.1f} s")
+
+
+async def _timed_async(call: Callable[[], Awaitable[object]]) -> list[float]:
+    for _ in range(WARM_UP):
+        await call()
+    samples = []
+    for _ in range(TIMED):
+        started = time.perf_counter()
+        await call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+async def measure_services(shop: ShopSize) -> tuple[GroupRow, dict[str, list[float]]]:
+    """The largest group, and the time of the service calls behind the two pages."""
+    await open_database(database_url=f"sqlite://{shop.path}")
+    try:
+        largest = (await list_groups(sort="members", descending=True)).rows[0]
+        return largest, {
+            "list_groups()": await _timed_async(list_groups),
+            "list_members(largest, page=1)": await _timed_async(lambda: list_members(group_id=largest.id, page=1)),
+        }
+    finally:
+        await close_database()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM (NiceGUI shuts down cleanly and closes the database), SIGKILL if it hangs."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@contextmanager
+def running_app(shop: ShopSize) -> Iterator[httpx.Client]:
+    """The app serving `shop` on a free loopback port, and a client for it; stopped on the way out."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as data_dir, (Path(data_dir) / "app.log").open("w+") as log:
+        env = environment(
+            data_dir,
+            DATABASE_URL=f"sqlite://{shop.path}",
+            DEMO_CUSTOMERS="0",
+            PORT=str(port),
+            HOST="127.0.0.1",
+        )
+        process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+                deadline = time.monotonic() + START_TIMEOUT
+                while not _answers(client):
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        _stop(process)
+                        log.seek(0)
+                        raise RuntimeError(f"The app did not come up on port {port}. Its output:\n{log.read()}")
+                    time.sleep(0.2)
+                yield client
+        finally:
+            _stop(process)
+
+
+def _answers(client: httpx.Client) -> bool:
+    try:
+        return client.get("/groups").status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _timed_get(client: httpx.Client, path: str, expect: str) -> list[float]:
+    for _ in range(WARM_UP):
+        response = client.get(path)
+        response.raise_for_status()
+    if expect not in response.text:  # a fast "not found" page would be a misleading figure
+        raise RuntimeError(f"GET {path} did not show {expect!r}")
+    samples = []
+    for _ in range(TIMED):
+        started = time.perf_counter()
+        client.get(path).raise_for_status()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def measure(shop: ShopSize) -> Measurement:
+    largest, services = asyncio.run(measure_services(shop))
+    with running_app(shop) as client:
+        pages = {
+            "GET /groups": _timed_get(client, "/groups", "Total Customers"),
+            "GET /groups/<largest>": _timed_get(client, f"/groups/{largest.id}", largest.name),
+        }
+    return Measurement(largest=largest, figures=pages | services)
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20, method="inclusive")[-1]
+
+
+def report(baseline: Measurement, big: Measurement) -> None:
+    print()
+    print(f"Server time in ms, {WARM_UP} warm-up + {TIMED} timed calls each; pages over loopback HTTP.")
+    print(f"Largest group: {baseline.largest.name} ({baseline.largest.members:,} members) on the baseline,")
+    print(f"               {big.largest.name} ({big.largest.members:,} members) on the big shop.")
+    print(f"Target: under {TARGET_MS:.0f} ms on the {BIG.label}.")
+    print()
+    print(f"{'figure':<40}{BASELINE.label:>22}{BIG.label:>24}{'ratio':>8}  verdict")
+    for name, samples in big.figures.items():
+        for statistic, compute in (("median", statistics.median), ("p95", p95)):
+            base, value = compute(baseline.figures[name]), compute(samples)
+            verdict = "PASS" if value < TARGET_MS else "over target"
+            print(f"{name + ' ' + statistic:<40}{base:>22.1f}{value:>24.1f}{value / base:>7.1f}x  {verdict}")
+
+
+def main() -> None:
+    build_or_reuse(BASELINE)
+    build_or_reuse(BIG)
+    report(measure(BASELINE), measure(BIG))
+
+
+if __name__ == "__main__":
+    main()
