@@ -232,47 +232,48 @@ async def get_group(*, group_id: int) -> GroupDetail:
     )
 
 
-def _parse(data: GroupInput | dict) -> GroupInput:
-    if isinstance(data, GroupInput):
-        return data
-    try:
-        return GroupInput.model_validate(data)
-    except ValidationError as error:
-        messages: dict[str, str] = {}
-        for item in error.errors():
-            field = str(item["loc"][0]) if item["loc"] else "form"
-            message = item["msg"].removeprefix("Value error, ")
-            messages.setdefault(field, message)
-        raise FormError(messages) from None
-
-
-async def _check(data: GroupInput, *, group_id: int | None) -> None:
-    """Uniqueness and hierarchy checks that need the database; all problems at once."""
+async def _validated(data: GroupInput | dict, *, group_id: int | None) -> GroupInput:
+    """The input, checked: form rules first, then uniqueness and hierarchy, which need the
+    database. Every problem is reported at once, each at its field."""
     errors: dict[str, str] = {}
+    parsed: GroupInput | None = data if isinstance(data, GroupInput) else None
+    if parsed is None:
+        try:
+            parsed = GroupInput.model_validate(data)
+        except ValidationError as error:
+            for item in error.errors():
+                field = str(item["loc"][0]) if item["loc"] else "form"
+                errors.setdefault(field, item["msg"].removeprefix("Value error, "))
+    raw = parsed.model_dump() if parsed else data
+    name = " ".join(str(raw.get("name") or "").split())
+    code = str(raw.get("code") or "").strip().upper()
+    parent_id = raw.get("parent_id") if isinstance(raw.get("parent_id"), int) else None
+
     others = CustomerGroup.exclude(id=group_id) if group_id else CustomerGroup.all()
-    if await others.filter(name_key=name_key(data.name)).exists():
-        errors["name"] = f'A group named "{data.name}" already exists.'
-    if await others.filter(code=data.code).exists():
-        errors["code"] = f'The code "{data.code}" is already used by another group.'
-    if data.parent_id is not None:
+    if "name" not in errors and await others.filter(name_key=name_key(name)).exists():
+        errors["name"] = f'A group named "{name}" already exists.'
+    if "code" not in errors and await others.filter(code=code).exists():
+        errors["code"] = f'The code "{code}" is already used by another group.'
+    if "parent_id" not in errors and parent_id is not None:
         parents = dict(await CustomerGroup.all().values_list("id", "parent_id"))
-        if data.parent_id not in parents:
+        if parent_id not in parents:
             errors["parent_id"] = "The chosen parent group no longer exists."
         elif group_id is not None:
             # Walk up from the proposed parent; meeting this group means the move makes a cycle.
-            seen, current = set(), data.parent_id
+            seen, current = set(), parent_id
             while current is not None and current not in seen:
                 if current == group_id:
                     errors["parent_id"] = "A group cannot sit under itself or one of its own subgroups."
                     break
                 seen.add(current)
                 current = parents.get(current)
-    if errors:
+    if errors or parsed is None:
         raise FormError(errors)
+    return parsed
 
 
 def _unique_violation(data: GroupInput, error: IntegrityError) -> FormError:
-    # Two saves can pass _check at the same moment; the unique index then decides.
+    # Two saves can pass _validated at the same moment; the unique index then decides.
     text = str(error).lower()
     if "code" in text:
         return FormError({"code": f'The code "{data.code}" is already used by another group.'})
@@ -280,8 +281,7 @@ def _unique_violation(data: GroupInput, error: IntegrityError) -> FormError:
 
 
 async def create_group(*, data: GroupInput | dict, actor: str) -> GroupDetail:
-    data = _parse(data)
-    await _check(data, group_id=None)
+    data = await _validated(data, group_id=None)
     try:
         group = await CustomerGroup.create(
             name=data.name,
@@ -299,10 +299,9 @@ async def create_group(*, data: GroupInput | dict, actor: str) -> GroupDetail:
 
 async def update_group(*, group_id: int, version: int, data: GroupInput | dict, actor: str) -> GroupDetail:
     """Save an edit made on `version` of the group; refuses if someone saved in between."""
-    data = _parse(data)
     if not await CustomerGroup.exists(id=group_id):
         raise NotFoundError("This group was deleted meanwhile.")
-    await _check(data, group_id=group_id)
+    data = await _validated(data, group_id=group_id)
     try:
         updated = await CustomerGroup.filter(id=group_id, version=version).update(
             name=data.name,

@@ -133,3 +133,14 @@ async def test_the_overview_searches_by_name_or_code_and_filters_by_type(demo_db
 )
 def test_a_code_is_suggested_from_the_name(name, code):
     assert suggest_code(name) == code
+
+
+async def test_every_problem_is_reported_at_once(db):
+    await create_group(data=basic("Retail", "RETAIL"), actor=ACTOR)
+    with pytest.raises(FormError) as refused:
+        await create_group(data=basic("retail", "bad code!", parent_id=999), actor=ACTOR)
+    assert refused.value.errors == {
+        "name": 'A group named "retail" already exists.',
+        "code": "Use up to 32 letters, digits, '-' or '_', starting with a letter or digit.",
+        "parent_id": "The chosen parent group no longer exists.",
+    }
