@@ -10,8 +10,6 @@ benchmarks are not part of the pass/fail test run and machines are noisy.
 """
 
 import asyncio
-import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +25,7 @@ import httpx
 from services.database import close_database, open_database
 from services.groups import GroupRow, list_groups
 from services.members import list_members
+from tests.app_process import app_environment, running_app
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "bench" / ".data"
@@ -62,26 +61,6 @@ class Measurement:
     figures: dict[str, list[float]]  # figure name -> timed samples in ms
 
 
-def environment(data_dir: str, **settings: str) -> dict[str, str]:
-    """The parent's environment without pytest's and NiceGUI's markers, plus the app's settings.
-
-    NiceGUI switches into test mode when it sees PYTEST_CURRENT_TEST, and NICEGUI_* variables would
-    redirect its host, port or storage.
-    """
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key != "PYTEST_CURRENT_TEST" and not key.startswith("NICEGUI_")
-    }
-    env.update(
-        CUSTOMER_GROUPS_DATA=data_dir,
-        NICEGUI_STORAGE_PATH=str(Path(data_dir) / ".nicegui"),
-        PYTHONUNBUFFERED="1",
-        **settings,
-    )
-    return env
-
-
 def build_or_reuse(shop: ShopSize) -> None:
     if shop.path.exists():
         print(f"Reusing the {shop.label}: {shop.path.relative_to(ROOT)}")
@@ -102,7 +81,7 @@ def build_or_reuse(shop: ShopSize) -> None:
         subprocess.run(
             [sys.executable, "-c", "import app; app.main()", *command],
             cwd=ROOT,
-            env=environment(data_dir),
+            env=app_environment(Path(data_dir)),
             check=True,
         )
     partial.replace(shop.path)
@@ -133,55 +112,16 @@ async def measure_services(shop: ShopSize) -> tuple[GroupRow, dict[str, list[flo
         await close_database()
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM (NiceGUI shuts down cleanly and closes the database), SIGKILL if it hangs."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 @contextmanager
-def running_app(shop: ShopSize) -> Iterator[httpx.Client]:
+def serving(shop: ShopSize) -> Iterator[httpx.Client]:
     """The app serving `shop` on a free loopback port, and a client for it; stopped on the way out."""
-    port = free_port()
-    with tempfile.TemporaryDirectory() as data_dir, (Path(data_dir) / "app.log").open("w+") as log:
-        env = environment(
-            data_dir,
-            DATABASE_URL=f"sqlite://{shop.path}",
-            DEMO_CUSTOMERS="0",
-            PORT=str(port),
-            HOST="127.0.0.1",
-        )
-        process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-                deadline = time.monotonic() + START_TIMEOUT
-                while not _answers(client):
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        _stop(process)
-                        log.seek(0)
-                        raise RuntimeError(f"The app did not come up on port {port}. Its output:\n{log.read()}")
-                    time.sleep(0.2)
-                yield client
-        finally:
-            _stop(process)
-
-
-def _answers(client: httpx.Client) -> bool:
-    try:
-        return client.get("/groups").status_code == 200
-    except httpx.TransportError:
-        return False
+    with tempfile.TemporaryDirectory() as data_dir:
+        settings = {"DATABASE_URL": f"sqlite://{shop.path}", "DEMO_CUSTOMERS": "0"}
+        with (
+            running_app(data_dir=Path(data_dir), settings=settings, start_timeout=START_TIMEOUT) as url,
+            httpx.Client(base_url=url, timeout=30) as client,
+        ):
+            yield client
 
 
 def _timed_get(client: httpx.Client, path: str, expect: str) -> list[float]:
@@ -200,7 +140,7 @@ def _timed_get(client: httpx.Client, path: str, expect: str) -> list[float]:
 
 def measure(shop: ShopSize) -> Measurement:
     largest, services = asyncio.run(measure_services(shop))
-    with running_app(shop) as client:
+    with serving(shop) as client:
         pages = {
             "GET /groups": _timed_get(client, "/groups", "Total Customers"),
             "GET /groups/<largest>": _timed_get(client, f"/groups/{largest.id}", largest.name),

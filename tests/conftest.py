@@ -45,19 +45,22 @@ def _copy(template: Path, target: Path) -> str:
     return f"sqlite://{target}"
 
 
-@pytest.fixture
-async def db(empty_template: Path, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty, migrated database of the test's own."""
-    url = _copy(empty_template, tmp_path / "shop.sqlite3")
+async def _open_copy(template: Path, tmp_path: Path) -> AsyncIterator[str]:
+    url = _copy(template, tmp_path / "shop.sqlite3")
     await open_database(database_url=url)
     yield url
     await close_database()
+
+
+@pytest.fixture
+async def db(empty_template: Path, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty, migrated database of the test's own."""
+    async for url in _open_copy(empty_template, tmp_path):
+        yield url
 
 
 @pytest.fixture
 async def demo_db(demo_template: Path, tmp_path: Path) -> AsyncIterator[str]:
     """A small demo shop of the test's own."""
-    url = _copy(demo_template, tmp_path / "shop.sqlite3")
-    await open_database(database_url=url)
-    yield url
-    await close_database()
+    async for url in _open_copy(demo_template, tmp_path):
+        yield url

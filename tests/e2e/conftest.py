@@ -11,13 +11,7 @@ browser lives on the session's event loop, so the tests and the page fixtures mu
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -25,7 +19,8 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright, expect
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from tests.app_process import AppDidNotStart, running_app
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -51,87 +46,16 @@ def chromium_path() -> str | None:
     return None
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def app_environment(data_dir: Path, port: int) -> dict[str, str]:
-    """The parent's environment without pytest's and NiceGUI's markers, plus the app's own settings.
-
-    NiceGUI switches into test mode when it sees PYTEST_CURRENT_TEST, and NICEGUI_* variables
-    would redirect its host, port or storage.
-    """
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key != "PYTEST_CURRENT_TEST" and not key.startswith("NICEGUI_")
-    }
-    env.update(
-        CUSTOMER_GROUPS_DATA=str(data_dir),
-        DATABASE_URL=f"sqlite://{(data_dir / 'shop.sqlite3').as_posix()}",
-        PORT=str(port),
-        HOST="127.0.0.1",
-        DEMO_CUSTOMERS=str(DEMO_CUSTOMERS),
-        NICEGUI_STORAGE_PATH=str(data_dir / ".nicegui"),
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def _answers_200(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):  # not listening yet, or an error page while starting
-        return False
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """Stop the app: SIGTERM (NiceGUI shuts down cleanly), SIGKILL if it hangs."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start the app with its own data folder and demo shop; yield its base URL."""
     data_dir = tmp_path_factory.mktemp("app-data")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = data_dir / "app.log"
-    with log_path.open("w+") as log:
-        process = subprocess.Popen(
-            [sys.executable, "app.py"],
-            cwd=PROJECT_ROOT,
-            env=app_environment(data_dir, port),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            deadline = time.monotonic() + START_TIMEOUT
-            while not _answers_200(f"{url}/"):
-                exited = process.poll() is not None
-                if exited or time.monotonic() > deadline:
-                    reason = (
-                        f"exited with code {process.returncode}"
-                        if exited
-                        else f"did not answer 200 on {url}/ within {START_TIMEOUT:.0f}s"
-                    )
-                    _stop(process)
-                    log.seek(0)
-                    pytest.fail(f"The app {reason}. Its output:\n{log.read()}", pytrace=False)
-                time.sleep(0.1)
+    settings = {"DATABASE_URL": f"sqlite://{data_dir / 'shop.sqlite3'}", "DEMO_CUSTOMERS": str(DEMO_CUSTOMERS)}
+    try:
+        with running_app(data_dir=data_dir, settings=settings, start_timeout=START_TIMEOUT) as url:
             yield url
-        finally:
-            _stop(process)
+    except AppDidNotStart as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
