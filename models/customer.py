@@ -33,17 +33,32 @@ class Customer(Model):
     country = fields.CharField(max_length=2, default="")  # ISO 3166 alpha-2
     status = fields.CharEnumField(CustomerStatus, max_length=10, default=CustomerStatus.ACTIVE)
     payment_rating = fields.CharEnumField(PaymentRating, max_length=10, default=PaymentRating.GOOD)
-    tags = fields.JSONField(default=list)
     metadata = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(db_index=True)
 
     lifetime_cents = fields.BigIntField(default=0, db_index=True)
     order_count = fields.IntField(default=0, db_index=True)
+    # Lifetime purchases / orders, rounded down; empty until the first order.
+    average_order_cents = fields.BigIntField(null=True, db_index=True)
     first_order_at = fields.DatetimeField(null=True, db_index=True)
     last_order_at = fields.DatetimeField(null=True, db_index=True)
 
     class Meta:
         table = "customer"
+
+
+class CustomerTag(Model):
+    """One tag on one customer (stored lower-case). A table rather than a JSON list, so a rule such
+    as "has any of key-account, b2b" is an indexed lookup."""
+
+    id = fields.IntField(primary_key=True)
+    customer = fields.ForeignKeyField("models.Customer", related_name="customer_tags", on_delete=fields.CASCADE)
+    tag = fields.CharField(max_length=50)
+
+    class Meta:
+        table = "customer_tag"
+        unique_together = (("customer_id", "tag"),)
+        indexes = (("tag", "customer_id"),)
 
 
 class Order(Model):

@@ -47,9 +47,47 @@ class CustomerGroup(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     version = fields.IntField(default=1)
+    # The rule's saved version, the version the members were last set from, and that run's result.
+    # A saved rule whose members are not yet applied (applied < version) is applied on next start.
+    rule_version = fields.IntField(default=0, db_default=0)
+    rule_applied_version = fields.IntField(default=0, db_default=0)
+    rule_ran_at = fields.DatetimeField(null=True)
+    rule_joined = fields.IntField(default=0, db_default=0)
+    rule_left = fields.IntField(default=0, db_default=0)
 
     class Meta:
         table = "customer_group"
+
+
+class RuleVersion(Model):
+    """Every saved version of a group's rule, with who saved it and when."""
+
+    id = fields.IntField(primary_key=True)
+    group = fields.ForeignKeyField("models.CustomerGroup", related_name="rule_versions", on_delete=fields.CASCADE)
+    number = fields.IntField()
+    rule = fields.JSONField()
+    author = fields.CharField(max_length=120)
+    at = fields.DatetimeField()
+    note = fields.CharField(max_length=200, default="")
+
+    class Meta:
+        table = "rule_version"
+        unique_together = (("group_id", "number"),)
+
+
+class MembershipExclusion(Model):
+    """A customer the owner took out of a hybrid group: the rule may match them, but they stay out."""
+
+    id = fields.IntField(primary_key=True)
+    group = fields.ForeignKeyField("models.CustomerGroup", related_name="exclusions", on_delete=fields.CASCADE)
+    customer = fields.ForeignKeyField("models.Customer", related_name="exclusions", on_delete=fields.CASCADE)
+    reason = fields.TextField(default="")
+    actor = fields.CharField(max_length=120, default="system")
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "membership_exclusion"
+        unique_together = (("group_id", "customer_id"),)
 
 
 class Membership(Model):

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from tortoise.expressions import Q
 
-from models.customer import Customer, CustomerStatus, PaymentRating
+from models.customer import Customer, CustomerStatus, CustomerTag, PaymentRating
 from models.group import Membership, MembershipSource
 from services.errors import NotFoundError
 from services.paging import Page, page_bounds
@@ -115,11 +115,11 @@ async def get_customer(*, customer_id: int) -> CustomerDetail:
         country=customer.country,
         status=customer.status,
         payment_rating=customer.payment_rating,
-        tags=list(customer.tags or []),
+        tags=list(await CustomerTag.filter(customer_id=customer_id).order_by("tag").values_list("tag", flat=True)),
         created_at=customer.created_at,
         lifetime_cents=customer.lifetime_cents,
         order_count=customer.order_count,
-        average_order_cents=customer.lifetime_cents // customer.order_count if customer.order_count else 0,
+        average_order_cents=customer.average_order_cents or 0,
         first_order_at=customer.first_order_at,
         last_order_at=customer.last_order_at,
         memberships=[

@@ -15,7 +15,7 @@ from typing import Any
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from models.customer import Customer, CustomerStatus, Order, OrderStatus, PaymentRating
+from models.customer import Customer, CustomerStatus, CustomerTag, Order, OrderStatus, PaymentRating
 from models.group import (
     CustomerGroup,
     GroupType,
@@ -23,6 +23,7 @@ from models.group import (
     MembershipAction,
     MembershipEvent,
     MembershipSource,
+    RuleVersion,
 )
 from models.shop import Shop
 from services.groups import name_key
@@ -38,16 +39,17 @@ CUSTOMER_COLUMNS = (
     "country",
     "status",
     "payment_rating",
-    "tags",
     "metadata",
     "created_at",
     "lifetime_cents",
     "order_count",
+    "average_order_cents",
     "first_order_at",
     "last_order_at",
 )
 ORDER_COLUMNS = ("customer_id", "placed_at", "total_cents", "status")
 MEMBERSHIP_COLUMNS = ("customer_id", "group_id", "source", "is_primary", "since")
+TAG_COLUMNS = ("customer_id", "tag")
 EVENT_COLUMNS = ("customer_id", "group_id", "group_name", "action", "source", "reason", "actor", "at")
 
 
@@ -255,10 +257,16 @@ async def seed_demo_shop(
             description=spec.description,
             type=spec.type,
             rule=spec.rule,
+            rule_version=1 if spec.rule else 0,
+            rule_applied_version=1 if spec.rule else 0,
             is_default=spec.is_default,
             parent=groups.get(spec.parent) if spec.parent else None,
             created_at=now - 730 * DAY,
         )
+        if spec.rule:
+            await RuleVersion.create(
+                group=groups[spec.key], number=1, rule=spec.rule, author="system", at=now - 730 * DAY, note="Demo shop"
+            )
 
     segments = _segments(customers, rng)
     names = NAMED_CUSTOMERS[:customers]
@@ -276,6 +284,7 @@ async def seed_demo_shop(
     first, last = FIRST.split(), LAST.split()
     brand_a, brand_b = BRAND_A.split(), BRAND_B.split()
     customer_rows: list[tuple] = []
+    customer_tags: list[list[str]] = []
     created_at: list[datetime] = []
     order_rows: list[tuple[int, datetime, int]] = []  # (customer's position, placed at, total)
     for i, segment in enumerate(segments):
@@ -328,21 +337,27 @@ async def seed_demo_shop(
                 country,
                 status,
                 rating,
-                tags,
                 {},
                 created,
                 lifetime if count else 0,
                 count,
+                lifetime // count if count else None,
                 placed[0] if count else None,
                 placed[-1] if count else None,
             )
         )
         created_at.append(created)
+        customer_tags.append(tags)
 
     await _insert(Customer, CUSTOMER_COLUMNS, customer_rows)
     # The database numbers the customers (explicit ids would leave PostgreSQL's id sequence
     # behind); it numbers them in the order they were inserted.
     customer_ids = await Customer.all().order_by("id").values_list("id", flat=True)
+    await _insert(
+        CustomerTag,
+        TAG_COLUMNS,
+        [(customer_ids[i], tag) for i, tags in enumerate(customer_tags) for tag in tags],
+    )
     say(f"{len(customer_rows):,} customers in {time.perf_counter() - started:.1f} s")
 
     completed = [(customer_ids[i], at, amount, OrderStatus.COMPLETED) for i, at, amount in order_rows]

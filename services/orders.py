@@ -35,4 +35,9 @@ async def refresh_order_dates(*, customer_id: int) -> None:
         .first()
         .values("first", "last")
     )
-    await Customer.filter(id=customer_id).update(first_order_at=dates["first"], last_order_at=dates["last"])
+    stats = await Customer.get(id=customer_id).values("lifetime_cents", "order_count")
+    await Customer.filter(id=customer_id).update(
+        first_order_at=dates["first"],
+        last_order_at=dates["last"],
+        average_order_cents=stats["lifetime_cents"] // stats["order_count"] if stats["order_count"] else None,
+    )

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from models.customer import Customer, PaymentRating
+from models.customer import Customer, CustomerTag, PaymentRating
 from models.group import CustomerGroup, Membership, MembershipEvent, MembershipSource
 from services.database import close_database, open_database
 from services.demo import NAMED_CUSTOMERS, seed_demo_shop, seed_if_empty
@@ -19,7 +19,9 @@ SEED_003_GROUPS = {
 
 
 async def _snapshot() -> list[tuple]:
-    return await Customer.all().order_by("id").values_list("name", "email", "lifetime_cents", "order_count", "tags")
+    customers = await Customer.all().order_by("id").values_list("name", "email", "lifetime_cents", "order_count")
+    tags = await CustomerTag.all().order_by("customer__email", "tag").values_list("customer__email", "tag")
+    return [customers, tags]
 
 
 async def test_the_demo_shop_is_shaped_like_seed_003(db):
@@ -58,7 +60,8 @@ async def test_the_same_seed_builds_the_same_shop(tmp_path):
         await seed_demo_shop(customers=60, seed=5, today=today)
         shops.append(await _snapshot())
         await close_database()
-    assert shops[0] == shops[1] and len(shops[0]) == 60
+    assert shops[0] == shops[1]
+    assert len(shops[0][0]) == 60 and shops[0][1], "customers and their tags"
 
 
 async def test_reopening_a_database_keeps_its_data(demo_db):
