@@ -1,0 +1,202 @@
+"""A rule as a Tortoise `Q` over customers: every value a bound parameter, never SQL from user text.
+
+What an empty value does (a customer without orders has no average order value and no last
+order): every comparison fails on it except "does not equal" / "is none of", which pass, as
+they do in the explainer.
+"""
+
+from datetime import datetime
+
+from tortoise.expressions import Q, Subquery
+from tortoise.functions import Count, Sum
+
+from models.customer import CustomerTag, Order, OrderStatus
+from models.group import Membership
+from services.rule_catalog import Op, ValueType
+from services.rule_clock import days_before, months_before
+from services.rule_explainer import number_passes
+from services.rules import Condition, RuleGroup
+
+NOTHING = Q(id__in=[])  # matches no customer; a bare Q() would match all of them
+
+COLUMNS = {
+    "total_purchases": "lifetime_cents",
+    "order_count": "order_count",
+    "average_order_value": "average_order_cents",
+    "payment_rating": "payment_rating",
+    "country": "country",
+    "status": "status",
+    "company": "company",
+    "email": "email",
+    "days_since_last_order": "last_order_at",
+    "days_since_first_order": "first_order_at",
+    "account_age_months": "created_at",
+}
+
+
+def to_q(rule: RuleGroup, *, now: datetime) -> Q:
+    """The customers `rule` matches at `now`."""
+    parts = [
+        to_q(item, now=now) if isinstance(item, RuleGroup) else condition_q(item, now=now) for item in rule.conditions
+    ]
+    if not parts:
+        return NOTHING
+    return Q(*parts, join_type="OR" if rule.match == "any" else "AND")
+
+
+def _compare(column: str, op: Op, value) -> Q:
+    """A plain comparison of a column (or an aggregate's alias) with the value."""
+    match op:
+        case Op.EQ:
+            return Q(**{column: value})
+        case Op.NE:
+            return Q(**{f"{column}__not": value})  # Tortoise adds "OR column IS NULL"
+        case Op.GT:
+            return Q(**{f"{column}__gt": value})
+        case Op.GTE:
+            return Q(**{f"{column}__gte": value})
+        case Op.LT:
+            return Q(**{f"{column}__lt": value})
+        case Op.LTE:
+            return Q(**{f"{column}__lte": value})
+        case Op.BETWEEN:
+            return Q(**{f"{column}__gte": value[0], f"{column}__lte": value[1]})
+        case Op.IN:
+            return Q(**{f"{column}__in": value})
+        case Op.NOT_IN:
+            return Q(**{f"{column}__not_in": value})
+        case Op.IS_EMPTY:
+            return Q(**{f"{column}__isnull": True})
+        case Op.IS_NOT_EMPTY:
+            return Q(**{f"{column}__isnull": False})
+    raise ValueError(f"{op} does not compare numbers")
+
+
+def _opposite(op: Op, value) -> Q:
+    """The comparison that fails exactly where `op` holds, on a non-empty aggregate named "total"."""
+    match op:
+        case Op.EQ:
+            return _compare("total", Op.NE, value)
+        case Op.NE:
+            return _compare("total", Op.EQ, value)
+        case Op.GT:
+            return _compare("total", Op.LTE, value)
+        case Op.GTE:
+            return _compare("total", Op.LT, value)
+        case Op.LT:
+            return _compare("total", Op.GTE, value)
+        case Op.LTE:
+            return _compare("total", Op.GT, value)
+        case Op.BETWEEN:
+            return Q(total__lt=value[0]) | Q(total__gt=value[1])
+    raise ValueError(f"{op} has no opposite here")
+
+
+def _age(column: str, op: Op, value, boundary) -> Q:
+    """A comparison of a whole-days or whole-months age with the value, as a bound on the moment.
+
+    With b(n) the moment n days/months before now: age >= n  <=>  moment <= b(n).
+    """
+    at_least = lambda n: Q(**{f"{column}__lte": boundary(n)})  # noqa: E731
+    below = lambda n: Q(**{f"{column}__gt": boundary(n)})  # noqa: E731
+    match op:
+        case Op.GTE:
+            return at_least(value)
+        case Op.GT:
+            return at_least(value + 1)
+        case Op.LT:
+            return below(value)
+        case Op.LTE:
+            return below(value + 1)
+        case Op.EQ:
+            return at_least(value) & below(value + 1)
+        case Op.NE:
+            return ~(at_least(value) & below(value + 1)) | Q(**{f"{column}__isnull": True})
+        case Op.BETWEEN:
+            return at_least(value[0]) & below(value[1] + 1)
+        case Op.IS_EMPTY | Op.IS_NOT_EMPTY:
+            return _compare(column, op, value)
+    raise ValueError(f"{op} does not compare ages")
+
+
+def _text(column: str, op: Op, value) -> Q:
+    match op:
+        case Op.EQ:
+            return Q(**{f"{column}__iexact": value})
+        case Op.NE:
+            return ~Q(**{f"{column}__iexact": value}) | Q(**{f"{column}__isnull": True})
+        case Op.CONTAINS:
+            return Q(**{f"{column}__icontains": value})
+        case Op.STARTS_WITH:
+            return Q(**{f"{column}__istartswith": value})
+        case Op.ENDS_WITH:
+            return Q(**{f"{column}__iendswith": value})
+        case Op.IS_EMPTY:
+            return Q(**{column: ""}) | Q(**{f"{column}__isnull": True})
+        case Op.IS_NOT_EMPTY:
+            return Q(**{f"{column}__not": ""}) & Q(**{f"{column}__isnull": False})
+    raise ValueError(f"{op} does not compare text")
+
+
+def _customers_in(query) -> Q:
+    return Q(id__in=Subquery(query.values("customer_id")))
+
+
+def _customers_not_in(query) -> Q:
+    return ~Q(id__in=Subquery(query.values("customer_id")))
+
+
+def _recent_purchases(condition: Condition, now: datetime) -> Q:
+    # A customer without orders in the window has spent 0 there. Where 0 passes, the rule keeps
+    # everyone except those whose window total fails; otherwise it keeps those whose total passes.
+    orders = (
+        Order.filter(status=OrderStatus.COMPLETED, placed_at__gte=months_before(now, condition.months))
+        .annotate(total=Sum("total_cents"))
+        .group_by("customer_id")
+    )
+    op, value = condition.operator, condition.value
+    if number_passes(0, op, value):
+        return _customers_not_in(orders.filter(_opposite(op, value)))
+    return _customers_in(orders.filter(_compare("total", op, value)))
+
+
+def _tags(op: Op, tags: list[str] | None) -> Q:
+    match op:
+        case Op.HAS_ANY:
+            return _customers_in(CustomerTag.filter(tag__in=tags))
+        case Op.HAS_NONE:
+            return _customers_not_in(CustomerTag.filter(tag__in=tags))
+        case Op.HAS_ALL:
+            having_all = (
+                CustomerTag.filter(tag__in=tags)
+                .annotate(found=Count("tag", distinct=True))
+                .group_by("customer_id")
+                .filter(found=len(tags))
+            )
+            return _customers_in(having_all)
+        case Op.IS_EMPTY:
+            return _customers_not_in(CustomerTag.all())
+        case Op.IS_NOT_EMPTY:
+            return _customers_in(CustomerTag.all())
+    raise ValueError(f"{op} does not compare tags")
+
+
+def condition_q(condition: Condition, *, now: datetime) -> Q:
+    field, op, value = condition.spec, condition.operator, condition.value
+    if field.name == "purchases_recent":
+        return _recent_purchases(condition, now)
+    match field.type:
+        case ValueType.TAGS:
+            return _tags(op, value)
+        case ValueType.GROUPS:
+            members = Membership.filter(group_id__in=value)
+            return _customers_in(members) if op == Op.IN else _customers_not_in(members)
+        case ValueType.DAYS:
+            return _age(COLUMNS[field.name], op, value, lambda n: days_before(now, n))
+        case ValueType.MONTHS:
+            return _age(COLUMNS[field.name], op, value, lambda n: months_before(now, n))
+        case ValueType.TEXT:
+            return _text(COLUMNS[field.name], op, value)
+        case ValueType.CHOICE if op in (Op.IS_EMPTY, Op.IS_NOT_EMPTY):
+            return _text(COLUMNS[field.name], op, value)
+    return _compare(COLUMNS[field.name], op, value)
