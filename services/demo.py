@@ -228,7 +228,7 @@ async def _insert(model: type[Model], columns: tuple[str, ...], rows: Sequence[S
             [field.to_db_value(value, model) for field, value in zip(fields, row, strict=True)]
             for row in rows[start : start + BATCH]
         ]
-        async with in_transaction() as connection:
+        async with in_transaction("default") as connection:
             await connection.execute_many(sql, values)
 
 

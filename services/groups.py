@@ -11,12 +11,23 @@ from tortoise.expressions import F
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
-from models.group import CustomerGroup, GroupStatus, GroupType, Membership, MembershipAction, MembershipEvent
+from models.group import (
+    CustomerGroup,
+    GroupStatus,
+    GroupType,
+    Membership,
+    MembershipAction,
+    MembershipEvent,
+    RuleVersion,
+)
 from services.errors import ChangedMeanwhileError, FormError, NotFoundError
+from services.rules import Condition, RuleError, group_ids_read, parse_rule, rule_json, walk
 
 CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
 NAME_MAX = 100
 DESCRIPTION_MAX = 2000
+
+RULE_TYPES = (GroupType.AUTOMATIC, GroupType.HYBRID)
 
 SortKey = Literal["name", "code", "type", "members", "status"]
 
@@ -32,6 +43,7 @@ class GroupInput(BaseModel):
     status: GroupStatus = GroupStatus.ACTIVE
     parent_id: int | None = None
     type: GroupType = GroupType.MANUAL
+    rule: dict | None = None  # checked in _validated, where each condition's problem gets its place
 
     @field_validator("name")
     @classmethod
@@ -99,6 +111,15 @@ class GroupDetail:
     version: int
     members: int
     children: list[str]
+    rule_version: int = 0
+    rule_applied_version: int = 0
+    rule_ran_at: datetime | None = None
+    rule_joined: int = 0
+    rule_left: int = 0
+
+    @property
+    def uses_rule(self) -> bool:
+        return self.type in RULE_TYPES
 
     def as_input(self) -> GroupInput:
         return GroupInput(
@@ -108,6 +129,7 @@ class GroupDetail:
             status=self.status,
             parent_id=self.parent_id,
             type=self.type,
+            rule=self.rule,
         )
 
 
@@ -230,6 +252,11 @@ async def get_group(*, group_id: int) -> GroupDetail:
         version=group.version,
         members=members,
         children=list(children),
+        rule_version=group.rule_version,
+        rule_applied_version=group.rule_applied_version,
+        rule_ran_at=group.rule_ran_at,
+        rule_joined=group.rule_joined,
+        rule_left=group.rule_left,
     )
 
 
@@ -268,9 +295,62 @@ async def _validated(data: GroupInput | dict, *, group_id: int | None) -> GroupI
                     break
                 seen.add(current)
                 current = parents.get(current)
+    if parsed is not None and parsed.type in RULE_TYPES:
+        errors.update(await _rule_problems(parsed.rule, group_id=group_id))
     if errors or parsed is None:
         raise FormError(errors)
+    if parsed.type in RULE_TYPES:
+        parsed.rule = rule_json(parse_rule(parsed.rule))
+    else:
+        parsed.rule = None  # a manual group has no rule; its saved versions stay restorable
     return parsed
+
+
+async def _rule_problems(raw: dict | None, *, group_id: int | None) -> dict[str, str]:
+    """What is wrong with a rule-based group's rule: "rule" for the whole, "rule:<path>" per condition."""
+    if not raw:
+        return {"rule": "An automatic or hybrid group needs a rule: add at least one condition."}
+    try:
+        rule = parse_rule(raw)
+    except RuleError as error:
+        problems = {f"rule:{path}" if path else "rule": text for path, text in error.errors.items()}
+        problems.setdefault("rule", "Some conditions need your attention.")
+        return problems
+    problems: dict[str, str] = {}
+    reads = {gid: group_ids_read(parse_rule(r)) for gid, r in await _rules_by_group() if gid != group_id}
+    existing = set(await CustomerGroup.all().values_list("id", flat=True))
+    for path, item in walk(rule):
+        if not isinstance(item, Condition) or item.field != "member_of":
+            continue
+        if group_id is not None and group_id in item.value:
+            problems[f"rule:{path}"] = "A group's rule cannot depend on the group itself."
+        elif missing := [gid for gid in item.value if gid not in existing]:
+            problems[f"rule:{path}"] = f"{len(missing)} of the chosen groups no longer exist."
+        elif group_id is not None and _reaches(item.value, group_id, reads):
+            problems[f"rule:{path}"] = (
+                "A chosen group's own rule depends on this group, which would go round in a circle."
+            )
+    if problems:
+        problems.setdefault("rule", "Some conditions need your attention.")
+    return problems
+
+
+async def _rules_by_group() -> list[tuple[int, dict]]:
+    rows = await CustomerGroup.filter(rule__not_isnull=True, type__in=list(RULE_TYPES)).values_list("id", "rule")
+    return [(gid, rule) for gid, rule in rows if rule]
+
+
+def _reaches(start: list[int], target: int, reads: dict[int, set[int]]) -> bool:
+    """Whether following "reads" from `start` arrives at `target`."""
+    seen, todo = set(), list(start)
+    while todo:
+        current = todo.pop()
+        if current == target:
+            return True
+        if current not in seen:
+            seen.add(current)
+            todo += reads.get(current, ())
+    return False
 
 
 def _unique_violation(data: GroupInput, error: IntegrityError) -> FormError:
@@ -281,51 +361,73 @@ def _unique_violation(data: GroupInput, error: IntegrityError) -> FormError:
     return FormError({"name": f'A group named "{data.name}" already exists.'})
 
 
+async def _record_rule_version(group: CustomerGroup, rule: dict | None, *, actor: str, note: str = "") -> bool:
+    """Keep `rule` as the group's next version if it differs from the last one. True if it did."""
+    if rule is None:
+        return False
+    last = await RuleVersion.filter(group_id=group.id).order_by("-number").first()
+    if last is not None and last.rule == rule:
+        return False
+    number = (last.number if last else 0) + 1
+    await RuleVersion.create(group_id=group.id, number=number, rule=rule, author=actor, at=datetime.now(UTC), note=note)
+    await CustomerGroup.filter(id=group.id).update(rule_version=number)
+    return True
+
+
 async def create_group(*, data: GroupInput | dict, actor: str) -> GroupDetail:
     data = await _validated(data, group_id=None)
     try:
-        group = await CustomerGroup.create(
-            name=data.name,
-            name_key=name_key(data.name),
-            code=data.code,
-            description=data.description,
-            status=data.status,
-            parent_id=data.parent_id,
-            type=data.type,
-        )
+        async with in_transaction("default"):
+            group = await CustomerGroup.create(
+                name=data.name,
+                name_key=name_key(data.name),
+                code=data.code,
+                description=data.description,
+                status=data.status,
+                parent_id=data.parent_id,
+                type=data.type,
+                rule=data.rule,
+            )
+            await _record_rule_version(group, data.rule, actor=actor)
     except IntegrityError as error:
         raise _unique_violation(data, error) from None
     return await get_group(group_id=group.id)
 
 
-async def update_group(*, group_id: int, version: int, data: GroupInput | dict, actor: str) -> GroupDetail:
-    """Save an edit made on `version` of the group; refuses if someone saved in between."""
+async def update_group(
+    *, group_id: int, version: int, data: GroupInput | dict, actor: str, rule_note: str = ""
+) -> GroupDetail:
+    """Save an edit made on `version` of the group; refuses if someone saved in between. A changed
+    rule is kept as a new rule version in the same transaction."""
     if not await CustomerGroup.exists(id=group_id):
         raise NotFoundError("This group was deleted meanwhile.")
     data = await _validated(data, group_id=group_id)
     try:
-        updated = await CustomerGroup.filter(id=group_id, version=version).update(
-            name=data.name,
-            name_key=name_key(data.name),
-            code=data.code,
-            description=data.description,
-            status=data.status,
-            parent_id=data.parent_id,
-            type=data.type,
-            updated_at=datetime.now(UTC),
-            version=F("version") + 1,
-        )
+        async with in_transaction("default"):
+            updated = await CustomerGroup.filter(id=group_id, version=version).update(
+                name=data.name,
+                name_key=name_key(data.name),
+                code=data.code,
+                description=data.description,
+                status=data.status,
+                parent_id=data.parent_id,
+                type=data.type,
+                rule=data.rule,
+                updated_at=datetime.now(UTC),
+                version=F("version") + 1,
+            )
+            if not updated:
+                raise ChangedMeanwhileError("This group was changed by someone else after you opened it.")
+            await _record_rule_version(await CustomerGroup.get(id=group_id), data.rule, actor=actor, note=rule_note)
     except IntegrityError as error:
         raise _unique_violation(data, error) from None
-    if not updated:
-        raise ChangedMeanwhileError("This group was changed by someone else after you opened it.")
     return await get_group(group_id=group_id)
 
 
 async def delete_group(*, group_id: int, actor: str, reason: str = "Group deleted") -> DeleteResult:
     """Delete a group: its members are released (each with an event), its subgroups move up to its
     parent. Customers and orders stay. One transaction: all of it happens or none."""
-    async with in_transaction():
+    async with in_transaction("default"):
         group = await CustomerGroup.get_or_none(id=group_id)
         if group is None:
             raise NotFoundError("This group was already deleted.")

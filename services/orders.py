@@ -16,7 +16,7 @@ async def record_order(
     """Store an order and update the customer's stats in the same transaction. Returns the order id."""
     if total_cents < 0:
         raise FormError({"total_cents": "An order total cannot be negative."})
-    async with in_transaction():
+    async with in_transaction("default"):
         if not await Customer.exists(id=customer_id):
             raise NotFoundError(f"There is no customer with id {customer_id}.")
         order = await Order.create(customer_id=customer_id, total_cents=total_cents, placed_at=placed_at, status=status)
