@@ -133,3 +133,8 @@ async def get_customer(*, customer_id: int) -> CustomerDetail:
             for m in memberships
         ],
     )
+
+
+async def list_tags() -> list[str]:
+    """Every tag in use, alphabetically, for pickers."""
+    return list(await CustomerTag.all().distinct().order_by("tag").values_list("tag", flat=True))

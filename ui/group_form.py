@@ -1,6 +1,8 @@
 """What the group wizard edits: the owner's input, the error beside each field, and the inputs."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from nicegui import ui
 from nicegui.elements.mixins.validation_element import ValidationElement
@@ -17,10 +19,13 @@ class GroupForm:
     status: str = GroupStatus.ACTIVE.value
     parent_id: int | None = None
     type: str = GroupType.MANUAL.value
+    rule: dict | None = None
     group_id: int | None = None
     version: int = 0
     code_edited: bool = False  # once the owner types a code, stop suggesting one from the name
     inputs: dict[str, ValidationElement] = field(default_factory=dict)
+    rule_view: Any = None  # the rule builder, which shows errors at each condition
+    on_type_change: Callable[[], None] | None = None
 
     @classmethod
     def from_group(cls, group: GroupDetail) -> "GroupForm":
@@ -31,6 +36,7 @@ class GroupForm:
             status=group.status.value,
             parent_id=group.parent_id,
             type=group.type.value,
+            rule=group.rule,
             group_id=group.id,
             version=group.version,
             code_edited=True,
@@ -44,11 +50,18 @@ class GroupForm:
             "status": self.status,
             "parent_id": self.parent_id,
             "type": self.type,
+            "rule": self.rule,
         }
 
     def show_errors(self, errors: dict[str, str]) -> None:
         for name, element in self.inputs.items():
             element.error = errors.get(name)
+        if self.rule_view is not None:
+            # "rule" is about the whole rule, "rule:2.0" about one condition.
+            rule_errors = {key.removeprefix("rule:"): text for key, text in errors.items() if key.startswith("rule:")}
+            if "rule" in errors and "" not in rule_errors and not rule_errors:
+                rule_errors[""] = errors["rule"]
+            self.rule_view.show_errors(rule_errors)
 
     def clear_error(self, name: str) -> None:
         if name in self.inputs:

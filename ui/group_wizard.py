@@ -1,23 +1,29 @@
 """The new / edit group wizard: a stepper whose steps are registered in STEPS, in order.
 
 A step is a module with TITLE, ICON, FIELDS (the form fields it owns, so an error can take the
-owner to the right step) and `async render(form, save)`.
+owner to the right step), `async render(form, save)` and optionally `shown_for(form)` (the Rules
+step only appears for automatic and hybrid groups).
 """
 
 from nicegui import ui
 
 from services.errors import ChangedMeanwhileError, FormError, NotFoundError
 from services.groups import create_group, get_group, update_group
-from ui import wizard_basic
+from ui import wizard_basic, wizard_rules
 from ui.group_detail import missing_group
 from ui.group_form import GroupForm
 from ui.shell import frame, go_to_with_message, page_heading
 
-STEPS = [wizard_basic]
+STEPS = [wizard_basic, wizard_rules]
 ACTOR = "owner"  # until staff accounts exist, every change is the owner's
 
 
+def _steps(form: GroupForm) -> list:
+    return [step for step in STEPS if getattr(step, "shown_for", lambda _form: True)(form)]
+
+
 def _step_of(field: str):
+    field = field.split(":")[0]  # "rule:2.0" belongs to the step that owns "rule"
     return next((step for step in STEPS if field in step.FIELDS), STEPS[0])
 
 
@@ -35,6 +41,7 @@ async def wizard(form: GroupForm) -> None:
         except FormError as error:
             form.show_errors(error.errors)
             stepper.value = _step_of(next(iter(error.errors))).TITLE
+            current["step"] = stepper.value
             ui.notify("Please correct the highlighted fields.", type="warning")
             return
         except ChangedMeanwhileError:
@@ -55,19 +62,40 @@ async def wizard(form: GroupForm) -> None:
             ui.button("Keep editing", on_click=changed_dialog.close).props("flat")
             ui.button("Reload", on_click=lambda: ui.navigate.to(f"/groups/{form.group_id}/edit")).mark("reload")
 
-    with ui.card().classes("w-full p-0"):
-        with ui.stepper().classes("w-full").props("flat header-nav animated") as stepper:
-            for index, step in enumerate(STEPS):
+    @ui.refreshable
+    async def steps() -> None:
+        nonlocal stepper
+        shown = _steps(form)
+        with ui.stepper(value=current["step"]).classes("w-full").props("flat header-nav animated") as stepper:
+            stepper.on_value_change(lambda e: current.update(step=e.value))
+            for index, step in enumerate(shown):
                 with ui.step(step.TITLE, icon=step.ICON):
                     await step.render(form, save)
                     with ui.stepper_navigation().classes("w-full"):
-                        if index + 1 < len(STEPS):
-                            ui.button("Continue", on_click=stepper.next)
+                        if index + 1 < len(shown):
+                            ui.button("Continue", on_click=stepper.next).mark("continue")
                         else:
-                            ui.button("Save changes" if editing else "Create group", icon="check", on_click=save)
-                            if index:
-                                ui.button("Back", on_click=stepper.previous).props("flat")
+                            ui.button("Save changes" if editing else "Create group", icon="check", on_click=save).mark(
+                                "save-group"
+                            )
+                        if index:
+                            ui.button("Back", on_click=stepper.previous).props("flat")
                         ui.button("Cancel", on_click=lambda: ui.navigate.to(cancel_target)).props("flat color=grey-8")
+
+    async def type_changed() -> None:
+        # Switching between manual and rule-based adds or removes the Rules step.
+        if [s.TITLE for s in _steps(form)] != shown_titles["now"]:
+            shown_titles["now"] = [s.TITLE for s in _steps(form)]
+            form.rule_view = None
+            form.inputs.clear()
+            await steps.refresh()
+
+    current = {"step": STEPS[0].TITLE}
+    shown_titles = {"now": [s.TITLE for s in _steps(form)]}
+    stepper: ui.stepper | None = None
+    form.on_type_change = type_changed
+    with ui.card().classes("w-full p-0"):
+        await steps()
 
 
 async def new_group_page() -> None:

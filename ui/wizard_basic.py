@@ -42,6 +42,7 @@ async def render(form: GroupForm, save) -> None:
         watch(element, form, field)
     watch(parent, form, "parent_id")
     watch(kind, form, "type")
+    kind.on_value_change(lambda _: form.on_type_change() if form.on_type_change else None)
 
     def code_typed(event) -> None:
         form.code = event.value or ""
