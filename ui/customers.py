@@ -2,11 +2,15 @@
 
 from nicegui import ui
 
-from services.customers import CustomerRow, get_customer, list_customers
+from services.customers import CustomerDetail, CustomerRow, get_customer, list_customers
 from services.errors import NotFoundError
 from services.groups import group_choices
+from services.rule_preview import explain_customer
+from services.rule_text import Wording
+from services.shop import get_shop
 from ui.format import SOURCE_LABELS, count, long_date, money, month_year
 from ui.paged_table import PagedTable
+from ui.rule_explanation import show_check
 from ui.shell import empty_state, frame, page_heading
 
 COLUMNS = [
@@ -128,35 +132,77 @@ async def customer_detail_page(customer_id: int) -> None:
                     _field("Last order", long_date(customer.last_order_at))
         with ui.card().classes("w-full"):
             ui.label("Groups").classes("text-base font-medium")
-            if not customer.memberships:
+            if customer.memberships:
+                _memberships(customer)
+            else:
                 ui.label("This customer is not in any group.").classes("text-slate-500")
-                return
-            rows = [
-                {
-                    "id": m.group_id,
-                    "group": m.group_name,
-                    "assignment": SOURCE_LABELS[m.source],
-                    "since": month_year(m.since),
-                    "primary": "Primary" if m.is_primary else "",
-                }
-                for m in customer.memberships
-            ]
-            table = (
-                ui.table(
-                    columns=[
-                        {"name": "group", "label": "Group", "field": "group", "align": "left"},
-                        {"name": "assignment", "label": "Assignment", "field": "assignment", "align": "left"},
-                        {"name": "since", "label": "Since", "field": "since", "align": "left"},
-                        {"name": "primary", "label": "", "field": "primary", "align": "left"},
-                    ],
-                    rows=rows,
-                    row_key="id",
-                )
-                .props("flat bordered hide-pagination")
-                .classes("w-full")
-                .mark("customer-groups")
-            )
-            table.add_slot(
-                "body-cell-group",
-                r"""<q-td :props="props"><a :href="'/groups/' + props.row.id" class="text-primary no-underline hover:underline">{{ props.row.group }}</a></q-td>""",
-            )
+        await _rule_groups(customer.id)
+
+
+async def _rule_groups(customer_id: int) -> None:
+    """Every rule-based group, member or not, and why the customer does or does not match it."""
+    explanations = await explain_customer(customer_id=customer_id)
+    if not explanations:
+        return
+    shop = await get_shop()
+    wording = Wording(currency=shop.currency, group_names={c.id: c.name for c in await group_choices()})
+    with ui.card().classes("w-full gap-1").mark("rule-groups"):
+        ui.label("Rule-based groups").classes("text-base font-medium")
+        ui.label("What each group's rule reads about this customer, and whether it matches.").classes(
+            "text-sm text-slate-500"
+        )
+        for item in explanations:
+            verdict = "Matches" if item.check.passed else "Does not match"
+            if item.is_member and not item.check.passed:
+                membership = "member, added by hand"
+            elif item.is_member:
+                membership = "member"
+            elif item.check.passed:
+                membership = "not a member: taken out by hand, or not yet applied"
+            else:
+                membership = "not a member"
+            with (
+                ui.expansion(value=item.check.passed)
+                .classes("w-full border-b border-slate-100")
+                .mark(f"why-group-{item.group_id}") as expansion
+            ):
+                with expansion.add_slot("header"):
+                    with ui.row().classes("w-full items-center gap-3"):
+                        ui.icon("check_circle" if item.check.passed else "cancel").classes(
+                            "text-positive" if item.check.passed else "text-slate-400"
+                        )
+                        ui.link(item.group_name, f"/groups/{item.group_id}").classes("font-medium text-primary")
+                        ui.label(f"{verdict} · {membership}").classes("text-sm text-slate-600")
+                show_check(item.check, wording)
+
+
+def _memberships(customer: CustomerDetail) -> None:
+    rows = [
+        {
+            "id": m.group_id,
+            "group": m.group_name,
+            "assignment": SOURCE_LABELS[m.source],
+            "since": month_year(m.since),
+            "primary": "Primary" if m.is_primary else "",
+        }
+        for m in customer.memberships
+    ]
+    table = (
+        ui.table(
+            columns=[
+                {"name": "group", "label": "Group", "field": "group", "align": "left"},
+                {"name": "assignment", "label": "Assignment", "field": "assignment", "align": "left"},
+                {"name": "since", "label": "Since", "field": "since", "align": "left"},
+                {"name": "primary", "label": "", "field": "primary", "align": "left"},
+            ],
+            rows=rows,
+            row_key="id",
+        )
+        .props("flat bordered hide-pagination")
+        .classes("w-full")
+        .mark("customer-groups")
+    )
+    table.add_slot(
+        "body-cell-group",
+        r"""<q-td :props="props"><a :href="'/groups/' + props.row.id" class="text-primary no-underline hover:underline">{{ props.row.group }}</a></q-td>""",
+    )
