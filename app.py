@@ -2,12 +2,14 @@
 
 import argparse
 import asyncio
+import contextlib
 from contextlib import asynccontextmanager
 
 from nicegui import app, ui
 
 from services.database import close_database, open_database
 from services.demo import is_empty, seed_demo_shop, seed_if_empty
+from services.rule_runs import refresh_rules_periodically
 from services.settings import Settings, load_settings
 from ui.pages import register_pages
 
@@ -16,17 +18,22 @@ settings = load_settings()
 
 def _with_database(lifespan):
     """Wrap the app's lifespan so the database is migrated (and the demo shop seeded on first
-    start) before the first request, and closed last. NiceGUI's on_startup would not wait."""
+    start) before the first request, and closed last. NiceGUI's on_startup would not wait.
+    Meanwhile the rule refresh runs in the background; it is cancelled before the database closes."""
 
     @asynccontextmanager
     async def wrapped(server):
         await open_database(database_url=settings.effective_database_url)
         if settings.demo_customers and await seed_if_empty(customers=settings.demo_customers, seed=settings.demo_seed):
             print(f"First start: seeded the demo shop with {settings.demo_customers:,} customers.")
+        rules = asyncio.create_task(refresh_rules_periodically(every_minutes=settings.rule_refresh_minutes))
         try:
             async with lifespan(server) as state:
                 yield state
         finally:
+            rules.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await rules
             await close_database()
 
     return wrapped

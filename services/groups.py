@@ -1,5 +1,6 @@
 """Customer groups: list, read, create, edit and delete."""
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +29,8 @@ NAME_MAX = 100
 DESCRIPTION_MAX = 2000
 
 RULE_TYPES = (GroupType.AUTOMATIC, GroupType.HYBRID)
+
+logger = logging.getLogger(__name__)
 
 SortKey = Literal["name", "code", "type", "members", "status"]
 
@@ -391,6 +394,7 @@ async def create_group(*, data: GroupInput | dict, actor: str) -> GroupDetail:
             await _record_rule_version(group, data.rule, actor=actor)
     except IntegrityError as error:
         raise _unique_violation(data, error) from None
+    await _apply_rule_if_due(group.id, actor=actor, force=True)
     return await get_group(group_id=group.id)
 
 
@@ -399,7 +403,8 @@ async def update_group(
 ) -> GroupDetail:
     """Save an edit made on `version` of the group; refuses if someone saved in between. A changed
     rule is kept as a new rule version in the same transaction."""
-    if not await CustomerGroup.exists(id=group_id):
+    before = await CustomerGroup.filter(id=group_id).first().values("type", "status")
+    if before is None:
         raise NotFoundError("This group was deleted meanwhile.")
     data = await _validated(data, group_id=group_id)
     try:
@@ -421,12 +426,51 @@ async def update_group(
             await _record_rule_version(await CustomerGroup.get(id=group_id), data.rule, actor=actor, note=rule_note)
     except IntegrityError as error:
         raise _unique_violation(data, error) from None
+    # A new type or a switch back on changes who belongs even when the rule did not.
+    await _apply_rule_if_due(
+        group_id, actor=actor, force=(before["type"], before["status"]) != (data.type, data.status)
+    )
     return await get_group(group_id=group_id)
+
+
+async def _apply_rule_if_due(group_id: int, *, actor: str, force: bool) -> None:
+    """After a committed save: set an active rule-based group's members from its rule when the
+    saved rule version is not applied yet (or `force`), then the groups whose rules read it.
+
+    A failure here does not undo the save: it is logged, the group shows an unapplied rule
+    version, and the background refresh applies it."""
+    # Imported here: services.rule_runs builds on this module (update_group, get_group).
+    from services.rule_runs import apply_rule_with_readers
+
+    group = await CustomerGroup.get_or_none(id=group_id)
+    if group is None or group.type not in RULE_TYPES or group.status != GroupStatus.ACTIVE or not group.rule:
+        return
+    if force or group.rule_applied_version < group.rule_version:
+        try:
+            await apply_rule_with_readers(group_id=group_id, actor=actor)
+        except Exception:
+            logger.exception("Saved group %s, but could not apply its rule", group_id)
 
 
 async def delete_group(*, group_id: int, actor: str, reason: str = "Group deleted") -> DeleteResult:
     """Delete a group: its members are released (each with an event), its subgroups move up to its
-    parent. Customers and orders stay. One transaction: all of it happens or none."""
+    parent. Customers and orders stay. One transaction: all of it happens or none.
+
+    A group whose members another group's rule reads ("Member of Group") is not deleted: that
+    rule would silently change meaning. The FormError names the reading groups; change their
+    rules first."""
+    # Imported here: services.rule_runs builds on this module.
+    from services.rule_runs import rule_readers
+
+    if readers := await rule_readers(group_id=group_id, transitive=False):
+        names = ", ".join(f'"{g.name}"' for g in readers)
+        group_name = await CustomerGroup.filter(id=group_id).first().values_list("name", flat=True)
+        raise FormError(
+            {
+                "group": f'"{group_name}" cannot be deleted: the rules of {names} read its members. '
+                "Change those rules first."
+            }
+        )
     async with in_transaction("default"):
         group = await CustomerGroup.get_or_none(id=group_id)
         if group is None:

@@ -1,5 +1,6 @@
 """Recording orders, and keeping each customer's purchase stats current with them."""
 
+import logging
 from datetime import datetime
 
 from tortoise.expressions import F
@@ -8,12 +9,16 @@ from tortoise.transactions import in_transaction
 
 from models.customer import Customer, Order, OrderStatus
 from services.errors import FormError, NotFoundError
+from services.rule_runs import reevaluate_customer
+
+logger = logging.getLogger(__name__)
 
 
 async def record_order(
     *, customer_id: int, total_cents: int, placed_at: datetime, status: OrderStatus = OrderStatus.COMPLETED
 ) -> int:
-    """Store an order and update the customer's stats in the same transaction. Returns the order id."""
+    """Store an order and update the customer's stats in the same transaction, then re-check the
+    customer's rule-based groups. Returns the order id."""
     if total_cents < 0:
         raise FormError({"total_cents": "An order total cannot be negative."})
     async with in_transaction("default"):
@@ -25,6 +30,12 @@ async def record_order(
                 lifetime_cents=F("lifetime_cents") + total_cents, order_count=F("order_count") + 1
             )
             await refresh_order_dates(customer_id=customer_id)
+    if status == OrderStatus.COMPLETED:
+        # After the commit: the order stands even if this fails; the periodic rule run catches up.
+        try:
+            await reevaluate_customer(customer_id=customer_id, actor="system")
+        except Exception:
+            logger.exception("Recorded order %s, but could not re-check customer %s's groups", order.id, customer_id)
     return order.id
 
 

@@ -98,18 +98,27 @@ async def _change(group_id: int, matches: Q) -> GroupChange | None:
     leaving = Customer.filter(
         id__in=Subquery(leaving_members.exclude(customer_id__in=matching_ids).values("customer_id"))
     )
+    joining_count = await joining.using_db(db).count()
+    # Leavers counted from the group's side: its rule members less those the rule still matches,
+    # found by primary key. Counting `leaving` would first list every matching id for the NOT IN
+    # (over a second when a rule matches most of a million customers).
+    still_matching = Customer.filter(matches, id__in=Subquery(leaving_members.values("customer_id")))
+    members_by_rule = await leaving_members.using_db(db).count()
+    leaving_count = max(0, members_by_rule - await still_matching.using_db(db).count())  # a run may land between
+    # Samples only for a side that has someone on it: ORDER BY name LIMIT walks the name index
+    # until enough rows pass, which for an empty side means every customer.
     return GroupChange(
-        joining=await joining.using_db(db).count(),
-        leaving=await leaving.using_db(db).count(),
-        joining_samples=[
-            NamedCustomer(i, n)
-            for i, n in await joining.using_db(db).order_by("name").limit(5).values_list("id", "name")
-        ],
-        leaving_samples=[
-            NamedCustomer(i, n)
-            for i, n in await leaving.using_db(db).order_by("name").limit(5).values_list("id", "name")
-        ],
+        joining=joining_count,
+        leaving=leaving_count,
+        joining_samples=await _named_samples(joining, db) if joining_count else [],
+        leaving_samples=await _named_samples(leaving, db) if leaving_count else [],
     )
+
+
+async def _named_samples(query, db) -> list[NamedCustomer]:
+    return [
+        NamedCustomer(i, n) for i, n in await query.using_db(db).order_by("name").limit(5).values_list("id", "name")
+    ]
 
 
 async def preview_rule(

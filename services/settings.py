@@ -20,6 +20,11 @@ class Settings(BaseSettings):
     storage_secret: str = ""
     demo_customers: int = Field(default=1200, ge=0, description="Customers in the demo shop seeded on first start")
     demo_seed: int = 2024
+    rule_refresh_minutes: int = Field(
+        default=15,
+        ge=0,
+        description="Minutes between re-runs of all group rules (time-based conditions drift); 0: never",
+    )
 
     @cached_property
     def effective_database_url(self) -> str:

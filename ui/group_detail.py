@@ -2,10 +2,13 @@
 
 from nicegui import ui
 
-from services.errors import NotFoundError
-from services.groups import GroupDetail, delete_group, get_group
+from services.errors import FormError, NotFoundError
+from services.groups import GroupDetail, delete_group, get_group, group_choices
 from services.members import MemberRow, list_members
+from services.rule_text import Wording
+from services.shop import get_shop
 from ui.format import GROUP_TYPE_LONG, SOURCE_LABELS, count, long_date, money, month_year
+from ui.group_rule import rule_section, why_dialog
 from ui.paged_table import PagedTable
 from ui.shell import empty_state, frame, go_to_with_message
 
@@ -22,6 +25,14 @@ MEMBER_NAME_CELL = r"""
   <a :href="'/customers/' + props.row.customer_id" class="text-primary no-underline hover:underline">{{ props.row.name }}</a>
   <q-icon v-if="props.row.primary" name="star" color="amber-8" size="xs" class="ml-1"><q-tooltip>Primary group</q-tooltip></q-icon>
   <div v-if="props.row.company && props.row.company != props.row.name" class="text-xs text-slate-500">{{ props.row.company }}</div>
+</q-td>
+"""
+
+
+WHY_CELL = r"""
+<q-td :props="props" auto-width>
+  <q-btn flat dense no-caps no-wrap size="sm" icon="help_outline" label="Why?" color="primary"
+         @click="() => $parent.$emit('why', {customer_id: props.row.customer_id, name: props.row.name})" />
 </q-td>
 """
 
@@ -57,6 +68,9 @@ def _delete_dialog(group: GroupDetail) -> ui.dialog:
             result = await delete_group(group_id=group.id, actor=ACTOR)
         except NotFoundError as error:
             go_to_with_message("/groups", str(error), type="warning")
+        except FormError as error:
+            dialog.close()
+            ui.notify(" ".join(error.errors.values()), type="warning", multi_line=True)
         else:
             go_to_with_message("/groups", f"Deleted {result.name}: {count(result.released, 'member')} released.")
 
@@ -123,6 +137,11 @@ async def group_detail_page(group_id: int) -> None:
             if group.description:
                 ui.label(group.description).classes("text-slate-600 mt-2").mark("info-description")
 
+        shop = await get_shop()
+        wording = Wording(currency=shop.currency, group_names={c.id: c.name for c in await group_choices()})
+        if group.uses_rule:
+            await rule_section(group, wording)
+
         with ui.card().classes("w-full"):
             with ui.row().classes("w-full items-center justify-between"):
                 with ui.row().classes("items-baseline gap-3"):
@@ -147,6 +166,10 @@ async def group_detail_page(group_id: int) -> None:
             )
             members.table.add_slot("body-cell-name", MEMBER_NAME_CELL)
             members.table.mark("members-table")
+            if group.uses_rule:
+                members.table.columns = [*MEMBER_COLUMNS, {"name": "why", "label": "", "field": "why"}]
+                members.table.add_slot("body-cell-why", WHY_CELL)
+                members.table.on("why", lambda e: why_dialog(group, e.args["customer_id"], e.args["name"], wording))
 
             async def reload() -> None:
                 await members.load(page=1)

@@ -72,11 +72,15 @@ async def wizard(form: GroupForm) -> None:
                 with ui.step(step.TITLE, icon=step.ICON):
                     await step.render(form, save)
                     with ui.stepper_navigation().classes("w-full"):
-                        if index + 1 < len(shown):
-                            ui.button("Continue", on_click=stepper.next).mark("continue")
-                        else:
+                        last = index + 1 == len(shown)
+                        # An edit can be saved from any step; a new group is created from the last.
+                        if editing or last:
                             ui.button("Save changes" if editing else "Create group", icon="check", on_click=save).mark(
                                 "save-group"
+                            )
+                        if not last:
+                            ui.button("Continue", on_click=stepper.next).props("outline" if editing else "").mark(
+                                "continue"
                             )
                         if index:
                             ui.button("Back", on_click=stepper.previous).props("flat")

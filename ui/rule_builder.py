@@ -128,7 +128,10 @@ class RuleBuilder:
             condition["value"] = value if old in LIST_VALUE else ([first] if first is not None else [])
         else:
             condition["value"] = first if old not in NO_VALUE else _empty_value(field, new)
-        self._changed(redraw=True)
+        # Between two comparisons of one value ("is at least" -> "is greater than") the inputs stay
+        # as they are; redrawing would only take the owner's focus away.
+        same_shape = all((old in kind) == (new in kind) for kind in (NO_VALUE, RANGE_VALUE, LIST_VALUE))
+        self._changed(redraw=not same_shape)
 
     def _set_value(self, condition: dict, value, index: int | None = None) -> None:
         if index is None:

@@ -99,9 +99,9 @@ class PreviewPanel:
                         "preview-count"
                     )
                     ui.label("matching customer" + ("" if preview.matching == 1 else "s")).classes("text-slate-600")
-                ui.label(f"{preview.share:.1%} of all {preview.total_customers:,} customers").classes(
-                    "text-sm text-slate-500"
-                ).mark("preview-share")
+                ui.label(
+                    f"{preview.matching:,} of {preview.total_customers:,} customers ({preview.share:.1%})"
+                ).classes("text-sm text-slate-500").mark("preview-share")
             if preview.change is not None:
                 self._show_change(preview)
             if preview.samples:

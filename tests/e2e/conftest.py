@@ -47,10 +47,16 @@ def chromium_path() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The SQLite file of the module's app, for checks made straight in the database."""
+    return tmp_path_factory.mktemp("app-data") / "shop.sqlite3"
+
+
+@pytest.fixture(scope="module")
+def app_url(app_database: Path) -> Iterator[str]:
     """Start the app with its own data folder and demo shop; yield its base URL."""
-    data_dir = tmp_path_factory.mktemp("app-data")
-    settings = {"DATABASE_URL": f"sqlite://{data_dir / 'shop.sqlite3'}", "DEMO_CUSTOMERS": str(DEMO_CUSTOMERS)}
+    data_dir = app_database.parent
+    settings = {"DATABASE_URL": f"sqlite://{app_database}", "DEMO_CUSTOMERS": str(DEMO_CUSTOMERS)}
     try:
         with running_app(data_dir=data_dir, settings=settings, start_timeout=START_TIMEOUT) as url:
             yield url

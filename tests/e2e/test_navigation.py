@@ -45,4 +45,8 @@ async def test_owner_finds_a_customer_and_sees_their_groups(page: Page) -> None:
     await page.wait_for_url(re.compile(r"/customers/\d+$"))
     await expect(page).to_have_title(re.compile(r"^Acme Corporation · "))
     await expect(page.get_by_text("Acme Corporation", exact=True).first).to_be_visible()
-    await expect(page.get_by_role("link", name="VIP Customers", exact=True)).to_be_visible()
+    await expect(page.get_by_role("cell", name="VIP Customers").get_by_role("link")).to_be_visible()
+    # Why Acme is in VIP: the rule's conditions with Acme's own values.
+    await expect(page.get_by_text("Rule-based groups")).to_be_visible()
+    await expect(page.get_by_text("Total Purchases (lifetime) is greater than $50,000")).to_be_visible()
+    await expect(page.get_by_text("has $245,678", exact=True).filter(visible=True)).to_have_count(1)

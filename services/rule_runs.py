@@ -1,0 +1,583 @@
+"""Membership from rules: setting a rule-based group's members to what its rule matches.
+
+An automatic group's members are exactly the rule's matches. A hybrid group's members are the
+rule's matches minus its exclusions, plus its manual members: a manual member the rule also
+matches has source "both"; when the rule stops matching them they stay, as "manual".
+
+Why it is built this way:
+
+- Set-based. The rule's compiled, parameterised SELECT fills a temporary table of matching ids;
+  joiners and leavers are then a few INSERT ... SELECT / DELETE ... WHERE customer_id IN (...)
+  statements over sets of ids. No Python loop touches one customer at a time, so 100,000 members
+  cost a handful of statements, not 100,000 round trips.
+- One transaction per group, on the background connection, so page reads on "default" go on
+  meanwhile (SQLite WAL). It starts with a write, so SQLite takes the write lock at once: a
+  transaction that reads first and writes later fails with SQLITE_BUSY_SNAPSHOT if another
+  connection committed in between, whatever the busy timeout.
+- Every join and leave writes a MembershipEvent (source "rule", the rule version in the reason)
+  in the same transaction: the members and their history change together or not at all.
+- Inactive groups are not re-evaluated: their members stay as they were when the group was
+  switched off, and are brought up to date when it is switched on again. A manual group has no
+  rule; a group changed to manual keeps its members as they are.
+- Groups whose rules read "Member of Group" are run after the groups they read, so one pass
+  leaves every group consistent with the others.
+- A customer who joins by rule gets the group as primary only when they have no primary group;
+  one who leaves their primary group by rule gets their newest remaining group as primary.
+  Rule-based membership does not enforce the shop's "one group per customer" setting.
+"""
+
+import asyncio
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import count
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from models.customer import Customer
+from models.group import (
+    CustomerGroup,
+    GroupStatus,
+    GroupType,
+    Membership,
+    MembershipAction,
+    MembershipExclusion,
+    MembershipSource,
+    RuleVersion,
+)
+from services.database import BACKGROUND
+from services.errors import FormError, NotFoundError
+from services.groups import RULE_TYPES, GroupDetail, get_group, update_group
+from services.rule_compiler import to_q
+from services.rule_explainer import evaluate, load_facts, now_for_rules
+from services.rules import RuleError, group_ids_read, parse_rule
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_SIZE = 5
+# Scratch tables of customer ids, private to the background connection's session.
+MATCHES, JOINING, LEAVING = "rule_run_match", "rule_run_join", "rule_run_leave"
+
+
+@dataclass(frozen=True)
+class CustomerRef:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class RuleRun:
+    """What one run of a group's rule changed."""
+
+    group_id: int
+    group_name: str
+    version: int  # the rule version that ran
+    joined: int
+    left: int
+    members: int  # after the run
+    ran_at: datetime
+    joined_sample: tuple[CustomerRef, ...] = ()  # a few of those who joined, by name
+    left_sample: tuple[CustomerRef, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.joined or self.left)
+
+
+@dataclass(frozen=True)
+class CustomerRuleChanges:
+    """The rule-based groups one customer joined and left on re-evaluation, by name."""
+
+    customer_id: int
+    joined: tuple[str, ...] = ()
+    left: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RuleVersionRow:
+    number: int
+    rule: dict
+    author: str
+    at: datetime
+    note: str
+    is_current: bool
+
+
+# --- SQL helpers ------------------------------------------------------------------------------
+
+
+def _sql(connection: BaseDBAsyncClient, text: str) -> str:
+    """Our own statements, written with "?" placeholders, in the connection's dialect.
+
+    The only place that knows placeholder styles: PostgreSQL numbers them ($1, $2 ...)."""
+    if connection.capabilities.dialect == "postgres":
+        numbers = count(1)
+        return re.sub(r"\?", lambda _: f"${next(numbers)}", text)
+    return text
+
+
+async def _run(connection: BaseDBAsyncClient, text: str, *params: Any) -> int:
+    """Execute one of our statements; the number of rows it changed."""
+    changed, _ = await connection.execute_query(_sql(connection, text), list(params))
+    return changed
+
+
+async def _rows(connection: BaseDBAsyncClient, text: str, *params: Any) -> list:
+    _, rows = await connection.execute_query(_sql(connection, text), list(params))
+    return list(rows)
+
+
+async def _scratch_tables(connection: BaseDBAsyncClient) -> None:
+    """Empty temporary tables of customer ids. They live in the connection's own session (SQLite's
+    temp schema, PostgreSQL's pg_temp), so no other connection sees or blocks on them."""
+    for table in (MATCHES, JOINING, LEAVING):
+        extra = ", was_primary BOOLEAN NOT NULL" if table == LEAVING else ""
+        await _run(connection, f"CREATE TEMP TABLE IF NOT EXISTS {table} (customer_id INTEGER PRIMARY KEY{extra})")
+        await _run(connection, f"DELETE FROM {table}")
+
+
+async def _fill_matches(connection: BaseDBAsyncClient, rule: dict, *, now: datetime) -> None:
+    """The rule's matches into MATCHES, as one INSERT ... SELECT of the compiled query.
+
+    The statement carries only the compiler's own parameters, in its own placeholder style."""
+    query = Customer.filter(to_q(parse_rule(rule), now=now)).using_db(connection).values_list("id", flat=True)
+    query._choose_db_if_not_chosen()
+    query._make_query()
+    select, params = query.query.get_parameterized_sql()
+    await connection.execute_query(f"INSERT INTO {MATCHES} (customer_id) {select}", list(params))
+
+
+async def _sample(connection: BaseDBAsyncClient, table: str) -> tuple[CustomerRef, ...]:
+    rows = await _rows(
+        connection,
+        f"SELECT c.id, c.name FROM {table} t JOIN customer c ON c.id = t.customer_id ORDER BY c.name, c.id LIMIT ?",
+        SAMPLE_SIZE,
+    )
+    return tuple(CustomerRef(id=row["id"], name=row["name"]) for row in rows)
+
+
+@dataclass(frozen=True)
+class _Group:
+    id: int
+    name: str
+    type: GroupType
+    status: GroupStatus
+    rule: dict | None
+    rule_version: int
+
+
+async def _lock_group(connection: BaseDBAsyncClient, group_id: int) -> _Group:
+    """Take SQLite's write lock with a harmless write, then read the group as it now is."""
+    if not await _run(connection, "UPDATE customer_group SET rule_ran_at = rule_ran_at WHERE id = ?", group_id):
+        raise NotFoundError("This group was deleted meanwhile.")
+    group = await CustomerGroup.filter(id=group_id).using_db(connection).first()
+    assert group is not None  # we hold the write lock: nobody deleted it since the UPDATE
+    return _Group(group.id, group.name, group.type, group.status, group.rule, group.rule_version)
+
+
+def _runnable(group: _Group) -> None:
+    if group.type not in RULE_TYPES or not group.rule:
+        raise FormError({"rule": f"{group.name} is a manual group: it has no rule to run."})
+    if group.status != GroupStatus.ACTIVE:
+        raise FormError({"status": f"{group.name} is inactive: its members stay as they are until it is active again."})
+
+
+async def _set_members(
+    connection: BaseDBAsyncClient, group: _Group, *, actor: str, now: datetime, customer_id: int | None = None
+) -> tuple[int, int]:
+    """Bring the group's members in line with MATCHES; (joined, left).
+
+    With `customer_id`, only that customer's membership is considered (MATCHES then holds at
+    most them); otherwise every member. Runs inside the caller's transaction."""
+    rule_source, manual, both = MembershipSource.RULE.value, MembershipSource.MANUAL.value, MembershipSource.BOTH.value
+    scope, scope_params = (" AND customer_id = ?", (customer_id,)) if customer_id is not None else ("", ())
+    hybrid = group.type == GroupType.HYBRID
+    if hybrid:
+        await _run(
+            connection,
+            f"DELETE FROM {MATCHES} WHERE customer_id IN "
+            "(SELECT customer_id FROM membership_exclusion WHERE group_id = ?)",
+            group.id,
+        )
+    await _run(
+        connection,
+        f"INSERT INTO {JOINING} (customer_id) SELECT customer_id FROM {MATCHES} "
+        "WHERE customer_id NOT IN (SELECT customer_id FROM membership WHERE group_id = ?)",
+        group.id,
+    )
+    # A hybrid group's manual members stay whatever the rule says; an automatic group keeps no one
+    # the rule does not match (a group just changed from hybrid may still have manual members).
+    only_rule = " AND source = ?" if hybrid else ""
+    await _run(
+        connection,
+        f"INSERT INTO {LEAVING} (customer_id, was_primary) SELECT customer_id, is_primary FROM membership "
+        f"WHERE group_id = ?{only_rule}{scope} "
+        f"AND customer_id NOT IN (SELECT customer_id FROM {MATCHES})",
+        group.id,
+        *((rule_source,) if hybrid else ()),
+        *scope_params,
+    )
+    if hybrid:
+        await _run(
+            connection,
+            f"UPDATE membership SET source = ? WHERE group_id = ? AND source = ?{scope} "
+            f"AND customer_id IN (SELECT customer_id FROM {MATCHES})",
+            both,
+            group.id,
+            manual,
+            *scope_params,
+        )
+        await _run(
+            connection,
+            f"UPDATE membership SET source = ? WHERE group_id = ? AND source = ?{scope} "
+            f"AND customer_id NOT IN (SELECT customer_id FROM {MATCHES})",
+            manual,
+            group.id,
+            both,
+            *scope_params,
+        )
+    else:
+        await _run(
+            connection,
+            f"UPDATE membership SET source = ? WHERE group_id = ? AND source <> ?{scope} "
+            f"AND customer_id IN (SELECT customer_id FROM {MATCHES})",
+            rule_source,
+            group.id,
+            rule_source,
+            *scope_params,
+        )
+
+    reason = f"Rule version {group.rule_version}"
+    event = (
+        "INSERT INTO membership_event (customer_id, group_id, group_name, action, source, reason, actor, at) "
+        "SELECT customer_id, ?, ?, ?, ?, ?, ?, ? FROM {table}"
+    )
+    left = await _run(
+        connection,
+        event.format(table=LEAVING),
+        group.id,
+        group.name,
+        MembershipAction.LEFT.value,
+        rule_source,
+        reason,
+        actor,
+        now,
+    )
+    await _run(
+        connection,
+        f"DELETE FROM membership WHERE group_id = ? AND customer_id IN (SELECT customer_id FROM {LEAVING})",
+        group.id,
+    )
+    # Whoever lost their primary group here gets their newest remaining group as primary (a
+    # customer moving from Silver to Gold keeps a primary group, whichever tier runs first) ...
+    await _run(
+        connection,
+        "UPDATE membership SET is_primary = ? WHERE id IN (SELECT (SELECT m.id FROM membership m "
+        "WHERE m.customer_id = l.customer_id ORDER BY m.since DESC, m.id DESC LIMIT 1) "
+        f"FROM {LEAVING} l WHERE l.was_primary)",
+        True,
+    )
+    # ... and a joiner without a primary group gets this one. The flag is computed before the
+    # INSERT can see its own rows.
+    await _run(
+        connection,
+        "INSERT INTO membership (customer_id, group_id, source, is_primary, since) "
+        "SELECT j.customer_id, ?, ?, NOT EXISTS "
+        "(SELECT 1 FROM membership p WHERE p.customer_id = j.customer_id AND p.is_primary), ? "
+        f"FROM {JOINING} j",
+        group.id,
+        rule_source,
+        now,
+    )
+    joined = await _run(
+        connection,
+        event.format(table=JOINING),
+        group.id,
+        group.name,
+        MembershipAction.JOINED.value,
+        rule_source,
+        reason,
+        actor,
+        now,
+    )
+    return joined, left
+
+
+async def _clear_scratch(connection: BaseDBAsyncClient) -> None:
+    for table in (MATCHES, JOINING, LEAVING):
+        await _run(connection, f"DELETE FROM {table}")
+
+
+# --- Whole groups -----------------------------------------------------------------------------
+
+
+async def apply_rule(*, group_id: int, actor: str, now: datetime | None = None) -> RuleRun:
+    """Set a rule-based group's members to what its current rule matches at `now`.
+
+    One transaction on the background connection: the members, an event per join and leave, and
+    the group's record of the run (applied version, time, joined, left) change together. Refuses
+    (FormError) for a manual or an inactive group."""
+    now = now or now_for_rules()
+    async with in_transaction(BACKGROUND) as connection:
+        group = await _lock_group(connection, group_id)
+        _runnable(group)
+        await _scratch_tables(connection)
+        await _fill_matches(connection, group.rule, now=now)
+        joined, left = await _set_members(connection, group, actor=actor, now=now)
+        joined_sample = await _sample(connection, JOINING) if joined else ()
+        left_sample = await _sample(connection, LEAVING) if left else ()
+        members = (await _rows(connection, "SELECT COUNT(*) AS n FROM membership WHERE group_id = ?", group.id))[0]
+        await _run(
+            connection,
+            "UPDATE customer_group SET rule_applied_version = ?, rule_ran_at = ?, rule_joined = ?, rule_left = ? "
+            "WHERE id = ?",
+            group.rule_version,
+            now,
+            joined,
+            left,
+            group.id,
+        )
+        await _clear_scratch(connection)
+    logger.info("Rule of %s (version %s): %s joined, %s left", group.name, group.rule_version, joined, left)
+    return RuleRun(
+        group_id=group.id,
+        group_name=group.name,
+        version=group.rule_version,
+        joined=joined,
+        left=left,
+        members=members["n"],
+        ran_at=now,
+        joined_sample=joined_sample,
+        left_sample=left_sample,
+    )
+
+
+def dependency_order(reads: dict[int, set[int]]) -> list[int]:
+    """Group ids so that every group comes after the groups its rule reads (ties by id).
+
+    Saving a rule refuses cycles; should one exist anyway, its groups come last, by id, rather
+    than being left out."""
+    waiting = {gid: {r for r in read if r in reads and r != gid} for gid, read in reads.items()}
+    order: list[int] = []
+    while waiting:
+        ready = sorted(gid for gid, read in waiting.items() if not read)
+        if not ready:
+            logger.warning("Rules that read each other in a circle: groups %s", sorted(waiting))
+            ready = sorted(waiting)
+        for gid in ready:
+            del waiting[gid]
+            order.append(gid)
+        for read in waiting.values():
+            read.difference_update(ready)
+    return order
+
+
+async def _rule_groups(*, active_only: bool = True) -> dict[int, CustomerGroup]:
+    query = CustomerGroup.filter(type__in=list(RULE_TYPES), rule__not_isnull=True)
+    if active_only:
+        query = query.filter(status=GroupStatus.ACTIVE)
+    return {group.id: group for group in await query if group.rule}
+
+
+def _reads(rule: dict) -> set[int]:
+    """The groups a stored rule reads. A rule that no longer parses (the catalog changed since it
+    was saved) reads none here; running it fails on its own without holding up the others."""
+    try:
+        return group_ids_read(parse_rule(rule))
+    except RuleError:
+        return set()
+
+
+def _ordered(groups: dict[int, CustomerGroup]) -> list[CustomerGroup]:
+    reads = {gid: _reads(group.rule) for gid, group in groups.items()}
+    return [groups[gid] for gid in dependency_order(reads)]
+
+
+async def _apply_each(groups: Iterable[CustomerGroup], *, actor: str, now: datetime) -> list[RuleRun]:
+    """Apply each group's rule in turn; one group's failure is logged and does not stop the rest."""
+    runs = []
+    for group in groups:
+        try:
+            runs.append(await apply_rule(group_id=group.id, actor=actor, now=now))
+        except (FormError, NotFoundError):
+            continue  # switched off or deleted since it was listed
+        except Exception:
+            logger.exception("Could not apply the rule of group %s (%s)", group.id, group.name)
+    return runs
+
+
+async def run_all_rules(*, actor: str = "system", now: datetime | None = None) -> list[RuleRun]:
+    """Re-run every active rule-based group, groups read by "Member of Group" first.
+
+    Rules with time-based conditions (account age, days since last order ...) drift as time
+    passes without any data changing; this brings them up to date."""
+    return await _apply_each(_ordered(await _rule_groups()), actor=actor, now=now or now_for_rules())
+
+
+async def apply_pending_rules(*, actor: str = "system") -> list[RuleRun]:
+    """Apply the active groups whose saved rule version has not been applied yet (e.g. a save whose
+    member update was interrupted), in dependency order."""
+    groups = await _rule_groups()
+    pending = {gid for gid, g in groups.items() if g.rule_applied_version < g.rule_version}
+    return await _apply_each([g for g in _ordered(groups) if g.id in pending], actor=actor, now=now_for_rules())
+
+
+async def rule_readers(*, group_id: int, transitive: bool = True) -> list[CustomerGroup]:
+    """The rule-based groups (active or not) whose rules read `group_id`'s members ("Member of
+    Group"), also through other groups unless `transitive` is off, in dependency order."""
+    groups = await _rule_groups(active_only=False)
+    reads = {gid: _reads(g.rule) for gid, g in groups.items()}
+    found, todo = set(), [group_id]
+    while todo:
+        current = todo.pop()
+        for gid, read in reads.items():
+            if current in read and gid not in found:
+                found.add(gid)
+                if transitive:
+                    todo.append(gid)
+    found.discard(group_id)
+    return [groups[gid] for gid in dependency_order(reads) if gid in found]
+
+
+async def apply_rule_with_readers(*, group_id: int, actor: str, now: datetime | None = None) -> list[RuleRun]:
+    """Apply the group's rule and, if its members changed, the rules of the active groups that
+    read it ("Member of Group"), so they do not wait for the next periodic run. The group's own
+    run comes first."""
+    now = now or now_for_rules()
+    run = await apply_rule(group_id=group_id, actor=actor, now=now)
+    if not run.changed:
+        return [run]
+    readers = [g for g in await rule_readers(group_id=group_id) if g.status == GroupStatus.ACTIVE]
+    return [run, *await _apply_each(readers, actor=actor, now=now)]
+
+
+# --- One customer -----------------------------------------------------------------------------
+
+
+def _needs_change(group_type: GroupType, matches: bool, source: str | None) -> bool:
+    """Whether _set_members would change this customer's membership (saves a write lock when not)."""
+    if group_type == GroupType.HYBRID:
+        return (
+            source in (None, MembershipSource.MANUAL)
+            if matches
+            else source in (MembershipSource.RULE, MembershipSource.BOTH)
+        )
+    return source != MembershipSource.RULE if matches else source is not None
+
+
+async def reevaluate_customer(*, customer_id: int, actor: str = "system") -> CustomerRuleChanges:
+    """Re-check one customer against every active rule-based group after their data or orders
+    changed, joining and leaving with events, groups read by "Member of Group" first.
+
+    The match is decided by the explainer (services.rule_explainer), which evaluates the rule
+    for one customer with a few indexed reads; the compiled SQL would aggregate all orders for a
+    "purchases in the last N months" condition. The two are held together by a property test.
+    Only groups where something changes take the write lock, one short transaction each."""
+    if not await Customer.exists(id=customer_id):
+        raise NotFoundError(f"There is no customer with id {customer_id}.")
+    now = now_for_rules()
+    joined: list[str] = []
+    left: list[str] = []
+    for group in _ordered(await _rule_groups()):
+        try:
+            rule = parse_rule(group.rule)
+        except RuleError:
+            logger.exception("The rule of group %s (%s) no longer parses", group.id, group.name)
+            continue
+        facts = await load_facts(customer_ids=[customer_id], rule=rule, now=now)
+        if customer_id not in facts:
+            break  # deleted meanwhile
+        matches = evaluate(rule, facts[customer_id], now=now).passed
+        if matches and group.type == GroupType.HYBRID:
+            matches = not await MembershipExclusion.exists(group_id=group.id, customer_id=customer_id)
+        source = (
+            await Membership.filter(group_id=group.id, customer_id=customer_id).first().values_list("source", flat=True)
+        )
+        if not _needs_change(group.type, matches, source):
+            continue
+        async with in_transaction(BACKGROUND) as connection:
+            current = await _lock_group(connection, group.id)
+            if current.status != GroupStatus.ACTIVE or current.type not in RULE_TYPES:
+                continue
+            if current.rule != group.rule:
+                # Saved meanwhile: the save applies the new rule to everyone, this customer too.
+                continue
+            await _scratch_tables(connection)
+            if matches:
+                await _run(connection, f"INSERT INTO {MATCHES} (customer_id) VALUES (?)", customer_id)
+            came, went = await _set_members(connection, current, actor=actor, now=now, customer_id=customer_id)
+            await _clear_scratch(connection)
+        if came:
+            joined.append(group.name)
+        if went:
+            left.append(group.name)
+    return CustomerRuleChanges(customer_id=customer_id, joined=tuple(joined), left=tuple(left))
+
+
+# --- In the background ------------------------------------------------------------------------
+
+
+async def refresh_rules_periodically(*, every_minutes: int, actor: str = "system") -> None:
+    """Runs for the app's lifetime: first apply rules saved but not applied (an interrupted save),
+    then re-run all rules every `every_minutes` (0: never). Errors are logged; the loop goes on
+    until cancelled."""
+    try:
+        await apply_pending_rules(actor=actor)
+    except Exception:
+        logger.exception("Could not apply pending rules on start")
+    if every_minutes <= 0:
+        return
+    while True:
+        await asyncio.sleep(every_minutes * 60)
+        try:
+            runs = await run_all_rules(actor=actor)
+            logger.info(
+                "Periodic rule run: %s groups, %s joined, %s left",
+                len(runs),
+                sum(r.joined for r in runs),
+                sum(r.left for r in runs),
+            )
+        except Exception:
+            logger.exception("Periodic rule run failed")
+
+
+# --- Rule history -----------------------------------------------------------------------------
+
+
+async def list_rule_versions(*, group_id: int) -> list[RuleVersionRow]:
+    """Every saved version of the group's rule, newest first; the one in force is marked."""
+    group = await CustomerGroup.get_or_none(id=group_id)
+    if group is None:
+        raise NotFoundError(f"There is no group with id {group_id}.")
+    in_force = group.rule_version if group.type in RULE_TYPES and group.rule else None
+    versions = await RuleVersion.filter(group_id=group_id).order_by("-number")
+    return [
+        RuleVersionRow(
+            number=v.number, rule=v.rule, author=v.author, at=v.at, note=v.note, is_current=v.number == in_force
+        )
+        for v in versions
+    ]
+
+
+async def restore_rule_version(*, group_id: int, number: int, version: int, actor: str) -> GroupDetail:
+    """Make an earlier rule the group's rule again, as a new version ("Restored from version N"),
+    through update_group: the same checks (the rule may read groups deleted since), the same
+    guard against a concurrent edit (`version` is the group's version the owner saw), and the
+    members follow the restored rule."""
+    group = await get_group(group_id=group_id)
+    saved = await RuleVersion.get_or_none(group_id=group_id, number=number)
+    if saved is None:
+        raise NotFoundError(f"This group has no rule version {number}.")
+    if not group.uses_rule:
+        raise FormError({"rule": "Make this group automatic or hybrid before restoring a rule."})
+    if saved.rule == group.rule:
+        raise FormError({"rule": f"Version {number} is already the group's rule."})
+    data = group.as_input()
+    data.rule = saved.rule
+    return await update_group(
+        group_id=group_id, version=version, data=data, actor=actor, rule_note=f"Restored from version {number}"
+    )
