@@ -45,6 +45,7 @@ from models.group import (
     GroupType,
     Membership,
     MembershipAction,
+    MembershipEvent,
     MembershipExclusion,
     MembershipSource,
     RuleVersion,
@@ -543,6 +544,31 @@ async def refresh_rules_periodically(*, every_minutes: int, actor: str = "system
             )
         except Exception:
             logger.exception("Periodic rule run failed")
+
+
+@dataclass(frozen=True)
+class LastRunChanges:
+    joined: tuple[CustomerRef, ...]
+    left: tuple[CustomerRef, ...]
+
+
+async def last_run_changes(*, group_id: int) -> LastRunChanges:
+    """A few of the customers the group's last rule run added and took out, by name."""
+    group = await CustomerGroup.get_or_none(id=group_id)
+    if group is None or group.rule_ran_at is None:
+        return LastRunChanges((), ())
+    events = MembershipEvent.filter(group_id=group_id, at=group.rule_ran_at, source=MembershipSource.RULE)
+
+    async def names(action: MembershipAction) -> tuple[CustomerRef, ...]:
+        rows = (
+            await events.filter(action=action)
+            .order_by("customer__name")
+            .limit(SAMPLE_SIZE)
+            .values_list("customer_id", "customer__name")
+        )
+        return tuple(CustomerRef(id=i, name=n) for i, n in rows)
+
+    return LastRunChanges(joined=await names(MembershipAction.JOINED), left=await names(MembershipAction.LEFT))
 
 
 # --- Rule history -----------------------------------------------------------------------------

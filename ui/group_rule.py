@@ -6,7 +6,7 @@ from nicegui import ui
 from services.errors import ChangedMeanwhileError, FormError, NotFoundError
 from services.groups import GroupDetail
 from services.rule_preview import explain_member, preview_rule
-from services.rule_runs import apply_rule, list_rule_versions, restore_rule_version
+from services.rule_runs import apply_rule, last_run_changes, list_rule_versions, restore_rule_version
 from services.rule_text import Wording, rule_lines
 from services.rules import parse_rule
 from ui.format import count, long_date
@@ -35,6 +35,9 @@ async def rule_section(group: GroupDetail, wording: Wording) -> None:
             run = await apply_rule(group_id=group.id, actor=ACTOR)
         except NotFoundError as error:
             go_to_with_message("/groups", str(error), type="warning")
+            return
+        except FormError as error:
+            ui.notify(" ".join(error.errors.values()), type="warning")
             return
         finally:
             button.props(remove="loading")
@@ -72,6 +75,21 @@ async def rule_section(group: GroupDetail, wording: Wording) -> None:
                 )
             if group.status.value != "active":
                 ui.label("Inactive groups keep their members; the rule runs again once the group is active.")
+        changes = await last_run_changes(group_id=group.id)
+        for label, people, more in (
+            ("Joined", changes.joined, group.rule_joined),
+            ("Left", changes.left, group.rule_left),
+        ):
+            if not people:
+                continue
+            with ui.row().classes("gap-1 items-center text-sm text-slate-600 pl-6").mark(f"last-run-{label.lower()}"):
+                ui.label(f"{label}:")
+                for i, person in enumerate(people):
+                    ui.link(person.name, f"/customers/{person.id}").classes("text-primary")
+                    if i + 1 < len(people):
+                        ui.label("·")
+                if more > len(people):
+                    ui.label(f"and {more - len(people):,} more")
         await _history(group, wording)
 
 
