@@ -31,8 +31,13 @@ async def wizard(form: GroupForm) -> None:
     editing = form.group_id is not None
     cancel_target = f"/groups/{form.group_id}" if editing else "/groups"
 
+    save_buttons: list[ui.button] = []
+
     async def save() -> None:
         form.show_errors({})
+        # Saving a rule-based group sets its members, which takes a moment on a big shop.
+        for button in save_buttons:
+            button.props("loading")
         try:
             if editing:
                 group = await update_group(group_id=form.group_id, version=form.version, data=form.data(), actor=ACTOR)
@@ -50,6 +55,9 @@ async def wizard(form: GroupForm) -> None:
         except NotFoundError as error:
             ui.notify(str(error), type="negative")
             return
+        finally:
+            for button in save_buttons:
+                button.props(remove="loading")
         go_to_with_message(f"/groups/{group.id}", f"Saved {group.name}" if editing else f"Created {group.name}")
 
     with ui.dialog() as changed_dialog, ui.card().classes("max-w-md"):
@@ -66,6 +74,7 @@ async def wizard(form: GroupForm) -> None:
     async def steps() -> None:
         nonlocal stepper
         shown = _steps(form)
+        save_buttons.clear()
         with ui.stepper(value=current["step"]).classes("w-full").props("flat header-nav animated") as stepper:
             stepper.on_value_change(lambda e: current.update(step=e.value))
             for index, step in enumerate(shown):
@@ -75,8 +84,10 @@ async def wizard(form: GroupForm) -> None:
                         last = index + 1 == len(shown)
                         # An edit can be saved from any step; a new group is created from the last.
                         if editing or last:
-                            ui.button("Save changes" if editing else "Create group", icon="check", on_click=save).mark(
-                                "save-group"
+                            save_buttons.append(
+                                ui.button(
+                                    "Save changes" if editing else "Create group", icon="check", on_click=save
+                                ).mark("save-group")
                             )
                         if not last:
                             ui.button("Continue", on_click=stepper.next).props("outline" if editing else "").mark(
