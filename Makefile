@@ -23,6 +23,7 @@ format: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench.overview
+	$(BIN)/python -m bench.rules
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)

@@ -11,8 +11,6 @@ benchmarks are not part of the pass/fail test run and machines are noisy.
 
 import asyncio
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -22,33 +20,16 @@ from pathlib import Path
 
 import httpx
 
+from bench.shops import ShopSize, build_or_reuse, p95
 from services.database import close_database, open_database
 from services.groups import GroupRow, list_groups
 from services.members import list_members
-from tests.app_process import app_environment, running_app
+from tests.app_process import running_app
 
-ROOT = Path(__file__).resolve().parent.parent
-CACHE = ROOT / "bench" / ".data"
-SEED = 2024
 TARGET_MS = 300.0  # server time per page on the big shop
 WARM_UP = 5
 TIMED = 30
 START_TIMEOUT = 120.0  # seconds; the first start on a shop may apply new migrations to a million orders
-
-
-@dataclass(frozen=True)
-class ShopSize:
-    customers: int
-    orders: int | None  # None: the demo's default, about 12 per customer
-
-    @property
-    def label(self) -> str:
-        return f"{self.customers:,}-customer shop"
-
-    @property
-    def path(self) -> Path:
-        orders = "default" if self.orders is None else self.orders
-        return CACHE / f"shop-{self.customers}-customers-{orders}-orders-seed-{SEED}.sqlite3"
 
 
 BASELINE = ShopSize(customers=1_200, orders=None)
@@ -59,33 +40,6 @@ BIG = ShopSize(customers=100_000, orders=1_000_000)
 class Measurement:
     largest: GroupRow
     figures: dict[str, list[float]]  # figure name -> timed samples in ms
-
-
-def build_or_reuse(shop: ShopSize) -> None:
-    if shop.path.exists():
-        print(f"Reusing the {shop.label}: {shop.path.relative_to(ROOT)}")
-        return
-    CACHE.mkdir(parents=True, exist_ok=True)
-    # Built under another name and renamed when complete, so an interrupted build is never reused.
-    # Closing the database checkpoints SQLite's write-ahead log, so the one file holds everything.
-    partial = shop.path.with_name(shop.path.name + ".partial")
-    for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
-        leftover.unlink(missing_ok=True)
-    command = ["demo", "--customers", str(shop.customers), "--seed", str(SEED), "--database-url", f"sqlite://{partial}"]
-    if shop.orders is not None:
-        command += ["--orders", str(shop.orders)]
-    print(f"Building the {shop.label}: customer-groups {' '.join(command)}")
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as data_dir:
-        # app.main is the `customer-groups` console script; -c spares us finding the script.
-        subprocess.run(
-            [sys.executable, "-c", "import app; app.main()", *command],
-            cwd=ROOT,
-            env=app_environment(Path(data_dir)),
-            check=True,
-        )
-    partial.replace(shop.path)
-    print(f"Built the {shop.label} in {time.perf_counter() - started:.1f} s")
 
 
 async def _timed_async(call: Callable[[], Awaitable[object]]) -> list[float]:
@@ -146,10 +100,6 @@ def measure(shop: ShopSize) -> Measurement:
             "GET /groups/<largest>": _timed_get(client, f"/groups/{largest.id}", largest.name),
         }
     return Measurement(largest=largest, figures=pages | services)
-
-
-def p95(samples: list[float]) -> float:
-    return statistics.quantiles(samples, n=20, method="inclusive")[-1]
 
 
 def report(baseline: Measurement, big: Measurement) -> None:

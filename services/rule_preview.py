@@ -21,6 +21,7 @@ from services.rule_explainer import GroupCheck, evaluate, load_facts, now_for_ru
 from services.rules import Condition, RuleGroup, parse_rule
 
 SAMPLE_SIZE = 10
+CHANGE_SAMPLES = 5
 
 
 @dataclass(frozen=True)
@@ -75,50 +76,111 @@ def _rule(rule: RuleGroup | dict) -> RuleGroup:
     return rule if isinstance(rule, RuleGroup) else parse_rule(rule)
 
 
-async def _matching_rows(query, *, now: datetime, rule: RuleGroup, offset: int, limit: int) -> list[MatchRow]:
-    rows = await query.order_by("name", "id").offset(offset).limit(limit).values_list("id", "name", "email")
+# A set this small is read whole and sorted here. ORDER BY name LIMIT n walks the name index until
+# n rows pass the rule, which for a rare rule means most of a million customers.
+SMALL_SET = 5_000
+# A group this small is compared with the rule by its members' ids (primary-key lookups) rather
+# than by listing every match.
+SMALL_GROUP = 20_000
+CHUNK = 5_000  # ids per statement, well under SQLite's limit on parameters
+
+
+def _by_name(rows: list[tuple]) -> list[tuple]:
+    # Python orders str by code point, as SQLite's BINARY collation orders UTF-8: the same order.
+    return sorted(rows, key=lambda row: (row[1], row[0]))
+
+
+async def _first_by_name(query, *, size: int, offset: int, limit: int) -> list[tuple[int, str]]:
+    """Rows (id, name) `offset`..`offset + limit` of `query` by name; `size` is its row count."""
+    if size <= SMALL_SET:
+        return _by_name(await query.values_list("id", "name"))[offset : offset + limit]
+    return await query.order_by("name", "id").offset(offset).limit(limit).values_list("id", "name")
+
+
+async def _matching_rows(
+    query, *, size: int, now: datetime, rule: RuleGroup, offset: int, limit: int
+) -> list[MatchRow]:
+    rows = await _first_by_name(query, size=size, offset=offset, limit=limit)
     facts = await load_facts(customer_ids=[r[0] for r in rows], rule=rule, now=now)
-    return [MatchRow(i, name, email, evaluate(rule, facts[i], now=now)) for i, name, email in rows if i in facts]
+    return [
+        MatchRow(i, facts[i].name, facts[i].email, evaluate(rule, facts[i], now=now)) for i, _ in rows if i in facts
+    ]
 
 
-async def _change(group_id: int, matches: Q) -> GroupChange | None:
-    group = await CustomerGroup.get_or_none(id=group_id).using_db(background_connection())
-    if group is None:
-        return None
+async def _matching_among(matches: Q, ids: list[int], db) -> set[int]:
+    found: set[int] = set()
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        found.update(await Customer.filter(matches, id__in=chunk).using_db(db).values_list("id", flat=True))
+    return found
+
+
+async def _names(ids: set[int], db) -> list[NamedCustomer]:
+    rows: list[tuple] = []
+    for start in range(0, len(ids), CHUNK):
+        chunk = list(ids)[start : start + CHUNK]
+        rows += await Customer.filter(id__in=chunk).using_db(db).values_list("id", "name")
+    return [NamedCustomer(i, n) for i, n in _by_name(rows)[:CHANGE_SAMPLES]]
+
+
+async def _change(group: CustomerGroup, matches: Q, *, matching: int) -> GroupChange:
+    """Who the rule would add to and take out of the group today.
+
+    A hybrid group keeps the members the owner added by hand (only rule members leave) and leaves
+    out those the owner took out by hand."""
     db = background_connection()
-    members = Membership.filter(group_id=group_id)
-    matching_ids = Subquery(Customer.filter(matches).values("id"))
-    joining = Customer.filter(matches).exclude(id__in=Subquery(members.values("customer_id")))
-    # A hybrid group keeps the members the owner added by hand, and leaves out those taken out by hand.
-    if group.type == GroupType.HYBRID:
-        joining = joining.exclude(id__in=Subquery(MembershipExclusion.filter(group_id=group_id).values("customer_id")))
-        leaving_members = members.filter(source=MembershipSource.RULE)
+    hybrid = group.type == GroupType.HYBRID
+    members = dict(await Membership.filter(group_id=group.id).using_db(db).values_list("customer_id", "source"))
+    if len(members) > SMALL_GROUP:
+        return await _change_of_big_group(group, matches, db)
+    excluded = (
+        set(await MembershipExclusion.filter(group_id=group.id).using_db(db).values_list("customer_id", flat=True))
+        if hybrid
+        else set()
+    )
+    matching_members = await _matching_among(matches, list(members), db)
+    matching_outsiders = await _matching_among(matches, list(excluded - members.keys()), db)
+    may_leave = {i for i, source in members.items() if not hybrid or source == MembershipSource.RULE}
+    leaving = may_leave - matching_members
+    joining = matching - len(matching_members) - len(matching_outsiders)
+    known = members.keys() | excluded
+    if joining <= 0:
+        joining_samples = []
+    elif matching <= SMALL_SET:
+        rows = await Customer.filter(matches).using_db(db).values_list("id", "name")
+        joining_samples = [NamedCustomer(i, n) for i, n in _by_name([r for r in rows if r[0] not in known])]
     else:
-        leaving_members = members
-    leaving = Customer.filter(
-        id__in=Subquery(leaving_members.exclude(customer_id__in=matching_ids).values("customer_id"))
+        # Most matches are joiners here, so the walk along the name index stops early.
+        query = Customer.filter(matches).using_db(db).order_by("name", "id")
+        rows = await query.limit(CHANGE_SAMPLES + len(known)).values_list("id", "name")
+        joining_samples = [NamedCustomer(i, n) for i, n in rows if i not in known]
+    return GroupChange(
+        joining=joining,
+        leaving=len(leaving),
+        joining_samples=joining_samples[:CHANGE_SAMPLES],
+        leaving_samples=await _names(leaving, db),
+    )
+
+
+async def _change_of_big_group(group: CustomerGroup, matches: Q, db) -> GroupChange:
+    members = Membership.filter(group_id=group.id)
+    joining = Customer.filter(matches).exclude(id__in=Subquery(members.values("customer_id")))
+    if group.type == GroupType.HYBRID:
+        joining = joining.exclude(id__in=Subquery(MembershipExclusion.filter(group_id=group.id).values("customer_id")))
+        members = members.filter(source=MembershipSource.RULE)
+    still_matching = Customer.filter(matches, id__in=Subquery(members.values("customer_id")))
+    leaving = Customer.filter(id__in=Subquery(members.values("customer_id"))).exclude(
+        id__in=Subquery(still_matching.values("id"))
     )
     joining_count = await joining.using_db(db).count()
-    # Leavers counted from the group's side: its rule members less those the rule still matches,
-    # found by primary key. Counting `leaving` would first list every matching id for the NOT IN
-    # (over a second when a rule matches most of a million customers).
-    still_matching = Customer.filter(matches, id__in=Subquery(leaving_members.values("customer_id")))
-    members_by_rule = await leaving_members.using_db(db).count()
-    leaving_count = max(0, members_by_rule - await still_matching.using_db(db).count())  # a run may land between
-    # Samples only for a side that has someone on it: ORDER BY name LIMIT walks the name index
-    # until enough rows pass, which for an empty side means every customer.
-    return GroupChange(
-        joining=joining_count,
-        leaving=leaving_count,
-        joining_samples=await _named_samples(joining, db) if joining_count else [],
-        leaving_samples=await _named_samples(leaving, db) if leaving_count else [],
-    )
-
-
-async def _named_samples(query, db) -> list[NamedCustomer]:
-    return [
-        NamedCustomer(i, n) for i, n in await query.using_db(db).order_by("name").limit(5).values_list("id", "name")
+    leaving_count = max(0, await members.using_db(db).count() - await still_matching.using_db(db).count())
+    samples = [
+        [NamedCustomer(i, n) for i, n in await _first_by_name(q.using_db(db), size=n, offset=0, limit=CHANGE_SAMPLES)]
+        if n
+        else []
+        for q, n in ((joining, joining_count), (leaving, leaving_count))
     ]
+    return GroupChange(joining_count, leaving_count, samples[0], samples[1])
 
 
 async def preview_rule(
@@ -132,8 +194,11 @@ async def preview_rule(
     query = Customer.filter(matches).using_db(db)
     matching = await query.count()
     total = await Customer.all().using_db(db).count()
-    samples = await _matching_rows(query, now=now, rule=rule, offset=0, limit=SAMPLE_SIZE) if matching else []
-    change = await _change(group_id, matches) if group_id is not None else None
+    samples = (
+        await _matching_rows(query, size=matching, now=now, rule=rule, offset=0, limit=SAMPLE_SIZE) if matching else []
+    )
+    group = await CustomerGroup.get_or_none(id=group_id).using_db(db) if group_id is not None else None
+    change = await _change(group, matches, matching=matching) if group is not None else None
     return RulePreview(
         matching=matching, total_customers=total, samples=samples, change=change, seconds=time.perf_counter() - started
     )
@@ -147,7 +212,7 @@ async def list_matches(
     offset, limit = page_bounds(page, per_page)
     query = Customer.filter(to_q(rule, now=now)).using_db(background_connection())
     total = await query.count()
-    rows = await _matching_rows(query, now=now, rule=rule, offset=offset, limit=limit)
+    rows = await _matching_rows(query, size=total, now=now, rule=rule, offset=offset, limit=limit)
     return Page(rows=rows, total=total, page=page, per_page=limit)
 
 
