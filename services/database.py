@@ -23,12 +23,14 @@ def _connection_url(url: str) -> str:
 # a write of 100,000 memberships leaves page reads on "default" free (SQLite WAL lets readers on
 # while one connection writes).
 BACKGROUND = "background"
+# A second connection for long reads, so the parts of one preview can run side by side.
+READER = "reader"
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
     url = _connection_url(database_url)
     return {
-        "connections": {"default": url, BACKGROUND: url},
+        "connections": {"default": url, BACKGROUND: url, READER: url},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,
@@ -54,6 +56,11 @@ async def open_database(*, database_url: str) -> None:
 def background_connection() -> BaseDBAsyncClient:
     """The connection for long reads and large writes; pass it as `using_db` / to in_transaction."""
     return connections.get(BACKGROUND)
+
+
+def reader_connection() -> BaseDBAsyncClient:
+    """A connection for long reads that run beside work on the background connection."""
+    return connections.get(READER)
 
 
 async def close_database() -> None:

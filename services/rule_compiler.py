@@ -34,10 +34,12 @@ COLUMNS = {
 }
 
 
-def to_q(rule: RuleGroup, *, now: datetime) -> Q:
-    """The customers `rule` matches at `now`."""
+def to_q(rule: RuleGroup, *, now: datetime, prefix: str = "") -> Q:
+    """The customers `rule` matches at `now`. With prefix "customer__" the Q filters a model that
+    points at the customer (e.g. a group's memberships) instead of customers themselves."""
     parts = [
-        to_q(item, now=now) if isinstance(item, RuleGroup) else condition_q(item, now=now) for item in rule.conditions
+        to_q(item, now=now, prefix=prefix) if isinstance(item, RuleGroup) else condition_q(item, now=now, prefix=prefix)
+        for item in rule.conditions
     ]
     if not parts:
         return NOTHING
@@ -138,15 +140,15 @@ def _text(column: str, op: Op, value) -> Q:
     raise ValueError(f"{op} does not compare text")
 
 
-def _customers_in(query) -> Q:
-    return Q(id__in=Subquery(query.values("customer_id")))
+def _customers_in(query, prefix: str) -> Q:
+    return Q(**{f"{prefix}id__in": Subquery(query.values("customer_id"))})
 
 
-def _customers_not_in(query) -> Q:
-    return ~Q(id__in=Subquery(query.values("customer_id")))
+def _customers_not_in(query, prefix: str) -> Q:
+    return ~Q(**{f"{prefix}id__in": Subquery(query.values("customer_id"))})
 
 
-def _recent_purchases(condition: Condition, now: datetime) -> Q:
+def _recent_purchases(condition: Condition, now: datetime, prefix: str) -> Q:
     # A customer without orders in the window has spent 0 there. Where 0 passes, the rule keeps
     # everyone except those whose window total fails; otherwise it keeps those whose total passes.
     orders = (
@@ -156,16 +158,16 @@ def _recent_purchases(condition: Condition, now: datetime) -> Q:
     )
     op, value = condition.operator, condition.value
     if number_passes(0, op, value):
-        return _customers_not_in(orders.filter(_opposite(op, value)))
-    return _customers_in(orders.filter(_compare("total", op, value)))
+        return _customers_not_in(orders.filter(_opposite(op, value)), prefix)
+    return _customers_in(orders.filter(_compare("total", op, value)), prefix)
 
 
-def _tags(op: Op, tags: list[str] | None) -> Q:
+def _tags(op: Op, tags: list[str] | None, prefix: str) -> Q:
     match op:
         case Op.HAS_ANY:
-            return _customers_in(CustomerTag.filter(tag__in=tags))
+            return _customers_in(CustomerTag.filter(tag__in=tags), prefix)
         case Op.HAS_NONE:
-            return _customers_not_in(CustomerTag.filter(tag__in=tags))
+            return _customers_not_in(CustomerTag.filter(tag__in=tags), prefix)
         case Op.HAS_ALL:
             having_all = (
                 CustomerTag.filter(tag__in=tags)
@@ -173,30 +175,31 @@ def _tags(op: Op, tags: list[str] | None) -> Q:
                 .group_by("customer_id")
                 .filter(found=len(tags))
             )
-            return _customers_in(having_all)
+            return _customers_in(having_all, prefix)
         case Op.IS_EMPTY:
-            return _customers_not_in(CustomerTag.all())
+            return _customers_not_in(CustomerTag.all(), prefix)
         case Op.IS_NOT_EMPTY:
-            return _customers_in(CustomerTag.all())
+            return _customers_in(CustomerTag.all(), prefix)
     raise ValueError(f"{op} does not compare tags")
 
 
-def condition_q(condition: Condition, *, now: datetime) -> Q:
+def condition_q(condition: Condition, *, now: datetime, prefix: str = "") -> Q:
     field, op, value = condition.spec, condition.operator, condition.value
+    column = f"{prefix}{COLUMNS.get(field.name, '')}"
     if field.name == "purchases_recent":
-        return _recent_purchases(condition, now)
+        return _recent_purchases(condition, now, prefix)
     match field.type:
         case ValueType.TAGS:
-            return _tags(op, value)
+            return _tags(op, value, prefix)
         case ValueType.GROUPS:
             members = Membership.filter(group_id__in=value)
-            return _customers_in(members) if op == Op.IN else _customers_not_in(members)
+            return _customers_in(members, prefix) if op == Op.IN else _customers_not_in(members, prefix)
         case ValueType.DAYS:
-            return _age(COLUMNS[field.name], op, value, lambda n: days_before(now, n))
+            return _age(column, op, value, lambda n: days_before(now, n))
         case ValueType.MONTHS:
-            return _age(COLUMNS[field.name], op, value, lambda n: months_before(now, n))
+            return _age(column, op, value, lambda n: months_before(now, n))
         case ValueType.TEXT:
-            return _text(COLUMNS[field.name], op, value)
+            return _text(column, op, value)
         case ValueType.CHOICE if op in (Op.IS_EMPTY, Op.IS_NOT_EMPTY):
-            return _text(COLUMNS[field.name], op, value)
-    return _compare(COLUMNS[field.name], op, value)
+            return _text(column, op, value)
+    return _compare(column, op, value)

@@ -5,16 +5,18 @@ Everything here only reads, on the background connection, so a preview over a mi
 never holds up other people's pages.
 """
 
+import asyncio
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from tortoise.expressions import Q, Subquery
+from tortoise.functions import Count
 
 from models.customer import Customer
 from models.group import CustomerGroup, GroupType, Membership, MembershipExclusion, MembershipSource
-from services.database import background_connection
+from services.database import background_connection, reader_connection
 from services.paging import Page, page_bounds
 from services.rule_compiler import condition_q, to_q
 from services.rule_explainer import GroupCheck, evaluate, load_facts, now_for_rules
@@ -79,10 +81,6 @@ def _rule(rule: RuleGroup | dict) -> RuleGroup:
 # A set this small is read whole and sorted here. ORDER BY name LIMIT n walks the name index until
 # n rows pass the rule, which for a rare rule means most of a million customers.
 SMALL_SET = 5_000
-# A group this small is compared with the rule by its members' ids (primary-key lookups) rather
-# than by listing every match.
-SMALL_GROUP = 20_000
-CHUNK = 5_000  # ids per statement, well under SQLite's limit on parameters
 
 
 def _by_name(rows: list[tuple]) -> list[tuple]:
@@ -107,80 +105,105 @@ async def _matching_rows(
     ]
 
 
-async def _matching_among(matches: Q, ids: list[int], db) -> set[int]:
-    found: set[int] = set()
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        found.update(await Customer.filter(matches, id__in=chunk).using_db(db).values_list("id", flat=True))
-    return found
+async def _joining_samples(group: CustomerGroup, matches: Q, *, matching: int, db) -> list[NamedCustomer]:
+    """The first joiners by name: matches that are neither members nor taken out by hand."""
+    members = Subquery(Membership.filter(group_id=group.id).values("customer_id"))
+    excluded = Subquery(MembershipExclusion.filter(group_id=group.id).values("customer_id"))
+    joining = Customer.filter(matches).exclude(id__in=members).exclude(id__in=excluded).using_db(db)
+    if matching <= SMALL_SET:
+        return [NamedCustomer(i, n) for i, n in _by_name(await joining.values_list("id", "name"))[:CHANGE_SAMPLES]]
+    # Many matches: walk them by name (the name index) a batch at a time and drop those already in.
+    found: list[NamedCustomer] = []
+    for batch in range(5):
+        rows = (
+            await Customer.filter(matches)
+            .using_db(db)
+            .order_by("name", "id")
+            .offset(batch * 50)
+            .limit(50)
+            .values_list("id", "name")
+        )
+        ids = [i for i, _ in rows]
+        known = set(
+            await Membership.filter(group_id=group.id, customer_id__in=ids)
+            .using_db(db)
+            .values_list("customer_id", flat=True)
+        ) | set(
+            await MembershipExclusion.filter(group_id=group.id, customer_id__in=ids)
+            .using_db(db)
+            .values_list("customer_id", flat=True)
+        )
+        found += [NamedCustomer(i, n) for i, n in rows if i not in known]
+        if len(found) >= CHANGE_SAMPLES or len(rows) < 50:
+            return found[:CHANGE_SAMPLES]
+    return [
+        NamedCustomer(i, n)
+        for i, n in await joining.order_by("name", "id").limit(CHANGE_SAMPLES).values_list("id", "name")
+    ]
 
 
-async def _names(ids: set[int], db) -> list[NamedCustomer]:
-    rows: list[tuple] = []
-    for start in range(0, len(ids), CHUNK):
-        chunk = list(ids)[start : start + CHUNK]
-        rows += await Customer.filter(id__in=chunk).using_db(db).values_list("id", "name")
-    return [NamedCustomer(i, n) for i, n in _by_name(rows)[:CHANGE_SAMPLES]]
+@dataclass(frozen=True)
+class _MemberCounts:
+    members: dict[str, int]  # members by source
+    matching: dict[str, int]  # members the rule matches, by source
+    excluded_matching: int  # customers taken out by hand whom the rule matches
 
 
-async def _change(group: CustomerGroup, matches: Q, *, matching: int) -> GroupChange:
-    """Who the rule would add to and take out of the group today.
+async def _members_matching(group: CustomerGroup, rule: RuleGroup, *, now: datetime) -> _MemberCounts:
+    """The group's members, and which of them the rule matches, looked up from the group's side."""
+    db = background_connection()
+    on_members = to_q(rule, now=now, prefix="customer__")
+    members = Membership.filter(group_id=group.id)
+    per_source = members.annotate(n=Count("id")).group_by("source")
+    excluded_matching = 0
+    if group.type == GroupType.HYBRID:
+        excluded_matching = (
+            await MembershipExclusion.filter(group_id=group.id)
+            .filter(on_members)
+            .exclude(customer_id__in=Subquery(members.values("customer_id")))
+            .using_db(db)
+            .count()
+        )
+    return _MemberCounts(
+        members=dict(await per_source.using_db(db).values_list("source", "n")),
+        matching=dict(await per_source.filter(on_members).using_db(db).values_list("source", "n")),
+        excluded_matching=excluded_matching,
+    )
+
+
+async def _nothing() -> list:
+    return []
+
+
+async def _change(
+    group: CustomerGroup, rule: RuleGroup, counts: _MemberCounts, *, matching: int, now: datetime
+) -> GroupChange:
+    """Who the rule would add to and take out of the group today, counted from the group's side:
+    its members are looked up against the rule by key, so a rule matching most of a million
+    customers costs no more than one matching a few.
 
     A hybrid group keeps the members the owner added by hand (only rule members leave) and leaves
     out those the owner took out by hand."""
     db = background_connection()
     hybrid = group.type == GroupType.HYBRID
-    members = dict(await Membership.filter(group_id=group.id).using_db(db).values_list("customer_id", "source"))
-    if len(members) > SMALL_GROUP:
-        return await _change_of_big_group(group, matches, db)
-    excluded = (
-        set(await MembershipExclusion.filter(group_id=group.id).using_db(db).values_list("customer_id", flat=True))
-        if hybrid
-        else set()
-    )
-    matching_members = await _matching_among(matches, list(members), db)
-    matching_outsiders = await _matching_among(matches, list(excluded - members.keys()), db)
-    may_leave = {i for i, source in members.items() if not hybrid or source == MembershipSource.RULE}
-    leaving = may_leave - matching_members
-    joining = matching - len(matching_members) - len(matching_outsiders)
-    known = members.keys() | excluded
-    if joining <= 0:
-        joining_samples = []
-    elif matching <= SMALL_SET:
-        rows = await Customer.filter(matches).using_db(db).values_list("id", "name")
-        joining_samples = [NamedCustomer(i, n) for i, n in _by_name([r for r in rows if r[0] not in known])]
-    else:
-        # Most matches are joiners here, so the walk along the name index stops early.
-        query = Customer.filter(matches).using_db(db).order_by("name", "id")
-        rows = await query.limit(CHANGE_SAMPLES + len(known)).values_list("id", "name")
-        joining_samples = [NamedCustomer(i, n) for i, n in rows if i not in known]
-    return GroupChange(
-        joining=joining,
-        leaving=len(leaving),
-        joining_samples=joining_samples[:CHANGE_SAMPLES],
-        leaving_samples=await _names(leaving, db),
-    )
-
-
-async def _change_of_big_group(group: CustomerGroup, matches: Q, db) -> GroupChange:
+    on_members = to_q(rule, now=now, prefix="customer__")
     members = Membership.filter(group_id=group.id)
-    joining = Customer.filter(matches).exclude(id__in=Subquery(members.values("customer_id")))
-    if group.type == GroupType.HYBRID:
-        joining = joining.exclude(id__in=Subquery(MembershipExclusion.filter(group_id=group.id).values("customer_id")))
-        members = members.filter(source=MembershipSource.RULE)
-    still_matching = Customer.filter(matches, id__in=Subquery(members.values("customer_id")))
-    leaving = Customer.filter(id__in=Subquery(members.values("customer_id"))).exclude(
-        id__in=Subquery(still_matching.values("id"))
-    )
-    joining_count = await joining.using_db(db).count()
-    leaving_count = max(0, await members.using_db(db).count() - await still_matching.using_db(db).count())
-    samples = [
-        [NamedCustomer(i, n) for i, n in await _first_by_name(q.using_db(db), size=n, offset=0, limit=CHANGE_SAMPLES)]
-        if n
-        else []
-        for q, n in ((joining, joining_count), (leaving, leaving_count))
-    ]
-    return GroupChange(joining_count, leaving_count, samples[0], samples[1])
+    may_leave = [MembershipSource.RULE.value] if hybrid else [s.value for s in MembershipSource]
+    leaving = sum(counts.members.get(s, 0) - counts.matching.get(s, 0) for s in may_leave)
+    joining = max(0, matching - sum(counts.matching.values()) - counts.excluded_matching)
+
+    leaving_samples: list[NamedCustomer] = []
+    if leaving:
+        still = Subquery(members.filter(on_members).values("customer_id"))
+        leavers = members.filter(source__in=may_leave).exclude(customer_id__in=still).using_db(db)
+        query = leavers.values_list("customer_id", "customer__name")
+        if leaving > SMALL_SET:
+            query = (
+                leavers.order_by("customer__name").limit(CHANGE_SAMPLES).values_list("customer_id", "customer__name")
+            )
+        leaving_samples = [NamedCustomer(i, n) for i, n in _by_name(await query)[:CHANGE_SAMPLES]]
+    joining_samples = await _joining_samples(group, to_q(rule, now=now), matching=matching, db=db) if joining else []
+    return GroupChange(joining, leaving, joining_samples, leaving_samples)
 
 
 async def preview_rule(
@@ -190,15 +213,22 @@ async def preview_rule(
     started = time.perf_counter()
     rule, now = _rule(rule), now or now_for_rules()
     matches = to_q(rule, now=now)
-    db = background_connection()
-    query = Customer.filter(matches).using_db(db)
-    matching = await query.count()
-    total = await Customer.all().using_db(db).count()
-    samples = (
-        await _matching_rows(query, size=matching, now=now, rule=rule, offset=0, limit=SAMPLE_SIZE) if matching else []
-    )
+    db, reader = background_connection(), reader_connection()
     group = await CustomerGroup.get_or_none(id=group_id).using_db(db) if group_id is not None else None
-    change = await _change(group, matches, matching=matching) if group is not None else None
+    # The count and the group's side of the change each read a good part of a big shop: on two
+    # connections they run side by side.
+    matching, total, members = await asyncio.gather(
+        Customer.filter(matches).using_db(reader).count(),
+        Customer.all().using_db(reader).count(),
+        _members_matching(group, rule, now=now) if group is not None else asyncio.sleep(0),
+    )
+    query = Customer.filter(matches).using_db(reader)
+    samples, change = await asyncio.gather(
+        _matching_rows(query, size=matching, now=now, rule=rule, offset=0, limit=SAMPLE_SIZE)
+        if matching
+        else _nothing(),
+        _change(group, rule, members, matching=matching, now=now) if group is not None else asyncio.sleep(0),
+    )
     return RulePreview(
         matching=matching, total_customers=total, samples=samples, change=change, seconds=time.perf_counter() - started
     )

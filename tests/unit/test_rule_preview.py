@@ -28,10 +28,10 @@ async def _expected_change(group: CustomerGroup, rule: dict) -> tuple[set[int], 
     return joining, leaving
 
 
-@pytest.mark.parametrize("small_group", [True, False], ids=["by member ids", "by set queries"])
-async def test_joiners_and_leavers_are_what_applying_the_rule_would_do(demo_db, monkeypatch, small_group):
-    if not small_group:
-        monkeypatch.setattr(rule_preview, "SMALL_GROUP", 0)
+@pytest.mark.parametrize("small_set", [True, False], ids=["sorted here", "walked by name"])
+async def test_joiners_and_leavers_are_what_applying_the_rule_would_do(demo_db, monkeypatch, small_set):
+    if not small_set:
+        monkeypatch.setattr(rule_preview, "SMALL_SET", 0)
     vip = await CustomerGroup.get(code="VIP")
     outsider = await Customer.filter(lifetime_cents__gt=3_000_000, lifetime_cents__lt=5_000_000).first()
     await MembershipExclusion.create(group=vip, customer=outsider, at=now_for_rules())
@@ -44,6 +44,19 @@ async def test_joiners_and_leavers_are_what_applying_the_rule_would_do(demo_db, 
     assert preview.change.leaving == len(leaving)
     names = sorted(await Customer.filter(id__in=joining).values_list("name", "id"))
     assert [s.name for s in preview.change.joining_samples] == [n for n, _ in names[:5]]
+    names = sorted(await Customer.filter(id__in=leaving).values_list("name", "id"))
+    assert [s.name for s in preview.change.leaving_samples] == [n for n, _ in names[:5]]
+
+
+async def test_an_automatic_group_loses_everyone_the_new_rule_does_not_match(demo_db):
+    gold = await CustomerGroup.get(code="GOLD")
+    narrower = {"match": "all", "conditions": [{"field": "total_purchases", "op": "gte", "value": 4_000_000}]}
+    joining, leaving = await _expected_change(gold, narrower)
+    members = set(await Membership.filter(group_id=gold.id).values_list("customer_id", flat=True))
+    matches = set(await Customer.filter(lifetime_cents__gte=4_000_000).values_list("id", flat=True))
+    preview = await preview_rule(rule=narrower, group_id=gold.id)
+    assert preview.change.leaving == len(members - matches) > 0
+    assert preview.change.joining == len(joining)
 
 
 async def test_the_first_matches_come_by_name_with_what_the_rule_read(demo_db):
