@@ -51,7 +51,7 @@ async def test_joiners_and_leavers_are_what_applying_the_rule_would_do(demo_db, 
 async def test_an_automatic_group_loses_everyone_the_new_rule_does_not_match(demo_db):
     gold = await CustomerGroup.get(code="GOLD")
     narrower = {"match": "all", "conditions": [{"field": "total_purchases", "op": "gte", "value": 4_000_000}]}
-    joining, leaving = await _expected_change(gold, narrower)
+    joining, _ = await _expected_change(gold, narrower)
     members = set(await Membership.filter(group_id=gold.id).values_list("customer_id", flat=True))
     matches = set(await Customer.filter(lifetime_cents__gte=4_000_000).values_list("id", flat=True))
     preview = await preview_rule(rule=narrower, group_id=gold.id)
