@@ -27,6 +27,19 @@ def leaf_checks(check: GroupCheck) -> list[ConditionCheck]:
     return found
 
 
+def value_texts(check: GroupCheck, wording: Wording) -> list[str]:
+    """ "Field: the customer's value" for each field the rule reads, once per field."""
+    texts: dict[tuple, str] = {}
+    for leaf in leaf_checks(check):
+        condition = leaf.condition
+        key = (condition.field, condition.months)
+        label = condition.spec.label.split(" (")[0]
+        if condition.months:
+            label = f"Last {condition.months} months"
+        texts.setdefault(key, f"{label}: {actual_text(condition, leaf.actual, wording)}")
+    return list(texts.values())
+
+
 def _item_text(item: Condition | RuleGroup, wording: Wording) -> str:
     if isinstance(item, Condition):
         return condition_text(item, wording)
@@ -116,8 +129,12 @@ class PreviewPanel:
     def _show_change(self, preview: RulePreview) -> None:
         change = preview.change
         with ui.row().classes("gap-4"):
-            ui.label(f"+{change.joining:,} would join").classes("text-positive font-medium").mark("preview-joining")
-            ui.label(f"−{change.leaving:,} would leave").classes("text-negative font-medium").mark("preview-leaving")
+            ui.label(f"+{change.joining:,} would join" if change.joining else "No one would join").classes(
+                "text-positive font-medium" if change.joining else "text-slate-500"
+            ).mark("preview-joining")
+            ui.label(f"−{change.leaving:,} would leave" if change.leaving else "No one would leave").classes(
+                "text-negative font-medium" if change.leaving else "text-slate-500"
+            ).mark("preview-leaving")
         for label, samples in (("Joining", change.joining_samples), ("Leaving", change.leaving_samples)):
             if samples:
                 with ui.row().classes("gap-1 items-center text-sm text-slate-600"):
@@ -133,11 +150,8 @@ class PreviewPanel:
             for sample in samples:
                 with ui.row().classes("w-full items-baseline gap-x-3 gap-y-0 text-sm border-b border-slate-100 pb-1"):
                     ui.link(sample.name, f"/customers/{sample.customer_id}").classes("font-medium text-primary w-44")
-                    for check in leaf_checks(sample.check)[:SHOWN_VALUES]:
-                        ui.label(
-                            f"{check.condition.spec.label.split(' (')[0]}: "
-                            f"{actual_text(check.condition, check.actual, self.wording)}"
-                        ).classes("text-slate-600")
+                    for text in value_texts(sample.check, self.wording)[:SHOWN_VALUES]:
+                        ui.label(text).classes("text-slate-600")
 
     def _show_funnel(self, steps: list[FunnelStep], total: int) -> None:
         if not steps:
@@ -179,10 +193,7 @@ class PreviewPanel:
                     "customer_id": row.customer_id,
                     "name": row.name,
                     "email": row.email,
-                    "values": " · ".join(
-                        f"{c.condition.spec.label.split(' (')[0]}: {actual_text(c.condition, c.actual, self.wording)}"
-                        for c in leaf_checks(row.check)
-                    ),
+                    "values": " · ".join(value_texts(row.check, self.wording)),
                 },
             )
             table.table.mark("matches-table")
