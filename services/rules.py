@@ -33,6 +33,7 @@ from services.rule_catalog import (
 MAX_AMOUNT = 10**13  # cents; a hundred billion in the shop's currency
 MAX_NUMBER = 1_000_000
 COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class RuleError(ValueError):
@@ -85,6 +86,9 @@ def _scalar(field: RuleField, value: Any) -> Any:
             value = value.strip()
             if len(value) > field.max_length:
                 raise ValueError(f"Use at most {field.max_length} characters.")
+            if CONTROL.search(value):
+                # SQLite's LIKE ends a pattern at a NUL: "contains a\0b" would match every "a".
+                raise ValueError("Remove control characters such as tabs or line breaks.")
             return value
         case ValueType.TAGS:
             if not isinstance(value, str) or not value.strip():
