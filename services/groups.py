@@ -377,20 +377,25 @@ async def _record_rule_version(group: CustomerGroup, rule: dict | None, *, actor
     return True
 
 
+def _columns(data: GroupInput) -> dict:
+    """The group's columns as the owner entered them (validated)."""
+    return {
+        "name": data.name,
+        "name_key": name_key(data.name),
+        "code": data.code,
+        "description": data.description,
+        "status": data.status,
+        "parent_id": data.parent_id,
+        "type": data.type,
+        "rule": data.rule,
+    }
+
+
 async def create_group(*, data: GroupInput | dict, actor: str) -> GroupDetail:
     data = await _validated(data, group_id=None)
     try:
         async with in_transaction("default"):
-            group = await CustomerGroup.create(
-                name=data.name,
-                name_key=name_key(data.name),
-                code=data.code,
-                description=data.description,
-                status=data.status,
-                parent_id=data.parent_id,
-                type=data.type,
-                rule=data.rule,
-            )
+            group = await CustomerGroup.create(**_columns(data))
             await _record_rule_version(group, data.rule, actor=actor)
     except IntegrityError as error:
         raise _unique_violation(data, error) from None
@@ -410,14 +415,7 @@ async def update_group(
     try:
         async with in_transaction("default"):
             updated = await CustomerGroup.filter(id=group_id, version=version).update(
-                name=data.name,
-                name_key=name_key(data.name),
-                code=data.code,
-                description=data.description,
-                status=data.status,
-                parent_id=data.parent_id,
-                type=data.type,
-                rule=data.rule,
+                **_columns(data),
                 updated_at=datetime.now(UTC),
                 version=F("version") + 1,
             )
