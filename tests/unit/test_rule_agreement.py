@@ -98,6 +98,7 @@ class Example:
     now: datetime
     customers: tuple[ShopCustomer, ...]
     rule: dict
+    more: tuple[dict, ...]  # conditions checked on their own, for more of every field and operator
 
 
 def moments(now: datetime) -> st.SearchStrategy[datetime]:
@@ -257,7 +258,8 @@ def examples(draw) -> Example:
     now = draw(st.sampled_from(NOWS))
     size = draw(st.integers(2, 8))
     shop = tuple(draw(customers(now=now, id=index)) for index in range(1, size + 1))
-    return Example(now=now, customers=shop, rule=draw(groups(now, shop)))
+    more = draw(st.lists(conditions(now, shop), min_size=4, max_size=8))
+    return Example(now=now, customers=shop, rule=draw(groups(now, shop)), more=tuple(more))
 
 
 @pytest.fixture
@@ -337,15 +339,21 @@ async def _agree(rule: RuleGroup, facts: dict, now: datetime, what: str) -> None
 async def test_the_compiler_and_the_explainer_agree(shop_groups, example: Example):
     now = example.now
     rule = parse_rule(example.rule)
+    every_condition = [item for _, item in walk(rule) if isinstance(item, Condition)]
+    every_condition += [parse_rule({"conditions": [raw]}).conditions[0] for raw in example.more]
     await _store(example.customers)
-    facts = await load_facts(customer_ids=[c.id for c in example.customers], rule=rule, now=now)
-    windows = {item.months for _, item in walk(rule) if isinstance(item, Condition) and item.months}
+    facts = await load_facts(
+        customer_ids=[c.id for c in example.customers], rule=RuleGroup(conditions=every_condition), now=now
+    )
+
+    windows = {condition.months for condition in every_condition if condition.months}
     for customer in example.customers:
         for months in windows:
             spent = facts[customer.id].recent_cents.get(months, 0)
             assert spent == customer.spent_since(months_before(now, months)), f"customer {customer.id}, {months} months"
     # Condition by condition first, so a disagreement names the condition; then the whole rule.
-    for path, item in walk(rule):
-        if isinstance(item, Condition):
-            await _agree(RuleGroup(conditions=[item]), facts, now, f"condition {path} {item.model_dump()}")
+    for condition in every_condition:
+        await _agree(
+            RuleGroup(conditions=[condition]), facts, now, f"the condition {condition.model_dump(exclude_none=True)}"
+        )
     await _agree(rule, facts, now, "the whole rule")
