@@ -24,6 +24,9 @@ format: $(VENV)/.installed-test
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench.overview
 	$(BIN)/python -m bench.rules
+	$(BIN)/python -m bench.imports
+	$(BIN)/python -m bench.members
+	$(BIN)/python -m bench.pricing
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)

@@ -3,15 +3,28 @@
 import argparse
 import asyncio
 import contextlib
+import getpass
+import os
 from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import quote
 
+from fastapi import Request
+from fastapi.responses import RedirectResponse
 from nicegui import app, ui
+from starlette.middleware.base import BaseHTTPMiddleware
 
+from api import register_api
+from services.backup import backup, restore
 from services.database import close_database, open_database
 from services.demo import is_empty, seed_demo_shop, seed_if_empty
+from services.errors import FormError, PermissionDeniedError
 from services.rule_runs import refresh_rules_periodically
 from services.settings import Settings, load_settings
+from services.staff import create_first_owner, get_actor, has_staff
+from ui.auth_pages import PUBLIC_PAGES
 from ui.pages import register_pages
+from ui.session import sign_in, sign_out, signed_in
 
 settings = load_settings()
 
@@ -39,8 +52,38 @@ def _with_database(lifespan):
     return wrapped
 
 
+class SignedInOnly(BaseHTTPMiddleware):
+    """Every page but sign-in and setup needs a signed-in, still active staff member. The account is
+    read again on each page load, so a deactivated or demoted person loses access at their next step.
+    NiceGUI's own assets and websocket are left alone; the REST API guards its routes itself."""
+
+    async def dispatch(self, request: Request, call_next):
+        path = request.url.path
+        if path in PUBLIC_PAGES or path.startswith(("/_nicegui", "/api/")) or path == "/favicon.ico":
+            return await call_next(request)
+        actor = signed_in()
+        fresh = await get_actor(user_id=actor.id) if actor else None
+        if fresh is None:
+            sign_out()
+            target = "/login" if await has_staff() else "/setup"
+            return RedirectResponse(f"{target}?next={quote(path)}" if target == "/login" else target)
+        if fresh != actor:
+            sign_in(fresh)
+        return await call_next(request)
+
+
+def _refused(error: Exception) -> None:
+    # A refused action reached from a page (the services check every permission): say which one.
+    if isinstance(error, PermissionDeniedError):
+        with contextlib.suppress(RuntimeError):  # no page to tell (e.g. a background task)
+            ui.notify(str(error), type="negative", multi_line=True)
+
+
 app.router.lifespan_context = _with_database(app.router.lifespan_context)
+app.add_middleware(SignedInOnly)
+app.on_exception(_refused)
 register_pages()
+register_api(app, rate_limit=settings.api_rate_limit)  # once, even when the page tests re-run this file
 
 
 def serve(run_settings: Settings) -> None:
@@ -50,6 +93,8 @@ def serve(run_settings: Settings) -> None:
         port=run_settings.port,
         title="Customer Groups",
         storage_secret=run_settings.effective_storage_secret,
+        # The session cookie never rides along on another site's requests.
+        session_middleware_kwargs={"same_site": "strict", "https_only": run_settings.secure_cookies},
         reload=False,
         show=False,
         favicon="👥",
@@ -66,6 +111,18 @@ async def _build_demo(args: argparse.Namespace) -> None:
         await close_database()
 
 
+async def _create_user(args: argparse.Namespace) -> None:
+    password = os.environ.get("CUSTOMER_GROUPS_PASSWORD") or getpass.getpass("Password (at least 10 characters): ")
+    await open_database(database_url=args.database_url)
+    try:
+        owner = await create_first_owner(email=args.email, name=args.name, password=password)
+    except FormError as error:
+        raise SystemExit("; ".join(error.errors.values())) from None
+    finally:
+        await close_database()
+    print(f"Created the owner account for {owner.name} <{owner.email}>.")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="customer-groups", description="Customer segmentation for your shop.")
     commands = parser.add_subparsers(dest="command")
@@ -75,7 +132,32 @@ def main(argv: list[str] | None = None) -> None:
     demo.add_argument("--orders", type=int, default=None, help="default: 12 per customer")
     demo.add_argument("--seed", type=int, default=2024)
     demo.add_argument("--database-url", default=settings.effective_database_url)
+    user = commands.add_parser("create-user", help="create the shop's owner account (first start)")
+    user.add_argument("--email", required=True)
+    user.add_argument("--name", required=True)
+    user.add_argument("--database-url", default=settings.effective_database_url)
+    for name, help_text in (
+        ("backup", "copy the database to FILE, online"),
+        ("restore", "replace the database with FILE"),
+    ):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("file", type=Path)
+        command.add_argument("--database-url", default=settings.effective_database_url)
     args = parser.parse_args(argv)
+    if args.command in ("backup", "restore"):
+        try:
+            if args.command == "backup":
+                result = backup(database_url=args.database_url, target=args.file)
+                print(f"Backed up to {result.path} ({result.size_bytes:,} bytes).")
+            else:
+                result = restore(database_url=args.database_url, source=args.file)
+                print(f"Restored {args.file} into {result.path}.")
+        except FormError as error:
+            raise SystemExit("; ".join(error.errors.values())) from None
+        return
+    if args.command == "create-user":
+        asyncio.run(_create_user(args))
+        return
     if args.command == "demo":
         asyncio.run(_build_demo(args))
         return

@@ -84,3 +84,34 @@ def scratch_copy(shop: ShopSize) -> Iterator[Path]:
 
 def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20, method="inclusive")[-1]
+
+
+BENCH_EMAIL, BENCH_PASSWORD = "bench@example.com", "bench password 123"
+
+
+async def ensure_bench_owner() -> None:
+    """An owner the benchmarks sign in as (call with the shop's database open)."""
+    from services.staff import create_first_owner, has_staff
+
+    if not await has_staff():
+        await create_first_owner(email=BENCH_EMAIL, name="Bench", password=BENCH_PASSWORD)
+
+
+def signed_in_cookies(url: str) -> dict[str, str]:
+    """Sign in through the real page in Chromium (NiceGUI signs in over its websocket, which plain
+    HTTP cannot do) and hand back the session cookies for a plain HTTP client."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path
+
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(f"{url}/login")
+        page.get_by_label("Email").fill(BENCH_EMAIL)
+        page.get_by_label("Password", exact=True).fill(BENCH_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{url}/groups")
+        cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+        browser.close()
+    return cookies

@@ -25,6 +25,7 @@ class MembershipAction(StrEnum):
     JOINED = "joined"
     LEFT = "left"
     MADE_PRIMARY = "made_primary"
+    MOVED = "moved"  # left this group for `other_group_name`
 
 
 class CustomerGroup(Model):
@@ -54,6 +55,11 @@ class CustomerGroup(Model):
     rule_ran_at = fields.DatetimeField(null=True)
     rule_joined = fields.IntField(default=0, db_default=0)
     rule_left = fields.IntField(default=0, db_default=0)
+    # At most this many members; empty: no limit.
+    capacity = fields.IntField(null=True)
+    # Kept by every writer of memberships in the same transaction (services.membership.recount),
+    # so the overview does not count a million memberships on every visit.
+    member_count = fields.IntField(default=0, db_default=0)
 
     class Meta:
         table = "customer_group"
@@ -117,6 +123,8 @@ class MembershipEvent(Model):
     reason = fields.TextField(default="")
     actor = fields.CharField(max_length=120, default="system")
     at = fields.DatetimeField(db_index=True)
+    # For a move: the group moved to (action "moved") or from (action "joined").
+    other_group_name = fields.CharField(max_length=100, null=True)
 
     class Meta:
         table = "membership_event"

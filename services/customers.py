@@ -1,14 +1,26 @@
-"""Customers: the paged list, one customer's details, and their groups."""
+"""Customers: the paged list, one customer's details, and their groups; creating and editing one."""
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from tortoise.expressions import Q
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q, Subquery
+from tortoise.transactions import in_transaction
 
 from models.customer import Customer, CustomerStatus, CustomerTag, PaymentRating
 from models.group import Membership, MembershipSource
-from services.errors import NotFoundError
+from services.errors import FormError, NotFoundError
 from services.paging import Page, page_bounds
+from services.staff import Actor, Permission, actor_name, require
+
+NAME_MAX, COMPANY_MAX, EMAIL_MAX, TAG_MAX, TAGS_MAX = 200, 200, 254, 50, 50
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+COUNTRY = re.compile(r"^[A-Z]{2}$")
+# As the CSV import: control characters (tabs and line breaks included) and the invisible marks
+# that reorder text on screen, so what is shown is what is stored.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -62,15 +74,29 @@ def search_filter(search: str, prefix: str = "") -> Q:
     )
 
 
-async def list_customers(
-    *, search: str = "", group_id: int | None = None, page: int = 1, per_page: int = 25
-) -> Page[CustomerRow]:
-    offset, limit = page_bounds(page, per_page)
+def _customers(*, search: str, group_id: int | None, not_in_group_id: int | None):
     query = Customer.all()
     if search.strip():
         query = query.filter(search_filter(search))
     if group_id is not None:
         query = query.filter(memberships__group_id=group_id)
+    if not_in_group_id is not None:
+        query = query.exclude(id__in=Subquery(Membership.filter(group_id=not_in_group_id).values("customer_id")))
+    return query
+
+
+async def list_customers(
+    *,
+    search: str = "",
+    group_id: int | None = None,
+    not_in_group_id: int | None = None,
+    page: int = 1,
+    per_page: int = 25,
+) -> Page[CustomerRow]:
+    """A page of customers by name; `group_id` keeps a group's members, `not_in_group_id` leaves
+    them out (the customers one could add to that group)."""
+    offset, limit = page_bounds(page, per_page)
+    query = _customers(search=search, group_id=group_id, not_in_group_id=not_in_group_id)
     total = await query.count()
     customers = await query.order_by("name", "id").offset(offset).limit(limit)
     ids = [c.id for c in customers]
@@ -96,6 +122,14 @@ async def list_customers(
         for c in customers
     ]
     return Page(rows=rows, total=total, page=page, per_page=limit)
+
+
+async def customer_ids(
+    *, search: str = "", group_id: int | None = None, not_in_group_id: int | None = None
+) -> list[int]:
+    """Every customer list_customers would list with these filters, for "Select all N matching"."""
+    query = _customers(search=search, group_id=group_id, not_in_group_id=not_in_group_id)
+    return list(await query.order_by("id").values_list("id", flat=True))
 
 
 async def get_customer(*, customer_id: int) -> CustomerDetail:
@@ -138,3 +172,143 @@ async def get_customer(*, customer_id: int) -> CustomerDetail:
 async def list_tags() -> list[str]:
     """Every tag in use, alphabetically, for pickers."""
     return list(await CustomerTag.all().distinct().order_by("tag").values_list("tag", flat=True))
+
+
+# --- Creating and editing ---------------------------------------------------------------------
+
+
+def _plain(value: str, *, label: str, limit: int) -> str:
+    value = value.strip()
+    if CONTROL.search(value):
+        raise ValueError(f"{label} contains control characters (such as tabs or line breaks): remove them.")
+    if len(value) > limit:
+        raise ValueError(f"Use at most {limit} characters.")
+    return value
+
+
+class CustomerInput(BaseModel):
+    """A customer as entered (the API's create and update)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str
+    name: str
+    company: str = ""
+    country: str = ""  # ISO 3166 alpha-2, or empty
+    status: CustomerStatus = CustomerStatus.ACTIVE
+    payment_rating: PaymentRating = PaymentRating.GOOD
+    tags: list[str] = []
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        value = _plain(value, label="Email", limit=EMAIL_MAX).lower()
+        if not EMAIL.fullmatch(value):
+            raise ValueError("Enter an email address like anna@example.com.")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        value = " ".join(_plain(value, label="Name", limit=NAME_MAX).split())
+        if not value:
+            raise ValueError("Enter the customer's name.")
+        return value
+
+    @field_validator("company")
+    @classmethod
+    def _company(cls, value: str) -> str:
+        return " ".join(_plain(value, label="Company", limit=COMPANY_MAX).split())
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        value = value.strip().upper()
+        if value and not COUNTRY.fullmatch(value):
+            raise ValueError("Use a two-letter country code such as US, GB or DE.")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        tags: list[str] = []
+        for tag in value:
+            tag = " ".join(_plain(tag, label="A tag", limit=TAG_MAX).split()).lower()
+            if tag and tag not in tags:
+                tags.append(tag)
+        if len(tags) > TAGS_MAX:
+            raise ValueError(f"Use at most {TAGS_MAX} tags.")
+        return sorted(tags)
+
+
+def _checked(data: CustomerInput | dict) -> CustomerInput:
+    if isinstance(data, CustomerInput):
+        return data
+    try:
+        return CustomerInput.model_validate(data)
+    except ValidationError as error:
+        errors: dict[str, str] = {}
+        for item in error.errors():
+            field = str(item["loc"][0]) if item["loc"] else "form"
+            errors.setdefault(field, item["msg"].removeprefix("Value error, "))
+        raise FormError(errors) from None
+
+
+def _taken(email: str) -> FormError:
+    return FormError({"email": f"{email} belongs to another customer."})
+
+
+async def _rules_follow(customer_id: int, actor: Actor | str) -> None:
+    """Re-check the customer against every rule-based group, so those groups follow the change."""
+    # Imported here: services.rule_runs builds on services that build on this module.
+    from services.rule_runs import reevaluate_customer
+
+    await reevaluate_customer(customer_id=customer_id, actor=actor_name(actor))
+
+
+async def create_customer(*, data: CustomerInput | dict, actor: Actor | str) -> CustomerDetail:
+    """A new customer (email unique, stored lower-case), who then joins the rule-based groups they match."""
+    require(actor, Permission.MANAGE_CUSTOMERS)
+    data = _checked(data)
+    if await Customer.exists(email=data.email):
+        raise _taken(data.email)
+    try:
+        async with in_transaction("default"):
+            customer = await Customer.create(
+                **data.model_dump(exclude={"tags"}), metadata={}, created_at=datetime.now(UTC)
+            )
+            await CustomerTag.bulk_create([CustomerTag(customer_id=customer.id, tag=tag) for tag in data.tags])
+    except IntegrityError:  # another save with the same email won the race
+        raise _taken(data.email) from None
+    await _rules_follow(customer.id, actor)
+    return await get_customer(customer_id=customer.id)
+
+
+async def update_customer(*, customer_id: int, data: CustomerInput | dict, actor: Actor | str) -> CustomerDetail:
+    """Change a customer; a dict may name only the fields that change. Rule-based groups follow."""
+    require(actor, Permission.MANAGE_CUSTOMERS)
+    current = await get_customer(customer_id=customer_id)
+    if isinstance(data, dict):
+        unchanged = {
+            "email": current.email,
+            "name": current.name,
+            "company": current.company,
+            "country": current.country,
+            "status": current.status,
+            "payment_rating": current.payment_rating,
+            "tags": current.tags,
+        }
+        data = _checked({**unchanged, **data})
+    if data.email != current.email and await Customer.filter(email=data.email).exclude(id=customer_id).exists():
+        raise _taken(data.email)
+    try:
+        async with in_transaction("default"):
+            if not await Customer.filter(id=customer_id).update(**data.model_dump(exclude={"tags"})):
+                raise NotFoundError("This customer was deleted meanwhile.")
+            if data.tags != current.tags:
+                await CustomerTag.filter(customer_id=customer_id).delete()
+                await CustomerTag.bulk_create([CustomerTag(customer_id=customer_id, tag=tag) for tag in data.tags])
+    except IntegrityError:
+        raise _taken(data.email) from None
+    await _rules_follow(customer_id, actor)
+    return await get_customer(customer_id=customer_id)

@@ -2,19 +2,22 @@
 
 Every customer is drawn into one segment (VIP, Gold, Silver, Wholesale, Retail, New, or none)
 and then given orders that make its stats fit that segment, so the groups' rules and their
-members agree. The same seed number and day give the same shop.
+members agree. Three promotions close the shop: seed 003's VIP Spring Sale (March of the demo's
+year), a free-shipping offer for Wholesale running now, and a draft. The same seed number and day
+give the same shop.
 """
 
 import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from models.catalog import Category, PriceList, PriceListItem, Product, VisibilityGroup
 from models.customer import Customer, CustomerStatus, CustomerTag, Order, OrderStatus, PaymentRating
 from models.group import (
     CustomerGroup,
@@ -25,8 +28,13 @@ from models.group import (
     MembershipSource,
     RuleVersion,
 )
+from models.promotion import PromotionStatus, PromotionType
 from models.shop import Shop
+from services.benefits import save_benefits
 from services.groups import name_key
+from services.membership import recount
+from services.promotions import create_promotion
+from services.sql import insert_rows
 
 # Orders arrive in customer order, so each commit touches pages all over the placed_at index;
 # fewer, larger commits rewrite far fewer pages (5,000 rows per commit took twice as long).
@@ -144,7 +152,19 @@ GROUPS = [
         rule={"match": "all", "conditions": [{"field": "account_age_months", "op": "lt", "value": 3}]},
         parent="retail",
     ),
+    # Seed 003's hierarchy example: inherits VIP's benefits and adds its own. Filled below with the
+    # top VIP customers (share 0: nobody is drawn into it).
+    GroupSpec(
+        "platinum",
+        "VIP Platinum",
+        "VIP-PLATINUM",
+        "Our very top VIP customers: everything VIP gets, plus an extra 5%, a higher credit limit and Net 45.",
+        GroupType.MANUAL,
+        0,
+        parent="vip",
+    ),
 ]
+PLATINUM_MEMBERS = 4  # the top VIP customers by lifetime purchases, Acme Corporation among them
 
 # The customers seed 003 names, with the segment and lifetime purchases it shows for them.
 NAMED_CUSTOMERS = [
@@ -186,6 +206,377 @@ SUFFIX = ["Inc", "LLC", "Ltd", "Corp", "GmbH", "Co", "Group", ""]
 TAGS = ["newsletter", "b2b", "trade-show", "key-account", "eco", "referral"]
 
 
+# --- The catalog: 8 categories, each with 13 items sold singly and in a pack (200 products) -----
+
+# category: (SKU prefix, single pack's name, larger pack's name, how many singles the larger pack holds
+# and what it costs in singles' prices, items with their single price in cents)
+CATALOG: dict[str, tuple[str, str, str, float, list[tuple[str, int]]]] = {
+    "Office Supplies": (
+        "OFF",
+        "Box of 12",
+        "Case of 12 Boxes",
+        10.8,
+        [
+            ("Ballpoint Pens, Blue", 649),
+            ("Gel Pens, Black", 1199),
+            ("Permanent Markers, Assorted", 1499),
+            ("Highlighters, Yellow", 849),
+            ("Mechanical Pencils 0.7 mm", 999),
+            ("Sticky Notes 3 x 3 in", 1299),
+            ("Binder Clips, Medium", 549),
+            ("Jumbo Paper Clips", 399),
+            ("Manila File Folders", 1799),
+            ("Hanging File Folders", 2299),
+            ("Three-Ring Binders 2 in", 3999),
+            ("Sheet Protectors", 1599),
+            ("Correction Tape", 1999),
+        ],
+    ),
+    "Paper & Printing": (
+        "PAP",
+        "Pack",
+        "Case of 10",
+        9.2,
+        [
+            ("Copy Paper, Letter 20 lb", 899),
+            ("Copy Paper, Legal 20 lb", 1149),
+            ("Bright White Paper 24 lb", 1299),
+            ("Recycled Copy Paper", 949),
+            ("Cardstock 65 lb", 1599),
+            ("Laser Labels 1 x 2-5/8 in", 2499),
+            ("Shipping Labels 4 x 6 in", 3299),
+            ("Toner Cartridge, Black", 8999),
+            ("Toner Cartridge, Color Set", 24999),
+            ("Inkjet Cartridge, Tri-Color", 3499),
+            ("Envelopes #10, Security Tint", 1899),
+            ("Catalog Envelopes 9 x 12 in", 2199),
+            ("Thermal Receipt Rolls", 2799),
+        ],
+    ),
+    "Janitorial & Cleaning": (
+        "JAN",
+        "Each",
+        "Case of 6",
+        5.4,
+        [
+            ("All-Purpose Cleaner, 1 gal", 1499),
+            ("Glass Cleaner, 32 oz", 599),
+            ("Disinfectant Wipes, 80 ct", 899),
+            ("Heavy-Duty Trash Bags 55 gal, 50 ct", 3499),
+            ("Paper Towels, Multifold 16 pk", 4299),
+            ("Toilet Tissue, 2-Ply 48 rolls", 5299),
+            ("Hand Soap Refill, 1 gal", 1899),
+            ("Microfiber Cloths, 24 pk", 2499),
+            ("Floor Cleaner Concentrate, 1 gal", 2299),
+            ("Commercial Mop Head", 1299),
+            ("Nitrile Cleaning Gloves, 100 ct", 1599),
+            ("Hand Sanitizer, 1 L Pump", 1199),
+            ("Degreaser Spray, 32 oz", 899),
+        ],
+    ),
+    "Safety & PPE": (
+        "SAF",
+        "Box",
+        "Case of 10 Boxes",
+        9.0,
+        [
+            ("Nitrile Exam Gloves, Large", 1399),
+            ("Safety Glasses, Clear Anti-Fog", 499),
+            ("Earplugs, Corded 100 pr", 3299),
+            ("N95 Respirators, 20 ct", 2999),
+            ("Hi-Vis Safety Vest, Class 2", 899),
+            ("Hard Hat, Ratchet Suspension", 1999),
+            ("Cut-Resistant Gloves, A4", 1599),
+            ("First Aid Kit, 50 Person", 5999),
+            ("Eye Wash Station Refill", 2499),
+            ("Disposable Coveralls", 999),
+            ("Anti-Slip Floor Tape 2 in x 60 ft", 2899),
+            ("Face Shield, Flip-Up", 1799),
+            ("Welding Gloves, Leather", 2199),
+        ],
+    ),
+    "Tools & Hardware": (
+        "TLS",
+        "Each",
+        "Contractor 5-Pack",
+        4.6,
+        [
+            ("Cordless Drill Driver 20 V", 12999),
+            ("Impact Driver 20 V", 14999),
+            ("Socket Set, 108 Piece", 8999),
+            ("Claw Hammer 16 oz", 2499),
+            ("Tape Measure 25 ft", 1499),
+            ("Utility Knife, Retractable", 999),
+            ("Adjustable Wrench 10 in", 1899),
+            ("Screwdriver Set, 12 Piece", 2999),
+            ("Torpedo Level 9 in", 1299),
+            ("Hex Key Set, Metric and SAE", 1599),
+            ("Locking Pliers 10 in", 1799),
+            ("Hacksaw, High-Tension", 2199),
+            ("Stud Finder, Digital", 3499),
+        ],
+    ),
+    "Electrical & Lighting": (
+        "ELE",
+        "Each",
+        "Case of 12",
+        10.5,
+        [
+            ("LED Bulb A19, 60 W Equivalent", 399),
+            ("LED Tube T8, 4 ft", 1299),
+            ("LED High Bay 150 W", 11999),
+            ("LED Flood Light 50 W", 4999),
+            ("Extension Cord 50 ft, 12 Gauge", 5499),
+            ("Power Strip, 6 Outlet Surge", 2499),
+            ("Electrical Tape, 10 Rolls", 1299),
+            ("Wire Nuts, Assorted 100 ct", 1099),
+            ("GFCI Outlet 20 A", 2299),
+            ("Motion Sensor Switch", 2999),
+            ("Emergency Exit Sign, LED", 3999),
+            ("Work Light, Rechargeable", 4499),
+            ("Cable Ties 11 in, 100 ct", 799),
+        ],
+    ),
+    "Packaging & Shipping": (
+        "PKG",
+        "Bundle of 25",
+        "Bundle of 250",
+        9.0,
+        [
+            ("Corrugated Boxes 12 x 12 x 12 in", 3499),
+            ("Corrugated Boxes 18 x 18 x 18 in", 5999),
+            ("Bubble Mailers 6 x 10 in", 1999),
+            ("Poly Mailers 10 x 13 in", 1499),
+            ("Packing Tape 2 in x 110 yd, 6 pk", 1899),
+            ("Stretch Wrap 18 in x 1500 ft", 2799),
+            ("Bubble Wrap Roll 12 in x 175 ft", 2999),
+            ("Packing Peanuts, 14 cu ft", 3999),
+            ("Kraft Paper Roll 30 in", 4499),
+            ("Shipping Tags with Wire", 999),
+            ("Fragile Labels, 500 ct", 1299),
+            ("Tape Gun Dispenser", 1599),
+            ("Pallet Corner Boards", 4999),
+        ],
+    ),
+    "Breakroom & Food Service": (
+        "BRK",
+        "Pack",
+        "Case of 8",
+        7.4,
+        [
+            ("Ground Coffee, Medium Roast 2 lb", 1899),
+            ("Coffee Pods, Dark Roast 96 ct", 5499),
+            ("Assorted Tea Bags, 100 ct", 1299),
+            ("Paper Hot Cups 12 oz, 50 ct", 899),
+            ("Cold Cups 16 oz, 50 ct", 799),
+            ("Compostable Plates 9 in, 125 ct", 1999),
+            ("Plastic Cutlery Kits, 250 ct", 2499),
+            ("Napkins, 2-Ply 500 ct", 1099),
+            ("Bottled Water 16.9 oz, 24 ct", 699),
+            ("Sugar Packets, 1000 ct", 1499),
+            ("Powdered Creamer, 1000 ct", 2999),
+            ("Stir Sticks, 1000 ct", 599),
+            ("Snack Variety Box, 50 ct", 3999),
+        ],
+    ),
+}
+CATALOG_SIZE = 200
+VISIBILITY_GROUPS = ("Standard Products", "VIP Exclusive Products", "Early Access Products", "Wholesale Only")
+VISIBILITY_SIZES = {"VIP Exclusive Products": 45, "Early Access Products": 10, "Wholesale Only": 20}
+WHOLESALE_TIERS = ((1, 0.90), (10, 0.84), (100, 0.76))  # (from quantity, share of the base price)
+VIP_LIST_SHARE = 0.82
+
+
+@dataclass(frozen=True)
+class DemoProduct:
+    sku: str
+    name: str
+    category: str
+    visibility: str
+    base_price_cents: int
+    is_pack: bool
+
+
+def _pack_price(single_cents: int, factor: float) -> int:
+    """A pack's price in whole dollars less a cent ($71.99), like a shop's list prices."""
+    return max(99, round(single_cents * factor / 100) * 100 - 1)
+
+
+def demo_catalog(seed: int) -> list[DemoProduct]:
+    """The demo shop's 200 products. Wholesale Only holds large packs; VIP Exclusive and Early
+    Access are drawn from the rest; everything else is a standard product."""
+    rng = random.Random(f"catalog:{seed}")
+    products: list[tuple[str, str, str, int, bool]] = []
+    for category, (prefix, single, pack, factor, items) in CATALOG.items():
+        number = 0
+        for item, cents in items:
+            for is_pack, label, price in ((False, single, cents), (True, pack, _pack_price(cents, factor))):
+                number += 1
+                products.append((f"{prefix}-{number:03d}", f"{item} ({label})", category, price, is_pack))
+    # 8 x 13 x 2 = 208: the last pack of each category makes way, for a round 200.
+    per_category = CATALOG_SIZE // len(CATALOG)
+    products = [p for c in CATALOG for p in [q for q in products if q[2] == c][:per_category]]
+    positions = list(range(len(products)))
+    visibility = ["Standard Products"] * len(products)
+    packs = [i for i in positions if products[i][4]]
+    for i in rng.sample(packs, VISIBILITY_SIZES["Wholesale Only"]):
+        visibility[i] = "Wholesale Only"
+    for name in ("VIP Exclusive Products", "Early Access Products"):
+        free = [i for i in positions if visibility[i] == "Standard Products"]
+        for i in rng.sample(free, VISIBILITY_SIZES[name]):
+            visibility[i] = name
+    return [
+        DemoProduct(sku, name, category, visibility[i], price, is_pack)
+        for i, (sku, name, category, price, is_pack) in enumerate(products)
+    ]
+
+
+def _share(cents: int, share: float) -> int:
+    return round(cents * share)
+
+
+async def _seed_catalog(seed: int) -> dict[str, Any]:
+    """Categories, visibility groups, products and the two price lists; their ids by name."""
+    products = demo_catalog(seed)
+    categories = {name: (await Category.create(name=name)).id for name in CATALOG}
+    visibility = {
+        name: (await VisibilityGroup.create(name=name, is_standard=name == "Standard Products")).id
+        for name in VISIBILITY_GROUPS
+    }
+    vip_list = await PriceList.create(
+        name="VIP Price List",
+        description="Contract prices for the VIP exclusive products, 18% below list. Assign it to a group to use it.",
+    )
+    wholesale_list = await PriceList.create(
+        name="Wholesale Price List",
+        description="Pack prices for resellers and distributors, with quantity breaks at 10 and 100 units.",
+    )
+    async with in_transaction("default") as connection:
+        await insert_rows(
+            connection,
+            Product,
+            ("sku", "name", "category_id", "visibility_group_id", "base_price_cents"),
+            [(p.sku, p.name, categories[p.category], visibility[p.visibility], p.base_price_cents) for p in products],
+        )
+    ids = dict(await Product.all().values_list("sku", "id"))
+    items = []
+    for p in products:
+        if p.visibility == "VIP Exclusive Products":
+            items.append((vip_list.id, ids[p.sku], 1, _share(p.base_price_cents, VIP_LIST_SHARE)))
+        if p.is_pack and p.visibility in ("Standard Products", "Wholesale Only"):
+            items += [
+                (wholesale_list.id, ids[p.sku], minimum, _share(p.base_price_cents, share))
+                for minimum, share in WHOLESALE_TIERS
+            ]
+    async with in_transaction("default") as connection:
+        await insert_rows(
+            connection, PriceListItem, ("price_list_id", "product_id", "min_quantity", "price_cents"), items
+        )
+    return {"visibility": visibility, "vip_list": vip_list.id, "wholesale_list": wholesale_list.id}
+
+
+async def _seed_benefits(groups: dict[str, CustomerGroup], catalog: dict[str, Any]) -> None:
+    """Seed 003's benefits: VIP's 15% and terms, VIP Platinum's extra 5%, the tiers' discounts,
+    Wholesale's price list. Retail and New Customers get the shop's standard terms."""
+    visibility = catalog["visibility"]
+    full_portal = {
+        "login": True,
+        "shop_access": "full",
+        "quote_requests": True,
+        "order_placement": True,
+        "invoice_access": True,
+    }
+    benefits = {
+        "vip": {
+            "pricing": {"type": "percentage", "percent": 15, "scope": "all", "stack_with_promotions": True},
+            "visibility": {
+                "mode": "groups",
+                "visibility_group_ids": [
+                    visibility["Standard Products"],
+                    visibility["VIP Exclusive Products"],
+                    visibility["Early Access Products"],
+                ],
+            },
+            "portal": full_portal,
+            "payment": {
+                "methods": ["credit_card", "ach", "wire", "net_terms"],
+                "net_days": 30,
+                "credit_limit_cents": _money(100_000),
+                "auto_approve_under_cents": _money(10_000),
+                "require_po": False,
+                "early_discount_percent": 2,
+                "early_discount_days": 10,
+            },
+        },
+        "platinum": {
+            "pricing": {"additional_percent": 5},
+            "payment": {"net_days": 45, "credit_limit_cents": _money(250_000)},
+        },
+        "gold": {"pricing": {"type": "percentage", "percent": 10, "scope": "all"}},
+        "silver": {"pricing": {"type": "percentage", "percent": 5, "scope": "all"}},
+        "wholesale": {
+            "pricing": {
+                "type": "price_list",
+                "price_list_id": catalog["wholesale_list"],
+                "min_order_cents": _money(500),
+            },
+            "visibility": {
+                "mode": "groups",
+                "visibility_group_ids": [visibility["Standard Products"], visibility["Wholesale Only"]],
+            },
+            "payment": {"methods": ["credit_card", "ach", "net_terms"], "net_days": 30, "require_po": True},
+        },
+    }
+    for key, sections in benefits.items():
+        await save_benefits(group_id=groups[key].id, sections=sections, actor="system")
+
+
+def _next_month(today: date) -> tuple[date, date]:
+    first = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return first, (first + timedelta(days=32)).replace(day=1) - DAY
+
+
+async def _seed_promotions(groups: dict[str, CustomerGroup], today: date) -> None:
+    """Seed 003's VIP Spring Sale (March of the demo's year, stacking with VIP's 15%), free
+    shipping for Wholesale over the 30 days around today, and a draft for next month."""
+    coffee = await Product.get(sku="BRK-001").values_list("id", flat=True)
+    next_from, next_to = _next_month(today)
+    promotions = [
+        {
+            "name": "VIP Spring Sale",
+            "type": PromotionType.ADDITIONAL_DISCOUNT,
+            "status": PromotionStatus.ACTIVE,
+            "target_group_ids": [groups["vip"].id, groups["gold"].id],
+            "percent": 10,
+            "minimum_purchase_cents": _money(500),
+            "valid_from": date(today.year, 3, 1),
+            "valid_to": date(today.year, 3, 31),
+            "stack_with_group_discount": True,
+        },
+        {
+            "name": "Wholesale Free Shipping",
+            "type": PromotionType.FREE_SHIPPING,
+            "status": PromotionStatus.ACTIVE,
+            "target_group_ids": [groups["wholesale"].id],
+            "minimum_purchase_cents": _money(1_000),
+            "valid_from": today - 15 * DAY,
+            "valid_to": today + 14 * DAY,
+        },
+        {
+            "name": "Silver Coffee Bonus",
+            "type": PromotionType.FREE_ITEM,
+            "status": PromotionStatus.DRAFT,
+            "target_group_ids": [groups["silver"].id],
+            "free_item_id": coffee,
+            "minimum_purchase_cents": _money(250),
+            "valid_from": next_from,
+            "valid_to": next_to,
+        },
+    ]
+    for data in promotions:
+        await create_promotion(data=data, actor="system")
+
+
 def _segments(count: int, rng: random.Random) -> list[str]:
     """Exact segment sizes from the seed's shares, in random order."""
     segments: list[str] = []
@@ -207,29 +598,10 @@ def _split(total: int, parts: int, rng: random.Random) -> list[int]:
 
 
 async def _insert(model: type[Model], columns: tuple[str, ...], rows: Sequence[Sequence[Any]]) -> None:
-    """Insert `rows` (values in `columns` order), BATCH rows per transaction.
-
-    bulk_create builds a model instance per row, which at a million orders costs several times
-    the INSERT itself. This keeps what matters from it: every value goes through its field's
-    to_db_value, and the statement is the ORM's parameterised INSERT for the connection's dialect.
-    """
-    meta = model._meta
-    fields = [meta.fields_map[name] for name in columns]
-    db = meta.db
-    parameter = db.executor_class(model=model, db=db).parameter
-    sql = (
-        db.query_class.into(meta.basetable)
-        .columns(*(meta.fields_db_projection[name] for name in columns))
-        .insert(*(parameter(i) for i in range(len(columns))))
-        .get_sql()
-    )
+    """Insert `rows` (values in `columns` order), BATCH rows per transaction."""
     for start in range(0, len(rows), BATCH):
-        values = [
-            [field.to_db_value(value, model) for field, value in zip(fields, row, strict=True)]
-            for row in rows[start : start + BATCH]
-        ]
         async with in_transaction("default") as connection:
-            await connection.execute_many(sql, values)
+            await insert_rows(connection, model, columns, rows[start : start + BATCH])
 
 
 async def seed_demo_shop(
@@ -369,9 +741,17 @@ async def seed_demo_shop(
     await _insert(Order, ORDER_COLUMNS, completed + cancelled)
     say(f"{len(completed) + len(cancelled):,} orders in {time.perf_counter() - started:.1f} s")
 
+    # VIP Platinum: the top VIP customers by lifetime purchases, Acme Corporation (the first named
+    # customer) always among them. They stay in VIP; Platinum becomes their primary group.
+    vip_positions = sorted(
+        (i for i, segment in enumerate(segments) if segment in ("vip", "vip-manual")),
+        key=lambda i: (i != 0, -customer_rows[i][8], i),
+    )
+    platinum = set(vip_positions[:PLATINUM_MEMBERS])
+
     memberships: list[tuple] = []
     events: list[tuple] = []
-    for customer_id, created, segment in zip(customer_ids, created_at, segments, strict=True):
+    for position, (customer_id, created, segment) in enumerate(zip(customer_ids, created_at, segments, strict=True)):
         if segment == "none":
             continue
         key = "vip" if segment == "vip-manual" else segment
@@ -386,13 +766,30 @@ async def seed_demo_shop(
             )
         )
         since = max(created, now - rng.randint(30, 700) * DAY)
-        memberships.append((customer_id, group.id, source, True, since))
+        memberships.append((customer_id, group.id, source, position not in platinum, since))
         events.append(
             (customer_id, group.id, group.name, MembershipAction.JOINED, source, "Demo shop", "system", since)
         )
+        if position in platinum:
+            top = groups["platinum"]
+            upgraded = min(now - 14 * DAY, max(since + 90 * DAY, now - 200 * DAY))
+            manual = MembershipSource.MANUAL
+            reason = "Demo shop: a top VIP customer"
+            memberships.append((customer_id, top.id, manual, True, upgraded))
+            events.append((customer_id, top.id, top.name, MembershipAction.JOINED, manual, reason, "system", upgraded))
+            events.append(
+                (customer_id, top.id, top.name, MembershipAction.MADE_PRIMARY, manual, reason, "system", upgraded)
+            )
     await _insert(Membership, MEMBERSHIP_COLUMNS, memberships)
     await _insert(MembershipEvent, EVENT_COLUMNS, events)
+    async with in_transaction("default") as connection:
+        await recount(connection, [group.id for group in groups.values()])
     say(f"{len(memberships):,} memberships in {time.perf_counter() - started:.1f} s")
+
+    catalog = await _seed_catalog(seed)
+    await _seed_benefits(groups, catalog)
+    say(f"{CATALOG_SIZE} products and the groups' benefits in {time.perf_counter() - started:.1f} s")
+    await _seed_promotions(groups, now.date())
 
 
 async def is_empty() -> bool:

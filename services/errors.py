@@ -15,3 +15,7 @@ class NotFoundError(Exception):
 
 class ChangedMeanwhileError(Exception):
     """Someone else saved the same record after it was opened for editing."""
+
+
+class PermissionDeniedError(Exception):
+    """The signed-in person's role does not allow this; the message names the missing permission."""

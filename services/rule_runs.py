@@ -23,17 +23,16 @@ Why it is built this way:
   leaves every group consistent with the others.
 - A customer who joins by rule gets the group as primary only when they have no primary group;
   one who leaves their primary group by rule gets their newest remaining group as primary.
-  Rule-based membership does not enforce the shop's "one group per customer" setting.
+  With "one group per customer" on, a customer already in another group does not join by rule:
+  they stay where they are (in a full run, the group that runs first keeps them).
+- Each run sets the group's member count in the same transaction (services.membership.recount).
 """
 
 import asyncio
 import logging
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import count
-from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -53,9 +52,12 @@ from models.group import (
 from services.database import BACKGROUND
 from services.errors import FormError, NotFoundError
 from services.groups import RULE_TYPES, GroupDetail, get_group, update_group
+from services.membership import recount
 from services.rule_compiler import to_q
 from services.rule_explainer import evaluate, load_facts, now_for_rules
 from services.rules import RuleError, group_ids_read, parse_rule
+from services.sql import execute, fetch_rows
+from services.staff import Actor, Permission, actor_name, require
 
 logger = logging.getLogger(__name__)
 
@@ -108,28 +110,7 @@ class RuleVersionRow:
     is_current: bool
 
 
-# --- SQL helpers ------------------------------------------------------------------------------
-
-
-def _sql(connection: BaseDBAsyncClient, text: str) -> str:
-    """Our own statements, written with "?" placeholders, in the connection's dialect.
-
-    The only place that knows placeholder styles: PostgreSQL numbers them ($1, $2 ...)."""
-    if connection.capabilities.dialect == "postgres":
-        numbers = count(1)
-        return re.sub(r"\?", lambda _: f"${next(numbers)}", text)
-    return text
-
-
-async def _run(connection: BaseDBAsyncClient, text: str, *params: Any) -> int:
-    """Execute one of our statements; the number of rows it changed."""
-    changed, _ = await connection.execute_query(_sql(connection, text), list(params))
-    return changed
-
-
-async def _rows(connection: BaseDBAsyncClient, text: str, *params: Any) -> list:
-    _, rows = await connection.execute_query(_sql(connection, text), list(params))
-    return list(rows)
+# --- Scratch tables ---------------------------------------------------------------------------
 
 
 async def _scratch_tables(connection: BaseDBAsyncClient) -> None:
@@ -137,8 +118,8 @@ async def _scratch_tables(connection: BaseDBAsyncClient) -> None:
     temp schema, PostgreSQL's pg_temp), so no other connection sees or blocks on them."""
     for table in (MATCHES, JOINING, LEAVING):
         extra = ", was_primary BOOLEAN NOT NULL" if table == LEAVING else ""
-        await _run(connection, f"CREATE TEMP TABLE IF NOT EXISTS {table} (customer_id INTEGER PRIMARY KEY{extra})")
-        await _run(connection, f"DELETE FROM {table}")
+        await execute(connection, f"CREATE TEMP TABLE IF NOT EXISTS {table} (customer_id INTEGER PRIMARY KEY{extra})")
+        await execute(connection, f"DELETE FROM {table}")
 
 
 async def _fill_matches(connection: BaseDBAsyncClient, rule: dict, *, now: datetime) -> None:
@@ -153,7 +134,7 @@ async def _fill_matches(connection: BaseDBAsyncClient, rule: dict, *, now: datet
 
 
 async def _sample(connection: BaseDBAsyncClient, table: str) -> tuple[CustomerRef, ...]:
-    rows = await _rows(
+    rows = await fetch_rows(
         connection,
         f"SELECT c.id, c.name FROM {table} t JOIN customer c ON c.id = t.customer_id ORDER BY c.name, c.id LIMIT ?",
         SAMPLE_SIZE,
@@ -173,7 +154,7 @@ class _Group:
 
 async def _lock_group(connection: BaseDBAsyncClient, group_id: int) -> _Group:
     """Take SQLite's write lock with a harmless write, then read the group as it now is."""
-    if not await _run(connection, "UPDATE customer_group SET rule_ran_at = rule_ran_at WHERE id = ?", group_id):
+    if not await execute(connection, "UPDATE customer_group SET rule_ran_at = rule_ran_at WHERE id = ?", group_id):
         raise NotFoundError("This group was deleted meanwhile.")
     group = await CustomerGroup.filter(id=group_id).using_db(connection).first()
     assert group is not None  # we hold the write lock: nobody deleted it since the UPDATE
@@ -198,22 +179,29 @@ async def _set_members(
     scope, scope_params = (" AND customer_id = ?", (customer_id,)) if customer_id is not None else ("", ())
     hybrid = group.type == GroupType.HYBRID
     if hybrid:
-        await _run(
+        await execute(
             connection,
             f"DELETE FROM {MATCHES} WHERE customer_id IN "
             "(SELECT customer_id FROM membership_exclusion WHERE group_id = ?)",
             group.id,
         )
-    await _run(
+    await execute(
         connection,
         f"INSERT INTO {JOINING} (customer_id) SELECT customer_id FROM {MATCHES} "
         "WHERE customer_id NOT IN (SELECT customer_id FROM membership WHERE group_id = ?)",
         group.id,
     )
+    if await fetch_rows(connection, "SELECT 1 FROM shop WHERE one_group_per_customer = ?", True):
+        # One group per customer: whoever is in another group stays there (first group wins).
+        await execute(
+            connection,
+            f"DELETE FROM {JOINING} WHERE customer_id IN (SELECT customer_id FROM membership WHERE group_id <> ?)",
+            group.id,
+        )
     # A hybrid group's manual members stay whatever the rule says; an automatic group keeps no one
     # the rule does not match (a group just changed from hybrid may still have manual members).
     only_rule = " AND source = ?" if hybrid else ""
-    await _run(
+    await execute(
         connection,
         f"INSERT INTO {LEAVING} (customer_id, was_primary) SELECT customer_id, is_primary FROM membership "
         f"WHERE group_id = ?{only_rule}{scope} "
@@ -223,7 +211,7 @@ async def _set_members(
         *scope_params,
     )
     if hybrid:
-        await _run(
+        await execute(
             connection,
             f"UPDATE membership SET source = ? WHERE group_id = ? AND source = ?{scope} "
             f"AND customer_id IN (SELECT customer_id FROM {MATCHES})",
@@ -232,7 +220,7 @@ async def _set_members(
             manual,
             *scope_params,
         )
-        await _run(
+        await execute(
             connection,
             f"UPDATE membership SET source = ? WHERE group_id = ? AND source = ?{scope} "
             f"AND customer_id NOT IN (SELECT customer_id FROM {MATCHES})",
@@ -242,7 +230,7 @@ async def _set_members(
             *scope_params,
         )
     else:
-        await _run(
+        await execute(
             connection,
             f"UPDATE membership SET source = ? WHERE group_id = ? AND source <> ?{scope} "
             f"AND customer_id IN (SELECT customer_id FROM {MATCHES})",
@@ -257,7 +245,7 @@ async def _set_members(
         "INSERT INTO membership_event (customer_id, group_id, group_name, action, source, reason, actor, at) "
         "SELECT customer_id, ?, ?, ?, ?, ?, ?, ? FROM {table}"
     )
-    left = await _run(
+    left = await execute(
         connection,
         event.format(table=LEAVING),
         group.id,
@@ -268,14 +256,14 @@ async def _set_members(
         actor,
         now,
     )
-    await _run(
+    await execute(
         connection,
         f"DELETE FROM membership WHERE group_id = ? AND customer_id IN (SELECT customer_id FROM {LEAVING})",
         group.id,
     )
     # Whoever lost their primary group here gets their newest remaining group as primary (a
     # customer moving from Silver to Gold keeps a primary group, whichever tier runs first) ...
-    await _run(
+    await execute(
         connection,
         "UPDATE membership SET is_primary = ? WHERE id IN (SELECT (SELECT m.id FROM membership m "
         "WHERE m.customer_id = l.customer_id ORDER BY m.since DESC, m.id DESC LIMIT 1) "
@@ -284,7 +272,7 @@ async def _set_members(
     )
     # ... and a joiner without a primary group gets this one. The flag is computed before the
     # INSERT can see its own rows.
-    await _run(
+    await execute(
         connection,
         "INSERT INTO membership (customer_id, group_id, source, is_primary, since) "
         "SELECT j.customer_id, ?, ?, NOT EXISTS "
@@ -294,7 +282,7 @@ async def _set_members(
         rule_source,
         now,
     )
-    joined = await _run(
+    joined = await execute(
         connection,
         event.format(table=JOINING),
         group.id,
@@ -305,23 +293,26 @@ async def _set_members(
         actor,
         now,
     )
+    await recount(connection, [group.id])
     return joined, left
 
 
 async def _clear_scratch(connection: BaseDBAsyncClient) -> None:
     for table in (MATCHES, JOINING, LEAVING):
-        await _run(connection, f"DELETE FROM {table}")
+        await execute(connection, f"DELETE FROM {table}")
 
 
 # --- Whole groups -----------------------------------------------------------------------------
 
 
-async def apply_rule(*, group_id: int, actor: str, now: datetime | None = None) -> RuleRun:
+async def apply_rule(*, group_id: int, actor: Actor | str, now: datetime | None = None) -> RuleRun:
     """Set a rule-based group's members to what its current rule matches at `now`.
 
     One transaction on the background connection: the members, an event per join and leave, and
     the group's record of the run (applied version, time, joined, left) change together. Refuses
     (FormError) for a manual or an inactive group."""
+    require(actor, Permission.MANAGE_RULES)
+    actor = actor_name(actor)
     now = now or now_for_rules()
     async with in_transaction(BACKGROUND) as connection:
         group = await _lock_group(connection, group_id)
@@ -331,8 +322,8 @@ async def apply_rule(*, group_id: int, actor: str, now: datetime | None = None) 
         joined, left = await _set_members(connection, group, actor=actor, now=now)
         joined_sample = await _sample(connection, JOINING) if joined else ()
         left_sample = await _sample(connection, LEAVING) if left else ()
-        members = (await _rows(connection, "SELECT COUNT(*) AS n FROM membership WHERE group_id = ?", group.id))[0]
-        await _run(
+        members = (await fetch_rows(connection, "SELECT COUNT(*) AS n FROM membership WHERE group_id = ?", group.id))[0]
+        await execute(
             connection,
             "UPDATE customer_group SET rule_applied_version = ?, rule_ran_at = ?, rule_joined = ?, rule_left = ? "
             "WHERE id = ?",
@@ -411,11 +402,13 @@ async def _apply_each(groups: Iterable[CustomerGroup], *, actor: str, now: datet
     return runs
 
 
-async def run_all_rules(*, actor: str = "system", now: datetime | None = None) -> list[RuleRun]:
+async def run_all_rules(*, actor: Actor | str = "system", now: datetime | None = None) -> list[RuleRun]:
     """Re-run every active rule-based group, groups read by "Member of Group" first.
 
     Rules with time-based conditions (account age, days since last order ...) drift as time
     passes without any data changing; this brings them up to date."""
+    require(actor, Permission.MANAGE_RULES)
+    actor = actor_name(actor)
     return await _apply_each(_ordered(await _rule_groups()), actor=actor, now=now or now_for_rules())
 
 
@@ -444,16 +437,28 @@ async def rule_readers(*, group_id: int, transitive: bool = True) -> list[Custom
     return [groups[gid] for gid in dependency_order(reads) if gid in found]
 
 
-async def apply_rule_with_readers(*, group_id: int, actor: str, now: datetime | None = None) -> list[RuleRun]:
+async def apply_rule_with_readers(*, group_id: int, actor: Actor | str, now: datetime | None = None) -> list[RuleRun]:
     """Apply the group's rule and, if its members changed, the rules of the active groups that
     read it ("Member of Group"), so they do not wait for the next periodic run. The group's own
     run comes first."""
+    require(actor, Permission.MANAGE_RULES)
+    actor = actor_name(actor)
     now = now or now_for_rules()
     run = await apply_rule(group_id=group_id, actor=actor, now=now)
     if not run.changed:
         return [run]
     readers = [g for g in await rule_readers(group_id=group_id) if g.status == GroupStatus.ACTIVE]
     return [run, *await _apply_each(readers, actor=actor, now=now)]
+
+
+async def apply_readers(*, group_ids: set[int], actor: str) -> list[RuleRun]:
+    """After members of `group_ids` changed by hand: re-run the active rules that read them."""
+    readers: dict[int, CustomerGroup] = {}
+    for group_id in group_ids:
+        readers |= {g.id: g for g in await rule_readers(group_id=group_id) if g.status == GroupStatus.ACTIVE}
+    if not readers:
+        return []
+    return await _apply_each(_ordered(readers), actor=actor, now=now_for_rules())
 
 
 # --- One customer -----------------------------------------------------------------------------
@@ -509,7 +514,7 @@ async def reevaluate_customer(*, customer_id: int, actor: str = "system") -> Cus
                 continue
             await _scratch_tables(connection)
             if matches:
-                await _run(connection, f"INSERT INTO {MATCHES} (customer_id) VALUES (?)", customer_id)
+                await execute(connection, f"INSERT INTO {MATCHES} (customer_id) VALUES (?)", customer_id)
             came, went = await _set_members(connection, current, actor=actor, now=now, customer_id=customer_id)
             await _clear_scratch(connection)
         if came:
@@ -589,11 +594,12 @@ async def list_rule_versions(*, group_id: int) -> list[RuleVersionRow]:
     ]
 
 
-async def restore_rule_version(*, group_id: int, number: int, version: int, actor: str) -> GroupDetail:
+async def restore_rule_version(*, group_id: int, number: int, version: int, actor: Actor | str) -> GroupDetail:
     """Make an earlier rule the group's rule again, as a new version ("Restored from version N"),
     through update_group: the same checks (the rule may read groups deleted since), the same
     guard against a concurrent edit (`version` is the group's version the owner saw), and the
     members follow the restored rule."""
+    require(actor, Permission.MANAGE_RULES)
     group = await get_group(group_id=group_id)
     saved = await RuleVersion.get_or_none(group_id=group_id, number=number)
     if saved is None:
@@ -604,6 +610,12 @@ async def restore_rule_version(*, group_id: int, number: int, version: int, acto
         raise FormError({"rule": f"Version {number} is already the group's rule."})
     data = group.as_input()
     data.rule = saved.rule
+    # Passed on as given, so the audit log names the staff member (one "rule.restored" entry).
     return await update_group(
-        group_id=group_id, version=version, data=data, actor=actor, rule_note=f"Restored from version {number}"
+        group_id=group_id,
+        version=version,
+        data=data,
+        actor=actor,
+        rule_note=f"Restored from version {number}",
+        audit_action="rule.restored",
     )

@@ -20,10 +20,17 @@ class Settings(BaseSettings):
     storage_secret: str = ""
     demo_customers: int = Field(default=1200, ge=0, description="Customers in the demo shop seeded on first start")
     demo_seed: int = 2024
+    secure_cookies: bool = Field(
+        default=False, description="Send the session cookie over HTTPS only (set when served over HTTPS)"
+    )
     rule_refresh_minutes: int = Field(
         default=15,
         ge=0,
         description="Minutes between re-runs of all group rules (time-based conditions drift); 0: never",
+    )
+
+    api_rate_limit: int = Field(
+        default=120, ge=1, description="Requests a REST API token may make per minute; more are refused with 429"
     )
 
     @cached_property

@@ -4,24 +4,9 @@ from nicegui import ui
 
 from ui.shell import empty_state, frame, page_heading
 
-SECTIONS = {
-    "promotions": (
-        "Promotions",
-        "local_offer",
-        "Target discounts, free shipping and other promotions at your groups, and see who they reach "
-        "and what they cost before you switch them on.",
-    ),
-    "reports": (
-        "Reports",
-        "insights",
-        "See revenue, orders and retention per group, compare groups side by side, and export to CSV.",
-    ),
-    "settings": (
-        "Settings",
-        "settings",
-        "Shop-wide choices such as one group per customer, staff accounts and backups.",
-    ),
-}
+# Every section has its own page now; a section added to the navigation before its page lists
+# itself here: key -> (title, icon, what it will do).
+SECTIONS: dict[str, tuple[str, str, str]] = {}
 
 
 def coming_soon_page(section: str):

@@ -2,14 +2,19 @@
 
 from nicegui import ui
 
+from services.csv_export import export_customers_csv
 from services.customers import CustomerDetail, CustomerRow, get_customer, list_customers
 from services.errors import NotFoundError
 from services.groups import group_choices
 from services.rule_preview import explain_customer
 from services.rule_text import Wording
 from services.shop import get_shop
+from services.staff import Permission
+from ui.customer_benefits import benefits_card
 from ui.format import SOURCE_LABELS, count, long_date, money, month_year
+from ui.membership_history import history_card
 from ui.paged_table import PagedTable
+from ui.permissions import guard
 from ui.rule_explanation import show_check
 from ui.shell import empty_state, frame, page_heading
 
@@ -68,6 +73,18 @@ async def customers_page() -> None:
                     .mark("group-filter")
                 )
                 total = ui.label().classes("ml-auto text-slate-600").mark("customer-total")
+
+                async def export() -> None:
+                    data = await export_customers_csv(search=search.value or "", group_id=group.value)
+                    ui.download.content(data, "customers.csv", "text/csv")
+
+                ui.button("Export CSV", icon="download", on_click=export).props("outline no-caps").mark(
+                    "export-customers"
+                )
+                import_button = ui.button(
+                    "Import", icon="upload_file", on_click=lambda: ui.navigate.to("/customers/import")
+                ).props("no-caps")
+                guard(import_button.mark("import-customers"), Permission.MANAGE_CUSTOMERS)
             customers = PagedTable(
                 columns=COLUMNS,
                 fetch=lambda page, per_page: list_customers(
@@ -109,9 +126,12 @@ async def customer_detail_page(customer_id: int) -> None:
             ui.link("Customers", "/customers").classes("text-slate-500")
             ui.icon("chevron_right")
             ui.label(customer.name)
-        with ui.row().classes("items-center gap-3"):
+        with ui.row().classes("w-full items-center gap-3"):
             ui.label(customer.name).classes("text-2xl font-semibold text-slate-800").mark("customer-name")
             ui.badge(customer.status.value.capitalize(), color=STATUS_COLORS[customer.status.value])
+            ui.button(
+                "Test prices", icon="calculate", on_click=lambda: ui.navigate.to(f"/simulator?customer={customer.id}")
+            ).props("outline").classes("ml-auto").mark("test-prices")
         with ui.row().classes("w-full gap-4 items-stretch"):
             with ui.card().classes("flex-1"):
                 ui.label("Details").classes("text-base font-medium")
@@ -136,6 +156,8 @@ async def customer_detail_page(customer_id: int) -> None:
                 _memberships(customer)
             else:
                 ui.label("This customer is not in any group.").classes("text-slate-500")
+        await benefits_card(customer_id=customer.id)
+        await history_card(customer_id=customer.id)
         await _rule_groups(customer.id)
 
 
@@ -193,7 +215,7 @@ def _memberships(customer: CustomerDetail) -> None:
                 {"name": "group", "label": "Group", "field": "group", "align": "left"},
                 {"name": "assignment", "label": "Assignment", "field": "assignment", "align": "left"},
                 {"name": "since", "label": "Since", "field": "since", "align": "left"},
-                {"name": "primary", "label": "", "field": "primary", "align": "left"},
+                {"name": "primary", "label": "Primary", "field": "primary", "align": "left"},
             ],
             rows=rows,
             row_key="id",

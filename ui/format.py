@@ -27,6 +27,13 @@ def money(cents: int, *, symbol: str = "$") -> str:
     return f"{sign}{symbol}{round(abs(cents) / 100):,}"
 
 
+def price(cents: int) -> str:
+    """A price to the cent ("$6.49", "$1,234.50"): unit prices and order lines need their cents,
+    unlike the lists' totals in `money`."""
+    sign = "-" if cents < 0 else ""
+    return f"{sign}${abs(cents) / 100:,.2f}"
+
+
 def month_year(value: datetime | None) -> str:
     return value.strftime("%b %Y") if value else "—"
 
@@ -37,3 +44,28 @@ def long_date(value: datetime | None) -> str:
 
 def count(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n:,} {singular if n == 1 else plural or singular + 's'}"
+
+
+def date_time(value: datetime | None) -> str:
+    """Date and time to the minute ("Mar 5, 2026, 14:07"), in UTC as stored."""
+    return f"{value:%b} {value.day}, {value.year}, {value:%H:%M}" if value else "—"
+
+
+def relative_time(value: datetime, *, now: datetime | None = None) -> str:
+    """How long ago, roughly ("just now", "5 minutes ago", "3 weeks ago", "2 years ago")."""
+    now = now or datetime.now(value.tzinfo)
+    seconds = int((now - value).total_seconds())
+    if seconds < 0:
+        return "in the future"
+    if seconds < 60:
+        return "just now"
+    for unit, size in (
+        ("year", 365 * 86400),
+        ("month", 30 * 86400),
+        ("week", 7 * 86400),
+        ("day", 86400),
+        ("hour", 3600),
+    ):
+        if seconds >= size:
+            return f"{count(seconds // size, unit)} ago"
+    return f"{count(seconds // 60, 'minute')} ago"

@@ -2,17 +2,26 @@
 
 from nicegui import ui
 
-from services.errors import FormError, NotFoundError
+from models.group import GroupType
+from services.csv_export import export_members_csv
+from services.customers import customer_ids
+from services.errors import FormError, NotFoundError, PermissionDeniedError
 from services.groups import GroupDetail, delete_group, get_group, group_choices
 from services.members import MemberRow, list_members
 from services.rule_text import Wording
 from services.shop import get_shop
+from services.staff import Permission
 from ui.format import GROUP_TYPE_LONG, SOURCE_LABELS, count, long_date, money, month_year
+from ui.group_benefits import benefits_card
+from ui.group_promotions import promotions_card
 from ui.group_rule import rule_section, why_dialog
+from ui.member_dialogs import add_button_state, open_add_dialog, open_remove_dialog
+from ui.membership_history import history_card
 from ui.paged_table import PagedTable
+from ui.permissions import guard
+from ui.selection import Selection
+from ui.session import current_actor
 from ui.shell import empty_state, frame, go_to_with_message
-
-ACTOR = "owner"
 
 MEMBER_COLUMNS = [
     {"name": "name", "label": "Customer", "field": "name", "align": "left"},
@@ -65,14 +74,21 @@ def _info(label: str, value: str, mark: str) -> None:
 def _delete_dialog(group: GroupDetail) -> ui.dialog:
     async def confirm() -> None:
         try:
-            result = await delete_group(group_id=group.id, actor=ACTOR)
+            result = await delete_group(group_id=group.id, actor=current_actor())
         except NotFoundError as error:
             go_to_with_message("/groups", str(error), type="warning")
+        except PermissionDeniedError as error:
+            dialog.close()
+            ui.notify(str(error), type="negative", multi_line=True)
         except FormError as error:
             dialog.close()
             ui.notify(" ".join(error.errors.values()), type="warning", multi_line=True)
         else:
-            go_to_with_message("/groups", f"Deleted {result.name}: {count(result.released, 'member')} released.")
+            text = f"Deleted {result.name}: {count(result.released, 'member')} released."
+            if result.drafted_promotions:
+                names = ", ".join(result.drafted_promotions)
+                text += f" {names} had no other target group and {'is' if len(result.drafted_promotions) == 1 else 'are'} now a draft."
+            go_to_with_message("/groups", text, type="warning" if result.drafted_promotions else "positive")
 
     with ui.dialog() as dialog, ui.card().classes("max-w-lg"):
         ui.label(f"Delete {group.name}?").classes("text-lg font-medium")
@@ -91,7 +107,9 @@ def _delete_dialog(group: GroupDetail) -> ui.dialog:
             ui.label(line).classes("text-slate-600")
         with ui.row().classes("w-full justify-end"):
             ui.button("Cancel", on_click=dialog.close).props("flat")
-            ui.button("Delete group", icon="delete", on_click=confirm).props("color=negative").mark("confirm-delete")
+            confirm_button = ui.button("Delete group", icon="delete", on_click=confirm).props("color=negative")
+            confirm_button.mark("confirm-delete")
+            guard(confirm_button, Permission.MANAGE_GROUPS)
     return dialog
 
 
@@ -112,16 +130,23 @@ async def group_detail_page(group_id: int) -> None:
                 ui.label(group.name).classes("text-2xl font-semibold text-slate-800").mark("group-name")
                 ui.badge(group.status.value.capitalize(), color="positive" if group.status == "active" else "grey-6")
             with ui.row().classes("gap-2"):
-                ui.button("Edit Group", icon="edit", on_click=lambda: ui.navigate.to(f"/groups/{group.id}/edit")).mark(
-                    "edit-group"
-                )
-                for label, icon in (("Add Customers", "person_add"), ("View Report", "insights")):
-                    with ui.button(label, icon=icon).props("outline disable"):
-                        ui.tooltip("Arrives with a later release")
+                edit = ui.button(
+                    "Edit Group", icon="edit", on_click=lambda: ui.navigate.to(f"/groups/{group.id}/edit")
+                ).mark("edit-group")
+                guard(edit, Permission.MANAGE_GROUPS)
+                add = ui.button("Add Customers", icon="person_add", on_click=lambda: open_add_dialog(group))
+                add.props("outline").mark("add-customers")
+                if guard(add, Permission.MANAGE_MEMBERS) and (why_not := add_button_state(group)):
+                    add.props("disable")
+                    with add:
+                        ui.tooltip(why_not)
+                ui.button(
+                    "View Report", icon="insights", on_click=lambda: ui.navigate.to(f"/groups/{group.id}/report")
+                ).props("outline").mark("view-report")
                 dialog = _delete_dialog(group)
-                ui.button("Delete", icon="delete", on_click=dialog.open).props("flat color=negative").mark(
-                    "delete-group"
-                )
+                delete = ui.button("Delete", icon="delete", on_click=dialog.open).props("flat color=negative")
+                delete.mark("delete-group")
+                guard(delete, Permission.MANAGE_GROUPS)
 
         with ui.card().classes("w-full"):
             ui.label("Group Information").classes("text-base font-medium")
@@ -132,50 +157,95 @@ async def group_detail_page(group_id: int) -> None:
                 _info("Status", group.status.value.capitalize(), "info-status")
                 _info("Parent group", group.parent_name or "None (top level)", "info-parent")
                 _info("Created", long_date(group.created_at), "info-created")
-                _info("Customers", f"{group.members:,}", "info-customers")
+                _info(
+                    "Customers",
+                    f"{group.members:,} of {group.capacity:,}" if group.capacity else f"{group.members:,}",
+                    "info-customers",
+                )
                 _info("Default group", "Yes" if group.is_default else "No", "info-default")
             if group.description:
                 ui.label(group.description).classes("text-slate-600 mt-2").mark("info-description")
+
+        await benefits_card(group)
+        await promotions_card(group)
 
         shop = await get_shop()
         wording = Wording(currency=shop.currency, group_names={c.id: c.name for c in await group_choices()})
         if group.uses_rule:
             await rule_section(group, wording)
 
-        with ui.card().classes("w-full"):
-            with ui.row().classes("w-full items-center justify-between"):
-                with ui.row().classes("items-baseline gap-3"):
-                    ui.label("Group Members").classes("text-base font-medium")
-                    shown = ui.label().classes("text-sm text-slate-500").mark("member-total")
+        await _members_card(group, wording)
+        await history_card(group_id=group.id)
+
+
+async def _members_card(group: GroupDetail, wording: Wording) -> None:
+    with ui.card().classes("w-full"):
+        with ui.row().classes("w-full items-center justify-between"):
+            with ui.row().classes("items-baseline gap-3"):
+                ui.label("Group Members").classes("text-base font-medium")
+                shown = ui.label().classes("text-sm text-slate-500").mark("member-total")
+            with ui.row().classes("items-center gap-2"):
                 if group.members:
                     search = ui.input(placeholder="Search members").props("outlined dense clearable debounce=250")
                     search.classes("w-64").mark("member-search")
                     with search.add_slot("prepend"):
                         ui.icon("search")
-            if group.members == 0:
-                empty_state("person_off", "No customers in this group yet", "Customers you add will be listed here.")
-                return
-            members = PagedTable(
-                columns=MEMBER_COLUMNS,
-                fetch=lambda page, per_page: list_members(
-                    group_id=group.id, search=search.value or "", page=page, per_page=per_page
-                ),
-                to_row=_member_row,
-                row_key="customer_id",
-                no_data="No members match this search.",
+                    ui.button("Export CSV", icon="download", on_click=lambda: _export(group)).props(
+                        "outline no-caps"
+                    ).mark("export-members")
+        if group.members == 0:
+            empty_state("person_off", "No customers in this group yet", "Customers you add will be listed here.")
+            return
+        if group.type == GroupType.AUTOMATIC:
+            ui.label("Members follow the group's rule. To add or remove customers by hand, turn it hybrid.").classes(
+                "text-sm text-slate-500"
             )
-            members.table.add_slot("body-cell-name", MEMBER_NAME_CELL)
-            members.table.mark("members-table")
-            if group.uses_rule:
-                members.table.columns = [*MEMBER_COLUMNS, {"name": "why", "label": "", "field": "why"}]
-                members.table.add_slot("body-cell-why", WHY_CELL)
-                members.table.on("why", lambda e: why_dialog(group, e.args["customer_id"], e.args["name"], wording))
-
-            async def reload() -> None:
-                await members.load(page=1)
-                shown.text = (
-                    count(members.total, "match", "matches") if search.value else count(members.total, "member")
+        selectable = group.type != GroupType.AUTOMATIC
+        bar = ui.row().classes("w-full items-center gap-2")
+        members = PagedTable(
+            columns=MEMBER_COLUMNS,
+            fetch=lambda page, per_page: list_members(
+                group_id=group.id, search=search.value or "", page=page, per_page=per_page
+            ),
+            to_row=_member_row,
+            row_key="customer_id",
+            no_data="No members match this search.",
+            selection="multiple" if selectable else None,
+        )
+        members.table.add_slot("body-cell-name", MEMBER_NAME_CELL)
+        members.table.mark("members-table")
+        if group.uses_rule:
+            members.table.columns = [*MEMBER_COLUMNS, {"name": "why", "label": "", "field": "why"}]
+            members.table.add_slot("body-cell-why", WHY_CELL)
+            members.table.on("why", lambda e: why_dialog(group, e.args["customer_id"], e.args["name"], wording))
+        selection = None
+        if selectable:
+            selection = Selection(
+                members,
+                noun=("member", "members"),
+                marker="members",
+                all_ids=lambda: customer_ids(search=search.value or "", group_id=group.id),
+                on_change=lambda: remove.set_enabled(may_remove and bool(selection.count)),
+            )
+            with bar:
+                selection.bar()
+                remove = ui.button(
+                    "Remove from Group", icon="person_remove", on_click=lambda: open_remove_dialog(group, selection)
                 )
+                remove.props("outline no-caps color=negative").classes("ml-auto").mark("remove-members")
+                may_remove = guard(remove, Permission.MANAGE_MEMBERS)
+                remove.set_enabled(False)
 
-            search.on_value_change(reload)
-            await reload()
+        async def reload() -> None:
+            await members.load(page=1)
+            shown.text = count(members.total, "match", "matches") if search.value else count(members.total, "member")
+            if selection:
+                selection.search_changed()
+
+        search.on_value_change(reload)
+        await reload()
+
+
+async def _export(group: GroupDetail) -> None:
+    data = await export_members_csv(group_id=group.id)
+    ui.download.content(data, f"{group.code.lower()}-members.csv", "text/csv")

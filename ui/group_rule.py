@@ -1,19 +1,23 @@
 """The rule section of a group's page: the rule in words, when it last ran and what changed,
-"Run rule now", and the rule's history with restore (which previews its effect first)."""
+"Run rule now", who a hybrid group keeps out by hand, and the rule's history with restore (which
+previews its effect first)."""
 
 from nicegui import ui
 
-from services.errors import ChangedMeanwhileError, FormError, NotFoundError
+from models.group import GroupType
+from services.errors import ChangedMeanwhileError, FormError, NotFoundError, PermissionDeniedError
 from services.groups import GroupDetail
+from services.membership import ExclusionRow, lift_exclusions, list_exclusions
 from services.rule_preview import explain_member, preview_rule
 from services.rule_runs import apply_rule, last_run_changes, list_rule_versions, restore_rule_version
 from services.rule_text import Wording, rule_lines
 from services.rules import parse_rule
+from services.staff import Permission
 from ui.format import count, long_date
+from ui.permissions import guard
 from ui.rule_explanation import show_check
+from ui.session import current_actor
 from ui.shell import go_to_with_message
-
-ACTOR = "owner"
 
 
 def _when(moment) -> str:
@@ -32,12 +36,15 @@ async def rule_section(group: GroupDetail, wording: Wording) -> None:
     async def run_now() -> None:
         button.props("loading")
         try:
-            run = await apply_rule(group_id=group.id, actor=ACTOR)
+            run = await apply_rule(group_id=group.id, actor=current_actor())
         except NotFoundError as error:
             go_to_with_message("/groups", str(error), type="warning")
             return
         except FormError as error:
             ui.notify(" ".join(error.errors.values()), type="warning")
+            return
+        except PermissionDeniedError as error:
+            ui.notify(str(error), type="negative")
             return
         finally:
             button.props(remove="loading")
@@ -55,9 +62,11 @@ async def rule_section(group: GroupDetail, wording: Wording) -> None:
             with ui.row().classes("gap-2"):
                 button = ui.button("Run rule now", icon="play_arrow", on_click=run_now).props("outline no-caps")
                 button.mark("run-rule")
-                ui.button("Edit rule", icon="edit", on_click=lambda: ui.navigate.to(f"/groups/{group.id}/edit")).props(
-                    "flat no-caps"
-                )
+                guard(button, Permission.MANAGE_RULES)
+                edit = ui.button(
+                    "Edit rule", icon="edit", on_click=lambda: ui.navigate.to(f"/groups/{group.id}/edit")
+                ).props("flat no-caps")
+                guard(edit, Permission.MANAGE_RULES)
         if not group.rule:
             ui.label("This group has no rule yet. Edit the group to add one.").classes("text-slate-500")
             return
@@ -90,7 +99,44 @@ async def rule_section(group: GroupDetail, wording: Wording) -> None:
                         ui.label("·")
                 if more > len(people):
                     ui.label(f"and {more - len(people):,} more")
+        if group.type == GroupType.HYBRID:
+            await _exclusions(group)
         await _history(group, wording)
+
+
+async def _exclusions(group: GroupDetail) -> None:
+    """Who the owner took out of a hybrid group although the rule may match them, with an undo."""
+    rows, total = await list_exclusions(group_id=group.id)
+    if not total:
+        return
+
+    async def lift(row: ExclusionRow) -> None:
+        try:
+            rejoined = await lift_exclusions(group_id=group.id, customer_ids=[row.customer_id], actor=current_actor())
+        except PermissionDeniedError as error:
+            ui.notify(str(error), type="negative")
+            return
+        text = "and the rule added them back" if rejoined else "the rule does not match them now"
+        go_to_with_message(f"/groups/{group.id}", f"{row.name} is no longer kept out; {text}.")
+
+    with (
+        ui.expansion(f"Kept out by hand ({count(total, 'customer')})", icon="block")
+        .classes("w-full")
+        .mark("exclusions")
+    ):
+        ui.label("The rule may match these customers, but they stay out of the group until you let the rule decide.")
+        for row in rows:
+            with ui.row().classes("w-full items-center gap-3 border-b border-slate-100 py-1 text-sm"):
+                ui.link(row.name, f"/customers/{row.customer_id}").classes("text-primary font-medium")
+                ui.label(f"{row.actor} · {_when(row.at)}").classes("text-slate-600")
+                if row.reason:
+                    ui.label(row.reason).classes("text-slate-500 italic")
+                ui.space()
+                lift_button = ui.button("Let the rule decide", on_click=lambda r=row: lift(r))
+                lift_button.props("flat dense no-caps").mark(f"lift-{row.customer_id}")
+                guard(lift_button, Permission.MANAGE_MEMBERS)
+        if total > len(rows):
+            ui.label(f"and {total - len(rows):,} more").classes("text-sm text-slate-500")
 
 
 async def _history(group: GroupDetail, wording: Wording) -> None:
@@ -112,9 +158,9 @@ async def _history(group: GroupDetail, wording: Wording) -> None:
                 if version.is_current:
                     ui.badge("Current", color="positive").props("outline")
                 else:
-                    ui.button("Restore…", on_click=lambda v=version: _restore_dialog(group, v, wording)).props(
-                        "flat dense no-caps"
-                    ).mark(f"restore-{version.number}")
+                    restore = ui.button("Restore…", on_click=lambda v=version: _restore_dialog(group, v, wording))
+                    restore.props("flat dense no-caps").mark(f"restore-{version.number}")
+                    guard(restore, Permission.MANAGE_RULES)
 
 
 async def _restore_dialog(group: GroupDetail, version, wording: Wording) -> None:
@@ -122,11 +168,13 @@ async def _restore_dialog(group: GroupDetail, version, wording: Wording) -> None
 
     async def restore() -> None:
         try:
-            await restore_rule_version(group_id=group.id, number=version.number, version=group.version, actor=ACTOR)
+            await restore_rule_version(
+                group_id=group.id, number=version.number, version=group.version, actor=current_actor()
+            )
         except ChangedMeanwhileError:
             ui.notify("This group was changed meanwhile; reload the page and try again.", type="warning")
             return
-        except (FormError, NotFoundError) as error:
+        except (FormError, NotFoundError, PermissionDeniedError) as error:
             ui.notify(str(getattr(error, "errors", None) or error), type="negative")
             return
         go_to_with_message(f"/groups/{group.id}", f"Restored rule version {version.number}.")
@@ -145,7 +193,9 @@ async def _restore_dialog(group: GroupDetail, version, wording: Wording) -> None
         )
         with ui.row().classes("w-full justify-end"):
             ui.button("Cancel", on_click=dialog.close).props("flat")
-            ui.button(f"Restore version {version.number}", icon="restore", on_click=restore).mark("confirm-restore")
+            confirm = ui.button(f"Restore version {version.number}", icon="restore", on_click=restore)
+            confirm.mark("confirm-restore")
+            guard(confirm, Permission.MANAGE_RULES)
     dialog.open()
 
 

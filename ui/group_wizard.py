@@ -1,21 +1,44 @@
 """The new / edit group wizard: a stepper whose steps are registered in STEPS, in order.
 
 A step is a module with TITLE, ICON, FIELDS (the form fields it owns, so an error can take the
-owner to the right step), `async render(form, save)` and optionally `shown_for(form)` (the Rules
-step only appears for automatic and hybrid groups).
+owner to the right step), `async render(form, save)`, optionally `shown_for(form)` (the Rules
+step only appears for automatic and hybrid groups) and OPTIONAL (a new group can be created
+before reaching it).
 """
+
+import re
 
 from nicegui import ui
 
-from services.errors import ChangedMeanwhileError, FormError, NotFoundError
+from services.benefits import check_benefits, get_benefits, save_benefits
+from services.errors import ChangedMeanwhileError, FormError, NotFoundError, PermissionDeniedError
 from services.groups import create_group, get_group, update_group
-from ui import wizard_basic, wizard_rules
+from services.membership import AddMode, add_members
+from services.staff import Permission
+from ui import (
+    wizard_basic,
+    wizard_customers,
+    wizard_payment,
+    wizard_pricing,
+    wizard_review,
+    wizard_rules,
+    wizard_visibility,
+)
 from ui.group_detail import missing_group
 from ui.group_form import GroupForm
+from ui.permissions import guard
+from ui.session import current_actor
 from ui.shell import frame, go_to_with_message, page_heading
 
-STEPS = [wizard_basic, wizard_rules]
-ACTOR = "owner"  # until staff accounts exist, every change is the owner's
+STEPS = [
+    wizard_basic,
+    wizard_rules,
+    wizard_pricing,
+    wizard_visibility,
+    wizard_payment,
+    wizard_review,
+    wizard_customers,
+]
 
 
 def _steps(form: GroupForm) -> list:
@@ -23,11 +46,12 @@ def _steps(form: GroupForm) -> list:
 
 
 def _step_of(field: str):
-    field = field.split(":")[0]  # "rule:2.0" belongs to the step that owns "rule"
+    # "rule:2.0" belongs to the step that owns "rule", "pricing.percent" to the one that owns "pricing".
+    field = re.split("[:.]", field)[0]
     return next((step for step in STEPS if field in step.FIELDS), STEPS[0])
 
 
-async def wizard(form: GroupForm) -> None:
+async def wizard(form: GroupForm, *, start: str | None = None) -> None:
     editing = form.group_id is not None
     cancel_target = f"/groups/{form.group_id}" if editing else "/groups"
 
@@ -35,14 +59,17 @@ async def wizard(form: GroupForm) -> None:
 
     async def save() -> None:
         form.show_errors({})
+        actor = current_actor()
         # Saving a rule-based group sets its members, which takes a moment on a big shop.
         for button in save_buttons:
             button.props("loading")
         try:
+            # Benefits are checked first, so a bad value leaves nothing half-written.
+            await check_benefits(sections=form.benefit_sections())
             if editing:
-                group = await update_group(group_id=form.group_id, version=form.version, data=form.data(), actor=ACTOR)
+                group = await update_group(group_id=form.group_id, version=form.version, data=form.data(), actor=actor)
             else:
-                group = await create_group(data=form.data(), actor=ACTOR)
+                group = await create_group(data=form.data(), actor=actor)
         except FormError as error:
             form.show_errors(error.errors)
             stepper.value = _step_of(next(iter(error.errors))).TITLE
@@ -52,13 +79,37 @@ async def wizard(form: GroupForm) -> None:
         except ChangedMeanwhileError:
             changed_dialog.open()
             return
-        except NotFoundError as error:
+        except (NotFoundError, PermissionDeniedError) as error:
             ui.notify(str(error), type="negative")
             return
         finally:
             for button in save_buttons:
                 button.props(remove="loading")
-        go_to_with_message(f"/groups/{group.id}", f"Saved {group.name}" if editing else f"Created {group.name}")
+        try:
+            await save_benefits(group_id=group.id, sections=form.benefit_sections(), actor=actor)
+        except (FormError, NotFoundError, PermissionDeniedError) as error:
+            problem = " ".join(error.errors.values()) if isinstance(error, FormError) else str(error)
+            text = f"Saved {group.name}, but not its benefits: {problem}"
+            go_to_with_message(f"/groups/{group.id}", text, type="warning")
+            return
+        if editing:
+            go_to_with_message(f"/groups/{group.id}", f"Saved {group.name}")
+            return
+        text, kind = f"Created {group.name}.", "positive"
+        if form.members is not None and form.members.selection.count:
+            # The group exists now; its first members go through the same checks as any addition.
+            try:
+                result = await add_members(
+                    group_id=group.id,
+                    customer_ids=await form.members.selection.ids(),
+                    mode=AddMode(form.add_mode),
+                    actor=actor,
+                )
+                text = f"Created {group.name}. {result.summary()}"
+            except (FormError, NotFoundError, PermissionDeniedError) as error:
+                problem = " ".join(error.errors.values()) if isinstance(error, FormError) else str(error)
+                text, kind = f"Created {group.name}, but its customers were not added: {problem}", "warning"
+        go_to_with_message(f"/groups/{group.id}", text, type=kind)
 
     with ui.dialog() as changed_dialog, ui.card().classes("max-w-md"):
         ui.label("This group was changed meanwhile").classes("text-lg font-medium")
@@ -77,20 +128,28 @@ async def wizard(form: GroupForm) -> None:
         save_buttons.clear()
         with ui.stepper(value=current["step"]).classes("w-full").props("flat header-nav animated") as stepper:
             stepper.on_value_change(lambda e: current.update(step=e.value))
+            stepper.on_value_change(lambda e: [view(e.value) for view in form.benefit_views])
             for index, step in enumerate(shown):
                 with ui.step(step.TITLE, icon=step.ICON):
                     await step.render(form, save)
-                    with ui.stepper_navigation().classes("w-full"):
+                    # Only the step in view shows its buttons; Quasar hides the others' content, and
+                    # this says so on the server too (one "Create group" to click, not one per step).
+                    with (
+                        ui.stepper_navigation()
+                        .classes("w-full")
+                        .bind_visibility_from(stepper, "value", value=step.TITLE)
+                    ):
                         last = index + 1 == len(shown)
-                        # An edit can be saved from any step; a new group is created from the last.
-                        if editing or last:
-                            save_buttons.append(
-                                ui.button(
-                                    "Save changes" if editing else "Create group", icon="check", on_click=save
-                                ).mark("save-group")
-                            )
+                        # An edit can be saved from any step; a new group once only optional steps remain.
+                        can_save = editing or all(getattr(later, "OPTIONAL", False) for later in shown[index + 1 :])
+                        if can_save:
+                            button = ui.button(
+                                "Save changes" if editing else "Create group", icon="check", on_click=save
+                            ).mark("save-group")
+                            guard(button, Permission.MANAGE_GROUPS)
+                            save_buttons.append(button)
                         if not last:
-                            ui.button("Continue", on_click=stepper.next).props("outline" if editing else "").mark(
+                            ui.button("Continue", on_click=stepper.next).props("outline" if can_save else "").mark(
                                 "continue"
                             )
                         if index:
@@ -103,9 +162,10 @@ async def wizard(form: GroupForm) -> None:
             shown_titles["now"] = [s.TITLE for s in _steps(form)]
             form.rule_view = None
             form.inputs.clear()
+            form.benefit_views.clear()
             await steps.refresh()
 
-    current = {"step": STEPS[0].TITLE}
+    current = {"step": start if start in [s.TITLE for s in _steps(form)] else STEPS[0].TITLE}
     shown_titles = {"now": [s.TITLE for s in _steps(form)]}
     stepper: ui.stepper | None = None
     form.on_type_change = type_changed
@@ -119,7 +179,7 @@ async def new_group_page() -> None:
         await wizard(GroupForm())
 
 
-async def edit_group_page(group_id: int) -> None:
+async def edit_group_page(group_id: int, step: str = "") -> None:
     async with frame("Edit group", section="groups"):
         try:
             group = await get_group(group_id=group_id)
@@ -127,4 +187,6 @@ async def edit_group_page(group_id: int) -> None:
             missing_group()
             return
         page_heading(f"Edit {group.name}", f"Code {group.code}")
-        await wizard(GroupForm.from_group(group))
+        # ?step=pricing opens the wizard at that step (the group page's "Edit benefits").
+        start = next((s.TITLE for s in STEPS if step and s.TITLE.lower().startswith(step.lower())), None)
+        await wizard(GroupForm.from_group(group, await get_benefits(group_id=group.id)), start=start)

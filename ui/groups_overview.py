@@ -4,7 +4,9 @@ from nicegui import ui
 
 from models.group import GroupStatus, GroupType
 from services.groups import list_groups
+from services.staff import Permission
 from ui.format import GROUP_TYPE_LABELS
+from ui.permissions import guard
 from ui.shell import empty_state, frame, page_heading
 
 COLUMNS = [
@@ -45,7 +47,17 @@ async def groups_overview_page() -> None:
     async with frame("Customer Groups", section="groups"):
         with ui.row().classes("w-full items-end justify-between"):
             page_heading("Customer Groups", "Segment customers for pricing, visibility, marketing and reports.")
-            ui.button("New Group", icon="add", on_click=lambda: ui.navigate.to("/groups/new")).mark("new-group")
+            with ui.row().classes("items-center gap-2"):
+                ui.button("Hierarchy", icon="account_tree", on_click=lambda: ui.navigate.to("/groups/hierarchy")).props(
+                    "flat"
+                ).mark("open-hierarchy")
+                ui.button("Overlaps", icon="join_inner", on_click=lambda: ui.navigate.to("/groups/overlaps")).props(
+                    "flat"
+                ).mark("open-overlaps")
+                new = ui.button("New Group", icon="add", on_click=lambda: ui.navigate.to("/groups/new")).mark(
+                    "new-group"
+                )
+                guard(new, Permission.MANAGE_GROUPS)
 
         @ui.refreshable
         async def overview() -> None:
@@ -64,7 +76,8 @@ async def groups_overview_page() -> None:
                         "Create the first one to get started.",
                     )
                     with ui.row().classes("w-full justify-center pb-8"):
-                        ui.button("Create your first group", on_click=lambda: ui.navigate.to("/groups/new"))
+                        first = ui.button("Create your first group", on_click=lambda: ui.navigate.to("/groups/new"))
+                        guard(first, Permission.MANAGE_GROUPS)
                 return
             rows = [
                 {

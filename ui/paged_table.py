@@ -22,6 +22,7 @@ class PagedTable:
         row_key: str,
         per_page: int = 25,
         no_data: str = "Nothing to show.",
+        selection: str | None = None,
     ) -> None:
         self._fetch = fetch
         self._to_row = to_row
@@ -29,10 +30,13 @@ class PagedTable:
             columns=columns,
             rows=[],
             row_key=row_key,
+            selection=selection,
             pagination={"page": 1, "rowsPerPage": per_page, "rowsNumber": 0},
         ).classes("w-full")
         self.table.props('flat bordered :rows-per-page-options="[10, 25, 50, 100]"')
         self.table.props["no-data-label"] = no_data
+        if selection:
+            self.table.props("hide-selected-banner")  # the page says what is selected, in its own words
         self.table.on("request", self._on_request)
         self.total = 0
 

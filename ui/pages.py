@@ -2,20 +2,51 @@
 
 from nicegui import ui
 
-from ui.coming_soon import coming_soon_page
+from ui.account_page import account_page
+from ui.api_tokens_page import api_tokens_page
+from ui.audit_page import audit_page
+from ui.auth_pages import login_page, logout_page, setup_page
+from ui.catalog_pages import catalog_page, price_list_page
+from ui.customer_import import customer_import_page
 from ui.customers import customer_detail_page, customers_page
+from ui.group_comparison import comparison_page
 from ui.group_detail import group_detail_page
+from ui.group_report import group_report_page
 from ui.group_wizard import edit_group_page, new_group_page
 from ui.groups_overview import groups_overview_page
+from ui.hierarchy_page import hierarchy_page
+from ui.overlaps_page import overlaps_page
+from ui.price_simulator import price_simulator_page
+from ui.promotion_form import edit_promotion_page, new_promotion_page
+from ui.promotions_page import promotions_page
+from ui.settings_page import settings_page
+from ui.staff_page import staff_page
 
 
 def register_pages() -> None:
+    ui.page("/login")(login_page)
+    ui.page("/setup")(setup_page)
+    ui.page("/logout")(logout_page)
     ui.page("/")(groups_overview_page)
     ui.page("/groups")(groups_overview_page)
     ui.page("/groups/new")(new_group_page)
+    ui.page("/groups/hierarchy")(hierarchy_page)  # before /groups/{group_id}
+    ui.page("/groups/overlaps")(overlaps_page)
     ui.page("/groups/{group_id}")(group_detail_page)
     ui.page("/groups/{group_id}/edit")(edit_group_page)
+    ui.page("/groups/{group_id}/report")(group_report_page)
     ui.page("/customers")(customers_page)
+    ui.page("/customers/import")(customer_import_page)  # before /customers/{customer_id}
     ui.page("/customers/{customer_id}")(customer_detail_page)
-    for section in ("promotions", "reports", "settings"):
-        ui.page(f"/{section}")(coming_soon_page(section))
+    ui.page("/settings")(settings_page)
+    ui.page("/simulator")(price_simulator_page)
+    ui.page("/catalog")(catalog_page)
+    ui.page("/catalog/price-lists/{price_list_id}")(price_list_page)
+    ui.page("/promotions")(promotions_page)
+    ui.page("/promotions/new")(new_promotion_page)  # before /promotions/{promotion_id}
+    ui.page("/promotions/{promotion_id}")(edit_promotion_page)
+    ui.page("/reports")(comparison_page)
+    ui.page("/staff")(staff_page)
+    ui.page("/account")(account_page)
+    ui.page("/account/tokens")(api_tokens_page)
+    ui.page("/audit")(audit_page)

@@ -6,11 +6,18 @@ from contextlib import asynccontextmanager
 from nicegui import app, ui
 
 from services.shop import get_shop
+from services.staff import ROLE_LABELS, Permission
+from ui.session import signed_in
+
+# Buttons read as written ("Add to Group"), not in Quasar's capitals.
+ui.button.default_props("no-caps")
 
 NAVIGATION = [
     ("groups", "Groups", "/groups", "groups"),
     ("customers", "Customers", "/customers", "person"),
+    ("catalog", "Catalog", "/catalog", "inventory_2"),
     ("promotions", "Promotions", "/promotions", "local_offer"),
+    ("simulator", "Price check", "/simulator", "calculate"),
     ("reports", "Reports", "/reports", "insights"),
     ("settings", "Settings", "/settings", "settings"),
 ]
@@ -36,6 +43,17 @@ async def frame(title: str, *, section: str) -> AsyncIterator[None]:
                 button.props(f"flat no-caps {'color=primary' if active else 'color=grey-8'}").mark(f"nav-{key}")
                 if active:
                     button.classes("bg-blue-50")
+        if actor := signed_in():
+            with ui.button(icon="account_circle").props("flat round color=grey-8").classes("ml-auto").mark("account"):
+                ui.tooltip(f"{actor.name} ({ROLE_LABELS[actor.role]})")
+                with ui.menu():
+                    ui.label(f"{actor.name} · {ROLE_LABELS[actor.role]}").classes("px-4 py-2 text-sm text-slate-600")
+                    ui.menu_item("My account", on_click=lambda: ui.navigate.to("/account")).mark("menu-account")
+                    ui.menu_item("API tokens", on_click=lambda: ui.navigate.to("/account/tokens")).mark("menu-tokens")
+                    if actor.can(Permission.MANAGE_STAFF):
+                        ui.menu_item("Staff", on_click=lambda: ui.navigate.to("/staff")).mark("menu-staff")
+                        ui.menu_item("Audit log", on_click=lambda: ui.navigate.to("/audit")).mark("menu-audit")
+                    ui.menu_item("Sign out", on_click=lambda: ui.navigate.to("/logout")).mark("sign-out")
     if message := app.storage.user.pop("next_page_message", None):
         ui.notify(message["text"], type=message["type"])
     with ui.column().classes("w-full max-w-6xl mx-auto px-6 py-6 gap-4"):

@@ -9,7 +9,7 @@ from ui.group_form import GroupForm, watch
 
 TITLE = "Basic information"
 ICON = "badge"
-FIELDS = ("name", "code", "description", "status", "parent_id", "type")
+FIELDS = ("name", "code", "description", "status", "parent_id", "type", "capacity")
 
 
 async def render(form: GroupForm, save) -> None:
@@ -34,13 +34,21 @@ async def render(form: GroupForm, save) -> None:
             .props("outlined")
             .mark("parent")
         )
+    with ui.grid(columns=2).classes("w-full gap-x-6 gap-y-2"):
+        capacity = (
+            ui.number("Capacity (optional)", value=form.capacity, min=1, precision=0, step=1)
+            .props("outlined clearable")
+            .mark("capacity")
+        )
+        capacity.props["hint"] = "The most customers this group takes by hand; empty: no limit."
     ui.label("Group Type").classes("text-sm text-slate-600 mt-2")
     kind = ui.radio({t.value: GROUP_TYPE_LONG[t] for t in GroupType}, value=form.type).mark("type")
-    form.inputs.update(name=name, code=code, description=description, parent_id=parent)
+    form.inputs.update(name=name, code=code, description=description, parent_id=parent, capacity=capacity)
 
     for element, field in ((name, "name"), (description, "description"), (status, "status")):
         watch(element, form, field)
     watch(parent, form, "parent_id")
+    watch(capacity, form, "capacity")
     watch(kind, form, "type")
     kind.on_value_change(lambda _: form.on_type_change() if form.on_type_change else None)
 

@@ -10,6 +10,7 @@ browser lives on the session's event loop, so the tests and the page fixtures mu
 """
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -20,6 +21,7 @@ import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright, expect
 
 from tests.app_process import AppDidNotStart, running_app
+from tests.staff import OWNER_EMAIL, OWNER_NAME, OWNER_PASSWORD
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -96,12 +98,33 @@ async def new_context(browser: Browser, app_url: str) -> AsyncIterator[NewContex
             "weberror", lambda error: script_errors.append(f"{error.page.url if error.page else '?'}: {error.error}")
         )
         contexts.append(context)
+        await _sign_in(context)
         return context
 
     yield make
     for context in contexts:
         await context.close()
     assert not script_errors, "JavaScript errors in the browser:\n" + "\n".join(script_errors)
+
+
+async def _sign_in(context: BrowserContext) -> None:
+    """Sign the owner in: on the app's first visit the setup page creates the account (the first
+    start's own journey), afterwards the sign-in page."""
+    page = await context.new_page()
+    await page.goto("/groups")
+    await page.wait_for_url(re.compile(r"/(setup|login)"))
+    if "/setup" in page.url:
+        await page.get_by_label("Your name").fill(OWNER_NAME)
+        await page.get_by_label("Email").fill(OWNER_EMAIL)
+        await page.get_by_label("Password", exact=True).fill(OWNER_PASSWORD)
+        await page.get_by_label("Repeat the password").fill(OWNER_PASSWORD)
+        await page.get_by_role("button", name="Create owner account").click()
+    else:
+        await page.get_by_label("Email").fill(OWNER_EMAIL)
+        await page.get_by_label("Password", exact=True).fill(OWNER_PASSWORD)
+        await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(re.compile(r"^[^?]*/groups$"))  # not "/login?next=/groups"
+    await page.close()
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -2,8 +2,11 @@ from pathlib import Path
 
 import pytest
 from nicegui import app
+from nicegui.testing import User
 
+from services.staff import create_first_owner
 from tests.conftest import _copy
+from tests.staff import OWNER_EMAIL, OWNER_NAME, OWNER_PASSWORD
 
 
 @pytest.fixture(autouse=True)
@@ -12,7 +15,29 @@ def shop_for_the_app(demo_template: Path, tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("DATABASE_URL", _copy(demo_template, tmp_path / "shop.sqlite3"))
     monkeypatch.setenv("CUSTOMER_GROUPS_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("DEMO_CUSTOMERS", "0")
-    # app.py adds its start-up to the app on every run; keep one test's from reaching the next.
+    # app.py adds its start-up, its sign-in guard and its error handler to the app on every run;
+    # keep one test's from reaching the next.
     lifespan = app.router.lifespan_context
+    middleware = list(app.user_middleware)
+    handlers = list(app._exception_handlers)
     yield
     app.router.lifespan_context = lifespan
+    app.user_middleware[:] = middleware
+    app.middleware_stack = None
+    app._exception_handlers[:] = handlers
+
+
+async def sign_in(user: User, email: str, password: str) -> None:
+    await user.open("/login")
+    user.find(marker="email").type(email)
+    user.find(marker="password").type(password)
+    user.find(marker="sign-in").click()
+    await user.should_see(marker="account", retries=20)
+
+
+@pytest.fixture(autouse=True)
+async def owner_signed_in(request: pytest.FixtureRequest, shop_for_the_app: None, user: User) -> None:
+    """Every page needs a signed-in staff member: the owner is, unless the test is marked signed_out."""
+    await create_first_owner(email=OWNER_EMAIL, name=OWNER_NAME, password=OWNER_PASSWORD)
+    if request.node.get_closest_marker("signed_out") is None:
+        await sign_in(user, OWNER_EMAIL, OWNER_PASSWORD)

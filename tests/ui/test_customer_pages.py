@@ -21,4 +21,4 @@ async def test_a_customer_page_shows_stats_and_groups(user: User):
     await user.should_see("$245,678")
     await user.should_see("Excellent")
     groups = user.find("customer-groups").elements.pop()
-    assert [row["group"] for row in groups.rows] == ["VIP Customers"]
+    assert [row["group"] for row in groups.rows] == ["VIP Platinum", "VIP Customers"]  # primary first

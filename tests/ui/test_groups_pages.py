@@ -13,7 +13,7 @@ async def test_the_overview_lists_the_demo_groups_with_their_member_counts(user:
     counts = {row["name"]: row["members"] for row in table.rows}
     for group in await CustomerGroup.all():
         assert counts[group.name] == await Membership.filter(group_id=group.id).count()
-    await user.should_see("Total Groups: 6")
+    await user.should_see("Total Groups: 7")
 
 
 async def test_searching_the_overview_narrows_the_list(user: User):
@@ -44,7 +44,7 @@ async def test_a_duplicate_name_is_shown_next_to_the_field(user: User):
     user.find("Create group").click()
     await user.should_see("Please correct the highlighted fields.")
     assert user.find("name").elements.pop().error == 'A group named "vip customers" already exists.'
-    assert await CustomerGroup.all().count() == 6
+    assert await CustomerGroup.all().count() == 7
 
 
 async def test_an_empty_name_is_refused(user: User):
@@ -98,8 +98,13 @@ async def test_an_unknown_group_shows_a_friendly_page(user: User):
     await user.should_see("This group does not exist")
 
 
-async def test_sections_not_built_yet_say_so(user: User):
-    for section in ("promotions", "reports", "settings"):
-        await user.open(f"/{section}")
-        await user.should_see("arrive with a later release")
-        await user.should_see(kind=ui.button, content="Groups")
+async def test_reports_has_its_own_page(user: User):
+    await user.open("/reports")
+    await user.should_see("Compare how your groups perform side by side")
+    await user.should_see(kind=ui.button, content="Groups")
+
+
+async def test_promotions_has_its_own_page(user: User):
+    await user.open("/promotions")
+    await user.should_see("Target discounts, free shipping and other promotions at your groups")
+    await user.should_see(kind=ui.button, content="New Promotion")

@@ -26,7 +26,7 @@ async def test_recording_orders_keeps_the_stats_current(db):
 async def test_the_customer_list_searches_pages_and_filters_by_group(demo_db):
     acme = await list_customers(search="acme")
     assert [row.name for row in acme.rows] == ["Acme Corporation"]
-    assert acme.rows[0].groups == ["VIP Customers"]
+    assert acme.rows[0].groups == ["VIP Platinum", "VIP Customers"]  # primary first
 
     everyone = await Customer.all().count()
     first, second = await list_customers(per_page=10), await list_customers(page=2, per_page=10)

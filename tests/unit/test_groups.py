@@ -110,17 +110,25 @@ async def test_deleting_a_group_releases_members_and_lifts_its_subgroups(db):
 async def test_the_overview_counts_members_as_the_database_does(demo_db):
     overview = await list_groups()
     names = [row.name for row in overview.rows]
-    assert names == ["Gold Tier", "New Customers", "Retail", "Silver Tier", "VIP Customers", "Wholesale"]
+    assert names == [
+        "Gold Tier",
+        "New Customers",
+        "Retail",
+        "Silver Tier",
+        "VIP Customers",
+        "VIP Platinum",
+        "Wholesale",
+    ]
     for row in overview.rows:
         assert row.members == await Membership.filter(group_id=row.id).count()
     distinct = len(set(await Membership.all().values_list("customer_id", flat=True)))
-    assert overview.total_groups == 6 and overview.total_customers == distinct
+    assert overview.total_groups == 7 and overview.total_customers == distinct
 
 
 async def test_the_overview_searches_by_name_or_code_and_filters_by_type(demo_db):
     assert [r.name for r in (await list_groups(search="tier")).rows] == ["Gold Tier", "Silver Tier"]
-    assert [r.name for r in (await list_groups(search="vip")).rows] == ["VIP Customers"]
-    assert [r.name for r in (await list_groups(type=GroupType.MANUAL)).rows] == ["Retail", "Wholesale"]
+    assert [r.name for r in (await list_groups(search="vip")).rows] == ["VIP Customers", "VIP Platinum"]
+    assert [r.name for r in (await list_groups(type=GroupType.MANUAL)).rows] == ["Retail", "VIP Platinum", "Wholesale"]
     by_size = await list_groups(sort="members", descending=True)
     assert by_size.rows[0].name == "Retail"
     nothing = await list_groups(search="no such group")

@@ -1,0 +1,115 @@
+"""Groups and their members."""
+
+from fastapi import APIRouter
+
+from api.errors import CHANGED_MEANWHILE
+from api.schemas import (
+    AddMembersIn,
+    AddMembersOut,
+    GroupChange,
+    GroupDeleted,
+    GroupIn,
+    GroupOut,
+    GroupSummary,
+    MemberOut,
+    Paged,
+    PageNumber,
+    PathId,
+    PerPage,
+    RemoveMembersIn,
+    RemoveMembersOut,
+    Search,
+)
+from api.tokens import ApiRoute, CurrentActor
+from models.group import GroupStatus, GroupType
+from services.groups import create_group, delete_group, get_group, list_groups, update_group
+from services.members import list_members
+from services.membership import add_members, remove_members
+
+router = APIRouter(route_class=ApiRoute, tags=["groups"])
+
+
+@router.get("/groups", response_model=Paged[GroupSummary])
+async def groups(
+    actor: CurrentActor,
+    page: PageNumber = 1,
+    per_page: PerPage = 50,
+    search: Search = "",
+    status: GroupStatus | None = None,
+    type: GroupType | None = None,
+):
+    """All groups by name, with their member counts."""
+    overview = await list_groups(search=search, status=status, type=type)
+    start = (page - 1) * per_page
+    return Paged[GroupSummary](
+        items=[GroupSummary.model_validate(row) for row in overview.rows[start : start + per_page]],
+        total=overview.total_groups,
+        page=page,
+        per_page=per_page,
+    )
+
+
+@router.post("/groups", response_model=GroupOut, status_code=201)
+async def new_group(actor: CurrentActor, body: GroupIn):
+    """Create a group; a rule-based one gets its members from its rule at once."""
+    return await create_group(data=body.model_dump(), actor=actor)
+
+
+@router.get("/groups/{group_id}", response_model=GroupOut)
+async def group(actor: CurrentActor, group_id: PathId):
+    """One group."""
+    return await get_group(group_id=group_id)
+
+
+@router.patch("/groups/{group_id}", response_model=GroupOut, responses=CHANGED_MEANWHILE)
+async def change_group(actor: CurrentActor, group_id: PathId, body: GroupChange):
+    """Change the given fields of a group read at `version` (409 if it was saved since)."""
+    current = await get_group(group_id=group_id)
+    changes = body.model_dump(exclude_unset=True, exclude={"version"})
+    data = {**current.as_input().model_dump(), **changes}
+    return await update_group(group_id=group_id, version=body.version, data=data, actor=actor)
+
+
+@router.delete("/groups/{group_id}", response_model=GroupDeleted)
+async def remove_group(actor: CurrentActor, group_id: PathId):
+    """Delete a group: its members are released, its subgroups move up to its parent."""
+    return await delete_group(group_id=group_id, actor=actor, reason="Group deleted through the API")
+
+
+@router.get("/groups/{group_id}/members", response_model=Paged[MemberOut])
+async def members(
+    actor: CurrentActor,
+    group_id: PathId,
+    page: PageNumber = 1,
+    per_page: PerPage = 50,
+    search: Search = "",
+):
+    """A page of the group's members, by name."""
+    await get_group(group_id=group_id)  # 404 for a group that does not exist
+    found = await list_members(group_id=group_id, search=search, page=page, per_page=per_page)
+    return Paged[MemberOut](
+        items=[MemberOut.model_validate(row) for row in found.rows], total=found.total, page=page, per_page=per_page
+    )
+
+
+@router.post("/groups/{group_id}/members", response_model=AddMembersOut)
+async def add(actor: CurrentActor, group_id: PathId, body: AddMembersIn):
+    """Add customers: only to this group, moving them from their current groups, or as their primary group."""
+    result = await add_members(
+        group_id=group_id, customer_ids=body.customer_ids, mode=body.mode, actor=actor, reason=body.reason
+    )
+    return AddMembersOut.model_validate({**result.__dict__, "summary": result.summary()})
+
+
+@router.post("/groups/{group_id}/members/remove", response_model=RemoveMembersOut)
+async def remove(actor: CurrentActor, group_id: PathId, body: RemoveMembersIn):
+    """Take customers out: into the default group, into another group, or just out of this one."""
+    result = await remove_members(
+        group_id=group_id,
+        customer_ids=body.customer_ids,
+        mode=body.mode,
+        actor=actor,
+        reason=body.reason,
+        target_group_id=body.target_group_id,
+    )
+    return RemoveMembersOut.model_validate({**result.__dict__, "summary": result.summary()})

@@ -1,0 +1,447 @@
+"""The API's request and response bodies, so the OpenAPI document says exactly what goes in and out.
+
+Every number a client sends is bounded (the database stores 64-bit integers at most) and every
+list has a maximum length; the services check the rest and answer with a message per field.
+"""
+
+import datetime as dt
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.customer import CustomerStatus, PaymentRating
+from models.group import GroupStatus, GroupType, MembershipSource
+from models.promotion import PromotionStatus, PromotionType
+from services.membership import AddMode, RemoveMode
+
+MAX_ID = 2**31 - 1
+MAX_CENTS = 10**13
+MAX_QUANTITY = 1_000_000
+PER_PAGE_MAX = 200
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+PageNumber = Annotated[int, Query(ge=1, le=100_000, description="1 is the first page")]
+PerPage = Annotated[int, Query(ge=1, le=PER_PAGE_MAX, description="Items per page")]
+Search = Annotated[str, Query(max_length=200, description="Text in the name, company or email")]
+
+TEXT = r"\S"  # at least one character that is not a space
+CODE = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+COUNTRY = r"^([A-Za-z]{2})?$"
+Tag = Annotated[str, Field(max_length=50)]
+
+T = TypeVar("T")
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Paged(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    per_page: int
+
+
+# --- Groups -----------------------------------------------------------------------------------
+
+
+class GroupSummary(Out):
+    id: int
+    name: str
+    code: str
+    type: GroupType
+    status: GroupStatus
+    members: int
+    is_default: bool
+    parent_name: str | None
+
+
+class GroupOut(Out):
+    id: int
+    name: str
+    code: str
+    description: str
+    status: GroupStatus
+    type: GroupType
+    parent_id: int | None
+    parent_name: str | None
+    is_default: bool
+    rule: dict[str, Any] | None
+    capacity: int | None
+    members: int
+    children: list[str]
+    version: int = Field(description="Send it back with a change: a stale version gets 409")
+    rule_version: int
+    rule_applied_version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class GroupIn(In):
+    name: str = Field(max_length=100, pattern=TEXT)
+    code: str = Field(pattern=CODE, description="Letters, digits, '-' and '_'; stored in capitals")
+    description: str = Field(default="", max_length=2000)
+    status: GroupStatus = GroupStatus.ACTIVE
+    type: GroupType = GroupType.MANUAL
+    parent_id: Id | None = None
+    rule: dict[str, Any] | None = Field(default=None, description="For automatic and hybrid groups")
+    capacity: Annotated[int, Field(ge=1, le=MAX_ID)] | None = Field(default=None, description="Empty: no limit")
+
+
+class GroupChange(In):
+    """The fields to change, and the version they were read at."""
+
+    version: Annotated[int, Field(ge=0, le=MAX_ID)]
+    name: str = Field(default=None, max_length=100, pattern=TEXT)
+    code: str = Field(default=None, pattern=CODE)
+    description: str = Field(default=None, max_length=2000)
+    status: GroupStatus = None
+    type: GroupType = None
+    parent_id: Id | None = None
+    rule: dict[str, Any] | None = None
+    capacity: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
+
+
+class GroupDeleted(Out):
+    name: str
+    released: int = Field(description="Members released (each with an event)")
+    reparented: int = Field(description="Subgroups moved up to the group's parent")
+    drafted_promotions: list[str]
+
+
+class MemberOut(Out):
+    customer_id: int
+    name: str
+    company: str
+    since: datetime
+    lifetime_cents: int
+    source: MembershipSource
+    is_primary: bool
+
+
+class AddMembersIn(In):
+    customer_ids: list[Id] = Field(min_length=1, max_length=10_000)
+    mode: AddMode = AddMode.ADD
+    reason: str = Field(default="", max_length=500)
+
+
+class AddMembersOut(Out):
+    group_id: int
+    group_name: str
+    added: int
+    already: int
+    made_primary: int
+    moved_out: int
+    blocked: int
+    blocked_names: list[str]
+    kept_by_rule: int
+    kept_by_rule_names: list[str]
+    summary: str
+
+
+class RemoveMembersIn(In):
+    customer_ids: list[Id] = Field(min_length=1, max_length=10_000)
+    mode: RemoveMode = RemoveMode.REMOVE
+    target_group_id: Id | None = Field(default=None, description='The group to move them to with "other_group"')
+    reason: str = Field(default="", max_length=500)
+
+
+class RemoveMembersOut(Out):
+    group_id: int
+    group_name: str
+    removed: int
+    excluded: int
+    not_members: int
+    moved_to: str | None
+    joined_target: int
+    blocked: int
+    summary: str
+
+
+# --- Rules ------------------------------------------------------------------------------------
+
+
+class RulePreviewIn(In):
+    rule: dict[str, Any] = Field(
+        description='{"match": "all", "conditions": [{"field": "total_purchases", "op": "gt", "value": 500000}]}'
+    )
+    group_id: Id | None = Field(default=None, description="Also say who would join and leave this group")
+
+
+class MatchOut(BaseModel):
+    customer_id: int
+    name: str
+    email: str
+
+
+class NamedCustomerOut(Out):
+    customer_id: int
+    name: str
+
+
+class GroupChangeOut(Out):
+    joining: int
+    leaving: int
+    joining_samples: list[NamedCustomerOut]
+    leaving_samples: list[NamedCustomerOut]
+
+
+class RulePreviewOut(BaseModel):
+    matching: int
+    total_customers: int
+    share: float = Field(description="matching / total_customers, from 0 to 1")
+    samples: list[MatchOut]
+    change: GroupChangeOut | None
+
+
+# --- Customers --------------------------------------------------------------------------------
+
+
+class CustomerSummary(Out):
+    id: int
+    name: str
+    company: str
+    email: str
+    country: str
+    status: CustomerStatus
+    lifetime_cents: int
+    order_count: int
+    groups: list[str]
+
+
+class CustomerMembershipOut(Out):
+    group_id: int
+    group_name: str
+    source: MembershipSource
+    is_primary: bool
+    since: datetime
+
+
+class CustomerOut(Out):
+    id: int
+    name: str
+    company: str
+    email: str
+    country: str
+    status: CustomerStatus
+    payment_rating: PaymentRating
+    tags: list[str]
+    created_at: datetime
+    lifetime_cents: int
+    order_count: int
+    average_order_cents: int
+    first_order_at: datetime | None
+    last_order_at: datetime | None
+    memberships: list[CustomerMembershipOut]
+
+
+class CustomerIn(In):
+    email: str = Field(max_length=254, pattern=EMAIL, description="Unique; stored in lower case")
+    name: str = Field(max_length=200, pattern=TEXT)
+    company: str = Field(default="", max_length=200)
+    country: str = Field(default="", pattern=COUNTRY, description="ISO 3166 two-letter code, e.g. DE, or empty")
+    status: CustomerStatus = CustomerStatus.ACTIVE
+    payment_rating: PaymentRating = PaymentRating.GOOD
+    tags: list[Tag] = Field(default=[], max_length=50)
+
+
+class CustomerChange(In):
+    email: str = Field(default=None, max_length=254, pattern=EMAIL)
+    name: str = Field(default=None, max_length=200, pattern=TEXT)
+    company: str = Field(default=None, max_length=200)
+    country: str = Field(default=None, pattern=COUNTRY)
+    status: CustomerStatus = None
+    payment_rating: PaymentRating = None
+    tags: list[Tag] = Field(default=None, max_length=50)
+
+
+class CustomerImportRow(In):
+    """One customer of a JSON import; a field left out keeps what is saved."""
+
+    email: str = Field(max_length=1000)
+    name: str = Field(max_length=1000)
+    company: str | None = Field(default=None, max_length=1000)
+    country: str | None = Field(default=None, max_length=10)
+    status: CustomerStatus | None = None
+    payment_rating: PaymentRating | None = None
+    tags: list[Annotated[str, Field(max_length=1000)]] | None = Field(default=None, max_length=100)
+    created_at: date | None = None
+
+
+class ImportErrorOut(Out):
+    row: int = Field(description="As in a spreadsheet: the header is row 1, so the first customer is row 2")
+    field: str | None
+    message: str
+
+
+class RuleChangeOut(Out):
+    group_name: str
+    joined: int
+    left: int
+
+
+class ImportOut(Out):
+    imported: bool = Field(description="False: all_or_nothing was asked for, rows had errors, nothing was saved")
+    created: int
+    updated: int
+    unchanged: int
+    error_rows: int
+    errors: list[ImportErrorOut]
+    rule_changes: list[RuleChangeOut]
+
+
+class SettingOut(Out):
+    value: Any
+    origin: str = Field(description='"here", "inherited", "overridden" or "default"')
+    group_id: int | None
+    group_name: str | None
+    note: str
+
+
+class GroupBenefitsOut(Out):
+    group_id: int
+    group_name: str
+    chain: list[str]
+    pricing: dict[str, SettingOut]
+    visibility: dict[str, SettingOut]
+    portal: dict[str, SettingOut]
+    payment: dict[str, SettingOut]
+
+
+class BenefitsOut(BaseModel):
+    customer_id: int
+    primary_group: str | None
+    groups: list[GroupBenefitsOut]
+    sees_all_products: bool
+    visibility_group_names: list[str]
+    extra_product_count: int
+    portal: dict[str, Any]
+    payment: dict[str, SettingOut] | None = Field(description="The primary group's payment terms")
+
+
+class CartLineIn(In):
+    product_id: Id
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)] = 1
+
+
+class QuoteIn(In):
+    lines: list[CartLineIn] = Field(min_length=1, max_length=200)
+    date: dt.date | None = Field(default=None, description="The order date (promotions count within their dates)")
+
+
+class CandidateOut(Out):
+    source: str
+    group_id: int | None
+    group_name: str | None
+    unit_cents: int | None = Field(description="Empty: this price did not apply (see verdict)")
+    verdict: str
+    won: bool
+    note: str
+
+
+class LineOut(Out):
+    product_id: int
+    sku: str
+    name: str
+    quantity: int
+    base_unit_cents: int
+    unit_cents: int
+    total_cents: int
+    visible: bool
+    free_units: int
+    free_note: str
+    winner: CandidateOut
+    candidates: list[CandidateOut]
+
+
+class MinimumOut(Out):
+    group_name: str
+    met: bool
+    text: str
+
+
+class PromotionNoteOut(Out):
+    name: str
+    applied: bool
+    text: str
+
+
+class QuoteOut(Out):
+    customer_id: int
+    customer_name: str
+    groups: list[str]
+    lines: list[LineOut]
+    base_total_cents: int
+    total_cents: int
+    savings_cents: int
+    minimums: list[MinimumOut]
+    promotions: list[PromotionNoteOut]
+
+
+# --- Promotions -------------------------------------------------------------------------------
+
+
+class PromotionSummary(Out):
+    id: int
+    name: str
+    type: PromotionType
+    shown: str = Field(description="active, scheduled, expired or draft")
+    targets: list[str]
+    valid_from: date | None
+    valid_to: date | None
+    summary: str
+
+
+class PromotionOut(Out):
+    id: int
+    name: str
+    type: PromotionType
+    status: PromotionStatus
+    shown: str = Field(description="active, scheduled, expired or draft")
+    target_group_ids: list[int]
+    targets: list[str]
+    include_subgroups: bool
+    percent: float | None
+    free_item_id: int | None
+    free_item_name: str | None
+    free_item_quantity: int
+    buy_quantity: int | None
+    get_quantity: int | None
+    minimum_purchase_cents: int
+    valid_from: date | None
+    valid_to: date | None
+    stack_with_group_discount: bool
+    summary: str
+
+
+class PromotionIn(In):
+    name: str = Field(max_length=120, pattern=TEXT)
+    type: PromotionType = PromotionType.ADDITIONAL_DISCOUNT
+    status: PromotionStatus = PromotionStatus.DRAFT
+    target_group_ids: list[Id] = Field(default=[], max_length=1000)
+    include_subgroups: bool = True
+    percent: Annotated[float, Field(gt=0, le=100)] | None = Field(
+        default=None, description="Additional discount in percent"
+    )
+    free_item_id: Id | None = None
+    free_item_quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)] = 1
+    buy_quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)] | None = None
+    get_quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)] | None = None
+    minimum_purchase_cents: Annotated[int, Field(ge=0, le=MAX_CENTS)] = 0
+    valid_from: date | None = None
+    valid_to: date | None = None
+    stack_with_group_discount: bool = False
+
+
+class PromotionDeleted(BaseModel):
+    id: int
+    name: str

@@ -1,0 +1,689 @@
+"""Membership by hand: adding customers to groups and taking them out, within the shop's rules.
+
+Every manual change of who is in which group goes through here: the group page's dialogs, the
+new-group wizard, the CSV import and the API. services.rule_runs sets rule-based members in bulk
+and keeps the same books (an event per change, the group's member count, one primary group).
+
+How each action is built:
+
+- One transaction on the background connection, so page reads go on while 10,000 members are
+  added. It starts with a write to the groups involved, which takes SQLite's write lock at once
+  (see services.rule_runs); the checks below read inside it, so two owners adding to the last
+  free places of a group cannot both get them.
+- Plan, then write: the customers' current memberships are read once, the whole change is worked
+  out in Python (who joins, who leaves, which exclusions, which primary group), and then written
+  with a few set-based statements. Either every constraint holds and all of it is written, or a
+  FormError says what stops it and nothing is.
+- One event per change: joined, left, moved (with the group moved to; the joining event at the
+  other end names the group moved from) and made primary.
+
+The shop's rules:
+
+- Blocked customers are never added (they are skipped and named in the result); inactive groups
+  accept no new members; a group with a capacity takes no more than that.
+- An automatic group's members follow its rule: nobody is added or removed by hand (the owner is
+  offered to turn it hybrid). "Move from current group" leaves such a group's membership as it is
+  and says so; with "one group per customer" on, such a move is refused instead.
+- Taking a customer the rule matches out of a hybrid group records an exclusion, so the next rule
+  run does not bring them back; adding them again lifts it.
+- With "one group per customer" on, nobody gets a second group: adding someone who is in another
+  group is refused unless the owner chose "Move from current group".
+- Every customer with a group has exactly one primary group: the one chosen with "as primary",
+  else the one they had, else their newest.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from models.customer import Customer, CustomerStatus
+from models.group import (
+    CustomerGroup,
+    GroupStatus,
+    GroupType,
+    Membership,
+    MembershipAction,
+    MembershipEvent,
+    MembershipExclusion,
+    MembershipSource,
+)
+from models.shop import Shop
+from services.database import BACKGROUND
+from services.errors import FormError, NotFoundError
+from services.sql import execute, insert_rows, placeholders
+from services.staff import Actor, Permission, actor_name, require
+
+CHUNK = 5000  # ids per IN (...) list, well under SQLite's limit of bound parameters
+EXAMPLES = 3  # names quoted in a message or a result
+
+
+class AddMode(StrEnum):
+    ADD = "add"
+    MOVE = "move"
+    PRIMARY = "primary"
+
+
+class RemoveMode(StrEnum):
+    DEFAULT_GROUP = "default_group"
+    OTHER_GROUP = "other_group"
+    REMOVE = "remove"
+
+
+ADD_MODE_LABELS = {
+    AddMode.ADD: "Add to this group only",
+    AddMode.MOVE: "Move from current group",
+    AddMode.PRIMARY: "Add to this group as primary",
+}
+REMOVE_MODE_LABELS = {
+    RemoveMode.DEFAULT_GROUP: "Move to default group",
+    RemoveMode.OTHER_GROUP: "Move to specific group",
+    RemoveMode.REMOVE: "Remove group assignment (keep other groups)",
+}
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What adding customers to one group did."""
+
+    group_id: int
+    group_name: str
+    added: int  # new members
+    already: int  # were members already
+    made_primary: int  # now have this group as primary, by the owner's choice
+    moved_out: int  # memberships ended elsewhere by "Move from current group"
+    blocked: int = 0  # blocked customers, not added
+    blocked_names: tuple[str, ...] = ()
+    kept_by_rule: int = 0  # memberships of automatic groups a move left alone
+    kept_by_rule_names: tuple[str, ...] = ()  # "DataFlow Corp (Gold Tier)"
+
+    def summary(self) -> str:
+        """One line for the owner, e.g. "Added 2 customers to VIP Customers; 2 moved from their groups."."""
+        parts = [f"Added {_count(self.added, 'customer')} to {self.group_name}"]
+        if self.already:
+            parts.append(f"{_count(self.already, 'was', 'were')} already in it")
+        if self.moved_out:
+            parts.append(f"{_count(self.moved_out, 'membership')} elsewhere ended")
+        if self.made_primary:
+            parts.append(f"now the primary group of {_count(self.made_primary, 'customer')}")
+        if self.blocked:
+            parts.append(f"{_count(self.blocked, 'blocked customer')} not added ({_names(self.blocked_names)})")
+        if self.kept_by_rule:
+            parts.append(
+                f"{_count(self.kept_by_rule, 'membership')} kept because an automatic group's rule includes "
+                f"them ({_names(self.kept_by_rule_names)})"
+            )
+        return "; ".join(parts) + "."
+
+
+@dataclass(frozen=True)
+class RemoveResult:
+    """What taking customers out of one group did."""
+
+    group_id: int
+    group_name: str
+    removed: int
+    excluded: int  # rule-matched members of a hybrid group, now kept out of it
+    not_members: int  # selected but not in the group (e.g. removed meanwhile)
+    moved_to: str | None = None  # the group they were moved to
+    joined_target: int = 0  # of those removed, how many joined it (the rest were in it already)
+    blocked: int = 0  # blocked customers: removed, but not added to the other group
+
+    def summary(self) -> str:
+        text = f"Removed {_count(self.removed, 'customer')} from {self.group_name}"
+        if self.moved_to:
+            text += f" and moved them to {self.moved_to}"
+        extras = []
+        if self.excluded:
+            extras.append(f"{_count(self.excluded, 'customer')} the rule matches will stay out")
+        if self.blocked:
+            extras.append(f"{_count(self.blocked, 'blocked customer')} not added to {self.moved_to}")
+        if self.not_members:
+            extras.append(f"{_count(self.not_members, 'selected customer')} not in the group")
+        return text + ("; " + "; ".join(extras) if extras else "") + "."
+
+
+def _count(n: int, singular: str, plural: str | None = None) -> str:
+    return f"{n:,} {singular if n == 1 else plural or singular + 's'}"
+
+
+def _names(names: Sequence[str], total: int | None = None) -> str:
+    total = len(names) if total is None else total
+    shown = ", ".join(names[:EXAMPLES])
+    return shown if total <= EXAMPLES else f"{shown} and {total - EXAMPLES:,} more"
+
+
+# --- Reading what is there --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Group:
+    id: int
+    name: str
+    type: GroupType
+    status: GroupStatus
+    capacity: int | None
+    members: int
+
+
+@dataclass
+class _Held:
+    """One membership a customer has, as read at the start of the action."""
+
+    id: int | None  # None: created by this action
+    group_id: int
+    source: MembershipSource
+    is_primary: bool
+    since: datetime
+
+
+@dataclass
+class _Customer:
+    id: int
+    name: str
+    blocked: bool
+    held: list[_Held] = field(default_factory=list)
+
+    def in_group(self, group_id: int) -> _Held | None:
+        return next((h for h in self.held if h.group_id == group_id), None)
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield list(ids[start : start + CHUNK])
+
+
+async def _lock_groups(connection: BaseDBAsyncClient, group_ids: Iterable[int]) -> dict[int, _Group]:
+    """Take the write lock with a harmless write to the groups, then read them as they now are."""
+    ids = sorted(set(group_ids))
+    await execute(
+        connection, f"UPDATE customer_group SET member_count = member_count WHERE id IN ({placeholders(ids)})", *ids
+    )
+    rows = (
+        await CustomerGroup.filter(id__in=ids)
+        .using_db(connection)
+        .values("id", "name", "type", "status", "capacity", "member_count")
+    )
+    return {
+        r["id"]: _Group(
+            r["id"], r["name"], GroupType(r["type"]), GroupStatus(r["status"]), r["capacity"], r["member_count"]
+        )
+        for r in rows
+    }
+
+
+async def _customers(connection: BaseDBAsyncClient, customer_ids: Sequence[int]) -> dict[int, _Customer]:
+    """The customers (those that exist) with every membership they hold."""
+    found: dict[int, _Customer] = {}
+    for chunk in _chunks(customer_ids):
+        for cid, name, status in (
+            await Customer.filter(id__in=chunk).using_db(connection).values_list("id", "name", "status")
+        ):
+            found[cid] = _Customer(cid, name, status == CustomerStatus.BLOCKED)
+        for mid, cid, gid, source, primary, since in (
+            await Membership.filter(customer_id__in=chunk)
+            .using_db(connection)
+            .values_list("id", "customer_id", "group_id", "source", "is_primary", "since")
+        ):
+            found[cid].held.append(_Held(mid, gid, MembershipSource(source), primary, since))
+    return found
+
+
+async def _group_names(connection: BaseDBAsyncClient) -> dict[int, tuple[str, GroupType]]:
+    rows = await CustomerGroup.all().using_db(connection).values_list("id", "name", "type")
+    return {gid: (name, GroupType(kind)) for gid, name, kind in rows}
+
+
+async def _one_group_per_customer(connection: BaseDBAsyncClient) -> bool:
+    return bool(await Shop.all().using_db(connection).filter(one_group_per_customer=True).exists())
+
+
+def _unique(ids: Iterable[int]) -> list[int]:
+    return list(dict.fromkeys(ids))
+
+
+# --- The plan ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    """Everything one action writes, worked out before anything is written."""
+
+    actor: str
+    reason: str
+    now: datetime
+    delete: list[int] = field(default_factory=list)  # membership ids
+    source: dict[int, MembershipSource] = field(default_factory=dict)  # membership id -> new source
+    exclude: dict[int, list[int]] = field(default_factory=dict)  # group -> customers to keep out
+    lift: dict[int, list[int]] = field(default_factory=dict)  # group -> customers no longer kept out
+    events: list[tuple] = field(default_factory=list)
+    touched_groups: set[int] = field(default_factory=set)
+    touched: dict[int, _Customer] = field(default_factory=dict)
+    primary_choice: dict[int, int] = field(default_factory=dict)  # customer -> group chosen as primary
+
+    def event(
+        self,
+        customer: _Customer,
+        group_id: int,
+        group_name: str,
+        action: MembershipAction,
+        source: MembershipSource,
+        other: str | None = None,
+    ) -> None:
+        self.events.append(
+            (customer.id, group_id, group_name, action, source, self.reason, self.actor, self.now, other)
+        )
+        self.touched_groups.add(group_id)
+        self.touched[customer.id] = customer
+
+    def join(self, customer: _Customer, group: _Group, *, moved_from: str | None = None) -> None:
+        customer.held.append(_Held(None, group.id, MembershipSource.MANUAL, False, self.now))
+        self.lift.setdefault(group.id, []).append(customer.id)
+        self.event(customer, group.id, group.name, MembershipAction.JOINED, MembershipSource.MANUAL, moved_from)
+
+    def leave(self, customer: _Customer, held: _Held, group: tuple[str, GroupType], *, moved_to: str | None) -> bool:
+        """Take the customer out; True if a hybrid group's rule matched them (now an exclusion)."""
+        name, kind = group
+        customer.held.remove(held)
+        if held.id is not None:
+            self.delete.append(held.id)
+        action = MembershipAction.MOVED if moved_to else MembershipAction.LEFT
+        self.event(customer, held.group_id, name, action, held.source, moved_to)
+        matched = kind == GroupType.HYBRID and held.source in (MembershipSource.RULE, MembershipSource.BOTH)
+        if matched:
+            self.exclude.setdefault(held.group_id, []).append(customer.id)
+        return matched
+
+
+def _settle_primaries(plan: _Plan, group_names: Mapping[int, tuple[str, GroupType]]) -> tuple[list, list, int]:
+    """Who ends up with which primary group: (ids to set, ids to clear, owner's choices made).
+
+    New memberships carry their flag in `held`; a chosen primary group gets a "made primary" event."""
+    set_ids, clear_ids, chosen = [], [], 0
+    for customer in plan.touched.values():
+        if not customer.held:
+            continue
+        want = plan.primary_choice.get(customer.id)
+        current = next((h for h in customer.held if h.is_primary), None)
+        if want is not None:
+            winner = customer.in_group(want)
+        elif current is not None:
+            winner = current
+        else:
+            winner = max(customer.held, key=lambda h: (h.since, h.id is None, h.id or 0))
+        for held in customer.held:
+            should = held is winner
+            if held.is_primary != should:
+                if held.id is not None:
+                    (set_ids if should else clear_ids).append(held.id)
+                held.is_primary = should
+        if want is not None and winner is not current:
+            chosen += 1
+            name = group_names[want][0]
+            plan.event(customer, want, name, MembershipAction.MADE_PRIMARY, winner.source)
+    return set_ids, clear_ids, chosen
+
+
+async def _write(connection: BaseDBAsyncClient, plan: _Plan, set_ids: list[int], clear_ids: list[int]) -> None:
+    for chunk in _chunks(plan.delete):
+        await Membership.filter(id__in=chunk).using_db(connection).delete()
+    by_source: dict[MembershipSource, list[int]] = {}
+    for mid, source in plan.source.items():
+        by_source.setdefault(source, []).append(mid)
+    for source, ids in by_source.items():
+        for chunk in _chunks(ids):
+            await Membership.filter(id__in=chunk).using_db(connection).update(source=source)
+    for ids, flag in ((clear_ids, False), (set_ids, True)):
+        for chunk in _chunks(ids):
+            await Membership.filter(id__in=chunk).using_db(connection).update(is_primary=flag)
+    new = [
+        (c.id, h.group_id, h.source, h.is_primary, h.since)
+        for c in plan.touched.values()
+        for h in c.held
+        if h.id is None
+    ]
+    await insert_rows(connection, Membership, ("customer_id", "group_id", "source", "is_primary", "since"), new)
+    for table in (plan.lift, plan.exclude):
+        for group_id, ids in table.items():
+            for chunk in _chunks(ids):
+                await MembershipExclusion.filter(group_id=group_id, customer_id__in=chunk).using_db(connection).delete()
+    await insert_rows(
+        connection,
+        MembershipExclusion,
+        ("group_id", "customer_id", "reason", "actor", "at"),
+        [(gid, cid, plan.reason, plan.actor, plan.now) for gid, ids in plan.exclude.items() for cid in ids],
+    )
+    await insert_rows(
+        connection,
+        MembershipEvent,
+        ("customer_id", "group_id", "group_name", "action", "source", "reason", "actor", "at", "other_group_name"),
+        plan.events,
+    )
+    await recount(connection, plan.touched_groups)
+
+
+async def recount(connection: BaseDBAsyncClient, group_ids: Iterable[int]) -> None:
+    """Set the groups' member counts from their memberships, inside the writer's transaction."""
+    ids = sorted(set(group_ids))
+    for chunk in _chunks(ids):
+        await execute(
+            connection,
+            "UPDATE customer_group SET member_count = "
+            "(SELECT COUNT(*) FROM membership WHERE membership.group_id = customer_group.id) "
+            f"WHERE id IN ({placeholders(chunk)})",
+            *chunk,
+        )
+
+
+async def settle_primaries(connection: BaseDBAsyncClient, customer_ids: Iterable[int]) -> None:
+    """Give each of these customers who has groups but no primary one their newest group as primary.
+    For writers outside this module (deleting a group) that take memberships away in bulk."""
+    ids = sorted(set(customer_ids))
+    for chunk in _chunks(ids):
+        await execute(
+            connection,
+            "UPDATE membership SET is_primary = ? WHERE id IN (SELECT (SELECT m.id FROM membership m "
+            "WHERE m.customer_id = c.id ORDER BY m.since DESC, m.id DESC LIMIT 1) FROM customer c "
+            f"WHERE c.id IN ({placeholders(chunk)}) AND NOT EXISTS "
+            "(SELECT 1 FROM membership p WHERE p.customer_id = c.id AND p.is_primary))",
+            True,
+            *chunk,
+        )
+
+
+# --- Checks -----------------------------------------------------------------------------------
+
+
+def _accepts_members(group: _Group, *, field_name: str) -> None:
+    """Refuse (FormError at `field_name`) a group that takes no members by hand."""
+    if group.type == GroupType.AUTOMATIC:
+        raise FormError(
+            {
+                field_name: f"{group.name} is an automatic group: its members follow its rule. "
+                "Turn it into a hybrid group to add or remove customers by hand."
+            }
+        )
+    if group.status != GroupStatus.ACTIVE:
+        raise FormError({field_name: f"{group.name} is inactive: it accepts no new members."})
+
+
+def _has_room(group: _Group, joining: int, *, field_name: str) -> None:
+    if group.capacity is None or group.members + joining <= group.capacity:
+        return
+    if group.members >= group.capacity:
+        raise FormError({field_name: f"{group.name} is full: {group.members:,} of {group.capacity:,}."})
+    free = group.capacity - group.members
+    raise FormError(
+        {
+            field_name: f"{group.name} has room for {_count(free, 'more customer')} "
+            f"({group.members:,} of {group.capacity:,}); {joining:,} would join."
+        }
+    )
+
+
+def _refuse_second_groups(customers: list[_Customer], group: _Group, names: Mapping[int, tuple[str, GroupType]]):
+    """With one group per customer: nobody in another group may join `group` without a move."""
+    elsewhere = [c for c in customers if any(h.group_id != group.id for h in c.held)]
+    if not elsewhere:
+        return
+    examples = [f"{c.name} ({names[next(h for h in c.held if h.group_id != group.id).group_id][0]})" for c in elsewhere]
+    raise FormError(
+        {
+            "mode": f"{_count(len(elsewhere), 'selected customer is', 'selected customers are')} already in another "
+            f"group: {_names(examples, len(elsewhere))}. The shop allows one group per customer: "
+            'choose "Move from current group".'
+        }
+    )
+
+
+# --- Adding -----------------------------------------------------------------------------------
+
+
+async def add_members(
+    *, group_id: int, customer_ids: Sequence[int], mode: AddMode, actor: Actor | str, reason: str = ""
+) -> AddResult:
+    """Add the customers to the group the way `mode` says (see the module's notes). One
+    transaction; a FormError (at "group", "mode", "capacity" or "customers") changes nothing."""
+    return (await add_to_groups(members_by_group={group_id: customer_ids}, mode=mode, actor=actor, reason=reason))[0]
+
+
+async def add_to_groups(
+    *, members_by_group: Mapping[int, Sequence[int]], mode: AddMode, actor: Actor | str, reason: str = ""
+) -> list[AddResult]:
+    """add_members for several groups in one transaction (the CSV import): all of it or none."""
+    require(actor, Permission.MANAGE_MEMBERS)
+    actor = actor_name(actor)
+    if not members_by_group or not any(members_by_group.values()):
+        raise FormError({"customers": "Select at least one customer."})
+    now = datetime.now(UTC)
+    results = []
+    async with in_transaction(BACKGROUND) as connection:
+        groups = await _lock_groups(connection, members_by_group)
+        names = await _group_names(connection)
+        exclusive = await _one_group_per_customer(connection)
+        plan = _Plan(actor=actor, reason=reason.strip(), now=now)
+        for group_id, ids in members_by_group.items():
+            if group_id not in groups:
+                raise NotFoundError("This group was deleted meanwhile.")
+            results.append(await _plan_add(connection, plan, groups[group_id], _unique(ids), mode, names, exclusive))
+        set_ids, clear_ids, chosen = _settle_primaries(plan, names)
+        await _write(connection, plan, set_ids, clear_ids)
+    if mode == AddMode.PRIMARY and len(results) == 1:
+        results = [_with(results[0], made_primary=chosen)]
+    await _apply_readers(plan.touched_groups, actor=actor)
+    return results
+
+
+def _with(result: AddResult, **changes) -> AddResult:
+    return AddResult(**{**result.__dict__, **changes})
+
+
+async def _plan_add(
+    connection: BaseDBAsyncClient,
+    plan: _Plan,
+    group: _Group,
+    customer_ids: list[int],
+    mode: AddMode,
+    names: Mapping[int, tuple[str, GroupType]],
+    exclusive: bool,
+) -> AddResult:
+    _accepts_members(group, field_name="group")
+    customers = await _customers(connection, customer_ids)
+    for cid in customer_ids:  # a customer met earlier in this action: keep one view of them
+        if cid in plan.touched:
+            customers[cid] = plan.touched[cid]
+    blocked = [c for c in customers.values() if c.blocked]
+    chosen = [c for c in customers.values() if not c.blocked]
+    joining = [c for c in chosen if c.in_group(group.id) is None]
+    _has_room(group, len(joining), field_name="capacity")
+
+    kept: list[str] = []
+    moved_out = 0
+    moved_from: dict[int, str] = {}
+    if mode == AddMode.MOVE:
+        held_by_rule = [
+            (c, h)
+            for c in chosen
+            for h in c.held
+            if h.group_id != group.id and names[h.group_id][1] == GroupType.AUTOMATIC
+        ]
+        if held_by_rule and exclusive:
+            examples = [f"{c.name} ({names[h.group_id][0]})" for c, h in held_by_rule]
+            raise FormError(
+                {
+                    "mode": f"{_count(len(held_by_rule), 'selected customer is', 'selected customers are')} in an "
+                    f"automatic group by its rule: {_names(examples)}. They cannot be moved while the shop "
+                    "allows one group per customer; change that group's rule, or turn it hybrid."
+                }
+            )
+        kept = [f"{c.name} ({names[h.group_id][0]})" for c, h in held_by_rule]
+        for customer in chosen:
+            for held in list(customer.held):
+                if held.group_id != group.id and names[held.group_id][1] != GroupType.AUTOMATIC:
+                    plan.leave(customer, held, names[held.group_id], moved_to=group.name)
+                    moved_from[customer.id] = names[held.group_id][0]
+                    moved_out += 1
+    elif exclusive:
+        _refuse_second_groups(joining, group, names)
+
+    for customer in chosen:
+        held = customer.in_group(group.id)
+        if held is None:
+            plan.join(customer, group, moved_from=moved_from.get(customer.id))
+        else:
+            plan.touched[customer.id] = customer
+            plan.lift.setdefault(group.id, []).append(customer.id)
+            if held.source == MembershipSource.RULE and held.id is not None:
+                plan.source[held.id] = MembershipSource.BOTH  # the owner now wants them too
+                held.source = MembershipSource.BOTH
+        if mode == AddMode.PRIMARY:
+            plan.primary_choice[customer.id] = group.id
+    plan.touched_groups.add(group.id)
+    return AddResult(
+        group_id=group.id,
+        group_name=group.name,
+        added=len(joining),
+        already=len(chosen) - len(joining),
+        made_primary=0,
+        moved_out=moved_out,
+        blocked=len(blocked),
+        blocked_names=tuple(c.name for c in blocked[:EXAMPLES]),
+        kept_by_rule=len(kept),
+        kept_by_rule_names=tuple(kept[:EXAMPLES]),
+    )
+
+
+# --- Removing ---------------------------------------------------------------------------------
+
+
+async def remove_members(
+    *,
+    group_id: int,
+    customer_ids: Sequence[int],
+    mode: RemoveMode,
+    actor: Actor | str,
+    reason: str = "",
+    target_group_id: int | None = None,
+) -> RemoveResult:
+    """Take the customers out of the group and, with a move, put them in the default group or
+    `target_group_id`. One transaction; a FormError (at "group", "mode", "target", "customers"
+    or "capacity") changes nothing."""
+    require(actor, Permission.MANAGE_MEMBERS)
+    actor = actor_name(actor)
+    ids = _unique(customer_ids)
+    if not ids:
+        raise FormError({"customers": "Select at least one member."})
+    if mode == RemoveMode.DEFAULT_GROUP:
+        default = await CustomerGroup.filter(is_default=True).first().values_list("id", flat=True)
+        if default is None:
+            raise FormError({"mode": "The shop has no default group. Choose one in Settings, or pick a group."})
+        if default == group_id:
+            raise FormError({"mode": "This is the default group: move its members to another group instead."})
+        target_group_id = default
+    elif mode == RemoveMode.OTHER_GROUP:
+        if target_group_id is None:
+            raise FormError({"target": "Choose the group to move them to."})
+        if target_group_id == group_id:
+            raise FormError({"target": "Choose a group other than this one."})
+    else:
+        target_group_id = None
+    now = datetime.now(UTC)
+    async with in_transaction(BACKGROUND) as connection:
+        groups = await _lock_groups(connection, [group_id] + ([target_group_id] if target_group_id else []))
+        if group_id not in groups:
+            raise NotFoundError("This group was deleted meanwhile.")
+        group = groups[group_id]
+        if group.type == GroupType.AUTOMATIC:
+            raise FormError(
+                {
+                    "group": f"{group.name} is an automatic group: its members follow its rule, so they cannot be "
+                    "removed by hand. Turn it into a hybrid group to keep chosen customers out."
+                }
+            )
+        target = groups.get(target_group_id) if target_group_id else None
+        if target_group_id and target is None:
+            raise FormError({"target": "The chosen group no longer exists."})
+        names = await _group_names(connection)
+        customers = await _customers(connection, ids)
+        members = [c for c in customers.values() if c.in_group(group_id) is not None]
+        plan = _Plan(actor=actor, reason=reason.strip(), now=now)
+        excluded = 0
+        for customer in members:
+            excluded += plan.leave(
+                customer, customer.in_group(group_id), names[group_id], moved_to=target.name if target else None
+            )
+        joined = blocked = 0
+        if target is not None:
+            _accepts_members(target, field_name="target")
+            arriving = [c for c in members if not c.blocked and c.in_group(target.id) is None]
+            blocked = sum(c.blocked for c in members)
+            _has_room(target, len(arriving), field_name="capacity")
+            for customer in arriving:
+                plan.join(customer, target, moved_from=group.name)
+            joined = len(arriving)
+            plan.touched_groups.add(target.id)
+        plan.touched_groups.add(group_id)
+        set_ids, clear_ids, _ = _settle_primaries(plan, names)
+        await _write(connection, plan, set_ids, clear_ids)
+    await _apply_readers(plan.touched_groups, actor=actor)
+    return RemoveResult(
+        group_id=group_id,
+        group_name=group.name,
+        removed=len(members),
+        excluded=excluded,
+        not_members=len(ids) - len(members),
+        moved_to=target.name if target else None,
+        joined_target=joined,
+        blocked=blocked,
+    )
+
+
+async def _apply_readers(group_ids: Iterable[int], *, actor: str) -> None:
+    """Re-run the rules that read these groups ("Member of Group"), now that their members changed."""
+    # Imported here: services.rule_runs builds on this module (recount).
+    from services.rule_runs import apply_readers
+
+    await apply_readers(group_ids=set(group_ids), actor=actor)
+
+
+# --- Exclusions -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExclusionRow:
+    customer_id: int
+    name: str
+    reason: str
+    actor: str
+    at: datetime
+
+
+async def list_exclusions(*, group_id: int, limit: int = 50) -> tuple[list[ExclusionRow], int]:
+    """The customers kept out of a hybrid group by hand, newest first (up to `limit`), and how many."""
+    query = MembershipExclusion.filter(group_id=group_id)
+    rows = (
+        await query.order_by("-at", "-id").limit(limit).values("customer_id", "customer__name", "reason", "actor", "at")
+    )
+    return [
+        ExclusionRow(r["customer_id"], r["customer__name"], r["reason"], r["actor"], r["at"]) for r in rows
+    ], await query.count()
+
+
+async def lift_exclusions(*, group_id: int, customer_ids: Sequence[int], actor: Actor | str) -> int:
+    """Let the rule decide again for these customers: forget that they were taken out by hand, then
+    run the group's rule, which brings back those it matches (with their events). How many rejoined."""
+    require(actor, Permission.MANAGE_MEMBERS)
+    actor = actor_name(actor)
+    # Imported here: services.rule_runs builds on this module (recount).
+    from services.rule_runs import apply_rule
+
+    async with in_transaction(BACKGROUND) as connection:
+        for chunk in _chunks(_unique(customer_ids)):
+            await MembershipExclusion.filter(group_id=group_id, customer_id__in=chunk).using_db(connection).delete()
+    group = await CustomerGroup.get_or_none(id=group_id)
+    if group is None or group.status != GroupStatus.ACTIVE or group.type != GroupType.HYBRID:
+        return 0
+    return (await apply_rule(group_id=group_id, actor=actor)).joined

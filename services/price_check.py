@@ -1,0 +1,294 @@
+"""What the price check page and a customer's benefits card read: customers and products to pick
+from (searched on the server, a page at a time), and a customer's effective benefits in the shop's
+words ("VIP Platinum: 20% discount on all products (15% from VIP Customers + 5% here)").
+
+The numbers come from services.pricing and services.benefits, the wording of a group's benefits
+from services.benefit_summary; this module only puts them together for one customer. It also words
+what the promotions did for a quoted order (`promotion_outcomes`) and where each candidate of a
+line's trace comes from (`candidate_origin`).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from models.customer import Customer
+from models.promotion import Promotion, PromotionType
+from services.benefit_summary import CatalogNames, catalog_names, dollars, early_pay_text, net_terms, summarize
+from services.benefits import (
+    PAYMENT_METHOD_LABELS,
+    SHOP_ACCESS_LABELS,
+    EffectiveBenefits,
+    PaymentMethod,
+    PricingType,
+    ShopAccess,
+)
+from services.catalog import get_product, list_products
+from services.customers import get_customer, list_customers
+from services.pricing import BASE, Candidate, LinePrice, Quote, customer_benefits
+
+CHOICES = 20  # options a picker shows at once; typing narrows them
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: int
+    label: str
+
+
+@dataclass(frozen=True)
+class ProductChoice:
+    id: int
+    sku: str
+    name: str
+    base_price_cents: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} · {self.sku} · {price_text(self.base_price_cents)}"
+
+
+@dataclass(frozen=True)
+class GroupPricing:
+    group_id: int
+    group_name: str
+    is_primary: bool
+    text: str  # "20% discount on all products (15% from VIP Customers + 5% here)"
+
+
+@dataclass(frozen=True)
+class BenefitsSummary:
+    """A customer's benefits across all their active groups, in the shop's words."""
+
+    customer_id: int
+    customer_name: str
+    groups: tuple[str, ...]  # active groups, primary first
+    pricing: tuple[GroupPricing, ...]  # the groups that give special pricing
+    visibility: str  # "All products" / "Standard products + VIP Exclusive Products + 3 extra products"
+    portal: tuple[tuple[str, str], ...]  # (label, value), the widest access any group gives
+    payment_group: str | None  # the primary group, whose terms apply
+    payment: tuple[tuple[str, str], ...]  # (label, value)
+
+
+def price_text(cents: int) -> str:
+    """A price to the cent: "$32.00"."""
+    return f"{'-' if cents < 0 else ''}${abs(cents) / 100:,.2f}"
+
+
+def _customer_label(name: str, groups: list[str]) -> str:
+    return f"{name} ({', '.join(groups)})" if groups else f"{name} (no group)"
+
+
+async def customer_choices(*, search: str = "", limit: int = CHOICES) -> list[Choice]:
+    """The first customers whose name, company or email contains `search`, labelled with their groups."""
+    page = await list_customers(search=search, per_page=limit)
+    return [Choice(row.id, _customer_label(row.name, row.groups)) for row in page.rows]
+
+
+async def customer_choice(*, customer_id: int) -> Choice:
+    """One customer as a picker shows them (for a page opened with ?customer=<id>)."""
+    customer = await get_customer(customer_id=customer_id)
+    return Choice(customer.id, _customer_label(customer.name, [m.group_name for m in customer.memberships]))
+
+
+async def find_products(*, search: str = "", limit: int = CHOICES) -> list[ProductChoice]:
+    """The first products (by name) whose name or SKU contains `search`."""
+    page = await list_products(search=search, per_page=limit)
+    return [ProductChoice(p.id, p.sku, p.name, p.base_price_cents) for p in page.rows]
+
+
+async def get_product_choice(*, product_id: int) -> ProductChoice:
+    """One product as a picker shows it (raises NotFoundError)."""
+    product = await get_product(product_id=product_id)
+    return ProductChoice(product.id, product.sku, product.name, product.base_price_cents)
+
+
+# --- Benefits in words (the group pages' wording, services.benefit_summary) ----------------------
+
+
+def group_pricing_text(group: EffectiveBenefits, names: CatalogNames) -> str | None:
+    """ "20% discount on all products (15% from VIP Customers + 5% here)", with the minimum order
+    if any; None when the group gives no special pricing."""
+    if group.pricing["type"].value in (None, PricingType.NONE):
+        return None
+    summary = summarize(group, names)
+    text = summary.pricing + (f" ({summary.pricing_note})" if summary.pricing_note else "")
+    if summary.minimum_order:
+        text += "; " + summary.minimum_order[:1].lower() + summary.minimum_order[1:]
+    return text
+
+
+def _visibility_text(everything: bool, names: tuple[str, ...], extra: int) -> str:
+    if everything:
+        return "All products"
+    parts = ["Standard products", *names]
+    if extra:
+        parts.append(f"{extra} extra product" + ("" if extra == 1 else "s"))
+    return " + ".join(parts)
+
+
+def _portal(portal: dict) -> tuple[tuple[str, str], ...]:
+    def on(flag: object) -> str:
+        return "Enabled" if flag else "Not enabled"
+
+    return (
+        ("Portal login", on(portal["login"])),
+        ("Shop access", SHOP_ACCESS_LABELS[ShopAccess(portal["shop_access"])]),
+        ("Quote requests", on(portal["quote_requests"])),
+        ("Order placement", on(portal["order_placement"])),
+        ("Invoice access", "Full" if portal["invoice_access"] else "None"),
+    )
+
+
+def payment_terms(group: EffectiveBenefits) -> tuple[tuple[str, str], ...]:
+    """The group's payment terms in words: terms, credit limit, early payment, methods."""
+    payment = group.payment
+    rows = [("Terms", net_terms(payment["net_days"].value))]
+    if limit := payment["credit_limit_cents"].value:
+        rows.append(("Credit limit", dollars(limit)))
+    if (early := early_pay_text(payment, with_terms=True)) != "None":
+        rows.append(("Early payment", early))
+    if under := payment["auto_approve_under_cents"].value:
+        rows.append(("Auto-approve orders under", dollars(under)))
+    if payment["require_po"].value:
+        rows.append(("Purchase order", "Required"))
+    methods = payment["methods"].value or []
+    rows.append(("Payment methods", ", ".join(PAYMENT_METHOD_LABELS[PaymentMethod(m)] for m in methods) or "None"))
+    return tuple(rows)
+
+
+async def benefits_summary(*, customer_id: int) -> BenefitsSummary:
+    """The customer's effective benefits in words (raises NotFoundError for an unknown customer)."""
+    benefits = await customer_benefits(customer_id=customer_id)
+    name = await Customer.get(id=customer_id).values_list("name", flat=True)
+    names = await catalog_names()
+    pricing = tuple(
+        GroupPricing(g.group_id, g.group_name, g.group_name == benefits.primary_group, text)
+        for g in benefits.groups
+        if (text := group_pricing_text(g, names)) is not None
+    )
+    return BenefitsSummary(
+        customer_id=customer_id,
+        customer_name=name,
+        groups=tuple(g.group_name for g in benefits.groups),
+        pricing=pricing,
+        visibility=_visibility_text(
+            benefits.sees_all_products, benefits.visibility_group_names, benefits.extra_product_count
+        ),
+        portal=_portal(benefits.portal),
+        payment_group=benefits.primary_group,
+        payment=payment_terms(benefits.payment) if benefits.payment else (),
+    )
+
+
+# --- Promotions on a quoted order ------------------------------------------------------------------
+
+Outcome = Literal["applied", "not_used", "not_applied"]
+
+
+@dataclass(frozen=True)
+class PromotionOutcome:
+    """What one promotion that reaches the customer did for the sample order."""
+
+    name: str
+    type: PromotionType
+    outcome: Outcome  # applied; valid but nothing gained (a better price, too few units); not applied
+    text: str  # "10% additional, stacked on VIP Customers: 15% discount."
+
+    @property
+    def applied(self) -> bool:
+        return self.outcome == "applied"
+
+
+def _stacked_on(candidate: Candidate, name: str) -> str | None:
+    """The group price a stacked candidate builds on ("VIP Customers: 15% discount"), or None."""
+    if candidate.group_id is None:
+        return None
+    head, _, tail = candidate.source.rpartition(" + ")
+    return head if head and tail.endswith(f"% {name}") else None
+
+
+def _alone(candidate: Candidate, name: str) -> bool:
+    return candidate.group_id is None and candidate.source.startswith(f"{name}: ")
+
+
+def is_promotion(candidate: Candidate, names: Sequence[str]) -> bool:
+    """Whether a trace candidate comes from a promotion (alone or stacked on a group price)."""
+    return any(_alone(candidate, name) or _stacked_on(candidate, name) for name in names)
+
+
+def candidate_origin(candidate: Candidate, names: Sequence[str]) -> str:
+    """Where a trace candidate's price comes from, for the trace's last column; `names` are the
+    promotions that reach the customer (Quote.promotions)."""
+    if candidate.source == BASE and candidate.group_id is None:
+        return "the product's list price"
+    for name in names:
+        if _alone(candidate, name):
+            return candidate.note or f"Promotion {name}, off the base price."
+        if _stacked_on(candidate, name):
+            return candidate.note or f"Promotion {name} on top of the group price."
+    if candidate.group_id is None:
+        return candidate.note or "promotion"
+    return candidate.note or f"set on {candidate.group_name}"
+
+
+def _lines(count: int, total: int) -> str:
+    return "every line" if count == total else f"{count} of {total} lines"
+
+
+def _discount_outcome(name: str, percent: float, lines: Sequence[LinePrice]) -> tuple[Outcome, str]:
+    stacked = [base for line in lines if (base := _stacked_on(line.winner, name))]
+    alone = [line for line in lines if _alone(line.winner, name)]
+    if stacked or alone:
+        parts = []
+        if stacked:
+            on = ", ".join(dict.fromkeys(stacked))
+            parts.append(f"stacked on {on} ({_lines(len(stacked), len(lines))})")
+        if alone:
+            parts.append(f"off the base price ({_lines(len(alone), len(lines))})")
+        return "applied", f"{percent:g}% additional, " + "; ".join(parts) + "."
+    line = lines[0]
+    candidate = next((c for c in line.candidates if _alone(c, name)), None)
+    why = f" {candidate.note}" if candidate and candidate.note else ""
+    return "not_used", f"Valid, but {line.winner.source} gives a lower price.{why}"
+
+
+async def promotion_outcomes(*, result: Quote) -> tuple[PromotionOutcome, ...]:
+    """Every promotion that reaches the customer and what it does for this order: applied (and
+    how), valid but not used (the group price is better, too few units for buy-get-free), or not
+    applied (not valid on the order date, below its minimum purchase)."""
+    if not result.promotions:
+        return ()
+    rows = {
+        row["name"]: row
+        for row in await Promotion.filter(name__in=[n.name for n in result.promotions]).values(
+            "name", "type", "percent", "free_item__name", "free_item_quantity", "buy_quantity", "get_quantity"
+        )
+    }
+    found = []
+    for note in result.promotions:
+        row = rows.get(note.name)
+        kind = PromotionType(row["type"]) if row else PromotionType.ADDITIONAL_DISCOUNT
+        if not note.applied or row is None:
+            found.append(PromotionOutcome(note.name, kind, "not_applied" if not note.applied else "applied", note.text))
+            continue
+        if kind == PromotionType.ADDITIONAL_DISCOUNT:
+            outcome, text = _discount_outcome(note.name, row["percent"] or 0, result.lines)
+        elif kind == PromotionType.FREE_SHIPPING:
+            outcome, text = "applied", "Free shipping on this order."
+        elif kind == PromotionType.FREE_ITEM:
+            item = row["free_item__name"] or "the free item (no longer in the catalog)"
+            outcome, text = "applied", f"Free with this order: {row['free_item_quantity']} × {item}."
+        else:
+            outcome, text = _bogo_outcome(row["buy_quantity"], row["get_quantity"], result.lines)
+        found.append(PromotionOutcome(note.name, kind, outcome, text))
+    return tuple(found)
+
+
+def _bogo_outcome(buy: int | None, get: int | None, lines: Sequence[LinePrice]) -> tuple[Outcome, str]:
+    deal = f"Buy {buy} get {get} free"
+    free = [line for line in lines if line.free_units]
+    if free:
+        units = "; ".join(f"{line.free_units} × {line.name} free" for line in free)
+        return "applied", f"{deal}: {units}."
+    return "not_used", f"{deal} on each line: no line has {(buy or 0) + (get or 0)} units yet."

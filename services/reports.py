@@ -1,0 +1,485 @@
+"""Group reports and comparison, computed in SQL over indexed columns.
+
+How membership is counted: an order counts for a group when its customer was a member of the
+group at the moment of the order, as the membership history records it (joined ... left or moved).
+So a report for last year is not rewritten by today's changes, and a customer who moved from Gold
+to VIP in June counts for Gold before June and for VIP after.
+
+The membership spans come from the events with one window function (LEAD over each customer's
+events in each group); orders are matched to spans through the (customer_id, placed_at) index.
+Nothing loads orders into Python; each figure is one aggregate query.
+"""
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from models.group import CustomerGroup
+from services.benefits import PricingType, effective, load_groups
+from services.database import READER, reader_connection
+from services.errors import FormError, NotFoundError
+from services.sql import execute, fetch_rows, placeholders
+
+PERIOD_LABELS = {
+    "30d": "Last 30 days",
+    "90d": "Last 90 days",
+    "12m": "Last 12 months",
+    "ytd": "This year",
+    "custom": "Custom",
+}
+TOP_CUSTOMERS = 5
+# The shop's margin on list prices before any discount. Orders record what was paid, not what the
+# goods cost, so net margin rests on this assumption (stated on the comparison page).
+ASSUMED_GROSS_MARGIN = 0.40
+FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+MEMBERSHIP_NOTE = (
+    "An order counts for a group when its customer was a member at the time of the order, as the "
+    "membership history records it; changes made today do not rewrite past periods."
+)
+DEFINITIONS = {
+    "Customers": "Customers who were members of the group at any time in the period.",
+    "Revenue": "Completed orders placed while the customer was a member, in the period.",
+    "Average Order Value": "Revenue divided by the number of those orders.",
+    "Orders per Customer": "Those orders divided by the group's customers in the period.",
+    "Retention Rate": (
+        "Of the group's customers who ordered in the previous period of the same length, the share who "
+        "ordered again in this one."
+    ),
+    "Discount Given": (
+        "What the group's percentage discount took off list prices: revenue x p / (100 - p). Price lists "
+        "and fixed adjustments are not counted, as orders do not record list prices."
+    ),
+    "Net Margin": (
+        f"Margin after the discount, assuming a {ASSUMED_GROSS_MARGIN:.0%} margin on list prices: "
+        "(list revenue x margin - discount) / revenue, where list revenue = revenue + discount."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # exclusive
+    label: str
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    @property
+    def previous(self) -> "Period":
+        return Period(self.start - timedelta(days=self.days), self.start, "Previous period")
+
+
+@dataclass(frozen=True)
+class TopCustomer:
+    customer_id: int
+    name: str
+    revenue_cents: int
+    orders: int
+
+
+@dataclass(frozen=True)
+class MonthValue:
+    month: str  # "2026-03"
+    value: int
+
+
+@dataclass(frozen=True)
+class GroupReport:
+    group_id: int
+    group_name: str
+    period: Period
+    members: int
+    revenue_cents: int
+    revenue_share: float
+    orders: int
+    orders_share: float
+    aov_cents: int
+    all_aov_cents: int
+    frequency_per_year: float
+    all_frequency_per_year: float
+    clv_cents: int
+    all_clv_cents: int
+    top_customers: list[TopCustomer]
+    revenue_by_month: list[MonthValue]
+    members_by_month: list[MonthValue]
+    membership_note: str = MEMBERSHIP_NOTE
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    group_id: int
+    name: str
+    customers: int
+    revenue_cents: int
+    aov_cents: int
+    orders_per_customer: float
+    retention_rate: float | None  # None: nobody ordered in the previous period
+    discount_given_cents: int
+    net_margin: float | None  # None: no revenue
+
+
+@dataclass(frozen=True)
+class Comparison:
+    period: Period
+    rows: list[ComparisonRow]
+    definitions: dict[str, str]
+    membership_note: str = MEMBERSHIP_NOTE
+
+
+def period_for(key: str, *, today: date | None = None, start: date | None = None, end: date | None = None) -> Period:
+    """A named period ending today (included), or a custom one (both days included)."""
+    today = today or datetime.now(UTC).date()
+    tomorrow = today + timedelta(days=1)
+    if key == "30d":
+        return Period(tomorrow - timedelta(days=30), tomorrow, PERIOD_LABELS[key])
+    if key == "90d":
+        return Period(tomorrow - timedelta(days=90), tomorrow, PERIOD_LABELS[key])
+    if key == "12m":
+        return Period(_year_before(tomorrow), tomorrow, PERIOD_LABELS[key])
+    if key == "ytd":
+        return Period(date(today.year, 1, 1), tomorrow, PERIOD_LABELS[key])
+    if key == "custom":
+        if start is None or end is None:
+            raise FormError({"period": "Choose the first and the last day."})
+        if end < start:
+            raise FormError({"period": "The last day must not be before the first day."})
+        return Period(start, end + timedelta(days=1), f"{start:%b %d, %Y} - {end:%b %d, %Y}")
+    raise FormError({"period": "Choose a period."})
+
+
+def _year_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
+def versus(value: float, baseline: float) -> str:
+    """How `value` compares with the all-customers `baseline`: "+45% higher", "12% lower"."""
+    if not baseline:
+        return "no orders from all customers" if value else "same as all customers"
+    change = value / baseline - 1
+    if abs(change) < 0.005:
+        return "same as all customers"
+    return f"+{change:.0%} higher" if change > 0 else f"{-change:.0%} lower"
+
+
+def _moment(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _spans(group_ids: list[int]) -> tuple[str, list]:
+    """The WITH clause of membership spans (customer, group, start, end) for these groups."""
+    return (
+        "WITH ev AS (SELECT customer_id, group_id, action, at, "
+        "LEAD(at) OVER (PARTITION BY customer_id, group_id ORDER BY at, id) AS next_at "
+        f"FROM membership_event WHERE group_id IN ({placeholders(group_ids)}) "
+        "AND action IN ('joined', 'left', 'moved')), "
+        "spans AS (SELECT customer_id, group_id, at AS start_at, COALESCE(next_at, ?) AS end_at "
+        "FROM ev WHERE action = 'joined') ",
+        [*group_ids, FAR_FUTURE],
+    )
+
+
+def _month(connection: BaseDBAsyncClient, column: str) -> str:
+    if connection.capabilities.dialect == "postgres":
+        return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM')"
+    return f"substr({column}, 1, 7)"  # stored as "YYYY-MM-DD HH:MM:SS+00:00"
+
+
+def _months(period: Period) -> list[tuple[str, datetime]]:
+    """Each month the period touches, with the moment its count is taken (its end, or the period's)."""
+    found, year, month = [], period.start.year, period.start.month
+    while date(year, month, 1) < period.end:
+        following = date(year + month // 12, month % 12 + 1, 1)
+        found.append((f"{year:04}-{month:02}", _moment(min(following, period.end))))
+        year, month = following.year, following.month
+    return found
+
+
+async def _group_names(group_ids: list[int]) -> dict[int, str]:
+    names = dict(await CustomerGroup.filter(id__in=group_ids).values_list("id", "name"))
+    if missing := [gid for gid in group_ids if gid not in names]:
+        raise NotFoundError(f"There is no group with id {missing[0]}.")
+    return names
+
+
+async def _all_customers(connection: BaseDBAsyncClient, period: Period) -> dict:
+    start, end = _moment(period.start), _moment(period.end)
+    orders = (
+        await fetch_rows(
+            connection,
+            'SELECT COUNT(*) AS n, COALESCE(SUM(total_cents), 0) AS revenue FROM "order" '
+            "WHERE status = 'completed' AND placed_at >= ? AND placed_at < ?",
+            start,
+            end,
+        )
+    )[0]
+    customers = (
+        await fetch_rows(
+            connection,
+            "SELECT COUNT(*) AS n, COALESCE(AVG(lifetime_cents), 0) AS clv FROM customer WHERE created_at < ?",
+            end,
+        )
+    )[0]
+    return {"orders": orders["n"], "revenue": orders["revenue"], "customers": customers["n"], "clv": customers["clv"]}
+
+
+@asynccontextmanager
+async def _membership_orders(group_ids: list[int], period: Period) -> AsyncIterator[BaseDBAsyncClient]:
+    """A read transaction on the reader connection holding two scratch tables for the report's
+    queries: the groups' membership spans, and the period's completed orders placed within them.
+
+    Built once, they serve every figure: the spans' window function and the join to a million
+    orders run once instead of once per figure. They live in the connection's own temporary schema
+    and the transaction keeps other work on that connection from meeting them."""
+    spans, params = _spans(group_ids)
+    async with in_transaction(READER) as connection:
+        for table in ("report_hits", "report_spans"):
+            await execute(connection, f"DROP TABLE IF EXISTS {table}")
+        await execute(
+            connection,
+            "CREATE TEMP TABLE report_spans AS " + spans + "SELECT customer_id, group_id, start_at, end_at FROM spans",
+            *params,
+        )
+        await execute(connection, "CREATE INDEX report_spans_customer ON report_spans (customer_id)")
+        await execute(
+            connection,
+            # CROSS JOIN: SQLite then walks the spans and looks up each customer's orders in the
+            # covering (customer_id, placed_at, ...) index. Left to itself it scans the period's
+            # orders instead (the scratch table has no statistics), ten times slower.
+            "CREATE TEMP TABLE report_hits AS SELECT s.group_id, o.customer_id, o.placed_at, o.total_cents "
+            'FROM report_spans s CROSS JOIN "order" o WHERE o.customer_id = s.customer_id '
+            "AND o.placed_at >= s.start_at AND o.placed_at < s.end_at "
+            "AND o.status = 'completed' AND o.placed_at >= ? AND o.placed_at < ?",
+            _moment(period.start),
+            _moment(period.end),
+        )
+        try:
+            yield connection
+        finally:
+            for table in ("report_hits", "report_spans"):
+                await execute(connection, f"DROP TABLE IF EXISTS {table}")
+
+
+async def _per_group(connection: BaseDBAsyncClient, group_ids: list[int], period: Period) -> dict[int, dict]:
+    """Orders, revenue, members and their mean lifetime value per group, from the scratch tables."""
+    found = {gid: {"orders": 0, "revenue": 0, "members": 0, "clv": 0} for gid in group_ids}
+    for row in await fetch_rows(
+        connection,
+        "SELECT group_id, COUNT(*) AS n, COALESCE(SUM(total_cents), 0) AS revenue FROM report_hits GROUP BY group_id",
+    ):
+        found[row["group_id"]].update(orders=row["n"], revenue=row["revenue"])
+    for row in await fetch_rows(
+        connection,
+        "SELECT k.group_id, COUNT(*) AS n, COALESCE(AVG(c.lifetime_cents), 0) AS clv FROM "
+        "(SELECT DISTINCT group_id, customer_id FROM report_spans WHERE start_at < ? AND end_at > ?) k "
+        "JOIN customer c ON c.id = k.customer_id GROUP BY k.group_id",
+        _moment(period.end),
+        _moment(period.start),
+    ):
+        found[row["group_id"]].update(members=row["n"], clv=row["clv"])
+    return found
+
+
+async def group_report(*, group_id: int, period: Period) -> GroupReport:
+    """Seed 003's "Customer Group Report" for one group and period."""
+    names = await _group_names([group_id])
+    everyone = await _all_customers(reader_connection(), period)
+    async with _membership_orders([group_id], period) as connection:
+        mine = (await _per_group(connection, [group_id], period))[group_id]
+        top = await fetch_rows(
+            connection,
+            "SELECT h.customer_id, c.name, SUM(h.total_cents) AS revenue, COUNT(*) AS n FROM report_hits h "
+            "JOIN customer c ON c.id = h.customer_id GROUP BY h.customer_id, c.name "
+            "ORDER BY revenue DESC, c.name LIMIT ?",
+            TOP_CUSTOMERS,
+        )
+        month = _month(connection, "placed_at")
+        by_month = {
+            row["month"]: row["revenue"]
+            for row in await fetch_rows(
+                connection, f"SELECT {month} AS month, SUM(total_cents) AS revenue FROM report_hits GROUP BY {month}"
+            )
+        }
+        months = _months(period)
+        counts = {}
+        if months:
+            values = ", ".join("(?, ?)" for _ in months)
+            counts = {
+                row["month"]: row["n"]
+                for row in await fetch_rows(
+                    connection,
+                    f"WITH months(month, at) AS (VALUES {values}) "
+                    "SELECT m.month, COUNT(s.customer_id) AS n FROM months m "
+                    "LEFT JOIN report_spans s ON s.start_at < m.at AND s.end_at >= m.at GROUP BY m.month",
+                    *[value for pair in months for value in pair],
+                )
+            }
+    years = period.days / 365.25
+    return GroupReport(
+        group_id=group_id,
+        group_name=names[group_id],
+        period=period,
+        members=mine["members"],
+        revenue_cents=mine["revenue"],
+        revenue_share=mine["revenue"] / everyone["revenue"] if everyone["revenue"] else 0.0,
+        orders=mine["orders"],
+        orders_share=mine["orders"] / everyone["orders"] if everyone["orders"] else 0.0,
+        aov_cents=mine["revenue"] // mine["orders"] if mine["orders"] else 0,
+        all_aov_cents=everyone["revenue"] // everyone["orders"] if everyone["orders"] else 0,
+        frequency_per_year=mine["orders"] / mine["members"] / years if mine["members"] else 0.0,
+        all_frequency_per_year=everyone["orders"] / everyone["customers"] / years if everyone["customers"] else 0.0,
+        clv_cents=round(mine["clv"]),
+        all_clv_cents=round(everyone["clv"]),
+        top_customers=[TopCustomer(r["customer_id"], r["name"], r["revenue"], r["n"]) for r in top],
+        revenue_by_month=[MonthValue(m, by_month.get(m, 0)) for m, _ in months],
+        members_by_month=[MonthValue(m, counts.get(m, 0)) for m, _ in months],
+    )
+
+
+async def compare_groups(*, group_ids: list[int], period: Period) -> Comparison:
+    """Seed 003's "Customer Group Comparison": the groups side by side for one period."""
+    group_ids = list(dict.fromkeys(group_ids))
+    if not group_ids:
+        raise FormError({"groups": "Choose at least one group to compare."})
+    names = await _group_names(group_ids)
+    async with _membership_orders(group_ids, period) as connection:
+        now = await _per_group(connection, group_ids, period)
+        before = await _retention(connection, group_ids, period)
+    groups = await load_groups()
+    rows = []
+    for gid in group_ids:
+        figures = now[gid]
+        pricing = effective(gid, groups).pricing
+        percent = pricing["percent"].value if pricing["type"].value == PricingType.PERCENTAGE else None
+        discount = round(figures["revenue"] * percent / (100 - percent)) if percent and percent < 100 else 0
+        list_revenue = figures["revenue"] + discount
+        margin = (list_revenue * ASSUMED_GROSS_MARGIN - discount) / figures["revenue"] if figures["revenue"] else None
+        ordered_before, again = before[gid]
+        rows.append(
+            ComparisonRow(
+                group_id=gid,
+                name=names[gid],
+                customers=figures["members"],
+                revenue_cents=figures["revenue"],
+                aov_cents=figures["revenue"] // figures["orders"] if figures["orders"] else 0,
+                orders_per_customer=figures["orders"] / figures["members"] if figures["members"] else 0.0,
+                retention_rate=again / ordered_before if ordered_before else None,
+                discount_given_cents=discount,
+                net_margin=margin,
+            )
+        )
+    return Comparison(period=period, rows=rows, definitions=dict(DEFINITIONS))
+
+
+async def _retention(connection: BaseDBAsyncClient, group_ids: list[int], period: Period) -> dict[int, tuple[int, int]]:
+    """Per group: of its customers in the period, how many ordered in the previous period, and how
+    many of those ordered again in this one."""
+    previous = period.previous
+    found = dict.fromkeys(group_ids, (0, 0))
+    for row in await fetch_rows(
+        connection,
+        "WITH cohort AS (SELECT DISTINCT group_id, customer_id FROM report_spans WHERE start_at < ? AND end_at > ?) "
+        'SELECT k.group_id, COUNT(*) AS before_n, SUM(CASE WHEN EXISTS (SELECT 1 FROM "order" o2 '
+        "WHERE o2.customer_id = k.customer_id AND o2.status = 'completed' AND o2.placed_at >= ? "
+        "AND o2.placed_at < ?) THEN 1 ELSE 0 END) AS again_n FROM cohort k "
+        'WHERE EXISTS (SELECT 1 FROM "order" o1 WHERE o1.customer_id = k.customer_id '
+        "AND o1.status = 'completed' AND o1.placed_at >= ? AND o1.placed_at < ?) GROUP BY k.group_id",
+        _moment(period.end),
+        _moment(period.start),
+        _moment(period.start),
+        _moment(period.end),
+        _moment(previous.start),
+        _moment(previous.end),
+    ):
+        found[row["group_id"]] = (row["before_n"], row["again_n"] or 0)
+    return found
+
+
+def _dollars(cents: int) -> str:
+    return f"{cents / 100:.2f}"
+
+
+def report_csv(report: GroupReport) -> bytes:
+    """The report as a spreadsheet: the metrics, the top customers, and the months."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Customer Group Report", report.group_name])
+    writer.writerow(
+        [
+            "Period",
+            report.period.label,
+            report.period.start.isoformat(),
+            (report.period.end - timedelta(days=1)).isoformat(),
+        ]
+    )
+    writer.writerow([])
+    writer.writerow(["Metric", "Value", "All customers", "Versus all customers"])
+    writer.writerow(["Total Revenue", _dollars(report.revenue_cents), "", f"{report.revenue_share:.1%} of total"])
+    writer.writerow(["Orders", report.orders, "", f"{report.orders_share:.1%} of total"])
+    writer.writerow(
+        [
+            "Average Order Value",
+            _dollars(report.aov_cents),
+            _dollars(report.all_aov_cents),
+            versus(report.aov_cents, report.all_aov_cents),
+        ]
+    )
+    writer.writerow(
+        [
+            "Order Frequency (per year)",
+            f"{report.frequency_per_year:.1f}",
+            f"{report.all_frequency_per_year:.1f}",
+            versus(report.frequency_per_year, report.all_frequency_per_year),
+        ]
+    )
+    writer.writerow(
+        [
+            "Customer Lifetime Value",
+            _dollars(report.clv_cents),
+            _dollars(report.all_clv_cents),
+            versus(report.clv_cents, report.all_clv_cents),
+        ]
+    )
+    writer.writerow(["Customers in the period", report.members, "", ""])
+    writer.writerow([])
+    writer.writerow(["Top Customers", "Revenue", "Orders"])
+    for customer in report.top_customers:
+        writer.writerow([customer.name, _dollars(customer.revenue_cents), customer.orders])
+    writer.writerow([])
+    writer.writerow(["Month", "Revenue", "Members"])
+    for revenue, members in zip(report.revenue_by_month, report.members_by_month, strict=True):
+        writer.writerow([revenue.month, _dollars(revenue.value), members.value])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def comparison_csv(comparison: Comparison) -> bytes:
+    """The comparison as a spreadsheet: metrics as rows, groups as columns, as on the page."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    rows = comparison.rows
+    writer.writerow(["Metric", *(row.name for row in rows)])
+    writer.writerow(["Customers", *(row.customers for row in rows)])
+    writer.writerow(["Revenue", *(_dollars(row.revenue_cents) for row in rows)])
+    writer.writerow(["Average Order Value", *(_dollars(row.aov_cents) for row in rows)])
+    writer.writerow(["Orders per Customer", *(f"{row.orders_per_customer:.2f}" for row in rows)])
+    writer.writerow(
+        ["Retention Rate", *("" if row.retention_rate is None else f"{row.retention_rate:.1%}" for row in rows)]
+    )
+    writer.writerow(["Discount Given", *(_dollars(row.discount_given_cents) for row in rows)])
+    writer.writerow(["Net Margin", *("" if row.net_margin is None else f"{row.net_margin:.1%}" for row in rows)])
+    writer.writerow([])
+    writer.writerow(["Period", comparison.period.label, comparison.period.start.isoformat()])
+    writer.writerow(["How membership is counted", comparison.membership_note])
+    for name, text in comparison.definitions.items():
+        writer.writerow([f"Definition: {name}", text])
+    return out.getvalue().encode("utf-8-sig")

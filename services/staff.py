@@ -1,0 +1,276 @@
+"""Staff accounts, roles and what each role may do.
+
+- Roles: owner (everything), manager (groups, members, rules, benefits, catalog, promotions; no
+  staff or settings), viewer (reads and reports only).
+- Services take the acting person as `actor`: an Actor (a signed-in staff member; its permissions
+  are checked with `require`) or a plain name for the app's own work (demo seeding, the rule
+  refresh, the command line, tests), which is trusted.
+- Saleor's rules: nobody grants a role with permissions they lack, and the last active owner
+  cannot be demoted or deactivated.
+- Passwords are hashed with argon2; repeated failures slow logins down per account and per address.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.transactions import in_transaction
+
+from models.staff import LoginAttempt, Role, StaffUser
+from services.errors import FormError, NotFoundError, PermissionDeniedError
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PASSWORD_MIN = 10
+ACCOUNT_FAILURES, ADDRESS_FAILURES = 5, 20  # failures allowed within THROTTLE_WINDOW
+THROTTLE_WINDOW = timedelta(minutes=15)
+_hasher = PasswordHasher()
+
+
+class Permission(StrEnum):
+    VIEW = "view"
+    MANAGE_GROUPS = "manage_groups"
+    MANAGE_MEMBERS = "manage_members"
+    MANAGE_RULES = "manage_rules"
+    MANAGE_BENEFITS = "manage_benefits"
+    MANAGE_CATALOG = "manage_catalog"
+    MANAGE_PROMOTIONS = "manage_promotions"
+    MANAGE_CUSTOMERS = "manage_customers"
+    MANAGE_SETTINGS = "manage_settings"
+    MANAGE_STAFF = "manage_staff"
+
+
+PERMISSION_LABELS = {
+    Permission.VIEW: "View",
+    Permission.MANAGE_GROUPS: "Manage groups",
+    Permission.MANAGE_MEMBERS: "Manage members",
+    Permission.MANAGE_RULES: "Manage rules",
+    Permission.MANAGE_BENEFITS: "Manage benefits",
+    Permission.MANAGE_CATALOG: "Manage catalog",
+    Permission.MANAGE_PROMOTIONS: "Manage promotions",
+    Permission.MANAGE_CUSTOMERS: "Manage customers",
+    Permission.MANAGE_SETTINGS: "Manage settings",
+    Permission.MANAGE_STAFF: "Manage staff",
+}
+ROLE_LABELS = {Role.OWNER: "Owner", Role.MANAGER: "Manager", Role.VIEWER: "Viewer"}
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.OWNER: frozenset(Permission),
+    Role.MANAGER: frozenset(Permission) - {Permission.MANAGE_SETTINGS, Permission.MANAGE_STAFF},
+    Role.VIEWER: frozenset({Permission.VIEW}),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A signed-in staff member acting in the app."""
+
+    id: int
+    name: str
+    email: str
+    role: Role
+
+    def can(self, permission: Permission) -> bool:
+        return permission in ROLE_PERMISSIONS[self.role]
+
+    def __str__(self) -> str:  # what the history and audit columns record
+        return self.name
+
+
+def actor_name(actor: "Actor | str") -> str:
+    return str(actor)
+
+
+def allowed(actor: "Actor | str", permission: Permission) -> bool:
+    """Whether `actor` may do what `permission` covers (the app's own work always may)."""
+    return not isinstance(actor, Actor) or actor.can(permission)
+
+
+def require(actor: "Actor | str", permission: Permission) -> None:
+    """Refuse, naming the missing permission, unless `actor` has it."""
+    if not allowed(actor, permission):
+        raise PermissionDeniedError(
+            f'You need the "{PERMISSION_LABELS[permission]}" permission for this; '
+            f"your role ({ROLE_LABELS[actor.role]}) does not have it. Ask the shop's owner."
+        )
+
+
+@dataclass(frozen=True)
+class StaffRow:
+    id: int
+    name: str
+    email: str
+    role: Role
+    active: bool
+    last_login_at: datetime | None
+
+
+def _actor(user: StaffUser) -> Actor:
+    return Actor(id=user.id, name=user.name, email=user.email, role=user.role)
+
+
+async def has_staff() -> bool:
+    return await StaffUser.exists()
+
+
+def _checked(email: str, name: str, password: str) -> tuple[str, str]:
+    errors = {}
+    email = email.strip().lower()
+    name = " ".join(name.split())
+    if not EMAIL.fullmatch(email):
+        errors["email"] = "Enter an email address like anna@example.com."
+    if not name:
+        errors["name"] = "Enter a name."
+    if len(password) < PASSWORD_MIN:
+        errors["password"] = f"Use at least {PASSWORD_MIN} characters."
+    if errors:
+        raise FormError(errors)
+    return email, name
+
+
+async def create_first_owner(*, email: str, name: str, password: str) -> Actor:
+    """The shop's first account (setup page or `customer-groups create-user`): only while there is none."""
+    email, name = _checked(email, name, password)
+    async with in_transaction("default") as connection:
+        if await StaffUser.exists():
+            raise FormError({"email": "The shop already has an owner. Sign in instead."})
+        user = await StaffUser.create(email=email, name=name, password_hash=_hasher.hash(password), role=Role.OWNER)
+        await _audit(
+            name,
+            "staff.owner_created",
+            user,
+            before=None,
+            after={"name": name, "email": email, "role": Role.OWNER},
+            connection=connection,
+        )
+    return _actor(user)
+
+
+async def create_user(*, email: str, name: str, password: str, role: Role, actor: "Actor | str") -> StaffRow:
+    """Invite a staff member with a first password they change after signing in."""
+    require(actor, Permission.MANAGE_STAFF)
+    _may_grant(actor, role)
+    email, name = _checked(email, name, password)
+    if await StaffUser.exists(email=email):
+        raise FormError({"email": f"{email} already has an account."})
+    user = await StaffUser.create(email=email, name=name, password_hash=_hasher.hash(password), role=role)
+    await _audit(actor, "staff.invited", user, before=None, after={"name": name, "email": email, "role": role})
+    return _row(user)
+
+
+async def _audit(actor: "Actor | str", action: str, user: StaffUser, *, before, after, connection=None) -> None:
+    # Imported here: services.audit names Actor from this module. Never pass passwords or hashes.
+    from services.audit import record
+
+    await record(
+        actor=actor,
+        action=action,
+        subject_type="staff",
+        subject_id=user.id,
+        subject_name=user.name,
+        before=before,
+        after=after,
+        connection=connection,
+    )
+
+
+def _may_grant(actor: "Actor | str", role: Role) -> None:
+    if isinstance(actor, Actor) and not ROLE_PERMISSIONS[role] <= ROLE_PERMISSIONS[actor.role]:
+        raise PermissionDeniedError(f"You cannot give the {ROLE_LABELS[role]} role: it has permissions you lack.")
+
+
+def _row(user: StaffUser) -> StaffRow:
+    return StaffRow(user.id, user.name, user.email, user.role, user.active, user.last_login_at)
+
+
+async def list_staff(*, actor: "Actor | str") -> list[StaffRow]:
+    require(actor, Permission.MANAGE_STAFF)
+    return [_row(user) for user in await StaffUser.all().order_by("name", "id")]
+
+
+async def _last_owner_guard(user: StaffUser, *, losing_owner: bool) -> None:
+    if losing_owner and user.role == Role.OWNER and user.active:
+        owners = await StaffUser.filter(role=Role.OWNER, active=True).count()
+        if owners <= 1:
+            raise FormError({"role": f"{user.name} is the last owner: make someone else owner first."})
+
+
+async def change_role(*, user_id: int, role: Role, actor: "Actor | str") -> StaffRow:
+    require(actor, Permission.MANAGE_STAFF)
+    _may_grant(actor, role)
+    async with in_transaction("default") as connection:
+        user = await StaffUser.get_or_none(id=user_id)
+        if user is None:
+            raise NotFoundError("This account no longer exists.")
+        await _last_owner_guard(user, losing_owner=role != Role.OWNER)
+        before, user.role = user.role, role
+        await user.save(update_fields=["role"])
+        if before != role:
+            await _audit(
+                actor, "staff.role_changed", user, before={"role": before}, after={"role": role}, connection=connection
+            )
+    return _row(user)
+
+
+async def set_active(*, user_id: int, active: bool, actor: "Actor | str") -> StaffRow:
+    """Deactivate (or reactivate) an account; a deactivated person is signed out on their next step."""
+    require(actor, Permission.MANAGE_STAFF)
+    async with in_transaction("default") as connection:
+        user = await StaffUser.get_or_none(id=user_id)
+        if user is None:
+            raise NotFoundError("This account no longer exists.")
+        if not active:
+            await _last_owner_guard(user, losing_owner=True)
+        before, user.active = user.active, active
+        await user.save(update_fields=["active"])
+        if before != active:
+            action = "staff.reactivated" if active else "staff.deactivated"
+            await _audit(
+                actor, action, user, before={"active": before}, after={"active": active}, connection=connection
+            )
+    return _row(user)
+
+
+async def get_actor(*, user_id: int) -> Actor | None:
+    """The signed-in person, if their account still exists and is active."""
+    user = await StaffUser.get_or_none(id=user_id, active=True)
+    return _actor(user) if user else None
+
+
+async def authenticate(*, email: str, password: str, address: str, now: datetime | None = None) -> Actor:
+    """Check a login. Too many recent failures for the account or the address refuse it without
+    even checking the password, so guessing gets nowhere fast."""
+    now = now or datetime.now(UTC)
+    email = email.strip().lower()
+    since = now - THROTTLE_WINDOW
+    by_account = await LoginAttempt.filter(email=email, at__gte=since).count()
+    by_address = await LoginAttempt.filter(address=address, at__gte=since).count()
+    if by_account >= ACCOUNT_FAILURES or by_address >= ADDRESS_FAILURES:
+        raise FormError({"password": "Too many failed attempts. Wait 15 minutes, then try again."})
+    user = await StaffUser.get_or_none(email=email, active=True)
+    try:
+        ok = user is not None and _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        await LoginAttempt.create(email=email, address=address, at=now)
+        raise FormError({"password": "The email or password is not right."})
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.last_login_at = now
+    await user.save(update_fields=["password_hash", "last_login_at"])
+    await LoginAttempt.filter(email=email).delete()
+    return _actor(user)
+
+
+async def change_password(*, actor: Actor, current: str, new: str) -> None:
+    user = await StaffUser.get(id=actor.id)
+    try:
+        _hasher.verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise FormError({"current": "That is not your current password."}) from None
+    if len(new) < PASSWORD_MIN:
+        raise FormError({"new": f"Use at least {PASSWORD_MIN} characters."})
+    user.password_hash = _hasher.hash(new)
+    await user.save(update_fields=["password_hash"])

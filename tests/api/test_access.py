@@ -1,0 +1,122 @@
+"""Nobody gets into the API without a valid token, and a viewer's token changes nothing.
+
+The routes are enumerated from the app's OpenAPI document (and the document is checked against the
+routes the API registers), so a route added later is covered without touching these tests."""
+
+import re
+import sqlite3
+
+import httpx
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+
+from api import PREFIX, register_api
+from tests.api.conftest import Tokens, bearer
+
+WRITE_METHODS = {"post", "put", "patch", "delete"}
+READS_BY_POST = {("post", "/api/v1/rules/preview"), ("post", "/api/v1/customers/{customer_id}/quote")}
+
+
+async def operations(client: httpx.AsyncClient) -> list[tuple[str, str]]:
+    """(method, path template) of every operation in the OpenAPI document."""
+    response = await client.get(f"{PREFIX}/openapi.json")  # public: no token
+    assert response.status_code == 200
+    return [(method, path) for path, item in response.json()["paths"].items() for method in item]
+
+
+def registered_routes() -> set[tuple[str, str]]:
+    """Every route register_api adds, read from the app rather than from the document."""
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    register_api(app)
+    return {
+        (method.lower(), context.path)
+        for context in iter_route_contexts(app.routes)
+        for method in context.methods or ()
+        if context.path.startswith(PREFIX) and context.path != f"{PREFIX}/openapi.json"
+    }
+
+
+def filled(path: str, **ids: int) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: str(ids.get(m.group(1), 1)), path)
+
+
+async def test_the_openapi_document_lists_every_api_route_and_only_those(client: httpx.AsyncClient):
+    documented = set(await operations(client))
+    assert documented == registered_routes()
+    assert all(path.startswith(f"{PREFIX}/") for _, path in documented)
+    assert len(documented) >= 21
+
+
+async def test_every_route_refuses_a_request_without_a_valid_token(client: httpx.AsyncClient, tokens: Tokens):
+    refused = {
+        "no token": {},
+        "not a bearer token": {"Authorization": f"Basic {tokens.owner}"},
+        "unknown token": bearer("cg_" + "x" * 43),
+        "revoked token": bearer(tokens.revoked),
+        "deactivated account": bearer(tokens.deactivated),
+    }
+    for method, path in await operations(client):
+        for case, headers in refused.items():
+            body = {"json": {}} if method in WRITE_METHODS - {"delete"} else {}
+            response = await client.request(method, filled(path), headers=headers, **body)
+            assert response.status_code == 401, f"{method.upper()} {path} with {case}: {response.status_code}"
+            assert response.headers["www-authenticate"].startswith("Bearer")
+            assert set(response.json()) == {"error"}
+
+
+async def test_a_viewer_reads_but_every_change_is_refused_naming_the_permission(
+    client: httpx.AsyncClient, tokens: Tokens, database: sqlite3.Connection
+):
+    viewer = bearer(tokens.viewer)
+    groups = (await client.get(f"{PREFIX}/groups", headers=viewer)).json()["items"]
+    wholesale = next(g["id"] for g in groups if g["code"] == "WHOLESALE")
+    retail = next(g["id"] for g in groups if g["code"] == "RETAIL")
+    promotion = (await client.get(f"{PREFIX}/promotions", headers=viewer)).json()["items"][0]["id"]
+    product = database.execute("SELECT MIN(id) FROM product").fetchone()[0]
+    ids = {"group_id": wholesale, "customer_id": 1, "promotion_id": promotion}
+    # A request that would succeed for the owner, for each operation, so only the role stops it.
+    bodies = {
+        ("post", "/api/v1/groups"): {"name": "Viewer's group", "code": "VIEWERS"},
+        ("patch", "/api/v1/groups/{group_id}"): {"version": 1, "name": "Renamed by a viewer"},
+        ("delete", "/api/v1/groups/{group_id}"): None,
+        ("post", "/api/v1/groups/{group_id}/members"): {"customer_ids": [1, 2]},
+        ("post", "/api/v1/groups/{group_id}/members/remove"): {
+            "customer_ids": [1],
+            "mode": "other_group",
+            "target_group_id": retail,
+        },
+        ("post", "/api/v1/customers"): {"email": "viewer-made@example.com", "name": "Made By Viewer"},
+        ("patch", "/api/v1/customers/{customer_id}"): {"name": "Renamed By Viewer"},
+        ("post", "/api/v1/customers/import"): [{"email": "imported@example.com", "name": "Imported"}],
+        ("post", "/api/v1/promotions"): {"name": "Viewer sale", "percent": 5},
+        ("put", "/api/v1/promotions/{promotion_id}"): {"name": "Viewer sale", "percent": 5},
+        ("delete", "/api/v1/promotions/{promotion_id}"): None,
+        ("post", "/api/v1/rules/preview"): {
+            "rule": {"match": "all", "conditions": [{"field": "order_count", "op": "gt", "value": 3}]}
+        },
+        ("post", "/api/v1/customers/{customer_id}/quote"): {"lines": [{"product_id": product, "quantity": 2}]},
+    }
+    everything = await operations(client)
+    writes = {(m, p) for m, p in everything if m in WRITE_METHODS}
+    assert writes == set(bodies), "give every new write route a request here"
+
+    before = snapshot(database)
+    for method, path in everything:
+        body = bodies.get((method, path))
+        response = await client.request(
+            method, filled(path, **ids), headers=viewer, **({} if body is None else {"json": body})
+        )
+        if method == "get" or (method, path) in READS_BY_POST:
+            assert response.status_code == 200, f"{method.upper()} {path}: {response.text}"
+            continue
+        assert response.status_code == 403, f"{method.upper()} {path}: {response.status_code} {response.text}"
+        assert re.fullmatch(
+            r'You need the "Manage \w+" permission for this; your role \(Viewer\).*', response.json()["error"]
+        )
+    assert snapshot(database) == before
+
+
+def snapshot(database: sqlite3.Connection) -> dict[str, list]:
+    """What a refused change must leave exactly as it was."""
+    tables = ("customer", "customer_tag", "customer_group", "membership", "membership_event", "promotion")
+    return {table: database.execute(f'SELECT * FROM "{table}" ORDER BY id').fetchall() for table in tables}

@@ -1,0 +1,48 @@
+"""What a viewer sees: every change their role does not allow stays on the page, disabled, with a
+tooltip naming the missing permission (the services refuse it anyway)."""
+
+import pytest
+from nicegui.testing import User
+
+from models.group import CustomerGroup, GroupType
+from models.staff import Role
+from services.staff import create_user
+from tests.ui.conftest import sign_in
+
+VIEWER_EMAIL, VIEWER_PASSWORD = "vera@example.com", "a long password"
+
+
+def disabled(user: User, marker: str) -> bool:
+    elements = user.find(marker=marker).elements
+    return bool(elements) and all(not element.enabled for element in elements)
+
+
+@pytest.mark.signed_out
+async def test_a_viewer_sees_the_changes_disabled_with_the_permission_named(user: User):
+    await create_user(
+        email=VIEWER_EMAIL, name="Vera Viewer", password=VIEWER_PASSWORD, role=Role.VIEWER, actor="system"
+    )
+    await sign_in(user, VIEWER_EMAIL, VIEWER_PASSWORD)
+
+    await user.open("/groups")
+    await user.should_see("Customer Groups")
+    assert disabled(user, "new-group")
+    await user.should_see(marker="missing-manage_groups")
+
+    group = await CustomerGroup.filter(type=GroupType.HYBRID).first()
+    await user.open(f"/groups/{group.id}")
+    await user.should_see(marker="group-name")
+    for marker in ("edit-group", "delete-group", "add-customers", "run-rule", "remove-members"):
+        assert disabled(user, marker), marker
+    await user.should_see(marker="missing-manage_members")
+    await user.should_see(marker="missing-manage_rules")
+
+    await user.open("/settings")
+    assert disabled(user, "save-settings")
+    await user.should_see(marker="missing-manage_settings")
+
+    await user.open("/promotions/new")
+    assert disabled(user, "save-promotion")
+
+    await user.open("/catalog")
+    assert disabled(user, "add-product")

@@ -1,0 +1,128 @@
+"""The staff page (owner only), my account and the audit log, as a shop owner and a manager use them."""
+
+import pytest
+from nicegui import ui
+from nicegui.testing import User
+
+from models.staff import Role, StaffUser
+from services.staff import create_user
+from tests.staff import OWNER_EMAIL, OWNER_PASSWORD
+from tests.ui.conftest import sign_in
+
+MANAGER_EMAIL, MANAGER_PASSWORD = "max@example.com", "a long password"
+
+
+def element(user: User, marker: str) -> ui.element:
+    return next(iter(user.find(marker=marker).elements))
+
+
+def texts(user: User, marker: str) -> list[str]:
+    """The texts of the elements with `marker`, in page order."""
+    return [label.text for label in sorted(user.find(marker=marker).elements, key=lambda label: label.id)]
+
+
+async def test_the_owner_invites_a_manager_changes_the_role_and_deactivates(user: User):
+    await user.open("/staff")
+    await user.should_see("Olivia Owner (you)")
+    user.find(marker="invite").click()
+    user.find(marker="invite-name").type("Max Manager")
+    user.find(marker="invite-email").type("not an email")
+    user.find(marker="invite-submit").click()
+    await user.should_see("Enter an email address like anna@example.com.")  # beside the field
+    assert element(user, "invite-email").error == "Enter an email address like anna@example.com."
+
+    user.find(marker="invite-email").clear().type(MANAGER_EMAIL)
+    password = element(user, "invite-password").value
+    assert len(password) >= 10, "a first password is suggested"
+    user.find(marker="invite-submit").click()
+    await user.should_see("can now sign in as Manager with this first password")
+    assert element(user, "invite-given").text == password
+    max_ = await StaffUser.get(email=MANAGER_EMAIL)
+    assert max_.role == Role.MANAGER and max_.password_hash != password
+    user.find(marker="invite-close").click()
+    await user.should_see(marker=f"staff-{max_.id}")
+    assert element(user, f"status-{max_.id}").text == "Active"
+
+    element(user, f"role-{max_.id}").value = Role.VIEWER
+    await user.should_see("Max Manager is now Viewer.")
+    assert (await StaffUser.get(id=max_.id)).role == Role.VIEWER
+
+    user.find(marker=f"deactivate-{max_.id}").click()
+    await user.should_see(f"Deactivate {max_.name}?")
+    user.find(marker="confirm").click()
+    await user.should_see("Max Manager was deactivated.")
+    assert element(user, f"status-{max_.id}").text == "Deactivated"
+    assert not (await StaffUser.get(id=max_.id)).active
+    await user.should_see(marker=f"reactivate-{max_.id}")
+
+    # Every change is in the audit log, newest first, with what changed.
+    await user.open("/audit")
+    assert texts(user, "audit-what")[:3] == [
+        "Deactivated Max Manager",
+        "Changed the role of Max Manager",
+        "Invited Max Manager",
+    ]
+    assert texts(user, "audit-before")[:2] == ["Yes", "manager"], "role manager -> viewer, active Yes -> No"
+
+
+async def test_the_last_owner_cannot_be_demoted(user: User):
+    owner = await StaffUser.get(email=OWNER_EMAIL)
+    await user.open("/staff")
+    await user.should_see("Olivia Owner (you)")
+    element(user, f"role-{owner.id}").value = Role.MANAGER
+    message = "Olivia Owner is the last owner: make someone else owner first."
+    await user.should_see(message)
+    assert element(user, f"role-{owner.id}").error == message
+    assert element(user, f"role-{owner.id}").value == Role.OWNER
+    assert (await StaffUser.get(id=owner.id)).role == Role.OWNER
+
+
+async def test_the_audit_log_filters_by_what_changed_and_text(user: User):
+    await create_user(
+        email="vera@example.com", name="Vera Viewer", password="a long password", role=Role.VIEWER, actor="system"
+    )
+    await user.open("/settings")
+    user.find(marker="save-settings").click()
+    await user.should_see("Settings saved.")
+
+    await user.open("/audit")
+    await user.should_see("Updated the shop settings")
+    await user.should_see("Invited Vera Viewer")
+    element(user, "filter-subject").value = "staff"
+    await user.should_not_see("Updated the shop settings")
+    await user.should_see("Invited Vera Viewer")
+    element(user, "filter-subject").value = None
+    user.find(marker="filter-search").type("shop")
+    await user.should_not_see("Invited Vera Viewer")
+    await user.should_see("Updated the shop settings")
+
+
+async def test_my_account_changes_my_password(user: User):
+    await user.open("/account")
+    user.find(marker="current-password").type("wrong password")
+    user.find(marker="new-password").type("a new long password")
+    user.find(marker="repeat-password").type("a new long password")
+    user.find(marker="save-password").click()
+    await user.should_see("That is not your current password.")
+    user.find(marker="current-password").clear().type(OWNER_PASSWORD)
+    user.find(marker="save-password").click()
+    await user.should_see("Your password was changed.")
+    await user.open("/logout")
+    await sign_in(user, OWNER_EMAIL, "a new long password")
+
+
+@pytest.mark.signed_out
+async def test_a_manager_sees_that_only_the_owner_manages_staff(user: User):
+    await create_user(
+        email=MANAGER_EMAIL, name="Max Manager", password=MANAGER_PASSWORD, role=Role.MANAGER, actor="system"
+    )
+    await sign_in(user, MANAGER_EMAIL, MANAGER_PASSWORD)
+    await user.open("/staff")
+    await user.should_see("Only the shop's owner manages staff")
+    await user.should_not_see(marker="invite")
+    await user.should_not_see(marker="staff-list")
+    await user.open("/audit")
+    await user.should_see("Only the shop's owner reads the audit log")
+    await user.should_not_see(marker="menu-staff")
+    await user.open("/account")
+    await user.should_see(marker="change-password")

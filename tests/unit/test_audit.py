@@ -1,0 +1,194 @@
+"""The audit log: every change of a group, rule, benefits, promotion, setting or staff account is
+kept with who made it, when, and the values before and after; the log filters and pages."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from models.audit import AuditEntry
+from models.group import CustomerGroup
+from models.staff import Role
+from services.audit import audit_people, list_audit, record
+from services.benefits import save_benefits
+from services.errors import FormError
+from services.groups import create_group, delete_group, get_group, update_group
+from services.promotions import create_promotion, delete_promotion, update_promotion
+from services.rule_runs import restore_rule_version
+from services.shop import update_settings
+from services.staff import Actor, change_role, create_first_owner, create_user, set_active
+
+PASSWORD = "a long password"
+
+
+async def owner() -> Actor:
+    return await create_first_owner(email="olivia@example.com", name="Olivia Owner", password=PASSWORD)
+
+
+async def newest() -> AuditEntry:
+    return await AuditEntry.all().order_by("-id").first()
+
+
+def rule(minimum: int) -> dict:
+    return {"match": "all", "conditions": [{"field": "total_purchases", "op": "gte", "value": minimum}]}
+
+
+async def test_group_changes_are_kept_with_who_and_the_changed_values(db):
+    olivia = await owner()
+    group = await create_group(data={"name": "VIP Customers", "code": "vip"}, actor=olivia)
+    created = await newest()
+    assert (created.action, created.subject_type, created.subject_id, created.subject_name) == (
+        "group.created",
+        "group",
+        group.id,
+        "VIP Customers",
+    )
+    assert (created.actor_id, created.actor_name, created.before) == (olivia.id, "Olivia Owner", None)
+    assert created.after == {
+        "name": "VIP Customers",
+        "code": "VIP",
+        "type": "manual",
+        "status": "active",
+        "parent": None,
+        "capacity": None,
+        "rule": None,
+    }
+
+    parent = await create_group(data={"name": "Trade", "code": "TRADE"}, actor="system")
+    await update_group(
+        group_id=group.id,
+        version=group.version,
+        data={"name": "VIP", "code": "VIP", "parent_id": parent.id, "capacity": 50},
+        actor=olivia,
+    )
+    page = await list_audit(subject_type="group", page=1, per_page=10)
+    updated = page.rows[0]
+    assert updated.summary == "Updated group VIP"
+    assert [(c.field, c.before, c.after) for c in updated.changes] == [
+        ("name", "VIP Customers", "VIP"),
+        ("parent", None, "Trade"),
+        ("capacity", None, 50),
+    ]
+
+    await delete_group(group_id=group.id, actor=olivia)
+    deleted = await newest()
+    assert (deleted.action, deleted.after, deleted.before["name"]) == ("group.deleted", None, "VIP")
+    assert page.rows[1].actor_name == "system" and page.rows[1].actor_id is None
+
+
+async def test_a_restored_rule_version_is_one_entry(demo_db):
+    olivia = await owner()
+    gold = await CustomerGroup.get(code="GOLD")
+    current = await get_group(group_id=gold.id)
+    first_rule = current.rule
+    data = current.as_input()
+    data.rule = rule(1_000_000)
+    await update_group(group_id=gold.id, version=current.version, data=data, actor=olivia)
+    before = await AuditEntry.all().count()
+
+    current = await get_group(group_id=gold.id)
+    await restore_rule_version(group_id=gold.id, number=1, version=current.version, actor=olivia)
+
+    assert await AuditEntry.all().count() == before + 1
+    restored = (await list_audit(page=1, per_page=1)).rows[0]
+    assert (restored.action, restored.subject_type, restored.actor_id) == ("rule.restored", "rule", olivia.id)
+    assert restored.summary == "Restored an earlier rule of group Gold Tier"
+    assert [(c.field, c.before, c.after) for c in restored.changes] == [("rule", rule(1_000_000), first_rule)]
+
+
+async def test_benefits_promotions_and_settings_are_kept(demo_db):
+    olivia = await owner()
+    vip = await CustomerGroup.get(code="VIP")
+    await save_benefits(group_id=vip.id, sections={"payment": {"net_days": 60}}, actor=olivia)
+    benefits = await newest()
+    assert (benefits.action, benefits.subject_name) == ("benefits.updated", "VIP Customers")
+    assert benefits.after["payment"]["net_days"] == 60
+    assert benefits.before["payment"] != benefits.after["payment"]
+
+    sale = {
+        "name": "Spring Sale",
+        "type": "additional_discount",
+        "status": "active",
+        "target_group_ids": [vip.id],
+        "percent": 10,
+        "valid_from": date(2026, 3, 1),
+        "valid_to": date(2026, 3, 31),
+    }
+    promotion = await create_promotion(data=sale, actor=olivia)
+    created = await newest()
+    assert created.after["valid_from"] == "2026-03-01", "dates are kept as text"
+    assert created.after["target_groups"] == ["VIP Customers"]
+    await update_promotion(promotion_id=promotion.id, data={**sale, "percent": 15}, actor=olivia)
+    changes = (await list_audit(subject_type="promotion", page=1, per_page=5)).rows[0].changes
+    assert [(c.field, c.before, c.after) for c in changes] == [("percent", 10.0, 15.0)]
+    await delete_promotion(promotion_id=promotion.id, actor=olivia)
+    assert (await newest()).action == "promotion.deleted"
+
+    wholesale = await CustomerGroup.get(code="WHOLESALE")
+    await update_settings(one_group_per_customer=False, default_group_id=wholesale.id, actor=olivia)
+    settings = (await list_audit(subject_type="settings", page=1, per_page=5)).rows[0]
+    assert settings.summary == "Updated the shop settings"
+    assert [(c.field, c.before, c.after) for c in settings.changes] == [("default_group", "Retail", "Wholesale")]
+
+
+async def test_staff_changes_are_kept_without_passwords(db):
+    olivia = await owner()
+    max_ = await create_user(email="max@example.com", name="Max", password=PASSWORD, role=Role.MANAGER, actor=olivia)
+    await change_role(user_id=max_.id, role=Role.VIEWER, actor=olivia)
+    await set_active(user_id=max_.id, active=False, actor=olivia)
+    await set_active(user_id=max_.id, active=True, actor=olivia)
+    with pytest.raises(FormError):
+        await change_role(user_id=olivia.id, role=Role.MANAGER, actor=olivia)
+
+    rows = (await list_audit(subject_type="staff", page=1, per_page=10)).rows
+    assert [row.summary for row in rows] == [
+        "Reactivated Max",
+        "Deactivated Max",
+        "Changed the role of Max",
+        "Invited Max",
+        "Created the owner account of Olivia Owner",
+    ], "a refused change leaves no entry"
+    assert rows[3].after == {"name": "Max", "email": "max@example.com", "role": "manager"}
+    assert [(c.field, c.before, c.after) for c in rows[2].changes] == [("role", "manager", "viewer")]
+    stored = str(await AuditEntry.all().values_list("before", "after"))
+    assert PASSWORD not in stored and "argon2" not in stored
+
+
+async def test_the_log_filters_by_subject_person_text_and_dates_and_pages(db):
+    olivia = await owner()
+    for n in range(7):
+        await record(
+            actor=olivia if n % 2 else "system",
+            action="group.updated",
+            subject_type="group",
+            subject_id=n,
+            subject_name=f"Group {n}",
+            before={"capacity": n},
+            after={"capacity": n + 1},
+        )
+    await record(
+        actor=olivia,
+        action="promotion.created",
+        subject_type="promotion",
+        subject_id=1,
+        subject_name="Summer <script>",
+        before=None,
+        after={"name": "Summer <script>"},
+    )
+    long_ago = datetime(2020, 1, 15, 12, tzinfo=UTC)
+    await AuditEntry.filter(subject_id=0).update(at=long_ago)
+
+    everything = await list_audit(page=1, per_page=3)
+    assert (everything.total, everything.pages, len(everything.rows)) == (9, 3, 3)
+    assert everything.rows[0].subject_name == "Summer <script>", "newest first"
+    last = await list_audit(page=3, per_page=3)
+    assert [row.subject_name for row in last.rows] == ["Group 1", "Olivia Owner", "Group 0"]
+
+    assert (await list_audit(subject_type="promotion", page=1, per_page=10)).total == 1
+    assert (await list_audit(actor_name="Olivia Owner", page=1, per_page=10)).total == 5
+    assert [r.subject_name for r in (await list_audit(search="group 3", page=1, per_page=10)).rows] == ["Group 3"]
+    assert (await list_audit(search="%", page=1, per_page=10)).total == 0, "search text is data"
+    assert (await list_audit(until=date(2020, 1, 15), page=1, per_page=10)).total == 1, "the last day counts"
+    assert (await list_audit(since=date(2020, 1, 16), page=1, per_page=10)).total == 8
+    today = datetime.now(UTC).date()
+    assert (await list_audit(since=today - timedelta(days=1), until=today, page=1, per_page=10)).total == 8
+    assert await audit_people() == ["Olivia Owner", "system"]

@@ -1,0 +1,65 @@
+"""Backups: an online copy while the shop is open, restored after a mistake; a damaged file is refused
+before the live database is touched."""
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from app import main
+from models.group import CustomerGroup
+from services.backup import backup, restore
+from services.database import close_database, open_database
+from services.errors import FormError
+
+
+def _counts(path: Path) -> dict[str, int]:
+    with sqlite3.connect(path) as db:
+        counts = {
+            table: db.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+            for table in ("customer", "order", "customer_group", "membership", "membership_event", "product")
+        }
+    db.close()
+    return counts
+
+
+async def test_a_backup_taken_while_the_shop_is_open_restores_what_a_mistake_deleted(demo_template, tmp_path):
+    live = tmp_path / "shop.sqlite3"
+    shutil.copy(demo_template, live)
+    url = f"sqlite://{live}"
+    await open_database(database_url=url)
+    try:
+        before = _counts(live)
+        copy = backup(database_url=url, target=tmp_path / "backups" / "monday.sqlite3")
+        assert copy.size_bytes > 0
+        await CustomerGroup.filter(code="WHOLESALE").delete()  # the mistake, made through the app
+    finally:
+        await close_database()
+    assert _counts(live) != before
+    restore(database_url=url, source=copy.path)
+    assert _counts(live) == before
+    await open_database(database_url=url)
+    try:
+        assert await CustomerGroup.exists(code="WHOLESALE")
+    finally:
+        await close_database()
+
+
+def test_the_command_line_round_trip_and_refusals(demo_template, tmp_path, capsys):
+    live = tmp_path / "shop.sqlite3"
+    shutil.copy(demo_template, live)
+    url = f"sqlite://{live}"
+    target = tmp_path / "copy.sqlite3"
+    main(["backup", str(target), "--database-url", url])
+    assert "Backed up to" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="already exists"):
+        main(["backup", str(target), "--database-url", url])
+    damaged = tmp_path / "damaged.sqlite3"
+    damaged.write_bytes(b"not a database at all" * 100)
+    before = _counts(live)
+    with pytest.raises(FormError, match="not a readable database"):
+        restore(database_url=url, source=damaged)
+    assert _counts(live) == before
+    main(["restore", str(target), "--database-url", url])
+    assert _counts(live) == before

@@ -1,0 +1,503 @@
+"""Price check (seed 003 "Test with sample order"): pick a customer, put products in a sample cart,
+and see each line's price with the trace of every candidate (group prices, promotions alone and stacked
+on a group price), the promotions that reach the customer and what they did for the order on its
+date, the totals, the minimum-order checks and the payment terms; plus "Why isn't this customer
+getting the discount?" for one product.
+
+The page only renders: prices come from services.pricing, the checklist from services.troubleshoot.
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from nicegui import ui
+
+from services.errors import FormError, NotFoundError
+from services.price_check import (
+    BenefitsSummary,
+    Choice,
+    PromotionOutcome,
+    benefits_summary,
+    candidate_origin,
+    customer_choice,
+    customer_choices,
+    find_products,
+    get_product_choice,
+    is_promotion,
+    promotion_outcomes,
+)
+from services.pricing import CartLine, LinePrice, Quote, quote
+from services.troubleshoot import Checklist, why_no_discount
+from ui.format import price
+from ui.shell import empty_state, frame, page_heading
+
+LINE_GRID = "grid grid-cols-[minmax(0,1fr)_70px_110px_190px_110px] gap-3 items-center w-full"
+TRACE_GRID = "grid grid-cols-[minmax(0,1.4fr)_100px_minmax(0,1.2fr)_minmax(0,1.3fr)] gap-3 items-start w-full"
+
+
+@dataclass
+class CartRow:
+    product_id: int
+    label: str
+    quantity: int = 1
+
+
+@dataclass
+class Simulation:
+    """What the owner entered and what the services answered."""
+
+    customer: Choice | None = None
+    lines: list[CartRow] = field(default_factory=list)
+    order_date: str = field(default_factory=lambda: date.today().isoformat())
+    quote: Quote | None = None
+    outcomes: tuple[PromotionOutcome, ...] = ()
+    summary: BenefitsSummary | None = None
+    error: str = ""
+    runs: int = 0  # answers to older requests are dropped
+
+    def at(self) -> datetime | None:
+        try:
+            return datetime.combine(date.fromisoformat(self.order_date), datetime.min.time(), tzinfo=UTC)
+        except ValueError:
+            return None
+
+
+class SearchSelect(ui.select):
+    """A select whose options come from the server as the owner types (never the whole list).
+    `keep` gives the options that must stay whatever is typed (the current choice)."""
+
+    def __init__(
+        self,
+        *,
+        label: str,
+        search: Callable[[str], Awaitable[list[tuple[int, str]]]],
+        keep: Callable[[], dict[int, str]] = dict,
+    ) -> None:
+        super().__init__({}, label=label, with_input=True)
+        self.props("outlined dense clearable")
+        self._search = search
+        self._keep = keep
+        self.on("input-value", lambda e: self.load(e.args), throttle=0.3)
+
+    async def load(self, text: str = "") -> None:
+        found = dict(await self._search(text or ""))
+        self.set_options({**self._keep(), **found})
+
+
+async def price_simulator_page(customer: int | None = None, product: int | None = None) -> None:
+    state = Simulation()
+    if customer is not None:
+        try:
+            state.customer = await customer_choice(customer_id=customer)
+        except NotFoundError:
+            state.error = "That customer no longer exists: pick another."
+    first_product = None
+    if product is not None:
+        try:
+            first_product = await get_product_choice(product_id=product)
+            state.lines.append(CartRow(first_product.id, f"{first_product.name} · {first_product.sku}"))
+        except NotFoundError:
+            state.error = "That product no longer exists: pick another."
+
+    async def calculate() -> None:
+        state.runs += 1
+        run = state.runs
+        answer_quote, outcomes, summary, error = None, (), None, ""
+        if state.customer is not None:
+            try:
+                summary = await benefits_summary(customer_id=state.customer.id)
+                if state.lines:
+                    answer_quote = await quote(
+                        customer_id=state.customer.id,
+                        lines=[CartLine(row.product_id, row.quantity) for row in state.lines],
+                        at=state.at(),
+                    )
+                    outcomes = await promotion_outcomes(result=answer_quote)
+            except FormError as problem:
+                error = " ".join(problem.errors.values())
+            except NotFoundError as problem:
+                error = str(problem)
+        if run != state.runs:
+            return
+        state.quote, state.outcomes, state.summary, state.error = answer_quote, outcomes, summary, error
+        show_result.refresh()
+
+    async def search_customers(text: str) -> list[tuple[int, str]]:
+        return [(c.id, c.label) for c in await customer_choices(search=text)]
+
+    async def search_products(text: str) -> list[tuple[int, str]]:
+        return [(p.id, p.label) for p in await find_products(search=text)]
+
+    async def choose_customer(value: int | None) -> None:
+        if value is None:
+            state.customer = None
+        else:
+            state.customer = Choice(value, customer_select.options.get(value, ""))
+        why_panel.clear()
+        await calculate()
+
+    async def add_product(value: int | None) -> None:
+        if value is None:
+            return
+        label = product_select.options.get(value, "")
+        existing = next((row for row in state.lines if row.product_id == value), None)
+        if existing:
+            existing.quantity += 1
+            if why_product.value == value:
+                why_quantity.value = existing.quantity
+        else:
+            state.lines.append(CartRow(value, label.rsplit(" · ", 1)[0]))
+        product_select.value = None
+        if why_product.value is None:  # the checklist below starts from the first product
+            why_product.set_options({value: label, **why_product.options}, value=value)
+        show_cart.refresh()
+        await calculate()
+
+    async def set_quantity(row: CartRow, value: float | None) -> None:
+        if value is None or value < 1:
+            return
+        row.quantity = int(value)
+        if why_product.value == row.product_id:  # the checklist asks about the same line
+            why_quantity.value = row.quantity
+        await calculate()
+
+    async def remove(row: CartRow) -> None:
+        state.lines.remove(row)
+        show_cart.refresh()
+        await calculate()
+
+    async def set_date(value: str | None) -> None:
+        state.order_date = value or ""
+        await calculate()
+
+    @ui.refreshable
+    def show_cart() -> None:
+        if not state.lines:
+            ui.label("No products yet: add one below.").classes("text-slate-500").mark("cart-empty")
+            return
+        for row in state.lines:
+            with ui.row().classes("w-full items-center gap-3 no-wrap").mark("cart-line"):
+                ui.icon("inventory_2").classes("text-slate-400")
+                ui.label(row.label).classes("flex-1 text-slate-800")
+                ui.number(
+                    "Quantity",
+                    value=row.quantity,
+                    min=1,
+                    step=1,
+                    precision=0,
+                    on_change=lambda e, r=row: set_quantity(r, e.value),
+                ).props("outlined dense").classes("w-28").mark(f"quantity-{row.product_id}")
+                ui.button(icon="close", on_click=lambda r=row: remove(r)).props("flat round dense color=grey-7").mark(
+                    f"remove-{row.product_id}"
+                ).tooltip("Remove from the sample order")
+
+    @ui.refreshable
+    def show_result() -> None:
+        if state.error:
+            with ui.row().classes("w-full items-center gap-2 text-negative").mark("simulator-error"):
+                ui.icon("error_outline")
+                ui.label(state.error)
+        if state.customer is None or state.summary is None:
+            with ui.card().classes("w-full"):
+                empty_state(
+                    "calculate",
+                    "Pick a customer to check their prices",
+                    "Then add products: you will see each line's price, where it comes from, "
+                    "the order total and the minimum-order checks.",
+                )
+            return
+        with ui.card().classes("w-full gap-3").mark("simulator-result"):
+            ui.label(f"Prices for {state.summary.customer_name}").classes("text-base font-medium")
+            _groups(state.summary)
+            if state.quote is None:
+                ui.label("Add a product to the sample order to see its price.").classes("text-slate-500")
+            else:
+                _quote(state.quote, state.outcomes)
+        _payment(state.summary)
+
+    async with frame("Price check", section="simulator"):
+        page_heading(
+            "Price check",
+            "Test a sample order: what a customer pays for each product, and why.",
+        )
+        with ui.card().classes("w-full gap-3"):
+            ui.label("Sample order").classes("text-base font-medium")
+            with ui.row().classes("w-full items-start gap-4"):
+                customer_select = SearchSelect(
+                    label="Customer",
+                    search=search_customers,
+                    keep=lambda: {state.customer.id: state.customer.label} if state.customer else {},
+                )
+                customer_select.classes("flex-1 min-w-[320px]").mark("customer-picker")
+                await customer_select.load()
+                if state.customer is not None:
+                    customer_select.value = state.customer.id
+                customer_select.on_value_change(lambda e: choose_customer(e.value))
+                ui.input("Order date", value=state.order_date, on_change=lambda e: set_date(e.value)).props(
+                    "outlined dense type=date stack-label"
+                ).classes("w-48").mark("order-date")
+                ui.button("Calculate", icon="calculate", on_click=calculate).mark("calculate")
+            ui.separator()
+            with ui.column().classes("w-full gap-2"):
+                show_cart()
+            product_select = SearchSelect(label="Add a product (name or SKU)", search=search_products)
+            product_select.classes("w-full max-w-xl").mark("product-picker")
+            with product_select.add_slot("prepend"):
+                ui.icon("add_shopping_cart")
+            await product_select.load()
+            product_select.on_value_change(lambda e: add_product(e.value))
+
+        show_result()
+
+        with ui.card().classes("w-full gap-3").mark("why-section"):
+            ui.label("Why isn't this customer getting the discount?").classes("text-base font-medium")
+            ui.label(
+                "Runs the troubleshooting checklist for the customer above and one product: group assignment, "
+                "group status, pricing rule and scope, product exclusions, order date, minimum order."
+            ).classes("text-sm text-slate-500")
+            with ui.row().classes("w-full items-start gap-4"):
+                why_product = SearchSelect(
+                    label="Product",
+                    search=search_products,
+                    keep=lambda: (
+                        {why_product.value: why_product.options[why_product.value]}
+                        if why_product.value in why_product.options
+                        else {}
+                    ),
+                )
+                why_product.classes("flex-1 max-w-xl").mark("why-product")
+                await why_product.load()
+                why_quantity = (
+                    ui.number("Quantity", value=1, min=1, step=1, precision=0)
+                    .props("outlined dense")
+                    .classes("w-28")
+                    .mark("why-quantity")
+                )
+
+                async def check() -> None:
+                    why_panel.clear()
+                    with why_panel:
+                        if state.customer is None:
+                            ui.label("Pick a customer first.").classes("text-negative").mark("why-error")
+                            return
+                        if why_product.value is None:
+                            ui.label("Pick a product to check.").classes("text-negative").mark("why-error")
+                            return
+                    try:
+                        checklist = await why_no_discount(
+                            customer_id=state.customer.id,
+                            product_id=why_product.value,
+                            quantity=int(why_quantity.value or 1),
+                            at=state.at(),
+                        )
+                    except NotFoundError as problem:
+                        with why_panel:
+                            ui.label(str(problem)).classes("text-negative").mark("why-error")
+                        return
+                    with why_panel:
+                        _checklist(checklist)
+
+                ui.button("Check", icon="fact_check", on_click=check).mark("why-check")
+            why_panel = ui.column().classes("w-full gap-2").mark("why-result")
+            if first_product is not None:
+                why_product.set_options(
+                    {first_product.id: first_product.label, **why_product.options}, value=first_product.id
+                )
+
+    await calculate()
+
+
+def _groups(summary: BenefitsSummary) -> None:
+    with ui.column().classes("w-full gap-1").mark("simulator-groups"):
+        with ui.row().classes("items-center gap-2"):
+            ui.label("Groups:").classes("text-slate-600")
+            if not summary.groups:
+                ui.label("none, so this customer pays base prices.").classes("text-slate-500")
+            for name in summary.groups:
+                primary = name == summary.payment_group
+                with ui.badge(color="primary" if primary else "grey-7").props("" if primary else "outline"):
+                    if primary:
+                        ui.icon("star", size="xs").classes("mr-1")
+                    ui.label(name + (" (primary)" if primary else ""))
+        for item in summary.pricing:
+            with ui.row().classes("items-center gap-2 text-sm text-slate-600").mark("customer-pricing"):
+                ui.icon("sell", size="xs").classes("text-slate-400")
+                ui.label(f"{item.group_name}: {item.text}")
+
+
+def _quote(result: Quote, outcomes: tuple[PromotionOutcome, ...]) -> None:
+    names = [p.name for p in result.promotions]
+    with ui.element("div").classes(LINE_GRID + " px-4 text-xs uppercase tracking-wide text-slate-500"):
+        ui.label("Product")
+        ui.label("Qty").classes("text-right")
+        ui.label("Base price").classes("text-right")
+        ui.label("Price applied").classes("text-right")
+        ui.label("Line total").classes("text-right")
+    with ui.column().classes("w-full gap-0 border border-slate-200 rounded"):
+        for line in result.lines:
+            _line(line, names)
+    with ui.row().classes("w-full items-start justify-between gap-6 no-wrap"):
+        with ui.column().classes("gap-4 flex-1 min-w-0"):
+            _promotions(result, outcomes)
+            _minimums(result)
+        with ui.column().classes("gap-1 min-w-[260px]").mark("totals"):
+            _total("Base total", price(result.base_total_cents), "base-total")
+            saving = result.savings_cents
+            percent = f" ({saving / result.base_total_cents:.0%})" if result.base_total_cents and saving else ""
+            _total("Savings", price(saving) + percent, "savings", classes="text-positive")
+            ui.separator()
+            _total("Order total", price(result.total_cents), "order-total", classes="text-lg font-semibold")
+
+
+def _total(label: str, value: str, mark: str, classes: str = "") -> None:
+    with ui.row().classes("w-full justify-between gap-6"):
+        ui.label(label).classes("text-slate-600 " + classes)
+        ui.label(value).classes("text-slate-800 " + classes).mark(mark)
+
+
+def _line(line: LinePrice, names: list[str]) -> None:
+    discounted = line.unit_cents < line.base_unit_cents
+    with (
+        ui.expansion()
+        .classes("w-full border-b border-slate-100")
+        .props("dense header-class=px-4")
+        .mark(f"line-{line.product_id}") as expansion
+    ):
+        with expansion.add_slot("header"), ui.element("div").classes(LINE_GRID + " pr-2"):
+            with ui.column().classes("gap-0 min-w-0"):
+                ui.label(line.name).classes("font-medium text-slate-800 truncate")
+                with ui.row().classes("items-center gap-2"):
+                    ui.label(line.sku).classes("text-xs text-slate-500")
+                    if not line.visible:
+                        ui.badge("not visible to this customer", color="warning").props("outline").mark(
+                            f"hidden-{line.product_id}"
+                        )
+            ui.label(f"{line.quantity:,}").classes("text-right")
+            ui.label(price(line.base_unit_cents)).classes(
+                "text-right " + ("text-slate-400 line-through" if discounted else "text-slate-700")
+            )
+            with ui.column().classes("gap-0 items-end"):
+                ui.label(price(line.unit_cents)).classes(
+                    "font-medium " + ("text-positive" if discounted else "text-slate-800")
+                ).mark(f"price-{line.product_id}")
+                ui.label(line.winner.source).classes("text-xs text-slate-500 text-right")
+            with ui.column().classes("gap-0 items-end"):
+                ui.label(price(line.total_cents)).classes("text-right font-medium")
+                if line.free_units:
+                    ui.label(f"{line.free_units:,} free").classes("text-xs text-positive").mark(
+                        f"free-{line.product_id}"
+                    )
+        _trace(line, names)
+
+
+def _trace(line: LinePrice, names: list[str]) -> None:
+    with ui.column().classes("w-full gap-1 px-4 pb-3").mark(f"trace-{line.product_id}"):
+        ui.label("How this price was chosen: every price that could apply, the lowest wins.").classes(
+            "text-xs text-slate-500"
+        )
+        if line.free_note:
+            with ui.row().classes("items-center gap-1 text-sm text-positive").mark(f"free-note-{line.product_id}"):
+                ui.icon("redeem", size="xs")
+                ui.label(f"{line.free_note}: {line.quantity - line.free_units:,} of {line.quantity:,} units charged.")
+        with ui.element("div").classes(TRACE_GRID + " text-xs uppercase tracking-wide text-slate-500 pt-1"):
+            for title in ("Source", "Price", "Verdict", "Where it comes from"):
+                ui.label(title)
+        for candidate in line.candidates:
+            row_classes = "bg-green-50 rounded" if candidate.won else ""
+            promotion = is_promotion(candidate, names)
+            with (
+                ui.element("div")
+                .classes(f"{TRACE_GRID} py-1 px-1 {row_classes}")
+                .mark("trace-promotion" if promotion else "trace-candidate")
+            ):
+                with ui.row().classes("items-center gap-1 no-wrap min-w-0"):
+                    if candidate.won:
+                        ui.icon("check_circle", size="xs").classes("text-positive")
+                    elif promotion:
+                        ui.icon("local_offer", size="xs").classes("text-slate-400")
+                    ui.label(candidate.source).classes("font-medium" if candidate.won else "text-slate-700")
+                ui.label("—" if candidate.unit_cents is None else price(candidate.unit_cents)).classes(
+                    "font-medium" if candidate.won else "text-slate-700"
+                )
+                ui.label(candidate.verdict).classes("text-positive" if candidate.won else "text-slate-600")
+                ui.label(candidate_origin(candidate, names)).classes("text-slate-600")
+
+
+OUTCOME_ICONS = {
+    "applied": ("check_circle", "text-positive"),
+    "not_used": ("info", "text-slate-400"),
+    "not_applied": ("cancel", "text-negative"),
+}
+
+
+def _promotions(result: Quote, outcomes: tuple[PromotionOutcome, ...]) -> None:
+    with ui.column().classes("gap-1").mark("promotions"):
+        ui.label("Promotions").classes("text-sm font-medium text-slate-700")
+        if not outcomes:
+            ui.label("No active promotion reaches this customer's groups.").classes("text-sm text-slate-500")
+        for item in outcomes:
+            icon, colour = OUTCOME_ICONS[item.outcome]
+            with ui.row().classes("items-start gap-2 no-wrap").mark(f"promotion-{item.outcome}"):
+                ui.icon(icon, size="xs").classes(f"{colour} mt-0.5").tooltip(
+                    {"applied": "Applied", "not_used": "Valid, nothing gained", "not_applied": "Not applied"}[
+                        item.outcome
+                    ]
+                )
+                with ui.column().classes("gap-0 min-w-0"):
+                    ui.label(item.name).classes("text-sm font-medium text-slate-800")
+                    ui.label(item.text).classes("text-sm text-slate-600")
+
+
+def _minimums(result: Quote) -> None:
+    with ui.column().classes("gap-1").mark("minimums"):
+        ui.label("Minimum order").classes("text-sm font-medium text-slate-700")
+        if not result.minimums:
+            ui.label("None of the customer's groups asks for a minimum order.").classes("text-sm text-slate-500")
+        for check in result.minimums:
+            with ui.row().classes("items-center gap-2 no-wrap"):
+                ui.icon("check_circle" if check.met else "cancel", size="xs").classes(
+                    "text-positive" if check.met else "text-negative"
+                )
+                ui.label(check.text).classes("text-sm text-slate-700")
+
+
+def _payment(summary: BenefitsSummary) -> None:
+    with ui.card().classes("w-full gap-2").mark("payment-terms"):
+        if summary.payment_group is None:
+            ui.label("Payment terms").classes("text-base font-medium")
+            ui.label("No primary group: the shop's standard payment terms apply.").classes("text-slate-500")
+            return
+        with ui.row().classes("items-baseline gap-2"):
+            ui.label("Payment terms").classes("text-base font-medium")
+            ui.label(f"from {summary.payment_group}, the primary group").classes("text-sm text-slate-500")
+        with ui.row().classes("w-full gap-8"):
+            for label, value in summary.payment:
+                with ui.column().classes("gap-0"):
+                    ui.label(label).classes("text-xs uppercase tracking-wide text-slate-500")
+                    ui.label(value).classes("text-slate-800")
+
+
+CHECK_ICONS = {True: ("check_circle", "text-positive"), False: ("cancel", "text-negative")}
+
+
+def _checklist(checklist: Checklist) -> None:
+    failed = checklist.first_failure
+    with ui.row().classes(
+        "w-full items-start gap-2 p-3 rounded " + ("bg-red-50 text-red-900" if failed else "bg-green-50 text-green-900")
+    ):
+        ui.icon("report_problem" if failed else "verified").classes("text-xl")
+        ui.label(checklist.verdict).classes("flex-1").mark("why-verdict")
+    for number, step in enumerate(checklist.steps, start=1):
+        icon, colour = CHECK_ICONS.get(step.passed, ("remove_circle_outline", "text-slate-400"))
+        with (
+            ui.row()
+            .classes("w-full items-start gap-3 no-wrap py-1 border-b border-slate-100")
+            .mark(f"why-step-{number}")
+        ):
+            ui.icon(icon).classes(f"{colour} text-xl").tooltip(
+                {True: "Passes", False: "Fails", None: "Does not apply"}[step.passed]
+            )
+            with ui.column().classes("gap-0 flex-1"):
+                ui.label(f"{number}. {step.name}").classes("font-medium text-slate-800")
+                ui.label(step.text).classes("text-sm text-slate-600")
