@@ -6,6 +6,7 @@ gets its own copy, so tests never see each other's changes.
 
 import asyncio
 import shutil
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,6 +16,14 @@ from services.database import close_database, open_database
 from services.demo import seed_demo_shop
 
 DEMO_CUSTOMERS = 200
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # Importing app.py wraps NiceGUI's lifespan with a database opened from the environment of the
+    # moment; every `user` test after it would then share that one database. Commands are tested in
+    # a process of their own instead.
+    if "app" in sys.modules:
+        raise pytest.UsageError("A test module imports app.py; run `customer-groups ...` in a subprocess instead.")
 
 
 def _build(path: Path, *, demo: bool) -> Path:

@@ -3,11 +3,12 @@ before the live database is touched."""
 
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from app import main
 from models.group import CustomerGroup
 from services.backup import backup, restore
 from services.database import close_database, open_database
@@ -46,20 +47,29 @@ async def test_a_backup_taken_while_the_shop_is_open_restores_what_a_mistake_del
         await close_database()
 
 
-def test_the_command_line_round_trip_and_refusals(demo_template, tmp_path, capsys):
+def customer_groups(*args: str) -> subprocess.CompletedProcess:
+    """The `customer-groups` command as an operator runs it, in a process of its own."""
+    command = Path(sys.executable).with_name("customer-groups")
+    return subprocess.run([str(command), *args], capture_output=True, text=True, timeout=120)
+
+
+def test_the_command_line_round_trip_and_refusals(demo_template, tmp_path):
     live = tmp_path / "shop.sqlite3"
     shutil.copy(demo_template, live)
     url = f"sqlite://{live}"
     target = tmp_path / "copy.sqlite3"
-    main(["backup", str(target), "--database-url", url])
-    assert "Backed up to" in capsys.readouterr().out
-    with pytest.raises(SystemExit, match="already exists"):
-        main(["backup", str(target), "--database-url", url])
+    taken = customer_groups("backup", str(target), "--database-url", url)
+    assert taken.returncode == 0, taken.stderr
+    assert "Backed up to" in taken.stdout
+    again = customer_groups("backup", str(target), "--database-url", url)
+    assert again.returncode != 0
+    assert "already exists" in again.stderr
     damaged = tmp_path / "damaged.sqlite3"
     damaged.write_bytes(b"not a database at all" * 100)
     before = _counts(live)
     with pytest.raises(FormError, match="not a readable database"):
         restore(database_url=url, source=damaged)
     assert _counts(live) == before
-    main(["restore", str(target), "--database-url", url])
+    restored = customer_groups("restore", str(target), "--database-url", url)
+    assert restored.returncode == 0, restored.stderr
     assert _counts(live) == before
