@@ -40,6 +40,7 @@ async def test_owner_creates_finds_edits_and_deletes_a_group(page: Page, screens
     await expect(page.get_by_role("radio", name="Manual (assign customers manually)")).to_have_attribute(
         "aria-checked", "false"
     )
+    await expect(page.locator(".q-stepper__tab", has_text="Rules")).to_be_visible()  # redrawn with a Rules step
     await page.screenshot(path=screenshot_dir / "wizard.png", full_page=True, animations="disabled")
     # A hybrid group needs a rule: start from a template.
     await page.get_by_role("button", name="Continue").click()

@@ -42,6 +42,7 @@ async def test_owner_builds_the_seed_003_rule_and_its_matches_become_members(
     await page.goto("/groups/new")
     await page.get_by_label("Group Name").fill("Top Accounts")
     await page.get_by_role("radio", name="Automatic (rule-based assignment)").click()
+    await expect(page.locator(".q-stepper__tab", has_text="Rules")).to_be_visible()  # redrawn with a Rules step
     await page.get_by_role("button", name="Continue").click()
     await expect(page.get_by_text("Complete the rule to see who it matches")).to_be_visible()
 

@@ -495,6 +495,7 @@ async def test_a_rule_value_shaped_like_sql_matches_nothing(
     await owner.visit("/groups/new")
     await page.get_by_label("Group Name").fill("Injection probe")
     await page.get_by_role("radio", name="Automatic (rule-based assignment)").click()
+    await expect(page.locator(".q-stepper__tab", has_text="Rules")).to_be_visible()  # redrawn with a Rules step
     await page.get_by_role("button", name="Continue").click()
     await choose(page, page.get_by_label("Field").nth(0), "Company")
     await choose(page, page.get_by_label("Comparison").nth(0), "contains")
