@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint format bench demo clean chromium
+.PHONY: run test lint format bench demo clean chromium binary
 
 run: $(VENV)/.installed
 	$(BIN)/customer-groups run
@@ -27,6 +27,21 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m bench.imports
 	$(BIN)/python -m bench.members
 	$(BIN)/python -m bench.pricing
+	$(BIN)/python -m bench.load
+
+# One file, dist/customer-groups, that runs the app and its subcommands without Python. PyInstaller
+# is called directly (nicegui-pack cannot pass hidden imports): modules named only by strings (the
+# ORM's database backends, our models and their migrations, NiceGUI's lazily loaded elements) are
+# listed here. PyInstaller's own work files stay in build/.
+binary: $(VENV)/.installed-binary
+	$(BIN)/pyinstaller --noconfirm --clean --onefile --name customer-groups --log-level WARN \
+		--distpath dist --workpath build/pyinstaller --specpath build/pyinstaller --paths "$(CURDIR)" \
+		--add-data "$$($(BIN)/python -c 'import nicegui, os; print(os.path.dirname(nicegui.__file__))'):nicegui" \
+		--copy-metadata nicegui --collect-submodules nicegui \
+		--hidden-import tortoise.backends.sqlite --hidden-import tortoise.backends.asyncpg \
+		--collect-submodules models \
+		packaging/customer_groups_binary.py
+	@ls -l dist/customer-groups
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +54,10 @@ $(VENV)/.installed: pyproject.toml $(VENV)/.created
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test,postgres]'
+	touch $@
+
+$(VENV)/.installed-binary: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[binary,postgres]'
 	touch $@
 
 # The end-to-end tests drive a real Chromium. Debian's package is preferred; Playwright's own

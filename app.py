@@ -16,6 +16,7 @@ from starlette.middleware.base import BaseHTTPMiddleware
 
 from api import register_api
 from services.backup import backup, restore
+from services.daily_backups import BackupPlace, run_daily_backups
 from services.database import close_database, open_database
 from services.demo import is_empty, seed_demo_shop, seed_if_empty
 from services.errors import FormError, PermissionDeniedError
@@ -32,7 +33,8 @@ settings = load_settings()
 def _with_database(lifespan):
     """Wrap the app's lifespan so the database is migrated (and the demo shop seeded on first
     start) before the first request, and closed last. NiceGUI's on_startup would not wait.
-    Meanwhile the rule refresh runs in the background; it is cancelled before the database closes."""
+    Meanwhile the rule refresh and the daily backups run in the background; they are cancelled
+    before the database closes."""
 
     @asynccontextmanager
     async def wrapped(server):
@@ -40,13 +42,15 @@ def _with_database(lifespan):
         if settings.demo_customers and await seed_if_empty(customers=settings.demo_customers, seed=settings.demo_seed):
             print(f"First start: seeded the demo shop with {settings.demo_customers:,} customers.")
         rules = asyncio.create_task(refresh_rules_periodically(every_minutes=settings.rule_refresh_minutes))
+        backups = asyncio.create_task(run_daily_backups(place=BackupPlace.from_settings(settings)))
         try:
             async with lifespan(server) as state:
                 yield state
         finally:
-            rules.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await rules
+            for task in (rules, backups):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await close_database()
 
     return wrapped
@@ -82,7 +86,7 @@ def _refused(error: Exception) -> None:
 app.router.lifespan_context = _with_database(app.router.lifespan_context)
 app.add_middleware(SignedInOnly)
 app.on_exception(_refused)
-register_pages()
+register_pages(backups=BackupPlace.from_settings(settings))
 register_api(app, rate_limit=settings.api_rate_limit)  # once, even when the page tests re-run this file
 
 

@@ -88,8 +88,24 @@ def _has_lone_surrogate(value: Any) -> bool:
     return False
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+NUL_REFUSED = "The text contains a NUL character (\\u0000), which the database cannot store."
+
+
 async def _refuse_broken_text(request: Request) -> None:
-    """JSON may escape half a UTF-16 pair ("\\ud800"), which no database can store: refuse it here."""
+    """JSON may escape half a UTF-16 pair ("\\ud800"), which no database can store, or a NUL
+    ("\\u0000", also "%00" in a query), which PostgreSQL cannot store: refuse them here."""
+    if any(_has_nul(pair) for pair in request.query_params.multi_items()):
+        raise FormError({"query": NUL_REFUSED})
     if request.method not in ("POST", "PUT", "PATCH") or "json" not in request.headers.get("content-type", "json"):
         return
     body = await request.body()  # kept by the request; the route reads it again
@@ -101,6 +117,8 @@ async def _refuse_broken_text(request: Request) -> None:
         return  # the route reports malformed JSON
     if _has_lone_surrogate(data):
         raise FormError({"body": "The text is not valid Unicode (it contains half of a surrogate pair)."})
+    if _has_nul(data):
+        raise FormError({"body": NUL_REFUSED})
 
 
 class ApiRoute(APIRoute):

@@ -50,6 +50,9 @@ def backup(*, database_url: str, target: Path) -> BackupResult:
     else:
         with sqlite3.connect(source) as live, sqlite3.connect(target) as copy:
             live.backup(copy)
+            # The live database's WAL mode comes along with its pages; the copy is one file of its
+            # own, without -wal and -shm files beside it.
+            copy.execute("PRAGMA journal_mode=DELETE")
         copy.close()
         live.close()
         _check(target)
@@ -63,10 +66,10 @@ def restore(*, database_url: str, source: Path) -> BackupResult:
         raise FormError({"file": f"There is no file {source}."})
     target = sqlite_path(database_url)
     if target is None:
-        subprocess.run(
-            ["pg_restore", "--clean", "--if-exists", "--no-owner", f"--dbname={_pg_url(database_url)}", str(source)],
-            check=True,
-        )
+        _check_dump(source)
+        # One transaction: a restore that fails half way leaves the database as it was.
+        options = ["--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error"]
+        subprocess.run(["pg_restore", *options, f"--dbname={_pg_url(database_url)}", str(source)], check=True)
         return BackupResult(source, source.stat().st_size)
     _check(source)
     with sqlite3.connect(source) as backup_copy, sqlite3.connect(target) as live:
@@ -74,6 +77,17 @@ def restore(*, database_url: str, source: Path) -> BackupResult:
     backup_copy.close()
     live.close()
     return BackupResult(target, target.stat().st_size)
+
+
+def _check_dump(path: Path) -> None:
+    """Refuse a file pg_restore cannot read, or a dump of some other database."""
+    listing = subprocess.run(["pg_restore", "--list", str(path)], capture_output=True, text=True)
+    if listing.returncode != 0:
+        reason = listing.stderr.strip().removeprefix("pg_restore: error: ")
+        raise FormError({"file": f"{path.name} is not a readable database backup ({reason})."})
+    tables = {line.split()[-2] for line in listing.stdout.splitlines() if " TABLE public " in line}
+    if not {"customer", "customer_group", "membership"} <= tables:
+        raise FormError({"file": f"{path.name} is not a Customer Groups database."})
 
 
 def _pg_url(database_url: str) -> str:

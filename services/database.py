@@ -8,6 +8,7 @@ from tortoise.migrations.api import migrate
 
 from models import MODEL_MODULES
 from services.settings import Settings
+from services.sql import fold_text_like_sqlite
 
 
 def _connection_url(url: str) -> str:
@@ -46,6 +47,7 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 async def open_database(*, database_url: str) -> None:
     """Bring the schema up to date and connect. Safe to call on every start."""
     config = tortoise_config(database_url)
+    fold_text_like_sqlite()
     await migrate(config=config)
     await Tortoise.close_connections()
     # The global fallback lets page handlers, which run outside the task that opened the

@@ -24,7 +24,7 @@ from models.group import CustomerGroup
 from services.benefits import PricingType, effective, load_groups
 from services.database import READER, reader_connection
 from services.errors import FormError, NotFoundError
-from services.sql import execute, fetch_rows, placeholders
+from services.sql import execute, fetch_rows, placeholders, timestamp_placeholder
 
 PERIOD_LABELS = {
     "30d": "Last 30 days",
@@ -230,7 +230,13 @@ async def _all_customers(connection: BaseDBAsyncClient, period: Period) -> dict:
             end,
         )
     )[0]
-    return {"orders": orders["n"], "revenue": orders["revenue"], "customers": customers["n"], "clv": customers["clv"]}
+    # int() and float(): PostgreSQL sums and averages come back as Decimal.
+    return {
+        "orders": orders["n"],
+        "revenue": int(orders["revenue"]),
+        "customers": customers["n"],
+        "clv": float(customers["clv"]),
+    }
 
 
 @asynccontextmanager
@@ -277,7 +283,7 @@ async def _per_group(connection: BaseDBAsyncClient, group_ids: list[int], period
         connection,
         "SELECT group_id, COUNT(*) AS n, COALESCE(SUM(total_cents), 0) AS revenue FROM report_hits GROUP BY group_id",
     ):
-        found[row["group_id"]].update(orders=row["n"], revenue=row["revenue"])
+        found[row["group_id"]].update(orders=row["n"], revenue=int(row["revenue"]))
     for row in await fetch_rows(
         connection,
         "SELECT k.group_id, COUNT(*) AS n, COALESCE(AVG(c.lifetime_cents), 0) AS clv FROM "
@@ -286,7 +292,7 @@ async def _per_group(connection: BaseDBAsyncClient, group_ids: list[int], period
         _moment(period.end),
         _moment(period.start),
     ):
-        found[row["group_id"]].update(members=row["n"], clv=row["clv"])
+        found[row["group_id"]].update(members=row["n"], clv=float(row["clv"]))
     return found
 
 
@@ -305,7 +311,7 @@ async def group_report(*, group_id: int, period: Period) -> GroupReport:
         )
         month = _month(connection, "placed_at")
         by_month = {
-            row["month"]: row["revenue"]
+            row["month"]: int(row["revenue"])
             for row in await fetch_rows(
                 connection, f"SELECT {month} AS month, SUM(total_cents) AS revenue FROM report_hits GROUP BY {month}"
             )
@@ -313,7 +319,7 @@ async def group_report(*, group_id: int, period: Period) -> GroupReport:
         months = _months(period)
         counts = {}
         if months:
-            values = ", ".join("(?, ?)" for _ in months)
+            values = ", ".join(f"(?, {timestamp_placeholder(connection)})" for _ in months)
             counts = {
                 row["month"]: row["n"]
                 for row in await fetch_rows(
@@ -340,7 +346,7 @@ async def group_report(*, group_id: int, period: Period) -> GroupReport:
         all_frequency_per_year=everyone["orders"] / everyone["customers"] / years if everyone["customers"] else 0.0,
         clv_cents=round(mine["clv"]),
         all_clv_cents=round(everyone["clv"]),
-        top_customers=[TopCustomer(r["customer_id"], r["name"], r["revenue"], r["n"]) for r in top],
+        top_customers=[TopCustomer(r["customer_id"], r["name"], int(r["revenue"]), r["n"]) for r in top],
         revenue_by_month=[MonthValue(m, by_month.get(m, 0)) for m, _ in months],
         members_by_month=[MonthValue(m, counts.get(m, 0)) for m, _ in months],
     )
@@ -401,7 +407,7 @@ async def _retention(connection: BaseDBAsyncClient, group_ids: list[int], period
         _moment(previous.start),
         _moment(previous.end),
     ):
-        found[row["group_id"]] = (row["before_n"], row["again_n"] or 0)
+        found[row["group_id"]] = (row["before_n"], int(row["again_n"] or 0))
     return found
 
 

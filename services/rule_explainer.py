@@ -16,7 +16,8 @@ from services.rule_catalog import Op, ValueType
 from services.rule_clock import months_before, whole_days, whole_months
 from services.rules import Condition, RuleGroup, walk
 
-# SQLite's UPPER() and LIKE fold only A-Z; folding the same way keeps both sides in step.
+# SQLite's UPPER() and LIKE fold only A-Z, and so do PostgreSQL's here (services.sql.fold_text_like_sqlite);
+# folding the same way keeps both sides in step.
 _ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 

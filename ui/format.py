@@ -1,6 +1,6 @@
 """How values look on the page: money, dates, and the shop's words for enum values."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from models.group import GroupType, MembershipSource
 
@@ -69,3 +69,23 @@ def relative_time(value: datetime, *, now: datetime | None = None) -> str:
         if seconds >= size:
             return f"{count(seconds // size, unit)} ago"
     return f"{count(seconds // 60, 'minute')} ago"
+
+
+def file_size(size: int) -> str:
+    """A file's size as people read it ("2.1 MB", "640 KB", "512 bytes")."""
+    if size < 1024:
+        return f"{size:,} bytes"
+    for unit in ("KB", "MB", "GB"):
+        size /= 1024
+        if size < 1024 or unit == "GB":
+            return f"{size:,.0f} {unit}" if size >= 100 else f"{size:.1f} {unit}"
+    raise AssertionError("returned in the loop")
+
+
+def day_and_time(value: datetime, *, now: datetime | None = None) -> str:
+    """A moment near now by day name ("today 03:00 UTC", "yesterday 23:10 UTC", "tomorrow 03:00 UTC"),
+    others by date ("Mar 5, 2026, 03:00 UTC"). In UTC, as stored."""
+    value = value.astimezone(UTC)
+    days = (value.date() - (now or datetime.now(UTC)).astimezone(UTC).date()).days
+    day = {-1: "yesterday", 0: "today", 1: "tomorrow"}.get(days)
+    return f"{day} {value:%H:%M} UTC" if day else f"{date_time(value)} UTC"

@@ -196,6 +196,7 @@ async def _restore_dialog(group: GroupDetail, version, wording: Wording) -> None
             confirm = ui.button(f"Restore version {version.number}", icon="restore", on_click=restore)
             confirm.mark("confirm-restore")
             guard(confirm, Permission.MANAGE_RULES)
+    dialog.on("hide", dialog.delete)  # a new dialog each time: closed ones would stay in the page's memory
     dialog.open()
 
 
@@ -211,4 +212,5 @@ async def why_dialog(group: GroupDetail, customer_id: int, name: str, wording: W
             show_check(check, wording)
         with ui.row().classes("w-full justify-end"):
             ui.button("Close", on_click=dialog.close).props("flat")
+    dialog.on("hide", dialog.delete)  # a new dialog each time: closed ones would stay in the page's memory
     dialog.open()

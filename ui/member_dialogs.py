@@ -8,6 +8,7 @@ from services.customers import CustomerRow, customer_ids, list_customers
 from services.errors import FormError, NotFoundError, PermissionDeniedError
 from services.groups import GroupDetail, group_choices, turn_hybrid
 from services.membership import ADD_MODE_LABELS, REMOVE_MODE_LABELS, AddMode, RemoveMode, add_members, remove_members
+from services.paging import Page
 from services.shop import get_shop
 from services.staff import Permission
 from ui.customers import GROUPS_CELL
@@ -87,6 +88,15 @@ class CustomerPicker:
         await self.rows.load(page=1)
         self.selection.bar.refresh()
 
+    @staticmethod
+    async def first_page(*, not_in_group_id: int | None, per_page: int) -> Page[CustomerRow]:
+        """The rows a new picker starts with, to fetch before building it (see `show`)."""
+        return await list_customers(not_in_group_id=not_in_group_id, page=1, per_page=per_page)
+
+    def show(self, first_page: Page[CustomerRow]) -> None:
+        self.rows.show(first_page)
+        self.selection.bar.refresh()
+
 
 def _error_label() -> ui.label:
     label = ui.label().classes("text-negative text-sm")
@@ -105,6 +115,8 @@ async def open_add_dialog(group: GroupDetail) -> None:
         _automatic_dialog(group, "add customers to it by hand")
         return
     shop = await get_shop()
+    # Fetched first, so the dialog and its rows reach the browser in one update (drawn once).
+    first_page = await CustomerPicker.first_page(not_in_group_id=group.id, per_page=6)
     with ui.dialog() as dialog, ui.card().classes("w-[56rem] max-w-full gap-3").mark("add-dialog"):
         ui.label(f"Add Customers to Group: {group.name}").classes("text-lg font-medium")
         if group.capacity:
@@ -160,7 +172,7 @@ async def open_add_dialog(group: GroupDetail) -> None:
     submit.on_click(add)
     mode.on_value_change(lambda: _show(mode_error, None))
     dialog.on("hide", dialog.delete)
-    await picker.load()
+    picker.show(first_page)
     dialog.open()
 
 

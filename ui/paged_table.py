@@ -46,7 +46,12 @@ class PagedTable:
 
     async def load(self, *, page: int = 1, per_page: int | None = None) -> None:
         per_page = per_page or self.table.pagination["rowsPerPage"]
-        result = await self._fetch(page, per_page)
+        self.show(await self._fetch(page, per_page), page=page, per_page=per_page)
+
+    def show(self, result: Page[Any], *, page: int = 1, per_page: int | None = None) -> None:
+        """Show a page fetched beforehand. Fetched before the table is built, the table and its rows
+        reach the browser in one update, which draws it once instead of empty and then filled."""
+        per_page = per_page or self.table.pagination["rowsPerPage"]
         self.total = result.total
         self.table.rows = [self._to_row(row) for row in result.rows]
         self.table.pagination = {

@@ -2,6 +2,7 @@
 
 from nicegui import ui
 
+from services.daily_backups import BackupPlace
 from ui.account_page import account_page
 from ui.api_tokens_page import api_tokens_page
 from ui.audit_page import audit_page
@@ -23,7 +24,12 @@ from ui.settings_page import settings_page
 from ui.staff_page import staff_page
 
 
-def register_pages() -> None:
+def register_pages(*, backups: BackupPlace) -> None:
+    """`backups`: where the Settings page's backups go (the app's settings, read once at start)."""
+
+    async def settings() -> None:
+        await settings_page(backups=backups)
+
     ui.page("/login")(login_page)
     ui.page("/setup")(setup_page)
     ui.page("/logout")(logout_page)
@@ -38,7 +44,7 @@ def register_pages() -> None:
     ui.page("/customers")(customers_page)
     ui.page("/customers/import")(customer_import_page)  # before /customers/{customer_id}
     ui.page("/customers/{customer_id}")(customer_detail_page)
-    ui.page("/settings")(settings_page)
+    ui.page("/settings")(settings)
     ui.page("/simulator")(price_simulator_page)
     ui.page("/catalog")(catalog_page)
     ui.page("/catalog/price-lists/{price_list_id}")(price_list_page)

@@ -197,5 +197,6 @@ class PreviewPanel:
                 },
             )
             table.table.mark("matches-table")
+        dialog.on("hide", dialog.delete)  # a new dialog each time: closed ones would stay in the page's memory
         dialog.open()
         background_tasks.create(table.load(page=1), name="matching customers")

@@ -1,16 +1,19 @@
-"""Settings: the shop-wide membership choices (one group per customer, the default group)."""
+"""Settings: the shop-wide membership choices (one group per customer, the default group) and
+daily backups."""
 
 from nicegui import ui
 
+from services.daily_backups import BackupPlace
 from services.errors import FormError, PermissionDeniedError
 from services.shop import default_group_choices, get_shop, update_settings
 from services.staff import Permission
+from ui.backup_settings import backup_card
 from ui.permissions import guard
 from ui.session import current_actor
 from ui.shell import frame, page_heading
 
 
-async def settings_page() -> None:
+async def settings_page(*, backups: BackupPlace) -> None:
     shop = await get_shop()
     choices = {c.id: c.name for c in await default_group_choices()}
     if shop.default_group_id is not None and shop.default_group_id not in choices:
@@ -73,3 +76,5 @@ async def settings_page() -> None:
 
             with ui.row().classes("w-full justify-end"):
                 guard(ui.button("Save", icon="save", on_click=save).mark("save-settings"), Permission.MANAGE_SETTINGS)
+
+        await backup_card(place=backups)

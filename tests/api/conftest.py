@@ -1,14 +1,15 @@
 """REST API fixtures: the real app in a subprocess over a small demo shop with staff and tokens.
 
 The shop is prepared once per session, before any app starts: the demo shop's database is copied,
-and staff accounts and their API tokens are created in it through the services (the same SQLite
-file the app then opens). Each app gets its own copy, so one module's changes never reach another.
+and staff accounts and their API tokens are created in it through the services (the same database
+the app then opens: a SQLite file, or a database on the PostgreSQL test server). Each app gets its
+own copy, so one module's changes never reach another.
 """
 
 import asyncio
-import shutil
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,9 @@ from models.staff import Role
 from services.api_tokens import create_token, revoke_token
 from services.database import close_database, open_database
 from services.staff import create_first_owner, create_user, get_actor, set_active
+from tests import postgres
 from tests.app_process import AppDidNotStart, running_app
+from tests.conftest import ShopTemplate, discard
 from tests.staff import OWNER_EMAIL, OWNER_NAME, OWNER_PASSWORD
 
 START_TIMEOUT = 45.0
@@ -37,7 +40,7 @@ class Tokens:
 
 @dataclass(frozen=True)
 class Shop:
-    database: Path  # the prepared database, copied for each app
+    database: ShopTemplate  # the prepared database, copied for each app
     tokens: Tokens
 
 
@@ -65,26 +68,34 @@ async def _staff_and_tokens() -> Tokens:
 
 
 @pytest.fixture(scope="session")
-def api_shop(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Shop:
-    path = tmp_path_factory.mktemp("api-shop") / "shop.sqlite3"
-    shutil.copy(demo_template, path)
+def api_shop(demo_shop: ShopTemplate, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
+    url = demo_shop.copy(tmp_path_factory.mktemp("api-shop"))
 
     async def prepare() -> Tokens:
-        await open_database(database_url=f"sqlite://{path}")
+        await open_database(database_url=url)
         try:
             return await _staff_and_tokens()
         finally:
             await close_database()
 
-    return Shop(database=path, tokens=asyncio.run(prepare()))
+    yield Shop(database=ShopTemplate(url), tokens=asyncio.run(prepare()))
+    discard(url)
 
 
-def start_app(shop: Shop, data_dir: Path, **settings: str):
-    """The app over a copy of the prepared shop (a context manager yielding its base URL)."""
-    database = data_dir / "shop.sqlite3"
-    shutil.copy(shop.database, database)
-    environment = {"DATABASE_URL": f"sqlite://{database}", "DEMO_CUSTOMERS": "0", "API_RATE_LIMIT": UNLIMITED}
-    return running_app(data_dir=data_dir, settings={**environment, **settings}, start_timeout=START_TIMEOUT)
+APP_DATABASES: dict[Path, str] = {}  # data folder -> the database URL of the app started there
+
+
+@contextmanager
+def start_app(shop: Shop, data_dir: Path, **settings: str) -> Iterator[str]:
+    """The app over a copy of the prepared shop; yields its base URL."""
+    database_url = shop.database.copy(data_dir)
+    APP_DATABASES[data_dir] = database_url
+    environment = {"DATABASE_URL": database_url, "DEMO_CUSTOMERS": "0", "API_RATE_LIMIT": UNLIMITED}
+    try:
+        with running_app(data_dir=data_dir, settings={**environment, **settings}, start_timeout=START_TIMEOUT) as url:
+            yield url
+    finally:
+        discard(database_url)
 
 
 @pytest.fixture(scope="module")
@@ -108,9 +119,12 @@ def tokens(api_shop: Shop) -> Tokens:
 
 
 @pytest.fixture
-def database(app_data: Path) -> Iterator[sqlite3.Connection]:
+def database(app_data: Path, api_url: str) -> Iterator[sqlite3.Connection | postgres.Connection]:
     """The module's app's database, read straight (to check what an API call did or did not change)."""
-    connection = sqlite3.connect(app_data / "shop.sqlite3")
+    url = APP_DATABASES[app_data]
+    connection = (
+        sqlite3.connect(url.removeprefix("sqlite://")) if url.startswith("sqlite://") else postgres.Connection(url)
+    )
     yield connection
     connection.close()
 

@@ -104,6 +104,14 @@ async def test_input_that_cannot_be_saved_gets_a_message_per_field(client: httpx
     assert not_json.status_code == 422
     assert "errors" in not_json.json()
 
+    # A NUL cannot be stored in PostgreSQL: refused on both databases, in a body and in a query.
+    nul_name = await client.post(f"{PREFIX}/promotions", headers=owner, json={"name": "Spring\x00Sale"})
+    assert nul_name.status_code == 422
+    assert "NUL" in nul_name.json()["errors"]["body"]
+    nul_search = await client.get(f"{PREFIX}/customers", headers=owner, params={"search": "a\x00b"})
+    assert nul_search.status_code == 422
+    assert "NUL" in nul_search.json()["errors"]["query"]
+
 
 async def test_lists_come_in_pages(client: httpx.AsyncClient, owner: dict, database: sqlite3.Connection):
     customers = database.execute("SELECT COUNT(*) FROM customer").fetchone()[0]

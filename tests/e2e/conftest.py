@@ -20,6 +20,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright, expect
 
+from tests import postgres
 from tests.app_process import AppDidNotStart, running_app
 from tests.staff import OWNER_EMAIL, OWNER_NAME, OWNER_PASSWORD
 
@@ -48,19 +49,43 @@ def chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def app_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The SQLite file of the module's app, for checks made straight in the database."""
-    return tmp_path_factory.mktemp("app-data") / "shop.sqlite3"
+@pytest.hookimpl(tryfirst=True)  # before -m "not sqlite_only" deselects
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # A test that reads the app's SQLite file asks for it by name.
+    for item in items:
+        if "app_database" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.sqlite_only)
 
 
 @pytest.fixture(scope="module")
-def app_url(app_database: Path) -> Iterator[str]:
+def app_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("app-data")
+
+
+@pytest.fixture(scope="module")
+def app_database(app_data_dir: Path) -> Path:
+    """The SQLite file of the module's app, for checks made straight in the database (such tests
+    are sqlite_only: on a PostgreSQL run the app uses a database on the test server)."""
+    return app_data_dir / "shop.sqlite3"
+
+
+@pytest.fixture(scope="module")
+def app_database_url(app_data_dir: Path) -> Iterator[str]:
+    """The module's app's database: a SQLite file, or a new database on the PostgreSQL test server."""
+    if not postgres.on_postgres():
+        yield f"sqlite://{app_data_dir / 'shop.sqlite3'}"
+        return
+    url = postgres.create_database()
+    yield url
+    postgres.drop_database(url)
+
+
+@pytest.fixture(scope="module")
+def app_url(app_data_dir: Path, app_database_url: str) -> Iterator[str]:
     """Start the app with its own data folder and demo shop; yield its base URL."""
-    data_dir = app_database.parent
-    settings = {"DATABASE_URL": f"sqlite://{app_database}", "DEMO_CUSTOMERS": str(DEMO_CUSTOMERS)}
+    settings = {"DATABASE_URL": app_database_url, "DEMO_CUSTOMERS": str(DEMO_CUSTOMERS)}
     try:
-        with running_app(data_dir=data_dir, settings=settings, start_timeout=START_TIMEOUT) as url:
+        with running_app(data_dir=app_data_dir, settings=settings, start_timeout=START_TIMEOUT) as url:
             yield url
     except AppDidNotStart as error:
         pytest.fail(str(error), pytrace=False)

@@ -5,14 +5,15 @@ from nicegui import app
 from nicegui.testing import User
 
 from services.staff import create_first_owner
-from tests.conftest import _copy
+from tests.conftest import ShopTemplate, discard
 from tests.staff import OWNER_EMAIL, OWNER_NAME, OWNER_PASSWORD
 
 
 @pytest.fixture(autouse=True)
-def shop_for_the_app(demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def shop_for_the_app(demo_shop: ShopTemplate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Point the app (which the `user` fixture starts from app.py) at a demo shop of this test's own."""
-    monkeypatch.setenv("DATABASE_URL", _copy(demo_template, tmp_path / "shop.sqlite3"))
+    url = demo_shop.copy(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("CUSTOMER_GROUPS_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("DEMO_CUSTOMERS", "0")
     # app.py adds its start-up, its sign-in guard and its error handler to the app on every run;
@@ -25,6 +26,7 @@ def shop_for_the_app(demo_template: Path, tmp_path: Path, monkeypatch: pytest.Mo
     app.user_middleware[:] = middleware
     app.middleware_stack = None
     app._exception_handlers[:] = handlers
+    discard(url)
 
 
 async def sign_in(user: User, email: str, password: str) -> None:

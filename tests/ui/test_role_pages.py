@@ -38,7 +38,8 @@ async def test_a_viewer_sees_the_changes_disabled_with_the_permission_named(user
     await user.should_see(marker="missing-manage_rules")
 
     await user.open("/settings")
-    assert disabled(user, "save-settings")
+    for marker in ("save-settings", "save-backups", "backup-now"):
+        assert disabled(user, marker), marker
     await user.should_see(marker="missing-manage_settings")
 
     await user.open("/promotions/new")

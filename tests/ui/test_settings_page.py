@@ -1,6 +1,7 @@
-"""The Settings page: one group per customer, and the default group."""
+"""The Settings page: one group per customer, the default group, and daily backups."""
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from nicegui.testing import User
 
@@ -46,3 +47,31 @@ async def test_the_default_group_is_validated_and_saved(user: User):
     user.find("save-settings").click()
     await user.should_see("Settings saved.")
     assert await CustomerGroup.filter(is_default=True).values_list("code", flat=True) == ["WHOLESALE"]
+
+
+async def test_the_owner_switches_on_daily_backups_and_backs_up_at_once(user: User, tmp_path: Path):
+    await user.open("/settings")
+    await user.should_see("No backup has been taken yet.")
+    user.find("backups-enabled").click()
+    keep = user.find("backup-keep").elements.pop()
+    keep.value = 0
+    user.find("save-backups").click()
+    await user.should_see("The backup settings were not saved.")
+    assert keep.error == "Keep between 1 and 365 backups."
+    assert (await Shop.first()).backup_enabled is False
+
+    keep.value = 3
+    nightly = tmp_path / "nightly"
+    user.find("backup-folder").type(str(nightly))
+    user.find("save-backups").click()
+    await user.should_see("Backup settings saved.")
+    await user.should_see("Next daily backup: within a minute")
+    shop = await Shop.first()
+    assert (shop.backup_enabled, shop.backup_keep, shop.backup_folder) == (True, 3, str(nightly))
+
+    user.find("backup-now").click()
+    await user.should_see("Backed up to customer-groups-")
+    await user.should_see("Last backup: today")
+    await user.should_see("Next daily backup: tomorrow")
+    (copy,) = nightly.iterdir()
+    await user.should_see(str(copy))

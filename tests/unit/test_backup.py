@@ -8,23 +8,25 @@ import sys
 from pathlib import Path
 
 import pytest
+from tortoise import connections
 
 from models.group import CustomerGroup
 from services.backup import backup, restore
 from services.database import close_database, open_database
 from services.errors import FormError
+from tests import postgres
+
+TABLES = ("customer", "order", "customer_group", "membership", "membership_event", "product")
 
 
 def _counts(path: Path) -> dict[str, int]:
     with sqlite3.connect(path) as db:
-        counts = {
-            table: db.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
-            for table in ("customer", "order", "customer_group", "membership", "membership_event", "product")
-        }
+        counts = {table: db.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0] for table in TABLES}
     db.close()
     return counts
 
 
+@pytest.mark.sqlite_only
 async def test_a_backup_taken_while_the_shop_is_open_restores_what_a_mistake_deleted(demo_template, tmp_path):
     live = tmp_path / "shop.sqlite3"
     shutil.copy(demo_template, live)
@@ -53,6 +55,7 @@ def customer_groups(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(command), *args], capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.sqlite_only
 def test_the_command_line_round_trip_and_refusals(demo_template, tmp_path):
     live = tmp_path / "shop.sqlite3"
     shutil.copy(demo_template, live)
@@ -73,3 +76,32 @@ def test_the_command_line_round_trip_and_refusals(demo_template, tmp_path):
     restored = customer_groups("restore", str(target), "--database-url", url)
     assert restored.returncode == 0, restored.stderr
     assert _counts(live) == before
+
+
+async def _row_counts() -> dict[str, int]:
+    connection = connections.get("default")
+    return {
+        table: (await connection.execute_query_dict(f'SELECT COUNT(*) AS n FROM "{table}"'))[0]["n"] for table in TABLES
+    }
+
+
+@pytest.mark.skipif(not postgres.on_postgres(), reason="needs a PostgreSQL server (.ci/postgres starts one)")
+async def test_a_postgres_backup_restores_what_a_mistake_deleted_and_refuses_a_damaged_file(demo_db, tmp_path):
+    before = await _row_counts()
+    copy = backup(database_url=demo_db, target=tmp_path / "monday.dump")
+    assert copy.size_bytes > 0
+    with pytest.raises(FormError, match="already exists"):
+        backup(database_url=demo_db, target=copy.path)
+    await CustomerGroup.filter(code="WHOLESALE").delete()  # the mistake, made through the app
+    assert await _row_counts() != before
+    await close_database()
+
+    damaged = tmp_path / "damaged.dump"
+    damaged.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(FormError, match="not a readable"):
+        restore(database_url=demo_db, source=damaged)
+    restore(database_url=demo_db, source=copy.path)
+
+    await open_database(database_url=demo_db)
+    assert await _row_counts() == before
+    assert await CustomerGroup.exists(code="WHOLESALE")

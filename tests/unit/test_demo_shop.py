@@ -65,11 +65,11 @@ async def test_vip_members_are_the_rule_matches_plus_manual_ones(demo_db):
         assert matches == (membership.source != MembershipSource.MANUAL), customer.name
 
 
-async def test_the_same_seed_builds_the_same_shop(tmp_path):
+async def test_the_same_seed_builds_the_same_shop(new_database):
     today = datetime(2026, 6, 1, tzinfo=UTC)
     shops = []
     for name in ("a", "b"):
-        await open_database(database_url=f"sqlite://{tmp_path / name}.sqlite3")
+        await open_database(database_url=new_database(name))
         await seed_demo_shop(customers=60, seed=5, today=today)
         shops.append(await _snapshot())
         await close_database()
@@ -150,9 +150,9 @@ async def test_wholesale_buys_from_its_price_list_with_quantity_breaks(demo_db):
         assert (await effective_benefits(group_id=tier.id)).value("pricing", "percent") == percent
 
 
-async def test_the_demo_shop_has_the_vip_spring_sale_a_promotion_running_now_and_a_draft(tmp_path):
+async def test_the_demo_shop_has_the_vip_spring_sale_a_promotion_running_now_and_a_draft(new_database):
     today = datetime(2026, 6, 10, 15, tzinfo=UTC)
-    await open_database(database_url=f"sqlite://{tmp_path / 'shop'}.sqlite3")
+    await open_database(database_url=new_database("shop"))
     try:
         await seed_demo_shop(customers=60, seed=5, today=today)
         tabs = await list_promotions(today=today.date())

@@ -7,7 +7,6 @@ memberships there are (nothing changes without its event)."""
 
 import asyncio
 import itertools
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from services.groups import create_group, delete_group
 from services.membership import AddMode, RemoveMode, add_members, remove_members
 from services.orders import record_order
 from services.rule_runs import run_all_rules
+from tests.conftest import ShopTemplate, discard
 
 ACTOR = "machine"
 CUSTOMERS = 6
@@ -33,7 +33,7 @@ KINDS = ["manual", "manual", "hybrid", "automatic"]
 
 
 class MembershipMachine(RuleBasedStateMachine):
-    template: Path
+    template: ShopTemplate
     workdir: Path
     numbers = itertools.count()
 
@@ -41,10 +41,11 @@ class MembershipMachine(RuleBasedStateMachine):
         super().__init__()
         self.loop = asyncio.new_event_loop()
         self.created = 0
-        # A file per example: a reused path would meet the last example's write-ahead log.
-        path = self.workdir / f"machine-{next(self.numbers)}.sqlite3"
-        shutil.copy(self.template, path)
-        self.run(open_database(database_url=f"sqlite://{path}"))
+        # A database per example: a reused SQLite path would meet the last example's write-ahead log.
+        directory = self.workdir / f"machine-{next(self.numbers)}"
+        directory.mkdir()
+        self.url = self.template.copy(directory)
+        self.run(open_database(database_url=self.url))
 
     def run(self, coroutine):
         return self.loop.run_until_complete(coroutine)
@@ -52,6 +53,7 @@ class MembershipMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         self.run(close_database())
         self.loop.close()
+        discard(self.url)
 
     @initialize(exclusive=st.booleans())
     def shop(self, exclusive: bool) -> None:
@@ -169,8 +171,8 @@ class MembershipMachine(RuleBasedStateMachine):
         assert replayed == set(self.run(Membership.all().values_list("customer_id", "group_id")))
 
 
-def test_membership_stays_consistent_whatever_the_owner_does(empty_template: Path, tmp_path: Path) -> None:
-    MembershipMachine.template = empty_template
+def test_membership_stays_consistent_whatever_the_owner_does(empty_shop: ShopTemplate, tmp_path: Path) -> None:
+    MembershipMachine.template = empty_shop
     MembershipMachine.workdir = tmp_path
     run_state_machine_as_test(
         MembershipMachine,

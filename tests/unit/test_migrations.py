@@ -5,12 +5,16 @@ versions, the order indexes) is filled in."""
 import sqlite3
 from pathlib import Path
 
+import pytest
 from tortoise import Tortoise
 from tortoise.migrations.api.migrate import migrate
 
 from models.customer import Customer, CustomerTag, Order
 from models.group import CustomerGroup, Membership, MembershipEvent, RuleVersion
 from services.database import close_database, open_database, tortoise_config
+
+# The first release's database is a SQLite file, written here with the sqlite3 module.
+pytestmark = pytest.mark.sqlite_only
 
 AT = "2025-01-15 12:00:00+00:00"
 RULE = '{"match": "all", "conditions": [{"field": "order_count", "op": "gte", "value": 2}]}'

@@ -4,8 +4,7 @@ permission and changes nothing. Also the staff rules: nobody grants more than th
 owner stays, and guessing passwords gets slowed down. On a real database."""
 
 import asyncio
-import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,6 +40,7 @@ from services.staff import (
     list_staff,
     set_active,
 )
+from tests.conftest import ShopTemplate, discard
 
 SYSTEM = "system"  # the app's own work: trusted, not checked
 PASSWORD = "correct horse battery"
@@ -133,29 +133,31 @@ async def _build_shop() -> Shop:
 
 
 @pytest.fixture(scope="module")
-def shop_template(empty_template: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Shop]:
+def shop_template(
+    empty_shop: ShopTemplate, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[ShopTemplate, Shop]]:
     """The shop `_build_shop` makes, built once (password hashing is slow on purpose); each test gets a copy."""
-    path = tmp_path_factory.mktemp("permissions") / "shop.sqlite3"
-    shutil.copy(empty_template, path)
+    url = empty_shop.copy(tmp_path_factory.mktemp("permissions"))
 
     async def build() -> Shop:
-        await open_database(database_url=f"sqlite://{path}")
+        await open_database(database_url=url)
         try:
             return await _build_shop()
         finally:
             await close_database()
 
-    return path, asyncio.run(build())
+    yield ShopTemplate(url), asyncio.run(build())
+    discard(url)
 
 
 @pytest.fixture
-async def shop(shop_template: tuple[Path, Shop], tmp_path: Path) -> AsyncIterator[Shop]:
+async def shop(shop_template: tuple[ShopTemplate, Shop], tmp_path: Path) -> AsyncIterator[Shop]:
     template, built = shop_template
-    copy = tmp_path / "shop.sqlite3"
-    shutil.copy(template, copy)
-    await open_database(database_url=f"sqlite://{copy}")
+    url = template.copy(tmp_path)
+    await open_database(database_url=url)
     yield built
     await close_database()
+    discard(url)
 
 
 def spring_sale(*targets: int, **changes) -> dict:

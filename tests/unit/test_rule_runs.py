@@ -1,10 +1,9 @@
-"""Membership from rules and rule history, on the demo shop's real SQLite database."""
+"""Membership from rules and rule history, on the demo shop's real database."""
 
 import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from tortoise import connections
 
 from models.customer import Customer
 from models.group import (
@@ -29,6 +28,7 @@ from services.rule_runs import (
     run_all_rules,
 )
 from services.settings import Settings
+from tests.faults import allow_inserts, refuse_inserts
 
 ACTOR = "anna"
 
@@ -183,10 +183,7 @@ async def test_a_failure_half_way_leaves_the_members_untouched(demo_db):
     gold = await CustomerGroup.get(code="GOLD")
     before, events = await everything(), await MembershipEvent.all().count()
     # The join events are written after the members changed: failing there must undo all of it.
-    await connections.get("default").execute_script(
-        "CREATE TRIGGER no_joins BEFORE INSERT ON membership_event WHEN NEW.action = 'joined' "
-        "BEGIN SELECT RAISE(ABORT, 'no joins today'); END"
-    )
+    await refuse_inserts("no_joins", table="membership_event", when="NEW.action = 'joined'", message="no joins today")
 
     await change_rule(gold, between(15_000, 30_000))  # the save stands; applying its rule fails
 
@@ -197,7 +194,7 @@ async def test_a_failure_half_way_leaves_the_members_untouched(demo_db):
         await apply_rule(group_id=gold.id, actor=ACTOR)
     assert await everything() == before
 
-    await connections.get("default").execute_script("DROP TRIGGER no_joins")
+    await allow_inserts("no_joins", table="membership_event")
     runs = await apply_pending_rules(actor="system")
     assert [run.group_name for run in runs] == ["Gold Tier"]
     assert set(await members(gold.id)) == await customers_spending(15_000, 30_000)

@@ -1,11 +1,10 @@
 """Rules as a shop owner meets them: what a bad rule says and where, why a customer does or does
 not match, and seed 003's VIP rule counted against the orders themselves."""
 
-import sqlite3
-from contextlib import closing
 from datetime import UTC, datetime
 
 import pytest
+from tortoise import connections
 
 from models.customer import Customer, CustomerTag, OrderStatus, PaymentRating
 from models.group import CustomerGroup, Membership
@@ -174,19 +173,23 @@ SEED_003_VIP = {
 
 
 async def test_the_seed_003_rule_counts_what_plain_sql_over_the_orders_counts(demo_db):
-    # Mid-month, so SQLite's own '-13 months' is the same calendar step as the rule's.
+    # Mid-month, so the database's own '-13 months' is the same calendar step as the rule's.
     now = datetime.now(UTC).replace(day=15, hour=12, minute=0, second=0, microsecond=0)
     matches = await Customer.filter(to_q(parse_rule(SEED_003_VIP), now=now)).count()
 
-    with closing(sqlite3.connect(demo_db.removeprefix("sqlite://"))) as connection:
-        (independent,) = connection.execute(
-            """
-            SELECT COUNT(*) FROM customer AS c
-            WHERE c.payment_rating = 'excellent'
-              AND julianday(c.created_at) <= julianday(:now, '-13 months')
-              AND (SELECT SUM(o.total_cents) FROM "order" AS o
-                   WHERE o.customer_id = c.id AND o.status = 'completed') > 5000000
-            """,
-            {"now": now.strftime("%Y-%m-%d %H:%M:%S")},
-        ).fetchone()
-    assert 0 < matches == independent
+    connection = connections.get("default")
+    if connection.capabilities.dialect == "postgres":
+        joined_long_ago, at = "c.created_at <= $1::timestamptz - interval '13 months'", now
+    else:
+        joined_long_ago, at = "julianday(c.created_at) <= julianday(?, '-13 months')", now.strftime("%Y-%m-%d %H:%M:%S")
+    _, rows = await connection.execute_query(
+        f"""
+        SELECT COUNT(*) AS n FROM customer AS c
+        WHERE c.payment_rating = 'excellent'
+          AND {joined_long_ago}
+          AND (SELECT SUM(o.total_cents) FROM "order" AS o
+               WHERE o.customer_id = c.id AND o.status = 'completed') > 5000000
+        """,
+        [at],
+    )
+    assert 0 < matches == rows[0]["n"]
