@@ -73,4 +73,4 @@ chromium: $(VENV)/.installed-test
 	fi
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache build dist

@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import getpass
 import os
+import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
@@ -41,6 +42,8 @@ def _with_database(lifespan):
         await open_database(database_url=settings.effective_database_url)
         if settings.demo_customers and await seed_if_empty(customers=settings.demo_customers, seed=settings.demo_seed):
             print(f"First start: seeded the demo shop with {settings.demo_customers:,} customers.")
+        # Said once the shop is ready to serve, so whoever started it can open the address at once.
+        print(f"Customer Groups: {settings.address} (database {settings.effective_database_url})", flush=True)
         rules = asyncio.create_task(refresh_rules_periodically(every_minutes=settings.rule_refresh_minutes))
         backups = asyncio.create_task(run_daily_backups(place=BackupPlace.from_settings(settings)))
         try:
@@ -91,7 +94,6 @@ register_api(app, rate_limit=settings.api_rate_limit)  # once, even when the pag
 
 
 def serve(run_settings: Settings) -> None:
-    print(f"Customer Groups: http://localhost:{run_settings.port} (database {run_settings.effective_database_url})")
     ui.run(
         host=run_settings.host,
         port=run_settings.port,
@@ -116,7 +118,11 @@ async def _build_demo(args: argparse.Namespace) -> None:
 
 
 async def _create_user(args: argparse.Namespace) -> None:
-    password = os.environ.get("CUSTOMER_GROUPS_PASSWORD") or getpass.getpass("Password (at least 10 characters): ")
+    password = os.environ.get("CUSTOMER_GROUPS_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            raise SystemExit("No password: set CUSTOMER_GROUPS_PASSWORD, or run this in a terminal to type one.")
+        password = getpass.getpass("Password (at least 10 characters): ")
     await open_database(database_url=args.database_url)
     try:
         owner = await create_first_owner(email=args.email, name=args.name, password=password)

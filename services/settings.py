@@ -33,6 +33,12 @@ class Settings(BaseSettings):
         default=120, ge=1, description="Requests a REST API token may make per minute; more are refused with 429"
     )
 
+    @property
+    def address(self) -> str:
+        """Where to open the app in a browser: a server on every interface is reached on this machine by localhost."""
+        host = "localhost" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
+
     @cached_property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite://{(self.data_dir / 'customer-groups.sqlite3').as_posix()}"
