@@ -10,7 +10,9 @@
 - Passwords are hashed with argon2; repeated failures slow logins down per account and per address.
 """
 
+import asyncio
 import re
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -27,6 +29,29 @@ PASSWORD_MIN = 10
 ACCOUNT_FAILURES, ADDRESS_FAILURES = 5, 20  # failures allowed within THROTTLE_WINDOW
 THROTTLE_WINDOW = timedelta(minutes=15)
 _hasher = PasswordHasher()
+# An argon2 hash takes about 0.1 s of CPU and 64 MiB of memory. It runs in a worker thread, so every
+# other page and API call goes on meanwhile, and one at a time, so sign-ins arriving together cannot
+# pile up memory.
+_hashing = threading.BoundedSemaphore(1)
+
+
+def _hash_in_thread(password: str) -> str:
+    with _hashing:
+        return _hasher.hash(password)
+
+
+def _verify_in_thread(password_hash: str, password: str) -> bool:
+    with _hashing:
+        return _hasher.verify(password_hash, password)
+
+
+async def _hash(password: str) -> str:
+    return await asyncio.to_thread(_hash_in_thread, password)
+
+
+async def _verify(password_hash: str, password: str) -> bool:
+    """True if the password matches; raises argon2's VerificationError (or InvalidHashError) if not."""
+    return await asyncio.to_thread(_verify_in_thread, password_hash, password)
 
 
 class Permission(StrEnum):
@@ -132,10 +157,11 @@ def _checked(email: str, name: str, password: str) -> tuple[str, str]:
 async def create_first_owner(*, email: str, name: str, password: str) -> Actor:
     """The shop's first account (setup page or `customer-groups create-user`): only while there is none."""
     email, name = _checked(email, name, password)
+    password_hash = await _hash(password)  # before the transaction, which holds the database meanwhile
     async with in_transaction("default") as connection:
         if await StaffUser.exists():
             raise FormError({"email": "The shop already has an owner. Sign in instead."})
-        user = await StaffUser.create(email=email, name=name, password_hash=_hasher.hash(password), role=Role.OWNER)
+        user = await StaffUser.create(email=email, name=name, password_hash=password_hash, role=Role.OWNER)
         await _audit(
             name,
             "staff.owner_created",
@@ -154,7 +180,7 @@ async def create_user(*, email: str, name: str, password: str, role: Role, actor
     email, name = _checked(email, name, password)
     if await StaffUser.exists(email=email):
         raise FormError({"email": f"{email} already has an account."})
-    user = await StaffUser.create(email=email, name=name, password_hash=_hasher.hash(password), role=role)
+    user = await StaffUser.create(email=email, name=name, password_hash=await _hash(password), role=role)
     await _audit(actor, "staff.invited", user, before=None, after={"name": name, "email": email, "role": role})
     return _row(user)
 
@@ -250,14 +276,14 @@ async def authenticate(*, email: str, password: str, address: str, now: datetime
         raise FormError({"password": "Too many failed attempts. Wait 15 minutes, then try again."})
     user = await StaffUser.get_or_none(email=email, active=True)
     try:
-        ok = user is not None and _hasher.verify(user.password_hash, password)
+        ok = user is not None and await _verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok:
         await LoginAttempt.create(email=email, address=address, at=now)
         raise FormError({"password": "The email or password is not right."})
     if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+        user.password_hash = await _hash(password)
     user.last_login_at = now
     await user.save(update_fields=["password_hash", "last_login_at"])
     await LoginAttempt.filter(email=email).delete()
@@ -267,10 +293,10 @@ async def authenticate(*, email: str, password: str, address: str, now: datetime
 async def change_password(*, actor: Actor, current: str, new: str) -> None:
     user = await StaffUser.get(id=actor.id)
     try:
-        _hasher.verify(user.password_hash, current)
+        await _verify(user.password_hash, current)
     except (VerificationError, InvalidHashError):
         raise FormError({"current": "That is not your current password."}) from None
     if len(new) < PASSWORD_MIN:
         raise FormError({"new": f"Use at least {PASSWORD_MIN} characters."})
-    user.password_hash = _hasher.hash(new)
+    user.password_hash = await _hash(new)
     await user.save(update_fields=["password_hash"])

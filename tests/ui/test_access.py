@@ -44,7 +44,7 @@ async def test_a_wrong_password_is_refused_beside_the_field(user: User):
     user.find(marker="email").type(OWNER_EMAIL)
     user.find(marker="password").type("not the password")
     user.find(marker="sign-in").click()
-    await user.should_see("The email or password is not right.")
+    await user.should_see("The email or password is not right.", retries=20)
     await user.open("/groups")
     await user.should_see("Staff only. Ask the shop's owner for an account.")
 

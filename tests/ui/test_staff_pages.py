@@ -35,7 +35,7 @@ async def test_the_owner_invites_a_manager_changes_the_role_and_deactivates(user
     password = element(user, "invite-password").value
     assert len(password) >= 10, "a first password is suggested"
     user.find(marker="invite-submit").click()
-    await user.should_see("can now sign in as Manager with this first password")
+    await user.should_see("can now sign in as Manager with this first password", retries=20)
     assert element(user, "invite-given").text == password
     max_ = await StaffUser.get(email=MANAGER_EMAIL)
     assert max_.role == Role.MANAGER and max_.password_hash != password
@@ -103,10 +103,10 @@ async def test_my_account_changes_my_password(user: User):
     user.find(marker="new-password").type("a new long password")
     user.find(marker="repeat-password").type("a new long password")
     user.find(marker="save-password").click()
-    await user.should_see("That is not your current password.")
+    await user.should_see("That is not your current password.", retries=20)
     user.find(marker="current-password").clear().type(OWNER_PASSWORD)
     user.find(marker="save-password").click()
-    await user.should_see("Your password was changed.")
+    await user.should_see("Your password was changed.", retries=20)
     await user.open("/logout")
     await sign_in(user, OWNER_EMAIL, "a new long password")
 
