@@ -21,7 +21,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from models.group import CustomerGroup
-from services.benefits import PricingType, effective, load_groups
+from models.promotion import Promotion, PromotionStatus, PromotionTarget, PromotionType
+from services.benefits import GroupNode, PricingType, chain_of, effective, load_groups
 from services.database import READER, reader_connection
 from services.errors import FormError, NotFoundError
 from services.sql import execute, fetch_rows, placeholders, timestamp_placeholder
@@ -38,6 +39,7 @@ TOP_CUSTOMERS = 5
 # goods cost, so net margin rests on this assumption (stated on the comparison page).
 ASSUMED_GROSS_MARGIN = 0.40
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+FAR_PAST = datetime(1970, 1, 1, tzinfo=UTC)
 MEMBERSHIP_NOTE = (
     "An order counts for a group when its customer was a member at the time of the order, as the "
     "membership history records it; changes made today do not rewrite past periods."
@@ -52,8 +54,13 @@ DEFINITIONS = {
         "ordered again in this one."
     ),
     "Discount Given": (
-        "What the group's percentage discount took off list prices: revenue x p / (100 - p). Price lists "
-        "and fixed adjustments are not counted, as orders do not record list prices."
+        "What the group's pricing and its promotions took off list prices. Orders record what was paid, "
+        "not list prices or discounts, so each order is worked back at the best rate it could have had on "
+        "its day: the group's percentage discount, or an active additional-discount promotion that reaches "
+        "the group, is valid that day and whose minimum purchase the order's total reaches (on top of the "
+        "group's discount when both allow stacking, otherwise the better of the two). Discount = order "
+        "total x rate / (1 - rate). Price lists and fixed adjustments are not counted; the group's and "
+        "the promotions' current settings are used for every day."
     ),
     "Net Margin": (
         f"Margin after the discount, assuming a {ASSUMED_GROSS_MARGIN:.0%} margin on list prices: "
@@ -358,16 +365,15 @@ async def compare_groups(*, group_ids: list[int], period: Period) -> Comparison:
     if not group_ids:
         raise FormError({"groups": "Choose at least one group to compare."})
     names = await _group_names(group_ids)
+    own, promotions = await _discount_rates(group_ids, await load_groups())
     async with _membership_orders(group_ids, period) as connection:
         now = await _per_group(connection, group_ids, period)
         before = await _retention(connection, group_ids, period)
-    groups = await load_groups()
+        discounts = await _discounts(connection, now, own, promotions, period)
     rows = []
     for gid in group_ids:
         figures = now[gid]
-        pricing = effective(gid, groups).pricing
-        percent = pricing["percent"].value if pricing["type"].value == PricingType.PERCENTAGE else None
-        discount = round(figures["revenue"] * percent / (100 - percent)) if percent and percent < 100 else 0
+        discount = discounts[gid]
         list_revenue = figures["revenue"] + discount
         margin = (list_revenue * ASSUMED_GROSS_MARGIN - discount) / figures["revenue"] if figures["revenue"] else None
         ordered_before, again = before[gid]
@@ -385,6 +391,100 @@ async def compare_groups(*, group_ids: list[int], period: Period) -> Comparison:
             )
         )
     return Comparison(period=period, rows=rows, definitions=dict(DEFINITIONS))
+
+
+PROMOTION_COLUMNS = (
+    "id",
+    "percent",
+    "minimum_purchase_cents",
+    "valid_from",
+    "valid_to",
+    "stack_with_group_discount",
+    "include_subgroups",
+)
+
+
+@dataclass(frozen=True)
+class _Rate:
+    """The share of the list price a group's order got with a promotion that reaches the group,
+    on its own or stacked on the group's discount: for orders within the promotion's dates whose
+    total reaches its minimum."""
+
+    group_id: int
+    start: datetime
+    end: datetime  # exclusive
+    minimum_cents: int
+    rate: float  # 0.25: a quarter of the list price taken off; never below the group's own rate
+
+
+async def _discount_rates(group_ids: list[int], groups: dict[int, GroupNode]) -> tuple[dict[int, float], list[_Rate]]:
+    """Each group's own discount rate (its percentage discount, on every order), and the rates its
+    orders get with promotions (see DEFINITIONS["Discount Given"])."""
+    promotions = await Promotion.filter(
+        status=PromotionStatus.ACTIVE, type=PromotionType.ADDITIONAL_DISCOUNT, percent__gt=0
+    ).values(*PROMOTION_COLUMNS)
+    targets: dict[int, set[int]] = {}
+    if promotions:
+        for pid, gid in await PromotionTarget.filter(promotion_id__in=[p["id"] for p in promotions]).values_list(
+            "promotion_id", "group_id"
+        ):
+            targets.setdefault(pid, set()).add(gid)
+    owns, rates = {}, []
+    for gid in group_ids:
+        pricing = effective(gid, groups).pricing
+        percent = pricing["percent"].value if pricing["type"].value == PricingType.PERCENTAGE else None
+        own = min(percent or 0, 100) / 100
+        owns[gid] = own if own < 1 else 0.0  # a free order records no total to work the list price back from
+        ancestors = {node.id for node in chain_of(gid, groups)} - {gid}
+        for p in promotions:
+            targeted = targets.get(p["id"], set())
+            if gid not in targeted and not (p["include_subgroups"] and targeted & ancestors):
+                continue
+            extra = min(p["percent"], 100) / 100
+            stacked = bool(own) and p["stack_with_group_discount"] and pricing["stack_with_promotions"].value
+            rate = 1 - (1 - own) * (1 - extra) if stacked else max(own, extra)
+            if rate < 1:
+                start = _moment(p["valid_from"]) if p["valid_from"] else FAR_PAST
+                end = _moment(p["valid_to"] + timedelta(days=1)) if p["valid_to"] else FAR_FUTURE
+                rates.append(_Rate(gid, start, end, p["minimum_purchase_cents"], rate))
+    return owns, rates
+
+
+def _off(rate: float) -> float:
+    """What a discount of `rate` took off, per unit paid: the list price was paid / (1 - rate)."""
+    return rate / (1 - rate)
+
+
+async def _discounts(
+    connection: BaseDBAsyncClient, figures: dict[int, dict], own: dict[int, float], rates: list[_Rate], period: Period
+) -> dict[int, int]:
+    """Per group, the discount its orders in the period got: each order at the best rate that
+    applied to it, total x rate / (1 - rate). The group's own rate applies to every order, so it
+    comes from the revenue; only the orders within promotions' dates are read again, summed per
+    group and best rate."""
+    found = {gid: figures[gid]["revenue"] * _off(rate) for gid, rate in own.items()}
+    start, end = _moment(period.start), _moment(period.end)
+    rates = [r for r in rates if r.start < end and r.end > start and r.rate > own[r.group_id]]
+    if rates:
+        at = timestamp_placeholder(connection)
+        values = ", ".join(
+            f"(CAST(? AS INTEGER), {at}, {at}, CAST(? AS BIGINT), CAST(? AS DOUBLE PRECISION))" for _ in rates
+        )
+        for row in await fetch_rows(
+            connection,
+            f"WITH rates(group_id, start_at, end_at, minimum, rate) AS (VALUES {values}) "
+            "SELECT group_id, rate, SUM(total_cents) AS revenue FROM ("
+            "SELECT h.group_id, h.total_cents, (SELECT MAX(r.rate) FROM rates r WHERE r.group_id = h.group_id "
+            "AND r.start_at <= h.placed_at AND h.placed_at < r.end_at AND r.minimum <= h.total_cents) AS rate "
+            "FROM report_hits h WHERE h.placed_at >= ? AND h.placed_at < ?) best "
+            "WHERE rate IS NOT NULL GROUP BY group_id, rate",
+            *[value for r in rates for value in (r.group_id, r.start, r.end, r.minimum_cents, r.rate)],
+            max(start, min(r.start for r in rates)),
+            min(end, max(r.end for r in rates)),
+        ):
+            gid = row["group_id"]
+            found[gid] += int(row["revenue"]) * (_off(float(row["rate"])) - _off(own[gid]))
+    return {gid: round(value) for gid, value in found.items()}
 
 
 async def _retention(connection: BaseDBAsyncClient, group_ids: list[int], period: Period) -> dict[int, tuple[int, int]]:

@@ -1,9 +1,9 @@
 """Seed 003's "Create Promotion for Group" in Chromium, and the issue's acceptance: the owner creates
 the VIP Spring Sale (VIP Customers + Gold Tier, 10% additional, minimum $500, March 1 - 31, 2026,
 stacking with the group discount) on the promotion form; the price check then stacks it on VIP's 15%
-for a VIP order of about $600 on March 15 and leaves VIP's 15% alone on April 15; and when either
-the promotion or VIP's pricing forbids stacking, the customer gets the better of the two with the
-reason in the trace.
+for a VIP order of about $600 on March 15, and leaves VIP's 15% alone for a smaller order below the
+$500 minimum that day and for the $600 order on April 15; and when either the promotion or VIP's
+pricing forbids stacking, the customer gets the better of the two with the reason in the trace.
 
 The demo shop already has a VIP Spring Sale; the test deletes it on its edit page first, so the one
 it checks is the one it created."""
@@ -135,6 +135,8 @@ async def test_the_vip_spring_sale_made_on_the_form_stacks_in_march_and_not_in_a
     await page.set_viewport_size(LAPTOP)
     _, member = plain_vip_member(app_database)
     _, sku, product, base, quantity = about_600_dollars(app_database)
+    assert base * quantity >= 50_000, "the order passes the $500 minimum at list price"
+    smaller = 49_999 // base  # the most units that stay below it
     stacked, group_price = off(off(base, 15), 10), off(base, 15)
 
     # The demo's own VIP Spring Sale makes way, deleted on its edit page.
@@ -200,6 +202,15 @@ async def test_the_vip_spring_sale_made_on_the_form_stacks_in_march_and_not_in_a
         promotions.get_by_text("10% additional, stacked on VIP Customers: 15% discount (every line).")
     ).to_be_visible()
     await page.screenshot(path=screenshot_dir / "promotions-simulator-march.png", full_page=True, animations="disabled")
+
+    # A smaller order in March stays below the $500 minimum: VIP's 15% alone.
+    await set_order(page, smaller, "2026-03-15")
+    await expect(
+        promotions.get_by_text(
+            f"Needs a purchase of at least $500.00 ({dollars(base * smaller)} in the cart).", exact=True
+        )
+    ).to_be_visible()
+    await expect(order_total(page).get_by_text(dollars(group_price * smaller), exact=True)).to_be_visible()
 
     # April 15: outside the dates, VIP's 15% alone.
     await set_order(page, quantity, "2026-04-15")

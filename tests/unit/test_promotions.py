@@ -158,6 +158,67 @@ async def test_below_the_minimum_purchase_the_promotion_does_not_apply(db):
     assert small.promotions[0].text == "Needs a purchase of at least $500.00 ($200.00 in the cart)."
 
 
+# The widget lists at $100. VIP's 15% makes it $85.00; the Spring Sale's 10% stacked on that, $76.50.
+GROUP_ONLY, STACKED = 8_500, 7_650
+
+
+@pytest.mark.parametrize(
+    ("widgets", "applied", "unit_cents"),
+    [
+        (6, True, STACKED),  # $600 at list price: above the $500 minimum
+        (5, True, STACKED),  # exactly $500: the minimum is met
+        (4, False, GROUP_ONLY),  # $400: below it, VIP's 15% alone
+    ],
+)
+async def test_the_minimum_purchase_is_met_from_500_at_list_price(db, widgets, applied, unit_cents):
+    shop = await seed_vip()
+    vip_member = await new_customer("Ada", shop.vip)
+    await create_promotion(data=spring_sale(shop.vip), actor=ACTOR)
+    result = await quote(customer_id=vip_member, lines=[CartLine(shop.catalog.widget, widgets)], at=date(2026, 3, 15))
+    assert [n.applied for n in result.promotions] == [applied]
+    assert result.lines[0].unit_cents == unit_cents
+    assert result.total_cents == widgets * unit_cents
+
+
+async def test_a_cent_below_the_minimum_the_promotion_does_not_apply(db):
+    shop = await seed_vip()
+    vip_member = await new_customer("Ada", shop.vip)
+    await create_promotion(data=spring_sale(shop.vip), actor=ACTOR)
+    just_under = await Product.create(
+        sku="U-1",
+        name="Just under",
+        category_id=shop.catalog.tools,
+        visibility_group_id=shop.catalog.standard,
+        base_price_cents=49_999,
+    )
+    result = await quote(customer_id=vip_member, lines=[CartLine(just_under.id, 1)], at=date(2026, 3, 15))
+    assert result.promotions[0].text == "Needs a purchase of at least $500.00 ($499.99 in the cart)."
+    assert result.total_cents == 42_499  # $499.99 - 15% = $424.9915, to the cent; not another 10% ($382.49)
+
+
+@pytest.mark.parametrize(
+    ("at", "applied"),
+    [
+        (date(2026, 2, 28), False),  # the day before the first day
+        (date(2026, 3, 1), True),  # the first day
+        (datetime(2026, 3, 1, 0, 0, tzinfo=UTC), True),  # its first moment
+        (date(2026, 3, 31), True),  # the last day
+        (datetime(2026, 3, 31, 23, 59, 59, tzinfo=UTC), True),  # its last second
+        (datetime(2026, 4, 1, 0, 0, tzinfo=UTC), False),  # the day after, from its first moment
+        (date(2026, 4, 1), False),
+    ],
+)
+async def test_the_first_and_last_day_are_included_and_the_day_after_is_not(db, at, applied):
+    shop = await seed_vip()
+    vip_member = await new_customer("Ada", shop.vip)
+    await create_promotion(data=spring_sale(shop.vip), actor=ACTOR)  # March 1 - 31, 2026
+    result = await quote(customer_id=vip_member, lines=[CartLine(shop.catalog.widget, 6)], at=at)
+    assert [n.applied for n in result.promotions] == [applied]
+    assert result.total_cents == 6 * (STACKED if applied else GROUP_ONLY)  # $459.00 or $510.00
+    if not applied:
+        assert result.promotions[0].text.endswith("(runs March 1 - 31, 2026).")
+
+
 async def test_a_subgroup_member_is_reached_and_bogo_gives_free_units(db):
     shop = await seed_vip()
     platinum_member = await new_customer("Ben", shop.platinum)
