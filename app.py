@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import app, ui
 from starlette.middleware.base import BaseHTTPMiddleware
 
+from api import PREFIX as API_PREFIX
 from api import register_api
 from services.backup import backup, restore
 from services.daily_backups import BackupPlace, run_daily_backups
@@ -62,11 +63,12 @@ def _with_database(lifespan):
 class SignedInOnly(BaseHTTPMiddleware):
     """Every page but sign-in and setup needs a signed-in, still active staff member. The account is
     read again on each page load, so a deactivated or demoted person loses access at their next step.
-    NiceGUI's own assets and websocket are left alone; the REST API guards its routes itself."""
+    NiceGUI's own assets and websocket are left alone; the REST API (under /api/v1 only) guards its
+    routes itself. tests/ui/test_access.py checks every route of the app against this."""
 
     async def dispatch(self, request: Request, call_next):
         path = request.url.path
-        if path in PUBLIC_PAGES or path.startswith(("/_nicegui", "/api/")) or path == "/favicon.ico":
+        if path in PUBLIC_PAGES or path.startswith(("/_nicegui", f"{API_PREFIX}/")) or path == "/favicon.ico":
             return await call_next(request)
         actor = signed_in()
         fresh = await get_actor(user_id=actor.id) if actor else None

@@ -77,7 +77,7 @@ async def import_(
     all_or_nothing: bool = Query(False, description="Save nothing if any row has an error"),
 ):
     """Create and update customers by email (a known email updates that customer), then re-run the group rules."""
-    require(actor, Permission.MANAGE_CUSTOMERS)
+    await require(actor, Permission.MANAGE_CUSTOMERS)
     body = await request.body()
     if "csv" in request.headers.get("content-type", ""):
         file = await read_csv(data=body)

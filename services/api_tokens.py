@@ -4,7 +4,8 @@
   demoted or deactivated person's tokens lose what they lost.
 - The secret is shown once, when the token is created. Only its SHA-256 is kept (a 256-bit random
   secret needs no slow hash), plus a short prefix so tokens can be told apart in lists.
-- Everyone manages their own tokens; an owner (who manages staff) may revoke anyone's.
+- Everyone manages their own tokens; an owner (who manages staff) may revoke anyone's. Creating
+  and revoking a token are kept in the audit log (its name and prefix, never the secret).
 """
 
 import hashlib
@@ -13,9 +14,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from tortoise.transactions import in_transaction
+
 from models.audit import ApiToken
-from services.errors import FormError, NotFoundError, PermissionDeniedError
-from services.staff import Actor, Permission
+from services.audit import record
+from services.errors import FormError, NotFoundError
+from services.staff import Actor, Permission, require
 
 SECRET_START = "cg_"
 SHOWN_CHARACTERS = 10  # "cg_" and the first 7 random characters, shown in lists
@@ -67,16 +71,38 @@ async def create_token(*, actor: Actor, name: str) -> tuple[ApiTokenRow, str]:
         raise FormError({"name": "Use letters, digits and punctuation only."})
     if len(name) > NAME_MAX:
         raise FormError({"name": f"Use at most {NAME_MAX} characters."})
+    await require(actor, Permission.VIEW)  # the account as it is now: a deactivated one gets none
     secret = SECRET_START + secrets.token_urlsafe(32)
-    token = await ApiToken.create(
-        user_id=actor.id, name=name, prefix=secret[:SHOWN_CHARACTERS], token_hash=_hash(secret)
-    )
-    await token.fetch_related("user")
+    async with in_transaction("default") as connection:
+        token = await ApiToken.create(
+            user_id=actor.id, name=name, prefix=secret[:SHOWN_CHARACTERS], token_hash=_hash(secret), using_db=connection
+        )
+        await token.fetch_related("user", using_db=connection)
+        await _audit(actor, "api_token.created", token, before=None, after=_audited(token), connection=connection)
     return _row(token), secret
+
+
+def _audited(token: ApiToken) -> dict:
+    """What the audit log keeps of a token: never its secret or hash."""
+    return {"name": token.name, "prefix": token.prefix, "owner": token.user.name, "active": token.revoked_at is None}
+
+
+async def _audit(actor: Actor, action: str, token: ApiToken, *, before, after, connection) -> None:
+    await record(
+        actor=actor,
+        action=action,
+        subject_type="api_token",
+        subject_id=token.id,
+        subject_name=token.name,
+        before=before,
+        after=after,
+        connection=connection,
+    )
 
 
 async def list_tokens(*, actor: Actor) -> list[ApiTokenRow]:
     """The actor's tokens, or with the staff permission everyone's: active first, newest first."""
+    actor = await require(actor, Permission.VIEW)  # with the role as it is now
     query = ApiToken.all() if actor.can(Permission.MANAGE_STAFF) else ApiToken.filter(user_id=actor.id)
     tokens = await query.select_related("user").order_by("-created_at", "-id")
     return sorted((_row(t) for t in tokens), key=lambda row: not row.active)
@@ -84,14 +110,18 @@ async def list_tokens(*, actor: Actor) -> list[ApiTokenRow]:
 
 async def revoke_token(*, actor: Actor, token_id: int) -> ApiTokenRow:
     """Revoke a token at once; revoking a revoked token changes nothing."""
+    await require(actor, Permission.VIEW)
     token = await ApiToken.get_or_none(id=token_id).select_related("user")
     if token is None:
         raise NotFoundError("This token no longer exists.")
-    if token.user_id != actor.id and not actor.can(Permission.MANAGE_STAFF):
-        raise PermissionDeniedError("Only the shop's owner may revoke another person's token.")
+    if token.user_id != actor.id:  # another person's: only who manages staff (the owner)
+        await require(actor, Permission.MANAGE_STAFF)
     if token.revoked_at is None:
+        before = _audited(token)
         token.revoked_at = datetime.now(UTC)
-        await token.save(update_fields=["revoked_at"])
+        async with in_transaction("default") as connection:
+            await token.save(update_fields=["revoked_at"], using_db=connection)
+            await _audit(actor, "api_token.revoked", token, before=before, after=_audited(token), connection=connection)
     return _row(token)
 
 

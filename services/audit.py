@@ -1,8 +1,9 @@
 """The audit log: who changed what and when, with the values before and after.
 
-Services call `record` once per change of a group, rule, benefits, promotion, setting or staff
-account, inside the change's own transaction where it has one. Values are stored as JSON (dates
-and enums as text); passwords and their hashes are never passed in.
+Services call `record` once per change of a group, rule, benefits, promotion, setting, staff
+account or API token, inside the change's own transaction where it has one. Values are stored as
+JSON (dates and enums as text); passwords, token secrets and their hashes are never passed in.
+Only who manages staff (the shop's owner) reads the log.
 """
 
 import json
@@ -28,12 +29,14 @@ SUBJECT_TYPES = {
     "promotion": "Promotions",
     "settings": "Settings",
     "staff": "Staff",
+    "api_token": "API tokens",
 }
 
 _ACTION_TEXT = {
     "group.created": "Created group {name}",
     "group.updated": "Updated group {name}",
     "group.deleted": "Deleted group {name}",
+    "rule.updated": "Changed the rule of group {name}",
     "rule.restored": "Restored an earlier rule of group {name}",
     "benefits.updated": "Updated the benefits of group {name}",
     "promotion.created": "Created promotion {name}",
@@ -45,6 +48,9 @@ _ACTION_TEXT = {
     "staff.role_changed": "Changed the role of {name}",
     "staff.deactivated": "Deactivated {name}",
     "staff.reactivated": "Reactivated {name}",
+    "staff.password_changed": "Changed the password of {name}",
+    "api_token.created": "Created API token {name}",
+    "api_token.revoked": "Revoked API token {name}",
 }
 
 
@@ -137,6 +143,13 @@ async def record(
     )
 
 
+async def _may_read(actor: "Actor | str") -> None:
+    # Imported here: services.staff records its own changes through this module.
+    from services.staff import Permission, require
+
+    await require(actor, Permission.MANAGE_STAFF)  # the log names staff, their emails and every change
+
+
 def _moment(value: date | datetime, *, end: bool) -> datetime:
     """A date filter as a moment: a plain day covers all of it (until the end of `until`)."""
     if isinstance(value, datetime):
@@ -180,6 +193,7 @@ def _row(entry: AuditEntry) -> AuditRow:
 
 async def list_audit(
     *,
+    actor: "Actor | str",
     subject_type: str | None = None,
     actor_name: str | None = None,
     search: str = "",
@@ -189,6 +203,7 @@ async def list_audit(
     per_page: int = 25,
 ) -> Page[AuditRow]:
     """The log, newest first, narrowed by what changed, who changed it, text and dates (inclusive days)."""
+    await _may_read(actor)
     query = _filtered(subject_type=subject_type, actor_name=actor_name, search=search, since=since, until=until)
     offset, limit = page_bounds(page, per_page)
     total = await query.count()
@@ -196,7 +211,8 @@ async def list_audit(
     return Page(rows=[_row(entry) for entry in entries], total=total, page=max(page, 1), per_page=limit)
 
 
-async def audit_people() -> list[str]:
+async def audit_people(*, actor: "Actor | str") -> list[str]:
     """Everyone who appears in the log, for the "person" filter."""
+    await _may_read(actor)
     names = await AuditEntry.all().distinct().order_by("actor_name").values_list("actor_name", flat=True)
     return list(names)

@@ -318,7 +318,7 @@ async def save_benefits(*, group_id: int, sections: dict[str, dict | BaseModel],
     """Validate and store the given sections of a group's benefits (others stay as they are).
     Every problem is reported at once, keyed "<section>.<field>"; ids must name existing
     catalog entries."""
-    require(actor, Permission.MANAGE_BENEFITS)
+    await require(actor, Permission.MANAGE_BENEFITS)
     errors: dict[str, str] = {}
     parsed: dict[str, _Section] = {}
     for section, raw in sections.items():

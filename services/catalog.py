@@ -294,7 +294,7 @@ async def _product_values(data: dict, *, product_id: int | None) -> dict:
 async def create_product(*, data: dict, actor: Actor | str) -> ProductRow:
     """A new product. `data`: sku, name, category_id, visibility_group_id (empty: the standard
     group), base_price_cents. The SKU is stored in capitals; it is unique whatever its case."""
-    require(actor, Permission.MANAGE_CATALOG)
+    await require(actor, Permission.MANAGE_CATALOG)
     values = await _product_values(data, product_id=None)
     try:
         product = await Product.create(**values)
@@ -304,7 +304,7 @@ async def create_product(*, data: dict, actor: Actor | str) -> ProductRow:
 
 
 async def update_product(*, product_id: int, data: dict, actor: Actor | str) -> ProductRow:
-    require(actor, Permission.MANAGE_CATALOG)
+    await require(actor, Permission.MANAGE_CATALOG)
     if not await Product.exists(id=product_id):
         raise NotFoundError("This product was deleted meanwhile.")
     values = await _product_values(data, product_id=product_id)
@@ -318,7 +318,7 @@ async def update_product(*, product_id: int, data: dict, actor: Actor | str) -> 
 async def delete_product(*, product_id: int, actor: Actor | str) -> ProductDeleted:
     """Delete a product and its prices on price lists. Refused while a group's benefits name it
     (a custom visibility selection or a pricing scope), so no group is left pointing at nothing."""
-    require(actor, Permission.MANAGE_CATALOG)
+    await require(actor, Permission.MANAGE_CATALOG)
     product = await Product.get_or_none(id=product_id).values("name")
     if product is None:
         raise NotFoundError("This product was deleted meanwhile.")
@@ -362,7 +362,7 @@ async def _unique_name(model, name: str, *, exclude_id: int | None, what: str, e
 
 
 async def create_category(*, name: str, actor: Actor | str) -> CategoryRow:
-    require(actor, Permission.MANAGE_CATALOG)
+    await require(actor, Permission.MANAGE_CATALOG)
     errors: dict[str, str] = {}
     name = _clean_name(name, what="category", errors=errors)
     await _unique_name(Category, name, exclude_id=None, what="category", errors=errors)
@@ -376,7 +376,7 @@ async def create_category(*, name: str, actor: Actor | str) -> CategoryRow:
 
 
 async def update_category(*, category_id: int, name: str, actor: Actor | str) -> CategoryRow:
-    require(actor, Permission.MANAGE_CATALOG)
+    await require(actor, Permission.MANAGE_CATALOG)
     if not await Category.exists(id=category_id):
         raise NotFoundError("This category was deleted meanwhile.")
     errors: dict[str, str] = {}
@@ -393,7 +393,7 @@ async def update_category(*, category_id: int, name: str, actor: Actor | str) ->
 
 async def delete_category(*, category_id: int, actor: Actor | str) -> str:
     """Delete an unused category; its name. Refused while products or a group's pricing use it."""
-    require(actor, Permission.MANAGE_CATALOG)
+    await require(actor, Permission.MANAGE_CATALOG)
     category = await Category.get_or_none(id=category_id)
     if category is None:
         raise NotFoundError("This category was deleted meanwhile.")
@@ -441,7 +441,7 @@ async def standard_visibility_group_id() -> int | None:
 async def create_visibility_group(*, name: str, is_standard: bool = False, actor: Actor | str) -> VisibilityGroupRow:
     """A new visibility group. The shop's first one is the standard one; making another standard
     takes the mark from the previous one (there is always exactly one)."""
-    require(actor, Permission.MANAGE_CATALOG)
+    await require(actor, Permission.MANAGE_CATALOG)
     errors: dict[str, str] = {}
     name = _clean_name(name, what="visibility group", errors=errors)
     await _unique_name(VisibilityGroup, name, exclude_id=None, what="visibility group", errors=errors)
@@ -461,7 +461,7 @@ async def create_visibility_group(*, name: str, is_standard: bool = False, actor
 async def update_visibility_group(
     *, visibility_group_id: int, name: str, is_standard: bool, actor: Actor | str
 ) -> VisibilityGroupRow:
-    require(actor, Permission.MANAGE_CATALOG)
+    await require(actor, Permission.MANAGE_CATALOG)
     group = await VisibilityGroup.get_or_none(id=visibility_group_id)
     if group is None:
         raise NotFoundError("This visibility group was deleted meanwhile.")
@@ -485,7 +485,7 @@ async def update_visibility_group(
 
 async def delete_visibility_group(*, visibility_group_id: int, actor: Actor | str) -> str:
     """Delete an unused visibility group; its name. The standard one stays."""
-    require(actor, Permission.MANAGE_CATALOG)
+    await require(actor, Permission.MANAGE_CATALOG)
     group = await VisibilityGroup.get_or_none(id=visibility_group_id)
     if group is None:
         raise NotFoundError("This visibility group was deleted meanwhile.")
@@ -600,7 +600,7 @@ def _price_list_values(name: Any, description: Any, errors: dict[str, str]) -> t
 
 
 async def create_price_list(*, name: str, description: str = "", actor: Actor | str) -> PriceListDetail:
-    require(actor, Permission.MANAGE_CATALOG)
+    await require(actor, Permission.MANAGE_CATALOG)
     errors: dict[str, str] = {}
     name, description = _price_list_values(name, description, errors)
     await _unique_name(PriceList, name, exclude_id=None, what="price list", errors=errors)
@@ -616,7 +616,7 @@ async def create_price_list(*, name: str, description: str = "", actor: Actor | 
 async def update_price_list(
     *, price_list_id: int, name: str, description: str = "", actor: Actor | str
 ) -> PriceListDetail:
-    require(actor, Permission.MANAGE_CATALOG)
+    await require(actor, Permission.MANAGE_CATALOG)
     if not await PriceList.exists(id=price_list_id):
         raise NotFoundError("This price list was deleted meanwhile.")
     errors: dict[str, str] = {}
@@ -633,7 +633,7 @@ async def update_price_list(
 
 async def delete_price_list(*, price_list_id: int, actor: Actor | str) -> str:
     """Delete a price list and its prices; its name. Refused while a group's pricing uses it."""
-    require(actor, Permission.MANAGE_CATALOG)
+    await require(actor, Permission.MANAGE_CATALOG)
     price_list = await PriceList.get_or_none(id=price_list_id)
     if price_list is None:
         raise NotFoundError("This price list was deleted meanwhile.")
@@ -745,7 +745,7 @@ async def _item_values(price_list_id: int, data: dict, *, item_id: int | None) -
 async def add_price_list_item(*, price_list_id: int, data: dict, actor: Actor | str) -> PriceListItemRow:
     """A product's price on the list from `min_quantity` units on. `data`: product_id,
     min_quantity (1: every order), price_cents."""
-    require(actor, Permission.MANAGE_CATALOG)
+    await require(actor, Permission.MANAGE_CATALOG)
     if not await PriceList.exists(id=price_list_id):
         raise NotFoundError("This price list was deleted meanwhile.")
     values = await _item_values(price_list_id, data, item_id=None)
@@ -757,7 +757,7 @@ async def add_price_list_item(*, price_list_id: int, data: dict, actor: Actor | 
 
 
 async def update_price_list_item(*, item_id: int, data: dict, actor: Actor | str) -> PriceListItemRow:
-    require(actor, Permission.MANAGE_CATALOG)
+    await require(actor, Permission.MANAGE_CATALOG)
     item = await PriceListItem.get_or_none(id=item_id)
     if item is None:
         raise NotFoundError("This price was deleted meanwhile.")
@@ -771,7 +771,7 @@ async def update_price_list_item(*, item_id: int, data: dict, actor: Actor | str
 
 async def delete_price_list_item(*, item_id: int, actor: Actor | str) -> PriceListItemRow:
     """Remove one price row; what it was."""
-    require(actor, Permission.MANAGE_CATALOG)
+    await require(actor, Permission.MANAGE_CATALOG)
     row = await get_price_list_item(item_id=item_id)
     await PriceListItem.filter(id=item_id).delete()
     return row

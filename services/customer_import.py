@@ -703,7 +703,7 @@ async def import_customers(
     Rows with errors are listed and left out, or with `all_or_nothing` nothing is saved when any
     row has an error. `progress` gets the share done (0 to 1) after each batch. Afterwards the
     group rules are re-run (unless `rerun_rules` is off) so customers land in rule-based groups."""
-    require(actor, Permission.MANAGE_CUSTOMERS)
+    await require(actor, Permission.MANAGE_CUSTOMERS)
     actor = actor_name(actor)  # the rule re-run that follows is part of the import
     say = progress or (lambda _share: None)
     columns = _columns(file, mapping, ImportKind.CUSTOMERS)
@@ -871,7 +871,7 @@ async def import_memberships(
 
     Refuses (FormError from services.membership, nothing saved) when a group's constraint
     (capacity, one group per customer ...) does not allow the additions."""
-    require(actor, Permission.MANAGE_MEMBERS)
+    await require(actor, Permission.MANAGE_MEMBERS)
     say = progress or (lambda _share: None)
     columns = _columns(file, mapping, ImportKind.MEMBERSHIPS)
     checked = await _check_members(file, columns, mode)

@@ -268,7 +268,7 @@ async def _rules_follow(customer_id: int, actor: Actor | str) -> None:
 
 async def create_customer(*, data: CustomerInput | dict, actor: Actor | str) -> CustomerDetail:
     """A new customer (email unique, stored lower-case), who then joins the rule-based groups they match."""
-    require(actor, Permission.MANAGE_CUSTOMERS)
+    await require(actor, Permission.MANAGE_CUSTOMERS)
     data = _checked(data)
     if await Customer.exists(email=data.email):
         raise _taken(data.email)
@@ -286,7 +286,7 @@ async def create_customer(*, data: CustomerInput | dict, actor: Actor | str) -> 
 
 async def update_customer(*, customer_id: int, data: CustomerInput | dict, actor: Actor | str) -> CustomerDetail:
     """Change a customer; a dict may name only the fields that change. Rule-based groups follow."""
-    require(actor, Permission.MANAGE_CUSTOMERS)
+    await require(actor, Permission.MANAGE_CUSTOMERS)
     current = await get_customer(customer_id=customer_id)
     if isinstance(data, dict):
         unchanged = {

@@ -174,7 +174,7 @@ async def update_backup_settings(
     """Save the daily backup settings, or raise FormError naming the field that cannot be saved
     (the folder is created if need be). Needs the settings permission, the owner's: a backup holds
     everything in the shop."""
-    require(actor, Permission.MANAGE_SETTINGS)
+    await require(actor, Permission.MANAGE_SETTINGS)
     folder = folder.strip()
     errors: dict[str, str] = {}
     if not KEEP_MIN <= keep <= KEEP_MAX:
@@ -253,7 +253,7 @@ async def take_backup(*, place: BackupPlace, actor: Actor | str, now: datetime |
     """Back up the database now into the backup folder, delete the oldest backups beyond the
     number to keep, and record the result. A failure is recorded and returned (`error`), not
     raised: the daily loop goes on, and the page shows why."""
-    require(actor, Permission.MANAGE_SETTINGS)
+    await require(actor, Permission.MANAGE_SETTINGS)
     async with _taking:
         status = await get_backup_status(place=place)
         outcome = await asyncio.to_thread(

@@ -414,7 +414,7 @@ async def _audited(group_id: int) -> dict | None:
     row = (
         await CustomerGroup.filter(id=group_id)
         .first()
-        .values("name", "code", "type", "status", "parent__name", "capacity", "rule")
+        .values("name", "code", "description", "type", "status", "parent__name", "capacity", "rule")
     )
     if row is None:
         return None
@@ -422,10 +422,10 @@ async def _audited(group_id: int) -> dict | None:
 
 
 async def create_group(*, data: GroupInput | dict, actor: Actor | str) -> GroupDetail:
-    require(actor, Permission.MANAGE_GROUPS)
+    await require(actor, Permission.MANAGE_GROUPS)
     data = await _validated(data, group_id=None)
     if data.rule is not None:
-        require(actor, Permission.MANAGE_RULES)
+        await require(actor, Permission.MANAGE_RULES)
     who, actor = actor, actor_name(actor)
     try:
         async with in_transaction("default") as connection:
@@ -454,18 +454,19 @@ async def update_group(
     data: GroupInput | dict,
     actor: Actor | str,
     rule_note: str = "",
-    audit_action: str = "group.updated",
+    rule_action: str = "rule.updated",
 ) -> GroupDetail:
     """Save an edit made on `version` of the group; refuses if someone saved in between. A changed
     rule is kept as a new rule version in the same transaction, and needs the rules permission.
-    The audit log records it as `audit_action` ("rule.restored" when restoring a rule version)."""
-    require(actor, Permission.MANAGE_GROUPS)
+    The audit log keeps the group's fields as "group.updated" and a changed rule, before and after,
+    as `rule_action` ("rule.restored" when restoring a rule version)."""
+    await require(actor, Permission.MANAGE_GROUPS)
     before = await CustomerGroup.filter(id=group_id).first().values("type", "status", "rule")
     if before is None:
         raise NotFoundError("This group was deleted meanwhile.")
     data = await _validated(data, group_id=group_id)
     if data.rule != before["rule"]:
-        require(actor, Permission.MANAGE_RULES)
+        await require(actor, Permission.MANAGE_RULES)
     who, actor = actor, actor_name(actor)
     try:
         async with in_transaction("default") as connection:
@@ -478,16 +479,24 @@ async def update_group(
             if not updated:
                 raise ChangedMeanwhileError("This group was changed by someone else after you opened it.")
             await _record_rule_version(await CustomerGroup.get(id=group_id), data.rule, actor=actor, note=rule_note)
-            await record(
-                actor=who,
-                action=audit_action,
-                subject_type=audit_action.split(".")[0],
-                subject_id=group_id,
-                subject_name=data.name,
-                before=old,
-                after=await _audited(group_id),
-                connection=connection,
-            )
+            new = await _audited(group_id)
+            old_rule, new_rule = old.pop("rule"), new.pop("rule")
+            entries = []
+            if old != new or old_rule == new_rule:  # a save that changed nothing is kept too
+                entries.append(("group.updated", "group", old, new))
+            if old_rule != new_rule:
+                entries.append((rule_action, "rule", {"rule": old_rule}, {"rule": new_rule}))
+            for action, subject_type, entry_before, entry_after in entries:
+                await record(
+                    actor=who,
+                    action=action,
+                    subject_type=subject_type,
+                    subject_id=group_id,
+                    subject_name=data.name,
+                    before=entry_before,
+                    after=entry_after,
+                    connection=connection,
+                )
     except IntegrityError as error:
         raise _unique_violation(data, error) from None
     # A new type or a switch back on changes who belongs even when the rule did not.
@@ -526,7 +535,7 @@ async def delete_group(*, group_id: int, actor: Actor | str, reason: str = "Grou
     # Imported here: services.rule_runs builds on this module.
     from services.rule_runs import rule_readers
 
-    require(actor, Permission.MANAGE_GROUPS)
+    await require(actor, Permission.MANAGE_GROUPS)
     who, actor = actor, actor_name(actor)
     if readers := await rule_readers(group_id=group_id, transitive=False):
         names = ", ".join(f'"{g.name}"' for g in readers)
@@ -584,7 +593,7 @@ async def delete_group(*, group_id: int, actor: Actor | str, reason: str = "Grou
 async def turn_hybrid(*, group_id: int, actor: Actor | str) -> GroupDetail:
     """Make an automatic group hybrid, so customers can be added and kept out by hand. Its rule and
     members stay as they are."""
-    require(actor, Permission.MANAGE_GROUPS)
+    await require(actor, Permission.MANAGE_GROUPS)
     group = await get_group(group_id=group_id)
     if group.type != GroupType.AUTOMATIC:
         return group

@@ -208,7 +208,7 @@ def walk(nodes: list[TreeNode], depth: int = 0) -> list[tuple[TreeNode, int]]:
 async def move_group(*, group_id: int, parent_id: int | None, actor: Actor | str) -> None:
     """Put the group under `parent_id` (None: the top level). A move under itself or one of its own
     subgroups is refused with FormError({"parent_id": ...})."""
-    require(actor, Permission.MANAGE_GROUPS)
+    await require(actor, Permission.MANAGE_GROUPS)
     group = await get_group(group_id=group_id)
     if group.parent_id == parent_id:
         return
@@ -219,7 +219,7 @@ async def move_group(*, group_id: int, parent_id: int | None, actor: Actor | str
 
 async def set_inheritance(*, group_id: int, section: str, inherit: bool, actor: Actor | str) -> None:
     """Turn inheriting one benefit section from the parent on or off; the section's own settings stay."""
-    require(actor, Permission.MANAGE_BENEFITS)
+    await require(actor, Permission.MANAGE_BENEFITS)
     if section not in SECTIONS:
         raise ValueError(f"Unknown benefits section {section!r}")
     group = await get_group(group_id=group_id)

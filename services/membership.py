@@ -454,7 +454,7 @@ async def add_to_groups(
     *, members_by_group: Mapping[int, Sequence[int]], mode: AddMode, actor: Actor | str, reason: str = ""
 ) -> list[AddResult]:
     """add_members for several groups in one transaction (the CSV import): all of it or none."""
-    require(actor, Permission.MANAGE_MEMBERS)
+    await require(actor, Permission.MANAGE_MEMBERS)
     actor = actor_name(actor)
     if not members_by_group or not any(members_by_group.values()):
         raise FormError({"customers": "Select at least one customer."})
@@ -571,7 +571,7 @@ async def remove_members(
     """Take the customers out of the group and, with a move, put them in the default group or
     `target_group_id`. One transaction; a FormError (at "group", "mode", "target", "customers"
     or "capacity") changes nothing."""
-    require(actor, Permission.MANAGE_MEMBERS)
+    await require(actor, Permission.MANAGE_MEMBERS)
     actor = actor_name(actor)
     ids = _unique(customer_ids)
     if not ids:
@@ -675,7 +675,7 @@ async def list_exclusions(*, group_id: int, limit: int = 50) -> tuple[list[Exclu
 async def lift_exclusions(*, group_id: int, customer_ids: Sequence[int], actor: Actor | str) -> int:
     """Let the rule decide again for these customers: forget that they were taken out by hand, then
     run the group's rule, which brings back those it matches (with their events). How many rejoined."""
-    require(actor, Permission.MANAGE_MEMBERS)
+    await require(actor, Permission.MANAGE_MEMBERS)
     actor = actor_name(actor)
     # Imported here: services.rule_runs builds on this module (recount).
     from services.rule_runs import apply_rule

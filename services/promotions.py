@@ -401,7 +401,7 @@ async def _audited(promotion_id: int) -> dict | None:
 
 
 async def create_promotion(*, data: PromotionInput | dict, actor: Actor | str) -> PromotionDetail:
-    require(actor, Permission.MANAGE_PROMOTIONS)
+    await require(actor, Permission.MANAGE_PROMOTIONS)
     data = await _validated(data, promotion_id=None)
     async with in_transaction("default") as connection:
         promotion = await Promotion.create(**_columns(data))
@@ -422,7 +422,7 @@ async def create_promotion(*, data: PromotionInput | dict, actor: Actor | str) -
 
 
 async def update_promotion(*, promotion_id: int, data: PromotionInput | dict, actor: Actor | str) -> PromotionDetail:
-    require(actor, Permission.MANAGE_PROMOTIONS)
+    await require(actor, Permission.MANAGE_PROMOTIONS)
     data = await _validated(data, promotion_id=promotion_id)
     async with in_transaction("default") as connection:
         before = await _audited(promotion_id)
@@ -446,7 +446,7 @@ async def update_promotion(*, promotion_id: int, data: PromotionInput | dict, ac
 
 
 async def delete_promotion(*, promotion_id: int, actor: Actor | str) -> str:
-    require(actor, Permission.MANAGE_PROMOTIONS)
+    await require(actor, Permission.MANAGE_PROMOTIONS)
     promotion = await Promotion.get_or_none(id=promotion_id)
     if promotion is None:
         raise NotFoundError("This promotion was already deleted.")

@@ -311,7 +311,7 @@ async def apply_rule(*, group_id: int, actor: Actor | str, now: datetime | None 
     One transaction on the background connection: the members, an event per join and leave, and
     the group's record of the run (applied version, time, joined, left) change together. Refuses
     (FormError) for a manual or an inactive group."""
-    require(actor, Permission.MANAGE_RULES)
+    await require(actor, Permission.MANAGE_RULES)
     actor = actor_name(actor)
     now = now or now_for_rules()
     async with in_transaction(BACKGROUND) as connection:
@@ -407,7 +407,7 @@ async def run_all_rules(*, actor: Actor | str = "system", now: datetime | None =
 
     Rules with time-based conditions (account age, days since last order ...) drift as time
     passes without any data changing; this brings them up to date."""
-    require(actor, Permission.MANAGE_RULES)
+    await require(actor, Permission.MANAGE_RULES)
     actor = actor_name(actor)
     return await _apply_each(_ordered(await _rule_groups()), actor=actor, now=now or now_for_rules())
 
@@ -441,7 +441,7 @@ async def apply_rule_with_readers(*, group_id: int, actor: Actor | str, now: dat
     """Apply the group's rule and, if its members changed, the rules of the active groups that
     read it ("Member of Group"), so they do not wait for the next periodic run. The group's own
     run comes first."""
-    require(actor, Permission.MANAGE_RULES)
+    await require(actor, Permission.MANAGE_RULES)
     actor = actor_name(actor)
     now = now or now_for_rules()
     run = await apply_rule(group_id=group_id, actor=actor, now=now)
@@ -599,7 +599,7 @@ async def restore_rule_version(*, group_id: int, number: int, version: int, acto
     through update_group: the same checks (the rule may read groups deleted since), the same
     guard against a concurrent edit (`version` is the group's version the owner saw), and the
     members follow the restored rule."""
-    require(actor, Permission.MANAGE_RULES)
+    await require(actor, Permission.MANAGE_RULES)
     group = await get_group(group_id=group_id)
     saved = await RuleVersion.get_or_none(group_id=group_id, number=number)
     if saved is None:
@@ -617,5 +617,5 @@ async def restore_rule_version(*, group_id: int, number: int, version: int, acto
         data=data,
         actor=actor,
         rule_note=f"Restored from version {number}",
-        audit_action="rule.restored",
+        rule_action="rule.restored",
     )

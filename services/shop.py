@@ -93,7 +93,7 @@ async def update_settings(
     """Save the shop-wide membership settings, or raise FormError naming the field that cannot be
     saved. Exclusivity is refused while someone is in several groups: switching it on must not
     silently drop memberships. Needs the settings permission."""
-    require(actor, Permission.MANAGE_SETTINGS)
+    await require(actor, Permission.MANAGE_SETTINGS)
     async with in_transaction("default") as connection:
         before = await get_shop()
         errors: dict[str, str] = {}

@@ -13,7 +13,7 @@
 import asyncio
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -112,13 +112,27 @@ def allowed(actor: "Actor | str", permission: Permission) -> bool:
     return not isinstance(actor, Actor) or actor.can(permission)
 
 
-def require(actor: "Actor | str", permission: Permission) -> None:
-    """Refuse, naming the missing permission, unless `actor` has it."""
-    if not allowed(actor, permission):
+DEACTIVATED = "Your account was deactivated, so this was not done. Ask the shop's owner."
+
+
+async def require(actor: "Actor | str", permission: Permission) -> "Actor | str":
+    """Refuse, naming the missing permission, unless `actor` has it; return the actor as they are now.
+
+    A staff member's account is read again (one primary-key query), so a page opened before the
+    owner demoted or deactivated them acts with what they have now, not with what the page was
+    opened with. Call it before opening a transaction (it reads on the default connection)."""
+    if not isinstance(actor, Actor):
+        return actor
+    row = await StaffUser.filter(id=actor.id).first().values("role", "active")
+    if row is None or not row["active"]:
+        raise PermissionDeniedError(DEACTIVATED)
+    current = replace(actor, role=Role(row["role"]))
+    if not current.can(permission):
         raise PermissionDeniedError(
             f'You need the "{PERMISSION_LABELS[permission]}" permission for this; '
-            f"your role ({ROLE_LABELS[actor.role]}) does not have it. Ask the shop's owner."
+            f"your role ({ROLE_LABELS[current.role]}) does not have it. Ask the shop's owner."
         )
+    return current
 
 
 @dataclass(frozen=True)
@@ -175,8 +189,7 @@ async def create_first_owner(*, email: str, name: str, password: str) -> Actor:
 
 async def create_user(*, email: str, name: str, password: str, role: Role, actor: "Actor | str") -> StaffRow:
     """Invite a staff member with a first password they change after signing in."""
-    require(actor, Permission.MANAGE_STAFF)
-    _may_grant(actor, role)
+    _may_grant(await require(actor, Permission.MANAGE_STAFF), role)
     email, name = _checked(email, name, password)
     if await StaffUser.exists(email=email):
         raise FormError({"email": f"{email} already has an account."})
@@ -211,7 +224,7 @@ def _row(user: StaffUser) -> StaffRow:
 
 
 async def list_staff(*, actor: "Actor | str") -> list[StaffRow]:
-    require(actor, Permission.MANAGE_STAFF)
+    await require(actor, Permission.MANAGE_STAFF)
     return [_row(user) for user in await StaffUser.all().order_by("name", "id")]
 
 
@@ -223,8 +236,7 @@ async def _last_owner_guard(user: StaffUser, *, losing_owner: bool) -> None:
 
 
 async def change_role(*, user_id: int, role: Role, actor: "Actor | str") -> StaffRow:
-    require(actor, Permission.MANAGE_STAFF)
-    _may_grant(actor, role)
+    _may_grant(await require(actor, Permission.MANAGE_STAFF), role)
     async with in_transaction("default") as connection:
         user = await StaffUser.get_or_none(id=user_id)
         if user is None:
@@ -241,7 +253,7 @@ async def change_role(*, user_id: int, role: Role, actor: "Actor | str") -> Staf
 
 async def set_active(*, user_id: int, active: bool, actor: "Actor | str") -> StaffRow:
     """Deactivate (or reactivate) an account; a deactivated person is signed out on their next step."""
-    require(actor, Permission.MANAGE_STAFF)
+    await require(actor, Permission.MANAGE_STAFF)
     async with in_transaction("default") as connection:
         user = await StaffUser.get_or_none(id=user_id)
         if user is None:
@@ -291,6 +303,8 @@ async def authenticate(*, email: str, password: str, address: str, now: datetime
 
 
 async def change_password(*, actor: Actor, current: str, new: str) -> None:
+    """Change one's own password (the audit log records that it changed, never the password)."""
+    await require(actor, Permission.VIEW)  # a deactivated account changes nothing
     user = await StaffUser.get(id=actor.id)
     try:
         await _verify(user.password_hash, current)
@@ -298,5 +312,7 @@ async def change_password(*, actor: Actor, current: str, new: str) -> None:
         raise FormError({"current": "That is not your current password."}) from None
     if len(new) < PASSWORD_MIN:
         raise FormError({"new": f"Use at least {PASSWORD_MIN} characters."})
-    user.password_hash = await _hash(new)
-    await user.save(update_fields=["password_hash"])
+    user.password_hash = await _hash(new)  # before the transaction, which holds the database meanwhile
+    async with in_transaction("default") as connection:
+        await user.save(update_fields=["password_hash"], using_db=connection)
+        await _audit(actor, "staff.password_changed", user, before=None, after=None, connection=connection)

@@ -12,6 +12,7 @@ from services.paging import Page
 from services.staff import Permission
 from ui.format import date_time, relative_time
 from ui.permissions import can
+from ui.session import current_actor
 from ui.shell import empty_state, frame, page_heading
 
 PER_PAGE = 25
@@ -55,6 +56,7 @@ class AuditLog:
 
     async def load(self) -> None:
         self.result = await list_audit(
+            actor=current_actor(),
             subject_type=self.subject_type,
             actor_name=self.person,
             search=self.search or "",
@@ -123,7 +125,7 @@ async def audit_page() -> None:
             )
             return
         log = AuditLog()
-        people = await audit_people()
+        people = await audit_people(actor=current_actor())
 
         with ui.row().classes("w-full items-end gap-3"):
             subject = ui.select({None: "Everything", **SUBJECT_TYPES}, value=None, label="What changed")

@@ -14,11 +14,16 @@ PUBLIC_PAGES = frozenset({"/login", "/setup"})
 
 
 def safe_next(target: str | None) -> str:
-    """Where to go after signing in: only a path of this app (never another site)."""
-    if not target:
+    """Where to go after signing in: only a path of this app (never another site).
+
+    Browsers read a backslash as a slash and drop tabs and line breaks, so "/\\evil.com", or "/" and a
+    tab before "/evil.com", would lead to another site as "//evil.com" does: each is refused."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/groups"
+    if any(ord(character) < 0x20 or 0x7F <= ord(character) <= 0x9F for character in target):
         return "/groups"
     parsed = urlparse(target)
-    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+    if parsed.scheme or parsed.netloc:
         return "/groups"
     return target
 

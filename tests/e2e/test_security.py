@@ -3,7 +3,8 @@
 1. XSS: markup, script tags and Vue template syntax stored in group names and descriptions, customer
    names and companies, rule values and tags, catalog names, promotion names and membership reasons
    show as text on every page that shows them: no dialog opens, no script runs (`window.__xss` stays
-   undefined), no link points at `javascript:`.
+   undefined), no link points at `javascript:`. Besides the pages checked one by one, every page the
+   app registers is visited (read from app.py's route table), with the hostile rows' ids filled in.
 2. Injection-shaped text in searches and rule values is data: no error, the expected matches.
 3. Two browser sessions of two staff members stay isolated.
 
@@ -18,13 +19,14 @@ import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass
+from itertools import product
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Dialog, Locator, Page, expect
 
-from tests.app_process import PROJECT_ROOT
+from tests.app_process import PROJECT_ROOT, app_environment
 from tests.e2e.conftest import EXPECT_TIMEOUT, NewContext
 from tests.staff import OWNER_EMAIL, OWNER_NAME, OWNER_PASSWORD
 
@@ -227,7 +229,8 @@ class Watched:
         return self.page.get_by_text(text).filter(visible=True)
 
     async def visit(self, url: str, *, shows: tuple[str, ...] = ()) -> None:
-        await self.page.goto(url)
+        response = await self.page.goto(url)
+        assert response is not None and response.ok, f"{url}: {response.status if response else 'no response'}"
         await self.expect_text(*shows)
         await self.assert_harmless()
 
@@ -391,15 +394,70 @@ async def test_hostile_names_in_the_member_dialogs(owner: Watched, planted: Plan
     await page.keyboard.press("Escape")
 
 
-async def test_audit_and_staff_pages_if_present(owner: Watched, planted: Planted) -> None:
-    """Pages other parts of issue 8 add: checked once they exist (the audit log names the groups
-    the hostile seeder changed; the staff page lists the manager)."""
-    for url, shows in (("/audit", ()), ("/staff", (MANAGER_NAME,))):
-        response = await owner.page.goto(url)
-        if response is None or response.status == 404:
+async def test_the_audit_log_and_the_staff_page_show_hostile_names_as_text(owner: Watched, planted: Planted) -> None:
+    await owner.visit("/audit", shows=(f"Created group {GROUP_A}", ACTOR))  # the hostile seeder's changes
+    await owner.visit("/staff", shows=(MANAGER_NAME,))
+
+
+@pytest.fixture(scope="module")
+def page_routes(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The path of every page app.py registers, read from its route table in a separate process
+    (importing app.py here would tie this process's NiceGUI to it)."""
+    script = (
+        "import json\n"
+        "from fastapi.routing import APIRoute\n"
+        "from nicegui import app as site\n"
+        "import app\n"
+        "paths = {r.path for r in site.routes if isinstance(r, APIRoute) and 'GET' in r.methods}\n"
+        "print('PAGES ' + json.dumps(sorted(p for p in paths if not p.startswith(('/_nicegui', '/api/')))))\n"
+    )
+    data = tmp_path_factory.mktemp("routes")
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=PROJECT_ROOT,
+        env=app_environment(data, DATABASE_URL=f"sqlite://{data / 'unused.sqlite3'}", DEMO_CUSTOMERS="0"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    line = next(line for line in done.stdout.splitlines() if line.startswith("PAGES "))
+    return json.loads(line.removeprefix("PAGES "))
+
+
+def hostile_urls(paths: list[str], planted: Planted) -> list[str]:
+    """Each page path with its ids filled in by every hostile row of that kind (/logout aside)."""
+    ids = {
+        "group_id": (planted.group_a, planted.group_b),
+        "customer_id": (planted.mallory, planted.trent),
+        "promotion_id": (planted.promotion,),
+        "price_list_id": (planted.price_list,),
+    }
+    urls = []
+    for path in paths:
+        if path == "/logout":  # would sign the owner out
             continue
-        await owner.expect_text(*shows)
-        await owner.assert_harmless()
+        names = re.findall(r"\{(\w+)(?::\w+)?\}", path)
+        assert set(names) <= set(ids), f"{path}: name a hostile row for {set(names) - set(ids)} here"
+        for values in product(*(ids[name] for name in names)):
+            chosen = dict(zip(names, values, strict=True))
+            urls.append(re.sub(r"\{(\w+)(?::\w+)?\}", lambda m, chosen=chosen: str(chosen[m.group(1)]), path))
+    return urls
+
+
+async def test_every_page_of_the_app_shows_the_hostile_rows_harmlessly(
+    owner: Watched, planted: Planted, page_routes: list[str]
+) -> None:
+    urls = hostile_urls(page_routes, planted)
+    assert {"/groups", "/settings", "/account", "/account/tokens", "/audit", "/staff", "/simulator"} <= set(urls)
+    assert f"/groups/{planted.group_b}/edit" in urls and f"/customers/{planted.trent}" in urls
+    for url in urls:
+        if url == "/setup":  # once the owner exists, it sends everyone on to the sign-in page
+            await owner.page.goto(url)
+            await owner.page.wait_for_url(re.compile(r"/login$"))
+            await owner.assert_harmless()
+            continue
+        await owner.visit(url)
 
 
 async def test_hostile_csv_file_headers_and_cells_show_as_text(owner: Watched, planted: Planted) -> None:

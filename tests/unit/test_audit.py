@@ -1,5 +1,6 @@
-"""The audit log: every change of a group, rule, benefits, promotion, setting or staff account is
-kept with who made it, when, and the values before and after; the log filters and pages."""
+"""The audit log: every change of a group, rule, benefits, promotion, setting, staff account or API
+token is kept with who made it, when, and the values before and after; the log filters and pages,
+and only the shop's owner reads it."""
 
 from datetime import UTC, date, datetime, timedelta
 
@@ -8,14 +9,15 @@ import pytest
 from models.audit import AuditEntry
 from models.group import CustomerGroup
 from models.staff import Role
+from services.api_tokens import create_token, revoke_token
 from services.audit import audit_people, list_audit, record
 from services.benefits import save_benefits
-from services.errors import FormError
+from services.errors import FormError, PermissionDeniedError
 from services.groups import create_group, delete_group, get_group, update_group
 from services.promotions import create_promotion, delete_promotion, update_promotion
 from services.rule_runs import restore_rule_version
 from services.shop import update_settings
-from services.staff import Actor, change_role, create_first_owner, create_user, set_active
+from services.staff import Actor, change_password, change_role, create_first_owner, create_user, get_actor, set_active
 
 PASSWORD = "a long password"
 
@@ -46,6 +48,7 @@ async def test_group_changes_are_kept_with_who_and_the_changed_values(db):
     assert created.after == {
         "name": "VIP Customers",
         "code": "VIP",
+        "description": "",
         "type": "manual",
         "status": "active",
         "parent": None,
@@ -60,7 +63,7 @@ async def test_group_changes_are_kept_with_who_and_the_changed_values(db):
         data={"name": "VIP", "code": "VIP", "parent_id": parent.id, "capacity": 50},
         actor=olivia,
     )
-    page = await list_audit(subject_type="group", page=1, per_page=10)
+    page = await list_audit(actor=olivia, subject_type="group", page=1, per_page=10)
     updated = page.rows[0]
     assert updated.summary == "Updated group VIP"
     assert [(c.field, c.before, c.after) for c in updated.changes] == [
@@ -89,7 +92,7 @@ async def test_a_restored_rule_version_is_one_entry(demo_db):
     await restore_rule_version(group_id=gold.id, number=1, version=current.version, actor=olivia)
 
     assert await AuditEntry.all().count() == before + 1
-    restored = (await list_audit(page=1, per_page=1)).rows[0]
+    restored = (await list_audit(actor=olivia, page=1, per_page=1)).rows[0]
     assert (restored.action, restored.subject_type, restored.actor_id) == ("rule.restored", "rule", olivia.id)
     assert restored.summary == "Restored an earlier rule of group Gold Tier"
     assert [(c.field, c.before, c.after) for c in restored.changes] == [("rule", rule(1_000_000), first_rule)]
@@ -118,14 +121,14 @@ async def test_benefits_promotions_and_settings_are_kept(demo_db):
     assert created.after["valid_from"] == "2026-03-01", "dates are kept as text"
     assert created.after["target_groups"] == ["VIP Customers"]
     await update_promotion(promotion_id=promotion.id, data={**sale, "percent": 15}, actor=olivia)
-    changes = (await list_audit(subject_type="promotion", page=1, per_page=5)).rows[0].changes
+    changes = (await list_audit(actor=olivia, subject_type="promotion", page=1, per_page=5)).rows[0].changes
     assert [(c.field, c.before, c.after) for c in changes] == [("percent", 10.0, 15.0)]
     await delete_promotion(promotion_id=promotion.id, actor=olivia)
     assert (await newest()).action == "promotion.deleted"
 
     wholesale = await CustomerGroup.get(code="WHOLESALE")
     await update_settings(one_group_per_customer=False, default_group_id=wholesale.id, actor=olivia)
-    settings = (await list_audit(subject_type="settings", page=1, per_page=5)).rows[0]
+    settings = (await list_audit(actor=olivia, subject_type="settings", page=1, per_page=5)).rows[0]
     assert settings.summary == "Updated the shop settings"
     assert [(c.field, c.before, c.after) for c in settings.changes] == [("default_group", "Retail", "Wholesale")]
 
@@ -139,7 +142,7 @@ async def test_staff_changes_are_kept_without_passwords(db):
     with pytest.raises(FormError):
         await change_role(user_id=olivia.id, role=Role.MANAGER, actor=olivia)
 
-    rows = (await list_audit(subject_type="staff", page=1, per_page=10)).rows
+    rows = (await list_audit(actor=olivia, subject_type="staff", page=1, per_page=10)).rows
     assert [row.summary for row in rows] == [
         "Reactivated Max",
         "Deactivated Max",
@@ -177,18 +180,104 @@ async def test_the_log_filters_by_subject_person_text_and_dates_and_pages(db):
     long_ago = datetime(2020, 1, 15, 12, tzinfo=UTC)
     await AuditEntry.filter(subject_id=0).update(at=long_ago)
 
-    everything = await list_audit(page=1, per_page=3)
+    everything = await list_audit(actor=olivia, page=1, per_page=3)
     assert (everything.total, everything.pages, len(everything.rows)) == (9, 3, 3)
     assert everything.rows[0].subject_name == "Summer <script>", "newest first"
-    last = await list_audit(page=3, per_page=3)
+    last = await list_audit(actor=olivia, page=3, per_page=3)
     assert [row.subject_name for row in last.rows] == ["Group 1", "Olivia Owner", "Group 0"]
 
-    assert (await list_audit(subject_type="promotion", page=1, per_page=10)).total == 1
-    assert (await list_audit(actor_name="Olivia Owner", page=1, per_page=10)).total == 5
-    assert [r.subject_name for r in (await list_audit(search="group 3", page=1, per_page=10)).rows] == ["Group 3"]
-    assert (await list_audit(search="%", page=1, per_page=10)).total == 0, "search text is data"
-    assert (await list_audit(until=date(2020, 1, 15), page=1, per_page=10)).total == 1, "the last day counts"
-    assert (await list_audit(since=date(2020, 1, 16), page=1, per_page=10)).total == 8
+    assert (await list_audit(actor=olivia, subject_type="promotion", page=1, per_page=10)).total == 1
+    assert (await list_audit(actor=olivia, actor_name="Olivia Owner", page=1, per_page=10)).total == 5
+    assert [r.subject_name for r in (await list_audit(actor=olivia, search="group 3", page=1, per_page=10)).rows] == [
+        "Group 3"
+    ]
+    assert (await list_audit(actor=olivia, search="%", page=1, per_page=10)).total == 0, "search text is data"
+    assert (await list_audit(actor=olivia, until=date(2020, 1, 15), page=1, per_page=10)).total == 1, (
+        "the last day counts"
+    )
+    assert (await list_audit(actor=olivia, since=date(2020, 1, 16), page=1, per_page=10)).total == 8
     today = datetime.now(UTC).date()
-    assert (await list_audit(since=today - timedelta(days=1), until=today, page=1, per_page=10)).total == 8
-    assert await audit_people() == ["Olivia Owner", "system"]
+    assert (
+        await list_audit(actor=olivia, since=today - timedelta(days=1), until=today, page=1, per_page=10)
+    ).total == 8
+    assert await audit_people(actor=olivia) == ["Olivia Owner", "system"]
+
+
+async def test_a_changed_description_is_kept(db):
+    olivia = await owner()
+    group = await create_group(data={"name": "VIP Customers", "code": "VIP"}, actor=olivia)
+    data = (await get_group(group_id=group.id)).as_input()
+    data.description = "Our best customers"
+    await update_group(group_id=group.id, version=group.version, data=data, actor=olivia)
+    updated = (await list_audit(actor=olivia, subject_type="group", page=1, per_page=1)).rows[0]
+    assert [(c.field, c.before, c.after) for c in updated.changes] == [("description", "", "Our best customers")]
+
+
+async def test_a_rule_edit_is_kept_as_a_rule_change_with_the_rule_before_and_after(db):
+    olivia = await owner()
+    group = await create_group(
+        data={"name": "Big spenders", "code": "BIG", "type": "automatic", "rule": rule(100_000)}, actor=olivia
+    )
+    current = await get_group(group_id=group.id)
+    data = current.as_input()
+    data.rule = rule(200_000)
+    await update_group(group_id=group.id, version=current.version, data=data, actor=olivia)
+    changed = (await list_audit(actor=olivia, page=1, per_page=1)).rows[0]
+    assert (changed.action, changed.subject_type, changed.subject_name) == ("rule.updated", "rule", "Big spenders")
+    assert changed.summary == "Changed the rule of group Big spenders"
+    assert [(c.field, c.before, c.after) for c in changed.changes] == [("rule", rule(100_000), rule(200_000))]
+
+    # A save changing the rule and the description: one entry for each.
+    current = await get_group(group_id=group.id)
+    data = current.as_input()
+    data.rule, data.description = rule(300_000), "Spent $3,000 or more"
+    before = await AuditEntry.all().count()
+    await update_group(group_id=group.id, version=current.version, data=data, actor=olivia)
+    rows = (await list_audit(actor=olivia, page=1, per_page=2)).rows
+    assert await AuditEntry.all().count() == before + 2
+    assert {row.action: [c.field for c in row.changes] for row in rows} == {
+        "group.updated": ["description"],
+        "rule.updated": ["rule"],
+    }
+
+
+async def test_api_tokens_and_password_changes_are_kept_without_secrets(db):
+    olivia = await owner()
+    row, secret = await create_token(actor=olivia, name="Shop sync")
+    created = await newest()
+    assert (created.action, created.subject_type, created.subject_name, created.actor_id) == (
+        "api_token.created",
+        "api_token",
+        "Shop sync",
+        olivia.id,
+    )
+    assert created.after == {"name": "Shop sync", "prefix": row.prefix, "owner": "Olivia Owner", "active": True}
+    await revoke_token(actor=olivia, token_id=row.id)
+    revoked = (await list_audit(actor=olivia, subject_type="api_token", page=1, per_page=1)).rows[0]
+    assert revoked.summary == "Revoked API token Shop sync"
+    assert [(c.field, c.before, c.after) for c in revoked.changes] == [("active", True, False)]
+
+    await change_password(actor=olivia, current=PASSWORD, new="another long password")
+    changed = await newest()
+    assert (changed.action, changed.subject_name, changed.actor_id) == (
+        "staff.password_changed",
+        "Olivia Owner",
+        olivia.id,
+    )
+    stored = str(await AuditEntry.all().values_list("before", "after"))
+    assert secret not in stored and secret[10:] not in stored
+    assert "another long password" not in stored and PASSWORD not in stored and "argon2" not in stored
+
+
+async def test_only_the_owner_reads_the_log(db):
+    olivia = await owner()
+    for role in (Role.MANAGER, Role.VIEWER):
+        row = await create_user(
+            email=f"{role.value}@example.com", name=role.value.title(), password=PASSWORD, role=role, actor=olivia
+        )
+        staff = await get_actor(user_id=row.id)
+        with pytest.raises(PermissionDeniedError, match='"Manage staff" permission'):
+            await list_audit(actor=staff)
+        with pytest.raises(PermissionDeniedError, match='"Manage staff" permission'):
+            await audit_people(actor=staff)
+    assert (await list_audit(actor=olivia)).total == 3  # the owner account and the two invitations

@@ -1,9 +1,11 @@
 """Roles and permissions, enforced by the services (issue 8): a viewer reads, a manager runs the
 groups but not the settings or the staff, an owner does everything; every refusal names the missing
 permission and changes nothing. Also the staff rules: nobody grants more than they have, the last
-owner stays, and guessing passwords gets slowed down. On a real database."""
+owner stays, a demoted or deactivated person acts with what their account has now, and guessing
+passwords gets slowed down, per account and per address. On a real database."""
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -11,16 +13,21 @@ from pathlib import Path
 
 import pytest
 
+from models.audit import ApiToken
 from models.benefits import GroupBenefits
 from models.catalog import Category, PriceList, PriceListItem, Product, VisibilityGroup
 from models.customer import Customer, CustomerTag
 from models.group import CustomerGroup, Membership, MembershipEvent, MembershipExclusion, RuleVersion
 from models.promotion import Promotion, PromotionTarget
+from models.shop import BackupRun
 from models.shop import Shop as ShopRow
 from models.staff import LoginAttempt, Role, StaffUser
 from services import catalog
+from services.api_tokens import create_token, revoke_token
 from services.benefits import save_benefits
 from services.customer_import import ImportKind, import_customers, import_memberships, read_csv, suggest_mapping
+from services.customers import create_customer, update_customer
+from services.daily_backups import BackupPlace, take_backup, update_backup_settings
 from services.database import close_database, open_database
 from services.errors import FormError, PermissionDeniedError
 from services.groups import create_group, delete_group, get_group, turn_hybrid, update_group
@@ -30,6 +37,8 @@ from services.promotions import create_promotion, delete_promotion, update_promo
 from services.rule_runs import apply_rule, apply_rule_with_readers, restore_rule_version, run_all_rules
 from services.shop import update_settings
 from services.staff import (
+    ADDRESS_FAILURES,
+    DEACTIVATED,
     ROLE_PERMISSIONS,
     Actor,
     Permission,
@@ -68,6 +77,8 @@ class Shop:
     price_list: int
     item: int
     promotion: int
+    token: int  # the owner's API token
+    backups: BackupPlace | None = None  # the test's own database and backup folder (set per test)
 
 
 async def _staff(owner: Actor, name: str, role: Role) -> Actor:
@@ -112,6 +123,7 @@ async def _build_shop() -> Shop:
         actor=SYSTEM,
     )
     promotion = await create_promotion(data=spring_sale(retail), actor=SYSTEM)
+    token, _ = await create_token(actor=owner, name="Shop sync")
     return Shop(
         owner=owner,
         manager=manager,
@@ -129,6 +141,7 @@ async def _build_shop() -> Shop:
         price_list=price_list.id,
         item=item.id,
         promotion=promotion.id,
+        token=token.id,
     )
 
 
@@ -155,7 +168,7 @@ async def shop(shop_template: tuple[ShopTemplate, Shop], tmp_path: Path) -> Asyn
     template, built = shop_template
     url = template.copy(tmp_path)
     await open_database(database_url=url)
-    yield built
+    yield dataclasses.replace(built, backups=BackupPlace(database_url=url, default_folder=tmp_path / "backups"))
     await close_database()
     discard(url)
 
@@ -189,6 +202,8 @@ MODELS = (
     Product,
     PriceList,
     PriceListItem,
+    ApiToken,
+    BackupRun,
 )
 
 
@@ -340,10 +355,23 @@ ACTIONS: dict[str, tuple[Permission, Action]] = {
         lambda s, a: delete_promotion(promotion_id=s.promotion, actor=a),
     ),
     "import_customers": (Permission.MANAGE_CUSTOMERS, _import_customers),
+    "create_customer": (
+        Permission.MANAGE_CUSTOMERS,
+        lambda s, a: create_customer(data={"email": "zoe@example.com", "name": "Zoe"}, actor=a),
+    ),
+    "update_customer": (
+        Permission.MANAGE_CUSTOMERS,
+        lambda s, a: update_customer(customer_id=s.ada, data={"name": "Ada Lovelace"}, actor=a),
+    ),
     "update_settings": (
         Permission.MANAGE_SETTINGS,
         lambda s, a: update_settings(one_group_per_customer=False, default_group_id=s.retail, actor=a),
     ),
+    "update_backup_settings": (
+        Permission.MANAGE_SETTINGS,
+        lambda s, a: update_backup_settings(enabled=True, keep=7, folder="", place=s.backups, actor=a),
+    ),
+    "take_backup": (Permission.MANAGE_SETTINGS, lambda s, a: take_backup(place=s.backups, actor=a)),
     "create_user": (
         Permission.MANAGE_STAFF,
         lambda s, a: create_user(email="nina@example.com", name="Nina", password=PASSWORD, role=Role.VIEWER, actor=a),
@@ -354,6 +382,7 @@ ACTIONS: dict[str, tuple[Permission, Action]] = {
     ),
     "set_active": (Permission.MANAGE_STAFF, lambda s, a: set_active(user_id=s.viewer.id, active=False, actor=a)),
     "list_staff": (Permission.MANAGE_STAFF, lambda s, a: list_staff(actor=a)),
+    "revoke_token": (Permission.MANAGE_STAFF, lambda s, a: revoke_token(actor=a, token_id=s.token)),  # the owner's
 }
 READS_ONLY = {"list_staff"}  # gated like a change, but writes nothing
 LABELS = {
@@ -490,3 +519,59 @@ async def test_logins_are_throttled_after_five_failures_for_an_account(shop):
     signed_in = await authenticate(email=" Olivia@Example.com ", password=PASSWORD, address="10.0.0.1", now=later)
     assert signed_in == shop.owner
     assert await LoginAttempt.filter(email="olivia@example.com").count() == 0
+
+
+async def test_a_demoted_or_deactivated_person_acts_with_their_account_as_it_is_now(shop):
+    # Max's page was opened while he was a manager: it still holds that Actor.
+    max_as_signed_in = shop.manager
+    await change_role(user_id=max_as_signed_in.id, role=Role.VIEWER, actor=shop.owner)
+    before = await database()
+    with pytest.raises(PermissionDeniedError) as refused:
+        await add_members(group_id=shop.retail, customer_ids=[shop.ben], mode=AddMode.ADD, actor=max_as_signed_in)
+    assert str(refused.value) == refusal(Permission.MANAGE_MEMBERS, "Viewer")
+    assert await database() == before
+
+    # Made a manager again he may; deactivated he may do nothing at all.
+    await change_role(user_id=max_as_signed_in.id, role=Role.MANAGER, actor=shop.owner)
+    await add_members(group_id=shop.retail, customer_ids=[shop.ben], mode=AddMode.ADD, actor=max_as_signed_in)
+    await set_active(user_id=max_as_signed_in.id, active=False, actor=shop.owner)
+    before = await database()
+    for action in (
+        lambda: delete_group(group_id=shop.retail, actor=max_as_signed_in),
+        lambda: create_token(actor=max_as_signed_in, name="Leaving present"),
+    ):
+        with pytest.raises(PermissionDeniedError) as refused:
+            await action()
+        assert (
+            str(refused.value)
+            == DEACTIVATED
+            == "Your account was deactivated, so this was not done. Ask the shop's owner."
+        )
+    assert await database() == before
+
+    # An owner demoted on another page cannot still manage the staff from the page they had open.
+    await set_active(user_id=max_as_signed_in.id, active=True, actor=shop.owner)
+    await change_role(user_id=max_as_signed_in.id, role=Role.OWNER, actor=shop.owner)
+    olivia_as_signed_in = shop.owner
+    await change_role(user_id=olivia_as_signed_in.id, role=Role.MANAGER, actor=max_as_signed_in)
+    with pytest.raises(PermissionDeniedError) as refused:
+        await change_role(user_id=max_as_signed_in.id, role=Role.VIEWER, actor=olivia_as_signed_in)
+    assert str(refused.value) == refusal(Permission.MANAGE_STAFF, "Manager")
+
+
+async def test_logins_are_throttled_after_twenty_failures_from_one_address(shop):
+    now = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    for n in range(ADDRESS_FAILURES):  # a different (unknown) account each time: the account limit never trips
+        with pytest.raises(FormError, match="not right"):
+            await authenticate(email=f"guess{n}@example.com", password="guess", address="10.0.0.9", now=now)
+    with pytest.raises(FormError) as throttled:
+        await authenticate(email="max@example.com", password=PASSWORD, address="10.0.0.9", now=now)
+    assert throttled.value.errors == {"password": "Too many failed attempts. Wait 15 minutes, then try again."}
+    # From another address the same account signs in; from this one again once the window has passed.
+    assert (await authenticate(email="max@example.com", password=PASSWORD, address="10.0.0.1", now=now)).name == (
+        "Max Manager"
+    )
+    later = now + timedelta(minutes=16)
+    assert (await authenticate(email="max@example.com", password=PASSWORD, address="10.0.0.9", now=later)).name == (
+        "Max Manager"
+    )
