@@ -37,10 +37,10 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from models.customer import Customer, CustomerStatus, CustomerTag, PaymentRating
-from models.group import CustomerGroup, GroupStatus, GroupType
+from models.group import CustomerGroup
 from services.database import BACKGROUND, reader_connection
 from services.errors import FormError
-from services.membership import AddMode, AddResult, add_to_groups
+from services.membership import AddMode, AddResult, RowRefusal, add_rows, check_rows
 from services.rule_runs import run_all_rules
 from services.sql import dialect_sql, insert_rows
 from services.staff import Actor, Permission, actor_name, require
@@ -799,10 +799,6 @@ async def _check_members(file: CsvFile, columns: dict[str, int], mode: AddMode) 
             problems.append(("group_code", "Group code is missing."))
         elif group is None:
             problems.append(("group_code", f"There is no group with the code “{_shown(code)}”."))
-        elif group.type == GroupType.AUTOMATIC:
-            problems.append(("group_code", f"{group.name} is automatic: its members come from its rule only."))
-        elif group.status != GroupStatus.ACTIVE:
-            problems.append(("group_code", f"{group.name} is inactive: switch it on before adding members."))
         if not problems:
             assert customer_id is not None and group is not None
             if (customer_id, group.id) in first_row:
@@ -826,12 +822,37 @@ async def _check_members(file: CsvFile, columns: dict[str, int], mode: AddMode) 
     return _MemberCheck(valid=valid, errors=errors, error_rows=error_rows, rows=rows, raw=raw)
 
 
+def _rows(checked: _MemberCheck) -> list[tuple[int, int, int]]:
+    return [(m.row, m.customer_id, m.group_id) for m in checked.valid]
+
+
+def _with_refusals(checked: _MemberCheck, refused: list[RowRefusal]) -> _MemberCheck:
+    """The check, with the rows the membership service refuses (a full group, a blocked customer,
+    one group per customer ...) moved from valid to errors, at the cell the reason is about."""
+    if not refused:
+        return checked
+    rows = {r.key for r in refused}
+    errors = checked.errors + [
+        RowError(r.key, "email" if r.field == "customer" else "group_code", r.message) for r in refused
+    ]
+    errors.sort(key=lambda e: e.row)  # stable: a row's own errors stay in their order
+    return replace(
+        checked,
+        valid=[m for m in checked.valid if m.row not in rows],
+        errors=errors,
+        error_rows=checked.error_rows + len(rows),
+    )
+
+
 async def check_memberships(
     *, file: CsvFile, mapping: dict[str, str | None], mode: AddMode = AddMode.ADD
 ) -> MembershipCheck:
-    """Check every row (known customer email, known group code that takes members by hand)."""
+    """Check every row: a known customer email, a known group code, and what adding them would meet
+    (the same checks as adding by hand, row after row: capacity, blocked customers, inactive and
+    automatic groups, one group per customer)."""
     columns = _columns(file, mapping, ImportKind.MEMBERSHIPS)
     checked = await _check_members(file, columns, mode)
+    checked = _with_refusals(checked, await check_rows(rows=_rows(checked), mode=mode))
     names = dict(await CustomerGroup.all().values_list("id", "name"))  # type: ignore[arg-type]
     by_group: dict[str, int] = {}
     for member in checked.valid:
@@ -867,10 +888,11 @@ async def import_memberships(
     actor: Actor | str,
     progress: Progress | None = None,
 ) -> MembershipImportResult:
-    """Add the customers in the file's valid rows to their groups, in one transaction.
+    """Add the customers in the file's rows to their groups, in one transaction.
 
-    Refuses (FormError from services.membership, nothing saved) when a group's constraint
-    (capacity, one group per customer ...) does not allow the additions."""
+    Each row goes through the membership service's checks (services.membership.add_rows): a row
+    they refuse (the group is full, the customer is blocked ...) is reported with its row number
+    and the rest are added, or, with `all_or_nothing`, nothing is."""
     await require(actor, Permission.MANAGE_MEMBERS)
     say = progress or (lambda _share: None)
     columns = _columns(file, mapping, ImportKind.MEMBERSHIPS)
@@ -880,18 +902,20 @@ async def import_memberships(
         return MembershipImportResult(
             imported=False, added=0, already=0, error_rows=checked.error_rows, errors=checked.errors
         )
-    members_by_group: dict[int, list[int]] = {}
-    for member in checked.valid:
-        members_by_group.setdefault(member.group_id, []).append(member.customer_id)
-    results = await add_to_groups(
-        members_by_group=members_by_group, mode=mode, actor=actor, reason=f"Imported from CSV by {actor_name(actor)}"
+    added = await add_rows(
+        rows=_rows(checked),
+        mode=mode,
+        actor=actor,
+        reason=f"Imported from CSV by {actor_name(actor)}",
+        all_or_nothing=all_or_nothing,
     )
+    checked = _with_refusals(checked, added.refused)
     say(1.0)
     return MembershipImportResult(
-        imported=True,
-        added=sum(r.added for r in results),
-        already=sum(r.already for r in results),
+        imported=added.written,
+        added=sum(r.added for r in added.groups) if added.written else 0,
+        already=sum(r.already for r in added.groups) if added.written else 0,
         error_rows=checked.error_rows,
         errors=checked.errors,
-        groups=list(results),
+        groups=list(added.groups) if added.written else [],
     )

@@ -52,7 +52,8 @@ class GroupInput(BaseModel):
     parent_id: int | None = None
     type: GroupType = GroupType.MANUAL
     rule: dict | None = None  # checked in _validated, where each condition's problem gets its place
-    # The most members a group takes by hand; empty: no limit. Rule matches are never turned away.
+    # The most members a group has; empty: no limit. By hand and by rule alike: a rule run fills the
+    # free places and reports the matches it turned away (see services.rule_runs).
     capacity: int | None = None
 
     @field_validator("name")
@@ -315,6 +316,8 @@ async def _validated(data: GroupInput | dict, *, group_id: int | None) -> GroupI
             errors["capacity"] = (
                 f"The group has {members:,} members already: set at least {members:,}, or remove members first."
             )
+    if parsed is not None and group_id is not None:
+        errors.update(await _default_group_problems(parsed, group_id=group_id))
     if parsed is not None and parsed.type in RULE_TYPES:
         errors.update(await _rule_problems(parsed.rule, group_id=group_id))
     if errors or parsed is None:
@@ -324,6 +327,24 @@ async def _validated(data: GroupInput | dict, *, group_id: int | None) -> GroupI
     else:
         parsed.rule = None  # a manual group has no rule; its saved versions stay restorable
     return parsed
+
+
+async def _default_group_problems(data: GroupInput, *, group_id: int) -> dict[str, str]:
+    """The default group receives customers moved to it by hand ("Move to default group"): it must
+    stay active and not automatic while it is the default (as Settings requires when choosing it)."""
+    if not await CustomerGroup.filter(id=group_id, is_default=True).exists():
+        return {}
+    problems = {}
+    if data.status != GroupStatus.ACTIVE:
+        problems["status"] = (
+            "This is the shop's default group, which must stay active: choose another default in Settings first."
+        )
+    if data.type == GroupType.AUTOMATIC:
+        problems["type"] = (
+            "This is the shop's default group, into which customers are moved by hand, so it cannot be automatic: "
+            "choose another default in Settings first."
+        )
+    return problems
 
 
 async def _rule_problems(raw: dict | None, *, group_id: int | None) -> dict[str, str]:

@@ -9,7 +9,12 @@ How each action is built:
 - One transaction on the background connection, so page reads go on while 10,000 members are
   added. It starts with a write to the groups involved, which takes SQLite's write lock at once
   (see services.rule_runs); the checks below read inside it, so two owners adding to the last
-  free places of a group cannot both get them.
+  free places of a group cannot both get them. PostgreSQL locks rows, not the database: there
+  the action first locks the customers it changes (SELECT ... FOR UPDATE, in id order), then the
+  groups, so two actions on one customer (adding them to two different groups while the shop
+  allows one group per customer) run one after the other, and the second sees the first's result.
+  Customers before groups: an action waits for its customers before it holds any group another
+  action on them may need.
 - Plan, then write: the customers' current memberships are read once, the whole change is worked
   out in Python (who joins, who leaves, which exclusions, which primary group), and then written
   with a few set-based statements. Either every constraint holds and all of it is written, or a
@@ -33,7 +38,7 @@ The shop's rules:
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -52,9 +57,9 @@ from models.group import (
     MembershipSource,
 )
 from models.shop import Shop
-from services.database import BACKGROUND
+from services.database import BACKGROUND, reader_connection
 from services.errors import FormError, NotFoundError
-from services.sql import execute, insert_rows, placeholders
+from services.sql import execute, fetch_rows, insert_rows, is_postgres, placeholders
 from services.staff import Actor, Permission, actor_name, require
 
 CHUNK = 5000  # ids per IN (...) list, well under SQLite's limit of bound parameters
@@ -196,12 +201,27 @@ def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
         yield list(ids[start : start + CHUNK])
 
 
+async def _lock_customers(connection: BaseDBAsyncClient, customer_ids: Iterable[int]) -> None:
+    """On PostgreSQL, lock the customers' rows until the transaction ends (see the module's notes).
+    On SQLite the write lock _lock_groups takes already lets one action run at a time."""
+    if not is_postgres(connection):
+        return
+    for chunk in _chunks(sorted(set(customer_ids))):
+        await fetch_rows(
+            connection, f"SELECT id FROM customer WHERE id IN ({placeholders(chunk)}) ORDER BY id FOR UPDATE", *chunk
+        )
+
+
 async def _lock_groups(connection: BaseDBAsyncClient, group_ids: Iterable[int]) -> dict[int, _Group]:
     """Take the write lock with a harmless write to the groups, then read them as they now are."""
     ids = sorted(set(group_ids))
     await execute(
         connection, f"UPDATE customer_group SET member_count = member_count WHERE id IN ({placeholders(ids)})", *ids
     )
+    return await _read_groups(connection, ids)
+
+
+async def _read_groups(connection: BaseDBAsyncClient, ids: Sequence[int]) -> dict[int, _Group]:
     rows = (
         await CustomerGroup.filter(id__in=ids)
         .using_db(connection)
@@ -453,7 +473,7 @@ async def add_members(
 async def add_to_groups(
     *, members_by_group: Mapping[int, Sequence[int]], mode: AddMode, actor: Actor | str, reason: str = ""
 ) -> list[AddResult]:
-    """add_members for several groups in one transaction (the CSV import): all of it or none."""
+    """add_members for several groups in one transaction: all of it or none."""
     await require(actor, Permission.MANAGE_MEMBERS)
     actor = actor_name(actor)
     if not members_by_group or not any(members_by_group.values()):
@@ -461,6 +481,7 @@ async def add_to_groups(
     now = datetime.now(UTC)
     results = []
     async with in_transaction(BACKGROUND) as connection:
+        await _lock_customers(connection, (cid for ids in members_by_group.values() for cid in ids))
         groups = await _lock_groups(connection, members_by_group)
         names = await _group_names(connection)
         exclusive = await _one_group_per_customer(connection)
@@ -490,7 +511,6 @@ async def _plan_add(
     names: Mapping[int, tuple[str, GroupType]],
     exclusive: bool,
 ) -> AddResult:
-    _accepts_members(group, field_name="group")
     customers = await _customers(connection, customer_ids)
     for cid in customer_ids:  # a customer met earlier in this action: keep one view of them
         if cid in plan.touched:
@@ -498,37 +518,67 @@ async def _plan_add(
     blocked = [c for c in customers.values() if c.blocked]
     chosen = [c for c in customers.values() if not c.blocked]
     joining = [c for c in chosen if c.in_group(group.id) is None]
-    _has_room(group, len(joining), field_name="capacity")
+    kept = _check_add(group, chosen, joining, mode, names, exclusive)
+    moved_out = _apply_add(plan, group, chosen, mode, names)
+    return AddResult(
+        group_id=group.id,
+        group_name=group.name,
+        added=len(joining),
+        already=len(chosen) - len(joining),
+        made_primary=0,
+        moved_out=moved_out,
+        blocked=len(blocked),
+        blocked_names=tuple(c.name for c in blocked[:EXAMPLES]),
+        kept_by_rule=len(kept),
+        kept_by_rule_names=tuple(kept[:EXAMPLES]),
+    )
 
-    kept: list[str] = []
+
+def _check_add(
+    group: _Group,
+    chosen: list[_Customer],
+    joining: list[_Customer],
+    mode: AddMode,
+    names: Mapping[int, tuple[str, GroupType]],
+    exclusive: bool,
+) -> list[str]:
+    """Raise FormError if the shop's rules do not let `chosen` (none blocked; `joining`: those not in
+    it yet) be added to `group` the way `mode` says. Changes nothing. With a move: the memberships
+    of automatic groups it leaves alone ("DataFlow Corp (Gold Tier)")."""
+    _accepts_members(group, field_name="group")
+    _has_room(group, len(joining), field_name="capacity")
+    if mode != AddMode.MOVE:
+        if exclusive:
+            _refuse_second_groups(joining, group, names)
+        return []
+    held_by_rule = [
+        (c, h) for c in chosen for h in c.held if h.group_id != group.id and names[h.group_id][1] == GroupType.AUTOMATIC
+    ]
+    if held_by_rule and exclusive:
+        examples = [f"{c.name} ({names[h.group_id][0]})" for c, h in held_by_rule]
+        raise FormError(
+            {
+                "mode": f"{_count(len(held_by_rule), 'selected customer is', 'selected customers are')} in an "
+                f"automatic group by its rule: {_names(examples)}. They cannot be moved while the shop "
+                "allows one group per customer; change that group's rule, or turn it hybrid."
+            }
+        )
+    return [f"{c.name} ({names[h.group_id][0]})" for c, h in held_by_rule]
+
+
+def _apply_add(
+    plan: _Plan, group: _Group, chosen: list[_Customer], mode: AddMode, names: Mapping[int, tuple[str, GroupType]]
+) -> int:
+    """Plan adding `chosen` (checked by _check_add) to `group`; how many memberships a move ended."""
     moved_out = 0
     moved_from: dict[int, str] = {}
     if mode == AddMode.MOVE:
-        held_by_rule = [
-            (c, h)
-            for c in chosen
-            for h in c.held
-            if h.group_id != group.id and names[h.group_id][1] == GroupType.AUTOMATIC
-        ]
-        if held_by_rule and exclusive:
-            examples = [f"{c.name} ({names[h.group_id][0]})" for c, h in held_by_rule]
-            raise FormError(
-                {
-                    "mode": f"{_count(len(held_by_rule), 'selected customer is', 'selected customers are')} in an "
-                    f"automatic group by its rule: {_names(examples)}. They cannot be moved while the shop "
-                    "allows one group per customer; change that group's rule, or turn it hybrid."
-                }
-            )
-        kept = [f"{c.name} ({names[h.group_id][0]})" for c, h in held_by_rule]
         for customer in chosen:
             for held in list(customer.held):
                 if held.group_id != group.id and names[held.group_id][1] != GroupType.AUTOMATIC:
                     plan.leave(customer, held, names[held.group_id], moved_to=group.name)
                     moved_from[customer.id] = names[held.group_id][0]
                     moved_out += 1
-    elif exclusive:
-        _refuse_second_groups(joining, group, names)
-
     for customer in chosen:
         held = customer.in_group(group.id)
         if held is None:
@@ -542,18 +592,133 @@ async def _plan_add(
         if mode == AddMode.PRIMARY:
             plan.primary_choice[customer.id] = group.id
     plan.touched_groups.add(group.id)
-    return AddResult(
-        group_id=group.id,
-        group_name=group.name,
-        added=len(joining),
-        already=len(chosen) - len(joining),
-        made_primary=0,
-        moved_out=moved_out,
-        blocked=len(blocked),
-        blocked_names=tuple(c.name for c in blocked[:EXAMPLES]),
-        kept_by_rule=len(kept),
-        kept_by_rule_names=tuple(kept[:EXAMPLES]),
-    )
+    return moved_out
+
+
+# --- Adding row by row (the CSV import) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowRefusal:
+    """Why one row of an import was not added."""
+
+    key: int  # the caller's number for the row (the spreadsheet row)
+    field: str  # "customer" or "group": which of the two the reason is about
+    message: str
+
+
+@dataclass(frozen=True)
+class RowsResult:
+    written: bool  # False: all or nothing was asked for and a row was refused, or no row was left
+    refused: list[RowRefusal]
+    groups: list[AddResult]  # per group, what the rows added
+
+
+async def add_rows(
+    *,
+    rows: Sequence[tuple[int, int, int]],
+    mode: AddMode,
+    actor: Actor | str,
+    reason: str = "",
+    all_or_nothing: bool = False,
+) -> RowsResult:
+    """Add each row's customer to its group, rows given as (key, customer id, group id).
+
+    Each row goes through add_members' checks on its own, in order, seeing the rows before it: a
+    blocked customer, an inactive or automatic group, a full group (it takes the rows up to its
+    capacity), a second group while the shop allows one group per customer. A refused row is
+    reported by its key and the others are added, in one transaction; with `all_or_nothing`, a
+    refused row means nothing is written."""
+    await require(actor, Permission.MANAGE_MEMBERS)
+    actor = actor_name(actor)
+    if not rows:
+        return RowsResult(written=False, refused=[], groups=[])
+    plan = _Plan(actor=actor, reason=reason.strip(), now=datetime.now(UTC))
+    async with in_transaction(BACKGROUND) as connection:
+        await _lock_customers(connection, (cid for _, cid, _ in rows))
+        groups = await _lock_groups(connection, (gid for _, _, gid in rows))
+        refused, results, names = await _plan_rows(connection, plan, rows, mode, groups)
+        if (refused and all_or_nothing) or not plan.touched:
+            return RowsResult(written=False, refused=refused, groups=results)
+        set_ids, clear_ids, chosen = _settle_primaries(plan, names)
+        await _write(connection, plan, set_ids, clear_ids)
+    if mode == AddMode.PRIMARY and len(results) == 1:
+        results = [_with(results[0], made_primary=chosen)]
+    await _apply_readers(plan.touched_groups, actor=actor)
+    return RowsResult(written=True, refused=refused, groups=results)
+
+
+async def check_rows(*, rows: Sequence[tuple[int, int, int]], mode: AddMode) -> list[RowRefusal]:
+    """The rows add_rows would refuse now, and why, without adding anything (the import's check)."""
+    if not rows:
+        return []
+    connection = reader_connection()
+    groups = await _read_groups(connection, sorted({gid for _, _, gid in rows}))
+    plan = _Plan(actor="", reason="", now=datetime.now(UTC))
+    refused, _, _ = await _plan_rows(connection, plan, rows, mode, groups)
+    return refused
+
+
+async def _plan_rows(
+    connection: BaseDBAsyncClient,
+    plan: _Plan,
+    rows: Sequence[tuple[int, int, int]],
+    mode: AddMode,
+    groups: Mapping[int, _Group],
+) -> tuple[list[RowRefusal], list[AddResult], dict[int, tuple[str, GroupType]]]:
+    """Plan the rows one at a time through _check_add and _apply_add: (refusals, per group, names)."""
+    names = await _group_names(connection)
+    exclusive = await _one_group_per_customer(connection)
+    customers = await _customers(connection, _unique(cid for _, cid, _ in rows))
+    members = {gid: group.members for gid, group in groups.items()}  # as the rows so far leave them
+    tally: dict[int, dict[str, int]] = {}
+    kept: dict[int, list[str]] = {}
+    refused: list[RowRefusal] = []
+    for key, customer_id, group_id in rows:
+        customer, group = customers.get(customer_id), groups.get(group_id)
+        if customer is None:
+            refused.append(RowRefusal(key, "customer", "This customer was deleted meanwhile."))
+            continue
+        if group is None:
+            refused.append(RowRefusal(key, "group", "This group was deleted meanwhile."))
+            continue
+        if customer.blocked:
+            refused.append(RowRefusal(key, "customer", f"{customer.name} is blocked: blocked customers join no group."))
+            continue
+        group = replace(group, members=members[group_id])
+        joining = [customer] if customer.in_group(group_id) is None else []
+        try:
+            kept_here = _check_add(group, [customer], joining, mode, names, exclusive)
+        except FormError as problem:
+            where, message = next(iter(problem.errors.items()))
+            refused.append(RowRefusal(key, "customer" if where == "customers" else "group", message))
+            continue
+        before = {h.group_id for h in customer.held}
+        moved_out = _apply_add(plan, group, [customer], mode, names)
+        after = {h.group_id for h in customer.held}
+        for gid in after - before:
+            members[gid] = members.get(gid, 0) + 1
+        for gid in before - after:
+            if gid in members:
+                members[gid] -= 1
+        counts = tally.setdefault(group_id, {"added": 0, "already": 0, "moved_out": 0})
+        counts["added" if joining else "already"] += 1
+        counts["moved_out"] += moved_out
+        kept.setdefault(group_id, []).extend(kept_here)
+    results = [
+        AddResult(
+            group_id=gid,
+            group_name=groups[gid].name,
+            added=counts["added"],
+            already=counts["already"],
+            made_primary=0,
+            moved_out=counts["moved_out"],
+            kept_by_rule=len(kept[gid]),
+            kept_by_rule_names=tuple(kept[gid][:EXAMPLES]),
+        )
+        for gid, counts in tally.items()
+    ]
+    return refused, results, names
 
 
 # --- Removing ---------------------------------------------------------------------------------
@@ -590,8 +755,12 @@ async def remove_members(
             raise FormError({"target": "Choose a group other than this one."})
     else:
         target_group_id = None
+    # Where the owner sees a problem with the group they move to: the default group is not picked in
+    # the dialog, so its problems belong to the option that chose it.
+    target_field = "mode" if mode == RemoveMode.DEFAULT_GROUP else "target"
     now = datetime.now(UTC)
     async with in_transaction(BACKGROUND) as connection:
+        await _lock_customers(connection, ids)
         groups = await _lock_groups(connection, [group_id] + ([target_group_id] if target_group_id else []))
         if group_id not in groups:
             raise NotFoundError("This group was deleted meanwhile.")
@@ -605,7 +774,7 @@ async def remove_members(
             )
         target = groups.get(target_group_id) if target_group_id else None
         if target_group_id and target is None:
-            raise FormError({"target": "The chosen group no longer exists."})
+            raise FormError({target_field: "The chosen group no longer exists."})
         names = await _group_names(connection)
         customers = await _customers(connection, ids)
         members = [c for c in customers.values() if c.in_group(group_id) is not None]
@@ -617,7 +786,17 @@ async def remove_members(
             )
         joined = blocked = 0
         if target is not None:
-            _accepts_members(target, field_name="target")
+            try:
+                _accepts_members(target, field_name=target_field)
+            except FormError as problem:
+                if mode != RemoveMode.DEFAULT_GROUP:
+                    raise
+                raise FormError(
+                    {
+                        "mode": f"{problem.errors['mode']} It is the shop's default group: choose another default "
+                        "in Settings, or move them to a specific group."
+                    }
+                ) from None
             arriving = [c for c in members if not c.blocked and c.in_group(target.id) is None]
             blocked = sum(c.blocked for c in members)
             _has_room(target, len(arriving), field_name="capacity")

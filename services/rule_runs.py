@@ -21,6 +21,15 @@ Why it is built this way:
   rule; a group changed to manual keeps its members as they are.
 - Groups whose rules read "Member of Group" are run after the groups they read, so one pass
   leaves every group consistent with the others.
+- Blocked customers never join a group by rule (nor by hand); members who are blocked later stay
+  until the rule stops matching them, like everyone else.
+- A group's capacity holds for rule runs too: a run fills the free places and turns the other new
+  matches away, counting them in the run's `turned_away`. A capacity is the owner's promise about
+  the group's size (limited places, a benefit budget), which letting matches overflow it would
+  silently break; refusing the whole run instead would leave every other member stale. The free
+  places go to the matches with the lowest customer ids (the longest-standing customers), so
+  repeated runs make the same choice and members do not churn: those inside stay while the rule
+  matches them, and a place that frees up goes to the next match on the next run.
 - A customer who joins by rule gets the group as primary only when they have no primary group;
   one who leaves their primary group by rule gets their newest remaining group as primary.
   With "one group per customer" on, a customer already in another group does not join by rule:
@@ -37,7 +46,7 @@ from datetime import datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from models.customer import Customer
+from models.customer import Customer, CustomerStatus
 from models.group import (
     CustomerGroup,
     GroupStatus,
@@ -85,6 +94,8 @@ class RuleRun:
     ran_at: datetime
     joined_sample: tuple[CustomerRef, ...] = ()  # a few of those who joined, by name
     left_sample: tuple[CustomerRef, ...] = ()
+    turned_away: int = 0  # new matches not added because the group was full
+    capacity: int | None = None
 
     @property
     def changed(self) -> bool:
@@ -150,6 +161,7 @@ class _Group:
     status: GroupStatus
     rule: dict | None
     rule_version: int
+    capacity: int | None = None
 
 
 async def _lock_group(connection: BaseDBAsyncClient, group_id: int) -> _Group:
@@ -158,7 +170,7 @@ async def _lock_group(connection: BaseDBAsyncClient, group_id: int) -> _Group:
         raise NotFoundError("This group was deleted meanwhile.")
     group = await CustomerGroup.filter(id=group_id).using_db(connection).first()
     assert group is not None  # we hold the write lock: nobody deleted it since the UPDATE
-    return _Group(group.id, group.name, group.type, group.status, group.rule, group.rule_version)
+    return _Group(group.id, group.name, group.type, group.status, group.rule, group.rule_version, group.capacity)
 
 
 def _runnable(group: _Group) -> None:
@@ -170,8 +182,9 @@ def _runnable(group: _Group) -> None:
 
 async def _set_members(
     connection: BaseDBAsyncClient, group: _Group, *, actor: str, now: datetime, customer_id: int | None = None
-) -> tuple[int, int]:
-    """Bring the group's members in line with MATCHES; (joined, left).
+) -> tuple[int, int, int]:
+    """Bring the group's members in line with MATCHES, as far as its capacity allows; (joined, left,
+    turned away because the group was full).
 
     With `customer_id`, only that customer's membership is considered (MATCHES then holds at
     most them); otherwise every member. Runs inside the caller's transaction."""
@@ -198,6 +211,12 @@ async def _set_members(
             f"DELETE FROM {JOINING} WHERE customer_id IN (SELECT customer_id FROM membership WHERE group_id <> ?)",
             group.id,
         )
+    await execute(
+        connection,
+        f"DELETE FROM {JOINING} WHERE EXISTS "
+        f"(SELECT 1 FROM customer c WHERE c.id = {JOINING}.customer_id AND c.status = ?)",
+        CustomerStatus.BLOCKED.value,
+    )
     # A hybrid group's manual members stay whatever the rule says; an automatic group keeps no one
     # the rule does not match (a group just changed from hybrid may still have manual members).
     only_rule = " AND source = ?" if hybrid else ""
@@ -261,6 +280,7 @@ async def _set_members(
         f"DELETE FROM membership WHERE group_id = ? AND customer_id IN (SELECT customer_id FROM {LEAVING})",
         group.id,
     )
+    turned_away = await _keep_to_capacity(connection, group)
     # Whoever lost their primary group here gets their newest remaining group as primary (a
     # customer moving from Silver to Gold keeps a primary group, whichever tier runs first) ...
     await execute(
@@ -294,7 +314,25 @@ async def _set_members(
         now,
     )
     await recount(connection, [group.id])
-    return joined, left
+    return joined, left, turned_away
+
+
+async def _keep_to_capacity(connection: BaseDBAsyncClient, group: _Group) -> int:
+    """Leave in JOINING only as many as the group has free places for, lowest customer ids first
+    (see the module's notes); how many were turned away. Runs after the leavers left."""
+    if group.capacity is None:
+        return 0
+    members = (await fetch_rows(connection, "SELECT COUNT(*) AS n FROM membership WHERE group_id = ?", group.id))[0]
+    joining = (await fetch_rows(connection, f"SELECT COUNT(*) AS n FROM {JOINING}"))[0]
+    free = max(group.capacity - members["n"], 0)
+    if joining["n"] <= free:
+        return 0
+    return await execute(
+        connection,
+        f"DELETE FROM {JOINING} WHERE customer_id NOT IN "
+        f"(SELECT customer_id FROM {JOINING} ORDER BY customer_id LIMIT ?)",
+        free,
+    )
 
 
 async def _clear_scratch(connection: BaseDBAsyncClient) -> None:
@@ -319,7 +357,7 @@ async def apply_rule(*, group_id: int, actor: Actor | str, now: datetime | None 
         _runnable(group)
         await _scratch_tables(connection)
         await _fill_matches(connection, group.rule, now=now)
-        joined, left = await _set_members(connection, group, actor=actor, now=now)
+        joined, left, turned_away = await _set_members(connection, group, actor=actor, now=now)
         joined_sample = await _sample(connection, JOINING) if joined else ()
         left_sample = await _sample(connection, LEAVING) if left else ()
         members = (await fetch_rows(connection, "SELECT COUNT(*) AS n FROM membership WHERE group_id = ?", group.id))[0]
@@ -335,6 +373,8 @@ async def apply_rule(*, group_id: int, actor: Actor | str, now: datetime | None 
         )
         await _clear_scratch(connection)
     logger.info("Rule of %s (version %s): %s joined, %s left", group.name, group.rule_version, joined, left)
+    if turned_away:
+        logger.warning("%s is full (capacity %s): %s new matches not added", group.name, group.capacity, turned_away)
     return RuleRun(
         group_id=group.id,
         group_name=group.name,
@@ -345,6 +385,8 @@ async def apply_rule(*, group_id: int, actor: Actor | str, now: datetime | None 
         ran_at=now,
         joined_sample=joined_sample,
         left_sample=left_sample,
+        turned_away=turned_away,
+        capacity=group.capacity,
     )
 
 
@@ -515,7 +557,7 @@ async def reevaluate_customer(*, customer_id: int, actor: str = "system") -> Cus
             await _scratch_tables(connection)
             if matches:
                 await execute(connection, f"INSERT INTO {MATCHES} (customer_id) VALUES (?)", customer_id)
-            came, went = await _set_members(connection, current, actor=actor, now=now, customer_id=customer_id)
+            came, went, _ = await _set_members(connection, current, actor=actor, now=now, customer_id=customer_id)
             await _clear_scratch(connection)
         if came:
             joined.append(group.name)

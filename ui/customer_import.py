@@ -314,7 +314,7 @@ class ImportPage:
                     ui.icon("block")
                     ui.label(f"Nothing was imported. {self.refused}")
             elif self.result is not None:
-                _result(self.result)
+                _result(self.result, all_or_nothing=self.all_or_nothing)
 
     def _set_all_or_nothing(self, value: bool) -> None:
         self.all_or_nothing = value
@@ -359,15 +359,13 @@ def _error_table(kind: ImportKind, errors: list[RowError]) -> None:
     ).classes("w-full max-h-80").mark("import-errors")
 
 
-def _result(result: ImportResult | MembershipImportResult) -> None:
+def _result(result: ImportResult | MembershipImportResult, *, all_or_nothing: bool) -> None:
     with ui.column().classes("w-full gap-1").mark("import-result"):
         if not result.imported:
             with ui.row().classes("items-center gap-2 text-negative"):
                 ui.icon("block")
-                ui.label(
-                    f"Nothing was imported: {count(result.error_rows, 'row has', 'rows have')} errors "
-                    "and “All or nothing” is on."
-                )
+                why = " and “All or nothing” is on" if all_or_nothing else ""
+                ui.label(f"Nothing was imported: {count(result.error_rows, 'row has', 'rows have')} errors{why}.")
             return
         with ui.row().classes("items-center gap-2 text-positive"):
             ui.icon("check_circle")

@@ -197,10 +197,9 @@ async def _members_card(group: GroupDetail, wording: Wording) -> None:
             empty_state("person_off", "No customers in this group yet", "Customers you add will be listed here.")
             return
         if group.type == GroupType.AUTOMATIC:
-            ui.label("Members follow the group's rule. To add or remove customers by hand, turn it hybrid.").classes(
-                "text-sm text-slate-500"
-            )
-        selectable = group.type != GroupType.AUTOMATIC
+            ui.label(
+                "Members follow the group's rule. Adding or removing customers by hand offers to turn it hybrid."
+            ).classes("text-sm text-slate-500")
         bar = ui.row().classes("w-full items-center gap-2")
         members = PagedTable(
             columns=MEMBER_COLUMNS,
@@ -210,7 +209,9 @@ async def _members_card(group: GroupDetail, wording: Wording) -> None:
             to_row=_member_row,
             row_key="customer_id",
             no_data="No members match this search.",
-            selection="multiple" if selectable else None,
+            # In an automatic group too: "Remove from Group" then explains its rule, offers to turn it
+            # hybrid, and goes on with the ticked members.
+            selection="multiple",
         )
         members.table.add_slot("body-cell-name", MEMBER_NAME_CELL)
         members.table.mark("members-table")
@@ -218,29 +219,26 @@ async def _members_card(group: GroupDetail, wording: Wording) -> None:
             members.table.columns = [*MEMBER_COLUMNS, {"name": "why", "label": "", "field": "why"}]
             members.table.add_slot("body-cell-why", WHY_CELL)
             members.table.on("why", lambda e: why_dialog(group, e.args["customer_id"], e.args["name"], wording))
-        selection = None
-        if selectable:
-            selection = Selection(
-                members,
-                noun=("member", "members"),
-                marker="members",
-                all_ids=lambda: customer_ids(search=search.value or "", group_id=group.id),
-                on_change=lambda: remove.set_enabled(may_remove and bool(selection.count)),
+        selection = Selection(
+            members,
+            noun=("member", "members"),
+            marker="members",
+            all_ids=lambda: customer_ids(search=search.value or "", group_id=group.id),
+            on_change=lambda: remove.set_enabled(may_remove and bool(selection.count)),
+        )
+        with bar:
+            selection.bar()
+            remove = ui.button(
+                "Remove from Group", icon="person_remove", on_click=lambda: open_remove_dialog(group, selection)
             )
-            with bar:
-                selection.bar()
-                remove = ui.button(
-                    "Remove from Group", icon="person_remove", on_click=lambda: open_remove_dialog(group, selection)
-                )
-                remove.props("outline no-caps color=negative").classes("ml-auto").mark("remove-members")
-                may_remove = guard(remove, Permission.MANAGE_MEMBERS)
-                remove.set_enabled(False)
+            remove.props("outline no-caps color=negative").classes("ml-auto").mark("remove-members")
+            may_remove = guard(remove, Permission.MANAGE_MEMBERS)
+            remove.set_enabled(False)
 
         async def reload() -> None:
             await members.load(page=1)
             shown.text = count(members.total, "match", "matches") if search.value else count(members.total, "member")
-            if selection:
-                selection.search_changed()
+            selection.search_changed()
 
         search.on_value_change(reload)
         await reload()

@@ -48,10 +48,13 @@ async def rule_section(group: GroupDetail, wording: Wording) -> None:
             return
         finally:
             button.props(remove="loading")
-        go_to_with_message(
-            f"/groups/{group.id}",
-            f"Rule ran: {run.joined:,} joined, {run.left:,} left. {count(run.members, 'member')}.",
-        )
+        text = f"Rule ran: {run.joined:,} joined, {run.left:,} left. {count(run.members, 'member')}."
+        if run.turned_away:
+            text += (
+                f" {count(run.turned_away, 'new match', 'new matches')} not added: the group is full "
+                f"({run.members:,} of {run.capacity:,})."
+            )
+        go_to_with_message(f"/groups/{group.id}", text, type="warning" if run.turned_away else "positive")
 
     with ui.card().classes("w-full gap-2").mark("rule-section"):
         with ui.row().classes("w-full items-center justify-between"):

@@ -1,12 +1,14 @@
 """Adding customers to a group and removing members (seed 003 "Adding Customers" and "Removing
 Customers"), and the customer picker the new-group wizard shares."""
 
+from collections.abc import Awaitable, Callable
+
 from nicegui import ui
 
 from models.group import GroupStatus, GroupType
 from services.customers import CustomerRow, customer_ids, list_customers
 from services.errors import FormError, NotFoundError, PermissionDeniedError
-from services.groups import GroupDetail, group_choices, turn_hybrid
+from services.groups import GroupDetail, get_group, group_choices, turn_hybrid
 from services.membership import ADD_MODE_LABELS, REMOVE_MODE_LABELS, AddMode, RemoveMode, add_members, remove_members
 from services.paging import Page
 from services.shop import get_shop
@@ -109,10 +111,11 @@ def _show(label: ui.label, text: str | None) -> None:
     label.visible = bool(text)
 
 
-async def open_add_dialog(group: GroupDetail) -> None:
-    """Seed 003's "Add Customers to Group" dialog, or, for a group that takes no one by hand, why not."""
+async def open_add_dialog(group: GroupDetail, *, on_cancel: Callable[[], None] | None = None) -> None:
+    """Seed 003's "Add Customers to Group" dialog; for an automatic group, first why it takes no one
+    by hand, with the offer to turn it hybrid and go on. `on_cancel`: called when closed unused."""
     if group.type == GroupType.AUTOMATIC:
-        _automatic_dialog(group, "add customers to it by hand")
+        _automatic_dialog(group, "add customers to it by hand", then=open_add_dialog)
         return
     shop = await get_shop()
     # Fetched first, so the dialog and its rows reach the browser in one update (drawn once).
@@ -167,28 +170,51 @@ async def open_add_dialog(group: GroupDetail) -> None:
             return
         finally:
             submit.props(remove="loading")
+        done[0] = True
         go_to_with_message(f"/groups/{group.id}", result.summary(), type="positive" if result.added else "info")
 
+    done = [False]
     submit.on_click(add)
     mode.on_value_change(lambda: _show(mode_error, None))
-    dialog.on("hide", dialog.delete)
+    _on_hide(dialog, lambda: None if done[0] or on_cancel is None else on_cancel())
     picker.show(first_page)
     dialog.open()
 
 
-def _automatic_dialog(group: GroupDetail, wanted: str) -> None:
+def _on_hide(dialog: ui.dialog, then: Callable[[], None]) -> None:
+    def hidden() -> None:
+        dialog.delete()
+        then()
+
+    dialog.on("hide", hidden)
+
+
+def _automatic_dialog(group: GroupDetail, wanted: str, *, then: Callable[..., Awaitable[None]]) -> None:
+    """Why an automatic group takes no one by hand, and a button that turns it hybrid and goes on
+    with `then` (the add or remove dialog, for the group as it now is)."""
+
     async def make_hybrid() -> None:
         try:
             await turn_hybrid(group_id=group.id, actor=current_actor())
-        except (FormError, NotFoundError) as problem:
+            hybrid = await get_group(group_id=group.id)
+        except FormError as problem:
+            ui.notify(" ".join(problem.errors.values()), type="warning", multi_line=True)
+            return
+        except NotFoundError as problem:
             ui.notify(str(problem), type="warning")
             return
         except PermissionDeniedError as problem:
             ui.notify(str(problem), type="negative")
             return
-        go_to_with_message(
-            f"/groups/{group.id}", f"{group.name} is now hybrid: its rule still adds customers, and you can too."
-        )
+        changed = f"{group.name} is now hybrid: its rule still adds customers, and you can too."
+        dialog.close()
+        ui.notify(changed, type="positive")
+        # Opened where this dialog was opened, not inside it (it is deleted once closed). The page
+        # still shows the automatic group: if the owner goes no further, show it as it is now.
+        with home:
+            await then(hybrid, on_cancel=lambda: go_to_with_message(f"/groups/{group.id}", changed))
+
+    home = ui.context.slot
 
     with ui.dialog() as dialog, ui.card().classes("max-w-lg").mark("automatic-dialog"):
         ui.label(f"{group.name} follows its rule").classes("text-lg font-medium")
@@ -208,10 +234,17 @@ def _automatic_dialog(group: GroupDetail, wanted: str) -> None:
     dialog.open()
 
 
-async def open_remove_dialog(group: GroupDetail, selection: Selection) -> None:
-    """Seed 003's "Remove Customers from Group" dialog for the ticked members."""
+async def open_remove_dialog(
+    group: GroupDetail, selection: Selection, *, on_cancel: Callable[[], None] | None = None
+) -> None:
+    """Seed 003's "Remove Customers from Group" dialog for the ticked members; for an automatic
+    group, first why its members follow its rule, with the offer to turn it hybrid and go on."""
     if group.type == GroupType.AUTOMATIC:
-        _automatic_dialog(group, "remove members by hand")
+
+        async def then(hybrid: GroupDetail, *, on_cancel: Callable[[], None]) -> None:
+            await open_remove_dialog(hybrid, selection, on_cancel=on_cancel)
+
+        _automatic_dialog(group, "remove members by hand", then=then)
         return
     shop = await get_shop()
     targets = {c.id: c.name for c in await group_choices(exclude_id=group.id, takes_members=True)}
@@ -271,19 +304,26 @@ async def open_remove_dialog(group: GroupDetail, selection: Selection) -> None:
                 reason=reason.value or "",
             )
         except FormError as problem:
-            target.error = problem.errors.get("target")
+            # The group select is shown only for "Move to specific group": elsewhere its error goes
+            # with the dialog's own message, where the owner sees it.
+            at_target = mode.value == RemoveMode.OTHER_GROUP.value
+            target.error = problem.errors.get("target") if at_target else None
             _show(mode_error, problem.errors.get("mode"))
-            _show(error, " ".join(text for key, text in problem.errors.items() if key not in ("mode", "target")))
+            shown = ("mode", "target") if at_target else ("mode",)
+            _show(error, " ".join(text for key, text in problem.errors.items() if key not in shown))
             return
         except (NotFoundError, PermissionDeniedError) as problem:
             _show(error, str(problem))
             return
         finally:
             submit.props(remove="loading")
+        done[0] = True
         go_to_with_message(f"/groups/{group.id}", result.summary())
 
+    done = [False]
     submit.on_click(remove)
-    dialog.on("hide", dialog.delete)
+    mode.on_value_change(lambda: _show(mode_error, None))
+    _on_hide(dialog, lambda: None if done[0] or on_cancel is None else on_cancel())
     dialog.open()
 
 

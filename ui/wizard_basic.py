@@ -12,6 +12,24 @@ ICON = "badge"
 FIELDS = ("name", "code", "description", "status", "parent_id", "type", "capacity")
 
 
+class ErrorLine:
+    """A field's error as a line of text, for inputs without an error slot (a radio): GroupForm sets
+    `.error` on it like on any input."""
+
+    def __init__(self, marker: str) -> None:
+        self.label = ui.label().classes("text-negative text-sm").mark(marker)
+        self.label.visible = False
+
+    @property
+    def error(self) -> str | None:
+        return self.label.text or None
+
+    @error.setter
+    def error(self, text: str | None) -> None:
+        self.label.text = text or ""
+        self.label.visible = bool(text)
+
+
 async def render(form: GroupForm, save) -> None:
     choices = await group_choices(exclude_id=form.group_id)
     with ui.grid(columns=2).classes("w-full gap-x-6 gap-y-2"):
@@ -40,10 +58,18 @@ async def render(form: GroupForm, save) -> None:
             .props("outlined clearable")
             .mark("capacity")
         )
-        capacity.props["hint"] = "The most customers this group takes by hand; empty: no limit."
+        capacity.props["hint"] = "The most customers this group holds, by hand or by rule; empty: no limit."
     ui.label("Group Type").classes("text-sm text-slate-600 mt-2")
     kind = ui.radio({t.value: GROUP_TYPE_LONG[t] for t in GroupType}, value=form.type).mark("type")
-    form.inputs.update(name=name, code=code, description=description, parent_id=parent, capacity=capacity)
+    form.inputs.update(
+        name=name,
+        code=code,
+        description=description,
+        status=status,
+        parent_id=parent,
+        capacity=capacity,
+        type=ErrorLine("type-error"),
+    )
 
     for element, field in ((name, "name"), (description, "description"), (status, "status")):
         watch(element, form, field)

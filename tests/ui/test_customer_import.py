@@ -7,7 +7,7 @@ from nicegui import ui
 from nicegui.testing import User
 
 from models.customer import Customer
-from models.group import Membership
+from models.group import CustomerGroup, Membership
 
 CUSTOMERS = b"""E-mail,Customer name,Company name,Country
 ada@example.com,Ada Lovelace,Analytical Engines,GB
@@ -97,6 +97,25 @@ async def test_memberships_are_imported_by_email_and_group_code(user: User):
     await user.should_see("Imported: 1 membership added, 0 already there.")
     groups = await Membership.filter(customer_id=ada.id).values_list("group__code", flat=True)
     assert groups == ["WHOLESALE"]
+
+
+async def test_a_full_group_takes_the_rows_it_has_room_for_and_the_rest_are_listed(user: User):
+    ada, ben = await Customer.filter(memberships__group__code="RETAIL").order_by("id").limit(2)
+    wholesale = await CustomerGroup.get(code="WHOLESALE")
+    await CustomerGroup.filter(id=wholesale.id).update(capacity=wholesale.member_count + 1)
+    data = f"Email,Group code\n{ada.email},wholesale\n{ben.email},wholesale\n".encode()
+    await user.open("/customers/import")
+    user.find("Group memberships").click()
+    await _upload(user, data, name="members.csv")
+    await user.should_see("2 rows: 1 for Wholesale, 1 row with errors.")
+    full = f"Wholesale is full: {wholesale.member_count + 1:,} of {wholesale.member_count + 1:,}."
+    errors = user.find("import-errors").elements.pop()
+    assert [(r["row"], r["message"]) for r in errors.rows] == [(3, full)]
+    user.find("import-button").click()
+    await user.should_see("Imported: 1 membership added, 0 already there.")
+    await user.should_see("1 row with errors left out (listed above).")
+    assert await Membership.exists(group_id=wholesale.id, customer_id=ada.id)
+    assert not await Membership.exists(group_id=wholesale.id, customer_id=ben.id)
 
 
 async def test_the_customer_list_can_be_exported_and_leads_to_the_import(user: User):

@@ -108,3 +108,17 @@ async def test_promotions_has_its_own_page(user: User):
     await user.open("/promotions")
     await user.should_see("Target discounts, free shipping and other promotions at your groups")
     await user.should_see(kind=ui.button, content="New Promotion")
+
+
+async def test_the_default_group_cannot_be_switched_off_and_says_why_at_the_field(user: User):
+    retail = await CustomerGroup.get(code="RETAIL")
+    await user.open(f"/groups/{retail.id}/edit")
+    user.find(marker="status").elements.pop().value = "inactive"
+    user.find(marker="type").elements.pop().value = "automatic"
+    user.find("Save changes").click()
+    await user.should_see("Please correct the highlighted fields.")
+    assert user.find(marker="status").elements.pop().error == (
+        "This is the shop's default group, which must stay active: choose another default in Settings first."
+    )
+    await user.should_see("so it cannot be automatic: choose another default in Settings first.", marker="type-error")
+    assert (await CustomerGroup.get(id=retail.id)).status == "active"

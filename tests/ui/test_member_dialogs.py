@@ -5,8 +5,9 @@ from nicegui.testing import User
 from tortoise.expressions import Q
 
 from models.customer import Customer
-from models.group import CustomerGroup, GroupType, Membership, MembershipExclusion, MembershipSource
-from services.membership import RemoveMode, remove_members
+from models.group import CustomerGroup, GroupStatus, GroupType, Membership, MembershipExclusion, MembershipSource
+from models.shop import Shop
+from services.membership import AddMode, RemoveMode, add_members, remove_members
 
 
 def tick(user: User, marker: str, *names: str) -> None:
@@ -187,3 +188,152 @@ async def test_a_capacity_below_the_members_is_refused_next_to_the_field(user: U
     await user.should_see("Saved Wholesale", retries=20)
     await user.should_see(f"{members:,} of {members + 5:,}", marker="info-customers")
     assert (await CustomerGroup.get(id=wholesale.id)).capacity == members + 5
+
+
+async def open_add_dialog_with(user: User, group: CustomerGroup, name: str) -> None:
+    """Open the group's "Add Customers" dialog, find the customer and tick them."""
+    await user.open(f"/groups/{group.id}")
+    user.find("Add Customers").click()
+    await user.should_see(f"Add Customers to Group: {group.name}")
+    user.find(marker="picker-search").type(name)
+    await user.should_see(name, marker="picker-table")
+    tick(user, "picker-table", name)
+    await user.should_see("Selected: 1 customer")
+
+
+async def a_retail_member() -> tuple[int, str]:
+    member = await Membership.filter(group__code="RETAIL").order_by("customer__name").first()
+    return member.customer_id, (await Customer.get(id=member.customer_id)).name
+
+
+async def test_add_as_primary_makes_the_group_their_primary_one(user: User):
+    wholesale = await CustomerGroup.get(code="WHOLESALE")
+    customer_id, name = await a_retail_member()
+    await open_add_dialog_with(user, wholesale, name)
+    user.find(marker="add-mode").elements.pop().value = "primary"
+    user.find("Add to Group").click()
+    await user.should_see("Added 1 customer to Wholesale; now the primary group of 1 customer.", retries=20)
+    groups = await Membership.filter(customer_id=customer_id).order_by("group__code")
+    assert [(m.group_id == wholesale.id, m.is_primary) for m in groups] == [(False, False), (True, True)]
+
+
+async def test_one_group_per_customer_refuses_a_second_group_beside_the_options(user: User):
+    await Shop.all().update(one_group_per_customer=True)
+    wholesale = await CustomerGroup.get(code="WHOLESALE")
+    customer_id, name = await a_retail_member()
+    await open_add_dialog_with(user, wholesale, name)
+    await user.should_see("This shop allows one group per customer: customers in another group must be moved.")
+    user.find(marker="add-mode").elements.pop().value = "add"  # the dialog starts on "Move from current group"
+    user.find("Add to Group").click()
+    await user.should_see(
+        f"1 selected customer is already in another group: {name} (Retail). The shop allows one group per "
+        'customer: choose "Move from current group".',
+        marker="add-mode-error",
+        retries=20,
+    )
+    assert not await Membership.exists(group_id=wholesale.id, customer_id=customer_id)
+
+
+async def test_de_select_all_empties_the_selection(user: User):
+    wholesale = await CustomerGroup.get(code="WHOLESALE")
+    _, name = await a_retail_member()
+    await open_add_dialog_with(user, wholesale, name)
+    user.find(marker="picker-deselect-all").click()
+    await user.should_see("Selected: 0 customers")
+    user.find("Add to Group").click()
+    await user.should_see("Select at least one customer.", marker="add-error")
+    assert await Membership.filter(group_id=wholesale.id).count() == wholesale.member_count
+
+
+async def test_an_inactive_group_takes_no_new_members(user: User):
+    wholesale = await CustomerGroup.get(code="WHOLESALE")
+    customer_id, name = await a_retail_member()
+    await open_add_dialog_with(user, wholesale, name)
+    await CustomerGroup.filter(id=wholesale.id).update(status=GroupStatus.INACTIVE)  # switched off meanwhile
+    user.find("Add to Group").click()
+    await user.should_see("Wholesale is inactive: it accepts no new members.", marker="add-error", retries=20)
+    assert not await Membership.exists(group_id=wholesale.id, customer_id=customer_id)
+    # Opened afresh, the page says why before anyone tries.
+    await user.open(f"/groups/{wholesale.id}")
+    add = user.find(marker="add-customers").elements.pop()
+    assert add.props.get("disable")
+    await user.should_see("Inactive groups accept no new members. Make the group active to add customers.")
+
+
+async def tick_member(user: User, group: CustomerGroup, name: str) -> None:
+    await user.open(f"/groups/{group.id}")
+    user.find(marker="member-search").type(name)
+    await user.should_see("1 match", marker="member-total")
+    tick(user, "members-table", name)
+    await user.should_see("Selected: 1 member")
+    user.find("Remove from Group").click()
+
+
+async def test_remove_group_assignment_keeps_their_other_groups(user: User):
+    wholesale = await CustomerGroup.get(code="WHOLESALE")
+    member = await Membership.filter(group_id=wholesale.id, source=MembershipSource.MANUAL).order_by("id").first()
+    name = (await Customer.get(id=member.customer_id)).name
+    retail = await CustomerGroup.get(code="RETAIL")
+    await add_members(group_id=retail.id, customer_ids=[member.customer_id], mode=AddMode.ADD, actor="owner")
+    await tick_member(user, wholesale, name)
+    await user.should_see("Remove Customers from Group")
+    user.find(marker="remove-mode").elements.pop().value = "remove"
+    user.find(marker="confirm-remove").click()
+    await user.should_see("Removed 1 customer from Wholesale.", retries=20)
+    groups = await Membership.filter(customer_id=member.customer_id).values_list("group__code", "is_primary")
+    assert groups == [("RETAIL", True)]
+
+
+async def test_an_inactive_default_group_is_explained_at_the_option(user: User):
+    wholesale = await CustomerGroup.get(code="WHOLESALE")
+    member = await Membership.filter(group_id=wholesale.id).order_by("id").first()
+    name = (await Customer.get(id=member.customer_id)).name
+    await CustomerGroup.filter(code="RETAIL").update(status=GroupStatus.INACTIVE)
+    await tick_member(user, wholesale, name)
+    await user.should_see("Remove Customers from Group")
+    user.find(marker="remove-mode").elements.pop().value = "default_group"
+    user.find(marker="confirm-remove").click()
+    await user.should_see(
+        "Retail is inactive: it accepts no new members. It is the shop's default group: choose another default "
+        "in Settings, or move them to a specific group.",
+        marker="remove-mode-error",
+        retries=20,
+    )
+    assert await Membership.exists(group_id=wholesale.id, customer_id=member.customer_id)
+
+
+async def test_removing_from_an_automatic_group_offers_to_turn_it_hybrid_and_goes_on(user: User):
+    gold = await CustomerGroup.get(code="GOLD")
+    member = await Membership.filter(group_id=gold.id).order_by("id").first()
+    name = (await Customer.get(id=member.customer_id)).name
+    await tick_member(user, gold, name)
+    await user.should_see("Gold Tier follows its rule")
+    await user.should_see("so you cannot remove members by hand")
+    user.find("Turn into hybrid group").click()
+    await user.should_see("Gold Tier is now hybrid", retries=20)
+    await user.should_see("Remove Customers from Group")
+    await user.should_see(f"1 customer: {name}", marker="remove-names")
+    user.find(marker="remove-mode").elements.pop().value = "remove"
+    user.find(marker="remove-reason").type("Key account handled by hand")
+    user.find(marker="confirm-remove").click()
+    await user.should_see("Removed 1 customer from Gold Tier; 1 customer the rule matches will stay out.", retries=20)
+    assert (await CustomerGroup.get(id=gold.id)).type == GroupType.HYBRID
+    assert not await Membership.exists(group_id=gold.id, customer_id=member.customer_id)
+    assert await MembershipExclusion.exists(group_id=gold.id, customer_id=member.customer_id)
+
+
+async def test_adding_to_an_automatic_group_turns_it_hybrid_and_opens_the_add_dialog(user: User):
+    gold = await CustomerGroup.get(code="GOLD")
+    customer_id, name = await a_retail_member()
+    await user.open(f"/groups/{gold.id}")
+    user.find("Add Customers").click()
+    await user.should_see("so you cannot add customers to it by hand")
+    user.find("Turn into hybrid group").click()
+    await user.should_see("Add Customers to Group: Gold Tier", retries=20)
+    user.find(marker="picker-search").type(name)
+    await user.should_see(name, marker="picker-table")
+    tick(user, "picker-table", name)
+    user.find("Add to Group").click()
+    await user.should_see("Added 1 customer to Gold Tier.", retries=20)
+    membership = await Membership.get(group_id=gold.id, customer_id=customer_id)
+    assert membership.source == MembershipSource.MANUAL

@@ -18,8 +18,8 @@ from services.customer_import import (
     suggest_mapping,
 )
 from services.errors import FormError
-from services.groups import create_group
-from services.membership import AddMode
+from services.groups import create_group, delete_group
+from services.membership import AddMode, add_members
 
 ACTOR = "anna"
 MAPPING = {
@@ -314,11 +314,68 @@ async def test_membership_all_or_nothing_adds_nobody_when_a_row_is_bad(groups):
     assert await Membership.filter(group_id__in=[groups["WHOLESALE"], groups["VIP"]]).count() == 0
 
 
-async def test_a_group_constraint_refuses_the_whole_membership_import(groups):
+async def manual_memberships() -> list[tuple[str, str]]:
+    """(email, group code) of the memberships in the manual groups, oldest first."""
+    rows = Membership.filter(group__type="manual").order_by("id")
+    return list(await rows.values_list("customer__email", "group__code"))
+
+
+async def test_each_membership_row_meets_the_shops_rules_and_bad_rows_are_listed(groups):
+    # VIP takes one more customer; Cy is blocked; a switched-off group takes no one.
+    await CustomerGroup.filter(id=groups["VIP"]).update(capacity=1)
+    await Customer.filter(email="cy@example.com").update(status=CustomerStatus.BLOCKED)
+    await create_group(data={"name": "Old Club", "code": "OLD", "status": "inactive"}, actor=ACTOR)
+    file = await read_csv(
+        data=b"Email,Group\nada@example.com,VIP\nben@example.com,VIP\ncy@example.com,WHOLESALE\n"
+        b"ben@example.com,OLD\nben@example.com,WHOLESALE\n"
+    )
+    mapping = suggest_mapping(headers=file.headers, kind=ImportKind.MEMBERSHIPS)
+    refused = [
+        RowError(3, "group_code", "VIP is full: 1 of 1."),
+        RowError(4, "email", "Cy Chen is blocked: blocked customers join no group."),
+        RowError(5, "group_code", "Old Club is inactive: it accepts no new members."),
+    ]
+
+    check = await check_memberships(file=file, mapping=mapping)
+    assert check.errors == refused
+    assert (check.valid, check.error_rows, check.by_group) == (2, 3, {"VIP": 1, "Wholesale": 1})
+    assert not await Membership.filter(group__code__in=["VIP", "WHOLESALE"]).exists()  # the check saves nothing
+
+    result = await import_memberships(file=file, mapping=mapping, mode=AddMode.ADD, actor=ACTOR)
+    assert result.imported and result.errors == refused
+    assert (result.added, result.error_rows) == (2, 3)
+    members = await manual_memberships()
+    assert members == [("ada@example.com", "VIP"), ("ben@example.com", "WHOLESALE")]
+
+
+async def test_one_group_per_customer_is_checked_row_by_row(groups):
+    await delete_group(group_id=groups["AUTO"], actor=ACTOR)  # its rule would hold everyone
+    ada = await Customer.get(email="ada@example.com")
+    await add_members(group_id=groups["WHOLESALE"], customer_ids=[ada.id], mode=AddMode.ADD, actor=ACTOR)
+    await Shop.all().update(one_group_per_customer=True)
+    file = await read_csv(data=b"Email,Group\nada@example.com,VIP\nben@example.com,VIP\nben@example.com,WHOLESALE\n")
+    mapping = suggest_mapping(headers=file.headers, kind=ImportKind.MEMBERSHIPS)
+
+    result = await import_memberships(file=file, mapping=mapping, mode=AddMode.ADD, actor=ACTOR)
+
+    # Ada is in Wholesale already; Ben's first row gives him VIP, so his second is a second group.
+    assert [(e.row, e.field) for e in result.errors] == [(2, "group_code"), (4, "group_code")]
+    assert "already in another group: Ada Lovelace (Wholesale)" in result.errors[0].message
+    assert "already in another group: Ben Brooks (VIP)" in result.errors[1].message
+    assert result.added == 1
+    assert await manual_memberships() == [("ada@example.com", "WHOLESALE"), ("ben@example.com", "VIP")]
+
+    moved = await import_memberships(file=file, mapping=mapping, mode=AddMode.MOVE, actor=ACTOR)
+    # Moving takes one group per customer, so Ben's two rows are refused before anything is added.
+    assert [(e.row, e.field) for e in moved.errors] == [(4, "group_code")]
+    assert ("ada@example.com", "VIP") in await manual_memberships()
+
+
+async def test_all_or_nothing_adds_nobody_when_a_group_is_full(groups):
     await CustomerGroup.filter(id=groups["VIP"]).update(capacity=1)
     file = await read_csv(data=b"Email,Group\nada@example.com,VIP\nben@example.com,VIP\n")
     mapping = suggest_mapping(headers=file.headers, kind=ImportKind.MEMBERSHIPS)
-    with pytest.raises(FormError) as error:
-        await import_memberships(file=file, mapping=mapping, mode=AddMode.ADD, actor=ACTOR)
-    assert "room for 1 more customer" in error.value.errors["capacity"]
+    result = await import_memberships(file=file, mapping=mapping, all_or_nothing=True, mode=AddMode.ADD, actor=ACTOR)
+    assert not result.imported
+    assert result.errors == [RowError(3, "group_code", "VIP is full: 1 of 1.")]
     assert await Membership.filter(group_id=groups["VIP"]).count() == 0

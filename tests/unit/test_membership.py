@@ -1,5 +1,6 @@
 """Adding and removing members by hand: each option and each constraint, on a real database."""
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -326,3 +327,97 @@ async def test_letting_the_rule_decide_again_brings_an_excluded_customer_back(sh
     assert await lift_exclusions(group_id=shop.wholesale, customer_ids=[shop.dataflow], actor=ACTOR) == 1
     assert "Wholesale" in await groups_of(shop.dataflow)
     assert (await history(shop.dataflow))[-1][:2] == ("Wholesale", MembershipAction.JOINED)
+
+
+async def test_move_to_a_specific_group_joins_it_with_both_ends_in_the_history(shop: Shopfront):
+    await add_members(group_id=shop.vip, customer_ids=[shop.acme, shop.smarttech], mode=AddMode.ADD, actor=ACTOR)
+    await add_members(group_id=shop.retail, customer_ids=[shop.smarttech], mode=AddMode.ADD, actor=ACTOR)
+    result = await remove_members(
+        group_id=shop.vip,
+        customer_ids=[shop.acme, shop.smarttech],
+        mode=RemoveMode.OTHER_GROUP,
+        target_group_id=shop.retail,
+        actor=ACTOR,
+        reason="Downgrade",
+    )
+    # SmartTech was in Retail already: removed from VIP, but nobody joins Retail twice.
+    assert (result.removed, result.moved_to, result.joined_target) == (2, "Retail", 1)
+    assert result.summary() == "Removed 2 customers from VIP Customers and moved them to Retail."
+    assert await groups_of(shop.acme) == {"Retail": True}
+    assert await groups_of(shop.smarttech) == {"Retail": True}
+    assert (await history(shop.acme))[-2:] == [
+        ("VIP Customers", MembershipAction.MOVED, "Retail", "Downgrade", ACTOR),
+        ("Retail", MembershipAction.JOINED, "VIP Customers", "Downgrade", ACTOR),
+    ]
+    await counts_are_right()
+
+
+async def test_moving_to_an_inactive_default_group_says_so_at_the_option(shop: Shopfront):
+    await add_members(group_id=shop.vip, customer_ids=[shop.acme], mode=AddMode.ADD, actor=ACTOR)
+    await CustomerGroup.filter(id=shop.retail).update(status=GroupStatus.INACTIVE)  # as an older version allowed
+    with pytest.raises(FormError) as error:
+        await remove_members(group_id=shop.vip, customer_ids=[shop.acme], mode=RemoveMode.DEFAULT_GROUP, actor=ACTOR)
+    assert error.value.errors == {
+        "mode": "Retail is inactive: it accepts no new members. It is the shop's default group: choose another "
+        "default in Settings, or move them to a specific group."
+    }
+    await CustomerGroup.filter(id=shop.retail).update(is_default=False)
+    with pytest.raises(FormError) as none:
+        await remove_members(group_id=shop.vip, customer_ids=[shop.acme], mode=RemoveMode.DEFAULT_GROUP, actor=ACTOR)
+    assert none.value.errors == {"mode": "The shop has no default group. Choose one in Settings, or pick a group."}
+    assert await groups_of(shop.acme) == {"VIP Customers": True}
+
+
+async def test_the_default_group_cannot_be_switched_off_or_made_automatic(shop: Shopfront):
+    detail = await get_group(group_id=shop.retail)
+    data = detail.as_input().model_dump() | {"status": "inactive", "type": "automatic", "rule": BIG_SPENDERS}
+    with pytest.raises(FormError) as error:
+        await update_group(group_id=shop.retail, version=detail.version, data=data, actor=ACTOR)
+    assert error.value.errors == {
+        "status": "This is the shop's default group, which must stay active: choose another default in Settings first.",
+        "type": "This is the shop's default group, into which customers are moved by hand, so it cannot be "
+        "automatic: choose another default in Settings first.",
+    }
+    hybrid = detail.as_input().model_dump() | {"type": "hybrid", "rule": BIG_SPENDERS}
+    assert (await update_group(group_id=shop.retail, version=detail.version, data=hybrid, actor=ACTOR)).is_default
+
+
+async def test_rule_runs_add_no_blocked_customer(shop: Shopfront):
+    await record_order(customer_id=shop.blocked, total_cents=2_000_000, placed_at=datetime(2025, 6, 1, tzinfo=UTC))
+    for group in (shop.gold, shop.wholesale):
+        await apply_rule(group_id=group, actor=ACTOR)
+    assert await groups_of(shop.blocked) == {}
+
+
+async def test_a_rule_run_fills_a_group_up_to_its_capacity_and_reports_the_rest(shop: Shopfront):
+    detail = await get_group(group_id=shop.gold)
+    await update_group(
+        group_id=shop.gold, version=detail.version, data=detail.as_input().model_dump() | {"capacity": 2}, actor=ACTOR
+    )
+    # Both become big spenders at once (the stats the rule reads; no order re-checks them one by one).
+    await Customer.filter(id__in=[shop.smarttech, shop.acme]).update(lifetime_cents=1_500_000)
+    run = await apply_rule(group_id=shop.gold, actor=ACTOR)
+    # DataFlow was a member already; of the two new matches, the longer-standing customer gets the place.
+    assert (run.joined, run.turned_away, run.members) == (1, 1, 2)
+    assert set(await Membership.filter(group_id=shop.gold).values_list("customer__name", flat=True)) == {
+        "DataFlow Corp",
+        "Acme Corporation",
+    }
+    again = await apply_rule(group_id=shop.gold, actor=ACTOR)
+    assert (again.joined, again.left, again.turned_away) == (0, 0, 1)  # the same choice, no churn
+    await counts_are_right()
+
+
+async def test_two_owners_adding_one_customer_to_two_groups_at_once_leave_them_in_one(shop: Shopfront):
+    # On PostgreSQL the two actions run side by side on connections of their own; a few customers
+    # make a missed race unlikely to go unnoticed.
+    await Shop.all().update(one_group_per_customer=True)
+    for customer in [shop.acme, shop.smarttech] + [await _customer(f"Racer{i} Ltd") for i in range(6)]:
+        outcomes = await asyncio.gather(
+            add_members(group_id=shop.vip, customer_ids=[customer], mode=AddMode.ADD, actor=ACTOR),
+            add_members(group_id=shop.retail, customer_ids=[customer], mode=AddMode.ADD, actor="ben"),
+            return_exceptions=True,
+        )
+        assert sorted(type(o).__name__ for o in outcomes) == ["AddResult", "FormError"]
+        assert len(await groups_of(customer)) == 1
+    await counts_are_right()
