@@ -259,10 +259,14 @@ async def open_remove_dialog(
         else:
             ui.label(f"All {count(selection.count, 'member')} that match the search.").classes("text-slate-700")
         ui.label("On Removal:").classes("text-sm text-slate-600")
+        if default_name:
+            default_label = f"Move to default group ({default_name})"
+        elif shop.default_group_id == group.id:
+            default_label = "Move to default group (this is the default group)"
+        else:
+            default_label = "Move to default group (none set: choose one in Settings)"
         options = {
-            RemoveMode.DEFAULT_GROUP.value: f"Move to default group ({default_name})"
-            if default_name
-            else "Move to default group (none set: choose one in Settings)",
+            RemoveMode.DEFAULT_GROUP.value: default_label,
             RemoveMode.OTHER_GROUP.value: "Move to specific group",
             RemoveMode.REMOVE.value: REMOVE_MODE_LABELS[RemoveMode.REMOVE],
         }

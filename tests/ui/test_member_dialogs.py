@@ -337,3 +337,13 @@ async def test_adding_to_an_automatic_group_turns_it_hybrid_and_opens_the_add_di
     await user.should_see("Added 1 customer to Gold Tier.", retries=20)
     membership = await Membership.get(group_id=gold.id, customer_id=customer_id)
     assert membership.source == MembershipSource.MANUAL
+
+
+async def test_the_default_group_says_so_instead_of_offering_a_move_to_itself(user: User):
+    retail = await CustomerGroup.get(code="RETAIL")
+    member = await Membership.filter(group_id=retail.id).order_by("id").first()
+    name = (await Customer.get(id=member.customer_id)).name
+    await tick_member(user, retail, name)
+    await user.should_see("Remove Customers from Group")
+    await user.should_see("Move to default group (this is the default group)")
+    await user.should_not_see("none set")
