@@ -10,11 +10,13 @@ How each action is built:
   added. It starts with a write to the groups involved, which takes SQLite's write lock at once
   (see services.rule_runs); the checks below read inside it, so two owners adding to the last
   free places of a group cannot both get them. PostgreSQL locks rows, not the database: there
-  the action first locks the customers it changes (SELECT ... FOR UPDATE, in id order), then the
-  groups, so two actions on one customer (adding them to two different groups while the shop
-  allows one group per customer) run one after the other, and the second sees the first's result.
-  Customers before groups: an action waits for its customers before it holds any group another
-  action on them may need.
+  the action first locks the customers it changes (SELECT ... FOR NO KEY UPDATE, in id order),
+  then the groups it changes or recounts (in id order too; a move includes the groups it takes
+  them out of), so two actions on one customer (adding them to two different groups while the
+  shop allows one group per customer) run one after the other, and the second sees the first's
+  result. Customers before groups, each in id order: two actions never wait for each other in a
+  circle. NO KEY UPDATE rather than UPDATE: a rule run inserting a membership of the customer
+  (its foreign key check takes a KEY SHARE lock) is not held up by it.
 - Plan, then write: the customers' current memberships are read once, the whole change is worked
   out in Python (who joins, who leaves, which exclusions, which primary group), and then written
   with a few set-based statements. Either every constraint holds and all of it is written, or a
@@ -208,15 +210,43 @@ async def _lock_customers(connection: BaseDBAsyncClient, customer_ids: Iterable[
         return
     for chunk in _chunks(sorted(set(customer_ids))):
         await fetch_rows(
-            connection, f"SELECT id FROM customer WHERE id IN ({placeholders(chunk)}) ORDER BY id FOR UPDATE", *chunk
+            connection,
+            f"SELECT id FROM customer WHERE id IN ({placeholders(chunk)}) ORDER BY id FOR NO KEY UPDATE",
+            *chunk,
         )
 
 
-async def _lock_groups(connection: BaseDBAsyncClient, group_ids: Iterable[int]) -> dict[int, _Group]:
-    """Take the write lock with a harmless write to the groups, then read them as they now are."""
+async def _groups_left_by_move(connection: BaseDBAsyncClient, customer_ids: Iterable[int]) -> set[int]:
+    """On PostgreSQL, the groups the (locked) customers are in now: a move takes them out and
+    recounts those groups, so it locks them with the others. SQLite's write lock covers them."""
+    if not is_postgres(connection):
+        return set()
+    found: set[int] = set()
+    for chunk in _chunks(sorted(set(customer_ids))):
+        rows = await fetch_rows(
+            connection, f"SELECT DISTINCT group_id FROM membership WHERE customer_id IN ({placeholders(chunk)})", *chunk
+        )
+        found.update(row["group_id"] for row in rows)
+    return found
+
+
+async def _lock_groups(
+    connection: BaseDBAsyncClient, group_ids: Iterable[int], *, recounted: Iterable[int] = ()
+) -> dict[int, _Group]:
+    """Take the write lock with a harmless write to the groups, then read them as they now are.
+    `recounted`: groups the action also changes without reading them, locked with the others."""
     ids = sorted(set(group_ids))
+    locked = sorted(set(ids) | set(recounted))
+    if is_postgres(connection):  # one row after the other, in id order (an UPDATE's order is the plan's)
+        await fetch_rows(
+            connection,
+            f"SELECT id FROM customer_group WHERE id IN ({placeholders(locked)}) ORDER BY id FOR NO KEY UPDATE",
+            *locked,
+        )
     await execute(
-        connection, f"UPDATE customer_group SET member_count = member_count WHERE id IN ({placeholders(ids)})", *ids
+        connection,
+        f"UPDATE customer_group SET member_count = member_count WHERE id IN ({placeholders(locked)})",
+        *locked,
     )
     return await _read_groups(connection, ids)
 
@@ -481,8 +511,10 @@ async def add_to_groups(
     now = datetime.now(UTC)
     results = []
     async with in_transaction(BACKGROUND) as connection:
-        await _lock_customers(connection, (cid for ids in members_by_group.values() for cid in ids))
-        groups = await _lock_groups(connection, members_by_group)
+        customer_ids = {cid for ids in members_by_group.values() for cid in ids}
+        await _lock_customers(connection, customer_ids)
+        left = await _groups_left_by_move(connection, customer_ids) if mode == AddMode.MOVE else ()
+        groups = await _lock_groups(connection, members_by_group, recounted=left)
         names = await _group_names(connection)
         exclusive = await _one_group_per_customer(connection)
         plan = _Plan(actor=actor, reason=reason.strip(), now=now)
@@ -635,8 +667,10 @@ async def add_rows(
         return RowsResult(written=False, refused=[], groups=[])
     plan = _Plan(actor=actor, reason=reason.strip(), now=datetime.now(UTC))
     async with in_transaction(BACKGROUND) as connection:
-        await _lock_customers(connection, (cid for _, cid, _ in rows))
-        groups = await _lock_groups(connection, (gid for _, _, gid in rows))
+        customer_ids = {cid for _, cid, _ in rows}
+        await _lock_customers(connection, customer_ids)
+        left = await _groups_left_by_move(connection, customer_ids) if mode == AddMode.MOVE else ()
+        groups = await _lock_groups(connection, (gid for _, _, gid in rows), recounted=left)
         refused, results, names = await _plan_rows(connection, plan, rows, mode, groups)
         if (refused and all_or_nothing) or not plan.touched:
             return RowsResult(written=False, refused=refused, groups=results)

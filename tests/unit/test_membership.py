@@ -421,3 +421,20 @@ async def test_two_owners_adding_one_customer_to_two_groups_at_once_leave_them_i
         assert sorted(type(o).__name__ for o in outcomes) == ["AddResult", "FormError"]
         assert len(await groups_of(customer)) == 1
     await counts_are_right()
+
+
+async def test_two_owners_moving_customers_in_opposite_directions_at_once_both_succeed(shop: Shopfront):
+    # Each move recounts the group it takes its customer out of, the group the other move adds to.
+    # On PostgreSQL, locking only the group added to made the two wait for each other in a circle,
+    # and the database cancelled one of them.
+    for round_ in range(4):
+        one, other = await _customer(f"Mover{round_}a Ltd"), await _customer(f"Mover{round_}b Ltd")
+        await add_members(group_id=shop.vip, customer_ids=[one], mode=AddMode.ADD, actor=ACTOR)
+        await add_members(group_id=shop.retail, customer_ids=[other], mode=AddMode.ADD, actor=ACTOR)
+        await asyncio.gather(
+            add_members(group_id=shop.retail, customer_ids=[one], mode=AddMode.MOVE, actor=ACTOR),
+            add_members(group_id=shop.vip, customer_ids=[other], mode=AddMode.MOVE, actor="ben"),
+        )
+        assert list(await groups_of(one)) == ["Retail"]
+        assert list(await groups_of(other)) == ["VIP Customers"]
+    await counts_are_right()
