@@ -291,6 +291,21 @@ async def _one_group_per_customer(connection: BaseDBAsyncClient) -> bool:
     return bool(await Shop.all().using_db(connection).filter(one_group_per_customer=True).exists())
 
 
+# The key of the PostgreSQL advisory lock below; any number no other lock of this database uses.
+ONE_GROUP_LOCK_KEY = 731_040_215
+
+
+async def one_at_a_time_if_one_group(connection: BaseDBAsyncClient) -> None:
+    """With "one group per customer" on, PostgreSQL runs membership changes one after the other, as
+    SQLite's write lock always does: a rule run decides for thousands of customers at once which of
+    them are free to join, and row locks on customers taken in two different orders (the rule's
+    group first, an owner's customers first) could leave a customer in two groups or deadlock.
+    Called first in every membership-changing transaction (manual and rule), so it is the first
+    lock each of them takes and nobody holds another lock while waiting for it."""
+    if is_postgres(connection) and await _one_group_per_customer(connection):
+        await fetch_rows(connection, "SELECT 1 FROM pg_advisory_xact_lock(?)", ONE_GROUP_LOCK_KEY)
+
+
 def _unique(ids: Iterable[int]) -> list[int]:
     return list(dict.fromkeys(ids))
 
@@ -511,6 +526,7 @@ async def add_to_groups(
     now = datetime.now(UTC)
     results = []
     async with in_transaction(BACKGROUND) as connection:
+        await one_at_a_time_if_one_group(connection)
         customer_ids = {cid for ids in members_by_group.values() for cid in ids}
         await _lock_customers(connection, customer_ids)
         left = await _groups_left_by_move(connection, customer_ids) if mode == AddMode.MOVE else ()
@@ -667,6 +683,7 @@ async def add_rows(
         return RowsResult(written=False, refused=[], groups=[])
     plan = _Plan(actor=actor, reason=reason.strip(), now=datetime.now(UTC))
     async with in_transaction(BACKGROUND) as connection:
+        await one_at_a_time_if_one_group(connection)
         customer_ids = {cid for _, cid, _ in rows}
         await _lock_customers(connection, customer_ids)
         left = await _groups_left_by_move(connection, customer_ids) if mode == AddMode.MOVE else ()
@@ -794,6 +811,7 @@ async def remove_members(
     target_field = "mode" if mode == RemoveMode.DEFAULT_GROUP else "target"
     now = datetime.now(UTC)
     async with in_transaction(BACKGROUND) as connection:
+        await one_at_a_time_if_one_group(connection)
         await _lock_customers(connection, ids)
         groups = await _lock_groups(connection, [group_id] + ([target_group_id] if target_group_id else []))
         if group_id not in groups:

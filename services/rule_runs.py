@@ -61,7 +61,7 @@ from models.group import (
 from services.database import BACKGROUND
 from services.errors import FormError, NotFoundError
 from services.groups import RULE_TYPES, GroupDetail, get_group, update_group
-from services.membership import recount
+from services.membership import one_at_a_time_if_one_group, recount
 from services.rule_compiler import to_q
 from services.rule_explainer import evaluate, load_facts, now_for_rules
 from services.rules import RuleError, group_ids_read, parse_rule
@@ -353,6 +353,7 @@ async def apply_rule(*, group_id: int, actor: Actor | str, now: datetime | None 
     actor = actor_name(actor)
     now = now or now_for_rules()
     async with in_transaction(BACKGROUND) as connection:
+        await one_at_a_time_if_one_group(connection)
         group = await _lock_group(connection, group_id)
         _runnable(group)
         await _scratch_tables(connection)
@@ -548,6 +549,7 @@ async def reevaluate_customer(*, customer_id: int, actor: str = "system") -> Cus
         if not _needs_change(group.type, matches, source):
             continue
         async with in_transaction(BACKGROUND) as connection:
+            await one_at_a_time_if_one_group(connection)
             current = await _lock_group(connection, group.id)
             if current.status != GroupStatus.ACTIVE or current.type not in RULE_TYPES:
                 continue

@@ -438,3 +438,21 @@ async def test_two_owners_moving_customers_in_opposite_directions_at_once_both_s
         assert list(await groups_of(one)) == ["Retail"]
         assert list(await groups_of(other)) == ["VIP Customers"]
     await counts_are_right()
+
+
+async def test_a_rule_run_and_an_owner_adding_the_same_customers_at_once_leave_each_in_one_group(shop: Shopfront):
+    # With one group per customer, a rule run skips customers in another group and an owner's add
+    # refuses them; run side by side (PostgreSQL), each must see what the other did.
+    await Shop.all().update(one_group_per_customer=True)
+    for round_ in range(4):
+        racers = [await _customer(f"Rich{round_}x{i} Ltd") for i in range(3)]
+        await Customer.filter(id__in=racers).update(lifetime_cents=1_500_000)  # the rule's big spenders
+        outcomes = await asyncio.gather(
+            apply_rule(group_id=shop.gold, actor=ACTOR),
+            add_members(group_id=shop.retail, customer_ids=racers, mode=AddMode.ADD, actor="ben"),
+            return_exceptions=True,
+        )
+        assert not [o for o in outcomes if isinstance(o, Exception) and not isinstance(o, FormError)], outcomes
+        for racer in racers:
+            assert len(await groups_of(racer)) == 1
+    await counts_are_right()
