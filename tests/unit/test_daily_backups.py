@@ -21,11 +21,9 @@ from services.daily_backups import (
     update_backup_settings,
 )
 from services.errors import FormError, PermissionDeniedError
-from services.staff import Actor, Role
+from services.staff import Actor, Role, create_first_owner, create_user
 
 NOW = datetime(2026, 3, 5, 14, 30, tzinfo=UTC)
-OWNER = Actor(id=1, name="Olivia Owner", email="owner@example.com", role=Role.OWNER)
-MANAGER = Actor(id=2, name="Max Manager", email="max@example.com", role=Role.MANAGER)
 
 
 def hours(n: float) -> timedelta:
@@ -95,6 +93,20 @@ def place(demo_db: str, tmp_path: Path) -> BackupPlace:
     return BackupPlace(database_url=demo_db, default_folder=tmp_path / "data" / "backups")
 
 
+@pytest.fixture
+async def owner(place: BackupPlace) -> Actor:
+    # Permissions are checked against the account as stored: these people must exist.
+    return await create_first_owner(email="owner@example.com", name="Olivia Owner", password="a long password")
+
+
+@pytest.fixture
+async def manager(owner: Actor) -> Actor:
+    row = await create_user(
+        email="max@example.com", name="Max Manager", password="a long password", role=Role.MANAGER, actor=owner
+    )
+    return Actor(id=row.id, name=row.name, email=row.email, role=row.role)
+
+
 def names(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
@@ -107,11 +119,11 @@ def customers_in(path: Path) -> int:
 
 
 @pytest.mark.sqlite_only
-async def test_each_day_a_backup_is_kept_and_the_oldest_beyond_n_go(place: BackupPlace, tmp_path: Path):
+async def test_each_day_a_backup_is_kept_and_the_oldest_beyond_n_go(place: BackupPlace, tmp_path: Path, owner: Actor):
     folder = tmp_path / "nightly"
     folder.mkdir()
     (folder / "notes.txt").write_text("not a backup")
-    await update_backup_settings(enabled=True, keep=2, folder=str(folder), place=place, actor=OWNER)
+    await update_backup_settings(enabled=True, keep=2, folder=str(folder), place=place, actor=owner)
 
     for day in range(4):
         taken = await take_backup(place=place, actor="system", now=NOW + timedelta(days=day))
@@ -133,16 +145,18 @@ async def test_each_day_a_backup_is_kept_and_the_oldest_beyond_n_go(place: Backu
 
 
 @pytest.mark.sqlite_only
-async def test_the_default_folder_is_used_when_none_is_set(place: BackupPlace):
-    taken = await take_backup(place=place, actor=OWNER, now=NOW)
+async def test_the_default_folder_is_used_when_none_is_set(place: BackupPlace, owner: Actor):
+    taken = await take_backup(place=place, actor=owner, now=NOW)
     assert Path(taken.file) == place.default_folder / "customer-groups-2026-03-05-143000.sqlite3"
     assert names(place.default_folder) == [Path(taken.file).name]
     assert await BackupRun.filter(taken_by="Olivia Owner").count() == 1
 
 
-async def test_a_failed_backup_is_recorded_with_its_reason_and_retried_an_hour_later(place: BackupPlace, tmp_path):
+async def test_a_failed_backup_is_recorded_with_its_reason_and_retried_an_hour_later(
+    place: BackupPlace, tmp_path, owner: Actor
+):
     folder = tmp_path / "gone"
-    await update_backup_settings(enabled=True, keep=7, folder=str(folder), place=place, actor=OWNER)
+    await update_backup_settings(enabled=True, keep=7, folder=str(folder), place=place, actor=owner)
     folder.rmdir()
     folder.write_text("someone put a file where the folder should be")
 
@@ -157,26 +171,26 @@ async def test_a_failed_backup_is_recorded_with_its_reason_and_retried_an_hour_l
     assert status.next_at == NOW + timedelta(hours=1)
 
 
-async def test_the_settings_are_checked_saved_and_audited(place: BackupPlace, tmp_path: Path):
+async def test_the_settings_are_checked_saved_and_audited(place: BackupPlace, tmp_path: Path, owner: Actor):
     status = await get_backup_status(place=place)
     assert (status.enabled, status.keep, status.folder, status.last, status.next_at) == (False, 7, "", None, None)
     assert status.last_success is None
     assert status.folder_in_use == place.default_folder
 
     with pytest.raises(FormError) as refused:
-        await update_backup_settings(enabled=True, keep=0, folder="backups", place=place, actor=OWNER)
+        await update_backup_settings(enabled=True, keep=0, folder="backups", place=place, actor=owner)
     assert refused.value.errors == {
         "keep": "Keep between 1 and 365 backups.",
         "folder": "Enter a full path (such as /var/backups/customer-groups), or leave it empty for the default.",
     }
     with pytest.raises(FormError, match="is a file"):
-        await update_backup_settings(enabled=True, keep=7, folder=__file__, place=place, actor=OWNER)
+        await update_backup_settings(enabled=True, keep=7, folder=__file__, place=place, actor=owner)
     with pytest.raises(FormError, match=r"cannot write to /proc/backups: (No such file|Permission denied)"):
-        await update_backup_settings(enabled=True, keep=7, folder="/proc/backups", place=place, actor=OWNER)
+        await update_backup_settings(enabled=True, keep=7, folder="/proc/backups", place=place, actor=owner)
     assert not (await get_backup_status(place=place)).enabled, "a refused save changes nothing"
 
     status = await update_backup_settings(
-        enabled=True, keep=30, folder=f" {tmp_path / 'nightly'} ", place=place, actor=OWNER
+        enabled=True, keep=30, folder=f" {tmp_path / 'nightly'} ", place=place, actor=owner
     )
     assert (status.enabled, status.keep, status.folder) == (True, 30, str(tmp_path / "nightly"))
     entry = await AuditEntry.get(subject_name="Backup settings")
@@ -185,23 +199,23 @@ async def test_the_settings_are_checked_saved_and_audited(place: BackupPlace, tm
     assert entry.after == {"daily_backups": True, "keep_backups": 30, "folder": str(tmp_path / "nightly")}
 
 
-async def test_only_the_owner_sets_up_or_takes_backups(place: BackupPlace):
+async def test_only_the_owner_sets_up_or_takes_backups(place: BackupPlace, manager: Actor):
     with pytest.raises(PermissionDeniedError, match='"Manage settings"'):
-        await update_backup_settings(enabled=True, keep=7, folder="", place=place, actor=MANAGER)
+        await update_backup_settings(enabled=True, keep=7, folder="", place=place, actor=manager)
     with pytest.raises(PermissionDeniedError, match='"Manage settings"'):
-        await take_backup(place=place, actor=MANAGER)
+        await take_backup(place=place, actor=manager)
     assert not (await get_backup_status(place=place)).enabled
     assert not await BackupRun.exists()
     assert not place.default_folder.exists()
 
 
 @pytest.mark.sqlite_only
-async def test_the_background_loop_backs_up_once_when_switched_on_then_waits_a_day(place: BackupPlace):
+async def test_the_background_loop_backs_up_once_when_switched_on_then_waits_a_day(place: BackupPlace, owner: Actor):
     loop = asyncio.create_task(run_daily_backups(place=place, check_every=0.05))
     try:
         await asyncio.sleep(0.2)
         assert not await BackupRun.exists(), "off by default"
-        await update_backup_settings(enabled=True, keep=7, folder="", place=place, actor=OWNER)
+        await update_backup_settings(enabled=True, keep=7, folder="", place=place, actor=owner)
         for _ in range(100):
             if await BackupRun.exists():
                 break
