@@ -36,8 +36,8 @@ STEPS = [
     wizard_pricing,
     wizard_visibility,
     wizard_payment,
-    wizard_review,
     wizard_customers,
+    wizard_review,  # last: it shows everything the other steps set
 ]
 
 

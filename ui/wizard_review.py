@@ -7,6 +7,7 @@ from models.group import GroupType
 from services.benefit_summary import catalog_names, describe
 from services.benefits import Benefits, GroupNode, effective, load_groups, parse_section
 from services.errors import FormError
+from services.membership import ADD_MODE_LABELS, AddMode
 from ui.format import GROUP_TYPE_LONG
 from ui.group_form import GroupForm
 
@@ -61,6 +62,8 @@ async def _draw(form: GroupForm) -> None:
             ):
                 ui.label(label).classes("text-slate-500")
                 ui.label(value)
+    if form.members is not None and form.group_id is None and form.type != GroupType.AUTOMATIC.value:
+        _first_members(form)
     if problems:
         with ui.card().classes("w-full bg-red-50").props("flat bordered").mark("review-problems"):
             ui.label("Some settings need attention; the other steps show where:").classes("text-negative")
@@ -83,3 +86,20 @@ async def _draw(form: GroupForm) -> None:
                         ui.badge(line.source, color=SOURCE_COLORS.get(line.origin, "grey-6")).props("outline").classes(
                             "justify-self-start"
                         )
+
+
+def _first_members(form: GroupForm) -> None:
+    """The customers ticked in the Customers step, added once the group is saved."""
+    selection = form.members.selection
+    with ui.card().classes("w-full").props("flat bordered").mark("review-customers"):
+        ui.label("First members").classes("text-base font-medium")
+        if not selection.count:
+            ui.label("None chosen: add customers later from the group's page.").classes("text-sm text-slate-600")
+            return
+        names = selection.names()
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5:,} more" if len(names) > 5 else "")
+        noun = "customer" if selection.count == 1 else "customers"
+        ui.label(f"{selection.count:,} {noun}" + (f": {shown}" if shown else " (all that match the search)")).classes(
+            "text-sm"
+        )
+        ui.label(f"Added as: {ADD_MODE_LABELS[AddMode(form.add_mode)]}").classes("text-sm text-slate-600")

@@ -155,6 +155,9 @@ async def test_a_new_group_is_created_with_its_first_customers_in_one_go(user: U
         await user.should_see(name, marker="picker-table")
         tick(user, "picker-table", name)
     await user.should_see("Selected: 2 customers")
+    user.find(ui.stepper).elements.pop().value = "Review"  # the last step shows them before saving
+    await user.should_see(f"2 customers: {names[0]}, {names[1]}", marker="review-customers")
+    await user.should_see("Added as: Add to this group only", marker="review-customers")
     user.find("Create group").click()
     await user.should_see("Created Trade Partners. Added 2 customers to Trade Partners.", retries=20)
     members = await Membership.filter(group__code="TRADE-PARTNERS").values_list("customer__name", flat=True)
