@@ -134,8 +134,10 @@ class ErrorText:
     """An error line for a setting without an input of its own (e.g. a set of checkboxes): the
     form's show_errors sets `.error` like on any input."""
 
-    def __init__(self) -> None:
+    def __init__(self, marker: str | None = None) -> None:
         self.label = ui.label().classes("text-xs text-negative")
+        if marker:
+            self.label.mark(marker)
         self.label.set_visibility(False)
 
     @property

@@ -5,29 +5,12 @@ from nicegui import ui
 from models.group import GroupStatus, GroupType
 from services.groups import group_choices, suggest_code
 from ui.format import GROUP_TYPE_LONG
+from ui.group_benefits import ErrorText
 from ui.group_form import GroupForm, watch
 
 TITLE = "Basic information"
 ICON = "badge"
 FIELDS = ("name", "code", "description", "status", "parent_id", "type", "capacity")
-
-
-class ErrorLine:
-    """A field's error as a line of text, for inputs without an error slot (a radio): GroupForm sets
-    `.error` on it like on any input."""
-
-    def __init__(self, marker: str) -> None:
-        self.label = ui.label().classes("text-negative text-sm").mark(marker)
-        self.label.visible = False
-
-    @property
-    def error(self) -> str | None:
-        return self.label.text or None
-
-    @error.setter
-    def error(self, text: str | None) -> None:
-        self.label.text = text or ""
-        self.label.visible = bool(text)
 
 
 async def render(form: GroupForm, save) -> None:
@@ -68,7 +51,7 @@ async def render(form: GroupForm, save) -> None:
         status=status,
         parent_id=parent,
         capacity=capacity,
-        type=ErrorLine("type-error"),
+        type=ErrorText("type-error"),
     )
 
     for element, field in ((name, "name"), (description, "description"), (status, "status")):
