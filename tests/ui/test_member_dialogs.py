@@ -263,6 +263,12 @@ async def test_an_inactive_group_takes_no_new_members(user: User):
     await user.should_see("Inactive groups accept no new members. Make the group active to add customers.")
 
 
+async def first_member(group: CustomerGroup, **filters) -> tuple[int, str]:
+    """The group's longest-standing member (of those `filters` allow): their id and name."""
+    member = await Membership.filter(group_id=group.id, **filters).order_by("id").first()
+    return member.customer_id, (await Customer.get(id=member.customer_id)).name
+
+
 async def tick_member(user: User, group: CustomerGroup, name: str) -> None:
     await user.open(f"/groups/{group.id}")
     user.find(marker="member-search").type(name)
@@ -274,23 +280,21 @@ async def tick_member(user: User, group: CustomerGroup, name: str) -> None:
 
 async def test_remove_group_assignment_keeps_their_other_groups(user: User):
     wholesale = await CustomerGroup.get(code="WHOLESALE")
-    member = await Membership.filter(group_id=wholesale.id, source=MembershipSource.MANUAL).order_by("id").first()
-    name = (await Customer.get(id=member.customer_id)).name
+    customer_id, name = await first_member(wholesale, source=MembershipSource.MANUAL)
     retail = await CustomerGroup.get(code="RETAIL")
-    await add_members(group_id=retail.id, customer_ids=[member.customer_id], mode=AddMode.ADD, actor="owner")
+    await add_members(group_id=retail.id, customer_ids=[customer_id], mode=AddMode.ADD, actor="owner")
     await tick_member(user, wholesale, name)
     await user.should_see("Remove Customers from Group")
     user.find(marker="remove-mode").elements.pop().value = "remove"
     user.find(marker="confirm-remove").click()
     await user.should_see("Removed 1 customer from Wholesale.", retries=20)
-    groups = await Membership.filter(customer_id=member.customer_id).values_list("group__code", "is_primary")
+    groups = await Membership.filter(customer_id=customer_id).values_list("group__code", "is_primary")
     assert groups == [("RETAIL", True)]
 
 
 async def test_an_inactive_default_group_is_explained_at_the_option(user: User):
     wholesale = await CustomerGroup.get(code="WHOLESALE")
-    member = await Membership.filter(group_id=wholesale.id).order_by("id").first()
-    name = (await Customer.get(id=member.customer_id)).name
+    customer_id, name = await first_member(wholesale)
     await CustomerGroup.filter(code="RETAIL").update(status=GroupStatus.INACTIVE)
     await tick_member(user, wholesale, name)
     await user.should_see("Remove Customers from Group")
@@ -302,13 +306,12 @@ async def test_an_inactive_default_group_is_explained_at_the_option(user: User):
         marker="remove-mode-error",
         retries=20,
     )
-    assert await Membership.exists(group_id=wholesale.id, customer_id=member.customer_id)
+    assert await Membership.exists(group_id=wholesale.id, customer_id=customer_id)
 
 
 async def test_removing_from_an_automatic_group_offers_to_turn_it_hybrid_and_goes_on(user: User):
     gold = await CustomerGroup.get(code="GOLD")
-    member = await Membership.filter(group_id=gold.id).order_by("id").first()
-    name = (await Customer.get(id=member.customer_id)).name
+    customer_id, name = await first_member(gold)
     await tick_member(user, gold, name)
     await user.should_see("Gold Tier follows its rule")
     await user.should_see("so you cannot remove members by hand")
@@ -321,8 +324,8 @@ async def test_removing_from_an_automatic_group_offers_to_turn_it_hybrid_and_goe
     user.find(marker="confirm-remove").click()
     await user.should_see("Removed 1 customer from Gold Tier; 1 customer the rule matches will stay out.", retries=20)
     assert (await CustomerGroup.get(id=gold.id)).type == GroupType.HYBRID
-    assert not await Membership.exists(group_id=gold.id, customer_id=member.customer_id)
-    assert await MembershipExclusion.exists(group_id=gold.id, customer_id=member.customer_id)
+    assert not await Membership.exists(group_id=gold.id, customer_id=customer_id)
+    assert await MembershipExclusion.exists(group_id=gold.id, customer_id=customer_id)
 
 
 async def test_adding_to_an_automatic_group_turns_it_hybrid_and_opens_the_add_dialog(user: User):
@@ -344,8 +347,7 @@ async def test_adding_to_an_automatic_group_turns_it_hybrid_and_opens_the_add_di
 
 async def test_the_default_group_says_so_instead_of_offering_a_move_to_itself(user: User):
     retail = await CustomerGroup.get(code="RETAIL")
-    member = await Membership.filter(group_id=retail.id).order_by("id").first()
-    name = (await Customer.get(id=member.customer_id)).name
+    _, name = await first_member(retail)
     await tick_member(user, retail, name)
     await user.should_see("Remove Customers from Group")
     await user.should_see("Move to default group (this is the default group)")
