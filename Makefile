@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint format bench demo clean chromium binary
+.PHONY: run test lint format bench demo clean chromium binary css
 
 run: $(VENV)/.installed
 	$(BIN)/customer-groups run
@@ -41,8 +41,15 @@ binary: $(VENV)/.installed-binary
 		--copy-metadata nicegui --collect-submodules nicegui \
 		--hidden-import tortoise.backends.sqlite --hidden-import tortoise.backends.asyncpg \
 		--collect-submodules models \
+		--add-data "$(CURDIR)/ui/styles/tailwind.css:ui/styles" \
 		packaging/customer_groups_binary.py
 	@ls -l dist/customer-groups
+
+# The pages' Tailwind classes, built ahead of time into ui/styles/tailwind.css (see ui/stylesheet.py).
+# Run it after adding or changing a class in ui/; needs Node.js and the npm registry.
+css:
+	cd ui/styles && npm ci --no-audit --no-fund --loglevel=error
+	ui/styles/node_modules/.bin/tailwindcss -i ui/styles/tailwind.input.css -o ui/styles/tailwind.css --minify
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)

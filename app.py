@@ -28,6 +28,7 @@ from services.staff import create_first_owner, get_actor, has_staff
 from ui.auth_pages import PUBLIC_PAGES
 from ui.pages import register_pages
 from ui.session import sign_in, sign_out, signed_in
+from ui.stylesheet import add_stylesheet
 
 settings = load_settings()
 
@@ -96,6 +97,7 @@ register_api(app, rate_limit=settings.api_rate_limit)  # once, even when the pag
 
 
 def serve(run_settings: Settings) -> None:
+    add_stylesheet()
     ui.run(
         host=run_settings.host,
         port=run_settings.port,
@@ -106,6 +108,7 @@ def serve(run_settings: Settings) -> None:
         reload=False,
         show=False,
         favicon="👥",
+        tailwind=False,  # ui/stylesheet.py serves the classes, built ahead of time
     )
 
 

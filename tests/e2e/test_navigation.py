@@ -53,3 +53,54 @@ async def test_owner_finds_a_customer_and_sees_their_groups(page: Page) -> None:
     await expect(page.get_by_text("Rule-based groups")).to_be_visible()
     await expect(page.get_by_text("Total Purchases (lifetime) is greater than $50,000")).to_be_visible()
     await expect(page.get_by_text("has $245,678", exact=True).filter(visible=True)).to_have_count(1)
+
+
+# Classes the browser has no rule for, on the page as it stands: the pages' own classes come from
+# ui/styles/tailwind.css (`make css`), built ahead of time from the class names in ui/. Quasar's and
+# NiceGUI's state markers (q-*, nicegui-*, no-touch, notranslate) need no rule of their own.
+UNSTYLED_CLASSES = r"""() => {
+    const styled = new Set();
+    const walk = (rules) => {
+        for (const rule of rules) {
+            for (const match of (rule.selectorText ?? '').matchAll(/\.((?:\\.|[\w-])+)/g)) {
+                styled.add(match[1].replace(/\\(.)/g, '$1'));
+            }
+            if (rule.styleSheet) walk(rule.styleSheet.cssRules);
+            if (rule.cssRules) walk(rule.cssRules);
+        }
+    };
+    for (const sheet of document.styleSheets) walk(sheet.cssRules);
+    const used = new Set([...document.querySelectorAll('[class]')].flatMap(element => [...element.classList]));
+    return [...used].filter(name => !styled.has(name) && !/^(q-|nicegui-|no-touch$|notranslate$)/.test(name)).sort();
+}"""
+
+
+async def test_every_class_the_pages_use_has_its_style(page: Page) -> None:
+    unstyled: dict[str, list[str]] = {}
+
+    async def check() -> None:
+        await expect(page.locator(".q-card").first).to_be_visible()
+        if names := await page.evaluate(UNSTYLED_CLASSES):
+            unstyled[page.url] = names
+
+    for _label, path, _text in SECTIONS:
+        await page.goto(path)
+        await check()
+    await page.goto("/groups")
+    await page.get_by_role("link", name="VIP Customers", exact=True).click()
+    await expect(page.get_by_text("Group Members")).to_be_visible()
+    await check()
+    vip = page.url
+    for url in (f"{vip}/report", f"{vip}/edit"):
+        await page.goto(url)
+        await check()
+    await page.goto("/customers")
+    await page.get_by_role("link", name="Acme Corporation", exact=True).click()
+    await expect(page.get_by_text("Rule-based groups")).to_be_visible()
+    await check()
+
+    assert unstyled == {}
+    # The check sees the pages' own classes: the header's white background is one of them.
+    assert await page.evaluate("getComputedStyle(document.querySelector('.q-header')).backgroundColor") == (
+        "rgb(255, 255, 255)"
+    )
