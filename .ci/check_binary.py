@@ -177,6 +177,10 @@ async def check_overview(page: Page, url: str, screenshot: Path | None) -> None:
     )
     if not icons_loaded:
         raise CheckFailed("the Material Icons font did not load")
+    # The pages' own stylesheet (ui/styles/tailwind.css) travels inside the binary: the header is white.
+    header = await page.evaluate("getComputedStyle(document.querySelector('.q-header')).backgroundColor")
+    if header != "rgb(255, 255, 255)":
+        raise CheckFailed(f"the pages' stylesheet did not apply: the header's background is {header}")
     if bad_responses:
         raise CheckFailed("requests the binary did not serve:\n" + "\n".join(bad_responses))
     if screenshot:

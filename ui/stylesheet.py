@@ -14,4 +14,4 @@ STYLESHEET = Path(__file__).parent / "styles" / "tailwind.css"
 
 def add_stylesheet() -> None:
     """Every page gets the stylesheet inline in its head, so it needs no request of its own."""
-    ui.add_css(STYLESHEET, shared=True)
+    ui.add_css(STYLESHEET.read_text(encoding="utf-8"), shared=True)
