@@ -738,8 +738,8 @@ def report(run: Run) -> None:
     for kind in PAGES:
         _quantiles(f"page load {kind}", base.loads[kind], load.loads[kind])
     _quantiles("page load, all pages", _all(base.loads), _all(load.loads), TARGET_PAGE_MS)
-    _row("  its server part (first byte), all pages p50", *_medians(base.first_byte, load.first_byte))
-    _row("  interactive (websocket handshake done), p50", *_medians(base.interactive, load.interactive))
+    _quantiles("  its server part (first byte), all pages", _all(base.first_byte), _all(load.first_byte))
+    _quantiles("  interactive (websocket handshake done)", _all(base.interactive), _all(load.interactive))
     _quantiles("  floor: the sign-in page (78 DOM nodes)", base.floor, load.floor)
     for name in INTERACTIONS:
         _quantiles(name, base.interactions[name], load.interactions[name])
@@ -782,10 +782,6 @@ def report(run: Run) -> None:
         print(f"\n{len(run.api_failures)} API calls failed, e.g. {run.api_failures[0]}")
     if run.socket_failures:
         print(f"{len(run.socket_failures)} socket tabs did not connect, e.g. {run.socket_failures[0]}")
-
-
-def _medians(base: dict[str, list[float]], load: dict[str, list[float]]) -> tuple[float, float]:
-    return statistics.median(_all(base)), statistics.median(_all(load))
 
 
 def main() -> None:
