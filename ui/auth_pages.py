@@ -32,7 +32,6 @@ async def _card(title: str, subtitle: str):
     shop = await get_shop()
     ui.page_title(f"{title} · {shop.name}")
     ui.colors(primary="#1f4e79", secondary="#5b7a99", accent="#c8891b")
-    ui.query("body").classes("bg-slate-50")
     with ui.column().classes("w-full items-center pt-24"):
         with ui.card().classes("w-[26rem] max-w-full gap-3 p-6") as card:
             with ui.row().classes("items-center gap-2"):

@@ -29,7 +29,6 @@ async def frame(title: str, *, section: str) -> AsyncIterator[None]:
     shop = await get_shop()
     ui.page_title(f"{title} · {shop.name}")
     ui.colors(primary="#1f4e79", secondary="#5b7a99", accent="#c8891b")
-    ui.query("body").classes("bg-slate-50")
     with ui.header().classes("items-center px-6 py-2 gap-6 bg-white text-slate-800 border-b border-slate-200"):
         with ui.link(target="/groups").classes("flex items-center gap-2 no-underline text-inherit"):
             ui.icon("groups", size="28px").classes("text-primary")

@@ -100,7 +100,8 @@ async def test_every_class_the_pages_use_has_its_style(page: Page) -> None:
     await check()
 
     assert unstyled == {}
-    # The check sees the pages' own classes: the header's white background is one of them.
+    # The check sees the pages' own styles: the header's white and the page's pale slate are two of them.
     assert await page.evaluate("getComputedStyle(document.querySelector('.q-header')).backgroundColor") == (
         "rgb(255, 255, 255)"
     )
+    assert await page.evaluate("getComputedStyle(document.body).backgroundColor") == "oklch(0.984 0.003 247.858)"
