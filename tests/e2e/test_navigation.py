@@ -83,21 +83,21 @@ async def test_every_class_the_pages_use_has_its_style(page: Page) -> None:
         if names := await page.evaluate(UNSTYLED_CLASSES):
             unstyled[page.url] = names
 
+    async def follow(link: str, *, on: str, shows: str) -> None:
+        await page.goto(on)
+        await page.get_by_role("link", name=link, exact=True).click()
+        await expect(page.get_by_text(shows)).to_be_visible()
+        await check()
+
     for _label, path, _text in SECTIONS:
         await page.goto(path)
         await check()
-    await page.goto("/groups")
-    await page.get_by_role("link", name="VIP Customers", exact=True).click()
-    await expect(page.get_by_text("Group Members")).to_be_visible()
-    await check()
+    await follow("VIP Customers", on="/groups", shows="Group Members")
     vip = page.url
     for url in (f"{vip}/report", f"{vip}/edit"):
         await page.goto(url)
         await check()
-    await page.goto("/customers")
-    await page.get_by_role("link", name="Acme Corporation", exact=True).click()
-    await expect(page.get_by_text("Rule-based groups")).to_be_visible()
-    await check()
+    await follow("Acme Corporation", on="/customers", shows="Rule-based groups")
 
     assert unstyled == {}
     # The check sees the pages' own styles: the header's white and the page's pale slate are two of them.
