@@ -205,8 +205,23 @@ def _path(location: tuple) -> str:
     return ".".join(str(part) for part in location if isinstance(part, int))
 
 
-def _depth(path: str) -> int:
-    return len(path.split(".")) if path else 0
+def _groups_too_deep(raw: dict) -> list[str]:
+    """The paths of the outermost groups nested MAX_DEPTH or more levels deep, found without
+    recursion and without looking below them."""
+    found: list[str] = []
+    stack: list[tuple[str, int, Any]] = [("", 0, raw)]
+    while stack:
+        path, depth, item = stack.pop()
+        if _kind(item) != "group":
+            continue
+        if depth >= MAX_DEPTH:
+            found.append(path)
+            continue
+        conditions = item.get("conditions")
+        if isinstance(conditions, list):
+            children = [(f"{path}.{i}" if path else str(i), depth + 1, child) for i, child in enumerate(conditions)]
+            stack += reversed(children)  # so they come off the stack in order
+    return found
 
 
 def parse_rule(raw: Any) -> RuleGroup:
@@ -215,6 +230,10 @@ def parse_rule(raw: Any) -> RuleGroup:
         raw = raw.model_dump()
     if not isinstance(raw, dict):
         raise RuleError({"": "A rule is a group of conditions."})
+    if too_deep := _groups_too_deep(raw):
+        # Before pydantic and walk() recurse into it: a rule nested thousands of levels deep
+        # would exhaust their recursion and bury the one message in a message per level.
+        raise RuleError(dict.fromkeys(too_deep, f"Groups can be nested at most {MAX_DEPTH - 1} levels deep."))
     try:
         rule = RuleGroup.model_validate(raw)
     except ValidationError as error:
@@ -238,9 +257,6 @@ def parse_rule(raw: Any) -> RuleGroup:
     conditions = [path for path, item in items if isinstance(item, Condition)]
     if len(conditions) > MAX_CONDITIONS:
         errors[""] = f"A rule can have at most {MAX_CONDITIONS} conditions."
-    for path, item in items:
-        if isinstance(item, RuleGroup) and _depth(path) >= MAX_DEPTH:
-            errors[path] = f"Groups can be nested at most {MAX_DEPTH - 1} levels deep."
     if errors:
         raise RuleError(errors)
     return rule
