@@ -1,4 +1,5 @@
-"""CSV exports a shop owner opens in a spreadsheet: the customer list and a group's members.
+"""CSV exports a shop owner opens in a spreadsheet: the customer list and a group's members, and
+`CsvWriter`, which every CSV file the app writes goes through (the reports' too).
 
 Rows are read in chunks by id (keyset, not OFFSET, so the last chunk costs what the first does),
 as plain values rather than model objects, so 100,000 customers stay cheap. Money is written in
@@ -6,16 +7,18 @@ currency units with two decimals and dates as YYYY-MM-DD, which spreadsheets rea
 dates and our import reads back. The file is UTF-8 with a byte order mark, which Excel needs to
 show accents right.
 
-Text the customers typed (names, companies) may start with "=", "+", "-" or "@"; a spreadsheet
-would run such a cell as a formula (CSV injection), so it is written with a leading apostrophe,
-which spreadsheets show as text. Our import strips it again.
+Text someone typed (a customer's name, a group's name) may start with "=", "+", "-" or "@"; a
+spreadsheet would run such a cell as a formula (CSV injection), so the writer puts a leading
+apostrophe before every text cell that starts so, which spreadsheets show as text. Our import strips
+it again. Numbers the app worked out itself are written as they are (`Figure`), so a negative
+amount stays a number.
 """
 
 import csv
 import io
 from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from tortoise.queryset import QuerySet
 
@@ -42,15 +45,50 @@ CUSTOMER_FIELDS = (
 )
 
 
+@dataclass(frozen=True)
+class Figure:
+    """A number the app formatted itself ("-12.50", "-6.7%", "+61% higher"), written unguarded so
+    that a spreadsheet reads it as the number it is. Never wrap text someone typed in it."""
+
+    text: str
+
+
+Cell = str | int | float | Figure | None
+
+
 def safe_text(value: str) -> str:
     """A cell a spreadsheet shows as text, never runs as a formula."""
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
-def money(cents: int) -> str:
+def _cell(value: Cell) -> str | int | float | None:
+    if isinstance(value, Figure):
+        return value.text
+    if isinstance(value, str):
+        return safe_text(value)
+    return value
+
+
+class CsvWriter:
+    """A CSV file for a spreadsheet: every text cell guarded against running as a formula, UTF-8
+    with a byte order mark (Excel needs it to show accents right)."""
+
+    def __init__(self) -> None:
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer)
+
+    def row(self, cells: Iterable[Cell] = ()) -> None:
+        self._writer.writerow([_cell(value) for value in cells])
+
+    def data(self) -> bytes:
+        return self._buffer.getvalue().encode("utf-8-sig")
+
+
+def money(cents: int) -> Figure:
+    """An amount in currency units with two decimals, worked out exactly from the cents."""
     sign = "-" if cents < 0 else ""
     units, rest = divmod(abs(cents), 100)
-    return f"{sign}{units}.{rest:02d}"
+    return Figure(f"{sign}{units}.{rest:02d}")
 
 
 def _date(value: datetime | None) -> str:
@@ -75,13 +113,6 @@ async def _by_customer(ids: list[int], query: Callable[[list[int]], QuerySet], f
     return found
 
 
-def _csv(header: Iterable[str]) -> tuple[io.StringIO, Any]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    return buffer, writer
-
-
 async def export_customers_csv(*, search: str = "", group_id: int | None = None) -> bytes:
     """The customer list (filtered as on the Customers page) as a CSV file."""
     currency = (await get_shop()).currency
@@ -90,7 +121,8 @@ async def export_customers_csv(*, search: str = "", group_id: int | None = None)
         query = query.filter(search_filter(search))
     if group_id is not None:
         query = query.filter(memberships__group_id=group_id)
-    buffer, writer = _csv(
+    writer = CsvWriter()
+    writer.row(
         (
             "Name",
             "Email",
@@ -116,22 +148,22 @@ async def export_customers_csv(*, search: str = "", group_id: int | None = None)
             ("customer_id", "group__name"),
         )
         for r in rows:
-            writer.writerow(
+            writer.row(
                 (
-                    safe_text(r["name"]),
-                    safe_text(r["email"]),
-                    safe_text(r["company"]),
+                    r["name"],
+                    r["email"],
+                    r["company"],
                     r["country"],
                     str(r["status"]),
                     str(r["payment_rating"]),
-                    safe_text("; ".join(tags[r["id"]])),
+                    "; ".join(tags[r["id"]]),
                     _date(r["created_at"]),
                     money(r["lifetime_cents"]),
                     r["order_count"],
-                    safe_text("; ".join(groups[r["id"]])),
+                    "; ".join(groups[r["id"]]),
                 )
             )
-    return buffer.getvalue().encode("utf-8-sig")
+    return writer.data()
 
 
 async def export_members_csv(*, group_id: int) -> bytes:
@@ -140,7 +172,8 @@ async def export_members_csv(*, group_id: int) -> bytes:
     if not await CustomerGroup.exists(id=group_id):
         raise NotFoundError(f"There is no group with id {group_id}.")
     currency = (await get_shop()).currency
-    buffer, writer = _csv(
+    writer = CsvWriter()
+    writer.row(
         (
             "Name",
             "Email",
@@ -157,11 +190,11 @@ async def export_members_csv(*, group_id: int) -> bytes:
     fields = ("id", "source", "is_primary", "since", *(f"customer__{f}" for f in CUSTOMER_FIELDS[1:]))
     async for rows in _chunks(Membership.filter(group_id=group_id), "id", fields):
         for r in rows:
-            writer.writerow(
+            writer.row(
                 (
-                    safe_text(r["customer__name"]),
-                    safe_text(r["customer__email"]),
-                    safe_text(r["customer__company"]),
+                    r["customer__name"],
+                    r["customer__email"],
+                    r["customer__company"],
                     r["customer__country"],
                     str(r["customer__status"]),
                     money(r["customer__lifetime_cents"]),
@@ -171,4 +204,4 @@ async def export_members_csv(*, group_id: int) -> bytes:
                     "Yes" if r["is_primary"] else "No",
                 )
             )
-    return buffer.getvalue().encode("utf-8-sig")
+    return writer.data()

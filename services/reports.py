@@ -10,8 +10,6 @@ events in each group); orders are matched to spans through the (customer_id, pla
 Nothing loads orders into Python; each figure is one aggregate query.
 """
 
-import csv
-import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -23,6 +21,7 @@ from tortoise.transactions import in_transaction
 from models.group import CustomerGroup
 from models.promotion import Promotion, PromotionStatus, PromotionTarget, PromotionType
 from services.benefits import GroupNode, PricingType, chain_of, effective, load_groups
+from services.csv_export import CsvWriter, Figure, money
 from services.database import READER, reader_connection
 from services.errors import FormError, NotFoundError
 from services.sql import execute, fetch_rows, placeholders, timestamp_placeholder
@@ -515,16 +514,15 @@ async def _retention(connection: BaseDBAsyncClient, group_ids: list[int], period
     return found
 
 
-def _dollars(cents: int) -> str:
-    return f"{cents / 100:.2f}"
+def _percent(share: float | None, decimals: int = 1) -> Figure | str:
+    return "" if share is None else Figure(f"{share:.{decimals}%}")
 
 
 def report_csv(report: GroupReport) -> bytes:
     """The report as a spreadsheet: the metrics, the top customers, and the months."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["Customer Group Report", report.group_name])
-    writer.writerow(
+    writer = CsvWriter()
+    writer.row(["Customer Group Report", report.group_name])
+    writer.row(
         [
             "Period",
             report.period.label,
@@ -532,64 +530,61 @@ def report_csv(report: GroupReport) -> bytes:
             (report.period.end - timedelta(days=1)).isoformat(),
         ]
     )
-    writer.writerow([])
-    writer.writerow(["Metric", "Value", "All customers", "Versus all customers"])
-    writer.writerow(["Total Revenue", _dollars(report.revenue_cents), "", f"{report.revenue_share:.1%} of total"])
-    writer.writerow(["Orders", report.orders, "", f"{report.orders_share:.1%} of total"])
-    writer.writerow(
+    writer.row([])
+    writer.row(["Metric", "Value", "All customers", "Versus all customers"])
+    writer.row(["Total Revenue", money(report.revenue_cents), "", f"{report.revenue_share:.1%} of total"])
+    writer.row(["Orders", report.orders, "", f"{report.orders_share:.1%} of total"])
+    writer.row(
         [
             "Average Order Value",
-            _dollars(report.aov_cents),
-            _dollars(report.all_aov_cents),
-            versus(report.aov_cents, report.all_aov_cents),
+            money(report.aov_cents),
+            money(report.all_aov_cents),
+            Figure(versus(report.aov_cents, report.all_aov_cents)),
         ]
     )
-    writer.writerow(
+    writer.row(
         [
             "Order Frequency (per year)",
-            f"{report.frequency_per_year:.1f}",
-            f"{report.all_frequency_per_year:.1f}",
-            versus(report.frequency_per_year, report.all_frequency_per_year),
+            Figure(f"{report.frequency_per_year:.1f}"),
+            Figure(f"{report.all_frequency_per_year:.1f}"),
+            Figure(versus(report.frequency_per_year, report.all_frequency_per_year)),
         ]
     )
-    writer.writerow(
+    writer.row(
         [
             "Customer Lifetime Value",
-            _dollars(report.clv_cents),
-            _dollars(report.all_clv_cents),
-            versus(report.clv_cents, report.all_clv_cents),
+            money(report.clv_cents),
+            money(report.all_clv_cents),
+            Figure(versus(report.clv_cents, report.all_clv_cents)),
         ]
     )
-    writer.writerow(["Customers in the period", report.members, "", ""])
-    writer.writerow([])
-    writer.writerow(["Top Customers", "Revenue", "Orders"])
+    writer.row(["Customers in the period", report.members, "", ""])
+    writer.row([])
+    writer.row(["Top Customers", "Revenue", "Orders"])
     for customer in report.top_customers:
-        writer.writerow([customer.name, _dollars(customer.revenue_cents), customer.orders])
-    writer.writerow([])
-    writer.writerow(["Month", "Revenue", "Members"])
+        writer.row([customer.name, money(customer.revenue_cents), customer.orders])
+    writer.row([])
+    writer.row(["Month", "Revenue", "Members"])
     for revenue, members in zip(report.revenue_by_month, report.members_by_month, strict=True):
-        writer.writerow([revenue.month, _dollars(revenue.value), members.value])
-    return out.getvalue().encode("utf-8-sig")
+        writer.row([revenue.month, money(revenue.value), members.value])
+    return writer.data()
 
 
 def comparison_csv(comparison: Comparison) -> bytes:
     """The comparison as a spreadsheet: metrics as rows, groups as columns, as on the page."""
-    out = io.StringIO()
-    writer = csv.writer(out)
+    writer = CsvWriter()
     rows = comparison.rows
-    writer.writerow(["Metric", *(row.name for row in rows)])
-    writer.writerow(["Customers", *(row.customers for row in rows)])
-    writer.writerow(["Revenue", *(_dollars(row.revenue_cents) for row in rows)])
-    writer.writerow(["Average Order Value", *(_dollars(row.aov_cents) for row in rows)])
-    writer.writerow(["Orders per Customer", *(f"{row.orders_per_customer:.2f}" for row in rows)])
-    writer.writerow(
-        ["Retention Rate", *("" if row.retention_rate is None else f"{row.retention_rate:.1%}" for row in rows)]
-    )
-    writer.writerow(["Discount Given", *(_dollars(row.discount_given_cents) for row in rows)])
-    writer.writerow(["Net Margin", *("" if row.net_margin is None else f"{row.net_margin:.1%}" for row in rows)])
-    writer.writerow([])
-    writer.writerow(["Period", comparison.period.label, comparison.period.start.isoformat()])
-    writer.writerow(["How membership is counted", comparison.membership_note])
+    writer.row(["Metric", *(row.name for row in rows)])
+    writer.row(["Customers", *(row.customers for row in rows)])
+    writer.row(["Revenue", *(money(row.revenue_cents) for row in rows)])
+    writer.row(["Average Order Value", *(money(row.aov_cents) for row in rows)])
+    writer.row(["Orders per Customer", *(Figure(f"{row.orders_per_customer:.2f}") for row in rows)])
+    writer.row(["Retention Rate", *(_percent(row.retention_rate) for row in rows)])
+    writer.row(["Discount Given", *(money(row.discount_given_cents) for row in rows)])
+    writer.row(["Net Margin", *(_percent(row.net_margin) for row in rows)])
+    writer.row([])
+    writer.row(["Period", comparison.period.label, comparison.period.start.isoformat()])
+    writer.row(["How membership is counted", comparison.membership_note])
     for name, text in comparison.definitions.items():
-        writer.writerow([f"Definition: {name}", text])
-    return out.getvalue().encode("utf-8-sig")
+        writer.row([f"Definition: {name}", text])
+    return writer.data()

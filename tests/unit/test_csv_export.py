@@ -75,3 +75,17 @@ async def test_names_that_a_spreadsheet_would_run_as_formulas_are_neutralised(db
         file=file, mapping=suggest_mapping(headers=file.headers), all_or_nothing=True, actor="anna", progress=None
     )
     assert (result.imported, result.created, result.updated) == (True, 0, 0)
+
+
+async def test_an_amount_below_zero_stays_a_number_while_text_that_starts_like_one_is_guarded(db):
+    # A customer refunded more than they bought: a spreadsheet must still read their lifetime
+    # purchases as a number, while a name and a company that merely start like one are text.
+    await Customer.create(
+        name="-2+3",
+        company="\tTabbed Inc",
+        email="refunds@example.com",
+        created_at=datetime(2024, 1, 1, tzinfo=UTC),
+        lifetime_cents=-1250,
+    )
+    (row,) = _rows(await export_customers_csv())
+    assert (row["Name"], row["Company"], row["Lifetime purchases (USD)"]) == ("'-2+3", "'\tTabbed Inc", "-12.50")

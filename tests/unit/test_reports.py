@@ -22,7 +22,7 @@ import pytest
 from models.customer import Customer, Order, OrderStatus
 from models.group import MembershipAction, MembershipEvent
 from services.benefits import save_benefits
-from services.groups import create_group
+from services.groups import create_group, get_group, update_group
 from services.promotions import create_promotion
 from services.reports import compare_groups, comparison_csv, group_report, period_for, report_csv, versus
 
@@ -275,3 +275,26 @@ def test_periods_and_comparisons_are_worded_for_the_owner():
     assert versus(145, 100) == "+45% higher"
     assert versus(88, 100) == "12% lower"
     assert versus(100, 100) == "same as all customers"
+
+
+async def test_names_a_spreadsheet_would_run_as_formulas_are_exported_as_text(shop):
+    # The owner names one group like a link formula and another like a sum, and a customer's name
+    # starts with "@"; the report and the comparison write them as text. The app's own figures stay
+    # numbers, negative ones too.
+    for key, name in (("vip", '=HYPERLINK("http://x","y")'), ("gold", "-2+3")):
+        group = await get_group(group_id=shop[key])
+        await update_group(
+            group_id=group.id, version=group.version, data={**group.as_input().model_dump(), "name": name}, actor=ACTOR
+        )
+    await Customer.filter(id=shop["Ada"]).update(name="@SUM(1+1)")
+
+    report = await group_report(group_id=shop["vip"], period=MARCH)
+    rows = list(csv.reader(io.StringIO(report_csv(report).decode("utf-8-sig"))))
+    assert rows[0] == ["Customer Group Report", '\'=HYPERLINK("http://x","y")']
+    metrics = {row[0]: row[1:] for row in rows if row}
+    assert metrics["'@SUM(1+1)"] == ["1480.00", "3"]
+
+    comparison = await compare_groups(group_ids=[shop["vip"], shop["gold"], shop["platinum"]], period=MARCH)
+    table = {row[0]: row[1:] for row in csv.reader(io.StringIO(comparison_csv(comparison).decode("utf-8-sig"))) if row}
+    assert table["Metric"] == ['\'=HYPERLINK("http://x","y")', "'-2+3", "VIP Platinum"]
+    assert table["Net Margin"] == ["15.4%", "24.1%", "-6.7%"]
