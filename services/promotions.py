@@ -25,6 +25,11 @@ from services.errors import FormError, NotFoundError
 from services.staff import Actor, Permission, require
 
 NAME_MAX = 120
+# The days a promotion (and a report) may be about. A typo such as 0001 or 9999 is refused instead
+# of stored: the estimate looks a year back from the first day and a report a period back, which
+# year 1 does not have, and the day after 9999-12-31 does not exist. A shop selling online has no
+# orders before 2000, and a promotion set up today does not end after 2100.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 Shown = Literal["active", "scheduled", "expired", "draft"]
 SHOWN_LABELS: dict[str, str] = {"active": "Active", "scheduled": "Scheduled", "expired": "Expired", "draft": "Draft"}
 TYPE_LABELS = {
@@ -64,6 +69,17 @@ class PromotionInput(BaseModel):
         if len(value) > NAME_MAX:
             raise ValueError(f"Use at most {NAME_MAX} characters.")
         return value
+
+    @field_validator("valid_from", "valid_to")
+    @classmethod
+    def _day(cls, value: date | None) -> date | None:
+        if value is not None and not in_shop_years(value):
+            raise ValueError(f"Enter a day in the years {FIRST_DAY.year} to {LAST_DAY.year}.")
+        return value
+
+
+def in_shop_years(day: date) -> bool:
+    return FIRST_DAY <= day <= LAST_DAY
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from services.benefits import GroupNode, PricingType, chain_of, effective, load_
 from services.csv_export import CsvWriter, Figure, money
 from services.database import READER, reader_connection
 from services.errors import FormError, NotFoundError
+from services.promotions import FIRST_DAY, LAST_DAY, in_shop_years
 from services.sql import execute, fetch_rows, placeholders, timestamp_placeholder
 
 PERIOD_LABELS = {
@@ -155,6 +156,8 @@ def period_for(key: str, *, today: date | None = None, start: date | None = None
     if key == "custom":
         if start is None or end is None:
             raise FormError({"period": "Choose the first and the last day."})
+        if not (in_shop_years(start) and in_shop_years(end)):
+            raise FormError({"period": f"Choose days in the years {FIRST_DAY.year} to {LAST_DAY.year}."})
         if end < start:
             raise FormError({"period": "The last day must not be before the first day."})
         return Period(start, end + timedelta(days=1), f"{start:%b %d, %Y} - {end:%b %d, %Y}")

@@ -147,6 +147,17 @@ async def test_messages_appear_beside_their_fields(user: User):
     assert not await Promotion.exists(name="Too Much")
 
 
+async def test_a_first_day_in_year_one_is_refused_beside_the_field(user: User):
+    # A slip of the keyboard: year 0001 instead of 2026. The form says so instead of saving a
+    # promotion whose page could not be opened again.
+    await fill_vip_spring_sale(user)
+    set_value(user, "valid-from", "0001-03-01")
+    user.find(marker="save-promotion").click()
+    await user.should_see("Enter a day in the years 2000 to 2100.", marker="valid-from")
+    await user.should_see("Complete the settings to see the estimate.", marker="reach-incomplete", retries=20)
+    assert not await Promotion.exists(name="VIP Spring Sale")
+
+
 async def test_a_free_item_is_picked_from_the_catalog_and_edited_later(user: User):
     await without_demo_promotions()
     product = await Product.all().order_by("name").first()

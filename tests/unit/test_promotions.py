@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from models.benefits import GroupBenefits
 from models.catalog import Product
@@ -280,3 +281,22 @@ async def test_every_problem_is_reported_at_once_even_with_an_empty_name(db):
         await create_promotion(data=spring_sale(name="  ", type="bogo"), actor=ACTOR)
     assert set(error.value.errors) == {"name", "target_group_ids", "buy_quantity", "get_quantity"}
     assert error.value.errors["name"] == "Enter a name for the promotion."
+
+
+async def test_days_outside_the_years_2000_to_2100_are_refused_at_their_field(db):
+    # A typo such as 0001 or 9999 in the dates is refused, not stored (the page then broke on it),
+    # and the reach panel's estimate treats it as settings still to complete.
+    shop = await seed_vip()
+    far = spring_sale(shop.vip, valid_from=date(1, 1, 1), valid_to=date(9999, 12, 31))
+    with pytest.raises(FormError) as error:
+        await create_promotion(data=far, actor=ACTOR)
+    assert error.value.errors == {
+        "valid_from": "Enter a day in the years 2000 to 2100.",
+        "valid_to": "Enter a day in the years 2000 to 2100.",
+    }
+    with pytest.raises(ValidationError):
+        await promotion_reach(data=far)
+    edge = await create_promotion(
+        data=spring_sale(shop.vip, valid_from=date(2000, 1, 1), valid_to=date(2100, 12, 31)), actor=ACTOR
+    )
+    assert (edge.valid_from, edge.valid_to) == (date(2000, 1, 1), date(2100, 12, 31))

@@ -22,6 +22,7 @@ import pytest
 from models.customer import Customer, Order, OrderStatus
 from models.group import MembershipAction, MembershipEvent
 from services.benefits import save_benefits
+from services.errors import FormError
 from services.groups import create_group, get_group, update_group
 from services.promotions import create_promotion
 from services.reports import compare_groups, comparison_csv, group_report, period_for, report_csv, versus
@@ -298,3 +299,12 @@ async def test_names_a_spreadsheet_would_run_as_formulas_are_exported_as_text(sh
     table = {row[0]: row[1:] for row in csv.reader(io.StringIO(comparison_csv(comparison).decode("utf-8-sig"))) if row}
     assert table["Metric"] == ['\'=HYPERLINK("http://x","y")', "'-2+3", "VIP Platinum"]
     assert table["Net Margin"] == ["15.4%", "24.1%", "-6.7%"]
+
+
+def test_a_custom_period_outside_the_years_2000_to_2100_is_refused():
+    # The previous period of the same length (retention) and the day after the last are worked out
+    # from the days chosen: year 1 and 9999 leave no room for them.
+    for start, end in ((date(1, 1, 1), date(2026, 3, 31)), (date(2026, 3, 1), date(9999, 12, 31))):
+        with pytest.raises(FormError) as error:
+            period_for("custom", start=start, end=end)
+        assert error.value.errors == {"period": "Choose days in the years 2000 to 2100."}
