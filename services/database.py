@@ -4,6 +4,7 @@ from typing import Any
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate
 
 from models import MODEL_MODULES
@@ -28,10 +29,26 @@ BACKGROUND = "background"
 READER = "reader"
 
 
+def _connection(url: str, *, read_only: bool = False) -> str | dict[str, Any]:
+    """A connection's settings. SQLite connections are services.sqlite_writers' own, whose writers
+    wait their turn for the write lock instead of failing with "database is locked"."""
+    if not url.startswith("sqlite://"):
+        return url
+    settings = expand_db_url(url)
+    return {
+        "engine": "services.sqlite_writers",
+        "credentials": {**settings["credentials"], **({"read_only": True} if read_only else {})},
+    }
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     url = _connection_url(database_url)
     return {
-        "connections": {"default": url, BACKGROUND: url, READER: url},
+        "connections": {
+            "default": _connection(url),
+            BACKGROUND: _connection(url),
+            READER: _connection(url, read_only=True),
+        },
         "apps": {
             "models": {
                 "models": MODEL_MODULES,

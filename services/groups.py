@@ -310,12 +310,8 @@ async def _validated(data: GroupInput | dict, *, group_id: int | None) -> GroupI
                     break
                 seen.add(current)
                 current = parents.get(current)
-    if parsed is not None and parsed.capacity is not None and group_id is not None and "capacity" not in errors:
-        members = await Membership.filter(group_id=group_id).count()
-        if members > parsed.capacity:
-            errors["capacity"] = (
-                f"The group has {members:,} members already: set at least {members:,}, or remove members first."
-            )
+    if parsed is not None and group_id is not None and "capacity" not in errors:
+        errors.update(await _capacity_problems(parsed.capacity, group_id=group_id))
     if parsed is not None and group_id is not None:
         errors.update(await _default_group_problems(parsed, group_id=group_id))
     if parsed is not None and parsed.type in RULE_TYPES:
@@ -327,6 +323,19 @@ async def _validated(data: GroupInput | dict, *, group_id: int | None) -> GroupI
     else:
         parsed.rule = None  # a manual group has no rule; its saved versions stay restorable
     return parsed
+
+
+async def _capacity_problems(capacity: int | None, *, group_id: int) -> dict[str, str]:
+    """A capacity below the members the group has now. Asked again in the saving transaction, which
+    holds the group: members added since the form was checked count too."""
+    if capacity is None:
+        return {}
+    members = await Membership.filter(group_id=group_id).count()
+    if members <= capacity:
+        return {}
+    return {
+        "capacity": f"The group has {members:,} members already: set at least {members:,}, or remove members first."
+    }
 
 
 async def _default_group_problems(data: GroupInput, *, group_id: int) -> dict[str, str]:
@@ -499,6 +508,8 @@ async def update_group(
             )
             if not updated:
                 raise ChangedMeanwhileError("This group was changed by someone else after you opened it.")
+            if problems := await _capacity_problems(data.capacity, group_id=group_id):
+                raise FormError(problems)
             await _record_rule_version(await CustomerGroup.get(id=group_id), data.rule, actor=actor, note=rule_note)
             new = await _audited(group_id)
             old_rule, new_rule = old.pop("rule"), new.pop("rule")
