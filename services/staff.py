@@ -7,12 +7,17 @@
   refresh, the command line, tests), which is trusted.
 - Saleor's rules: nobody grants a role with permissions they lack, and the last active owner
   cannot be demoted or deactivated.
-- Passwords are hashed with argon2; repeated failures slow logins down per account and per address.
+- Passwords are hashed with argon2. At most ACCOUNT_FAILURES wrong passwords of one account are
+  checked within THROTTLE_WINDOW, however many arrive at once; after more than ADDRESS_FREE_FAILURES
+  failures from one address its wrong answers come later and later, but the right password of an
+  account is never refused for its address (behind a proxy that does not pass the client's address
+  on, everyone shares one).
 """
 
 import asyncio
 import re
 import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -23,11 +28,14 @@ from tortoise.transactions import in_transaction
 
 from models.staff import LoginAttempt, Role, StaffUser
 from services.errors import FormError, NotFoundError, PermissionDeniedError
+from services.sql import fetch_rows, is_postgres
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PASSWORD_MIN = 10
-ACCOUNT_FAILURES, ADDRESS_FAILURES = 5, 20  # failures allowed within THROTTLE_WINDOW
 THROTTLE_WINDOW = timedelta(minutes=15)
+ACCOUNT_FAILURES = 5  # wrong passwords of one account checked within THROTTLE_WINDOW; more are refused unchecked
+ADDRESS_FREE_FAILURES = 5  # wrong passwords from one address answered at once within THROTTLE_WINDOW
+ADDRESS_DELAY_STEP, ADDRESS_DELAY_MAX = 0.5, 5.0  # seconds: each further one waits a step more, up to the max
 _hasher = PasswordHasher()
 # An argon2 hash takes about 0.1 s of CPU and 64 MiB of memory. It runs in a worker thread, so every
 # other page and API call goes on meanwhile, and one at a time, so sign-ins arriving together cannot
@@ -276,24 +284,60 @@ async def get_actor(*, user_id: int) -> Actor | None:
     return _actor(user) if user else None
 
 
-async def authenticate(*, email: str, password: str, address: str, now: datetime | None = None) -> Actor:
-    """Check a login. Too many recent failures for the account or the address refuse it without
-    even checking the password, so guessing gets nowhere fast."""
+WRONG_PASSWORD = "The email or password is not right."
+LOCKED = "Too many failed attempts. Wait 15 minutes, then try again."
+# The first key of the PostgreSQL advisory locks below (the second is the account's): sign-ins of
+# one account take turns between instances. Two keys, so apart from the one-key locks elsewhere.
+SIGN_IN_LOCK = 1
+
+
+def address_delay(failures: int) -> float:
+    """Seconds to wait before answering a wrong password from an address with `failures` recent
+    failures (this one included)."""
+    return min(ADDRESS_DELAY_MAX, ADDRESS_DELAY_STEP * max(0, failures - ADDRESS_FREE_FAILURES))
+
+
+async def _claim_check(*, email: str, address: str, now: datetime) -> bool:
+    """Count this attempt as a failure before its password is checked (success removes it again);
+    False, and nothing counted, if the account already has ACCOUNT_FAILURES recent failures.
+
+    Counted first, so guesses sent side by side cannot all be checked while each still sees room: the
+    count and the record are one step (SQLite writes one at a time; on PostgreSQL, a lock per account)."""
+    async with in_transaction("default") as connection:
+        if is_postgres(connection):
+            await fetch_rows(connection, "SELECT 1 FROM pg_advisory_xact_lock(?, hashtext(?))", SIGN_IN_LOCK, email)
+        recent = LoginAttempt.filter(email=email, at__gte=now - THROTTLE_WINDOW).using_db(connection)
+        if await recent.count() >= ACCOUNT_FAILURES:
+            return False
+        await LoginAttempt.create(email=email, address=address, at=now, using_db=connection)
+    return True
+
+
+async def authenticate(
+    *,
+    email: str,
+    password: str,
+    address: str,
+    now: datetime | None = None,
+    wait: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> Actor:
+    """Check a login. An account with too many recent failures is refused without even checking
+    the password. A wrong password from an address with many recent failures is answered only after
+    `address_delay` seconds (`wait` lets tests note the delay instead of sleeping it)."""
     now = now or datetime.now(UTC)
     email = email.strip().lower()
-    since = now - THROTTLE_WINDOW
-    by_account = await LoginAttempt.filter(email=email, at__gte=since).count()
-    by_address = await LoginAttempt.filter(address=address, at__gte=since).count()
-    if by_account >= ACCOUNT_FAILURES or by_address >= ADDRESS_FAILURES:
-        raise FormError({"password": "Too many failed attempts. Wait 15 minutes, then try again."})
+    if not await _claim_check(email=email, address=address, now=now):
+        raise FormError({"password": LOCKED})
     user = await StaffUser.get_or_none(email=email, active=True)
     try:
         ok = user is not None and await _verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok:
-        await LoginAttempt.create(email=email, address=address, at=now)
-        raise FormError({"password": "The email or password is not right."})
+        failures = await LoginAttempt.filter(address=address, at__gte=now - THROTTLE_WINDOW).count()
+        if delay := address_delay(failures):
+            await wait(delay)
+        raise FormError({"password": WRONG_PASSWORD})
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = await _hash(password)
     user.last_login_at = now
