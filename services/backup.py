@@ -27,8 +27,10 @@ def sqlite_path(database_url: str) -> Path | None:
 
 
 def _check(path: Path) -> None:
+    # Read-only takes a URI; as_uri() escapes what a URI would read otherwise ("#" starts a fragment,
+    # "?" the options, "%" an escape), so "monday#1.sqlite3" is that file, not "monday".
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as db:
             result = db.execute("PRAGMA integrity_check").fetchone()
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     except sqlite3.DatabaseError as error:

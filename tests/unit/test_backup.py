@@ -105,3 +105,34 @@ async def test_a_postgres_backup_restores_what_a_mistake_deleted_and_refuses_a_d
     await open_database(database_url=demo_db)
     assert await _row_counts() == before
     assert await CustomerGroup.exists(code="WHOLESALE")
+
+
+@pytest.mark.sqlite_only
+def test_a_hash_in_a_backups_file_name_is_part_of_the_name(demo_template, tmp_path):
+    # The operator names Monday's first backup "monday#1.sqlite3": it is taken, checked and restored
+    # as that file, and no stray file "monday" appears beside it.
+    live = tmp_path / "shop.sqlite3"
+    shutil.copy(demo_template, live)
+    url = f"sqlite://{live}"
+    before = _counts(live)
+    copy = backup(database_url=url, target=tmp_path / "backups" / "monday#1.sqlite3")
+    restored = restore(database_url=url, source=copy.path)
+    assert restored.path == live
+    assert _counts(live) == before
+    assert sorted(p.name for p in (tmp_path / "backups").iterdir()) == ["monday#1.sqlite3"]
+
+
+@pytest.mark.sqlite_only
+def test_a_damaged_file_is_refused_even_beside_a_good_one_named_like_its_start(demo_template, tmp_path):
+    # "broken.sqlite3#x" is not a database; the good "broken.sqlite3" beside it must not stand in for
+    # it in the check, so the restore refuses it with a message and the live database is untouched.
+    live = tmp_path / "shop.sqlite3"
+    shutil.copy(demo_template, live)
+    shutil.copy(demo_template, tmp_path / "broken.sqlite3")
+    damaged = tmp_path / "broken.sqlite3#x"
+    damaged.write_bytes(b"not a database at all" * 100)
+    before = _counts(live)
+    with pytest.raises(FormError) as refused:
+        restore(database_url=f"sqlite://{live}", source=damaged)
+    assert refused.value.errors["file"].startswith("broken.sqlite3#x is not a readable database")
+    assert _counts(live) == before
