@@ -23,6 +23,7 @@ from models.benefits import GroupBenefits
 from models.catalog import Category, PriceList, Product, VisibilityGroup
 from models.group import CustomerGroup
 from services.audit import record
+from services.conflicts import retried_on_conflict
 from services.errors import FormError, NotFoundError
 from services.staff import Actor, Permission, require
 
@@ -314,6 +315,7 @@ async def get_benefits(*, group_id: int) -> Benefits:
     return _stored(await GroupBenefits.get_or_none(group_id=group_id), group_id)
 
 
+@retried_on_conflict
 async def save_benefits(*, group_id: int, sections: dict[str, dict | BaseModel], actor: Actor | str) -> Benefits:
     """Validate and store the given sections of a group's benefits (others stay as they are).
     Every problem is reported at once, keyed "<section>.<field>"; ids must name existing

@@ -15,8 +15,7 @@ Why it is built this way:
   file twice changes nothing the second time.
 - Parsing and checking are plain Python over the whole file, run in a worker thread so the page
   stays responsive. Writing is one transaction on the background connection: the import is
-  applied completely or not at all, also when the process dies halfway. It starts with a write,
-  so SQLite takes its write lock at once (see services.rule_runs). Rows are written in batches
+  applied completely or not at all, also when the process dies halfway. Rows are written in batches
   with executemany of the ORM's parameterised statements, not one model object per row.
 - After the commit, group rules are re-run so new and changed customers land in their
   rule-based groups.
@@ -38,6 +37,7 @@ from tortoise.transactions import in_transaction
 
 from models.customer import Customer, CustomerStatus, CustomerTag, PaymentRating
 from models.group import CustomerGroup
+from services.conflicts import retried_on_conflict
 from services.database import BACKGROUND, reader_connection
 from services.errors import FormError
 from services.membership import AddMode, AddResult, RowRefusal, add_rows, check_rows
@@ -689,6 +689,7 @@ async def _write_customers(
     return len(new_rows), updated
 
 
+@retried_on_conflict
 async def import_customers(
     *,
     file: CsvFile,
@@ -721,9 +722,6 @@ async def import_customers(
         )
     with_tags = "tags" in columns
     async with in_transaction(BACKGROUND) as connection:
-        # The write lock first: reading the saved customers and then writing could otherwise
-        # fail with SQLITE_BUSY_SNAPSHOT when another connection commits in between.
-        await connection.execute_query(f"UPDATE {Customer._meta.db_table} SET id = id WHERE 1 = 0")
         saved = await _saved_customers(
             connection, [c.email for c in checked.valid], with_tags=with_tags, progress=say, share=0.2
         )

@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 
 from models.customer import Customer, CustomerStatus, CustomerTag, PaymentRating
 from models.group import Membership, MembershipSource
+from services.conflicts import retried_on_conflict
 from services.errors import FormError, NotFoundError
 from services.paging import Page, page_bounds
 from services.staff import Actor, Permission, actor_name, require
@@ -266,6 +267,7 @@ async def _rules_follow(customer_id: int, actor: Actor | str) -> None:
     await reevaluate_customer(customer_id=customer_id, actor=actor_name(actor))
 
 
+@retried_on_conflict
 async def create_customer(*, data: CustomerInput | dict, actor: Actor | str) -> CustomerDetail:
     """A new customer (email unique, stored lower-case), who then joins the rule-based groups they match."""
     await require(actor, Permission.MANAGE_CUSTOMERS)
@@ -284,6 +286,7 @@ async def create_customer(*, data: CustomerInput | dict, actor: Actor | str) -> 
     return await get_customer(customer_id=customer.id)
 
 
+@retried_on_conflict
 async def update_customer(*, customer_id: int, data: CustomerInput | dict, actor: Actor | str) -> CustomerDetail:
     """Change a customer; a dict may name only the fields that change. Rule-based groups follow."""
     await require(actor, Permission.MANAGE_CUSTOMERS)

@@ -23,6 +23,7 @@ from models.group import (
 )
 from services.audit import record
 from services.benefit_summary import overview_summaries
+from services.conflicts import retried_on_conflict
 from services.errors import ChangedMeanwhileError, FormError, NotFoundError
 from services.membership import settle_primaries
 from services.promotions import drafts_after_losing
@@ -451,6 +452,7 @@ async def _audited(group_id: int) -> dict | None:
     return {key.removesuffix("__name"): value for key, value in row.items()}
 
 
+@retried_on_conflict
 async def create_group(*, data: GroupInput | dict, actor: Actor | str) -> GroupDetail:
     await require(actor, Permission.MANAGE_GROUPS)
     data = await _validated(data, group_id=None)
@@ -477,6 +479,7 @@ async def create_group(*, data: GroupInput | dict, actor: Actor | str) -> GroupD
     return await get_group(group_id=group.id)
 
 
+@retried_on_conflict
 async def update_group(
     *,
     group_id: int,
@@ -557,6 +560,7 @@ async def _apply_rule_if_due(group_id: int, *, actor: str, force: bool) -> None:
             logger.exception("Saved group %s, but could not apply its rule", group_id)
 
 
+@retried_on_conflict
 async def delete_group(*, group_id: int, actor: Actor | str, reason: str = "Group deleted") -> DeleteResult:
     """Delete a group: its members are released (each with an event), its subgroups move up to its
     parent. Customers and orders stay. One transaction: all of it happens or none.
@@ -622,6 +626,7 @@ async def delete_group(*, group_id: int, actor: Actor | str, reason: str = "Grou
     )
 
 
+@retried_on_conflict
 async def turn_hybrid(*, group_id: int, actor: Actor | str) -> GroupDetail:
     """Make an automatic group hybrid, so customers can be added and kept out by hand. Its rule and
     members stay as they are."""

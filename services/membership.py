@@ -7,9 +7,9 @@ and keeps the same books (an event per change, the group's member count, one pri
 How each action is built:
 
 - One transaction on the background connection, so page reads go on while 10,000 members are
-  added. It starts with a write to the groups involved, which takes SQLite's write lock at once
-  (see services.rule_runs); the checks below read inside it, so two owners adding to the last
-  free places of a group cannot both get them. PostgreSQL locks rows, not the database: there
+  added. On SQLite it holds the write lock from its start (services.sqlite_writers); the checks
+  below read inside it, so two owners adding to the last free places of a group cannot both get
+  them. PostgreSQL locks rows, not the database: there
   the action first locks the customers it changes (SELECT ... FOR NO KEY UPDATE, in id order),
   then the groups it changes or recounts (in id order too; a move includes the groups it takes
   them out of), so two actions on one customer (adding them to two different groups while the
@@ -59,6 +59,7 @@ from models.group import (
     MembershipSource,
 )
 from models.shop import Shop
+from services.conflicts import retried_on_conflict
 from services.database import BACKGROUND, reader_connection
 from services.errors import FormError, NotFoundError
 from services.sql import execute, fetch_rows, insert_rows, is_postgres, placeholders
@@ -233,8 +234,9 @@ async def _groups_left_by_move(connection: BaseDBAsyncClient, customer_ids: Iter
 async def _lock_groups(
     connection: BaseDBAsyncClient, group_ids: Iterable[int], *, recounted: Iterable[int] = ()
 ) -> dict[int, _Group]:
-    """Take the write lock with a harmless write to the groups, then read them as they now are.
-    `recounted`: groups the action also changes without reading them, locked with the others."""
+    """Lock the groups (PostgreSQL: their rows; SQLite's transaction holds the write lock already),
+    then read them as they now are. `recounted`: groups the action also changes without reading
+    them, locked with the others."""
     ids = sorted(set(group_ids))
     locked = sorted(set(ids) | set(recounted))
     if is_postgres(connection):  # one row after the other, in id order (an UPDATE's order is the plan's)
@@ -243,11 +245,6 @@ async def _lock_groups(
             f"SELECT id FROM customer_group WHERE id IN ({placeholders(locked)}) ORDER BY id FOR NO KEY UPDATE",
             *locked,
         )
-    await execute(
-        connection,
-        f"UPDATE customer_group SET member_count = member_count WHERE id IN ({placeholders(locked)})",
-        *locked,
-    )
     return await _read_groups(connection, ids)
 
 
@@ -515,6 +512,7 @@ async def add_members(
     return (await add_to_groups(members_by_group={group_id: customer_ids}, mode=mode, actor=actor, reason=reason))[0]
 
 
+@retried_on_conflict
 async def add_to_groups(
     *, members_by_group: Mapping[int, Sequence[int]], mode: AddMode, actor: Actor | str, reason: str = ""
 ) -> list[AddResult]:
@@ -662,6 +660,7 @@ class RowsResult:
     groups: list[AddResult]  # per group, what the rows added
 
 
+@retried_on_conflict
 async def add_rows(
     *,
     rows: Sequence[tuple[int, int, int]],
@@ -775,6 +774,7 @@ async def _plan_rows(
 # --- Removing ---------------------------------------------------------------------------------
 
 
+@retried_on_conflict
 async def remove_members(
     *,
     group_id: int,
@@ -903,6 +903,7 @@ async def list_exclusions(*, group_id: int, limit: int = 50) -> tuple[list[Exclu
     ], await query.count()
 
 
+@retried_on_conflict
 async def lift_exclusions(*, group_id: int, customer_ids: Sequence[int], actor: Actor | str) -> int:
     """Let the rule decide again for these customers: forget that they were taken out by hand, then
     run the group's rule, which brings back those it matches (with their events). How many rejoined."""

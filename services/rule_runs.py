@@ -11,9 +11,8 @@ Why it is built this way:
   statements over sets of ids. No Python loop touches one customer at a time, so 100,000 members
   cost a handful of statements, not 100,000 round trips.
 - One transaction per group, on the background connection, so page reads on "default" go on
-  meanwhile (SQLite WAL). It starts with a write, so SQLite takes the write lock at once: a
-  transaction that reads first and writes later fails with SQLITE_BUSY_SNAPSHOT if another
-  connection committed in between, whatever the busy timeout.
+  meanwhile (SQLite WAL). On SQLite it holds the write lock from its start (services.sqlite_writers);
+  on PostgreSQL its first statement locks the group's row.
 - Every join and leave writes a MembershipEvent (source "rule", the rule version in the reason)
   in the same transaction: the members and their history change together or not at all.
 - Inactive groups are not re-evaluated: their members stay as they were when the group was
@@ -58,6 +57,7 @@ from models.group import (
     MembershipSource,
     RuleVersion,
 )
+from services.conflicts import retried_on_conflict
 from services.database import BACKGROUND
 from services.errors import FormError, NotFoundError
 from services.groups import RULE_TYPES, GroupDetail, get_group, update_group
@@ -165,7 +165,8 @@ class _Group:
 
 
 async def _lock_group(connection: BaseDBAsyncClient, group_id: int) -> _Group:
-    """Take SQLite's write lock with a harmless write, then read the group as it now is."""
+    """Lock the group's row with a harmless write (PostgreSQL; SQLite's transaction holds the write
+    lock already), then read the group as it now is."""
     if not await execute(connection, "UPDATE customer_group SET rule_ran_at = rule_ran_at WHERE id = ?", group_id):
         raise NotFoundError("This group was deleted meanwhile.")
     group = await CustomerGroup.filter(id=group_id).using_db(connection).first()
@@ -343,6 +344,7 @@ async def _clear_scratch(connection: BaseDBAsyncClient) -> None:
 # --- Whole groups -----------------------------------------------------------------------------
 
 
+@retried_on_conflict
 async def apply_rule(*, group_id: int, actor: Actor | str, now: datetime | None = None) -> RuleRun:
     """Set a rule-based group's members to what its current rule matches at `now`.
 
@@ -518,6 +520,7 @@ def _needs_change(group_type: GroupType, matches: bool, source: str | None) -> b
     return source != MembershipSource.RULE if matches else source is not None
 
 
+@retried_on_conflict
 async def reevaluate_customer(*, customer_id: int, actor: str = "system") -> CustomerRuleChanges:
     """Re-check one customer against every active rule-based group after their data or orders
     changed, joining and leaving with events, groups read by "Member of Group" first.

@@ -83,7 +83,7 @@ def edit_a_promotion(shop: Shop) -> Write:
         promotion_id = await Promotion.filter(name="VIP Spring Sale").first().values_list("id", flat=True)
         promotion = await get_promotion(promotion_id=promotion_id)
         data = promotion.as_input().model_copy(update={"percent": 10 + round_ % 5})
-        await update_promotion(promotion_id=promotion_id, data=data, actor=ACTOR)
+        await update_promotion(promotion_id=promotion_id, version=promotion.version, data=data, actor=ACTOR)
 
     return write
 
