@@ -1,5 +1,7 @@
 """Opening the database: apply migrations, then connect the ORM."""
 
+import os
+from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise, connections
@@ -61,8 +63,24 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     }
 
 
+def _keep_private(url: str) -> None:
+    """The shop's customers are in the SQLite file: readable by its owner only (the storage secret
+    beside it is too). SQLite gives its -wal and -shm files the database file's permissions; a file
+    an older version made readable by all is tightened."""
+    if not url.startswith("sqlite://"):
+        return
+    path = Path(expand_db_url(url)["credentials"]["file_path"])
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and file.stat().st_mode & 0o077:
+            file.chmod(0o600)
+
+
 async def open_database(*, database_url: str) -> None:
     """Bring the schema up to date and connect. Safe to call on every start."""
+    _keep_private(database_url)
     config = tortoise_config(database_url)
     fold_text_like_sqlite()
     await migrate(config=config)
