@@ -8,6 +8,7 @@ Every error body is either {"error": "..."} or, for input that cannot be saved,
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException
 
 from services.errors import ChangedMeanwhileError, FormError, NotFoundError, PermissionDeniedError
 from services.rules import RuleError
@@ -36,7 +37,11 @@ ERROR_RESPONSES: dict[int | str, dict] = {
     403: {"model": ErrorOut, "description": "The token's role lacks the permission named in the message"},
     404: {"model": ErrorOut, "description": "No such record"},
     422: {"model": FormErrorsOut, "description": "Input that cannot be saved: a message per field"},
-    429: {"model": ErrorOut, "description": "Too many requests with this token; see Retry-After"},
+    429: {
+        "model": ErrorOut,
+        "description": "Too many requests with this token, or too many tokens that are not valid from this "
+        "address; see Retry-After",
+    },
 }
 CHANGED_MEANWHILE: dict[int | str, dict] = {
     409: {"model": ErrorOut, "description": "Someone saved the record after the given version"}
@@ -73,4 +78,6 @@ def error_response(error: Exception) -> JSONResponse | None:
         return JSONResponse({"error": str(error)}, status_code=403)
     if isinstance(error, ChangedMeanwhileError):
         return JSONResponse({"error": str(error)}, status_code=409)
+    if isinstance(error, HTTPException):  # FastAPI's own refusals, which would answer {"detail": ...}
+        return JSONResponse({"error": str(error.detail)}, status_code=error.status_code, headers=error.headers)
     return None

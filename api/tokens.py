@@ -9,7 +9,7 @@ import hashlib
 import json
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
@@ -74,51 +74,79 @@ async def authenticate(request: Request) -> Actor:
     return actor
 
 
-def _has_lone_surrogate(value: Any) -> bool:
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
-    if isinstance(value, dict):
-        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_lone_surrogate(item) for item in value)
-    return False
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_has_nul(item) for item in value)
-    return False
-
-
+MAX_JSON_DEPTH = 64  # arrays and objects inside one another; the deepest request (a rule) needs 11
+NESTED_TOO_DEEP = f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep, which no request here needs."
+NOT_UTF8 = "The body is not UTF-8 text, as JSON must be."
 NUL_REFUSED = "The text contains a NUL character (\\u0000), which the database cannot store."
+LONE_SURROGATE = "The text is not valid Unicode (it contains half of a surrogate pair)."
 
 
-async def _refuse_broken_text(request: Request) -> None:
-    """JSON may escape half a UTF-16 pair ("\\ud800"), which no database can store, or a NUL
-    ("\\u0000", also "%00" in a query), which PostgreSQL cannot store: refuse them here."""
-    if any(_has_nul(pair) for pair in request.query_params.multi_items()):
+def _nested_deeper_than(limit: int, data: Any) -> bool:
+    # Level by level, not by recursion: the body decides how deep this goes.
+    level = [data] if isinstance(data, dict | list) else []
+    for _ in range(limit):
+        inner = []
+        for container in level:
+            inner += [item for item in _children(container) if isinstance(item, dict | list)]
+        if not inner:
+            return False
+        level = inner
+    return True
+
+
+def _children(container: dict | list) -> Iterator[Any]:
+    if isinstance(container, dict):
+        yield from container
+        yield from container.values()
+    else:
+        yield from container
+
+
+def _texts(data: Any) -> Iterator[str]:
+    """Every string in the JSON, keys included (without recursion)."""
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict | list):
+            pending += _children(item)
+
+
+def _broken_text(text: str) -> str | None:
+    if "\x00" in text:
+        return NUL_REFUSED
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return LONE_SURROGATE
+    return None
+
+
+async def _refuse_broken_body(request: Request) -> None:
+    """Refuse a body no route should read: bytes that are not UTF-8, JSON nested deeper than any
+    request needs (the readers after this one recurse), and text no database can store, which JSON
+    can only carry as an escape: half of a UTF-16 pair ("\\ud800"), or a NUL ("\\u0000", also "%00"
+    in a query), which PostgreSQL cannot store."""
+    if any("\x00" in text for pair in request.query_params.multi_items() for text in pair):
         raise FormError({"query": NUL_REFUSED})
     if request.method not in ("POST", "PUT", "PATCH") or "json" not in request.headers.get("content-type", "json"):
         return
     body = await request.body()  # kept by the request; the route reads it again
-    if b"\\u" not in body:
-        return
     try:
         data = json.loads(body)
+    except UnicodeDecodeError:
+        raise FormError({"body": NOT_UTF8}) from None
+    except RecursionError:
+        raise FormError({"body": NESTED_TOO_DEEP}) from None
     except ValueError:
         return  # the route reports malformed JSON
-    if _has_lone_surrogate(data):
-        raise FormError({"body": "The text is not valid Unicode (it contains half of a surrogate pair)."})
-    if _has_nul(data):
-        raise FormError({"body": NUL_REFUSED})
+    if _nested_deeper_than(MAX_JSON_DEPTH, data):
+        raise FormError({"body": NESTED_TOO_DEEP})
+    if b"\\u" in body:
+        for text in _texts(data):
+            if problem := _broken_text(text):
+                raise FormError({"body": problem})
 
 
 class ApiRoute(APIRoute):
@@ -130,7 +158,7 @@ class ApiRoute(APIRoute):
         async def guarded(request: Request) -> Response:
             try:
                 request.state.api_actor = await authenticate(request)
-                await _refuse_broken_text(request)
+                await _refuse_broken_body(request)
                 return await handler(request)
             except Exception as error:
                 if (response := error_response(error)) is None:
