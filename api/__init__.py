@@ -2,12 +2,22 @@
 
 Every route is built with api.tokens.ApiRoute (a bearer token with the staff member's role, a rate
 limit per token, JSON errors). The OpenAPI document at /api/v1/openapi.json describes these routes
-only, and is public: it is metadata, not data.
+only, and is public: it is metadata, not data. A path or method under /api/v1 that no route takes
+is answered in JSON too (404, 405), not with NiceGUI's HTML page.
 """
 
-from fastapi import APIRouter, FastAPI
+import inspect
+import re
+from collections.abc import Callable, Sequence
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.routing import compile_path
 
 from api import routes_customers, routes_groups, routes_promotions, routes_rules
 from api.errors import ERROR_RESPONSES
@@ -44,6 +54,48 @@ def _registered(app: FastAPI) -> bool:
     return False
 
 
+Operations = Sequence[tuple[re.Pattern, set[str]]]  # each route's path pattern and methods
+
+
+def _operations(*routers: APIRouter) -> Operations:
+    contexts = [context for router in routers for context in iter_route_contexts(router.routes)]
+    return [(compile_path(context.path)[0], set(context.methods or ())) for context in contexts]
+
+
+def _no_route(request: Request, error: HTTPException, operations: Operations) -> JSONResponse:
+    """What a path or method no API route takes gets, in the API's error shape."""
+    path = request.url.path
+    if error.status_code == 405:
+        allowed = sorted({method for pattern, methods in operations if pattern.match(path) for method in methods})
+        message = f"{request.method} is not an operation of {path}: it takes {', '.join(allowed)}."
+        return JSONResponse({"error": message}, status_code=405, headers={"Allow": ", ".join(allowed)})
+    if error.status_code == 404:
+        message = f"There is no {path} in this API: its operations are listed at {PREFIX}/openapi.json."
+        return JSONResponse({"error": message}, status_code=404)
+    return JSONResponse({"error": str(error.detail)}, status_code=error.status_code, headers=error.headers)
+
+
+def _answer_in_json_under_the_api(app: FastAPI, operations: Operations) -> None:
+    """Wrap the app's handlers of HTTP errors (NiceGUI's HTML page for 404, FastAPI's {"detail"}
+    for the rest) so that a path under the API, which no route matched, is answered in JSON."""
+
+    def wrapped(handler: Callable) -> Callable:
+        async def answer(request: Request, error: Exception) -> Response:
+            path = request.url.path
+            if isinstance(error, HTTPException) and (path == PREFIX or path.startswith(PREFIX + "/")):
+                return _no_route(request, error, operations)
+            response = handler(request, error)
+            return await response if inspect.isawaitable(response) else response
+
+        answer.answers_api_in_json = True  # type: ignore[attr-defined]
+        return answer
+
+    app.exception_handlers.setdefault(HTTPException, http_exception_handler)
+    for key, handler in list(app.exception_handlers.items()):
+        if (isinstance(key, int) or key is HTTPException) and not getattr(handler, "answers_api_in_json", False):
+            app.exception_handlers[key] = wrapped(handler)
+
+
 def register_api(app: FastAPI, *, rate_limit: int | None = None) -> None:
     """Add the API's routes and its OpenAPI document to the app, once."""
     if rate_limit is not None:
@@ -60,3 +112,4 @@ def register_api(app: FastAPI, *, rate_limit: int | None = None) -> None:
 
     app.include_router(api)
     app.include_router(public)
+    _answer_in_json_under_the_api(app, _operations(api, public))
