@@ -3,7 +3,7 @@
 import json
 
 from fastapi import APIRouter, Query, Request
-from pydantic import TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
 from api.schemas import (
     BenefitsOut,
@@ -13,6 +13,7 @@ from api.schemas import (
     CustomerOut,
     CustomerSummary,
     GroupBenefitsOut,
+    ImportErrorOut,
     ImportOut,
     Paged,
     PageNumber,
@@ -24,7 +25,7 @@ from api.schemas import (
     SettingOut,
 )
 from api.tokens import ApiRoute, CurrentActor
-from services.customer_import import CsvFile, ImportKind, import_customers, read_csv, suggest_mapping
+from services.customer_import import MAX_BYTES, CsvFile, ImportKind, import_customers, read_csv, suggest_mapping
 from services.customers import create_customer, get_customer, list_customers, update_customer
 from services.errors import FormError
 from services.pricing import CartLine, customer_benefits, quote
@@ -33,7 +34,18 @@ from services.staff import Permission, require
 router = APIRouter(route_class=ApiRoute, tags=["customers"])
 
 IMPORT_COLUMNS = ("email", "name", "company", "country", "status", "payment_rating", "tags", "created_at")
+MAX_IMPORT_ROWS = 100_000
+MAX_ERRORS_LISTED = 100  # a file of bad rows would otherwise answer megabytes of messages
+TOO_MANY_ROWS = f"Import at most {MAX_IMPORT_ROWS:,} customers at a time: split the list."
 _import_rows = TypeAdapter(list[CustomerImportRow])
+
+
+class CustomerImportOut(ImportOut):
+    errors: list[ImportErrorOut] = Field(
+        max_length=MAX_ERRORS_LISTED,
+        description=f"The first {MAX_ERRORS_LISTED} errors, by row; error_count counts them all",
+    )
+    error_count: int = Field(description="How many errors the rows had, listed or not")
 
 
 def _import_body() -> dict:
@@ -43,10 +55,11 @@ def _import_body() -> dict:
         "requestBody": {
             "required": True,
             "description": "A CSV file whose header names the columns (Email, Name, Company, Country, Status, "
-            "Payment rating, Tags, Customer since), or a JSON list of customers.",
+            "Payment rating, Tags, Customer since), or a JSON list of customers: at most "
+            f"{MAX_IMPORT_ROWS:,} customers and {MAX_BYTES // (1024 * 1024)} MB.",
             "content": {
                 "text/csv": {"schema": {"type": "string"}},
-                "application/json": {"schema": {"type": "array", "maxItems": 100_000, "items": row}},
+                "application/json": {"schema": {"type": "array", "maxItems": MAX_IMPORT_ROWS, "items": row}},
             },
         }
     }
@@ -70,7 +83,7 @@ async def new_customer(actor: CurrentActor, body: CustomerIn):
     return await create_customer(data=body.model_dump(), actor=actor)
 
 
-@router.post("/customers/import", response_model=ImportOut, openapi_extra=_import_body())
+@router.post("/customers/import", response_model=CustomerImportOut, openapi_extra=_import_body())
 async def import_(
     actor: CurrentActor,
     request: Request,
@@ -81,22 +94,33 @@ async def import_(
     body = await request.body()
     if "csv" in request.headers.get("content-type", ""):
         file = await read_csv(data=body)
+        if len(file.rows) > MAX_IMPORT_ROWS:
+            raise FormError({"file": TOO_MANY_ROWS})
         mapping = suggest_mapping(headers=file.headers, kind=ImportKind.CUSTOMERS)
     else:
         file = _rows_file(body)
         mapping = {column: column for column in IMPORT_COLUMNS}
-    return await import_customers(file=file, mapping=mapping, all_or_nothing=all_or_nothing, actor=actor)
+    result = await import_customers(file=file, mapping=mapping, all_or_nothing=all_or_nothing, actor=actor)
+    return CustomerImportOut.model_validate(
+        {**result.__dict__, "errors": result.errors[:MAX_ERRORS_LISTED], "error_count": len(result.errors)}
+    )
 
 
 def _rows_file(body: bytes) -> CsvFile:
     """A JSON list of customers as the import's table: one column per field, empty where not given."""
+    if len(body) > MAX_BYTES:
+        raise FormError({"body": f"The list is larger than {MAX_BYTES // (1024 * 1024)} MB: split it into parts."})
     try:
-        rows = _import_rows.validate_python(json.loads(body))
-    except ValueError as error:
-        if isinstance(error, ValidationError):
-            problems = {".".join(str(part) for part in item["loc"]) or "body": item["msg"] for item in error.errors()}
-            raise FormError(problems) from None
+        data = json.loads(body)
+    except (ValueError, RecursionError):  # ApiRoute refuses deep JSON, but not when sent as another type
         raise FormError({"body": "Send a JSON list of customers, or a CSV file as text/csv."}) from None
+    if isinstance(data, list) and len(data) > MAX_IMPORT_ROWS:
+        raise FormError({"body": TOO_MANY_ROWS})
+    try:
+        rows = _import_rows.validate_python(data)
+    except ValidationError as error:
+        problems = {".".join(str(part) for part in item["loc"]) or "body": item["msg"] for item in error.errors()}
+        raise FormError(problems) from None
     if not rows:
         raise FormError({"body": "The list has no customers."})
 
