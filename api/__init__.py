@@ -21,7 +21,7 @@ from starlette.routing import compile_path
 
 from api import routes_customers, routes_groups, routes_promotions, routes_rules
 from api.errors import ERROR_RESPONSES
-from api.tokens import limiter
+from api.tokens import guesses, limiter
 
 PREFIX = "/api/v1"
 TITLE = "Customer Groups API"
@@ -99,7 +99,7 @@ def _answer_in_json_under_the_api(app: FastAPI, operations: Operations) -> None:
 def register_api(app: FastAPI, *, rate_limit: int | None = None) -> None:
     """Add the API's routes and its OpenAPI document to the app, once."""
     if rate_limit is not None:
-        limiter.limit = rate_limit
+        limiter.limit = guesses.limit = rate_limit
     if _registered(app):
         return
     api = build_router()

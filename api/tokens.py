@@ -1,5 +1,6 @@
-"""Who is calling the API: the bearer token on every request, a rate limit per token, and the
-route class that applies both (and turns the services' refusals into JSON) before any route runs.
+"""Who is calling the API: the bearer token on every request, a rate limit per token and one on
+tokens that are not valid per client address, and the route class that applies them (and turns
+the services' refusals into JSON) before any route runs.
 
 The page guard in app.py does not cover the API, so every API route is built with ApiRoute: a
 request without a valid token is refused before its body is even read.
@@ -31,25 +32,41 @@ bearer = HTTPBearer(
 
 
 class RateLimiter:
-    """At most `limit` requests per token in any WINDOW seconds (in memory, per process)."""
+    """At most `limit` requests per key (a token, a client address) in any WINDOW seconds (in
+    memory, per process)."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._seen: dict[str, deque[float]] = {}
+        self._tidy_at = 10_000  # keys; addresses come and go, so the idle ones are dropped now and then
+
+    def wait(self, key: str, now: float | None = None) -> int | None:
+        """The seconds until `key` may make a request, or None if it may now (nothing is counted)."""
+        now = time.monotonic() if now is None else now
+        seen = self._seen.get(key)
+        while seen and seen[0] <= now - WINDOW:
+            seen.popleft()
+        if seen and len(seen) >= self.limit:
+            return max(1, int(seen[0] + WINDOW - now + 0.999))
+        return None
+
+    def count(self, key: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        self._seen.setdefault(key, deque()).append(now)
+        if len(self._seen) > self._tidy_at:
+            self._seen = {k: seen for k, seen in self._seen.items() if seen and seen[-1] > now - WINDOW}
+            self._tidy_at = max(10_000, 2 * len(self._seen))
 
     def retry_after(self, key: str, now: float | None = None) -> int | None:
         """Count a request; None if it may go ahead, else the seconds until one may."""
-        now = time.monotonic() if now is None else now
-        seen = self._seen.setdefault(key, deque())
-        while seen and seen[0] <= now - WINDOW:
-            seen.popleft()
-        if len(seen) >= self.limit:
-            return max(1, int(seen[0] + WINDOW - now + 0.999))
-        seen.append(now)
-        return None
+        wait = self.wait(key, now)
+        if wait is None:
+            self.count(key, now)
+        return wait
 
 
-limiter = RateLimiter(limit=120)
+limiter = RateLimiter(limit=120)  # requests per token
+guesses = RateLimiter(limit=120)  # tokens that were not valid, per client address
 
 
 async def authenticate(request: Request) -> Actor:
@@ -58,8 +75,20 @@ async def authenticate(request: Request) -> Actor:
     if scheme.lower() != "bearer" or not secret.strip():
         raise ApiError(401, "Send your API token as 'Authorization: Bearer <token>'.", {"WWW-Authenticate": "Bearer"})
     secret = secret.strip()
+    # An address that keeps sending tokens that are not valid is guessing (or badly configured):
+    # it waits before any more of its tokens are looked up, its valid ones too. Other addresses
+    # are not slowed down. Behind a proxy this is the address the proxy forwards (uvicorn trusts
+    # X-Forwarded-For from 127.0.0.1 by default).
+    address = request.client.host if request.client else ""
+    if wait := guesses.wait(address):
+        raise ApiError(
+            429,
+            f"Too many API tokens that are not valid came from your address: try again in {wait} s.",
+            {"Retry-After": str(wait)},
+        )
     actor = await actor_for_token(secret=secret)
     if actor is None:
+        guesses.count(address)
         raise ApiError(
             401,
             "This API token is not valid: it may have been revoked, or its owner's account deactivated.",
