@@ -4,6 +4,7 @@ from typing import Literal
 
 from fastapi import APIRouter
 
+from api.errors import CHANGED_MEANWHILE
 from api.schemas import (
     Paged,
     PageNumber,
@@ -12,6 +13,7 @@ from api.schemas import (
     PromotionDeleted,
     PromotionIn,
     PromotionOut,
+    PromotionReplacement,
     PromotionSummary,
 )
 from api.tokens import ApiRoute, CurrentActor
@@ -50,11 +52,13 @@ async def promotion(actor: CurrentActor, promotion_id: PathId):
     return await get_promotion(promotion_id=promotion_id)
 
 
-@router.put("/promotions/{promotion_id}", response_model=PromotionOut)
-async def replace_promotion(actor: CurrentActor, promotion_id: PathId, body: PromotionIn):
-    """Replace a promotion's settings."""
+@router.put("/promotions/{promotion_id}", response_model=PromotionOut, responses=CHANGED_MEANWHILE)
+async def replace_promotion(actor: CurrentActor, promotion_id: PathId, body: PromotionReplacement):
+    """Replace the settings of a promotion read at `version` (409 if it was saved since)."""
     await get_promotion(promotion_id=promotion_id)  # 404 before the form's checks
-    return await update_promotion(promotion_id=promotion_id, data=body.model_dump(), actor=actor)
+    return await update_promotion(
+        promotion_id=promotion_id, version=body.version, data=body.model_dump(exclude={"version"}), actor=actor
+    )
 
 
 @router.delete("/promotions/{promotion_id}", response_model=PromotionDeleted)

@@ -421,6 +421,7 @@ class PromotionOut(Out):
     valid_to: date | None
     stack_with_group_discount: bool
     summary: str
+    version: int = Field(description="Send it back with a replacement: a stale version gets 409")
 
 
 class PromotionIn(In):
@@ -440,6 +441,12 @@ class PromotionIn(In):
     valid_from: date | None = None
     valid_to: date | None = None
     stack_with_group_discount: bool = False
+
+
+class PromotionReplacement(PromotionIn):
+    """All of a promotion's settings, and the version they replace."""
+
+    version: Annotated[int, Field(ge=0, le=MAX_ID)]
 
 
 class PromotionDeleted(BaseModel):

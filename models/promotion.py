@@ -39,6 +39,7 @@ class Promotion(Model):
     include_subgroups = fields.BooleanField(default=True)  # members of a target's subgroups are reached too
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
+    version = fields.IntField(default=1, db_default=1)  # guards edits against a concurrent save
 
     class Meta:
         table = "promotion"

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
-from tortoise.expressions import Subquery
+from tortoise.expressions import F, Subquery
 from tortoise.functions import Count, Sum
 from tortoise.transactions import in_transaction
 
@@ -21,7 +21,7 @@ from models.customer import Customer, Order, OrderStatus
 from models.group import CustomerGroup, GroupStatus, Membership
 from models.promotion import Promotion, PromotionStatus, PromotionTarget, PromotionType
 from services.audit import record
-from services.errors import FormError, NotFoundError
+from services.errors import ChangedMeanwhileError, FormError, NotFoundError
 from services.staff import Actor, Permission, require
 
 NAME_MAX = 120
@@ -115,6 +115,7 @@ class PromotionDetail:
     valid_to: date | None
     stack_with_group_discount: bool
     summary: str
+    version: int
 
     def as_input(self) -> PromotionInput:
         return PromotionInput(
@@ -315,6 +316,7 @@ async def get_promotion(*, promotion_id: int, today: date | None = None) -> Prom
         valid_to=p.valid_to,
         stack_with_group_discount=p.stack_with_group_discount,
         summary=_summary(p, free_name),
+        version=p.version,
     )
 
 
@@ -437,13 +439,21 @@ async def create_promotion(*, data: PromotionInput | dict, actor: Actor | str) -
     return await get_promotion(promotion_id=promotion.id)
 
 
-async def update_promotion(*, promotion_id: int, data: PromotionInput | dict, actor: Actor | str) -> PromotionDetail:
+async def update_promotion(
+    *, promotion_id: int, version: int, data: PromotionInput | dict, actor: Actor | str
+) -> PromotionDetail:
+    """Save an edit made on `version` of the promotion; refuses if someone saved in between."""
     await require(actor, Permission.MANAGE_PROMOTIONS)
     data = await _validated(data, promotion_id=promotion_id)
     async with in_transaction("default") as connection:
         before = await _audited(promotion_id)
-        if not await Promotion.filter(id=promotion_id).update(**_columns(data), updated_at=datetime.now(UTC)):
+        if before is None:
             raise NotFoundError("This promotion was deleted meanwhile.")
+        updated = await Promotion.filter(id=promotion_id, version=version).update(
+            **_columns(data), updated_at=datetime.now(UTC), version=F("version") + 1
+        )
+        if not updated:
+            raise ChangedMeanwhileError("This promotion was changed by someone else after you opened it.")
         await PromotionTarget.filter(promotion_id=promotion_id).delete()
         await PromotionTarget.bulk_create(
             [PromotionTarget(promotion_id=promotion_id, group_id=gid) for gid in data.target_group_ids]
@@ -498,7 +508,12 @@ async def drafts_after_losing(connection, group_id: int) -> list[str]:
     orphaned = [pid for pid in ids if pid not in others]
     if not orphaned:
         return []
-    await Promotion.filter(id__in=orphaned).using_db(connection).update(status=PromotionStatus.DRAFT)
+    # A new version, so an edit opened before cannot quietly switch it back on.
+    await (
+        Promotion.filter(id__in=orphaned)
+        .using_db(connection)
+        .update(status=PromotionStatus.DRAFT, version=F("version") + 1)
+    )
     return list(await Promotion.filter(id__in=orphaned).using_db(connection).values_list("name", flat=True))
 
 

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from models.group import GroupStatus
 from models.promotion import PromotionStatus, PromotionType
 from services.catalog import list_products
-from services.errors import FormError, NotFoundError, PermissionDeniedError
+from services.errors import ChangedMeanwhileError, FormError, NotFoundError, PermissionDeniedError
 from services.hierarchy import TreeNode, group_tree, walk
 from services.promotions import (
     SHOWN_LABELS,
@@ -427,11 +427,16 @@ async def _form_page(form: PromotionForm, nodes: list[tuple[TreeNode, int]], *, 
         data = form.data(order)
         try:
             if promotion:
-                saved = await update_promotion(promotion_id=promotion.id, data=data, actor=current_actor())
+                saved = await update_promotion(
+                    promotion_id=promotion.id, version=promotion.version, data=data, actor=current_actor()
+                )
             else:
                 saved = await create_promotion(data=data, actor=current_actor())
         except FormError as problem:
             show_errors(problem.errors)
+            return
+        except ChangedMeanwhileError:
+            _changed_meanwhile(promotion.id)
             return
         except PermissionDeniedError as problem:
             show_error(rest, str(problem))
@@ -448,6 +453,18 @@ async def _form_page(form: PromotionForm, nodes: list[tuple[TreeNode, int]], *, 
     show_type()
     show_note()
     panel.request()
+
+
+def _changed_meanwhile(promotion_id: int) -> None:
+    with ui.dialog(value=True) as dialog, ui.card().classes("max-w-md").mark("changed-meanwhile"):
+        ui.label("This promotion was changed meanwhile").classes("text-lg font-medium")
+        ui.label(
+            "Someone else saved this promotion after you opened it. Reload to see their version; "
+            "your changes on this page will not be saved."
+        ).classes("text-slate-600")
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Keep editing", on_click=dialog.close).props("flat")
+            ui.button("Reload", on_click=lambda: ui.navigate.to(f"/promotions/{promotion_id}")).mark("reload")
 
 
 def saved_text(saved: PromotionDetail) -> str:

@@ -86,7 +86,7 @@ async def test_a_viewer_reads_but_every_change_is_refused_naming_the_permission(
         ("patch", "/api/v1/customers/{customer_id}"): {"name": "Renamed By Viewer"},
         ("post", "/api/v1/customers/import"): [{"email": "imported@example.com", "name": "Imported"}],
         ("post", "/api/v1/promotions"): {"name": "Viewer sale", "percent": 5},
-        ("put", "/api/v1/promotions/{promotion_id}"): {"name": "Viewer sale", "percent": 5},
+        ("put", "/api/v1/promotions/{promotion_id}"): {"version": 1, "name": "Viewer sale", "percent": 5},
         ("delete", "/api/v1/promotions/{promotion_id}"): None,
         ("post", "/api/v1/rules/preview"): {
             "rule": {"match": "all", "conditions": [{"field": "order_count", "op": "gt", "value": 3}]}

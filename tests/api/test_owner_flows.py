@@ -249,7 +249,11 @@ async def test_promotions_are_created_read_replaced_and_deleted(client: httpx.As
 
     listed = (await client.get(f"{PREFIX}/promotions", headers=owner, params={"per_page": 200})).json()
     assert promotion["id"] in [p["id"] for p in listed["items"]]
-    replaced = await client.put(f"{PREFIX}/promotions/{promotion['id']}", headers=owner, json={**data, "percent": 15})
+    replaced = await client.put(
+        f"{PREFIX}/promotions/{promotion['id']}",
+        headers=owner,
+        json={**data, "percent": 15, "version": promotion["version"]},
+    )
     assert (replaced.status_code, replaced.json()["percent"]) == (200, 15)
     reread = (await client.get(f"{PREFIX}/promotions/{promotion['id']}", headers=owner)).json()
     assert reread["summary"].startswith("15% additional")

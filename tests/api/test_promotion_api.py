@@ -25,3 +25,18 @@ async def test_a_first_day_in_year_one_is_refused_with_a_message_at_the_field(cl
     )
     listed = (await client.get(f"{PREFIX}/promotions", headers=owner, params={"per_page": 200})).json()
     assert "Year One" not in [p["name"] for p in listed["items"]]
+
+
+async def test_two_scripts_replacing_the_same_promotion_version_the_second_gets_409(
+    client: httpx.AsyncClient, owner: dict
+):
+    created = (await client.post(f"{PREFIX}/promotions", headers=owner, json=sale("Night Sale"))).json()
+    url = f"{PREFIX}/promotions/{created['id']}"
+    first = await client.put(url, headers=owner, json=sale("Night Sale", percent=15, version=created["version"]))
+    assert (first.status_code, first.json()["percent"], first.json()["version"]) == (200, 15, created["version"] + 1)
+    second = await client.put(url, headers=owner, json=sale("Night Sale", percent=20, version=created["version"]))
+    assert second.status_code == 409
+    assert second.json() == {"error": "This promotion was changed by someone else after you opened it."}
+    assert (await client.get(url, headers=owner)).json()["percent"] == 15
+    unversioned = await client.put(url, headers=owner, json=sale("Night Sale", percent=25))
+    assert (unversioned.status_code, list(unversioned.json()["errors"])) == (422, ["version"])

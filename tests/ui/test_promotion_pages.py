@@ -9,6 +9,7 @@ from nicegui.testing import User
 from models.catalog import Product
 from models.group import CustomerGroup, Membership
 from models.promotion import Promotion, PromotionStatus, PromotionTarget, PromotionType
+from services.promotions import get_promotion, update_promotion
 
 TODAY = date.today()
 
@@ -156,6 +157,21 @@ async def test_a_first_day_in_year_one_is_refused_beside_the_field(user: User):
     await user.should_see("Enter a day in the years 2000 to 2100.", marker="valid-from")
     await user.should_see("Complete the settings to see the estimate.", marker="reach-incomplete", retries=20)
     assert not await Promotion.exists(name="VIP Spring Sale")
+
+
+async def test_editing_a_promotion_that_changed_meanwhile_offers_a_reload(user: User):
+    # The owner opens Gold Rush; a manager saves 7% meanwhile; the owner's 12% is not saved over it.
+    sale = await active_promotion("Gold Rush", "GOLD")
+    await user.open(f"/promotions/{sale}")
+    await user.should_see("Gold Rush", marker="promotion-title")
+    opened = await get_promotion(promotion_id=sale)
+    data = opened.as_input().model_copy(update={"percent": 7})
+    await update_promotion(promotion_id=sale, version=opened.version, data=data, actor="max")
+    set_value(user, "percent", 12)
+    user.find(marker="save-promotion").click()
+    await user.should_see("This promotion was changed meanwhile")
+    await user.should_see("Reload", marker="reload")
+    assert (await Promotion.get(id=sale)).percent == 7
 
 
 async def test_a_free_item_is_picked_from_the_catalog_and_edited_later(user: User):

@@ -120,7 +120,9 @@ async def test_benefits_promotions_and_settings_are_kept(demo_db):
     created = await newest()
     assert created.after["valid_from"] == "2026-03-01", "dates are kept as text"
     assert created.after["target_groups"] == ["VIP Customers"]
-    await update_promotion(promotion_id=promotion.id, data={**sale, "percent": 15}, actor=olivia)
+    await update_promotion(
+        promotion_id=promotion.id, version=promotion.version, data={**sale, "percent": 15}, actor=olivia
+    )
     changes = (await list_audit(actor=olivia, subject_type="promotion", page=1, per_page=5)).rows[0].changes
     assert [(c.field, c.before, c.after) for c in changes] == [("percent", 10.0, 15.0)]
     await delete_promotion(promotion_id=promotion.id, actor=olivia)

@@ -12,6 +12,7 @@ from tortoise.migrations.api.migrate import migrate
 from models.customer import Customer, CustomerTag, Order
 from models.group import CustomerGroup, Membership, MembershipEvent, RuleVersion
 from services.database import close_database, open_database, tortoise_config
+from services.promotions import get_promotion, update_promotion
 
 # The first release's database is a SQLite file, written here with the sqlite3 module.
 pytestmark = pytest.mark.sqlite_only
@@ -97,3 +98,29 @@ async def test_upgrading_the_first_release_keeps_every_row(tmp_path: Path):
     }
     db.close()
     assert ["customer_id", "placed_at", "status", "total_cents"] in columns.values(), columns
+
+
+async def test_a_promotion_saved_before_versions_were_kept_can_be_edited_after_the_upgrade(tmp_path: Path):
+    # The shop's promotion was saved by the release before migration 0011: after the upgrade it is at
+    # version 1, and an edit made on that version is saved.
+    path = tmp_path / "before_versions.sqlite3"
+    await migrate(config=tortoise_config(f"sqlite://{path}"), target="models.0010_customer_report_index")
+    await Tortoise.close_connections()
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "INSERT INTO promotion (name, name_key, type, status, percent, free_item_quantity, minimum_purchase_cents, "
+            "stack_with_group_discount, include_subgroups, created_at, updated_at) "
+            "VALUES ('Old Sale', 'old sale', 'additional_discount', 'draft', 10, 1, 0, 0, 1, ?, ?)",
+            (AT, AT),
+        )
+    db.close()
+    await open_database(database_url=f"sqlite://{path}")
+    try:
+        old = await get_promotion(promotion_id=1)
+        assert old.version == 1
+        edited = await update_promotion(
+            promotion_id=1, version=1, data=old.as_input().model_copy(update={"percent": 12}), actor="anna"
+        )
+        assert (edited.percent, edited.version) == (12, 2)
+    finally:
+        await close_database()

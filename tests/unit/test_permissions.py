@@ -348,7 +348,9 @@ ACTIONS: dict[str, tuple[Permission, Action]] = {
     ),
     "update_promotion": (
         Permission.MANAGE_PROMOTIONS,
-        lambda s, a: update_promotion(promotion_id=s.promotion, data=spring_sale(s.retail, percent=15), actor=a),
+        lambda s, a: update_promotion(
+            promotion_id=s.promotion, version=1, data=spring_sale(s.retail, percent=15), actor=a
+        ),
     ),
     "delete_promotion": (
         Permission.MANAGE_PROMOTIONS,

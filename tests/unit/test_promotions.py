@@ -13,7 +13,7 @@ from models.catalog import Product
 from models.customer import Order
 from models.promotion import Promotion, PromotionStatus
 from services.benefits import save_benefits
-from services.errors import FormError
+from services.errors import ChangedMeanwhileError, FormError
 from services.groups import create_group, delete_group
 from services.pricing import CartLine, quote
 from services.promotions import create_promotion, list_promotions, promotion_reach, update_promotion
@@ -130,15 +130,20 @@ async def test_a_vip_order_of_600_in_march_gets_both_discounts_stacked(db):
     assert (refused.unit_cents, refused.verdict) == (None, "Not valid on April 15, 2026 (runs March 1 - 31, 2026).")
 
     # Either side forbidding stacking: the better of the two.
-    await update_promotion(
-        promotion_id=promotion.id, data=spring_sale(shop.vip, stack_with_group_discount=False), actor=ACTOR
+    promotion = await update_promotion(
+        promotion_id=promotion.id,
+        version=promotion.version,
+        data=spring_sale(shop.vip, stack_with_group_discount=False),
+        actor=ACTOR,
     )
     not_stacked = (await quote(customer_id=vip_member, lines=cart, at=date(2026, 3, 15))).lines[0]
     assert not_stacked.unit_cents == 8_500
     alone = next(c for c in not_stacked.candidates if c.source == "VIP Spring Sale: 10% additional")
     assert (alone.unit_cents, alone.note) == (9_000, "This promotion does not stack with group discounts.")
 
-    await update_promotion(promotion_id=promotion.id, data=spring_sale(shop.vip), actor=ACTOR)
+    await update_promotion(
+        promotion_id=promotion.id, version=promotion.version, data=spring_sale(shop.vip), actor=ACTOR
+    )
     await save_benefits(
         group_id=shop.vip,
         sections={"pricing": {"type": "percentage", "percent": 15, "stack_with_promotions": False}},
@@ -300,3 +305,31 @@ async def test_days_outside_the_years_2000_to_2100_are_refused_at_their_field(db
         data=spring_sale(shop.vip, valid_from=date(2000, 1, 1), valid_to=date(2100, 12, 31)), actor=ACTOR
     )
     assert (edge.valid_from, edge.valid_to) == (date(2000, 1, 1), date(2100, 12, 31))
+
+
+async def test_two_owners_editing_the_same_promotion_do_not_overwrite_each_other(db):
+    # Anna and Ben open the VIP Spring Sale at the same time. Anna saves 15%; Ben, who still sees
+    # 10%, then saves 20% and is told that it changed meanwhile, and Anna's 15% stays.
+    shop = await seed_vip()
+    opened = await create_promotion(data=spring_sale(shop.vip), actor=ACTOR)
+    annas = await update_promotion(
+        promotion_id=opened.id, version=opened.version, data=spring_sale(shop.vip, percent=15), actor=ACTOR
+    )
+    assert annas.version == opened.version + 1
+    with pytest.raises(ChangedMeanwhileError):
+        await update_promotion(
+            promotion_id=opened.id, version=opened.version, data=spring_sale(shop.vip, percent=20), actor=ACTOR
+        )
+    assert (await Promotion.get(id=opened.id)).percent == 15
+
+
+async def test_a_promotion_drafted_by_deleting_its_group_is_not_switched_back_on_by_an_older_edit(db):
+    shop = await seed_vip()
+    gold = (await create_group(data={"name": "Gold Tier", "code": "GOLD"}, actor=ACTOR)).id
+    opened = await create_promotion(data=spring_sale(gold, name="Gold Week"), actor=ACTOR)
+    await delete_group(group_id=gold, actor=ACTOR)
+    with pytest.raises(ChangedMeanwhileError):
+        await update_promotion(
+            promotion_id=opened.id, version=opened.version, data=spring_sale(shop.vip, name="Gold Week"), actor=ACTOR
+        )
+    assert (await Promotion.get(id=opened.id)).status == PromotionStatus.DRAFT
