@@ -24,6 +24,7 @@ from models.group import (
 from services.audit import record
 from services.benefit_summary import overview_summaries
 from services.conflicts import retried_on_conflict
+from services.customers import _plain as plain_text
 from services.errors import ChangedMeanwhileError, FormError, NotFoundError
 from services.membership import settle_primaries
 from services.promotions import drafts_after_losing
@@ -60,11 +61,11 @@ class GroupInput(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        value = " ".join(value.split())
+        # Spaces, tabs and line breaks fold into single spaces; invisible marks that reorder text on
+        # screen are refused, as in a customer's name.
+        value = plain_text(" ".join(value.split()), label="Name", limit=NAME_MAX)
         if not value:
             raise ValueError("Enter a group name.")
-        if len(value) > NAME_MAX:
-            raise ValueError(f"Use at most {NAME_MAX} characters.")
         return value
 
     @field_validator("code")
@@ -87,6 +88,10 @@ class GroupInput(BaseModel):
     @field_validator("description")
     @classmethod
     def _description(cls, value: str) -> str:
+        # Checked line by line: a description may run over several lines, but holds no other control
+        # character or text direction mark, as a customer's name does not.
+        for line in value.split("\n"):
+            plain_text(line, label="Description", limit=DESCRIPTION_MAX)
         if len(value) > DESCRIPTION_MAX:
             raise ValueError(f"Use at most {DESCRIPTION_MAX} characters.")
         return value

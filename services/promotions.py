@@ -21,6 +21,7 @@ from models.customer import Customer, Order, OrderStatus
 from models.group import CustomerGroup, GroupStatus, Membership
 from models.promotion import Promotion, PromotionStatus, PromotionTarget, PromotionType
 from services.audit import record
+from services.customers import _plain as plain_text
 from services.errors import ChangedMeanwhileError, FormError, NotFoundError
 from services.staff import Actor, Permission, require
 
@@ -63,11 +64,11 @@ class PromotionInput(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        value = " ".join(value.split())
+        # Whitespace folds into single spaces; invisible marks that reorder text on screen are
+        # refused, as in a customer's name.
+        value = plain_text(" ".join(value.split()), label="Name", limit=NAME_MAX)
         if not value:
             raise ValueError("Enter a name for the promotion.")
-        if len(value) > NAME_MAX:
-            raise ValueError(f"Use at most {NAME_MAX} characters.")
         return value
 
     @field_validator("valid_from", "valid_to")

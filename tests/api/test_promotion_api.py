@@ -40,3 +40,13 @@ async def test_two_scripts_replacing_the_same_promotion_version_the_second_gets_
     assert (await client.get(url, headers=owner)).json()["percent"] == 15
     unversioned = await client.put(url, headers=owner, json=sale("Night Sale", percent=25))
     assert (unversioned.status_code, list(unversioned.json()["errors"])) == (422, ["version"])
+
+
+async def test_names_with_text_direction_marks_are_refused_for_groups_and_promotions(
+    client: httpx.AsyncClient, owner: dict
+):
+    refusal = "Name contains control characters (such as tabs or line breaks): remove them."
+    group = await client.post(f"{PREFIX}/groups", headers=owner, json={"name": "VIP \u202egnp.exe", "code": "RLO"})
+    assert (group.status_code, group.json()) == (422, {"errors": {"name": refusal}})
+    promotion = await client.post(f"{PREFIX}/promotions", headers=owner, json=sale("Sale \u2067x\u2069"))
+    assert (promotion.status_code, promotion.json()) == (422, {"errors": {"name": refusal}})

@@ -152,3 +152,21 @@ async def test_every_problem_is_reported_at_once(db):
         "code": "Use up to 32 letters, digits, '-' or '_', starting with a letter or digit.",
         "parent_id": "The chosen parent group no longer exists.",
     }
+
+
+async def test_text_direction_marks_are_refused_in_a_groups_name_code_and_description(db):
+    # "VIP \u202egnp.exe" shows on screen as "VIP exe.png": what is shown would not be what is stored.
+    # Refused at each field with the message a customer's name gets; line breaks in a description stay.
+    refusal = "{} contains control characters (such as tabs or line breaks): remove them."
+    with pytest.raises(FormError) as refused:
+        await create_group(
+            data=basic("VIP \u202egnp.exe", "VIP\u202e", description="Our best\n\u2066customers\u2069"), actor=ACTOR
+        )
+    assert refused.value.errors["name"] == refusal.format("Name")
+    assert "code" in refused.value.errors
+    assert refused.value.errors["description"] == refusal.format("Description")
+    group = await create_group(data=basic("VIP", "VIP", description="Our best\r\ncustomers\n"), actor=ACTOR)
+    with pytest.raises(FormError) as renamed:
+        await update_group(group_id=group.id, version=group.version, data=basic("VIP \u200f\u202b", "VIP"), actor=ACTOR)
+    assert renamed.value.errors == {"name": refusal.format("Name")}
+    assert (await get_group(group_id=group.id)).description == "Our best\r\ncustomers"

@@ -333,3 +333,13 @@ async def test_a_promotion_drafted_by_deleting_its_group_is_not_switched_back_on
             promotion_id=opened.id, version=opened.version, data=spring_sale(shop.vip, name="Gold Week"), actor=ACTOR
         )
     assert (await Promotion.get(id=opened.id)).status == PromotionStatus.DRAFT
+
+
+async def test_text_direction_marks_are_refused_in_a_promotions_name(db):
+    # The name a customer sees on their price must read as it is stored.
+    shop = await seed_vip()
+    with pytest.raises(FormError) as refused:
+        await create_promotion(data=spring_sale(shop.vip, name="Sale \u202e%05"), actor=ACTOR)
+    assert refused.value.errors == {
+        "name": "Name contains control characters (such as tabs or line breaks): remove them."
+    }
