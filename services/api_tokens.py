@@ -9,7 +9,6 @@
 """
 
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,13 +19,13 @@ from models.audit import ApiToken
 from services.audit import record
 from services.errors import FormError, NotFoundError
 from services.staff import Actor, Permission, require
+from services.text import HIDDEN
 
 SECRET_START = "cg_"
 SHOWN_CHARACTERS = 10  # "cg_" and the first 7 random characters, shown in lists
 NAME_MAX = 100
 SECRET_MAX = 200  # anything longer is not one of ours; not worth hashing
 TOUCH_EVERY = timedelta(minutes=1)  # last_used_at is written at most this often per token
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,7 @@ async def create_token(*, actor: Actor, name: str) -> tuple[ApiTokenRow, str]:
     name = " ".join(name.split())
     if not name:
         raise FormError({"name": "Give the token a name, e.g. where it is used."})
-    if CONTROL.search(name):
+    if HIDDEN.search(name):
         raise FormError({"name": "Use letters, digits and punctuation only."})
     if len(name) > NAME_MAX:
         raise FormError({"name": f"Use at most {NAME_MAX} characters."})

@@ -44,6 +44,7 @@ from services.membership import AddMode, AddResult, RowRefusal, add_rows, check_
 from services.rule_runs import run_all_rules
 from services.sql import dialect_sql, insert_rows
 from services.staff import Actor, Permission, actor_name, require
+from services.text import HIDDEN
 
 MAX_BYTES = 50 * 1024 * 1024
 BATCH = 5_000  # rows per executemany; progress is reported after each
@@ -132,7 +133,6 @@ FIELDS = {ImportKind.CUSTOMERS: CUSTOMER_FIELDS, ImportKind.MEMBERSHIPS: MEMBERS
 
 # Control characters (tabs and line breaks included) and the invisible marks that reorder text
 # on screen: a name with either shows differently from what is stored.
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 COUNTRY = re.compile(r"^[A-Z]{2}$")
 TAG_SEPARATORS = re.compile(r"[;|]")
@@ -379,13 +379,15 @@ def _unquote(text: str) -> str:
 
 def _shown(value: str, limit: int = 30) -> str:
     """A cell quoted in a message: without control characters, and cut short."""
-    value = CONTROL.sub("", value)
+    value = HIDDEN.sub("", value)
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 def _text(value: str, label: str, limit: int, errors: list[tuple[str, str]], key: str) -> str:
-    if CONTROL.search(value):
-        errors.append((key, f"{label} contains control characters (such as tabs or line breaks): remove them."))
+    if HIDDEN.search(value):
+        errors.append(
+            (key, f"{label} contains hidden characters (such as tabs, line breaks or direction marks): remove them.")
+        )
     elif len(value) > limit:
         errors.append((key, f"{label} is longer than {limit} characters."))
     return value
@@ -407,7 +409,7 @@ def _customer_row(number: int, cells: dict[str, str], now: datetime) -> tuple[_C
     email = cells["email"].lower()
     if not email:
         problems.append(("email", "Email is missing."))
-    elif CONTROL.search(email) or len(email) > EMAIL_MAX or not EMAIL.match(email):
+    elif HIDDEN.search(email) or len(email) > EMAIL_MAX or not EMAIL.match(email):
         problems.append(("email", f"“{_shown(email, 60)}” is not an email address."))
     name = _text(_unquote(cells["name"]), "Name", NAME_MAX, problems, "name")
     if not name:

@@ -15,13 +15,11 @@ from services.conflicts import retried_on_conflict
 from services.errors import FormError, NotFoundError
 from services.paging import Page, page_bounds
 from services.staff import Actor, Permission, actor_name, require
+from services.text import plain_text
 
 NAME_MAX, COMPANY_MAX, EMAIL_MAX, TAG_MAX, TAGS_MAX = 200, 200, 254, 50, 50
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 COUNTRY = re.compile(r"^[A-Z]{2}$")
-# As the CSV import: control characters (tabs and line breaks included) and the invisible marks
-# that reorder text on screen, so what is shown is what is stored.
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -178,15 +176,6 @@ async def list_tags() -> list[str]:
 # --- Creating and editing ---------------------------------------------------------------------
 
 
-def _plain(value: str, *, label: str, limit: int) -> str:
-    value = value.strip()
-    if CONTROL.search(value):
-        raise ValueError(f"{label} contains control characters (such as tabs or line breaks): remove them.")
-    if len(value) > limit:
-        raise ValueError(f"Use at most {limit} characters.")
-    return value
-
-
 class CustomerInput(BaseModel):
     """A customer as entered (the API's create and update)."""
 
@@ -203,7 +192,7 @@ class CustomerInput(BaseModel):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
-        value = _plain(value, label="Email", limit=EMAIL_MAX).lower()
+        value = plain_text(value, label="Email", limit=EMAIL_MAX).lower()
         if not EMAIL.fullmatch(value):
             raise ValueError("Enter an email address like anna@example.com.")
         return value
@@ -211,7 +200,7 @@ class CustomerInput(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        value = " ".join(_plain(value, label="Name", limit=NAME_MAX).split())
+        value = " ".join(plain_text(value, label="Name", limit=NAME_MAX).split())
         if not value:
             raise ValueError("Enter the customer's name.")
         return value
@@ -219,7 +208,7 @@ class CustomerInput(BaseModel):
     @field_validator("company")
     @classmethod
     def _company(cls, value: str) -> str:
-        return " ".join(_plain(value, label="Company", limit=COMPANY_MAX).split())
+        return " ".join(plain_text(value, label="Company", limit=COMPANY_MAX).split())
 
     @field_validator("country")
     @classmethod
@@ -234,7 +223,7 @@ class CustomerInput(BaseModel):
     def _tags(cls, value: list[str]) -> list[str]:
         tags: list[str] = []
         for tag in value:
-            tag = " ".join(_plain(tag, label="A tag", limit=TAG_MAX).split()).lower()
+            tag = " ".join(plain_text(tag, label="A tag", limit=TAG_MAX).split()).lower()
             if tag and tag not in tags:
                 tags.append(tag)
         if len(tags) > TAGS_MAX:

@@ -24,12 +24,12 @@ from models.group import (
 from services.audit import record
 from services.benefit_summary import overview_summaries
 from services.conflicts import retried_on_conflict
-from services.customers import _plain as plain_text
 from services.errors import ChangedMeanwhileError, FormError, NotFoundError
 from services.membership import settle_primaries
 from services.promotions import drafts_after_losing
 from services.rules import Condition, RuleError, group_ids_read, parse_rule, rule_json, walk
 from services.staff import Actor, Permission, actor_name, require
+from services.text import plain_text
 
 CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
 NAME_MAX = 100

@@ -21,9 +21,9 @@ from models.customer import Customer, Order, OrderStatus
 from models.group import CustomerGroup, GroupStatus, Membership
 from models.promotion import Promotion, PromotionStatus, PromotionTarget, PromotionType
 from services.audit import record
-from services.customers import _plain as plain_text
 from services.errors import ChangedMeanwhileError, FormError, NotFoundError
 from services.staff import Actor, Permission, require
+from services.text import plain_text
 
 NAME_MAX = 120
 # The days a promotion (and a report) may be about. A typo such as 0001 or 9999 is refused instead

@@ -45,7 +45,7 @@ async def test_two_scripts_replacing_the_same_promotion_version_the_second_gets_
 async def test_names_with_text_direction_marks_are_refused_for_groups_and_promotions(
     client: httpx.AsyncClient, owner: dict
 ):
-    refusal = "Name contains control characters (such as tabs or line breaks): remove them."
+    refusal = "Name contains hidden characters (such as tabs, line breaks or direction marks): remove them."
     group = await client.post(f"{PREFIX}/groups", headers=owner, json={"name": "VIP \u202egnp.exe", "code": "RLO"})
     assert (group.status_code, group.json()) == (422, {"errors": {"name": refusal}})
     promotion = await client.post(f"{PREFIX}/promotions", headers=owner, json=sale("Sale \u2067x\u2069"))

@@ -157,7 +157,7 @@ async def test_every_problem_is_reported_at_once(db):
 async def test_text_direction_marks_are_refused_in_a_groups_name_code_and_description(db):
     # "VIP \u202egnp.exe" shows on screen as "VIP exe.png": what is shown would not be what is stored.
     # Refused at each field with the message a customer's name gets; line breaks in a description stay.
-    refusal = "{} contains control characters (such as tabs or line breaks): remove them."
+    refusal = "{} contains hidden characters (such as tabs, line breaks or direction marks): remove them."
     with pytest.raises(FormError) as refused:
         await create_group(
             data=basic("VIP \u202egnp.exe", "VIP\u202e", description="Our best\n\u2066customers\u2069"), actor=ACTOR

@@ -341,5 +341,5 @@ async def test_text_direction_marks_are_refused_in_a_promotions_name(db):
     with pytest.raises(FormError) as refused:
         await create_promotion(data=spring_sale(shop.vip, name="Sale \u202e%05"), actor=ACTOR)
     assert refused.value.errors == {
-        "name": "Name contains control characters (such as tabs or line breaks): remove them."
+        "name": "Name contains hidden characters (such as tabs, line breaks or direction marks): remove them."
     }
