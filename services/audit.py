@@ -155,6 +155,8 @@ def _moment(value: date | datetime, *, end: bool) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     start = datetime.combine(value, time.min, tzinfo=UTC)
+    if end and value == date.max:  # there is no day after 9999-12-31: the last moment there is
+        return datetime.max.replace(tzinfo=UTC)
     return start + timedelta(days=1) if end else start
 
 

@@ -198,6 +198,7 @@ async def test_the_log_filters_by_subject_person_text_and_dates_and_pages(db):
         "the last day counts"
     )
     assert (await list_audit(actor=olivia, since=date(2020, 1, 16), page=1, per_page=10)).total == 8
+    assert (await list_audit(actor=olivia, until=date.max, page=1, per_page=10)).total == 9, "to the last day there is"
     today = datetime.now(UTC).date()
     assert (
         await list_audit(actor=olivia, since=today - timedelta(days=1), until=today, page=1, per_page=10)
