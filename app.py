@@ -105,6 +105,9 @@ def serve(run_settings: Settings) -> None:
         storage_secret=run_settings.effective_storage_secret,
         # The session cookie never rides along on another site's requests.
         session_middleware_kwargs={"same_site": "strict", "https_only": run_settings.secure_cookies},
+        # The client's address (the sign-in limits count by it) is the connection's, unless it comes
+        # from a proxy named in TRUSTED_PROXIES, whose X-Forwarded-For names it.
+        **run_settings.proxy_options,
         reload=False,
         show=False,
         favicon="👥",

@@ -1,10 +1,12 @@
 """The app's settings, read once from the environment."""
 
+import ipaddress
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,6 +34,33 @@ class Settings(BaseSettings):
     api_rate_limit: int = Field(
         default=120, ge=1, description="Requests a REST API token may make per minute; more are refused with 429"
     )
+    trusted_proxies: str = Field(
+        default="",
+        description="Addresses or networks (comma-separated) of the reverse proxies in front of the app, whose "
+        "X-Forwarded-For and X-Forwarded-Proto headers are believed; none by default",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        # uvicorn would silently take a mistyped entry (or a network with host bits, 10.0.0.5/24) for
+        # a name that never matches; "*" would let every client name its own address.
+        entries = []
+        for entry in (entry.strip() for entry in value.split(",")):
+            if not entry:
+                continue
+            try:
+                parsed = ipaddress.ip_network(entry, strict=False) if "/" in entry else ipaddress.ip_address(entry)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network (like 10.0.0.5 or 10.0.0.0/24)") from None
+            entries.append(str(parsed))
+        return ",".join(entries)
+
+    @property
+    def proxy_options(self) -> dict[str, Any]:
+        """uvicorn's options for forwarded headers: believed from the trusted proxies only. Left
+        unset, uvicorn would believe them from any client on 127.0.0.1 (or FORWARDED_ALLOW_IPS)."""
+        return {"proxy_headers": bool(self.trusted_proxies), "forwarded_allow_ips": self.trusted_proxies}
 
     @property
     def address(self) -> str:
