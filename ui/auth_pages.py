@@ -3,12 +3,13 @@
 from urllib.parse import urlparse
 
 from fastapi import Request
+from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from services.errors import FormError
 from services.shop import get_shop
 from services.staff import authenticate, create_first_owner, has_staff
-from ui.session import sign_in, sign_out
+from ui.session import sign_in_with_new_session, sign_out, ticket_address
 
 PUBLIC_PAGES = frozenset({"/login", "/setup"})
 
@@ -44,7 +45,10 @@ async def _card(title: str, subtitle: str):
     return card
 
 
-async def login_page(request: Request, next: str = "") -> None:
+async def login_page(request: Request, next: str = "", ticket: str = "") -> RedirectResponse | None:
+    # The browser comes back with the ticket its right password earned (see ui/session.py).
+    if ticket and await sign_in_with_new_session(request, ticket):
+        return RedirectResponse(safe_next(next), status_code=303)
     if not await has_staff():
         ui.navigate.to("/setup")
         return
@@ -59,6 +63,8 @@ async def login_page(request: Request, next: str = "") -> None:
             .mark("password")
         )
         submit = ui.button("Sign in", icon="login").classes("w-full").mark("sign-in")
+    if ticket:  # used already, expired, or from another browser
+        password.error = "Signing in did not finish. Please sign in again."
 
     async def attempt() -> None:
         email.error = password.error = None
@@ -68,8 +74,7 @@ async def login_page(request: Request, next: str = "") -> None:
             email.error = error.errors.get("email")
             password.error = error.errors.get("password")
             return
-        sign_in(actor)
-        ui.navigate.to(safe_next(next))
+        ui.navigate.to(ticket_address(actor, next=safe_next(next)))
 
     submit.on_click(attempt)
     password.on("keydown.enter", attempt)
@@ -116,8 +121,7 @@ async def setup_page() -> None:
             email.error = error.errors.get("email")
             password.error = error.errors.get("password")
             return
-        sign_in(actor)
-        ui.navigate.to("/groups")
+        ui.navigate.to(ticket_address(actor, next="/groups"))
 
     submit.on_click(create)
     repeat.on("keydown.enter", create)

@@ -7,6 +7,9 @@
    app registers is visited (read from app.py's route table), with the hostile rows' ids filled in.
 2. Injection-shaped text in searches and rule values is data: no error, the expected matches.
 3. Two browser sessions of two staff members stay isolated.
+4. Signing in starts a new session: a session cookie obtained before (and planted in the browser of
+   the person signing in) gives no access after it. A client's own X-Forwarded-For header does not
+   change the address the sign-in limits count; a proxy's does, once TRUSTED_PROXIES names it.
 
 The hostile rows are written through the services, by a short separate process on the app's
 database (`_plant`), as the app's own trusted work: the app sees them like anything an owner saved.
@@ -18,16 +21,18 @@ import re
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
 
+import httpx
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Dialog, Locator, Page, expect
 
-from tests.app_process import PROJECT_ROOT, app_environment
-from tests.e2e.conftest import EXPECT_TIMEOUT, NewContext
+from tests.app_process import PROJECT_ROOT, app_environment, running_app
+from tests.e2e.conftest import EXPECT_TIMEOUT, START_TIMEOUT, NewContext
 from tests.staff import OWNER_EMAIL, OWNER_NAME, OWNER_PASSWORD
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -647,3 +652,141 @@ async def test_two_staff_sessions_stay_apart(
             await stranger.close()
     finally:
         await manager_context.close()
+
+
+# --- 4. Signing in ------------------------------------------------------------------------------
+
+
+def first_session_cookie(base_url: str) -> str:
+    """The session cookie the app gives a browser that opens the sign-in page."""
+    return httpx.get(f"{base_url}/login").cookies["session"]
+
+
+def opens_staff_page(base_url: str, session: str) -> bool:
+    """Whether the groups overview opens with this session cookie (rather than leading to sign-in)."""
+    response = httpx.get(f"{base_url}/groups", headers={"Cookie": f"session={session}"})
+    return response.status_code == 200
+
+
+async def fill_in_and_sign_in(page: Page, email: str, password: str) -> None:
+    await page.goto("/login")
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password", exact=True).fill(password)
+    await page.get_by_role("button", name="Sign in").click()
+
+
+async def test_a_session_cookie_from_before_signing_in_gives_no_access_after_it(
+    browser: Browser, app_url: str, planted: Planted
+) -> None:
+    # Someone opens the sign-in page and keeps the session cookie it gives them ...
+    planted_cookie = first_session_cookie(app_url)
+    assert not opens_staff_page(app_url, planted_cookie)
+    # ... and gets it into Max's browser (a shared computer, say), where Max then signs in.
+    context = await browser.new_context(base_url=app_url)
+    try:
+        await context.add_cookies([{"name": "session", "value": planted_cookie, "url": app_url}])
+        page = await context.new_page()
+        await fill_in_and_sign_in(page, MANAGER_EMAIL, MANAGER_PASSWORD)
+        await page.wait_for_url(re.compile(r"^[^?]*/groups$"))
+
+        # Max's browser now holds a new session cookie; the planted one still opens nothing.
+        cookie = next(cookie["value"] for cookie in await context.cookies() if cookie["name"] == "session")
+        assert cookie != planted_cookie
+        assert opens_staff_page(app_url, cookie)
+        assert not opens_staff_page(app_url, planted_cookie)
+    finally:
+        await context.close()
+
+
+async def test_the_address_a_right_password_leads_to_signs_in_once_and_only_its_own_browser(
+    browser: Browser, app_url: str, planted: Planted
+) -> None:
+    # Max's right password sends his browser to a one-time address; here it is caught on its way.
+    context = await browser.new_context(base_url=app_url)
+    stranger = await browser.new_context(base_url=app_url)
+    try:
+        page = await context.new_page()
+        ticket = re.compile(r"/login\?ticket=")
+        await page.route(ticket, lambda route: route.abort())
+        async with page.expect_request(ticket) as caught:
+            await fill_in_and_sign_in(page, MANAGER_EMAIL, MANAGER_PASSWORD)
+        address = (await caught.value).url
+
+        # Opened in another browser it signs nobody in, and it is used up.
+        other = await stranger.new_page()
+        await other.goto(address)
+        await expect(other.get_by_text("Signing in did not finish. Please sign in again.")).to_be_visible()
+        cookie = next(cookie["value"] for cookie in await stranger.cookies() if cookie["name"] == "session")
+        assert not opens_staff_page(app_url, cookie)
+        await page.unroute(ticket)
+        await page.goto(address)
+        await expect(page.get_by_text("Signing in did not finish. Please sign in again.")).to_be_visible()
+        # Max signs in again, and this time his browser goes the whole way.
+        await fill_in_and_sign_in(page, MANAGER_EMAIL, MANAGER_PASSWORD)
+        await page.wait_for_url(re.compile(r"^[^?]*/groups$"))
+    finally:
+        await stranger.close()
+        await context.close()
+
+
+async def wrong_password_from(browser: Browser, base_url: str, email: str, forwarded_for: str) -> None:
+    """A browser whose requests claim, in X-Forwarded-For, to come from `forwarded_for` tries a wrong password."""
+    context = await browser.new_context(base_url=base_url, extra_http_headers={"X-Forwarded-For": forwarded_for})
+    try:
+        page = await context.new_page()
+        await fill_in_and_sign_in(page, email, "not the password")
+        await expect(page.get_by_text("The email or password is not right.")).to_be_visible()
+    finally:
+        await context.close()
+
+
+def failures_by_address(database: Path, email: str) -> list[str]:
+    return [address for (address,) in query(database, "SELECT address FROM login_attempt WHERE email = ?", email)]
+
+
+async def test_a_client_cannot_choose_the_address_its_failures_count_against(
+    browser: Browser, app_url: str, app_database: Path, planted: Planted
+) -> None:
+    # The app runs without TRUSTED_PROXIES; the browser connects from 127.0.0.1, which uvicorn on
+    # its own would let name any address it likes.
+    await wrong_password_from(browser, app_url, "forger@example.com", forwarded_for="203.0.113.9")
+    assert failures_by_address(app_database, "forger@example.com") == ["127.0.0.1"]
+
+
+@pytest.fixture(scope="module")
+def app_behind_a_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A second app, whose TRUSTED_PROXIES names 127.0.0.1 (as if nginx ran beside it), with an owner
+    and no demo shop; its base URL and its SQLite file."""
+    data_dir = tmp_path_factory.mktemp("behind-a-proxy")
+    database = data_dir / "shop.sqlite3"
+    script = (
+        "import asyncio, sys\n"
+        "from services.database import close_database, open_database\n"
+        "from services.staff import create_first_owner\n"
+        "async def main():\n"
+        "    await open_database(database_url=sys.argv[1])\n"
+        "    await create_first_owner(email=sys.argv[2], name=sys.argv[3], password=sys.argv[4])\n"
+        "    await close_database()\n"
+        "asyncio.run(main())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, f"sqlite://{database}", OWNER_EMAIL, OWNER_NAME, OWNER_PASSWORD],
+        cwd=PROJECT_ROOT,
+        env=app_environment(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    settings = {"DATABASE_URL": f"sqlite://{database}", "DEMO_CUSTOMERS": "0", "TRUSTED_PROXIES": "127.0.0.1"}
+    with running_app(data_dir=data_dir, settings=settings, start_timeout=START_TIMEOUT) as url:
+        yield url, database
+
+
+@pytest.mark.sqlite_only
+async def test_behind_a_trusted_proxy_failures_count_against_the_address_it_names(
+    browser: Browser, app_behind_a_proxy: tuple[str, Path]
+) -> None:
+    url, database = app_behind_a_proxy
+    await wrong_password_from(browser, url, "someone@example.com", forwarded_for="203.0.113.9")
+    assert failures_by_address(database, "someone@example.com") == ["203.0.113.9"]
