@@ -20,8 +20,8 @@ from starlette.responses import Response
 from starlette.routing import compile_path
 
 from api import routes_customers, routes_groups, routes_promotions, routes_rules
-from api.errors import ERROR_RESPONSES
-from api.tokens import guesses, limiter
+from api.errors import ERROR_RESPONSES, ApiError, error_response, method_not_allowed
+from api.tokens import concrete_paths, guesses, limiter
 
 PREFIX = "/api/v1"
 TITLE = "Customer Groups API"
@@ -54,25 +54,28 @@ def _registered(app: FastAPI) -> bool:
     return False
 
 
-Operations = Sequence[tuple[re.Pattern, set[str]]]  # each route's path pattern and methods
+Operations = Sequence[tuple[str, re.Pattern, set[str]]]  # each route's path, its pattern and methods
 
 
 def _operations(*routers: APIRouter) -> Operations:
     contexts = [context for router in routers for context in iter_route_contexts(router.routes)]
-    return [(compile_path(context.path)[0], set(context.methods or ())) for context in contexts]
+    return [(context.path, compile_path(context.path)[0], set(context.methods or ())) for context in contexts]
 
 
-def _no_route(request: Request, error: HTTPException, operations: Operations) -> JSONResponse:
+def _no_route(request: Request, error: HTTPException, operations: Operations) -> Response:
     """What a path or method no API route takes gets, in the API's error shape."""
     path = request.url.path
     if error.status_code == 405:
-        allowed = sorted({method for pattern, methods in operations if pattern.match(path) for method in methods})
-        message = f"{request.method} is not an operation of {path}: it takes {', '.join(allowed)}."
-        return JSONResponse({"error": message}, status_code=405, headers={"Allow": ", ".join(allowed)})
+        # As in OpenAPI, a path without parameters is matched before one with ("/customers/import"
+        # is not customer "import").
+        allowed = concrete_paths.get(path) or {
+            method for _, pattern, methods in operations if pattern.match(path) for method in methods
+        }
+        return error_response(method_not_allowed(request.method, path, allowed))
     if error.status_code == 404:
         message = f"There is no {path} in this API: its operations are listed at {PREFIX}/openapi.json."
-        return JSONResponse({"error": message}, status_code=404)
-    return JSONResponse({"error": str(error.detail)}, status_code=error.status_code, headers=error.headers)
+        return error_response(ApiError(404, message))
+    return error_response(error)
 
 
 def _answer_in_json_under_the_api(app: FastAPI, operations: Operations) -> None:
@@ -112,4 +115,8 @@ def register_api(app: FastAPI, *, rate_limit: int | None = None) -> None:
 
     app.include_router(api)
     app.include_router(public)
-    _answer_in_json_under_the_api(app, _operations(api, public))
+    operations = _operations(api, public)
+    for path, _, methods in operations:
+        if "{" not in path:
+            concrete_paths.setdefault(path, set()).update(methods)
+    _answer_in_json_under_the_api(app, operations)

@@ -48,6 +48,11 @@ CHANGED_MEANWHILE: dict[int | str, dict] = {
 }
 
 
+def method_not_allowed(method: str, path: str, allowed: set[str]) -> ApiError:
+    methods = ", ".join(sorted(allowed))
+    return ApiError(405, f"{method} is not an operation of {path}: it takes {methods}.", {"Allow": methods})
+
+
 def _field(location: tuple) -> str:
     # ("body", "lines", 0, "quantity") -> "lines.0.quantity"; ("query", "page") -> "page"
     parts = [str(part) for part in location[1:]] or [str(part) for part in location]

@@ -17,7 +17,7 @@ from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.errors import ApiError, error_response
+from api.errors import ApiError, error_response, method_not_allowed
 from services.api_tokens import actor_for_token
 from services.errors import FormError
 from services.staff import Actor
@@ -65,6 +65,7 @@ class RateLimiter:
         return wait
 
 
+concrete_paths: dict[str, set[str]] = {}  # API paths without parameters -> their methods (register_api)
 limiter = RateLimiter(limit=120)  # requests per token
 guesses = RateLimiter(limit=120)  # tokens that were not valid, per client address
 
@@ -186,6 +187,11 @@ class ApiRoute(APIRoute):
 
         async def guarded(request: Request) -> Response:
             try:
+                allowed = concrete_paths.get(request.url.path)
+                if allowed and request.method not in allowed:
+                    # OpenAPI matches a path without parameters before one with: PATCH
+                    # /customers/import is a method that path does not take, not customer "import".
+                    raise method_not_allowed(request.method, request.url.path, allowed)
                 request.state.api_actor = await authenticate(request)
                 await _refuse_broken_body(request)
                 return await handler(request)
