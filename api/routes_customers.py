@@ -117,7 +117,8 @@ def _rows_file(body: bytes) -> CsvFile:
     if isinstance(data, list) and len(data) > MAX_IMPORT_ROWS:
         raise FormError({"body": TOO_MANY_ROWS})
     try:
-        rows = _import_rows.validate_python(data)
+        # Strict, as JSON Schema reads the documented body: 0 is not a date, nor "1" a number.
+        rows = _import_rows.validate_json(body, strict=True)
     except ValidationError as error:
         problems = {".".join(str(part) for part in item["loc"]) or "body": item["msg"] for item in error.errors()}
         raise FormError(problems) from None

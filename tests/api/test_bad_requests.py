@@ -111,6 +111,7 @@ async def test_a_method_a_path_does_not_take_answers_405_naming_those_it_takes(c
         ("DELETE", "/customers", {"GET", "POST"}),
         ("POST", "/groups/1", {"GET", "PATCH", "DELETE"}),
         ("GET", "/groups/1/members/remove", {"POST"}),
+        ("PATCH", "/customers/import", {"POST"}),  # a path without parameters, not customer "import"
     ]:
         response = await client.request(method, f"{PREFIX}{path}", headers=owner)
         assert response.status_code == 405, f"{method} {path}: {response.status_code}"
@@ -156,3 +157,14 @@ async def test_an_import_with_many_bad_rows_lists_the_first_hundred_errors_and_c
     answered = document["paths"][f"{PREFIX}/customers/import"]["post"]["responses"]["200"]
     schema = answered["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
     assert document["components"]["schemas"][schema]["properties"]["errors"]["maxItems"] == 100
+
+
+async def test_an_import_reads_its_json_as_its_schema_says(client: httpx.AsyncClient, owner: dict):
+    # A date is a "YYYY-MM-DD" string, not 0 read as 1 January 1970.
+    row = {"email": "epoch@example.com", "name": "Epoch", "created_at": 0}
+    refused = await client.post(f"{PREFIX}/customers/import", headers=owner, json=[row])
+    assert refused.status_code == 422, refused.text[:300]
+    assert "0.created_at" in in_the_error_shape(refused)["errors"]
+
+    saved = await client.post(f"{PREFIX}/customers/import", headers=owner, json=[{**row, "created_at": "1970-01-01"}])
+    assert (saved.status_code, saved.json()["created"]) == (200, 1), saved.text[:300]
