@@ -78,8 +78,8 @@ async def authenticate(request: Request) -> Actor:
     secret = secret.strip()
     # An address that keeps sending tokens that are not valid is guessing (or badly configured):
     # it waits before any more of its tokens are looked up, its valid ones too. Other addresses
-    # are not slowed down. Behind a proxy this is the address the proxy forwards (uvicorn trusts
-    # X-Forwarded-For from 127.0.0.1 by default).
+    # are not slowed down. Behind a proxy, name it in TRUSTED_PROXIES: otherwise every client
+    # has the proxy's address and shares one allowance.
     address = request.client.host if request.client else ""
     if wait := guesses.wait(address):
         raise ApiError(
