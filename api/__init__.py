@@ -29,8 +29,11 @@ VERSION = "1.0.0"
 DESCRIPTION = """Groups, members, rules, customers, benefits, price quotes and promotions.
 
 Send a personal API token (Account → API tokens) as `Authorization: Bearer cg_...`: it acts with
-its owner's role, so a viewer's token reads but does not change anything. Errors are JSON:
-`{"error": "..."}`, or `{"errors": {"field": "message"}}` for input that cannot be saved.
+its owner's role, so a viewer's token reads but does not change anything. Too many requests with
+one token, or too many tokens that are not valid from one address, are answered 429 with
+Retry-After. Every error (4xx) is JSON: `{"error": "..."}`, or `{"errors": {"field": "message"}}`
+for input that cannot be saved (a body that is not UTF-8, or JSON nested more than 64 levels deep,
+included); a path or method the API does not have gets a 404 or 405 the same way.
 Lists take `page` and `per_page` and answer `{items, total, page, per_page}`."""
 
 
