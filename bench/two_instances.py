@@ -8,13 +8,16 @@ What it sets up, all on 127.0.0.1 and all stopped at the end (at the latest afte
    migrated and seeded (a small demo shop, the owner, an API token).
 2. Two instances of the app (`python app.py`), each on its own port with its own data folder
    (CUSTOMER_GROUPS_DATA), both with the same DATABASE_URL and the same STORAGE_SECRET.
-3. nginx (Debian's; installed with apt-get when missing) in front of both: `hash $cookie_session
-   consistent` sends every request of one browser session (NiceGUI's "session" cookie) to the same
-   instance, as NiceGUI needs (a page and its websocket live in one process, and each instance
-   keeps app.storage.user, the sign-in, in its own data folder). WebSocket upgrades are passed on.
-   Each answer says which instance served it (X-Upstream).
+3. nginx (Debian's; installed with apt-get when missing) in front of both, configured as the
+   README shows: a cookie of nginx's own ("instance"), given once to each browser, and `hash
+   $instance consistent` send every request of one browser to the same instance, as NiceGUI needs
+   (a page and its websocket live in one process, and each instance keeps app.storage.user, the
+   sign-in, in its own data folder; the session cookie itself changes at sign-in, so it cannot be
+   the key). WebSocket upgrades and the browser's address are passed on (both instances trust
+   nginx's address, TRUSTED_PROXIES). Each answer says which instance served it (X-Upstream).
 
-Then it checks that a session cookie always reaches the same instance, and that a group created
+Then it checks that a new browser is given an instance cookie, that an instance cookie always
+reaches the same instance, and that a group created
 through the proxy on instance A is listed through instance B, and a group deleted through B is
 gone through A (the REST API, with the owner's token). Nothing here is timed: it shows the setup
 works, and is the recipe for running several instances (see the README).
@@ -55,8 +58,13 @@ http {{
     uwsgi_temp_path {dir}/uwsgi;
     scgi_temp_path {dir}/scgi;
     map $http_upgrade $connection_upgrade {{ default upgrade; "" close; }}
+    map $cookie_instance $instance {{ "" $request_id; default $cookie_instance; }}
+    map $cookie_instance $new_instance_cookie {{
+        "" "instance=$request_id; Path=/; Max-Age=31536000; HttpOnly; Secure; SameSite=Lax";
+        default "";
+    }}
     upstream customer_groups {{
-        hash $cookie_session consistent;
+        hash $instance consistent;
         server 127.0.0.1:{port_a};
         server 127.0.0.1:{port_b};
     }}
@@ -68,7 +76,10 @@ http {{
             proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection $connection_upgrade;
             proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $remote_addr;
+            proxy_set_header X-Forwarded-Proto $scheme;
             proxy_read_timeout 3600s;
+            add_header Set-Cookie $new_instance_cookie always;
             add_header X-Upstream $upstream_addr always;
         }}
     }}
@@ -148,8 +159,8 @@ def _answers(url: str) -> bool:
 
 
 def request(url: str, *, session: str, token: str, method: str = "GET", body: dict | None = None):
-    """(status, JSON answer, the instance that served it) for one request with this session cookie."""
-    headers = {"Cookie": f"session={session}", "Authorization": f"Bearer {token}"}
+    """(status, JSON answer, the instance that served it) for one request with this instance cookie."""
+    headers = {"Cookie": f"instance={session}", "Authorization": f"Bearer {token}"}
     data = None
     if body is not None:
         data = json.dumps(body).encode()
@@ -167,7 +178,12 @@ def request(url: str, *, session: str, token: str, method: str = "GET", body: di
 def check(proxy: str, token: str, instances: dict[str, str]) -> list[str]:
     """The checks; a list of what failed (empty: PASS)."""
     failures: list[str] = []
-    # Session cookies that nginx sends to each instance, and that they always go there.
+    with urllib.request.urlopen(f"{proxy}/login", timeout=30) as response:
+        given = [c for c in response.headers.get_all("Set-Cookie") or [] if c.startswith("instance=")]
+    print(f"A new browser is given: {given[0].split(';')[0] if given else 'no instance cookie'}")
+    if not given:
+        failures.append("a new browser was not given an instance cookie")
+    # Instance cookies that nginx sends to each instance, and that they always go there.
     cookies: dict[str, str] = {}
     for number in range(200):
         session = f"bench-session-{number}"
@@ -176,7 +192,7 @@ def check(proxy: str, token: str, instances: dict[str, str]) -> list[str]:
         if len(cookies) == 2:
             break
     names = {address: name for name, address in instances.items()}
-    print(f"Sessions by instance: { {names.get(u, u): s for u, s in cookies.items()} }")
+    print(f"Instance cookies by instance: { {names.get(u, u): s for u, s in cookies.items()} }")
     if set(cookies) != set(instances.values()):
         return [f"the proxy did not spread sessions over both instances: {sorted(cookies)}"]
     for upstream, session in cookies.items():
@@ -228,6 +244,7 @@ def main() -> int:
                 "STORAGE_SECRET": secrets.token_urlsafe(32),  # the same for both: a session cookie is valid on each
                 "DEMO_CUSTOMERS": "0",
                 "RULE_REFRESH_MINUTES": "0",
+                "TRUSTED_PROXIES": "127.0.0.1",  # nginx: the browser's address comes from it
             }
             urls = {}
             for name in ("A", "B"):
