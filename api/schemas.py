@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 from models.customer import CustomerStatus, PaymentRating
 from models.group import GroupStatus, GroupType, MembershipSource
@@ -21,7 +21,8 @@ MAX_CENTS = 10**13
 MAX_QUANTITY = 1_000_000
 PER_PAGE_MAX = 200
 
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# Numbers in a body are JSON numbers: strict, so false is not taken for 0 nor "5" for 5.
+Id = Annotated[int, Field(ge=1, le=MAX_ID, strict=True)]
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 PageNumber = Annotated[int, Query(ge=1, le=100_000, description="1 is the first page")]
 PerPage = Annotated[int, Query(ge=1, le=PER_PAGE_MAX, description="Items per page")]
@@ -32,6 +33,17 @@ CODE = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 COUNTRY = r"^([A-Za-z]{2})?$"
 Tag = Annotated[str, Field(max_length=50)]
+
+
+def _day_as_text(value: Any) -> Any:
+    # Pydantic's lax mode would take a number for a day (0 is 1970-01-01): a day is "YYYY-MM-DD".
+    if isinstance(value, int | float):
+        raise ValueError("Send the day as text, YYYY-MM-DD.")
+    return value
+
+
+# What clients send: a day as ISO text, a yes/no as true or false (not 0, 1 or "yes").
+Day = Annotated[date, BeforeValidator(_day_as_text)]
 
 T = TypeVar("T")
 
@@ -94,13 +106,15 @@ class GroupIn(In):
     type: GroupType = GroupType.MANUAL
     parent_id: Id | None = None
     rule: dict[str, Any] | None = Field(default=None, description="For automatic and hybrid groups")
-    capacity: Annotated[int, Field(ge=1, le=MAX_ID)] | None = Field(default=None, description="Empty: no limit")
+    capacity: Annotated[int, Field(ge=1, le=MAX_ID, strict=True)] | None = Field(
+        default=None, description="Empty: no limit"
+    )
 
 
 class GroupChange(In):
     """The fields to change, and the version they were read at."""
 
-    version: Annotated[int, Field(ge=0, le=MAX_ID)]
+    version: Annotated[int, Field(ge=0, le=MAX_ID, strict=True)]
     name: str = Field(default=None, max_length=100, pattern=TEXT)
     code: str = Field(default=None, pattern=CODE)
     description: str = Field(default=None, max_length=2000)
@@ -108,7 +122,7 @@ class GroupChange(In):
     type: GroupType = None
     parent_id: Id | None = None
     rule: dict[str, Any] | None = None
-    capacity: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
+    capacity: Annotated[int, Field(ge=1, le=MAX_ID, strict=True)] | None = None
 
 
 class GroupDeleted(Out):
@@ -274,7 +288,7 @@ class CustomerImportRow(In):
     status: CustomerStatus | None = None
     payment_rating: PaymentRating | None = None
     tags: list[Annotated[str, Field(max_length=1000)]] | None = Field(default=None, max_length=100)
-    created_at: date | None = None
+    created_at: date | None = None  # read strictly (api.routes_customers): a day is "YYYY-MM-DD"
 
 
 class ImportErrorOut(Out):
@@ -330,12 +344,14 @@ class BenefitsOut(BaseModel):
 
 class CartLineIn(In):
     product_id: Id
-    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)] = 1
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY, strict=True)] = 1
 
 
 class QuoteIn(In):
     lines: list[CartLineIn] = Field(min_length=1, max_length=200)
-    date: dt.date | None = Field(default=None, description="The order date (promotions count within their dates)")
+    date: Annotated[dt.date, BeforeValidator(_day_as_text)] | None = Field(
+        default=None, description="The order date (promotions count within their dates)"
+    )
 
 
 class CandidateOut(Out):
@@ -429,24 +445,24 @@ class PromotionIn(In):
     type: PromotionType = PromotionType.ADDITIONAL_DISCOUNT
     status: PromotionStatus = PromotionStatus.DRAFT
     target_group_ids: list[Id] = Field(default=[], max_length=1000)
-    include_subgroups: bool = True
-    percent: Annotated[float, Field(gt=0, le=100)] | None = Field(
+    include_subgroups: StrictBool = True
+    percent: Annotated[float, Field(gt=0, le=100, strict=True)] | None = Field(
         default=None, description="Additional discount in percent"
     )
     free_item_id: Id | None = None
-    free_item_quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)] = 1
-    buy_quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)] | None = None
-    get_quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)] | None = None
-    minimum_purchase_cents: Annotated[int, Field(ge=0, le=MAX_CENTS)] = 0
-    valid_from: date | None = None
-    valid_to: date | None = None
-    stack_with_group_discount: bool = False
+    free_item_quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY, strict=True)] = 1
+    buy_quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY, strict=True)] | None = None
+    get_quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY, strict=True)] | None = None
+    minimum_purchase_cents: Annotated[int, Field(ge=0, le=MAX_CENTS, strict=True)] = 0
+    valid_from: Day | None = None
+    valid_to: Day | None = None
+    stack_with_group_discount: StrictBool = False
 
 
 class PromotionReplacement(PromotionIn):
     """All of a promotion's settings, and the version they replace."""
 
-    version: Annotated[int, Field(ge=0, le=MAX_ID)]
+    version: Annotated[int, Field(ge=0, le=MAX_ID, strict=True)]
 
 
 class PromotionDeleted(BaseModel):

@@ -168,3 +168,15 @@ async def test_an_import_reads_its_json_as_its_schema_says(client: httpx.AsyncCl
 
     saved = await client.post(f"{PREFIX}/customers/import", headers=owner, json=[{**row, "created_at": "1970-01-01"}])
     assert (saved.status_code, saved.json()["created"]) == (200, 1), saved.text[:300]
+
+
+async def test_a_day_sent_as_a_number_or_a_yes_sent_as_1_is_refused_not_guessed(client: httpx.AsyncClient, owner: dict):
+    guessed = {"name": "Spring Sale", "percent": 10, "valid_from": 0, "include_subgroups": 1}
+    refused = await client.post(f"{PREFIX}/promotions", headers=owner, json=guessed)
+    assert refused.status_code == 422, refused.text[:300]
+    assert set(in_the_error_shape(refused)["errors"]) == {"valid_from", "include_subgroups"}
+
+    meant = {"name": "Spring Sale", "percent": 10, "valid_from": "2026-03-01", "include_subgroups": True}
+    created = await client.post(f"{PREFIX}/promotions", headers=owner, json=meant)
+    assert created.status_code == 201, created.text[:300]
+    assert created.json()["valid_from"] == "2026-03-01"
