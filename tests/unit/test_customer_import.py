@@ -128,8 +128,12 @@ async def test_bad_rows_are_listed_with_their_spreadsheet_row_numbers(shop):
         RowError(3, "email", "Email is missing."),
         RowError(4, "email", "“not-an-email” is not an email address."),
         RowError(5, "status", "Status “dormant” is not one of active, inactive, blocked."),
-        RowError(6, "name", "Name contains hidden characters (such as tabs, line breaks or direction marks): remove them."),
-        RowError(7, "name", "Name contains hidden characters (such as tabs, line breaks or direction marks): remove them."),
+        RowError(
+            6, "name", "Name contains hidden characters (such as tabs, line breaks or direction marks): remove them."
+        ),
+        RowError(
+            7, "name", "Name contains hidden characters (such as tabs, line breaks or direction marks): remove them."
+        ),
         RowError(9, "email", "ada@example.com is already in row 2."),
         RowError(10, "country", "Country “Germany” is not a two-letter code such as US or DE."),
     ]
