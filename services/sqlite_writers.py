@@ -17,11 +17,13 @@ fails although nothing is wrong with it. So, for every connection of the app:
   live in SQLite's temporary schema) keeps deferred transactions and never waits for writers.
 
 A task that holds the write lock and writes on a second connection would wait for itself: that
-is a mistake in the code (write on the transaction's own connection), refused at once instead.
+is a mistake in the code (write on the transaction's own connection), refused at once instead
+(WriteOnAnotherConnectionError; the transaction it interrupts is rolled back).
 """
 
 import asyncio
 import os
+import re
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -32,10 +34,18 @@ from tortoise.backends.sqlite.client import (
     SqliteTransactionContext,
     SqliteTransactionWrapper,
 )
+from tortoise.connection import get_connections
 from tortoise.exceptions import TransactionManagementError
 
-# Statements that only read; anything else takes the write lock.
+# Statements that only read; anything else takes the write lock, and so does a WITH that writes.
 _READS = ("SELECT", "WITH", "PRAGMA", "EXPLAIN", "VALUES")
+_WRITE_VERB = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
+class WriteOnAnotherConnectionError(RuntimeError):
+    """A task in a write transaction wrote on another connection of the same database: it would
+    wait for its own lock. Not Tortoise's TransactionManagementError, after which Tortoise leaves
+    the transaction open instead of rolling it back."""
 
 
 class WriteLock:
@@ -48,7 +58,7 @@ class WriteLock:
     async def acquire(self) -> None:
         task = asyncio.current_task()
         if task is not None and self._holder is task:
-            raise TransactionManagementError(
+            raise WriteOnAnotherConnectionError(
                 "This task already writes in a transaction on another connection of this database; "
                 "write on that transaction's connection instead."
             )
@@ -73,19 +83,24 @@ _locks: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, WriteLoc
 
 
 def write_lock(filename: str) -> WriteLock:
-    """This process's write lock for the database file."""
+    """This process's write lock for the database file (by its real path)."""
     per_file = _locks.setdefault(asyncio.get_running_loop(), {})
-    return per_file.setdefault(os.path.realpath(filename), WriteLock())
+    return per_file.setdefault(filename, WriteLock())
 
 
 def _writes(query: str) -> bool:
-    return not query.lstrip().upper().startswith(_READS)
+    text = query.lstrip().upper()
+    if text.startswith("WITH"):
+        return bool(_WRITE_VERB.search(text))
+    return not text.startswith(_READS)
 
 
 class WriterTransaction(SqliteTransactionWrapper):
     async def begin(self) -> None:
         try:
-            await self._connection.commit()
+            # Nothing may be pending here (the connection's lock is held); if something was left
+            # behind by a failure, it is dropped, never committed with this transaction.
+            await self._connection.rollback()
             await self._connection.execute("BEGIN IMMEDIATE")
         except Exception as error:
             raise TransactionManagementError(error) from error
@@ -102,12 +117,27 @@ class WriterTransactionContext(SqliteTransactionContext):
         self._write_lock = write
 
     async def __aenter__(self):
+        # As Tortoise's, but undone step by step when a step fails: BEGIN IMMEDIATE can fail (another
+        # process held the write lock past the busy timeout, a disk error, a cancellation), and
+        # Tortoise's own would then keep the connection's lock for good, stalling every later read.
         await self._write_lock.acquire()
         try:
-            return await super().__aenter__()
+            await self._trxlock.acquire()
+            try:
+                await self.ensure_connection()
+                self.token = get_connections().set(self.connection_name, self.connection)
+                try:
+                    await self.connection.begin()
+                except BaseException:
+                    get_connections().reset(self.token)
+                    raise
+            except BaseException:
+                self._trxlock.release()
+                raise
         except BaseException:
             self._write_lock.release()
             raise
+        return self.connection
 
     async def __aexit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
         try:
@@ -120,18 +150,19 @@ class WriterSqliteClient(SqliteClient):
     def __init__(self, file_path: str, read_only: bool = False, **kwargs: Any) -> None:
         super().__init__(file_path, **kwargs)
         self.read_only = read_only
+        self._database_file = os.path.realpath(file_path)
 
     def _in_transaction(self):
         if self.read_only:
             return super()._in_transaction()
-        return WriterTransactionContext(WriterTransaction(self), self._lock, write_lock(self.filename))
+        return WriterTransactionContext(WriterTransaction(self), self._lock, write_lock(self._database_file))
 
     @asynccontextmanager
     async def _writing(self, query: str) -> AsyncIterator[None]:
         if self.read_only or not _writes(query):
             yield
             return
-        async with write_lock(self.filename).held():
+        async with write_lock(self._database_file).held():
             yield
 
     async def execute_insert(self, query: str, values: list) -> int:

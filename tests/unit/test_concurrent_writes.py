@@ -3,20 +3,25 @@ is refused on purpose ("changed meanwhile", "the group is full"), never with "da
 and the data adds up afterwards. On SQLite and, in `.ci/postgres`, on PostgreSQL."""
 
 import asyncio
+import sqlite3
 from collections.abc import Awaitable, Callable
 from itertools import count
 
 import pytest
+from tortoise.exceptions import TransactionManagementError
+from tortoise.transactions import in_transaction
 
 from models.customer import Customer
 from models.group import CustomerGroup, Membership
 from models.promotion import Promotion
 from services.customer_import import import_customers, read_csv, suggest_mapping
+from services.database import background_connection, close_database, open_database
 from services.errors import ChangedMeanwhileError, FormError, NotFoundError
 from services.groups import create_group, delete_group, get_group, update_group
 from services.membership import AddMode, add_members
 from services.promotions import get_promotion, update_promotion
 from services.rule_runs import apply_rule
+from services.sqlite_writers import WriteOnAnotherConnectionError
 
 ROUNDS = 20
 ACTOR = "anna"
@@ -184,3 +189,35 @@ async def test_a_write_queued_behind_a_long_one_waits_its_turn(demo_db):
     )
     assert [o for o in outcomes if isinstance(o, BaseException) and not deliberate(o)] == []
     await the_data_adds_up()
+
+
+@pytest.mark.sqlite_only
+async def test_a_write_refused_because_another_program_holds_the_file_leaves_the_app_working(empty_template, tmp_path):
+    """Another program (a `sqlite3` shell, a restore) holds the write lock past the busy timeout:
+    that one save fails, and the next reads and saves work as soon as the file is free."""
+    path = tmp_path / "shop.sqlite3"
+    path.write_bytes(empty_template.read_bytes())
+    await open_database(database_url=f"sqlite://{path}?journal_mode=WAL&busy_timeout=200")
+    try:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(TransactionManagementError):
+            await create_group(data={"name": "Trade", "code": "TRADE"}, actor=ACTOR)
+        other.rollback()
+        other.close()
+        assert await asyncio.wait_for(CustomerGroup.all().count(), timeout=5) == 0
+        await asyncio.wait_for(create_group(data={"name": "Trade", "code": "TRADE"}, actor=ACTOR), timeout=5)
+        assert await CustomerGroup.filter(code="TRADE").count() == 1
+    finally:
+        await close_database()
+
+
+@pytest.mark.sqlite_only
+async def test_writing_on_a_second_connection_inside_a_transaction_is_refused_and_rolled_back(db):
+    with pytest.raises(WriteOnAnotherConnectionError):
+        async with in_transaction("default"):
+            await CustomerGroup.create(name="Half", name_key="half", code="HALF")
+            await CustomerGroup.create(name="Other", name_key="other", code="OTHER", using_db=background_connection())
+    async with in_transaction("default"):
+        await CustomerGroup.create(name="Whole", name_key="whole", code="WHOLE")
+    assert await CustomerGroup.all().values_list("code", flat=True) == ["WHOLE"]
