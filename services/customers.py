@@ -1,5 +1,6 @@
 """Customers: the paged list, one customer's details, and their groups; creating and editing one."""
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +17,8 @@ from services.errors import FormError, NotFoundError
 from services.paging import Page, page_bounds
 from services.staff import Actor, Permission, actor_name, require
 from services.text import plain_text
+
+logger = logging.getLogger(__name__)
 
 NAME_MAX, COMPANY_MAX, EMAIL_MAX, TAG_MAX, TAGS_MAX = 200, 200, 254, 50, 50
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -249,11 +252,17 @@ def _taken(email: str) -> FormError:
 
 
 async def _rules_follow(customer_id: int, actor: Actor | str) -> None:
-    """Re-check the customer against every rule-based group, so those groups follow the change."""
+    """Re-check the customer against every rule-based group, so those groups follow the change.
+
+    After the change has committed: a failure here does not undo it (nor may the change be made
+    again), so it is logged, and the periodic rule refresh brings the groups up to date."""
     # Imported here: services.rule_runs builds on services that build on this module.
     from services.rule_runs import reevaluate_customer
 
-    await reevaluate_customer(customer_id=customer_id, actor=actor_name(actor))
+    try:
+        await reevaluate_customer(customer_id=customer_id, actor=actor_name(actor))
+    except Exception:
+        logger.exception("Saved customer %s, but could not re-check the rule-based groups", customer_id)
 
 
 @retried_on_conflict

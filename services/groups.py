@@ -631,7 +631,6 @@ async def delete_group(*, group_id: int, actor: Actor | str, reason: str = "Grou
     )
 
 
-@retried_on_conflict
 async def turn_hybrid(*, group_id: int, actor: Actor | str) -> GroupDetail:
     """Make an automatic group hybrid, so customers can be added and kept out by hand. Its rule and
     members stay as they are."""

@@ -39,6 +39,7 @@ The shop's rules:
   else the one they had, else their newest.
 """
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -64,6 +65,8 @@ from services.database import BACKGROUND, reader_connection
 from services.errors import FormError, NotFoundError
 from services.sql import execute, fetch_rows, insert_rows, is_postgres, placeholders
 from services.staff import Actor, Permission, actor_name, require
+
+logger = logging.getLogger(__name__)
 
 CHUNK = 5000  # ids per IN (...) list, well under SQLite's limit of bound parameters
 EXAMPLES = 3  # names quoted in a message or a result
@@ -873,11 +876,17 @@ async def remove_members(
 
 
 async def _apply_readers(group_ids: Iterable[int], *, actor: str) -> None:
-    """Re-run the rules that read these groups ("Member of Group"), now that their members changed."""
+    """Re-run the rules that read these groups ("Member of Group"), now that their members changed.
+
+    After the change has committed: a failure here does not undo it (nor may the change be made
+    again), so it is logged, and the periodic rule refresh brings the reading groups up to date."""
     # Imported here: services.rule_runs builds on this module (recount).
     from services.rule_runs import apply_readers
 
-    await apply_readers(group_ids=set(group_ids), actor=actor)
+    try:
+        await apply_readers(group_ids=set(group_ids), actor=actor)
+    except Exception:
+        logger.exception("Changed the members of groups %s, but could not re-run the rules that read them", group_ids)
 
 
 # --- Exclusions -------------------------------------------------------------------------------
@@ -903,7 +912,6 @@ async def list_exclusions(*, group_id: int, limit: int = 50) -> tuple[list[Exclu
     ], await query.count()
 
 
-@retried_on_conflict
 async def lift_exclusions(*, group_id: int, customer_ids: Sequence[int], actor: Actor | str) -> int:
     """Let the rule decide again for these customers: forget that they were taken out by hand, then
     run the group's rule, which brings back those it matches (with their events). How many rejoined."""

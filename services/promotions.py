@@ -21,6 +21,7 @@ from models.customer import Customer, Order, OrderStatus
 from models.group import CustomerGroup, GroupStatus, Membership
 from models.promotion import Promotion, PromotionStatus, PromotionTarget, PromotionType
 from services.audit import record
+from services.conflicts import retried_on_conflict
 from services.errors import ChangedMeanwhileError, FormError, NotFoundError
 from services.staff import Actor, Permission, require
 from services.text import plain_text
@@ -419,6 +420,7 @@ async def _audited(promotion_id: int) -> dict | None:
     return row
 
 
+@retried_on_conflict
 async def create_promotion(*, data: PromotionInput | dict, actor: Actor | str) -> PromotionDetail:
     await require(actor, Permission.MANAGE_PROMOTIONS)
     data = await _validated(data, promotion_id=None)
@@ -440,6 +442,7 @@ async def create_promotion(*, data: PromotionInput | dict, actor: Actor | str) -
     return await get_promotion(promotion_id=promotion.id)
 
 
+@retried_on_conflict
 async def update_promotion(
     *, promotion_id: int, version: int, data: PromotionInput | dict, actor: Actor | str
 ) -> PromotionDetail:
@@ -472,23 +475,25 @@ async def update_promotion(
     return await get_promotion(promotion_id=promotion_id)
 
 
+@retried_on_conflict
 async def delete_promotion(*, promotion_id: int, actor: Actor | str) -> str:
     await require(actor, Permission.MANAGE_PROMOTIONS)
-    promotion = await Promotion.get_or_none(id=promotion_id)
-    if promotion is None:
-        raise NotFoundError("This promotion was already deleted.")
-    before = await _audited(promotion_id)
-    await promotion.delete()
-    await record(
-        actor=actor,
-        action="promotion.deleted",
-        subject_type="promotion",
-        subject_id=promotion_id,
-        subject_name=promotion.name,
-        before=before,
-        after=None,
-        connection=None,
-    )
+    async with in_transaction("default") as connection:  # the deletion and its audit entry together
+        promotion = await Promotion.get_or_none(id=promotion_id)
+        if promotion is None:
+            raise NotFoundError("This promotion was already deleted.")
+        before = await _audited(promotion_id)
+        await promotion.delete()
+        await record(
+            actor=actor,
+            action="promotion.deleted",
+            subject_type="promotion",
+            subject_id=promotion_id,
+            subject_name=promotion.name,
+            before=before,
+            after=None,
+            connection=connection,
+        )
     return promotion.name
 
 

@@ -165,8 +165,9 @@ class _Group:
 
 
 async def _lock_group(connection: BaseDBAsyncClient, group_id: int) -> _Group:
-    """Lock the group's row with a harmless write (PostgreSQL; SQLite's transaction holds the write
-    lock already), then read the group as it now is."""
+    """Touch the group's row with a harmless write, which also says whether it still exists (and on
+    PostgreSQL locks the row; SQLite's transaction holds the write lock already), then read the
+    group as it now is."""
     if not await execute(connection, "UPDATE customer_group SET rule_ran_at = rule_ran_at WHERE id = ?", group_id):
         raise NotFoundError("This group was deleted meanwhile.")
     group = await CustomerGroup.filter(id=group_id).using_db(connection).first()
@@ -520,7 +521,6 @@ def _needs_change(group_type: GroupType, matches: bool, source: str | None) -> b
     return source != MembershipSource.RULE if matches else source is not None
 
 
-@retried_on_conflict
 async def reevaluate_customer(*, customer_id: int, actor: str = "system") -> CustomerRuleChanges:
     """Re-check one customer against every active rule-based group after their data or orders
     changed, joining and leaving with events, groups read by "Member of Group" first.
@@ -551,24 +551,33 @@ async def reevaluate_customer(*, customer_id: int, actor: str = "system") -> Cus
         )
         if not _needs_change(group.type, matches, source):
             continue
-        async with in_transaction(BACKGROUND) as connection:
-            await one_at_a_time_if_one_group(connection)
-            current = await _lock_group(connection, group.id)
-            if current.status != GroupStatus.ACTIVE or current.type not in RULE_TYPES:
-                continue
-            if current.rule != group.rule:
-                # Saved meanwhile: the save applies the new rule to everyone, this customer too.
-                continue
-            await _scratch_tables(connection)
-            if matches:
-                await execute(connection, f"INSERT INTO {MATCHES} (customer_id) VALUES (?)", customer_id)
-            came, went, _ = await _set_members(connection, current, actor=actor, now=now, customer_id=customer_id)
-            await _clear_scratch(connection)
+        came, went = await _settle_customer(group, customer_id, matches=matches, actor=actor, now=now)
         if came:
             joined.append(group.name)
         if went:
             left.append(group.name)
     return CustomerRuleChanges(customer_id=customer_id, joined=tuple(joined), left=tuple(left))
+
+
+@retried_on_conflict
+async def _settle_customer(
+    group: CustomerGroup, customer_id: int, *, matches: bool, actor: str, now: datetime
+) -> tuple[int, int]:
+    """One customer in or out of one rule-based group, as `matches` says: (joined, left)."""
+    async with in_transaction(BACKGROUND) as connection:
+        await one_at_a_time_if_one_group(connection)
+        current = await _lock_group(connection, group.id)
+        if current.status != GroupStatus.ACTIVE or current.type not in RULE_TYPES:
+            return 0, 0
+        if current.rule != group.rule:
+            # Saved meanwhile: the save applies the new rule to everyone, this customer too.
+            return 0, 0
+        await _scratch_tables(connection)
+        if matches:
+            await execute(connection, f"INSERT INTO {MATCHES} (customer_id) VALUES (?)", customer_id)
+        came, went, _ = await _set_members(connection, current, actor=actor, now=now, customer_id=customer_id)
+        await _clear_scratch(connection)
+    return came, went
 
 
 # --- In the background ------------------------------------------------------------------------
