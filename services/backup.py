@@ -4,6 +4,7 @@ and a restore that refuses a damaged file before touching the live database.
 SQLite uses its backup API (pages are copied under the database's own locking, so a running app
 needs no pause). PostgreSQL shops use pg_dump / pg_restore."""
 
+import os
 import sqlite3
 import subprocess
 from dataclasses import dataclass
@@ -42,22 +43,30 @@ def _check(path: Path) -> None:
 
 
 def backup(*, database_url: str, target: Path) -> BackupResult:
-    """Copy the live database to `target` (a new file)."""
-    if target.exists():
-        raise FormError({"file": f"{target} already exists; choose a new file name."})
+    """Copy the live database to `target` (a new file, readable by its owner only: it holds every
+    customer, like the database itself)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    source = sqlite_path(database_url)
-    if source is None:
-        subprocess.run(["pg_dump", "--format=custom", f"--file={target}", _pg_url(database_url)], check=True)
-    else:
-        with sqlite3.connect(source) as live, sqlite3.connect(target) as copy:
-            live.backup(copy)
-            # The live database's WAL mode comes along with its pages; the copy is one file of its
-            # own, without -wal and -shm files beside it.
-            copy.execute("PRAGMA journal_mode=DELETE")
-        copy.close()
-        live.close()
-        _check(target)
+    try:
+        # Claimed before anything is written, so two backups never write into one file.
+        os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        raise FormError({"file": f"{target} already exists; choose a new file name."}) from None
+    try:
+        source = sqlite_path(database_url)
+        if source is None:
+            subprocess.run(["pg_dump", "--format=custom", f"--file={target}", _pg_url(database_url)], check=True)
+        else:
+            with sqlite3.connect(source) as live, sqlite3.connect(target) as copy:
+                live.backup(copy)
+                # The live database's WAL mode comes along with its pages; the copy is one file of its
+                # own, without -wal and -shm files beside it.
+                copy.execute("PRAGMA journal_mode=DELETE")
+            copy.close()
+            live.close()
+            _check(target)
+    except BaseException:
+        target.unlink(missing_ok=True)  # no half-written backup left to be mistaken for a good one
+        raise
     return BackupResult(target, target.stat().st_size)
 
 

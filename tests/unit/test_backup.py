@@ -3,6 +3,7 @@ before the live database is touched."""
 
 import shutil
 import sqlite3
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -136,3 +137,19 @@ def test_a_damaged_file_is_refused_even_beside_a_good_one_named_like_its_start(d
         restore(database_url=f"sqlite://{live}", source=damaged)
     assert refused.value.errors["file"].startswith("broken.sqlite3#x is not a readable database")
     assert _counts(live) == before
+
+
+@pytest.mark.sqlite_only
+def test_a_backup_is_readable_by_its_owner_only_and_a_failed_one_leaves_no_file(demo_template, tmp_path):
+    live = tmp_path / "shop.sqlite3"
+    shutil.copy(demo_template, live)
+    copy = backup(database_url=f"sqlite://{live}", target=tmp_path / "backups" / "monday.sqlite3")
+    assert stat.S_IMODE(copy.path.stat().st_mode) == 0o600
+
+    not_a_shop = tmp_path / "notes.sqlite3"
+    with sqlite3.connect(not_a_shop) as db:
+        db.execute("CREATE TABLE note (text TEXT)")
+    db.close()
+    with pytest.raises(FormError):
+        backup(database_url=f"sqlite://{not_a_shop}", target=tmp_path / "backups" / "tuesday.sqlite3")
+    assert sorted(p.name for p in (tmp_path / "backups").iterdir()) == ["monday.sqlite3"]
