@@ -47,8 +47,9 @@ CUSTOMER_FIELDS = (
 
 @dataclass(frozen=True)
 class Figure:
-    """A number the app formatted itself ("-12.50", "-6.7%", "+61% higher"), written unguarded so
-    that a spreadsheet reads it as the number it is. Never wrap text someone typed in it."""
+    """A number the app formatted itself ("-12.50", "-6.7%"), written unguarded so that a spreadsheet
+    reads it as the number it is. Never wrap text in it (not "+61% higher" either: a spreadsheet
+    would take that for a formula), least of all text someone typed."""
 
     text: str
 

@@ -542,7 +542,7 @@ def report_csv(report: GroupReport) -> bytes:
             "Average Order Value",
             money(report.aov_cents),
             money(report.all_aov_cents),
-            Figure(versus(report.aov_cents, report.all_aov_cents)),
+            versus(report.aov_cents, report.all_aov_cents),
         ]
     )
     writer.row(
@@ -550,7 +550,7 @@ def report_csv(report: GroupReport) -> bytes:
             "Order Frequency (per year)",
             Figure(f"{report.frequency_per_year:.1f}"),
             Figure(f"{report.all_frequency_per_year:.1f}"),
-            Figure(versus(report.frequency_per_year, report.all_frequency_per_year)),
+            versus(report.frequency_per_year, report.all_frequency_per_year),
         ]
     )
     writer.row(
@@ -558,7 +558,7 @@ def report_csv(report: GroupReport) -> bytes:
             "Customer Lifetime Value",
             money(report.clv_cents),
             money(report.all_clv_cents),
-            Figure(versus(report.clv_cents, report.all_clv_cents)),
+            versus(report.clv_cents, report.all_clv_cents),
         ]
     )
     writer.row(["Customers in the period", report.members, "", ""])

@@ -249,7 +249,7 @@ async def test_the_csv_exports_read_back_to_the_same_figures(shop):
     assert metrics["Total Revenue"] == ["1880.00", "", "45.3% of total"]
     assert metrics["Orders"] == ["4", "", "50.0% of total"]
     assert metrics["Average Order Value"] == ["470.00", "518.75", "9% lower"]
-    assert metrics["Customer Lifetime Value"] == ["1600.00", "993.75", "+61% higher"]
+    assert metrics["Customer Lifetime Value"] == ["1600.00", "993.75", "'+61% higher"]
     assert metrics["Ada"] == ["1480.00", "3"]
 
     comparison = await compare_groups(group_ids=[shop["vip"], shop["gold"], shop["platinum"]], period=MARCH)
