@@ -29,7 +29,7 @@ from services.membership import settle_primaries
 from services.promotions import drafts_after_losing
 from services.rules import Condition, RuleError, group_ids_read, parse_rule, rule_json, walk
 from services.staff import Actor, Permission, actor_name, require
-from services.text import plain_text
+from services.text import plain_lines, plain_text
 
 CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
 NAME_MAX = 100
@@ -88,13 +88,7 @@ class GroupInput(BaseModel):
     @field_validator("description")
     @classmethod
     def _description(cls, value: str) -> str:
-        # Checked line by line: a description may run over several lines, but holds no other control
-        # character or text direction mark, as a customer's name does not.
-        for line in value.split("\n"):
-            plain_text(line, label="Description", limit=DESCRIPTION_MAX)
-        if len(value) > DESCRIPTION_MAX:
-            raise ValueError(f"Use at most {DESCRIPTION_MAX} characters.")
-        return value
+        return plain_lines(value, label="Description", limit=DESCRIPTION_MAX)
 
 
 @dataclass(frozen=True)

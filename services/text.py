@@ -18,3 +18,14 @@ def plain_text(value: str, *, label: str, limit: int) -> str:
     if len(value) > limit:
         raise ValueError(f"Use at most {limit} characters.")
     return value
+
+
+def plain_lines(value: str, *, label: str, limit: int) -> str:
+    """As plain_text, for text that may run over several lines (a description): line breaks are
+    kept (Windows' CR LF as LF), every other hidden character is refused."""
+    value = value.replace("\r\n", "\n").strip()
+    if HIDDEN.search(value.replace("\n", "")):
+        raise ValueError(f"{label} contains hidden characters (such as tabs or direction marks): remove them.")
+    if len(value) > limit:
+        raise ValueError(f"Use at most {limit} characters.")
+    return value
