@@ -36,6 +36,7 @@ ERROR_RESPONSES: dict[int | str, dict] = {
     401: {"model": ErrorOut, "description": "No API token, or one that is not valid (revoked, account deactivated)"},
     403: {"model": ErrorOut, "description": "The token's role lacks the permission named in the message"},
     404: {"model": ErrorOut, "description": "No such record"},
+    413: {"model": ErrorOut, "description": "A body larger than 50 MB (the largest import)"},
     422: {"model": FormErrorsOut, "description": "Input that cannot be saved: a message per field"},
     429: {
         "model": ErrorOut,

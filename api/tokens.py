@@ -19,6 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError, error_response, method_not_allowed
 from services.api_tokens import actor_for_token
+from services.customer_import import MAX_BYTES as MAX_BODY_BYTES
 from services.errors import FormError
 from services.staff import Actor
 
@@ -160,7 +161,13 @@ async def _refuse_broken_body(request: Request) -> None:
     in a query), which PostgreSQL cannot store."""
     if any("\x00" in text for pair in request.query_params.multi_items() for text in pair):
         raise FormError({"query": NUL_REFUSED})
-    if request.method not in ("POST", "PUT", "PATCH") or "json" not in request.headers.get("content-type", "json"):
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    # Refused before it is read: no request of this API is larger than an import (the import says so
+    # again for a body sent without its length).
+    if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
+        raise ApiError(413, f"The request is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB: split it into parts.")
+    if "json" not in request.headers.get("content-type", "json"):
         return
     body = await request.body()  # kept by the request; the route reads it again
     try:

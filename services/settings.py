@@ -32,7 +32,10 @@ class Settings(BaseSettings):
     )
 
     api_rate_limit: int = Field(
-        default=120, ge=1, description="Requests a REST API token may make per minute; more are refused with 429"
+        default=120,
+        ge=1,
+        description="Requests a REST API token may make per minute, and tokens that are not valid an address may "
+        "send per minute; more are refused with 429",
     )
     trusted_proxies: str = Field(
         default="",

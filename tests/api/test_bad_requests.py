@@ -180,3 +180,14 @@ async def test_a_day_sent_as_a_number_or_a_yes_sent_as_1_is_refused_not_guessed(
     created = await client.post(f"{PREFIX}/promotions", headers=owner, json=meant)
     assert created.status_code == 201, created.text[:300]
     assert created.json()["valid_from"] == "2026-03-01"
+
+
+async def test_a_body_larger_than_the_largest_import_is_refused_before_it_is_read(
+    client: httpx.AsyncClient, owner: dict
+):
+    oversized = b"[" + b" " * (50 * 1024 * 1024) + b"]"
+    refused = await client.post(
+        f"{PREFIX}/customers/import", headers={**owner, "Content-Type": "application/json"}, content=oversized
+    )
+    assert refused.status_code == 413
+    assert in_the_error_shape(refused) == {"error": "The request is larger than 50 MB: split it into parts."}
