@@ -10,6 +10,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate
 
 from models import MODEL_MODULES
+from services import sqlite_writers
 from services.settings import Settings
 from services.sql import fold_text_like_sqlite
 
@@ -38,7 +39,7 @@ def _connection(url: str, *, read_only: bool = False) -> str | dict[str, Any]:
         return url
     settings = expand_db_url(url)
     return {
-        "engine": "services.sqlite_writers",
+        "engine": sqlite_writers.__name__,  # imported, not only named: the one-file binary must carry it
         "credentials": {**settings["credentials"], **({"read_only": True} if read_only else {})},
     }
 
