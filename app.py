@@ -17,14 +17,14 @@ from starlette.middleware.base import BaseHTTPMiddleware
 
 from api import PREFIX as API_PREFIX
 from api import register_api
-from services.backup import backup, restore
-from services.daily_backups import BackupPlace, run_daily_backups
-from services.database import close_database, open_database
 from services.demo import is_empty, seed_demo_shop, seed_if_empty
 from services.errors import FormError, PermissionDeniedError
-from services.rule_runs import refresh_rules_periodically
+from services.rules.runs import refresh_rules_periodically
 from services.settings import Settings, load_settings
-from services.staff import create_first_owner, get_actor, has_staff
+from services.staff.accounts import create_first_owner, get_actor, has_staff
+from services.storage.backup import backup, restore
+from services.storage.daily_backups import BackupPlace, run_daily_backups
+from services.storage.database import close_database, open_database
 from ui.auth_pages import PUBLIC_PAGES
 from ui.pages import register_pages
 from ui.session import sign_in, sign_out, signed_in

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from services.errors import ChangedMeanwhileError, FormError, NotFoundError, PermissionDeniedError
-from services.rules import RuleError
+from services.rules.model import RuleError
 
 
 class ErrorOut(BaseModel):

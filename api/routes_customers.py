@@ -25,11 +25,11 @@ from api.schemas import (
     SettingOut,
 )
 from api.tokens import ApiRoute, CurrentActor
-from services.customer_import import MAX_BYTES, CsvFile, ImportKind, import_customers, read_csv, suggest_mapping
+from services.benefits.pricing import CartLine, customer_benefits, quote
 from services.customers import create_customer, get_customer, list_customers, update_customer
 from services.errors import FormError
-from services.pricing import CartLine, customer_benefits, quote
-from services.staff import Permission, require
+from services.imports.customers import MAX_BYTES, CsvFile, ImportKind, import_customers, read_csv, suggest_mapping
+from services.staff.actor import Permission, require
 
 router = APIRouter(route_class=ApiRoute, tags=["customers"])
 

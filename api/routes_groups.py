@@ -22,9 +22,9 @@ from api.schemas import (
 )
 from api.tokens import ApiRoute, CurrentActor
 from models.group import GroupStatus, GroupType
-from services.groups import create_group, delete_group, get_group, list_groups, update_group
-from services.members import list_members
-from services.membership import add_members, remove_members
+from services.groups.group import create_group, delete_group, get_group, list_groups, update_group
+from services.membership.changes import add_members, remove_members
+from services.membership.members import list_members
 
 router = APIRouter(route_class=ApiRoute, tags=["groups"])
 

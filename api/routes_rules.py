@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from api.schemas import GroupChangeOut, MatchOut, RulePreviewIn, RulePreviewOut
 from api.tokens import ApiRoute, CurrentActor
-from services.rule_preview import preview_rule
+from services.rules.preview import preview_rule
 
 router = APIRouter(route_class=ApiRoute, tags=["rules"])
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 from models.customer import CustomerStatus, PaymentRating
 from models.group import GroupStatus, GroupType, MembershipSource
 from models.promotion import PromotionStatus, PromotionType
-from services.membership import AddMode, RemoveMode
+from services.membership.changes import AddMode, RemoveMode
 
 MAX_ID = 2**31 - 1
 MAX_CENTS = 10**13

@@ -18,10 +18,10 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError, error_response, method_not_allowed
-from services.api_tokens import actor_for_token
-from services.customer_import import MAX_BYTES as MAX_BODY_BYTES
 from services.errors import FormError
-from services.staff import Actor
+from services.imports.customers import MAX_BYTES as MAX_BODY_BYTES
+from services.staff.actor import Actor
+from services.staff.tokens import actor_for_token
 
 WINDOW = 60.0  # seconds of the sliding window the rate limit counts in
 

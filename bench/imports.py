@@ -28,9 +28,9 @@ from datetime import UTC, datetime
 
 from bench.shops import ShopSize, build_or_reuse, scratch_copy
 from models.customer import Customer
-from services.customer_import import check_customers, import_customers, read_csv, suggest_mapping
-from services.database import close_database, open_database
-from services.rule_runs import run_all_rules
+from services.imports.customers import check_customers, import_customers, read_csv, suggest_mapping
+from services.rules.runs import run_all_rules
+from services.storage.database import close_database, open_database
 
 SHOP = ShopSize(customers=100_000, orders=1_000_000)
 ROWS = 100_000

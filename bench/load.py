@@ -54,7 +54,7 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
 from bench.shops import BENCH_EMAIL, BENCH_PASSWORD, ShopSize, build_or_reuse, ensure_bench_owner, p95, scratch_copy
-from services.database import close_database, open_database
+from services.storage.database import close_database, open_database
 from tests.app_process import running_app
 
 SHOP = ShopSize(customers=10_000, orders=None)
@@ -115,8 +115,8 @@ async def prepare(path: Path) -> Shop:
     from models.catalog import Product
     from models.customer import Customer
     from models.group import CustomerGroup, GroupType, Membership
-    from services.api_tokens import create_token
-    from services.staff import authenticate
+    from services.staff.accounts import authenticate
+    from services.staff.tokens import create_token
 
     await open_database(database_url=f"sqlite://{path}")
     try:

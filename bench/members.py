@@ -43,9 +43,9 @@ from tortoise.functions import Count
 
 from bench.shops import SEED, ShopSize, build_or_reuse, p95, scratch_copy
 from models.group import CustomerGroup, Membership, MembershipEvent
-from services.database import close_database, open_database
-from services.groups import list_groups
-from services.membership import AddMode, RemoveMode, add_members, remove_members
+from services.groups.group import list_groups
+from services.membership.changes import AddMode, RemoveMode, add_members, remove_members
+from services.storage.database import close_database, open_database
 
 SHOP = ShopSize(customers=100_000, orders=1_000_000)
 LARGE = ShopSize(customers=1_000_000, orders=2_000_000)  # measured only if already cached

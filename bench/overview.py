@@ -21,9 +21,9 @@ from pathlib import Path
 import httpx
 
 from bench.shops import ShopSize, build_or_reuse, ensure_bench_owner, p95, signed_in_cookies
-from services.database import close_database, open_database
-from services.groups import GroupRow, list_groups
-from services.members import list_members
+from services.groups.group import GroupRow, list_groups
+from services.membership.members import list_members
+from services.storage.database import close_database, open_database
 from tests.app_process import running_app
 
 TARGET_MS = 300.0  # server time per page on the big shop

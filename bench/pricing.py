@@ -20,8 +20,8 @@ from models.benefits import GroupBenefits
 from models.catalog import Category, PriceList, PriceListItem, Product, VisibilityGroup
 from models.customer import Customer
 from models.group import CustomerGroup, Membership
-from services.database import close_database, open_database
-from services.pricing import CartLine, quote
+from services.benefits.pricing import CartLine, quote
+from services.storage.database import close_database, open_database
 
 PRODUCTS = 200
 LINES = 50

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from bench.shops import ShopSize, build_or_reuse, p95, scratch_copy
 from models.group import CustomerGroup
-from services.database import close_database, open_database
 from services.reports import compare_groups, group_report, period_for
+from services.storage.database import close_database, open_database
 
 SHOP = ShopSize(customers=100_000, orders=1_000_000)
 RUNS = 5

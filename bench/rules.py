@@ -40,15 +40,15 @@ from pathlib import Path
 from bench.shops import ShopSize, build_or_reuse, p95, scratch_copy
 from models.customer import Customer
 from models.group import CustomerGroup, Membership
-from services.database import background_connection, close_database, open_database
-from services.groups import create_group, get_group, list_groups
-from services.members import list_members
-from services.rule_clock import months_before
-from services.rule_compiler import to_q
-from services.rule_explainer import now_for_rules
-from services.rule_preview import preview_rule, rule_funnel
-from services.rule_runs import apply_rule
-from services.rules import parse_rule
+from services.groups.group import create_group, get_group, list_groups
+from services.membership.members import list_members
+from services.rules.clock import months_before
+from services.rules.compiler import to_q
+from services.rules.explainer import now_for_rules
+from services.rules.model import parse_rule
+from services.rules.preview import preview_rule, rule_funnel
+from services.rules.runs import apply_rule
+from services.storage.database import background_connection, close_database, open_database
 
 MEDIUM = ShopSize(customers=100_000, orders=1_000_000)
 LARGE = ShopSize(customers=1_000_000, orders=2_000_000)

@@ -91,7 +91,7 @@ BENCH_EMAIL, BENCH_PASSWORD = "bench@example.com", "bench password 123"
 
 async def ensure_bench_owner() -> None:
     """An owner the benchmarks sign in as (call with the shop's database open)."""
-    from services.staff import create_first_owner, has_staff
+    from services.staff.accounts import create_first_owner, has_staff
 
     if not await has_staff():
         await create_first_owner(email=BENCH_EMAIL, name="Bench", password=BENCH_PASSWORD)

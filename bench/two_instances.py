@@ -113,10 +113,10 @@ def find_nginx() -> str:
 
 async def prepare_shop(database_url: str) -> str:
     """Migrate and seed the shop; the owner's API token."""
-    from services.api_tokens import create_token
-    from services.database import close_database, open_database
     from services.demo import seed_demo_shop
-    from services.staff import create_first_owner
+    from services.staff.accounts import create_first_owner
+    from services.staff.tokens import create_token
+    from services.storage.database import close_database, open_database
 
     await open_database(database_url=database_url)
     try:

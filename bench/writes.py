@@ -8,7 +8,7 @@ the app writes on. Two cases in the same run:
 
 - before: Tortoise's own SQLite client, whose transactions begin DEFERRED (a transaction that read
   and then writes fails with "database is locked" when another connection committed meanwhile);
-- after: services.sqlite_writers, whose transactions begin IMMEDIATE behind one write lock per
+- after: services.storage.sqlite_writers, whose transactions begin IMMEDIATE behind one write lock per
   database file in the process (writers queue).
 
 And one writer alone on the "after" client, the floor: four writers cannot go faster than one on
@@ -28,9 +28,9 @@ from tortoise import Tortoise
 from bench.shops import ShopSize, build_or_reuse, p95, scratch_copy
 from models.customer import Customer
 from models.group import CustomerGroup, Membership
-from services.database import tortoise_config
-from services.groups import get_group, update_group
-from services.membership import AddMode, RemoveMode, add_members, remove_members
+from services.groups.group import get_group, update_group
+from services.membership.changes import AddMode, RemoveMode, add_members, remove_members
+from services.storage.database import tortoise_config
 
 SHOP = ShopSize(customers=10_000, orders=None)
 SECONDS = 6.0
@@ -56,7 +56,7 @@ class Tally:
 
 def config(url: str, *, stock: bool) -> dict:
     settings = tortoise_config(url)
-    if stock:  # Tortoise's own client, as before services.sqlite_writers
+    if stock:  # Tortoise's own client, as before services.storage.sqlite_writers
         for connection in settings["connections"].values():
             connection["engine"] = "tortoise.backends.sqlite"
             connection["credentials"].pop("read_only", None)

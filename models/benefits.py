@@ -4,7 +4,7 @@ from tortoise.models import Model
 
 class GroupBenefits(Model):
     """What a group gives its members, one JSON document per section (pricing, visibility, portal,
-    payment terms), each validated by services.benefits. A setting left empty in a child group's
+    payment terms), each validated by services.benefits.sections. A setting left empty in a child group's
     inheriting section takes the parent's value."""
 
     id = fields.IntField(primary_key=True)

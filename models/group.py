@@ -15,6 +15,9 @@ class GroupType(StrEnum):
     HYBRID = "hybrid"
 
 
+RULE_TYPES = (GroupType.AUTOMATIC, GroupType.HYBRID)  # the types whose members a rule decides
+
+
 class MembershipSource(StrEnum):
     MANUAL = "manual"
     RULE = "rule"
@@ -57,7 +60,7 @@ class CustomerGroup(Model):
     rule_left = fields.IntField(default=0, db_default=0)
     # At most this many members; empty: no limit.
     capacity = fields.IntField(null=True)
-    # Kept by every writer of memberships in the same transaction (services.membership.recount),
+    # Kept by every writer of memberships in the same transaction (services.membership.changes.recount),
     # so the overview does not count a million memberships on every visit.
     member_count = fields.IntField(default=0, db_default=0)
 

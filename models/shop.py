@@ -9,7 +9,7 @@ class Shop(Model):
     name = fields.CharField(max_length=120)
     currency = fields.CharField(max_length=3, default="USD")
     one_group_per_customer = fields.BooleanField(default=False)
-    # Daily backups (services.daily_backups). An empty folder means the data folder's "backups".
+    # Daily backups (services.storage.daily_backups). An empty folder means the data folder's "backups".
     backup_enabled = fields.BooleanField(default=False, db_default=False)
     backup_keep = fields.IntField(default=7, db_default=7)
     backup_folder = fields.CharField(max_length=500, default="", db_default="")

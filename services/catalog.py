@@ -19,7 +19,7 @@ from models.catalog import Category, PriceList, PriceListItem, Product, Visibili
 from models.group import CustomerGroup
 from services.errors import FormError, NotFoundError
 from services.paging import Page, page_bounds
-from services.staff import Actor, Permission, require
+from services.staff.actor import Actor, Permission, require
 
 SKU_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9._/-]{0,63}$")
 NAME_MAX = {"product": 200, "category": 100, "visibility group": 100, "price list": 100}

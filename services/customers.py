@@ -12,10 +12,11 @@ from tortoise.transactions import in_transaction
 
 from models.customer import Customer, CustomerStatus, CustomerTag, PaymentRating
 from models.group import Membership, MembershipSource
-from services.conflicts import retried_on_conflict
 from services.errors import FormError, NotFoundError
 from services.paging import Page, page_bounds
-from services.staff import Actor, Permission, actor_name, require
+from services.rules.runs import reevaluate_customer
+from services.staff.actor import Actor, Permission, actor_name, require
+from services.storage.conflicts import retried_on_conflict
 from services.text import plain_text
 
 logger = logging.getLogger(__name__)
@@ -256,9 +257,6 @@ async def _rules_follow(customer_id: int, actor: Actor | str) -> None:
 
     After the change has committed: a failure here does not undo it (nor may the change be made
     again), so it is logged, and the periodic rule refresh brings the groups up to date."""
-    # Imported here: services.rule_runs builds on services that build on this module.
-    from services.rule_runs import reevaluate_customer
-
     try:
         await reevaluate_customer(customer_id=customer_id, actor=actor_name(actor))
     except Exception:

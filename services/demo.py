@@ -30,11 +30,11 @@ from models.group import (
 )
 from models.promotion import PromotionStatus, PromotionType
 from models.shop import Shop
-from services.benefits import save_benefits
-from services.groups import name_key
-from services.membership import recount
+from services.benefits.sections import save_benefits
+from services.groups.group import name_key
+from services.membership.books import recount
 from services.promotions import create_promotion
-from services.sql import insert_rows
+from services.storage.sql import insert_rows
 
 # Orders arrive in customer order, so each commit touches pages all over the placed_at index;
 # fewer, larger commits rewrite far fewer pages (5,000 rows per commit took twice as long).

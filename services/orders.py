@@ -9,7 +9,7 @@ from tortoise.transactions import in_transaction
 
 from models.customer import Customer, Order, OrderStatus
 from services.errors import FormError, NotFoundError
-from services.rule_runs import reevaluate_customer
+from services.rules.runs import reevaluate_customer
 
 logger = logging.getLogger(__name__)
 

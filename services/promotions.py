@@ -20,10 +20,10 @@ from models.catalog import Product
 from models.customer import Customer, Order, OrderStatus
 from models.group import CustomerGroup, GroupStatus, Membership
 from models.promotion import Promotion, PromotionStatus, PromotionTarget, PromotionType
-from services.audit import record
-from services.conflicts import retried_on_conflict
 from services.errors import ChangedMeanwhileError, FormError, NotFoundError
-from services.staff import Actor, Permission, require
+from services.staff.actor import Actor, Permission, require
+from services.staff.audit import record
+from services.storage.conflicts import retried_on_conflict
 from services.text import plain_text
 
 NAME_MAX = 120

@@ -20,12 +20,12 @@ from tortoise.transactions import in_transaction
 
 from models.group import CustomerGroup
 from models.promotion import Promotion, PromotionStatus, PromotionTarget, PromotionType
-from services.benefits import GroupNode, PricingType, chain_of, effective, load_groups
+from services.benefits.sections import GroupNode, PricingType, chain_of, effective, load_groups
 from services.csv_export import CsvWriter, Figure, money
-from services.database import READER, reader_connection
 from services.errors import FormError, NotFoundError
 from services.promotions import FIRST_DAY, LAST_DAY, in_shop_years
-from services.sql import execute, fetch_rows, placeholders, timestamp_placeholder
+from services.storage.database import READER, reader_connection
+from services.storage.sql import execute, fetch_rows, placeholders, timestamp_placeholder
 
 PERIOD_LABELS = {
     "30d": "Last 30 days",

@@ -7,10 +7,10 @@ from tortoise.transactions import in_transaction
 
 from models.group import CustomerGroup, GroupStatus, GroupType, Membership
 from models.shop import Shop
-from services.audit import record
 from services.errors import FormError
-from services.groups import GroupChoice
-from services.staff import Actor, Permission, require
+from services.groups.group import GroupChoice
+from services.staff.actor import Actor, Permission, require
+from services.staff.audit import record
 
 DEFAULT_NAME = "Customer Groups"
 DEFAULT_CURRENCY = "USD"

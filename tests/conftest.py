@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from services.database import close_database, open_database
 from services.demo import seed_demo_shop
+from services.storage.database import close_database, open_database
 from tests import postgres
 
 DEMO_CUSTOMERS = 200

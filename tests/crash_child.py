@@ -18,9 +18,9 @@ from pathlib import Path
 
 from tortoise import connections
 
-from services.customer_import import import_customers, read_csv, suggest_mapping
-from services.database import BACKGROUND, close_database, open_database
-from services.groups import get_group, update_group
+from services.groups.group import get_group, update_group
+from services.imports.customers import import_customers, read_csv, suggest_mapping
+from services.storage.database import BACKGROUND, close_database, open_database
 
 ACTOR = "crash-test"
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 from models.catalog import Category, Product, VisibilityGroup
 from models.customer import Customer
-from services.benefits import save_benefits
-from services.groups import create_group
-from services.membership import AddMode, add_members
+from services.benefits.sections import save_benefits
+from services.groups.group import create_group
+from services.membership.changes import AddMode, add_members
 
 ACTOR = "anna"
 

@@ -3,7 +3,8 @@
 from nicegui import ui
 
 from services.errors import FormError
-from services.staff import PASSWORD_MIN, ROLE_LABELS, change_password
+from services.staff.accounts import PASSWORD_MIN, change_password
+from services.staff.actor import ROLE_LABELS
 from ui.session import current_actor
 from ui.shell import frame, page_heading
 

@@ -2,9 +2,9 @@
 
 from nicegui import ui
 
-from services.api_tokens import ApiTokenRow, create_token, list_tokens, revoke_token
 from services.errors import FormError, NotFoundError, PermissionDeniedError
-from services.staff import ROLE_LABELS, Permission
+from services.staff.actor import ROLE_LABELS, Permission
+from services.staff.tokens import ApiTokenRow, create_token, list_tokens, revoke_token
 from ui.format import date_time
 from ui.session import current_actor
 from ui.shell import frame, page_heading

@@ -7,9 +7,9 @@ from typing import Any
 
 from nicegui import ui
 
-from services.audit import SUBJECT_TYPES, AuditRow, audit_people, list_audit
 from services.paging import Page
-from services.staff import Permission
+from services.staff.actor import Permission
+from services.staff.audit import SUBJECT_TYPES, AuditRow, audit_people, list_audit
 from ui.format import date_time, relative_time
 from ui.permissions import can
 from ui.session import current_actor

@@ -8,7 +8,7 @@ from nicegui import ui
 
 from services.errors import FormError
 from services.shop import get_shop
-from services.staff import authenticate, create_first_owner, has_staff
+from services.staff.accounts import authenticate, create_first_owner, has_staff
 from ui.session import sign_in_with_new_session, sign_out, ticket_address
 
 PUBLIC_PAGES = frozenset({"/login", "/setup"})

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from nicegui import ui
 
-from services.daily_backups import (
+from services.errors import FormError, PermissionDeniedError
+from services.staff.actor import Permission
+from services.storage.daily_backups import (
     KEEP_MAX,
     KEEP_MIN,
     BackupPlace,
@@ -15,8 +17,6 @@ from services.daily_backups import (
     take_backup,
     update_backup_settings,
 )
-from services.errors import FormError, PermissionDeniedError
-from services.staff import Permission
 from ui.format import day_and_time, file_size
 from ui.permissions import guard
 from ui.session import current_actor

@@ -12,7 +12,7 @@ from nicegui import ui
 from nicegui.elements.mixins.validation_element import ValidationElement
 
 from services.errors import FormError, NotFoundError, PermissionDeniedError
-from services.staff import Permission
+from services.staff.actor import Permission
 from ui.permissions import can, guard, missing_text
 
 Saved = TypeVar("Saved")

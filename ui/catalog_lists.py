@@ -16,7 +16,7 @@ from services.catalog import (
     update_category,
     update_visibility_group,
 )
-from services.staff import Permission
+from services.staff.actor import Permission
 from ui.catalog_form import confirm_dialog, form_dialog, list_heading, row_buttons
 from ui.format import count
 from ui.session import current_actor

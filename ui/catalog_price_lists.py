@@ -18,7 +18,7 @@ from services.catalog import (
     update_price_list_item,
 )
 from services.errors import NotFoundError
-from services.staff import Permission
+from services.staff.actor import Permission
 from ui.catalog_form import (
     actions_cell,
     confirm_dialog,

@@ -12,7 +12,7 @@ from services.catalog import (
     update_product,
     visibility_group_choices,
 )
-from services.staff import Permission
+from services.staff.actor import Permission
 from ui.catalog_form import actions_cell, confirm_dialog, form_dialog, price_input, search_input, to_cents
 from ui.format import count, price
 from ui.paged_table import PagedTable

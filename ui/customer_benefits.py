@@ -2,7 +2,7 @@
 
 from nicegui import ui
 
-from services.price_check import benefits_summary
+from services.benefits.price_check import benefits_summary
 
 
 def _row(label: str, mark: str) -> ui.column:

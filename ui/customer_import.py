@@ -3,7 +3,8 @@ what to import, the file, its columns, a check with a preview and the row errors
 
 from nicegui import events, ui
 
-from services.customer_import import (
+from services.errors import FormError, PermissionDeniedError
+from services.imports.customers import (
     MAX_BYTES,
     CsvFile,
     ImportCheck,
@@ -21,9 +22,8 @@ from services.customer_import import (
     read_csv,
     suggest_mapping,
 )
-from services.errors import FormError, PermissionDeniedError
-from services.membership import AddMode
-from services.staff import Permission
+from services.membership.changes import AddMode
+from services.staff.actor import Permission
 from ui.format import count
 from ui.permissions import guard
 from ui.session import current_actor

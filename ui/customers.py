@@ -5,11 +5,11 @@ from nicegui import ui
 from services.csv_export import export_customers_csv
 from services.customers import CustomerDetail, CustomerRow, get_customer, list_customers
 from services.errors import NotFoundError
-from services.groups import group_choices
-from services.rule_preview import explain_customer
-from services.rule_text import Wording
+from services.groups.group import group_choices
+from services.rules.preview import explain_customer
+from services.rules.words import Wording
 from services.shop import get_shop
-from services.staff import Permission
+from services.staff.actor import Permission
 from ui.customer_benefits import benefits_card
 from ui.format import SOURCE_LABELS, count, long_date, money, month_year
 from ui.membership_history import history_card

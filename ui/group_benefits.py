@@ -9,10 +9,10 @@ from typing import Any
 
 from nicegui import ui
 
-from services.benefit_summary import CatalogChoices, CatalogNames, catalog_choices, group_summary
-from services.benefits import EffectiveBenefits, Setting, effective_benefits
+from services.benefits.sections import EffectiveBenefits, Setting, effective_benefits
+from services.benefits.summary import CatalogChoices, CatalogNames, catalog_choices, group_summary
 from services.errors import NotFoundError
-from services.groups import GroupDetail
+from services.groups.group import GroupDetail
 from ui.group_form import GroupForm
 
 # --- The group page's summary card ---------------------------------------------------------------

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from nicegui import ui
 
 from services.errors import FormError
-from services.groups import list_groups
+from services.groups.group import list_groups
 from services.reports import Comparison, ComparisonRow, Period, compare_groups, comparison_csv
 from ui.format import money
 from ui.group_report import NOTHING, percent, period_text

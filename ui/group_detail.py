@@ -6,11 +6,11 @@ from models.group import GroupType
 from services.csv_export import export_members_csv
 from services.customers import customer_ids
 from services.errors import FormError, NotFoundError, PermissionDeniedError
-from services.groups import GroupDetail, delete_group, get_group, group_choices
-from services.members import MemberRow, list_members
-from services.rule_text import Wording
+from services.groups.group import GroupDetail, delete_group, get_group, group_choices
+from services.membership.members import MemberRow, list_members
+from services.rules.words import Wording
 from services.shop import get_shop
-from services.staff import Permission
+from services.staff.actor import Permission
 from ui.format import GROUP_TYPE_LONG, SOURCE_LABELS, count, long_date, money, month_year
 from ui.group_benefits import benefits_card
 from ui.group_promotions import promotions_card

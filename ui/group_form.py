@@ -8,8 +8,8 @@ from nicegui import ui
 from nicegui.elements.mixins.validation_element import ValidationElement
 
 from models.group import GroupStatus, GroupType
-from services.benefits import SECTIONS, Benefits
-from services.groups import GroupDetail
+from services.benefits.sections import SECTIONS, Benefits
+from services.groups.group import GroupDetail
 
 
 @dataclass
@@ -31,7 +31,7 @@ class GroupForm:
     # The new-group wizard's "Customers" step: who to add once the group exists, and how.
     members: Any = None  # a ui.member_dialogs.CustomerPicker
     add_mode: str = "add"
-    # The benefits steps: each section's own settings (as services.benefits stores them; a missing
+    # The benefits steps: each section's own settings (as services.benefits.sections stores them; a missing
     # setting is "not set here"), and the steps' redraws when the parent changes.
     benefits: dict[str, dict] = field(default_factory=lambda: {s: {} for s in SECTIONS})
     benefit_views: list[Callable[[], Any]] = field(default_factory=list)

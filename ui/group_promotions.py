@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from nicegui import ui
 
-from services.groups import GroupDetail
+from services.groups.group import GroupDetail
 from services.promotions import (
     TYPE_LABELS,
     ApplicablePromotion,

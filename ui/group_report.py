@@ -6,7 +6,7 @@ from datetime import date
 from nicegui import ui
 
 from services.errors import NotFoundError
-from services.groups import GroupDetail, get_group
+from services.groups.group import GroupDetail, get_group
 from services.reports import (
     DEFINITIONS,
     PERIOD_LABELS,

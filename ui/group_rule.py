@@ -6,13 +6,14 @@ from nicegui import ui
 
 from models.group import GroupType
 from services.errors import ChangedMeanwhileError, FormError, NotFoundError, PermissionDeniedError
-from services.groups import GroupDetail
-from services.membership import ExclusionRow, lift_exclusions, list_exclusions
-from services.rule_preview import explain_member, preview_rule
-from services.rule_runs import apply_rule, last_run_changes, list_rule_versions, restore_rule_version
-from services.rule_text import Wording, rule_lines
-from services.rules import parse_rule
-from services.staff import Permission
+from services.groups.group import GroupDetail
+from services.groups.rule_versions import list_rule_versions, restore_rule_version
+from services.membership.changes import ExclusionRow, lift_exclusions, list_exclusions
+from services.rules.model import parse_rule
+from services.rules.preview import explain_member, preview_rule
+from services.rules.runs import apply_rule, last_run_changes
+from services.rules.words import Wording, rule_lines
+from services.staff.actor import Permission
 from ui.format import count, long_date
 from ui.permissions import guard
 from ui.rule_explanation import show_check

@@ -10,11 +10,11 @@ import re
 
 from nicegui import ui
 
-from services.benefits import check_benefits, get_benefits, save_benefits
+from services.benefits.sections import check_benefits, get_benefits, save_benefits
 from services.errors import ChangedMeanwhileError, FormError, NotFoundError, PermissionDeniedError
-from services.groups import create_group, get_group, update_group
-from services.membership import AddMode, add_members
-from services.staff import Permission
+from services.groups.group import create_group, get_group, update_group
+from services.membership.changes import AddMode, add_members
+from services.staff.actor import Permission
 from ui import (
     wizard_basic,
     wizard_customers,

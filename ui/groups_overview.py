@@ -3,8 +3,8 @@
 from nicegui import ui
 
 from models.group import GroupStatus, GroupType
-from services.groups import list_groups
-from services.staff import Permission
+from services.groups.group import list_groups
+from services.staff.actor import Permission
 from ui.format import GROUP_TYPE_LABELS
 from ui.permissions import guard
 from ui.shell import empty_state, frame, page_heading

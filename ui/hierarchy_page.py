@@ -4,9 +4,7 @@ effective setting with where it comes from."""
 
 from nicegui import ui
 
-from services.errors import FormError, NotFoundError, PermissionDeniedError
-from services.groups import group_choices
-from services.hierarchy import (
+from services.benefits.hierarchy import (
     INHERITANCE_HINTS,
     INHERITANCE_ORDER,
     SECTION_LABELS,
@@ -19,7 +17,9 @@ from services.hierarchy import (
     set_inheritance,
     walk,
 )
-from services.staff import Permission
+from services.errors import FormError, NotFoundError, PermissionDeniedError
+from services.groups.group import group_choices
+from services.staff.actor import Permission
 from ui.permissions import guard
 from ui.session import current_actor
 from ui.shell import empty_state, frame, page_heading

@@ -8,11 +8,18 @@ from nicegui import ui
 from models.group import GroupStatus, GroupType
 from services.customers import CustomerRow, customer_ids, list_customers
 from services.errors import FormError, NotFoundError, PermissionDeniedError
-from services.groups import GroupDetail, get_group, group_choices, turn_hybrid
-from services.membership import ADD_MODE_LABELS, REMOVE_MODE_LABELS, AddMode, RemoveMode, add_members, remove_members
+from services.groups.group import GroupDetail, get_group, group_choices, turn_hybrid
+from services.membership.changes import (
+    ADD_MODE_LABELS,
+    REMOVE_MODE_LABELS,
+    AddMode,
+    RemoveMode,
+    add_members,
+    remove_members,
+)
 from services.paging import Page
 from services.shop import get_shop
-from services.staff import Permission
+from services.staff.actor import Permission
 from ui.customers import GROUPS_CELL
 from ui.format import count, money
 from ui.paged_table import PagedTable

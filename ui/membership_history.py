@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from nicegui import ui
 
 from models.group import MembershipAction, MembershipSource
-from services.membership_history import ACTION_LABELS, HistoryRow, describe, list_history
+from services.membership.history import ACTION_LABELS, HistoryRow, describe, list_history
 from services.paging import Page
 from ui.format import SOURCE_LABELS, count, date_time, relative_time
 from ui.paged_table import PagedTable

@@ -3,7 +3,7 @@ whose groups give them conflicting benefits, with what each of them actually get
 
 from nicegui import ui
 
-from services.overlaps import ConflictRow, OverlapMatrix, conflicts, overlap_matrix
+from services.benefits.overlaps import ConflictRow, OverlapMatrix, conflicts, overlap_matrix
 from ui.paged_table import PagedTable
 from ui.shell import empty_state, frame, page_heading
 

@@ -2,7 +2,7 @@
 
 from nicegui import ui
 
-from services.daily_backups import BackupPlace
+from services.storage.daily_backups import BackupPlace
 from ui.account_page import account_page
 from ui.api_tokens_page import api_tokens_page
 from ui.audit_page import audit_page

@@ -4,7 +4,7 @@ page, disabled, with a tooltip naming the missing permission. The services refus
 from nicegui import ui
 from nicegui.elements.mixins.disableable_element import DisableableElement
 
-from services.staff import PERMISSION_LABELS, ROLE_LABELS, Permission, allowed
+from services.staff.actor import PERMISSION_LABELS, ROLE_LABELS, Permission, allowed
 from ui.session import current_actor
 
 

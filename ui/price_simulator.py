@@ -4,7 +4,7 @@ on a group price), the promotions that reach the customer and what they did for 
 date, the totals, the minimum-order checks and the payment terms; plus "Why isn't this customer
 getting the discount?" for one product.
 
-The page only renders: prices come from services.pricing, the checklist from services.troubleshoot.
+The page only renders: prices come from services.benefits.pricing, the checklist from services.benefits.troubleshoot.
 """
 
 from collections.abc import Awaitable, Callable
@@ -13,8 +13,7 @@ from datetime import UTC, date, datetime
 
 from nicegui import ui
 
-from services.errors import FormError, NotFoundError
-from services.price_check import (
+from services.benefits.price_check import (
     BenefitsSummary,
     Choice,
     PromotionOutcome,
@@ -27,8 +26,9 @@ from services.price_check import (
     is_promotion,
     promotion_outcomes,
 )
-from services.pricing import CartLine, LinePrice, Quote, quote
-from services.troubleshoot import Checklist, why_no_discount
+from services.benefits.pricing import CartLine, LinePrice, Quote, quote
+from services.benefits.troubleshoot import Checklist, why_no_discount
+from services.errors import FormError, NotFoundError
 from ui.format import price
 from ui.shell import empty_state, frame, page_heading
 

@@ -13,9 +13,9 @@ from pydantic import ValidationError
 
 from models.group import GroupStatus
 from models.promotion import PromotionStatus, PromotionType
+from services.benefits.hierarchy import TreeNode, group_tree, walk
 from services.catalog import list_products
 from services.errors import ChangedMeanwhileError, FormError, NotFoundError, PermissionDeniedError
-from services.hierarchy import TreeNode, group_tree, walk
 from services.promotions import (
     SHOWN_LABELS,
     TYPE_LABELS,
@@ -28,7 +28,7 @@ from services.promotions import (
     update_promotion,
     validity_text,
 )
-from services.staff import Permission
+from services.staff.actor import Permission
 from ui.catalog_form import confirm_dialog, error_label, price_input, show_error, to_cents
 from ui.format import count, price
 from ui.permissions import guard

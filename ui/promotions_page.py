@@ -4,7 +4,7 @@ promotion (name, target groups, type, what it gives, dates, status), and "New Pr
 from nicegui import ui
 
 from services.promotions import SHOWN_LABELS, TYPE_LABELS, PromotionRow, list_promotions, validity_text
-from services.staff import Permission
+from services.staff.actor import Permission
 from ui.permissions import guard
 from ui.shell import empty_state, frame, page_heading
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from nicegui import ui
 
-from services.rule_catalog import (
+from services.rules.fields import (
     FIELDS,
     LIST_VALUE,
     MAX_DEPTH,
@@ -22,8 +22,8 @@ from services.rule_catalog import (
     RuleField,
     ValueType,
 )
-from services.rule_templates import TEMPLATES
-from services.rule_text import SYMBOLS
+from services.rules.templates import TEMPLATES
+from services.rules.words import SYMBOLS
 
 FIELD_OPTIONS = {name: field.label for name, field in FIELDS.items()}
 UNITS = {ValueType.DAYS: "days", ValueType.MONTHS: "months"}

@@ -3,8 +3,8 @@ and the customer's actual value beside it."""
 
 from nicegui import ui
 
-from services.rule_explainer import GroupCheck
-from services.rule_text import Wording, actual_text, condition_text
+from services.rules.explainer import GroupCheck
+from services.rules.words import Wording, actual_text, condition_text
 
 
 def _mark(passed: bool) -> None:

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from nicegui import background_tasks, ui
 
 from services.paging import Page
-from services.rule_explainer import ConditionCheck, GroupCheck
-from services.rule_preview import FunnelStep, MatchRow, RulePreview, list_matches, preview_rule, rule_funnel
-from services.rule_text import Wording, actual_text, condition_text
-from services.rules import Condition, RuleError, RuleGroup, parse_rule
+from services.rules.explainer import ConditionCheck, GroupCheck
+from services.rules.model import Condition, RuleError, RuleGroup, parse_rule
+from services.rules.preview import FunnelStep, MatchRow, RulePreview, list_matches, preview_rule, rule_funnel
+from services.rules.words import Wording, actual_text, condition_text
 from ui.paged_table import PagedTable
 
 SHOWN_VALUES = 3  # values per sample customer, so a row fits a laptop screen

@@ -17,7 +17,7 @@ from fastapi import Request
 from nicegui import app
 
 from models.staff import Role
-from services.staff import Actor
+from services.staff.actor import Actor
 
 KEY = "staff"
 TICKET_SECONDS = 60  # the browser fetches its ticket's address at once; a little slack for a slow one

@@ -3,10 +3,10 @@ daily backups."""
 
 from nicegui import ui
 
-from services.daily_backups import BackupPlace
 from services.errors import FormError, PermissionDeniedError
 from services.shop import default_group_choices, get_shop, update_settings
-from services.staff import Permission
+from services.staff.actor import Permission
+from services.storage.daily_backups import BackupPlace
 from ui.backup_settings import backup_card
 from ui.permissions import guard
 from ui.session import current_actor

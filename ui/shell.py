@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from nicegui import app, ui
 
 from services.shop import get_shop
-from services.staff import ROLE_LABELS, Permission
+from services.staff.actor import ROLE_LABELS, Permission
 from ui.session import signed_in
 
 # Buttons read as written ("Add to Group"), not in Quasar's capitals.

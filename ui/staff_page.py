@@ -9,7 +9,8 @@ from nicegui import ui
 
 from models.staff import Role
 from services.errors import FormError, NotFoundError, PermissionDeniedError
-from services.staff import ROLE_LABELS, Permission, StaffRow, change_role, create_user, list_staff, set_active
+from services.staff.accounts import StaffRow, change_role, create_user, list_staff, set_active
+from services.staff.actor import ROLE_LABELS, Permission
 from ui.format import date_time
 from ui.permissions import can
 from ui.session import current_actor

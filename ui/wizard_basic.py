@@ -3,7 +3,7 @@
 from nicegui import ui
 
 from models.group import GroupStatus, GroupType
-from services.groups import group_choices, suggest_code
+from services.groups.group import group_choices, suggest_code
 from ui.format import GROUP_TYPE_LONG
 from ui.group_benefits import ErrorText
 from ui.group_form import GroupForm, watch

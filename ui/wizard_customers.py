@@ -4,7 +4,7 @@ be created with its customers in one go (seed 001). They are added once the grou
 from nicegui import ui
 
 from models.group import GroupType
-from services.membership import ADD_MODE_LABELS, AddMode
+from services.membership.changes import ADD_MODE_LABELS, AddMode
 from services.shop import get_shop
 from ui.group_form import GroupForm
 from ui.member_dialogs import CustomerPicker

@@ -3,8 +3,8 @@ auto-approval, purchase orders, and an early-payment discount shown as "2/10 Net
 
 from nicegui import ui
 
-from services.benefit_summary import dollars
-from services.benefits import NET_TERMS, PAYMENT_METHOD_LABELS, PaymentMethod
+from services.benefits.sections import NET_TERMS, PAYMENT_METHOD_LABELS, PaymentMethod
+from services.benefits.summary import dollars
 from ui.group_benefits import (
     ErrorText,
     StepContext,

@@ -5,8 +5,8 @@ parent's ("Additional 5% (total 20%)")."""
 
 from nicegui import ui
 
-from services.benefit_summary import percent
-from services.benefits import PRICING_TYPE_LABELS, SCOPE_LABELS, PricingType, Scope
+from services.benefits.sections import PRICING_TYPE_LABELS, SCOPE_LABELS, PricingType, Scope
+from services.benefits.summary import percent
 from ui.group_benefits import StepContext, benefit_step, choice_field, inherit_switch, number_field, section_title
 from ui.group_form import GroupForm
 

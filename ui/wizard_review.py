@@ -4,10 +4,10 @@ and where it comes from ("set here", "inherited from VIP Customers", "overridden
 from nicegui import ui
 
 from models.group import GroupType
-from services.benefit_summary import catalog_names, describe
-from services.benefits import Benefits, GroupNode, effective, load_groups, parse_section
+from services.benefits.sections import Benefits, GroupNode, effective, load_groups, parse_section
+from services.benefits.summary import catalog_names, describe
 from services.errors import FormError
-from services.membership import ADD_MODE_LABELS, AddMode
+from services.membership.changes import ADD_MODE_LABELS, AddMode
 from ui.format import GROUP_TYPE_LONG
 from ui.group_form import GroupForm
 

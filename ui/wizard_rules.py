@@ -4,8 +4,8 @@ from nicegui import ui
 
 from models.group import GroupType
 from services.customers import list_tags
-from services.groups import group_choices
-from services.rule_text import Wording
+from services.groups.group import group_choices
+from services.rules.words import Wording
 from services.shop import get_shop
 from ui.group_form import GroupForm
 from ui.rule_builder import RuleBuilder

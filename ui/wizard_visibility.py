@@ -4,8 +4,8 @@ portal access. Visibility is additive: a child sees what its parent sees, plus i
 
 from nicegui import ui
 
-from services.benefit_summary import visibility_text
-from services.benefits import SHOP_ACCESS_LABELS, VISIBILITY_LABELS, ShopAccess, VisibilityMode
+from services.benefits.sections import SHOP_ACCESS_LABELS, VISIBILITY_LABELS, ShopAccess, VisibilityMode
+from services.benefits.summary import visibility_text
 from services.catalog import count_visibility
 from ui.group_benefits import (
     ErrorText,

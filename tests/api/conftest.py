@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 from models.staff import Role
-from services.api_tokens import create_token, revoke_token
-from services.database import close_database, open_database
-from services.staff import create_first_owner, create_user, get_actor, set_active
+from services.staff.accounts import create_first_owner, create_user, get_actor, set_active
+from services.staff.tokens import create_token, revoke_token
+from services.storage.database import close_database, open_database
 from tests import postgres
 from tests.app_process import AppDidNotStart, running_app
 from tests.conftest import ShopTemplate, discard

@@ -9,11 +9,12 @@ from models.audit import ApiToken
 from models.customer import Customer
 from models.group import Membership
 from models.staff import Role
-from services.api_tokens import actor_for_token, create_token, list_tokens, revoke_token
 from services.customers import create_customer, update_customer
 from services.errors import FormError, PermissionDeniedError
-from services.groups import create_group
-from services.staff import Actor, change_role, create_first_owner, create_user, get_actor, set_active
+from services.groups.group import create_group
+from services.staff.accounts import change_role, create_first_owner, create_user, get_actor, set_active
+from services.staff.actor import Actor
+from services.staff.tokens import actor_for_token, create_token, list_tokens, revoke_token
 
 
 async def staff() -> tuple[Actor, Actor, Actor]:

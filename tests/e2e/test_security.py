@@ -88,13 +88,13 @@ async def _plant(database_url: str) -> dict:
     from models.catalog import Category
     from models.customer import Customer, CustomerTag
     from models.staff import Role
-    from services.benefits import save_benefits
+    from services.benefits.sections import save_benefits
     from services.catalog import add_price_list_item, create_price_list, create_product, create_visibility_group
-    from services.database import close_database, open_database
-    from services.groups import create_group
-    from services.membership import AddMode, add_members
+    from services.groups.group import create_group
+    from services.membership.changes import AddMode, add_members
     from services.promotions import create_promotion
-    from services.staff import create_first_owner, create_user, has_staff
+    from services.staff.accounts import create_first_owner, create_user, has_staff
+    from services.storage.database import close_database, open_database
 
     await open_database(database_url=database_url)
     try:
@@ -761,8 +761,8 @@ def app_behind_a_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
     database = data_dir / "shop.sqlite3"
     script = (
         "import asyncio, sys\n"
-        "from services.database import close_database, open_database\n"
-        "from services.staff import create_first_owner\n"
+        "from services.storage.database import close_database, open_database\n"
+        "from services.staff.accounts import create_first_owner\n"
         "async def main():\n"
         "    await open_database(database_url=sys.argv[1])\n"
         "    await create_first_owner(email=sys.argv[2], name=sys.argv[3], password=sys.argv[4])\n"

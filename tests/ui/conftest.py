@@ -4,7 +4,7 @@ import pytest
 from nicegui import app
 from nicegui.testing import User
 
-from services.staff import create_first_owner
+from services.staff.accounts import create_first_owner
 from tests.conftest import ShopTemplate, discard
 from tests.staff import OWNER_EMAIL, OWNER_NAME, OWNER_PASSWORD
 

@@ -14,7 +14,7 @@ from nicegui.testing import User
 
 from api import PREFIX
 from models.staff import Role
-from services.staff import create_user, set_active
+from services.staff.accounts import create_user, set_active
 from tests.staff import OWNER_EMAIL, OWNER_PASSWORD
 from tests.ui.conftest import sign_in
 from ui.auth_pages import PUBLIC_PAGES, safe_next

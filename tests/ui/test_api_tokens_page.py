@@ -5,8 +5,8 @@ from nicegui.testing import User
 
 from models.audit import ApiToken
 from models.staff import StaffUser
-from services.api_tokens import actor_for_token, create_token
-from services.staff import get_actor
+from services.staff.accounts import get_actor
+from services.staff.tokens import actor_for_token, create_token
 from tests.staff import OWNER_EMAIL
 
 

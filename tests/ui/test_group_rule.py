@@ -4,7 +4,7 @@ from nicegui.testing import User
 
 from models.customer import Customer
 from models.group import CustomerGroup, Membership, RuleVersion
-from services.groups import get_group, update_group
+from services.groups.group import get_group, update_group
 
 
 async def test_the_page_shows_the_rule_and_running_it_again_changes_nothing(user: User):

@@ -6,8 +6,8 @@ from nicegui.testing import User
 
 from models.customer import Customer
 from models.group import CustomerGroup, Membership
-from services.benefits import get_benefits, save_benefits
-from services.membership import AddMode, add_members
+from services.benefits.sections import get_benefits, save_benefits
+from services.membership.changes import AddMode, add_members
 
 
 async def _ids(*codes: str) -> list[int]:

@@ -7,7 +7,7 @@ from tortoise.expressions import Q
 from models.customer import Customer
 from models.group import CustomerGroup, GroupStatus, GroupType, Membership, MembershipExclusion, MembershipSource
 from models.shop import Shop
-from services.membership import AddMode, RemoveMode, add_members, remove_members
+from services.membership.changes import AddMode, RemoveMode, add_members, remove_members
 
 
 def tick(user: User, marker: str, *names: str) -> None:

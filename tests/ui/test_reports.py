@@ -10,7 +10,7 @@ from nicegui.testing import User
 
 from models.customer import Order, OrderStatus
 from models.group import CustomerGroup, Membership
-from services.groups import create_group
+from services.groups.group import create_group
 from services.reports import DEFINITIONS, Period, compare_groups, group_report, period_for
 from ui.format import money
 

@@ -6,7 +6,7 @@ from nicegui.testing import User
 
 from models.group import CustomerGroup, GroupType
 from models.staff import Role
-from services.staff import change_role, create_user, set_active
+from services.staff.accounts import change_role, create_user, set_active
 from tests.ui.conftest import sign_in
 
 VIEWER_EMAIL, VIEWER_PASSWORD = "vera@example.com", "a long password"

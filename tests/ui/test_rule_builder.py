@@ -5,9 +5,9 @@ from nicegui.testing import User
 
 from models.customer import Customer, PaymentRating
 from models.group import CustomerGroup, Membership, RuleVersion
-from services.rule_compiler import to_q
-from services.rule_explainer import now_for_rules
-from services.rules import parse_rule
+from services.rules.compiler import to_q
+from services.rules.explainer import now_for_rules
+from services.rules.model import parse_rule
 
 PREVIEW = 30  # retries of 0.1 s: the preview waits for typing to settle before it asks
 

@@ -5,7 +5,7 @@ from nicegui import ui
 from nicegui.testing import User
 
 from models.staff import Role, StaffUser
-from services.staff import create_user
+from services.staff.accounts import create_user
 from tests.staff import OWNER_EMAIL, OWNER_PASSWORD
 from tests.ui.conftest import sign_in
 

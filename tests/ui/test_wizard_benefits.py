@@ -5,8 +5,8 @@ from nicegui import ui
 from nicegui.testing import User
 
 from models.group import CustomerGroup
-from services.benefits import get_benefits, save_benefits
-from services.groups import create_group
+from services.benefits.sections import get_benefits, save_benefits
+from services.groups.group import create_group
 
 
 def go_to(user: User, step: str) -> None:

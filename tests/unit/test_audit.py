@@ -9,15 +9,16 @@ import pytest
 from models.audit import AuditEntry
 from models.group import CustomerGroup
 from models.staff import Role
-from services.api_tokens import create_token, revoke_token
-from services.audit import audit_people, list_audit, record
-from services.benefits import save_benefits
+from services.benefits.sections import save_benefits
 from services.errors import FormError, PermissionDeniedError
-from services.groups import create_group, delete_group, get_group, update_group
+from services.groups.group import create_group, delete_group, get_group, update_group
+from services.groups.rule_versions import restore_rule_version
 from services.promotions import create_promotion, delete_promotion, update_promotion
-from services.rule_runs import restore_rule_version
 from services.shop import update_settings
-from services.staff import Actor, change_password, change_role, create_first_owner, create_user, get_actor, set_active
+from services.staff.accounts import change_password, change_role, create_first_owner, create_user, get_actor, set_active
+from services.staff.actor import Actor
+from services.staff.audit import audit_people, list_audit, record
+from services.staff.tokens import create_token, revoke_token
 
 PASSWORD = "a long password"
 

@@ -12,9 +12,9 @@ import pytest
 from tortoise import connections
 
 from models.group import CustomerGroup
-from services.backup import backup, restore
-from services.database import close_database, open_database
 from services.errors import FormError
+from services.storage.backup import backup, restore
+from services.storage.database import close_database, open_database
 from tests import postgres
 
 TABLES = ("customer", "order", "customer_group", "membership", "membership_event", "product")

@@ -4,10 +4,10 @@ settings, and the overview's short texts, on a real database."""
 import pytest
 
 from models.catalog import PriceList
-from services.benefit_summary import catalog_names, describe, group_summary, overview_summaries
-from services.benefits import check_benefits, get_benefits, save_benefits
+from services.benefits.sections import check_benefits, get_benefits, save_benefits
+from services.benefits.summary import catalog_names, describe, group_summary, overview_summaries
 from services.errors import FormError
-from services.groups import create_group, list_groups
+from services.groups.group import create_group, list_groups
 from tests.seed_vip import ACTOR, seed_vip
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pytest
 
 from models.catalog import PriceListItem, Product, VisibilityGroup
-from services.benefits import save_benefits
+from services.benefits.sections import save_benefits
 from services.catalog import (
     add_price_list_item,
     category_choices,
@@ -34,7 +34,7 @@ from services.catalog import (
     visibility_group_choices,
 )
 from services.errors import FormError
-from services.groups import create_group
+from services.groups.group import create_group
 
 ACTOR = "test"
 

@@ -14,14 +14,14 @@ from tortoise.transactions import in_transaction
 from models.customer import Customer
 from models.group import CustomerGroup, Membership
 from models.promotion import Promotion
-from services.customer_import import import_customers, read_csv, suggest_mapping
-from services.database import background_connection, close_database, open_database
 from services.errors import ChangedMeanwhileError, FormError, NotFoundError
-from services.groups import create_group, delete_group, get_group, update_group
-from services.membership import AddMode, add_members
+from services.groups.group import create_group, delete_group, get_group, update_group
+from services.imports.customers import import_customers, read_csv, suggest_mapping
+from services.membership.changes import AddMode, add_members
 from services.promotions import get_promotion, update_promotion
-from services.rule_runs import apply_rule
-from services.sqlite_writers import WriteOnAnotherConnectionError
+from services.rules.runs import apply_rule
+from services.storage.database import background_connection, close_database, open_database
+from services.storage.sqlite_writers import WriteOnAnotherConnectionError
 
 ROUNDS = 20
 ACTOR = "anna"

@@ -8,8 +8,8 @@ from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
 from models.group import CustomerGroup
-from services.conflicts import is_conflict, retried_on_conflict
-from services.sql import execute
+from services.storage.conflicts import is_conflict, retried_on_conflict
+from services.storage.sql import execute
 from tests import postgres
 
 

@@ -20,10 +20,10 @@ from tortoise import connections
 
 from models.customer import Customer, CustomerTag
 from models.group import CustomerGroup, Membership, MembershipAction, MembershipEvent
-from services.customer_import import import_customers, read_csv, suggest_mapping
-from services.database import BACKGROUND, READER, close_database, open_database
-from services.groups import create_group
-from services.rule_runs import apply_pending_rules
+from services.groups.group import create_group
+from services.imports.customers import import_customers, read_csv, suggest_mapping
+from services.rules.runs import apply_pending_rules
+from services.storage.database import BACKGROUND, READER, close_database, open_database
 from tests.app_process import PROJECT_ROOT, app_environment
 
 pytestmark = pytest.mark.sqlite_only  # SQLite's own crash recovery, read from its files

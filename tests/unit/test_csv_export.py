@@ -10,8 +10,8 @@ from models.customer import Customer, CustomerTag
 from models.group import CustomerGroup, Membership
 from services import csv_export
 from services.csv_export import export_customers_csv, export_members_csv
-from services.customer_import import import_customers, read_csv, suggest_mapping
 from services.errors import NotFoundError
+from services.imports.customers import import_customers, read_csv, suggest_mapping
 
 
 def _rows(data: bytes) -> list[dict[str, str]]:

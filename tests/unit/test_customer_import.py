@@ -7,7 +7,9 @@ import pytest
 from models.customer import Customer, CustomerStatus, CustomerTag, PaymentRating
 from models.group import CustomerGroup, Membership, MembershipEvent
 from models.shop import Shop
-from services.customer_import import (
+from services.errors import FormError
+from services.groups.group import create_group, delete_group
+from services.imports.customers import (
     ImportKind,
     RowError,
     check_customers,
@@ -17,9 +19,7 @@ from services.customer_import import (
     read_csv,
     suggest_mapping,
 )
-from services.errors import FormError
-from services.groups import create_group, delete_group
-from services.membership import AddMode, add_members
+from services.membership.changes import AddMode, add_members
 
 ACTOR = "anna"
 MAPPING = {

@@ -7,7 +7,7 @@ from tortoise.functions import Sum
 from models.customer import Customer, Order, OrderStatus
 from models.group import CustomerGroup, Membership
 from services.customers import get_customer, list_customers
-from services.members import list_members
+from services.membership.members import list_members
 from services.orders import record_order
 
 

@@ -10,7 +10,10 @@ import pytest
 
 from models.audit import AuditEntry
 from models.shop import BackupRun
-from services.daily_backups import (
+from services.errors import FormError, PermissionDeniedError
+from services.staff.accounts import Role, create_first_owner, create_user
+from services.staff.actor import Actor
+from services.storage.daily_backups import (
     BackupPlace,
     backup_name,
     backups_to_delete,
@@ -20,8 +23,6 @@ from services.daily_backups import (
     take_backup,
     update_backup_settings,
 )
-from services.errors import FormError, PermissionDeniedError
-from services.staff import Actor, Role, create_first_owner, create_user
 
 NOW = datetime(2026, 3, 5, 14, 30, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from models.shop import Shop
-from services.database import close_database, open_database
+from services.storage.database import close_database, open_database
 
 pytestmark = pytest.mark.sqlite_only
 

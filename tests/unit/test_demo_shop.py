@@ -5,13 +5,13 @@ from datetime import UTC, date, datetime
 from models.catalog import PriceList, PriceListItem, Product, VisibilityGroup
 from models.customer import Customer, CustomerTag, PaymentRating
 from models.group import CustomerGroup, Membership, MembershipAction, MembershipEvent, MembershipSource
-from services.benefits import effective_benefits
+from services.benefits.pricing import CartLine, customer_benefits, quote
+from services.benefits.sections import effective_benefits
 from services.catalog import count_visibility, list_visibility_groups
-from services.database import close_database, open_database
 from services.demo import NAMED_CUSTOMERS, seed_demo_shop, seed_if_empty
-from services.pricing import CartLine, customer_benefits, quote
 from services.promotions import list_promotions
 from services.shop import get_shop
+from services.storage.database import close_database, open_database
 
 SEED_003_GROUPS = {
     "VIP Customers": 45,

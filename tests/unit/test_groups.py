@@ -7,7 +7,7 @@ import pytest
 from models.customer import Customer, Order
 from models.group import CustomerGroup, GroupType, Membership, MembershipAction, MembershipEvent
 from services.errors import ChangedMeanwhileError, FormError
-from services.groups import create_group, delete_group, get_group, list_groups, suggest_code, update_group
+from services.groups.group import create_group, delete_group, get_group, list_groups, suggest_code, update_group
 from services.orders import record_order
 
 ACTOR = "test"

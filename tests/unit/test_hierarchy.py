@@ -6,10 +6,10 @@ from dataclasses import dataclass
 import pytest
 
 from models.group import CustomerGroup
-from services.benefits import effective_benefits, get_benefits
+from services.benefits.hierarchy import effective_table, group_tree, inheritance_view, move_group, set_inheritance, walk
+from services.benefits.sections import effective_benefits, get_benefits
 from services.errors import FormError
-from services.groups import create_group
-from services.hierarchy import effective_table, group_tree, inheritance_view, move_group, set_inheritance, walk
+from services.groups.group import create_group
 from tests.seed_vip import ACTOR, seed_vip
 
 

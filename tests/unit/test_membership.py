@@ -18,10 +18,17 @@ from models.group import (
 )
 from models.shop import Shop
 from services.errors import FormError
-from services.groups import create_group, delete_group, get_group, update_group
-from services.membership import AddMode, RemoveMode, add_members, lift_exclusions, list_exclusions, remove_members
+from services.groups.group import create_group, delete_group, get_group, update_group
+from services.membership.changes import (
+    AddMode,
+    RemoveMode,
+    add_members,
+    lift_exclusions,
+    list_exclusions,
+    remove_members,
+)
 from services.orders import record_order
-from services.rule_runs import apply_rule
+from services.rules.runs import apply_rule
 
 ACTOR = "anna"
 BIG_SPENDERS = {"match": "all", "conditions": [{"field": "total_purchases", "op": "gte", "value": 1_000_000}]}

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 from models.customer import Customer
 from models.group import CustomerGroup, MembershipAction, MembershipEvent, MembershipSource
-from services.groups import delete_group
-from services.membership_history import describe, list_history
+from services.groups.group import delete_group
+from services.membership.history import describe, list_history
 
 DAY = timedelta(days=1)
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -17,12 +17,12 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from models.customer import Customer, CustomerStatus
 from models.group import CustomerGroup, Membership, MembershipAction, MembershipEvent
 from models.shop import Shop
-from services.database import close_database, open_database
 from services.errors import FormError, NotFoundError
-from services.groups import create_group, delete_group
-from services.membership import AddMode, RemoveMode, add_members, remove_members
+from services.groups.group import create_group, delete_group
+from services.membership.changes import AddMode, RemoveMode, add_members, remove_members
 from services.orders import record_order
-from services.rule_runs import run_all_rules
+from services.rules.runs import run_all_rules
+from services.storage.database import close_database, open_database
 from tests.conftest import ShopTemplate, discard
 
 ACTOR = "machine"

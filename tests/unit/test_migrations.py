@@ -11,8 +11,8 @@ from tortoise.migrations.api.migrate import migrate
 
 from models.customer import Customer, CustomerTag, Order
 from models.group import CustomerGroup, Membership, MembershipEvent, RuleVersion
-from services.database import close_database, open_database, tortoise_config
 from services.promotions import get_promotion, update_promotion
+from services.storage.database import close_database, open_database, tortoise_config
 
 # The first release's database is a SQLite file, written here with the sqlite3 module.
 pytestmark = pytest.mark.sqlite_only

@@ -8,10 +8,10 @@ import pytest
 from models.catalog import VisibilityGroup
 from models.customer import Customer
 from models.group import CustomerGroup, GroupStatus
-from services.benefits import save_benefits
-from services.groups import create_group
-from services.membership import AddMode, add_members
-from services.overlaps import conflicts, overlap_matrix
+from services.benefits.overlaps import conflicts, overlap_matrix
+from services.benefits.sections import save_benefits
+from services.groups.group import create_group
+from services.membership.changes import AddMode, add_members
 
 ACTOR = "anna"
 

@@ -24,31 +24,22 @@ from models.shop import BackupRun
 from models.shop import Shop as ShopRow
 from models.staff import LoginAttempt, Role, StaffUser
 from services import catalog
-from services.api_tokens import create_token, revoke_token
-from services.benefits import save_benefits
-from services.customer_import import ImportKind, import_customers, import_memberships, read_csv, suggest_mapping
+from services.benefits.hierarchy import move_group, set_inheritance
+from services.benefits.sections import save_benefits
 from services.customers import create_customer, update_customer
-from services.daily_backups import BackupPlace, take_backup, update_backup_settings
-from services.database import close_database, open_database
 from services.errors import FormError, PermissionDeniedError
-from services.groups import create_group, delete_group, get_group, turn_hybrid, update_group
-from services.hierarchy import move_group, set_inheritance
-from services.membership import AddMode, RemoveMode, add_members, add_to_groups, lift_exclusions, remove_members
+from services.groups.group import create_group, delete_group, get_group, turn_hybrid, update_group
+from services.groups.rule_versions import restore_rule_version
+from services.imports.customers import ImportKind, import_customers, import_memberships, read_csv, suggest_mapping
+from services.membership.changes import AddMode, RemoveMode, add_members, add_to_groups, lift_exclusions, remove_members
 from services.promotions import create_promotion, delete_promotion, update_promotion
-from services.rule_runs import apply_rule, apply_rule_with_readers, restore_rule_version, run_all_rules
+from services.rules.runs import apply_rule, apply_rule_with_readers, run_all_rules
 from services.shop import update_settings
-from services.staff import (
-    DEACTIVATED,
-    ROLE_PERMISSIONS,
-    Actor,
-    Permission,
-    authenticate,
-    change_role,
-    create_first_owner,
-    create_user,
-    list_staff,
-    set_active,
-)
+from services.staff.accounts import authenticate, change_role, create_first_owner, create_user, list_staff, set_active
+from services.staff.actor import DEACTIVATED, ROLE_PERMISSIONS, Actor, Permission
+from services.staff.tokens import create_token, revoke_token
+from services.storage.daily_backups import BackupPlace, take_backup, update_backup_settings
+from services.storage.database import close_database, open_database
 from tests.conftest import ShopTemplate, discard
 
 SYSTEM = "system"  # the app's own work: trusted, not checked

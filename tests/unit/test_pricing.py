@@ -7,10 +7,10 @@ import pytest
 
 from models.catalog import PriceList, PriceListItem, Product
 from models.group import CustomerGroup, GroupStatus
-from services.benefits import PricingType, effective_benefits, save_benefits
+from services.benefits.pricing import CartLine, customer_benefits, quote
+from services.benefits.sections import PricingType, effective_benefits, save_benefits
 from services.errors import FormError
-from services.groups import create_group
-from services.pricing import CartLine, customer_benefits, quote
+from services.groups.group import create_group
 from tests.seed_vip import ACTOR, new_customer, seed_vip
 
 

@@ -24,8 +24,8 @@ from models.benefits import GroupBenefits
 from models.catalog import Category, PriceList, PriceListItem, Product, VisibilityGroup
 from models.customer import Customer
 from models.group import CustomerGroup, GroupStatus, Membership
-from services.benefits import PricingSettings, effective, load_groups
-from services.pricing import CartLine, quote
+from services.benefits.pricing import CartLine, quote
+from services.benefits.sections import PricingSettings, effective, load_groups
 
 BASES = (0, 1, 999, 10_000, 123_457)  # base prices in cents, one product each
 # The price list's tiers for products 0-2: (minimum quantity, share of the base price).

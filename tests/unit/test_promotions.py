@@ -12,10 +12,10 @@ from models.benefits import GroupBenefits
 from models.catalog import Product
 from models.customer import Order
 from models.promotion import Promotion, PromotionStatus
-from services.benefits import save_benefits
+from services.benefits.pricing import CartLine, quote
+from services.benefits.sections import save_benefits
 from services.errors import ChangedMeanwhileError, FormError
-from services.groups import create_group, delete_group
-from services.pricing import CartLine, quote
+from services.groups.group import create_group, delete_group
 from services.promotions import create_promotion, list_promotions, promotion_reach, update_promotion
 from tests.seed_vip import ACTOR, new_customer, seed_vip
 

@@ -21,9 +21,9 @@ import pytest
 
 from models.customer import Customer, Order, OrderStatus
 from models.group import MembershipAction, MembershipEvent
-from services.benefits import save_benefits
+from services.benefits.sections import save_benefits
 from services.errors import FormError
-from services.groups import create_group, get_group, update_group
+from services.groups.group import create_group, get_group, update_group
 from services.promotions import create_promotion
 from services.reports import compare_groups, comparison_csv, group_report, period_for, report_csv, versus
 

@@ -21,11 +21,11 @@ from tortoise.transactions import in_transaction
 
 from models.customer import Customer, CustomerStatus, CustomerTag, Order, OrderStatus, PaymentRating
 from models.group import CustomerGroup, Membership
-from services.rule_catalog import FIELDS, LIST_VALUE, NO_VALUE, RANGE_VALUE, Op, ValueType
-from services.rule_clock import days_before, months_before, whole_days, whole_months
-from services.rule_compiler import to_q
-from services.rule_explainer import evaluate, load_facts
-from services.rules import MAX_AMOUNT, MAX_NUMBER, Condition, RuleGroup, parse_rule, walk
+from services.rules.clock import days_before, months_before, whole_days, whole_months
+from services.rules.compiler import to_q
+from services.rules.explainer import evaluate, load_facts
+from services.rules.fields import FIELDS, LIST_VALUE, NO_VALUE, RANGE_VALUE, Op, ValueType
+from services.rules.model import MAX_AMOUNT, MAX_NUMBER, Condition, RuleGroup, parse_rule, walk
 
 NOWS = (
     datetime(2024, 3, 31, 12, 0, tzinfo=UTC),  # a month end after a leap February

@@ -3,7 +3,7 @@ one clear message at the first group that is too deep, however deep it goes."""
 
 import pytest
 
-from services.rules import RuleError, parse_rule
+from services.rules.model import RuleError, parse_rule
 
 TOO_DEEP = "Groups can be nested at most 3 levels deep."
 

@@ -4,11 +4,11 @@ import pytest
 
 from models.customer import Customer
 from models.group import CustomerGroup, Membership, MembershipExclusion, MembershipSource
-from services import rule_preview
-from services.rule_compiler import to_q
-from services.rule_explainer import now_for_rules
-from services.rule_preview import list_matches, preview_rule, rule_funnel
-from services.rules import parse_rule
+from services.rules import preview as rule_preview
+from services.rules.compiler import to_q
+from services.rules.explainer import now_for_rules
+from services.rules.model import parse_rule
+from services.rules.preview import list_matches, preview_rule, rule_funnel
 
 WIDER_VIP = {
     "match": "all",

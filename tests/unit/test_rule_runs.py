@@ -16,15 +16,14 @@ from models.group import (
     MembershipSource,
 )
 from services.errors import FormError
-from services.groups import create_group, delete_group, get_group, update_group
+from services.groups.group import create_group, delete_group, get_group, update_group
+from services.groups.rule_versions import list_rule_versions, restore_rule_version
 from services.orders import record_order
-from services.rule_runs import (
+from services.rules.runs import (
     apply_pending_rules,
     apply_rule,
     dependency_order,
-    list_rule_versions,
     refresh_rules_periodically,
-    restore_rule_version,
     run_all_rules,
 )
 from services.settings import Settings

@@ -9,9 +9,9 @@ from tortoise import connections
 from models.customer import Customer, CustomerTag, OrderStatus, PaymentRating
 from models.group import CustomerGroup, Membership
 from services.orders import record_order
-from services.rule_compiler import to_q
-from services.rule_explainer import explain
-from services.rules import RuleError, parse_rule
+from services.rules.compiler import to_q
+from services.rules.explainer import explain
+from services.rules.model import RuleError, parse_rule
 
 
 def condition(field: str, op: str, value=None, **extra) -> dict:

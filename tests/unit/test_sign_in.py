@@ -10,7 +10,8 @@ import pytest
 
 from models.staff import LoginAttempt, Role
 from services.errors import FormError
-from services.staff import Actor, authenticate, create_first_owner, create_user
+from services.staff.accounts import authenticate, create_first_owner, create_user
+from services.staff.actor import Actor
 
 PASSWORD = "correct horse battery"
 WRONG = "The email or password is not right."

@@ -7,12 +7,9 @@ from datetime import UTC, date, datetime
 import pytest
 
 from models.group import CustomerGroup, GroupStatus
-from services.benefits import save_benefits
-from services.errors import NotFoundError
-from services.groups import create_group
-from services.price_check import benefits_summary
-from services.promotions import create_promotion
-from services.troubleshoot import (
+from services.benefits.price_check import benefits_summary
+from services.benefits.sections import save_benefits
+from services.benefits.troubleshoot import (
     GROUP_ASSIGNMENT,
     GROUP_STATUS,
     MINIMUM_ORDER,
@@ -23,6 +20,9 @@ from services.troubleshoot import (
     Checklist,
     why_no_discount,
 )
+from services.errors import NotFoundError
+from services.groups.group import create_group
+from services.promotions import create_promotion
 from tests.seed_vip import ACTOR, new_customer, vip_catalog
 
 ORDER = [GROUP_ASSIGNMENT, GROUP_STATUS, PRICING_SCOPE, PRODUCT_EXCLUSIONS, ORDER_DATE, MINIMUM_ORDER]

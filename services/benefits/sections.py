@@ -22,10 +22,10 @@ from tortoise.transactions import in_transaction
 from models.benefits import GroupBenefits
 from models.catalog import Category, PriceList, Product, VisibilityGroup
 from models.group import CustomerGroup
-from services.audit import record
-from services.conflicts import retried_on_conflict
 from services.errors import FormError, NotFoundError
-from services.staff import Actor, Permission, require
+from services.staff.actor import Actor, Permission, require
+from services.staff.audit import record
+from services.storage.conflicts import retried_on_conflict
 
 NET_TERMS = (15, 30, 45, 60, 90)
 SECTIONS = ("pricing", "visibility", "portal", "payment")

@@ -5,7 +5,7 @@ for the Settings page.
 
 Why it is built this way:
 
-- The copy is services.backup.backup() (SQLite's online backup API, or pg_dump), run in a worker
+- The copy is services.storage.backup.backup() (SQLite's online backup API, or pg_dump), run in a worker
   thread: the shop stays open while it runs.
 - The schedule is a pure decision (`next_backup_at`) from the last successful backup and the
   last failure: due a day after the last success (at once when there is none, so a start after a
@@ -29,12 +29,12 @@ from pathlib import Path
 from tortoise.transactions import in_transaction
 
 from models.shop import BackupRun, Shop
-from services.audit import record
-from services.backup import backup, sqlite_path
 from services.errors import FormError
 from services.settings import Settings
 from services.shop import DEFAULT_CURRENCY, DEFAULT_NAME
-from services.staff import Actor, Permission, actor_name, require
+from services.staff.actor import Actor, Permission, actor_name, require
+from services.staff.audit import record
+from services.storage.backup import backup, sqlite_path
 
 logger = logging.getLogger(__name__)
 

@@ -16,11 +16,11 @@ from tortoise.functions import Count
 
 from models.customer import Customer
 from models.group import CustomerGroup, GroupType, Membership, MembershipExclusion, MembershipSource
-from services.database import background_connection, reader_connection
 from services.paging import Page, page_bounds
-from services.rule_compiler import condition_q, to_q
-from services.rule_explainer import GroupCheck, evaluate, load_facts, now_for_rules
-from services.rules import Condition, RuleGroup, parse_rule
+from services.rules.compiler import condition_q, to_q
+from services.rules.explainer import GroupCheck, evaluate, load_facts, now_for_rules
+from services.rules.model import Condition, RuleGroup, parse_rule
+from services.storage.database import background_connection, reader_connection
 
 SAMPLE_SIZE = 10
 CHANGE_SAMPLES = 5

@@ -13,6 +13,7 @@ from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from models.group import (
+    RULE_TYPES,
     CustomerGroup,
     GroupStatus,
     GroupType,
@@ -21,21 +22,21 @@ from models.group import (
     MembershipEvent,
     RuleVersion,
 )
-from services.audit import record
-from services.benefit_summary import overview_summaries
-from services.conflicts import retried_on_conflict
+from services.benefits.summary import overview_summaries
 from services.errors import ChangedMeanwhileError, FormError, NotFoundError
-from services.membership import settle_primaries
+from services.membership.books import settle_primaries
 from services.promotions import drafts_after_losing
-from services.rules import Condition, RuleError, group_ids_read, parse_rule, rule_json, walk
-from services.staff import Actor, Permission, actor_name, require
+from services.rules.model import Condition, RuleError, group_ids_read, parse_rule, rule_json, walk
+from services.rules.runs import apply_rule_with_readers, rule_readers
+from services.staff.actor import Actor, Permission, actor_name, require
+from services.staff.audit import record
+from services.storage.conflicts import retried_on_conflict
 from services.text import plain_lines, plain_text
 
 CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
 NAME_MAX = 100
 DESCRIPTION_MAX = 2000
 
-RULE_TYPES = (GroupType.AUTOMATIC, GroupType.HYBRID)
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class GroupInput(BaseModel):
     type: GroupType = GroupType.MANUAL
     rule: dict | None = None  # checked in _validated, where each condition's problem gets its place
     # The most members a group has; empty: no limit. By hand and by rule alike: a rule run fills the
-    # free places and reports the matches it turned away (see services.rule_runs).
+    # free places and reports the matches it turned away (see services.rules.runs).
     capacity: int | None = None
 
     @field_validator("name")
@@ -546,9 +547,6 @@ async def _apply_rule_if_due(group_id: int, *, actor: str, force: bool) -> None:
 
     A failure here does not undo the save: it is logged, the group shows an unapplied rule
     version, and the background refresh applies it."""
-    # Imported here: services.rule_runs builds on this module (update_group, get_group).
-    from services.rule_runs import apply_rule_with_readers
-
     group = await CustomerGroup.get_or_none(id=group_id)
     if group is None or group.type not in RULE_TYPES or group.status != GroupStatus.ACTIVE or not group.rule:
         return
@@ -567,9 +565,6 @@ async def delete_group(*, group_id: int, actor: Actor | str, reason: str = "Grou
     A group whose members another group's rule reads ("Member of Group") is not deleted: that
     rule would silently change meaning. The FormError names the reading groups; change their
     rules first."""
-    # Imported here: services.rule_runs builds on this module.
-    from services.rule_runs import rule_readers
-
     await require(actor, Permission.MANAGE_GROUPS)
     who, actor = actor, actor_name(actor)
     if readers := await rule_readers(group_id=group_id, transitive=False):

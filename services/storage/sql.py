@@ -93,7 +93,7 @@ async def insert_rows(
 # --- Case-insensitive text: A-Z only, on both databases ---------------------------------------
 # SQLite's UPPER() and LIKE fold only A-Z. PostgreSQL's fold whatever the database's locale says
 # (and "i" becomes "İ" in a Turkish one). Rules must mean the same on both, and their explainer
-# (services.rule_explainer) folds A-Z in Python: on PostgreSQL, Tortoise's case-insensitive
+# (services.rules.explainer) folds A-Z in Python: on PostgreSQL, Tortoise's case-insensitive
 # lookups (iexact, icontains, istartswith, iendswith) compare under the "C" collation, whose
 # UPPER() folds A-Z only, like SQLite's.
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from models.catalog import Category, PriceList, Product, VisibilityGroup
 from models.group import CustomerGroup, GroupStatus, GroupType
-from services.benefits import (
+from services.benefits.sections import (
     PAYMENT_METHOD_LABELS,
     PRICING_TYPE_LABELS,
     SCOPE_LABELS,
@@ -27,10 +27,10 @@ from services.benefits import (
     save_benefits,
 )
 from services.errors import FormError, NotFoundError
-from services.groups import get_group, update_group
-from services.rule_text import Wording
+from services.groups.group import get_group, update_group
+from services.rules.words import Wording
 from services.shop import get_shop
-from services.staff import Actor, Permission, actor_name, require
+from services.staff.actor import Actor, Permission, actor_name, require
 
 SECTION_LABELS = {
     "pricing": "Pricing",

@@ -6,8 +6,8 @@ exclusions, order date vs promotion, minimum order. Each passes, fails, or does 
 left to check). The verdict names the first failing check; when all pass, the price the customer
 gets and from which group.
 
-Prices, scope, visibility and minimums are decided by services.pricing (quote) on the customer's
-groups after inheritance (services.benefits.effective), and which promotions reach the customer by
+Prices, scope, visibility and minimums are decided by services.benefits.pricing (quote) on the customer's
+groups after inheritance (services.benefits.sections.effective), and which promotions reach the customer by
 services.promotions; this module only reads and explains them.
 """
 
@@ -17,11 +17,11 @@ from datetime import UTC, date, datetime
 from models.catalog import PriceListItem, Product
 from models.customer import Customer
 from models.group import GroupStatus, Membership
-from services.benefit_summary import CatalogNames, catalog_names
-from services.benefits import EffectiveBenefits, PricingType, Scope, effective, load_groups
+from services.benefits.price_check import group_pricing_text, price_text
+from services.benefits.pricing import BASE, CartLine, LinePrice, MinimumCheck, in_scope, quote
+from services.benefits.sections import EffectiveBenefits, PricingType, Scope, effective, load_groups
+from services.benefits.summary import CatalogNames, catalog_names
 from services.errors import NotFoundError
-from services.price_check import group_pricing_text, price_text
-from services.pricing import BASE, CartLine, LinePrice, MinimumCheck, in_scope, quote
 from services.promotions import ApplicablePromotion, applicable_promotions
 
 GROUP_ASSIGNMENT = "Group assignment"
@@ -222,7 +222,7 @@ def _exclusions(who: str, what: str, product: dict, line: LinePrice) -> Check:
 
 
 def _order_day(at: date | datetime | None) -> date:
-    """The order's day in UTC, as services.pricing reads it."""
+    """The order's day in UTC, as services.benefits.pricing reads it."""
     if at is None:
         return datetime.now(UTC).date()
     if isinstance(at, datetime):

@@ -1,7 +1,7 @@
 """Where groups overlap: how many customers each pair of groups shares, and which customers get
 conflicting benefits from their groups, with what they actually get.
 
-How a conflict resolves (DESIGN.md, services.pricing):
+How a conflict resolves (DESIGN.md, services.benefits.pricing):
 - payment terms (net days, credit limit): the customer's primary group decides;
 - pricing: decided line by line, the most favourable price wins;
 - visibility: additive, the customer sees what any of their groups sees.
@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from models.group import CustomerGroup, GroupStatus, Membership
-from services.benefits import EffectiveBenefits, PricingType, Scope, VisibilityMode, effective, load_groups
-from services.database import reader_connection
-from services.hierarchy import Names, names_for, setting_text
+from services.benefits.hierarchy import Names, names_for, setting_text
+from services.benefits.sections import EffectiveBenefits, PricingType, Scope, VisibilityMode, effective, load_groups
 from services.paging import Page, page_bounds
-from services.sql import fetch_rows
+from services.storage.database import reader_connection
+from services.storage.sql import fetch_rows
 
 
 @dataclass(frozen=True)

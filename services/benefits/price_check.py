@@ -2,8 +2,8 @@
 from (searched on the server, a page at a time), and a customer's effective benefits in the shop's
 words ("VIP Platinum: 20% discount on all products (15% from VIP Customers + 5% here)").
 
-The numbers come from services.pricing and services.benefits, the wording of a group's benefits
-from services.benefit_summary; this module only puts them together for one customer. It also words
+The numbers come from services.benefits.pricing and services.benefits.sections, the wording of a group's benefits
+from services.benefits.summary; this module only puts them together for one customer. It also words
 what the promotions did for a quoted order (`promotion_outcomes`) and where each candidate of a
 line's trace comes from (`candidate_origin`).
 """
@@ -14,8 +14,8 @@ from typing import Literal
 
 from models.customer import Customer
 from models.promotion import Promotion, PromotionType
-from services.benefit_summary import CatalogNames, catalog_names, dollars, early_pay_text, net_terms, summarize
-from services.benefits import (
+from services.benefits.pricing import BASE, Candidate, LinePrice, Quote, customer_benefits
+from services.benefits.sections import (
     PAYMENT_METHOD_LABELS,
     SHOP_ACCESS_LABELS,
     EffectiveBenefits,
@@ -23,9 +23,9 @@ from services.benefits import (
     PricingType,
     ShopAccess,
 )
+from services.benefits.summary import CatalogNames, catalog_names, dollars, early_pay_text, net_terms, summarize
 from services.catalog import get_product, list_products
 from services.customers import get_customer, list_customers
-from services.pricing import BASE, Candidate, LinePrice, Quote, customer_benefits
 
 CHOICES = 20  # options a picker shows at once; typing narrows them
 
@@ -103,7 +103,7 @@ async def get_product_choice(*, product_id: int) -> ProductChoice:
     return ProductChoice(product.id, product.sku, product.name, product.base_price_cents)
 
 
-# --- Benefits in words (the group pages' wording, services.benefit_summary) ----------------------
+# --- Benefits in words (the group pages' wording, services.benefits.summary) ----------------------
 
 
 def group_pricing_text(group: EffectiveBenefits, names: CatalogNames) -> str | None:

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Tag, ValidationError, model_validator
 
-from services.rule_catalog import (
+from services.rules.fields import (
     FIELDS,
     LIST_VALUE,
     MAX_CONDITIONS,

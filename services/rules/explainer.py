@@ -12,11 +12,11 @@ from tortoise.functions import Sum
 
 from models.customer import Customer, CustomerTag, Order, OrderStatus
 from models.group import Membership
-from services.rule_catalog import Op, ValueType
-from services.rule_clock import months_before, whole_days, whole_months
-from services.rules import Condition, RuleGroup, walk
+from services.rules.clock import months_before, whole_days, whole_months
+from services.rules.fields import Op, ValueType
+from services.rules.model import Condition, RuleGroup, walk
 
-# SQLite's UPPER() and LIKE fold only A-Z, and so do PostgreSQL's here (services.sql.fold_text_like_sqlite);
+# SQLite's UPPER() and LIKE fold only A-Z, and so do PostgreSQL's here (services.storage.sql.fold_text_like_sqlite);
 # folding the same way keeps both sides in step.
 _ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 

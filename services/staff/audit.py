@@ -11,16 +11,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 
 from models.audit import AuditEntry
 from services.paging import Page, page_bounds
-
-if TYPE_CHECKING:
-    from services.staff import Actor
+from services.staff.actor import Actor, Permission, require
 
 SUBJECT_TYPES = {
     "group": "Groups",
@@ -126,9 +124,6 @@ async def record(
     connection: BaseDBAsyncClient | None = None,
 ) -> None:
     """Add one entry to the log (in `connection`'s transaction when given, so it commits with the change)."""
-    # Imported here: services.staff records its own changes through this module.
-    from services.staff import Actor
-
     await AuditEntry.create(
         at=datetime.now(UTC),
         actor_id=actor.id if isinstance(actor, Actor) else None,
@@ -144,9 +139,6 @@ async def record(
 
 
 async def _may_read(actor: "Actor | str") -> None:
-    # Imported here: services.staff records its own changes through this module.
-    from services.staff import Permission, require
-
     await require(actor, Permission.MANAGE_STAFF)  # the log names staff, their emails and every change
 
 

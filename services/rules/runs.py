@@ -11,7 +11,7 @@ Why it is built this way:
   statements over sets of ids. No Python loop touches one customer at a time, so 100,000 members
   cost a handful of statements, not 100,000 round trips.
 - One transaction per group, on the background connection, so page reads on "default" go on
-  meanwhile (SQLite WAL). On SQLite it holds the write lock from its start (services.sqlite_writers);
+  meanwhile (SQLite WAL). On SQLite it holds the write lock from its start (services.storage.sqlite_writers);
   on PostgreSQL its first statement locks the group's row.
 - Every join and leave writes a MembershipEvent (source "rule", the rule version in the reason)
   in the same transaction: the members and their history change together or not at all.
@@ -33,7 +33,7 @@ Why it is built this way:
   one who leaves their primary group by rule gets their newest remaining group as primary.
   With "one group per customer" on, a customer already in another group does not join by rule:
   they stay where they are (in a full run, the group that runs first keeps them).
-- Each run sets the group's member count in the same transaction (services.membership.recount).
+- Each run sets the group's member count in the same transaction (services.membership.changes.recount).
 """
 
 import asyncio
@@ -47,6 +47,7 @@ from tortoise.transactions import in_transaction
 
 from models.customer import Customer, CustomerStatus
 from models.group import (
+    RULE_TYPES,
     CustomerGroup,
     GroupStatus,
     GroupType,
@@ -55,18 +56,16 @@ from models.group import (
     MembershipEvent,
     MembershipExclusion,
     MembershipSource,
-    RuleVersion,
 )
-from services.conflicts import retried_on_conflict
-from services.database import BACKGROUND
 from services.errors import FormError, NotFoundError
-from services.groups import RULE_TYPES, GroupDetail, get_group, update_group
-from services.membership import one_at_a_time_if_one_group, recount
-from services.rule_compiler import to_q
-from services.rule_explainer import evaluate, load_facts, now_for_rules
-from services.rules import RuleError, group_ids_read, parse_rule
-from services.sql import execute, fetch_rows
-from services.staff import Actor, Permission, actor_name, require
+from services.membership.books import one_at_a_time_if_one_group, recount
+from services.rules.compiler import to_q
+from services.rules.explainer import evaluate, load_facts, now_for_rules
+from services.rules.model import RuleError, group_ids_read, parse_rule
+from services.staff.actor import Actor, Permission, actor_name, require
+from services.storage.conflicts import retried_on_conflict
+from services.storage.database import BACKGROUND
+from services.storage.sql import execute, fetch_rows
 
 logger = logging.getLogger(__name__)
 
@@ -109,16 +108,6 @@ class CustomerRuleChanges:
     customer_id: int
     joined: tuple[str, ...] = ()
     left: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class RuleVersionRow:
-    number: int
-    rule: dict
-    author: str
-    at: datetime
-    note: str
-    is_current: bool
 
 
 # --- Scratch tables ---------------------------------------------------------------------------
@@ -525,7 +514,7 @@ async def reevaluate_customer(*, customer_id: int, actor: str = "system") -> Cus
     """Re-check one customer against every active rule-based group after their data or orders
     changed, joining and leaving with events, groups read by "Member of Group" first.
 
-    The match is decided by the explainer (services.rule_explainer), which evaluates the rule
+    The match is decided by the explainer (services.rules.explainer), which evaluates the rule
     for one customer with a few indexed reads; the compiled SQL would aggregate all orders for a
     "purchases in the last N months" condition. The two are held together by a property test.
     Only groups where something changes take the write lock, one short transaction each."""
@@ -633,45 +622,3 @@ async def last_run_changes(*, group_id: int) -> LastRunChanges:
 
 
 # --- Rule history -----------------------------------------------------------------------------
-
-
-async def list_rule_versions(*, group_id: int) -> list[RuleVersionRow]:
-    """Every saved version of the group's rule, newest first; the one in force is marked."""
-    group = await CustomerGroup.get_or_none(id=group_id)
-    if group is None:
-        raise NotFoundError(f"There is no group with id {group_id}.")
-    in_force = group.rule_version if group.type in RULE_TYPES and group.rule else None
-    versions = await RuleVersion.filter(group_id=group_id).order_by("-number")
-    return [
-        RuleVersionRow(
-            number=v.number, rule=v.rule, author=v.author, at=v.at, note=v.note, is_current=v.number == in_force
-        )
-        for v in versions
-    ]
-
-
-async def restore_rule_version(*, group_id: int, number: int, version: int, actor: Actor | str) -> GroupDetail:
-    """Make an earlier rule the group's rule again, as a new version ("Restored from version N"),
-    through update_group: the same checks (the rule may read groups deleted since), the same
-    guard against a concurrent edit (`version` is the group's version the owner saw), and the
-    members follow the restored rule."""
-    await require(actor, Permission.MANAGE_RULES)
-    group = await get_group(group_id=group_id)
-    saved = await RuleVersion.get_or_none(group_id=group_id, number=number)
-    if saved is None:
-        raise NotFoundError(f"This group has no rule version {number}.")
-    if not group.uses_rule:
-        raise FormError({"rule": "Make this group automatic or hybrid before restoring a rule."})
-    if saved.rule == group.rule:
-        raise FormError({"rule": f"Version {number} is already the group's rule."})
-    data = group.as_input()
-    data.rule = saved.rule
-    # Passed on as given, so the audit log names the staff member (one "rule.restored" entry).
-    return await update_group(
-        group_id=group_id,
-        version=version,
-        data=data,
-        actor=actor,
-        rule_note=f"Restored from version {number}",
-        rule_action="rule.restored",
-    )

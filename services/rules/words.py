@@ -7,8 +7,8 @@ a condition reads the same everywhere.
 from dataclasses import dataclass
 from typing import Any
 
-from services.rule_catalog import OP_LABELS, Op, ValueType
-from services.rules import Condition, RuleGroup
+from services.rules.fields import OP_LABELS, Op, ValueType
+from services.rules.model import Condition, RuleGroup
 
 SYMBOLS = {"USD": "$", "CAD": "CA$", "AUD": "A$", "EUR": "€", "GBP": "£", "JPY": "¥", "CHF": "CHF "}
 

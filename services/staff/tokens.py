@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from models.audit import ApiToken
-from services.audit import record
 from services.errors import FormError, NotFoundError
-from services.staff import Actor, Permission, require
+from services.staff.actor import Actor, Permission, require
+from services.staff.audit import record
 from services.text import HIDDEN
 
 SECRET_START = "cg_"

@@ -1,13 +1,13 @@
 """Membership by hand: adding customers to groups and taking them out, within the shop's rules.
 
 Every manual change of who is in which group goes through here: the group page's dialogs, the
-new-group wizard, the CSV import and the API. services.rule_runs sets rule-based members in bulk
+new-group wizard, the CSV import and the API. services.rules.runs sets rule-based members in bulk
 and keeps the same books (an event per change, the group's member count, one primary group).
 
 How each action is built:
 
 - One transaction on the background connection, so page reads go on while 10,000 members are
-  added. On SQLite it holds the write lock from its start (services.sqlite_writers); the checks
+  added. On SQLite it holds the write lock from its start (services.storage.sqlite_writers); the checks
   below read inside it, so two owners adding to the last free places of a group cannot both get
   them. PostgreSQL locks rows, not the database: there
   the action first locks the customers it changes (SELECT ... FOR NO KEY UPDATE, in id order),
@@ -59,16 +59,21 @@ from models.group import (
     MembershipExclusion,
     MembershipSource,
 )
-from models.shop import Shop
-from services.conflicts import retried_on_conflict
-from services.database import BACKGROUND, reader_connection
 from services.errors import FormError, NotFoundError
-from services.sql import execute, fetch_rows, insert_rows, is_postgres, placeholders
-from services.staff import Actor, Permission, actor_name, require
+from services.membership.books import (
+    chunks,
+    one_at_a_time_if_one_group,
+    one_group_per_customer,
+    recount,
+)
+from services.rules.runs import apply_readers, apply_rule
+from services.staff.actor import Actor, Permission, actor_name, require
+from services.storage.conflicts import retried_on_conflict
+from services.storage.database import BACKGROUND, reader_connection
+from services.storage.sql import fetch_rows, insert_rows, is_postgres, placeholders
 
 logger = logging.getLogger(__name__)
 
-CHUNK = 5000  # ids per IN (...) list, well under SQLite's limit of bound parameters
 EXAMPLES = 3  # names quoted in a message or a result
 
 
@@ -202,17 +207,12 @@ class _Customer:
         return next((h for h in self.held if h.group_id == group_id), None)
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
-    for start in range(0, len(ids), CHUNK):
-        yield list(ids[start : start + CHUNK])
-
-
 async def _lock_customers(connection: BaseDBAsyncClient, customer_ids: Iterable[int]) -> None:
     """On PostgreSQL, lock the customers' rows until the transaction ends (see the module's notes).
     On SQLite the write lock _lock_groups takes already lets one action run at a time."""
     if not is_postgres(connection):
         return
-    for chunk in _chunks(sorted(set(customer_ids))):
+    for chunk in chunks(sorted(set(customer_ids))):
         await fetch_rows(
             connection,
             f"SELECT id FROM customer WHERE id IN ({placeholders(chunk)}) ORDER BY id FOR NO KEY UPDATE",
@@ -226,7 +226,7 @@ async def _groups_left_by_move(connection: BaseDBAsyncClient, customer_ids: Iter
     if not is_postgres(connection):
         return set()
     found: set[int] = set()
-    for chunk in _chunks(sorted(set(customer_ids))):
+    for chunk in chunks(sorted(set(customer_ids))):
         rows = await fetch_rows(
             connection, f"SELECT DISTINCT group_id FROM membership WHERE customer_id IN ({placeholders(chunk)})", *chunk
         )
@@ -268,7 +268,7 @@ async def _read_groups(connection: BaseDBAsyncClient, ids: Sequence[int]) -> dic
 async def _customers(connection: BaseDBAsyncClient, customer_ids: Sequence[int]) -> dict[int, _Customer]:
     """The customers (those that exist) with every membership they hold."""
     found: dict[int, _Customer] = {}
-    for chunk in _chunks(customer_ids):
+    for chunk in chunks(customer_ids):
         for cid, name, status in (
             await Customer.filter(id__in=chunk).using_db(connection).values_list("id", "name", "status")
         ):
@@ -285,25 +285,6 @@ async def _customers(connection: BaseDBAsyncClient, customer_ids: Sequence[int])
 async def _group_names(connection: BaseDBAsyncClient) -> dict[int, tuple[str, GroupType]]:
     rows = await CustomerGroup.all().using_db(connection).values_list("id", "name", "type")
     return {gid: (name, GroupType(kind)) for gid, name, kind in rows}
-
-
-async def _one_group_per_customer(connection: BaseDBAsyncClient) -> bool:
-    return bool(await Shop.all().using_db(connection).filter(one_group_per_customer=True).exists())
-
-
-# The key of the PostgreSQL advisory lock below; any number no other lock of this database uses.
-ONE_GROUP_LOCK_KEY = 731_040_215
-
-
-async def one_at_a_time_if_one_group(connection: BaseDBAsyncClient) -> None:
-    """With "one group per customer" on, PostgreSQL runs membership changes one after the other, as
-    SQLite's write lock always does: a rule run decides for thousands of customers at once which of
-    them are free to join, and row locks on customers taken in two different orders (the rule's
-    group first, an owner's customers first) could leave a customer in two groups or deadlock.
-    Called first in every membership-changing transaction (manual and rule), so it is the first
-    lock each of them takes and nobody holds another lock while waiting for it."""
-    if is_postgres(connection) and await _one_group_per_customer(connection):
-        await fetch_rows(connection, "SELECT 1 FROM pg_advisory_xact_lock(?)", ONE_GROUP_LOCK_KEY)
 
 
 def _unique(ids: Iterable[int]) -> list[int]:
@@ -393,16 +374,16 @@ def _settle_primaries(plan: _Plan, group_names: Mapping[int, tuple[str, GroupTyp
 
 
 async def _write(connection: BaseDBAsyncClient, plan: _Plan, set_ids: list[int], clear_ids: list[int]) -> None:
-    for chunk in _chunks(plan.delete):
+    for chunk in chunks(plan.delete):
         await Membership.filter(id__in=chunk).using_db(connection).delete()
     by_source: dict[MembershipSource, list[int]] = {}
     for mid, source in plan.source.items():
         by_source.setdefault(source, []).append(mid)
     for source, ids in by_source.items():
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             await Membership.filter(id__in=chunk).using_db(connection).update(source=source)
     for ids, flag in ((clear_ids, False), (set_ids, True)):
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             await Membership.filter(id__in=chunk).using_db(connection).update(is_primary=flag)
     new = [
         (c.id, h.group_id, h.source, h.is_primary, h.since)
@@ -413,7 +394,7 @@ async def _write(connection: BaseDBAsyncClient, plan: _Plan, set_ids: list[int],
     await insert_rows(connection, Membership, ("customer_id", "group_id", "source", "is_primary", "since"), new)
     for table in (plan.lift, plan.exclude):
         for group_id, ids in table.items():
-            for chunk in _chunks(ids):
+            for chunk in chunks(ids):
                 await MembershipExclusion.filter(group_id=group_id, customer_id__in=chunk).using_db(connection).delete()
     await insert_rows(
         connection,
@@ -428,35 +409,6 @@ async def _write(connection: BaseDBAsyncClient, plan: _Plan, set_ids: list[int],
         plan.events,
     )
     await recount(connection, plan.touched_groups)
-
-
-async def recount(connection: BaseDBAsyncClient, group_ids: Iterable[int]) -> None:
-    """Set the groups' member counts from their memberships, inside the writer's transaction."""
-    ids = sorted(set(group_ids))
-    for chunk in _chunks(ids):
-        await execute(
-            connection,
-            "UPDATE customer_group SET member_count = "
-            "(SELECT COUNT(*) FROM membership WHERE membership.group_id = customer_group.id) "
-            f"WHERE id IN ({placeholders(chunk)})",
-            *chunk,
-        )
-
-
-async def settle_primaries(connection: BaseDBAsyncClient, customer_ids: Iterable[int]) -> None:
-    """Give each of these customers who has groups but no primary one their newest group as primary.
-    For writers outside this module (deleting a group) that take memberships away in bulk."""
-    ids = sorted(set(customer_ids))
-    for chunk in _chunks(ids):
-        await execute(
-            connection,
-            "UPDATE membership SET is_primary = ? WHERE id IN (SELECT (SELECT m.id FROM membership m "
-            "WHERE m.customer_id = c.id ORDER BY m.since DESC, m.id DESC LIMIT 1) FROM customer c "
-            f"WHERE c.id IN ({placeholders(chunk)}) AND NOT EXISTS "
-            "(SELECT 1 FROM membership p WHERE p.customer_id = c.id AND p.is_primary))",
-            True,
-            *chunk,
-        )
 
 
 # --- Checks -----------------------------------------------------------------------------------
@@ -533,7 +485,7 @@ async def add_to_groups(
         left = await _groups_left_by_move(connection, customer_ids) if mode == AddMode.MOVE else ()
         groups = await _lock_groups(connection, members_by_group, recounted=left)
         names = await _group_names(connection)
-        exclusive = await _one_group_per_customer(connection)
+        exclusive = await one_group_per_customer(connection)
         plan = _Plan(actor=actor, reason=reason.strip(), now=now)
         for group_id, ids in members_by_group.items():
             if group_id not in groups:
@@ -721,7 +673,7 @@ async def _plan_rows(
 ) -> tuple[list[RowRefusal], list[AddResult], dict[int, tuple[str, GroupType]]]:
     """Plan the rows one at a time through _check_add and _apply_add: (refusals, per group, names)."""
     names = await _group_names(connection)
-    exclusive = await _one_group_per_customer(connection)
+    exclusive = await one_group_per_customer(connection)
     customers = await _customers(connection, _unique(cid for _, cid, _ in rows))
     members = {gid: group.members for gid, group in groups.items()}  # as the rows so far leave them
     tally: dict[int, dict[str, int]] = {}
@@ -880,9 +832,6 @@ async def _apply_readers(group_ids: Iterable[int], *, actor: str) -> None:
 
     After the change has committed: a failure here does not undo it (nor may the change be made
     again), so it is logged, and the periodic rule refresh brings the reading groups up to date."""
-    # Imported here: services.rule_runs builds on this module (recount).
-    from services.rule_runs import apply_readers
-
     try:
         await apply_readers(group_ids=set(group_ids), actor=actor)
     except Exception:
@@ -917,11 +866,8 @@ async def lift_exclusions(*, group_id: int, customer_ids: Sequence[int], actor: 
     run the group's rule, which brings back those it matches (with their events). How many rejoined."""
     await require(actor, Permission.MANAGE_MEMBERS)
     actor = actor_name(actor)
-    # Imported here: services.rule_runs builds on this module (recount).
-    from services.rule_runs import apply_rule
-
     async with in_transaction(BACKGROUND) as connection:
-        for chunk in _chunks(_unique(customer_ids)):
+        for chunk in chunks(_unique(customer_ids)):
             await MembershipExclusion.filter(group_id=group_id, customer_id__in=chunk).using_db(connection).delete()
     group = await CustomerGroup.get_or_none(id=group_id)
     if group is None or group.status != GroupStatus.ACTIVE or group.type != GroupType.HYBRID:

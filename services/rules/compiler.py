@@ -12,10 +12,10 @@ from tortoise.functions import Count, Sum
 
 from models.customer import CustomerTag, Order, OrderStatus
 from models.group import Membership
-from services.rule_catalog import Op, ValueType
-from services.rule_clock import days_before, months_before
-from services.rule_explainer import number_passes
-from services.rules import Condition, RuleGroup
+from services.rules.clock import days_before, months_before
+from services.rules.explainer import number_passes
+from services.rules.fields import Op, ValueType
+from services.rules.model import Condition, RuleGroup
 
 NOTHING = Q(id__in=[])  # matches no customer; a bare Q() would match all of them
 

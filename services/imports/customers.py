@@ -37,13 +37,13 @@ from tortoise.transactions import in_transaction
 
 from models.customer import Customer, CustomerStatus, CustomerTag, PaymentRating
 from models.group import CustomerGroup
-from services.conflicts import retried_on_conflict
-from services.database import BACKGROUND, reader_connection
 from services.errors import FormError
-from services.membership import AddMode, AddResult, RowRefusal, add_rows, check_rows
-from services.rule_runs import run_all_rules
-from services.sql import dialect_sql, insert_rows
-from services.staff import Actor, Permission, actor_name, require
+from services.membership.changes import AddMode, AddResult, RowRefusal, add_rows, check_rows
+from services.rules.runs import run_all_rules
+from services.staff.actor import Actor, Permission, actor_name, require
+from services.storage.conflicts import retried_on_conflict
+from services.storage.database import BACKGROUND, reader_connection
+from services.storage.sql import dialect_sql, insert_rows
 from services.text import HIDDEN
 
 MAX_BYTES = 50 * 1024 * 1024
@@ -890,7 +890,7 @@ async def import_memberships(
 ) -> MembershipImportResult:
     """Add the customers in the file's rows to their groups, in one transaction.
 
-    Each row goes through the membership service's checks (services.membership.add_rows): a row
+    Each row goes through the membership service's checks (services.membership.changes.add_rows): a row
     they refuse (the group is full, the customer is blocked ...) is reported with its row number
     and the rest are added, or, with `all_or_nothing`, nothing is."""
     await require(actor, Permission.MANAGE_MEMBERS)

@@ -13,7 +13,7 @@ from typing import Any
 
 from models.catalog import Category, PriceList, VisibilityGroup
 from services import catalog
-from services.benefits import (
+from services.benefits.sections import (
     PAYMENT_METHOD_LABELS,
     PRICING_TYPE_LABELS,
     SHOP_ACCESS_LABELS,

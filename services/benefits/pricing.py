@@ -20,7 +20,7 @@ from models.catalog import PriceList, PriceListItem, Product, VisibilityGroup
 from models.customer import Customer
 from models.group import GroupStatus, Membership
 from models.promotion import PromotionType
-from services.benefits import (
+from services.benefits.sections import (
     DEFAULTS,
     EffectiveBenefits,
     GroupNode,

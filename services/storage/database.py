@@ -10,9 +10,9 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate
 
 from models import MODEL_MODULES
-from services import sqlite_writers
 from services.settings import Settings
-from services.sql import fold_text_like_sqlite
+from services.storage import sqlite_writers
+from services.storage.sql import fold_text_like_sqlite
 
 
 def _connection_url(url: str) -> str:
@@ -33,7 +33,7 @@ READER = "reader"
 
 
 def _connection(url: str, *, read_only: bool = False) -> str | dict[str, Any]:
-    """A connection's settings. SQLite connections are services.sqlite_writers' own, whose writers
+    """A connection's settings. SQLite connections are services.storage.sqlite_writers' own, whose writers
     wait their turn for the write lock instead of failing with "database is locked"."""
     if not url.startswith("sqlite://"):
         return url

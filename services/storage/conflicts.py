@@ -6,7 +6,7 @@ stricter isolation, refuses one whose reads another's commit made stale (40001).
 aborted transaction was saved, so the right answer is to run it again, which the second time finds
 the other one committed. The membership and rule services take their locks in one order to make
 this rare; this makes it harmless. SQLite's writers queue for the one write lock
-(services.sqlite_writers) and never meet it.
+(services.storage.sqlite_writers) and never meet it.
 
 Decorate a service whose writes are one transaction (or whose later transactions handle their own
 failures), so running it again from the start repeats nothing that was committed.

@@ -1,0 +1,3 @@
+"""Who is in which group: adding and removing members by hand (`changes`), the books every change
+keeps (member counts, primary groups, one group at a time: `books`), reading a group's members
+(`members`) and the history of every join, leave and move (`history`)."""
