@@ -25,9 +25,9 @@ from services.staff.accounts import create_first_owner, get_actor, has_staff
 from services.storage.backup import backup, restore
 from services.storage.daily_backups import BackupPlace, run_daily_backups
 from services.storage.database import close_database, open_database
-from ui.auth_pages import PUBLIC_PAGES
 from ui.pages import register_pages
-from ui.session import sign_in, sign_out, signed_in
+from ui.staff.auth_pages import PUBLIC_PAGES
+from ui.staff.session import sign_in, sign_out, signed_in
 from ui.stylesheet import add_stylesheet
 
 settings = load_settings()

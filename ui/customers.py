@@ -10,13 +10,13 @@ from services.rules.preview import explain_customer
 from services.rules.words import Wording
 from services.shop import get_shop
 from services.staff.actor import Permission
-from ui.customer_benefits import benefits_card
+from ui.benefits.customer_benefits import benefits_card
 from ui.format import SOURCE_LABELS, count, long_date, money, month_year
-from ui.membership_history import history_card
+from ui.membership.history import history_card
 from ui.paged_table import PagedTable
-from ui.permissions import guard
-from ui.rule_explanation import show_check
+from ui.rules.explanation import show_check
 from ui.shell import empty_state, frame, page_heading
+from ui.staff.permissions import guard
 
 COLUMNS = [
     {"name": "name", "label": "Customer", "field": "name", "align": "left"},

@@ -3,25 +3,25 @@
 from nicegui import ui
 
 from services.storage.daily_backups import BackupPlace
-from ui.account_page import account_page
-from ui.api_tokens_page import api_tokens_page
-from ui.audit_page import audit_page
-from ui.auth_pages import login_page, logout_page, setup_page
-from ui.catalog_pages import catalog_page, price_list_page
-from ui.customer_import import customer_import_page
+from ui.benefits.hierarchy_page import hierarchy_page
+from ui.benefits.overlaps_page import overlaps_page
+from ui.benefits.price_check import price_simulator_page
+from ui.catalog.pages import catalog_page, price_list_page
 from ui.customers import customer_detail_page, customers_page
-from ui.group_comparison import comparison_page
-from ui.group_detail import group_detail_page
-from ui.group_report import group_report_page
-from ui.group_wizard import edit_group_page, new_group_page
-from ui.groups_overview import groups_overview_page
-from ui.hierarchy_page import hierarchy_page
-from ui.overlaps_page import overlaps_page
-from ui.price_simulator import price_simulator_page
-from ui.promotion_form import edit_promotion_page, new_promotion_page
-from ui.promotions_page import promotions_page
-from ui.settings_page import settings_page
-from ui.staff_page import staff_page
+from ui.groups.detail import group_detail_page
+from ui.groups.overview import groups_overview_page
+from ui.imports.customers import customer_import_page
+from ui.promotions.form import edit_promotion_page, new_promotion_page
+from ui.promotions.list_page import promotions_page
+from ui.reports.comparison import comparison_page
+from ui.reports.group_report import group_report_page
+from ui.settings.page import settings_page
+from ui.staff.account_page import account_page
+from ui.staff.api_tokens_page import api_tokens_page
+from ui.staff.audit_page import audit_page
+from ui.staff.auth_pages import login_page, logout_page, setup_page
+from ui.staff.staff_page import staff_page
+from ui.wizard.flow import edit_group_page, new_group_page
 
 
 def register_pages(*, backups: BackupPlace) -> None:

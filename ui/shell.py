@@ -7,7 +7,7 @@ from nicegui import app, ui
 
 from services.shop import get_shop
 from services.staff.actor import ROLE_LABELS, Permission
-from ui.session import signed_in
+from ui.staff.session import signed_in
 
 # Buttons read as written ("Add to Group"), not in Quasar's capitals.
 ui.button.default_props("no-caps")

@@ -17,7 +17,7 @@ from models.staff import Role
 from services.staff.accounts import create_user, set_active
 from tests.staff import OWNER_EMAIL, OWNER_PASSWORD
 from tests.ui.conftest import sign_in
-from ui.auth_pages import PUBLIC_PAGES, safe_next
+from ui.staff.auth_pages import PUBLIC_PAGES, safe_next
 
 PUBLIC = {"/login", "/setup", "/favicon.ico", f"{PREFIX}/openapi.json"}  # the API's description, not data
 NICEGUI_OWN = (f"/_nicegui/{nicegui.__version__}/", "/_nicegui_ws")  # scripts, styles, the websocket

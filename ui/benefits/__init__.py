@@ -1,0 +1,1 @@
+"""A customer's effective benefits, the hierarchy page, overlaps and the price check."""

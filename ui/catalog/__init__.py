@@ -1,0 +1,1 @@
+"""The catalog pages: products, categories, visibility groups and price lists."""

@@ -1,0 +1,249 @@
+"""One group: its information, its members (paged, searchable), and delete."""
+
+from nicegui import ui
+
+from models.group import GroupType
+from services.csv_export import export_members_csv
+from services.customers import customer_ids
+from services.errors import FormError, NotFoundError, PermissionDeniedError
+from services.groups.group import GroupDetail, delete_group, get_group, group_choices
+from services.membership.members import MemberRow, list_members
+from services.rules.words import Wording
+from services.shop import get_shop
+from services.staff.actor import Permission
+from ui.format import GROUP_TYPE_LONG, SOURCE_LABELS, count, long_date, money, month_year
+from ui.groups.benefits import benefits_card
+from ui.groups.promotions import promotions_card
+from ui.groups.rule import rule_section, why_dialog
+from ui.membership.dialogs import add_button_state, open_add_dialog, open_remove_dialog
+from ui.membership.history import history_card
+from ui.membership.selection import Selection
+from ui.paged_table import PagedTable
+from ui.shell import empty_state, frame, go_to_with_message
+from ui.staff.permissions import guard
+from ui.staff.session import current_actor
+
+MEMBER_COLUMNS = [
+    {"name": "name", "label": "Customer", "field": "name", "align": "left"},
+    {"name": "since", "label": "Since", "field": "since", "align": "left"},
+    {"name": "purchases", "label": "Purchases", "field": "purchases", "align": "right"},
+    {"name": "source", "label": "Assignment", "field": "source", "align": "left"},
+]
+MEMBER_NAME_CELL = r"""
+<q-td :props="props">
+  <a :href="'/customers/' + props.row.customer_id" class="text-primary no-underline hover:underline">{{ props.row.name }}</a>
+  <q-icon v-if="props.row.primary" name="star" color="amber-8" size="xs" class="ml-1"><q-tooltip>Primary group</q-tooltip></q-icon>
+  <div v-if="props.row.company && props.row.company != props.row.name" class="text-xs text-slate-500">{{ props.row.company }}</div>
+</q-td>
+"""
+
+
+WHY_CELL = r"""
+<q-td :props="props" auto-width>
+  <q-btn flat dense no-caps no-wrap size="sm" icon="help_outline" label="Why?" color="primary"
+         @click="() => $parent.$emit('why', {customer_id: props.row.customer_id, name: props.row.name})" />
+</q-td>
+"""
+
+
+def missing_group() -> None:
+    with ui.card().classes("w-full"):
+        empty_state("search_off", "This group does not exist", "It may have been deleted. Pick a group from the list.")
+        with ui.row().classes("w-full justify-center pb-8"):
+            ui.button("Back to all groups", on_click=lambda: ui.navigate.to("/groups"))
+
+
+def _member_row(member: MemberRow) -> dict:
+    return {
+        "customer_id": member.customer_id,
+        "name": member.name,
+        "company": member.company,
+        "since": month_year(member.since),
+        "purchases": money(member.lifetime_cents),
+        "source": SOURCE_LABELS[member.source],
+        "primary": member.is_primary,
+    }
+
+
+def _info(label: str, value: str, mark: str) -> None:
+    with ui.column().classes("gap-0"):
+        ui.label(label).classes("text-xs uppercase tracking-wide text-slate-500")
+        ui.label(value).classes("text-slate-800").mark(mark)
+
+
+def _delete_dialog(group: GroupDetail) -> ui.dialog:
+    async def confirm() -> None:
+        try:
+            result = await delete_group(group_id=group.id, actor=current_actor())
+        except NotFoundError as error:
+            go_to_with_message("/groups", str(error), type="warning")
+        except PermissionDeniedError as error:
+            dialog.close()
+            ui.notify(str(error), type="negative", multi_line=True)
+        except FormError as error:
+            dialog.close()
+            ui.notify(" ".join(error.errors.values()), type="warning", multi_line=True)
+        else:
+            text = f"Deleted {result.name}: {count(result.released, 'member')} released."
+            if result.drafted_promotions:
+                names = ", ".join(result.drafted_promotions)
+                text += f" {names} had no other target group and {'is' if len(result.drafted_promotions) == 1 else 'are'} now a draft."
+            go_to_with_message("/groups", text, type="warning" if result.drafted_promotions else "positive")
+
+    with ui.dialog() as dialog, ui.card().classes("max-w-lg"):
+        ui.label(f"Delete {group.name}?").classes("text-lg font-medium")
+        lines = [
+            f"{count(group.members, 'customer')} will be removed from this group. "
+            "Their other groups, their details and their orders stay.",
+        ]
+        if group.children:
+            lines.append(
+                f"Its subgroups ({', '.join(group.children)}) move up to {group.parent_name or 'the top level'}."
+            )
+        if group.is_default:
+            lines.append("This is the default group: after deleting it, the shop has no default group.")
+        lines.append("This cannot be undone.")
+        for line in lines:
+            ui.label(line).classes("text-slate-600")
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Cancel", on_click=dialog.close).props("flat")
+            confirm_button = ui.button("Delete group", icon="delete", on_click=confirm).props("color=negative")
+            confirm_button.mark("confirm-delete")
+            guard(confirm_button, Permission.MANAGE_GROUPS)
+    return dialog
+
+
+async def group_detail_page(group_id: int) -> None:
+    try:
+        group = await get_group(group_id=group_id)
+    except NotFoundError:
+        async with frame("Group not found", section="groups"):
+            missing_group()
+        return
+    async with frame(group.name, section="groups"):
+        with ui.row().classes("items-center gap-1 text-sm text-slate-500"):
+            ui.link("Customer Groups", "/groups").classes("text-slate-500")
+            ui.icon("chevron_right")
+            ui.label(group.name)
+        with ui.row().classes("w-full items-center justify-between"):
+            with ui.row().classes("items-center gap-3"):
+                ui.label(group.name).classes("text-2xl font-semibold text-slate-800").mark("group-name")
+                ui.badge(group.status.value.capitalize(), color="positive" if group.status == "active" else "grey-6")
+            with ui.row().classes("gap-2"):
+                edit = ui.button(
+                    "Edit Group", icon="edit", on_click=lambda: ui.navigate.to(f"/groups/{group.id}/edit")
+                ).mark("edit-group")
+                guard(edit, Permission.MANAGE_GROUPS)
+                add = ui.button("Add Customers", icon="person_add", on_click=lambda: open_add_dialog(group))
+                add.props("outline").mark("add-customers")
+                if guard(add, Permission.MANAGE_MEMBERS) and (why_not := add_button_state(group)):
+                    add.props("disable")
+                    with add:
+                        ui.tooltip(why_not)
+                ui.button(
+                    "View Report", icon="insights", on_click=lambda: ui.navigate.to(f"/groups/{group.id}/report")
+                ).props("outline").mark("view-report")
+                dialog = _delete_dialog(group)
+                delete = ui.button("Delete", icon="delete", on_click=dialog.open).props("flat color=negative")
+                delete.mark("delete-group")
+                guard(delete, Permission.MANAGE_GROUPS)
+
+        with ui.card().classes("w-full"):
+            ui.label("Group Information").classes("text-base font-medium")
+            with ui.grid(columns=4).classes("w-full gap-4"):
+                _info("Name", group.name, "info-name")
+                _info("Code", group.code, "info-code")
+                _info("Type", GROUP_TYPE_LONG[group.type], "info-type")
+                _info("Status", group.status.value.capitalize(), "info-status")
+                _info("Parent group", group.parent_name or "None (top level)", "info-parent")
+                _info("Created", long_date(group.created_at), "info-created")
+                _info(
+                    "Customers",
+                    f"{group.members:,} of {group.capacity:,}" if group.capacity else f"{group.members:,}",
+                    "info-customers",
+                )
+                _info("Default group", "Yes" if group.is_default else "No", "info-default")
+            if group.description:
+                ui.label(group.description).classes("text-slate-600 mt-2").mark("info-description")
+
+        await benefits_card(group)
+        await promotions_card(group)
+
+        shop = await get_shop()
+        wording = Wording(currency=shop.currency, group_names={c.id: c.name for c in await group_choices()})
+        if group.uses_rule:
+            await rule_section(group, wording)
+
+        await _members_card(group, wording)
+        await history_card(group_id=group.id)
+
+
+async def _members_card(group: GroupDetail, wording: Wording) -> None:
+    with ui.card().classes("w-full"):
+        with ui.row().classes("w-full items-center justify-between"):
+            with ui.row().classes("items-baseline gap-3"):
+                ui.label("Group Members").classes("text-base font-medium")
+                shown = ui.label().classes("text-sm text-slate-500").mark("member-total")
+            with ui.row().classes("items-center gap-2"):
+                if group.members:
+                    search = ui.input(placeholder="Search members").props("outlined dense clearable debounce=250")
+                    search.classes("w-64").mark("member-search")
+                    with search.add_slot("prepend"):
+                        ui.icon("search")
+                    ui.button("Export CSV", icon="download", on_click=lambda: _export(group)).props(
+                        "outline no-caps"
+                    ).mark("export-members")
+        if group.members == 0:
+            empty_state("person_off", "No customers in this group yet", "Customers you add will be listed here.")
+            return
+        if group.type == GroupType.AUTOMATIC:
+            ui.label(
+                "Members follow the group's rule. Adding or removing customers by hand offers to turn it hybrid."
+            ).classes("text-sm text-slate-500")
+        bar = ui.row().classes("w-full items-center gap-2")
+        members = PagedTable(
+            columns=MEMBER_COLUMNS,
+            fetch=lambda page, per_page: list_members(
+                group_id=group.id, search=search.value or "", page=page, per_page=per_page
+            ),
+            to_row=_member_row,
+            row_key="customer_id",
+            no_data="No members match this search.",
+            # In an automatic group too: "Remove from Group" then explains its rule, offers to turn it
+            # hybrid, and goes on with the ticked members.
+            selection="multiple",
+        )
+        members.table.add_slot("body-cell-name", MEMBER_NAME_CELL)
+        members.table.mark("members-table")
+        if group.uses_rule:
+            members.table.columns = [*MEMBER_COLUMNS, {"name": "why", "label": "", "field": "why"}]
+            members.table.add_slot("body-cell-why", WHY_CELL)
+            members.table.on("why", lambda e: why_dialog(group, e.args["customer_id"], e.args["name"], wording))
+        selection = Selection(
+            members,
+            noun=("member", "members"),
+            marker="members",
+            all_ids=lambda: customer_ids(search=search.value or "", group_id=group.id),
+            on_change=lambda: remove.set_enabled(may_remove and bool(selection.count)),
+        )
+        with bar:
+            selection.bar()
+            remove = ui.button(
+                "Remove from Group", icon="person_remove", on_click=lambda: open_remove_dialog(group, selection)
+            )
+            remove.props("outline no-caps color=negative").classes("ml-auto").mark("remove-members")
+            may_remove = guard(remove, Permission.MANAGE_MEMBERS)
+            remove.set_enabled(False)
+
+        async def reload() -> None:
+            await members.load(page=1)
+            shown.text = count(members.total, "match", "matches") if search.value else count(members.total, "member")
+            selection.search_changed()
+
+        search.on_value_change(reload)
+        await reload()
+
+
+async def _export(group: GroupDetail) -> None:
+    data = await export_members_csv(group_id=group.id)
+    ui.download.content(data, f"{group.code.lower()}-members.csv", "text/csv")

@@ -1,0 +1,220 @@
+"""The rule section of a group's page: the rule in words, when it last ran and what changed,
+"Run rule now", who a hybrid group keeps out by hand, and the rule's history with restore (which
+previews its effect first)."""
+
+from nicegui import ui
+
+from models.group import GroupType
+from services.errors import ChangedMeanwhileError, FormError, NotFoundError, PermissionDeniedError
+from services.groups.group import GroupDetail
+from services.groups.rule_versions import list_rule_versions, restore_rule_version
+from services.membership.changes import ExclusionRow, lift_exclusions, list_exclusions
+from services.rules.model import parse_rule
+from services.rules.preview import explain_member, preview_rule
+from services.rules.runs import apply_rule, last_run_changes
+from services.rules.words import Wording, rule_lines
+from services.staff.actor import Permission
+from ui.format import count, long_date
+from ui.rules.explanation import show_check
+from ui.shell import go_to_with_message
+from ui.staff.permissions import guard
+from ui.staff.session import current_actor
+
+
+def _when(moment) -> str:
+    return f"{long_date(moment)} at {moment:%H:%M} UTC" if moment else "never"
+
+
+def show_rule(rule: dict, wording: Wording) -> None:
+    with ui.column().classes("gap-1").mark("rule-text"):
+        for depth, text in rule_lines(parse_rule(rule), wording):
+            ui.label(text).classes("text-slate-800" if depth else "text-slate-600 text-sm").style(
+                f"padding-left: {depth * 1.25}rem"
+            )
+
+
+async def rule_section(group: GroupDetail, wording: Wording) -> None:
+    async def run_now() -> None:
+        button.props("loading")
+        try:
+            run = await apply_rule(group_id=group.id, actor=current_actor())
+        except NotFoundError as error:
+            go_to_with_message("/groups", str(error), type="warning")
+            return
+        except FormError as error:
+            ui.notify(" ".join(error.errors.values()), type="warning")
+            return
+        except PermissionDeniedError as error:
+            ui.notify(str(error), type="negative")
+            return
+        finally:
+            button.props(remove="loading")
+        text = f"Rule ran: {run.joined:,} joined, {run.left:,} left. {count(run.members, 'member')}."
+        if run.turned_away:
+            text += (
+                f" {count(run.turned_away, 'new match', 'new matches')} not added: the group is full "
+                f"({run.members:,} of {run.capacity:,})."
+            )
+        go_to_with_message(f"/groups/{group.id}", text, type="warning" if run.turned_away else "positive")
+
+    with ui.card().classes("w-full gap-2").mark("rule-section"):
+        with ui.row().classes("w-full items-center justify-between"):
+            with ui.row().classes("items-center gap-2"):
+                ui.label("Membership Rule").classes("text-base font-medium")
+                if group.rule_version:
+                    ui.badge(f"Version {group.rule_version}", color="grey-7").props("outline")
+            with ui.row().classes("gap-2"):
+                button = ui.button("Run rule now", icon="play_arrow", on_click=run_now).props("outline no-caps")
+                button.mark("run-rule")
+                guard(button, Permission.MANAGE_RULES)
+                edit = ui.button(
+                    "Edit rule", icon="edit", on_click=lambda: ui.navigate.to(f"/groups/{group.id}/edit")
+                ).props("flat no-caps")
+                guard(edit, Permission.MANAGE_RULES)
+        if not group.rule:
+            ui.label("This group has no rule yet. Edit the group to add one.").classes("text-slate-500")
+            return
+        show_rule(group.rule, wording)
+        with ui.row().classes("items-center gap-2 text-sm text-slate-600").mark("rule-last-run"):
+            if group.rule_applied_version < group.rule_version:
+                ui.icon("schedule").classes("text-warning")
+                ui.label("Members are being updated to this version of the rule.")
+            else:
+                ui.icon("history")
+                ui.label(
+                    f"Last ran {_when(group.rule_ran_at)}: {group.rule_joined:,} joined, {group.rule_left:,} left."
+                    if group.rule_ran_at
+                    else "Members were set with the group; the rule has not run since."
+                )
+            if group.status.value != "active":
+                ui.label("Inactive groups keep their members; the rule runs again once the group is active.")
+        changes = await last_run_changes(group_id=group.id)
+        for label, people, more in (
+            ("Joined", changes.joined, group.rule_joined),
+            ("Left", changes.left, group.rule_left),
+        ):
+            if not people:
+                continue
+            with ui.row().classes("gap-1 items-center text-sm text-slate-600 pl-6").mark(f"last-run-{label.lower()}"):
+                ui.label(f"{label}:")
+                for i, person in enumerate(people):
+                    ui.link(person.name, f"/customers/{person.id}").classes("text-primary")
+                    if i + 1 < len(people):
+                        ui.label("·")
+                if more > len(people):
+                    ui.label(f"and {more - len(people):,} more")
+        if group.type == GroupType.HYBRID:
+            await _exclusions(group)
+        await _history(group, wording)
+
+
+async def _exclusions(group: GroupDetail) -> None:
+    """Who the owner took out of a hybrid group although the rule may match them, with an undo."""
+    rows, total = await list_exclusions(group_id=group.id)
+    if not total:
+        return
+
+    async def lift(row: ExclusionRow) -> None:
+        try:
+            rejoined = await lift_exclusions(group_id=group.id, customer_ids=[row.customer_id], actor=current_actor())
+        except PermissionDeniedError as error:
+            ui.notify(str(error), type="negative")
+            return
+        text = "and the rule added them back" if rejoined else "the rule does not match them now"
+        go_to_with_message(f"/groups/{group.id}", f"{row.name} is no longer kept out; {text}.")
+
+    with (
+        ui.expansion(f"Kept out by hand ({count(total, 'customer')})", icon="block")
+        .classes("w-full")
+        .mark("exclusions")
+    ):
+        ui.label("The rule may match these customers, but they stay out of the group until you let the rule decide.")
+        for row in rows:
+            with ui.row().classes("w-full items-center gap-3 border-b border-slate-100 py-1 text-sm"):
+                ui.link(row.name, f"/customers/{row.customer_id}").classes("text-primary font-medium")
+                ui.label(f"{row.actor} · {_when(row.at)}").classes("text-slate-600")
+                if row.reason:
+                    ui.label(row.reason).classes("text-slate-500 italic")
+                ui.space()
+                lift_button = ui.button("Let the rule decide", on_click=lambda r=row: lift(r))
+                lift_button.props("flat dense no-caps").mark(f"lift-{row.customer_id}")
+                guard(lift_button, Permission.MANAGE_MEMBERS)
+        if total > len(rows):
+            ui.label(f"and {total - len(rows):,} more").classes("text-sm text-slate-500")
+
+
+async def _history(group: GroupDetail, wording: Wording) -> None:
+    versions = await list_rule_versions(group_id=group.id)
+    if not versions:
+        return
+    with (
+        ui.expansion(f"Rule history ({count(len(versions), 'version')})", icon="history")
+        .classes("w-full")
+        .mark("rule-history")
+    ):
+        for version in versions:
+            with ui.row().classes("w-full items-center gap-3 border-b border-slate-100 py-1 text-sm"):
+                ui.label(f"Version {version.number}").classes("font-medium w-24")
+                ui.label(f"{version.author} · {_when(version.at)}").classes("text-slate-600")
+                if version.note:
+                    ui.label(version.note).classes("text-slate-500 italic")
+                ui.space()
+                if version.is_current:
+                    ui.badge("Current", color="positive").props("outline")
+                else:
+                    restore = ui.button("Restore…", on_click=lambda v=version: _restore_dialog(group, v, wording))
+                    restore.props("flat dense no-caps").mark(f"restore-{version.number}")
+                    guard(restore, Permission.MANAGE_RULES)
+
+
+async def _restore_dialog(group: GroupDetail, version, wording: Wording) -> None:
+    preview = await preview_rule(rule=version.rule, group_id=group.id)
+
+    async def restore() -> None:
+        try:
+            await restore_rule_version(
+                group_id=group.id, number=version.number, version=group.version, actor=current_actor()
+            )
+        except ChangedMeanwhileError:
+            ui.notify("This group was changed meanwhile; reload the page and try again.", type="warning")
+            return
+        except (FormError, NotFoundError, PermissionDeniedError) as error:
+            ui.notify(str(getattr(error, "errors", None) or error), type="negative")
+            return
+        go_to_with_message(f"/groups/{group.id}", f"Restored rule version {version.number}.")
+
+    with ui.dialog() as dialog, ui.card().classes("w-[36rem] max-w-full"):
+        ui.label(f"Restore rule version {version.number}?").classes("text-lg font-medium")
+        show_rule(version.rule, wording)
+        change = preview.change
+        with ui.row().classes("gap-4").mark("restore-diff"):
+            ui.label(f"{preview.matching:,} customers match").classes("text-slate-700")
+            if change:
+                ui.label(f"+{change.joining:,} would join").classes("text-positive font-medium")
+                ui.label(f"−{change.leaving:,} would leave").classes("text-negative font-medium")
+        ui.label("It is saved as a new version; the current one stays in the history.").classes(
+            "text-sm text-slate-500"
+        )
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Cancel", on_click=dialog.close).props("flat")
+            confirm = ui.button(f"Restore version {version.number}", icon="restore", on_click=restore)
+            confirm.mark("confirm-restore")
+            guard(confirm, Permission.MANAGE_RULES)
+    dialog.on("hide", dialog.delete)  # a new dialog each time: closed ones would stay in the page's memory
+    dialog.open()
+
+
+async def why_dialog(group: GroupDetail, customer_id: int, name: str, wording: Wording) -> None:
+    check = await explain_member(group_id=group.id, customer_id=customer_id)
+    with ui.dialog() as dialog, ui.card().classes("w-[36rem] max-w-full"):
+        ui.label(f"Why {name} is in {group.name}").classes("text-lg font-medium")
+        if check is None:
+            ui.label("This group has no rule.").classes("text-slate-600")
+        else:
+            if not check.passed:
+                ui.label("The rule does not match this customer: they are a member because they were added by hand.")
+            show_check(check, wording)
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Close", on_click=dialog.close).props("flat")
+    dialog.on("hide", dialog.delete)  # a new dialog each time: closed ones would stay in the page's memory
+    dialog.open()

@@ -1,0 +1,1 @@
+"""Importing customers and memberships from the shop's CSV files."""

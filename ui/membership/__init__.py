@@ -1,0 +1,1 @@
+"""Adding and removing members (dialogs, multi-select) and the membership history."""

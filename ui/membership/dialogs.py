@@ -1,0 +1,345 @@
+"""Adding customers to a group and removing members (seed 003 "Adding Customers" and "Removing
+Customers"), and the customer picker the new-group wizard shares."""
+
+from collections.abc import Awaitable, Callable
+
+from nicegui import ui
+
+from models.group import GroupStatus, GroupType
+from services.customers import CustomerRow, customer_ids, list_customers
+from services.errors import FormError, NotFoundError, PermissionDeniedError
+from services.groups.group import GroupDetail, get_group, group_choices, turn_hybrid
+from services.membership.changes import (
+    ADD_MODE_LABELS,
+    REMOVE_MODE_LABELS,
+    AddMode,
+    RemoveMode,
+    add_members,
+    remove_members,
+)
+from services.paging import Page
+from services.shop import get_shop
+from services.staff.actor import Permission
+from ui.customers import GROUPS_CELL
+from ui.format import count, money
+from ui.membership.selection import Selection
+from ui.paged_table import PagedTable
+from ui.shell import go_to_with_message
+from ui.staff.permissions import guard
+from ui.staff.session import current_actor
+
+PICKER_COLUMNS = [
+    {"name": "name", "label": "Customer", "field": "name", "align": "left"},
+    {"name": "purchases", "label": "Purchases", "field": "purchases", "align": "right"},
+    {"name": "groups", "label": "Current groups", "field": "groups", "align": "left"},
+]
+PICKER_NAME_CELL = r"""
+<q-td :props="props">
+  {{ props.row.name }}
+  <q-badge v-if="props.row.blocked" color="negative" class="ml-1">Blocked</q-badge>
+  <div class="text-xs text-slate-500">{{ props.row.email }}</div>
+</q-td>
+"""
+
+
+def _picker_row(customer: CustomerRow) -> dict:
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "email": customer.email,
+        "purchases": money(customer.lifetime_cents),
+        "groups": customer.groups,
+        "blocked": customer.status == "blocked",
+    }
+
+
+class CustomerPicker:
+    """Search customers, page through them and tick them; ticks last across pages and searches."""
+
+    def __init__(self, *, not_in_group_id: int | None = None, per_page: int = 10) -> None:
+        self.not_in_group_id = not_in_group_id
+        self.search = ui.input(placeholder="Search by customer, company or email").props(
+            "outlined dense clearable debounce=250 autofocus"
+        )
+        self.search.classes("w-full").mark("picker-search")
+        with self.search.add_slot("prepend"):
+            ui.icon("search")
+        bar = ui.row().classes("w-full")
+        self.rows = PagedTable(
+            columns=PICKER_COLUMNS,
+            fetch=lambda page, size: list_customers(
+                search=self.search.value or "", not_in_group_id=self.not_in_group_id, page=page, per_page=size
+            ),
+            to_row=_picker_row,
+            row_key="id",
+            per_page=per_page,
+            no_data="No customers match this search.",
+            selection="multiple",
+        )
+        self.rows.table.add_slot("body-cell-name", PICKER_NAME_CELL)
+        self.rows.table.add_slot("body-cell-groups", GROUPS_CELL)
+        self.rows.table.props("dense").mark("picker-table")
+        self.selection = Selection(
+            self.rows,
+            noun=("customer", "customers"),
+            marker="picker",
+            all_ids=lambda: customer_ids(search=self.search.value or "", not_in_group_id=self.not_in_group_id),
+        )
+        with bar:
+            self.selection.bar()
+        self.search.on_value_change(self._searched)
+
+    async def _searched(self) -> None:
+        await self.rows.load(page=1)
+        self.selection.search_changed()
+
+    async def load(self) -> None:
+        await self.rows.load(page=1)
+        self.selection.bar.refresh()
+
+    @staticmethod
+    async def first_page(*, not_in_group_id: int | None, per_page: int) -> Page[CustomerRow]:
+        """The rows a new picker starts with, to fetch before building it (see `show`)."""
+        return await list_customers(not_in_group_id=not_in_group_id, page=1, per_page=per_page)
+
+    def show(self, first_page: Page[CustomerRow]) -> None:
+        self.rows.show(first_page)
+        self.selection.bar.refresh()
+
+
+def _error_label() -> ui.label:
+    label = ui.label().classes("text-negative text-sm")
+    label.visible = False
+    return label
+
+
+def _show(label: ui.label, text: str | None) -> None:
+    label.text = text or ""
+    label.visible = bool(text)
+
+
+async def open_add_dialog(group: GroupDetail, *, on_cancel: Callable[[], None] | None = None) -> None:
+    """Seed 003's "Add Customers to Group" dialog; for an automatic group, first why it takes no one
+    by hand, with the offer to turn it hybrid and go on. `on_cancel`: called when closed unused."""
+    if group.type == GroupType.AUTOMATIC:
+        _automatic_dialog(group, "add customers to it by hand", then=open_add_dialog)
+        return
+    shop = await get_shop()
+    # Fetched first, so the dialog and its rows reach the browser in one update (drawn once).
+    first_page = await CustomerPicker.first_page(not_in_group_id=group.id, per_page=6)
+    with ui.dialog() as dialog, ui.card().classes("w-[56rem] max-w-full gap-3").mark("add-dialog"):
+        ui.label(f"Add Customers to Group: {group.name}").classes("text-lg font-medium")
+        if group.capacity:
+            ui.label(f"Capacity: {group.members:,} of {group.capacity:,} places taken.").classes(
+                "text-sm text-slate-500"
+            )
+        # Few rows per page, so the options and buttons stay in view on a laptop screen.
+        picker = CustomerPicker(not_in_group_id=group.id, per_page=6)
+        ui.label("Options:").classes("text-sm text-slate-600")
+        default_mode = AddMode.MOVE if shop.one_group_per_customer else AddMode.ADD
+        mode = ui.radio({m.value: ADD_MODE_LABELS[m] for m in AddMode}, value=default_mode.value).props("inline")
+        mode.mark("add-mode")
+        mode_error = _error_label().mark("add-mode-error")
+        if shop.one_group_per_customer:
+            ui.label("This shop allows one group per customer: customers in another group must be moved.").classes(
+                "text-xs text-slate-500"
+            )
+        reason = (
+            ui.input("Reason (optional)").props("outlined dense maxlength=500").classes("w-full").mark("add-reason")
+        )
+        error = _error_label().mark("add-error")
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Cancel", on_click=dialog.close).props("flat")
+            submit = ui.button("Add to Group", icon="person_add").mark("confirm-add")
+            guard(submit, Permission.MANAGE_MEMBERS)
+
+    async def add() -> None:
+        _show(mode_error, None)
+        _show(error, None)
+        if not picker.selection.count:
+            _show(error, "Select at least one customer.")
+            return
+        submit.props("loading")
+        try:
+            result = await add_members(
+                group_id=group.id,
+                customer_ids=await picker.selection.ids(),
+                mode=AddMode(mode.value),
+                actor=current_actor(),
+                reason=reason.value or "",
+            )
+        except FormError as problem:
+            _show(mode_error, problem.errors.get("mode"))
+            _show(error, " ".join(text for key, text in problem.errors.items() if key != "mode"))
+            return
+        except (NotFoundError, PermissionDeniedError) as problem:
+            _show(error, str(problem))
+            return
+        finally:
+            submit.props(remove="loading")
+        done[0] = True
+        go_to_with_message(f"/groups/{group.id}", result.summary(), type="positive" if result.added else "info")
+
+    done = [False]
+    submit.on_click(add)
+    mode.on_value_change(lambda: _show(mode_error, None))
+    _on_hide(dialog, lambda: None if done[0] or on_cancel is None else on_cancel())
+    picker.show(first_page)
+    dialog.open()
+
+
+def _on_hide(dialog: ui.dialog, then: Callable[[], None]) -> None:
+    def hidden() -> None:
+        dialog.delete()
+        then()
+
+    dialog.on("hide", hidden)
+
+
+def _automatic_dialog(group: GroupDetail, wanted: str, *, then: Callable[..., Awaitable[None]]) -> None:
+    """Why an automatic group takes no one by hand, and a button that turns it hybrid and goes on
+    with `then` (the add or remove dialog, for the group as it now is)."""
+
+    async def make_hybrid() -> None:
+        try:
+            await turn_hybrid(group_id=group.id, actor=current_actor())
+            hybrid = await get_group(group_id=group.id)
+        except FormError as problem:
+            ui.notify(" ".join(problem.errors.values()), type="warning", multi_line=True)
+            return
+        except NotFoundError as problem:
+            ui.notify(str(problem), type="warning")
+            return
+        except PermissionDeniedError as problem:
+            ui.notify(str(problem), type="negative")
+            return
+        changed = f"{group.name} is now hybrid: its rule still adds customers, and you can too."
+        dialog.close()
+        ui.notify(changed, type="positive")
+        # Opened where this dialog was opened, not inside it (it is deleted once closed). The page
+        # still shows the automatic group: if the owner goes no further, show it as it is now.
+        with home:
+            await then(hybrid, on_cancel=lambda: go_to_with_message(f"/groups/{group.id}", changed))
+
+    home = ui.context.slot
+
+    with ui.dialog() as dialog, ui.card().classes("max-w-lg").mark("automatic-dialog"):
+        ui.label(f"{group.name} follows its rule").classes("text-lg font-medium")
+        ui.label(
+            f"{group.name} is an automatic group: its members are exactly the customers its rule matches, "
+            f"so you cannot {wanted}."
+        ).classes("text-slate-600")
+        ui.label(
+            "Turn it into a hybrid group to keep the rule and also add customers by hand or keep chosen customers "
+            "out. The current members stay."
+        ).classes("text-slate-600")
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Cancel", on_click=dialog.close).props("flat")
+            turn = ui.button("Turn into hybrid group", icon="merge_type", on_click=make_hybrid).mark("turn-hybrid")
+            guard(turn, Permission.MANAGE_GROUPS)
+    dialog.on("hide", dialog.delete)
+    dialog.open()
+
+
+async def open_remove_dialog(
+    group: GroupDetail, selection: Selection, *, on_cancel: Callable[[], None] | None = None
+) -> None:
+    """Seed 003's "Remove Customers from Group" dialog for the ticked members; for an automatic
+    group, first why its members follow its rule, with the offer to turn it hybrid and go on."""
+    if group.type == GroupType.AUTOMATIC:
+
+        async def then(hybrid: GroupDetail, *, on_cancel: Callable[[], None]) -> None:
+            await open_remove_dialog(hybrid, selection, on_cancel=on_cancel)
+
+        _automatic_dialog(group, "remove members by hand", then=then)
+        return
+    shop = await get_shop()
+    targets = {c.id: c.name for c in await group_choices(exclude_id=group.id, takes_members=True)}
+    default_name = shop.default_group_name if shop.default_group_id not in (None, group.id) else None
+    with ui.dialog() as dialog, ui.card().classes("w-[36rem] max-w-full gap-3").mark("remove-dialog"):
+        ui.label("Remove Customers from Group").classes("text-lg font-medium")
+        ui.label(f"Group: {group.name}").classes("text-slate-600")
+        names = selection.names()
+        if names:
+            shown = ", ".join(names[:5]) + (f" and {len(names) - 5:,} more" if len(names) > 5 else "")
+            ui.label(f"{count(len(names), 'customer')}: {shown}").classes("text-slate-700").mark("remove-names")
+        else:
+            ui.label(f"All {count(selection.count, 'member')} that match the search.").classes("text-slate-700")
+        ui.label("On Removal:").classes("text-sm text-slate-600")
+        if default_name:
+            default_label = f"Move to default group ({default_name})"
+        elif shop.default_group_id == group.id:
+            default_label = "Move to default group (this is the default group)"
+        else:
+            default_label = "Move to default group (none set: choose one in Settings)"
+        options = {
+            RemoveMode.DEFAULT_GROUP.value: default_label,
+            RemoveMode.OTHER_GROUP.value: "Move to specific group",
+            RemoveMode.REMOVE.value: REMOVE_MODE_LABELS[RemoveMode.REMOVE],
+        }
+        start = RemoveMode.DEFAULT_GROUP if default_name and shop.one_group_per_customer else RemoveMode.REMOVE
+        mode = ui.radio(options, value=start.value).mark("remove-mode")
+        target = (
+            ui.select(targets, label="Group to move them to", with_input=True)
+            .props("outlined dense")
+            .classes("w-72 ml-8")
+            .mark("remove-target")
+        )
+        target.bind_visibility_from(mode, "value", backward=lambda v: v == RemoveMode.OTHER_GROUP.value)
+        mode_error = _error_label().mark("remove-mode-error")
+        if group.type == GroupType.HYBRID:
+            ui.label("Members the rule matches will be kept out of this group until you add them again.").classes(
+                "text-xs text-slate-500"
+            )
+        reason = ui.input("Reason (optional)").props("outlined dense maxlength=500").classes("w-full")
+        reason.mark("remove-reason")
+        error = _error_label().mark("remove-error")
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Cancel", on_click=dialog.close).props("flat")
+            submit = ui.button("Remove from Group", icon="person_remove").props("color=negative")
+            submit.mark("confirm-remove")
+            guard(submit, Permission.MANAGE_MEMBERS)
+
+    async def remove() -> None:
+        _show(mode_error, None)
+        _show(error, None)
+        target.error = None
+        submit.props("loading")
+        try:
+            result = await remove_members(
+                group_id=group.id,
+                customer_ids=await selection.ids(),
+                mode=RemoveMode(mode.value),
+                target_group_id=target.value if mode.value == RemoveMode.OTHER_GROUP.value else None,
+                actor=current_actor(),
+                reason=reason.value or "",
+            )
+        except FormError as problem:
+            # The group select is shown only for "Move to specific group": elsewhere its error goes
+            # with the dialog's own message, where the owner sees it.
+            at_target = mode.value == RemoveMode.OTHER_GROUP.value
+            target.error = problem.errors.get("target") if at_target else None
+            _show(mode_error, problem.errors.get("mode"))
+            shown = ("mode", "target") if at_target else ("mode",)
+            _show(error, " ".join(text for key, text in problem.errors.items() if key not in shown))
+            return
+        except (NotFoundError, PermissionDeniedError) as problem:
+            _show(error, str(problem))
+            return
+        finally:
+            submit.props(remove="loading")
+        done[0] = True
+        go_to_with_message(f"/groups/{group.id}", result.summary())
+
+    done = [False]
+    submit.on_click(remove)
+    mode.on_value_change(lambda: _show(mode_error, None))
+    _on_hide(dialog, lambda: None if done[0] or on_cancel is None else on_cancel())
+    dialog.open()
+
+
+def add_button_state(group: GroupDetail) -> str | None:
+    """Why the group takes no one by hand right now, or None when it does."""
+    if group.status != GroupStatus.ACTIVE:
+        return "Inactive groups accept no new members. Make the group active to add customers."
+    return None

@@ -1,0 +1,1 @@
+"""The promotions list and the promotion form."""

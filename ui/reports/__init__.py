@@ -1,0 +1,1 @@
+"""A group's report, the comparison of groups, and the period they cover."""

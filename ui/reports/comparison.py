@@ -1,0 +1,223 @@
+"""Reports: groups side by side for one period (seed 003 "Customer Group Comparison"), with a chart
+of one metric across them, each metric's definition, and a CSV export."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from nicegui import ui
+
+from services.errors import FormError
+from services.groups.group import list_groups
+from services.reports import Comparison, ComparisonRow, Period, compare_groups, comparison_csv
+from ui.format import money
+from ui.reports.group_report import NOTHING, percent, period_text
+from ui.reports.period_picker import PeriodPicker
+from ui.shell import empty_state, frame, page_heading
+
+DEFAULT_GROUPS = 6
+SUBTITLE = "Compare how your groups perform side by side, and open a group's own report."
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str  # as in the service's definitions
+    text: Callable[[ComparisonRow], str]
+    number: Callable[[ComparisonRow], float | None]  # for the chart, in the unit `unit` names
+    unit: str = ""  # "$" or "%"
+
+
+METRICS = [
+    Metric("Customers", lambda r: f"{r.customers:,}", lambda r: r.customers),
+    Metric("Revenue", lambda r: money(r.revenue_cents), lambda r: round(r.revenue_cents / 100), "$"),
+    # An average of nothing (no orders, no customers) is "—", not $0.
+    Metric(
+        "Average Order Value",
+        lambda r: money(r.aov_cents) if r.revenue_cents else NOTHING,
+        lambda r: round(r.aov_cents / 100) if r.revenue_cents else None,
+        "$",
+    ),
+    Metric(
+        "Orders per Customer",
+        lambda r: f"{r.orders_per_customer:.1f}" if r.customers else NOTHING,
+        lambda r: round(r.orders_per_customer, 1) if r.customers else None,
+    ),
+    Metric(
+        "Retention Rate",
+        lambda r: percent(r.retention_rate),
+        lambda r: None if r.retention_rate is None else round(r.retention_rate * 100),
+        "%",
+    ),
+    Metric(
+        "Discount Given", lambda r: money(r.discount_given_cents), lambda r: round(r.discount_given_cents / 100), "$"
+    ),
+    Metric(
+        "Net Margin",
+        lambda r: percent(r.net_margin),
+        lambda r: None if r.net_margin is None else round(r.net_margin * 100),
+        "%",
+    ),
+]
+METRIC_BY_NAME = {m.name: m for m in METRICS}
+
+
+def comparison_columns(comparison: Comparison) -> list[dict]:
+    return [
+        {"name": "metric", "label": "", "field": "metric", "align": "left"},
+        *(
+            {"name": f"g{row.group_id}", "label": row.name, "field": f"g{row.group_id}", "align": "right"}
+            for row in comparison.rows
+        ),
+    ]
+
+
+def comparison_rows(comparison: Comparison) -> list[dict]:
+    """Metrics as rows, groups as columns, as the page shows them (and the tests read them)."""
+    return [
+        {"metric": metric.name, **{f"g{row.group_id}": metric.text(row) for row in comparison.rows}}
+        for metric in METRICS
+    ]
+
+
+def metric_chart(comparison: Comparison, metric: Metric) -> ui.echart:
+    prefix, suffix = ("$", "") if metric.unit == "$" else ("", metric.unit)
+    label = f"v => '{prefix}' + v.toLocaleString('en-US') + '{suffix}'"
+    return ui.echart(
+        {
+            "grid": {"left": 8, "right": 16, "top": 24, "bottom": 8, "containLabel": True},
+            "tooltip": {"trigger": "axis", ":valueFormatter": f"v => v == null ? '—' : ({label})(v)"},
+            "xAxis": {"type": "category", "data": [row.name for row in comparison.rows]},
+            "yAxis": {
+                "type": "value",
+                "axisLabel": {":formatter": label},
+                "splitLine": {"lineStyle": {"color": "#e2e8f0"}},
+            },
+            "series": [
+                {
+                    "name": metric.name,
+                    "type": "bar",
+                    "data": [metric.number(row) for row in comparison.rows],
+                    "itemStyle": {"color": "#1f4e79", "borderRadius": [3, 3, 0, 0]},
+                    "barMaxWidth": 56,
+                    "label": {"show": True, "position": "top", ":formatter": f"p => ({label})(p.value)"},
+                }
+            ],
+        }
+    ).classes("w-full h-72")
+
+
+class ComparisonView:
+    def __init__(self, *, group_ids: list[int], period: Period) -> None:
+        self.group_ids = group_ids
+        self.period = period
+        self.comparison: Comparison | None = None
+        self.metric = "Revenue"
+
+    async def load(self) -> None:
+        try:
+            self.comparison = await compare_groups(group_ids=self.group_ids, period=self.period)
+        except FormError:
+            self.comparison = None  # no groups picked: the page says so
+
+    async def period_changed(self, period: Period) -> None:
+        self.period = period
+        await self.load()
+        self.figures.refresh()
+
+    async def groups_changed(self, group_ids: list[int]) -> None:
+        self.group_ids = list(group_ids or [])
+        await self.load()
+        self.figures.refresh()
+
+    def metric_changed(self, name: str) -> None:
+        self.metric = name
+        self.chart.refresh()
+
+    def export(self) -> None:
+        if self.comparison:
+            name = f"group-comparison-{self.period.start}-to-{self.period.end}.csv"
+            ui.download.content(comparison_csv(self.comparison), name, "text/csv")
+
+    @ui.refreshable_method
+    def figures(self) -> None:
+        comparison = self.comparison
+        if comparison is None:
+            with ui.card().classes("w-full"):
+                empty_state("compare_arrows", "Pick groups to compare", "Choose one or more groups above.").mark(
+                    "no-groups"
+                )
+            return
+        with ui.card().classes("w-full"):
+            with ui.row().classes("w-full items-baseline justify-between"):
+                ui.label("Customer Group Comparison").classes("text-base font-medium")
+                ui.label(period_text(comparison.period)).classes("text-sm text-slate-500").mark("comparison-period")
+            table = ui.table(columns=comparison_columns(comparison), rows=comparison_rows(comparison), row_key="metric")
+            table.props("flat bordered hide-pagination").classes("w-full").mark("comparison-table")
+            table.add_slot(
+                "body-cell-metric",
+                '<q-td :props="props"><span class="font-medium">{{ props.value }}</span></q-td>',
+            )
+            with ui.row().classes("items-center gap-x-4 gap-y-1 text-sm"):
+                ui.label("Group reports:").classes("text-slate-500")
+                for row in comparison.rows:
+                    ui.link(row.name, f"/groups/{row.group_id}/report").classes(
+                        "text-primary no-underline hover:underline"
+                    ).mark("group-report-link")
+
+        with ui.card().classes("w-full"):
+            with ui.row().classes("w-full items-center justify-between"):
+                ui.label("Chart").classes("text-base font-medium")
+                ui.select(
+                    [m.name for m in METRICS],
+                    value=self.metric,
+                    on_change=lambda e: self.metric_changed(e.value),
+                ).props("outlined dense options-dense").classes("w-60").mark("chart-metric")
+            self.chart()
+
+        with ui.card().classes("w-full").mark("definitions"):
+            ui.label("What the figures mean").classes("text-base font-medium")
+            with ui.row().classes("w-full items-start gap-2 no-wrap text-sm text-slate-600"):
+                ui.icon("info_outline", size="xs").classes("mt-0.5")
+                ui.label(f"{comparison.definitions['Customers']} {comparison.membership_note}").mark("membership-note")
+            with ui.grid(columns="auto 1fr").classes("w-full gap-x-6 gap-y-2 text-sm"):
+                for name, text in comparison.definitions.items():
+                    ui.label(name).classes("font-medium text-slate-800")
+                    ui.label(text).classes("text-slate-600")
+
+    @ui.refreshable_method
+    def chart(self) -> None:
+        comparison = self.comparison
+        metric = METRIC_BY_NAME[self.metric]
+        if comparison is None:
+            return
+        if all(not metric.number(row) for row in comparison.rows):
+            empty_state("bar_chart", f"No {metric.name.lower()} in this period", "Try a longer period.").classes(
+                remove="py-16", add="py-8"
+            )
+            return
+        metric_chart(comparison, metric).mark("comparison-chart")
+
+
+async def comparison_page() -> None:
+    groups = (await list_groups(sort="members", descending=True)).rows
+    # The largest top-level groups with members, shown smallest first: VIP, Gold, Silver ... Retail,
+    # as in seed 003.
+    top_level = [g.id for g in groups if g.parent_name is None and g.members][:DEFAULT_GROUPS][::-1]
+    async with frame("Reports", section="reports"):
+        with ui.row().classes("w-full items-center justify-between"):
+            page_heading("Reports", SUBTITLE)
+            export = ui.button("Export CSV", icon="download").props("outline").mark("export-comparison")
+        with ui.card().classes("w-full"):
+            with ui.row().classes("w-full items-center gap-4"):
+                picker = PeriodPicker(on_change=lambda period: view.period_changed(period))
+            view = ComparisonView(group_ids=top_level, period=picker.period)
+            choose = ui.select(
+                {g.id: g.name for g in sorted(groups, key=lambda g: g.name.casefold())},
+                value=top_level,
+                multiple=True,
+                label="Groups to compare",
+                on_change=lambda e: view.groups_changed(e.value),
+            )
+            choose.props("outlined dense use-chips").classes("w-full").mark("compare-groups")
+        export.on_click(view.export)
+        await view.load()
+        view.figures()

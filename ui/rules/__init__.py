@@ -1,0 +1,1 @@
+"""Building a rule, its live preview, and why a customer matches."""

@@ -1,0 +1,1 @@
+"""The shop's settings page and its backups section."""

@@ -1,0 +1,1 @@
+"""Signing in, who is signed in, staff accounts, one's own account, API tokens and the audit log."""

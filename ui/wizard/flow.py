@@ -1,0 +1,190 @@
+"""The new / edit group wizard: a stepper whose steps are registered in STEPS, in order.
+
+A step is a module with TITLE, ICON, FIELDS (the form fields it owns, so an error can take the
+owner to the right step), `async render(form, save)`, optionally `shown_for(form)` (the Rules
+step only appears for automatic and hybrid groups) and OPTIONAL (a new group can be created
+before reaching it).
+"""
+
+import re
+
+from nicegui import ui
+
+from services.benefits.sections import check_benefits, get_benefits, save_benefits
+from services.errors import ChangedMeanwhileError, FormError, NotFoundError, PermissionDeniedError
+from services.groups.group import create_group, get_group, update_group
+from services.membership.changes import AddMode, add_members
+from services.staff.actor import Permission
+from ui.groups.detail import missing_group
+from ui.groups.form import GroupForm
+from ui.shell import frame, go_to_with_message, page_heading
+from ui.staff.permissions import guard
+from ui.staff.session import current_actor
+from ui.wizard import basic as wizard_basic
+from ui.wizard import customers as wizard_customers
+from ui.wizard import payment as wizard_payment
+from ui.wizard import pricing as wizard_pricing
+from ui.wizard import review as wizard_review
+from ui.wizard import rules as wizard_rules
+from ui.wizard import visibility as wizard_visibility
+
+STEPS = [
+    wizard_basic,
+    wizard_rules,
+    wizard_pricing,
+    wizard_visibility,
+    wizard_payment,
+    wizard_customers,
+    wizard_review,  # last: it shows everything the other steps set
+]
+
+
+def _steps(form: GroupForm) -> list:
+    return [step for step in STEPS if getattr(step, "shown_for", lambda _form: True)(form)]
+
+
+def _step_of(field: str):
+    # "rule:2.0" belongs to the step that owns "rule", "pricing.percent" to the one that owns "pricing".
+    field = re.split("[:.]", field)[0]
+    return next((step for step in STEPS if field in step.FIELDS), STEPS[0])
+
+
+async def wizard(form: GroupForm, *, start: str | None = None) -> None:
+    editing = form.group_id is not None
+    cancel_target = f"/groups/{form.group_id}" if editing else "/groups"
+
+    save_buttons: list[ui.button] = []
+
+    async def save() -> None:
+        form.show_errors({})
+        actor = current_actor()
+        # Saving a rule-based group sets its members, which takes a moment on a big shop.
+        for button in save_buttons:
+            button.props("loading")
+        try:
+            # Benefits are checked first, so a bad value leaves nothing half-written.
+            await check_benefits(sections=form.benefit_sections())
+            if editing:
+                group = await update_group(group_id=form.group_id, version=form.version, data=form.data(), actor=actor)
+            else:
+                group = await create_group(data=form.data(), actor=actor)
+        except FormError as error:
+            form.show_errors(error.errors)
+            stepper.value = _step_of(next(iter(error.errors))).TITLE
+            current["step"] = stepper.value
+            ui.notify("Please correct the highlighted fields.", type="warning")
+            return
+        except ChangedMeanwhileError:
+            changed_dialog.open()
+            return
+        except (NotFoundError, PermissionDeniedError) as error:
+            ui.notify(str(error), type="negative")
+            return
+        finally:
+            for button in save_buttons:
+                button.props(remove="loading")
+        try:
+            await save_benefits(group_id=group.id, sections=form.benefit_sections(), actor=actor)
+        except (FormError, NotFoundError, PermissionDeniedError) as error:
+            problem = " ".join(error.errors.values()) if isinstance(error, FormError) else str(error)
+            text = f"Saved {group.name}, but not its benefits: {problem}"
+            go_to_with_message(f"/groups/{group.id}", text, type="warning")
+            return
+        if editing:
+            go_to_with_message(f"/groups/{group.id}", f"Saved {group.name}")
+            return
+        text, kind = f"Created {group.name}.", "positive"
+        if form.members is not None and form.members.selection.count:
+            # The group exists now; its first members go through the same checks as any addition.
+            try:
+                result = await add_members(
+                    group_id=group.id,
+                    customer_ids=await form.members.selection.ids(),
+                    mode=AddMode(form.add_mode),
+                    actor=actor,
+                )
+                text = f"Created {group.name}. {result.summary()}"
+            except (FormError, NotFoundError, PermissionDeniedError) as error:
+                problem = " ".join(error.errors.values()) if isinstance(error, FormError) else str(error)
+                text, kind = f"Created {group.name}, but its customers were not added: {problem}", "warning"
+        go_to_with_message(f"/groups/{group.id}", text, type=kind)
+
+    with ui.dialog() as changed_dialog, ui.card().classes("max-w-md"):
+        ui.label("This group was changed meanwhile").classes("text-lg font-medium")
+        ui.label(
+            "Someone else saved this group after you opened it. Reload to see their version; "
+            "your changes on this page will not be saved."
+        ).classes("text-slate-600")
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Keep editing", on_click=changed_dialog.close).props("flat")
+            ui.button("Reload", on_click=lambda: ui.navigate.to(f"/groups/{form.group_id}/edit")).mark("reload")
+
+    @ui.refreshable
+    async def steps() -> None:
+        nonlocal stepper
+        shown = _steps(form)
+        save_buttons.clear()
+        with ui.stepper(value=current["step"]).classes("w-full").props("flat header-nav animated") as stepper:
+            stepper.on_value_change(lambda e: current.update(step=e.value))
+            stepper.on_value_change(lambda e: [view(e.value) for view in form.benefit_views])
+            for index, step in enumerate(shown):
+                with ui.step(step.TITLE, icon=step.ICON):
+                    await step.render(form, save)
+                    # Only the step in view shows its buttons; Quasar hides the others' content, and
+                    # this says so on the server too (one "Create group" to click, not one per step).
+                    with (
+                        ui.stepper_navigation()
+                        .classes("w-full")
+                        .bind_visibility_from(stepper, "value", value=step.TITLE)
+                    ):
+                        last = index + 1 == len(shown)
+                        # An edit can be saved from any step; a new group once only optional steps remain.
+                        can_save = editing or all(getattr(later, "OPTIONAL", False) for later in shown[index + 1 :])
+                        if can_save:
+                            button = ui.button(
+                                "Save changes" if editing else "Create group", icon="check", on_click=save
+                            ).mark("save-group")
+                            guard(button, Permission.MANAGE_GROUPS)
+                            save_buttons.append(button)
+                        if not last:
+                            ui.button("Continue", on_click=stepper.next).props("outline" if can_save else "").mark(
+                                "continue"
+                            )
+                        if index:
+                            ui.button("Back", on_click=stepper.previous).props("flat")
+                        ui.button("Cancel", on_click=lambda: ui.navigate.to(cancel_target)).props("flat color=grey-8")
+
+    async def type_changed() -> None:
+        # Switching between manual and rule-based adds or removes the Rules step.
+        if [s.TITLE for s in _steps(form)] != shown_titles["now"]:
+            shown_titles["now"] = [s.TITLE for s in _steps(form)]
+            form.rule_view = None
+            form.inputs.clear()
+            form.benefit_views.clear()
+            await steps.refresh()
+
+    current = {"step": start if start in [s.TITLE for s in _steps(form)] else STEPS[0].TITLE}
+    shown_titles = {"now": [s.TITLE for s in _steps(form)]}
+    stepper: ui.stepper | None = None
+    form.on_type_change = type_changed
+    with ui.card().classes("w-full p-0"):
+        await steps()
+
+
+async def new_group_page() -> None:
+    async with frame("New Customer Group", section="groups"):
+        page_heading("New Customer Group", "Start with the basics; you can change everything later.")
+        await wizard(GroupForm())
+
+
+async def edit_group_page(group_id: int, step: str = "") -> None:
+    async with frame("Edit group", section="groups"):
+        try:
+            group = await get_group(group_id=group_id)
+        except NotFoundError:
+            missing_group()
+            return
+        page_heading(f"Edit {group.name}", f"Code {group.code}")
+        # ?step=pricing opens the wizard at that step (the group page's "Edit benefits").
+        start = next((s.TITLE for s in STEPS if step and s.TITLE.lower().startswith(step.lower())), None)
+        await wizard(GroupForm.from_group(group, await get_benefits(group_id=group.id)), start=start)

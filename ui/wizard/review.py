@@ -1,0 +1,105 @@
+"""Wizard step "Review": the whole group as it will be saved, every benefit with its effective value
+and where it comes from ("set here", "inherited from VIP Customers", "overridden here", "default")."""
+
+from nicegui import ui
+
+from models.group import GroupType
+from services.benefits.sections import Benefits, GroupNode, effective, load_groups, parse_section
+from services.benefits.summary import catalog_names, describe
+from services.errors import FormError
+from services.membership.changes import ADD_MODE_LABELS, AddMode
+from ui.format import GROUP_TYPE_LONG
+from ui.groups.form import GroupForm
+
+TITLE = "Review"
+ICON = "fact_check"
+FIELDS = ()
+OPTIONAL = True
+DRAFT_ID = 0  # a new group has no id yet; no stored group has 0
+
+SOURCE_COLORS = {"here": "primary", "inherited": "teal-7", "default": "grey-6"}
+
+
+async def render(form: GroupForm, save) -> None:
+    @ui.refreshable
+    async def body() -> None:
+        await _draw(form)
+
+    def shown(step: str) -> None:
+        if step == TITLE:
+            body.refresh()
+
+    form.benefit_views.append(shown)
+    await body()
+
+
+async def _draw(form: GroupForm) -> None:
+    groups = await load_groups()
+    names = await catalog_names()
+    gid = form.group_id or DRAFT_ID
+    problems: dict[str, str] = {}
+    own = {}
+    for section, raw in form.benefit_sections().items():
+        try:
+            own[section] = parse_section(section, raw)
+        except FormError as error:
+            problems.update(error.errors)
+            own[section] = getattr(groups[gid].benefits if gid in groups else Benefits(gid), section)
+    parent_name = groups[form.parent_id].name if form.parent_id in groups else None
+    groups[gid] = GroupNode(gid, form.name.strip() or "This group", form.parent_id, Benefits(gid, **own))
+    benefits = effective(gid, groups)
+
+    ui.label("Check the group before saving. Nothing is saved until you do.").classes("text-slate-600")
+    with ui.card().classes("w-full").props("flat bordered").mark("review-basic"):
+        ui.label("Group").classes("text-base font-medium")
+        with ui.grid(columns="max-content 1fr").classes("gap-x-6 gap-y-1"):
+            for label, value in (
+                ("Name", form.name.strip() or "—"),
+                ("Code", (form.code or "").upper() or "—"),
+                ("Type", GROUP_TYPE_LONG[GroupType(form.type)]),
+                ("Status", form.status.capitalize()),
+                ("Parent group", parent_name or "None (top level)"),
+            ):
+                ui.label(label).classes("text-slate-500")
+                ui.label(value)
+    if form.members is not None and form.group_id is None and form.type != GroupType.AUTOMATIC.value:
+        _first_members(form)
+    if problems:
+        with ui.card().classes("w-full bg-red-50").props("flat bordered").mark("review-problems"):
+            ui.label("Some settings need attention; the other steps show where:").classes("text-negative")
+            for key, text in problems.items():
+                ui.label(f"{key.split('.')[0].capitalize()}: {text}").classes("text-sm")
+    with ui.grid(columns=2).classes("w-full gap-4 max-lg:grid-cols-1"):
+        for section in describe(benefits, names):
+            with ui.card().classes("w-full").props("flat bordered").mark(f"review-{section.section}"):
+                with ui.row().classes("w-full items-center justify-between"):
+                    ui.label(section.title).classes("text-base font-medium")
+                    if form.parent_id is not None:
+                        inherits = form.benefits[section.section].get("inherit", True)
+                        ui.label(f"Inherits from {parent_name}" if inherits else "Does not inherit").classes(
+                            "text-xs text-slate-500"
+                        )
+                with ui.grid(columns="max-content 1fr max-content").classes("w-full gap-x-4 gap-y-1 items-baseline"):
+                    for line in section.lines:
+                        ui.label(line.label).classes("text-slate-500 text-sm")
+                        ui.label(line.value).classes("text-sm")
+                        ui.badge(line.source, color=SOURCE_COLORS.get(line.origin, "grey-6")).props("outline").classes(
+                            "justify-self-start"
+                        )
+
+
+def _first_members(form: GroupForm) -> None:
+    """The customers ticked in the Customers step, added once the group is saved."""
+    selection = form.members.selection
+    with ui.card().classes("w-full").props("flat bordered").mark("review-customers"):
+        ui.label("First members").classes("text-base font-medium")
+        if not selection.count:
+            ui.label("None chosen: add customers later from the group's page.").classes("text-sm text-slate-600")
+            return
+        names = selection.names()
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5:,} more" if len(names) > 5 else "")
+        noun = "customer" if selection.count == 1 else "customers"
+        ui.label(f"{selection.count:,} {noun}" + (f": {shown}" if shown else " (all that match the search)")).classes(
+            "text-sm"
+        )
+        ui.label(f"Added as: {ADD_MODE_LABELS[AddMode(form.add_mode)]}").classes("text-sm text-slate-600")

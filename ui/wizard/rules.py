@@ -1,0 +1,48 @@
+"""Wizard step "Rules" (automatic and hybrid groups): the rule builder beside its live preview."""
+
+from nicegui import ui
+
+from models.group import GroupType
+from services.customers import list_tags
+from services.groups.group import group_choices
+from services.rules.words import Wording
+from services.shop import get_shop
+from ui.groups.form import GroupForm
+from ui.rules.builder import RuleBuilder
+from ui.rules.preview_panel import PreviewPanel
+
+TITLE = "Rules"
+ICON = "rule"
+FIELDS = ("rule",)
+
+
+def shown_for(form: GroupForm) -> bool:
+    return form.type in (GroupType.AUTOMATIC.value, GroupType.HYBRID.value)
+
+
+async def render(form: GroupForm, save) -> None:
+    shop = await get_shop()
+    groups = {c.id: c.name for c in await group_choices(exclude_id=form.group_id)}
+    wording = Wording(currency=shop.currency, group_names=groups)
+    if form.type == GroupType.HYBRID.value:
+        explanation = "Customers who match join automatically; customers you add or remove by hand stay that way."
+    else:
+        explanation = "The group's members are exactly the customers who match, kept current as their data changes."
+    ui.label(explanation).classes("text-slate-600")
+
+    def changed() -> None:
+        form.rule = builder.rule
+        form.clear_error("rule")
+        preview.request()
+
+    with ui.row().classes("w-full gap-4 items-start no-wrap max-lg:flex-wrap"):
+        with ui.card().classes("flex-grow min-w-0 gap-2").mark("rule-builder"):
+            builder = RuleBuilder(
+                rule=form.rule, currency=shop.currency, groups=groups, tags=await list_tags(), on_change=changed
+            )
+            builder.render()
+        with ui.column().classes("w-[24rem] max-lg:w-full shrink-0 sticky top-20"):
+            preview = PreviewPanel(group_id=form.group_id, wording=wording, get_rule=lambda: builder.rule)
+    form.rule = builder.rule
+    form.rule_view = builder
+    preview.request()
