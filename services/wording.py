@@ -1,0 +1,51 @@
+"""Money and counts in the shop's words, in one module.
+
+Pages, CSV files, benefit summaries, promotion texts, price traces and rule texts all word amounts;
+when each wrote its own, seven of them said "$" whatever the shop's currency. Here the shop's
+currency is an argument every caller passes (from `get_shop()`), so a euro shop reads "€245,678"
+everywhere and an amount looks the same on every page.
+
+Amounts are integer cents (the currency's hundredths) everywhere else and become text only here.
+Babel knows each currency's symbol ("$", "€", "CA$"); the locale is fixed to en_US because every
+other word of the app is English.
+"""
+
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Literal
+
+from babel.numbers import format_currency, format_decimal, get_currency_symbol
+
+LOCALE = "en_US"
+
+CentsShown = Literal["never", "always", "if_any"]
+
+
+def money(cents: int, *, currency: str, cents_shown: CentsShown = "if_any") -> str:
+    """An amount in the shop's currency, in one of three styles:
+
+    - "never": whole units, rounded ("$245,678"), for lists, totals and reports;
+    - "always": to the cent ("$6.49", "$32.00"), for prices and order lines;
+    - "if_any": cents only when there are some ("$100,000", "$12.50"), for amounts the owner typed
+      (benefit settings, minimum purchases, rule values), shown as entered.
+    """
+    amount = Decimal(cents).scaleb(-2)
+    if cents_shown == "if_any":
+        cents_shown = "always" if cents % 100 else "never"
+    if cents_shown == "never":
+        # Half to even, as the pages have always rounded (Python's round) and as CLDR does.
+        amount = amount.quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+    digits = "#,##0" if cents_shown == "never" else "#,##0.00"
+    # CLDR puts a space between a symbol ending in a letter and the digits ("CHF 1,250"); Babel
+    # leaves that to the caller, and "CHF1,250" is hard to read.
+    space = "\u00a0" if currency_symbol(currency)[-1:].isalpha() else ""
+    return format_currency(amount, currency, format=f"¤{space}{digits}", locale=LOCALE, currency_digits=False)
+
+
+def currency_symbol(currency: str) -> str:
+    """The symbol in front of an amount ("$", "€", "CA$"): an input's prefix, a chart's axis."""
+    return get_currency_symbol(currency, locale=LOCALE)
+
+
+def count(n: int, singular: str, plural: str | None = None) -> str:
+    """ "1 customer", "2,500 customers"; `plural` where adding "s" is wrong ("1 was", "3 were")."""
+    return f"{format_decimal(n, locale=LOCALE)} {singular if n == 1 else plural or singular + 's'}"

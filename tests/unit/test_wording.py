@@ -1,0 +1,66 @@
+"""Money and counts in words: no database, just the text a page shows."""
+
+import pytest
+
+from services.wording import count, currency_symbol, money
+
+
+@pytest.mark.parametrize(
+    ("cents", "cents_shown", "text"),
+    [
+        (24_567_800, "never", "$245,678"),
+        (24_567_849, "never", "$245,678"),
+        (24_567_851, "never", "$245,679"),
+        (649, "always", "$6.49"),
+        (3_200, "always", "$32.00"),
+        (123_450, "always", "$1,234.50"),
+        (10_000_000, "if_any", "$100,000"),
+        (1_250, "if_any", "$12.50"),
+        (0, "if_any", "$0"),
+    ],
+)
+def test_us_dollars_read_as_the_pages_always_showed_them(cents, cents_shown, text):
+    assert money(cents, currency="USD", cents_shown=cents_shown) == text
+
+
+def test_cents_are_shown_only_when_there_are_some_unless_asked():
+    assert money(1_250, currency="USD") == "$12.50"
+    assert money(1_200, currency="USD") == "$12"
+
+
+def test_whole_units_round_half_to_even_like_the_lists_did():
+    assert [money(c, currency="USD", cents_shown="never") for c in (50, 150, 250, 24_567_750)] == [
+        "$0",
+        "$2",
+        "$2",
+        "$245,678",
+    ]
+
+
+def test_a_negative_amount_has_its_sign_before_the_symbol():
+    assert money(-123_450, currency="USD", cents_shown="always") == "-$1,234.50"
+    assert money(-123_450, currency="USD", cents_shown="never") == "-$1,234"
+    assert money(-123_450, currency="USD") == "-$1,234.50"
+
+
+def test_other_currencies_use_their_own_symbol():
+    assert money(24_567_800, currency="EUR", cents_shown="never") == "€245,678"
+    assert money(649, currency="EUR", cents_shown="always") == "€6.49"
+    assert money(24_567_800, currency="CAD", cents_shown="never") == "CA$245,678"
+    assert money(-1_250, currency="GBP") == "-£12.50"
+
+
+def test_a_symbol_ending_in_a_letter_is_set_apart_from_the_digits():
+    assert money(125_000, currency="CHF") == "CHF\u00a01,250"
+
+
+def test_the_input_prefix_is_the_currency_symbol():
+    assert [currency_symbol(c) for c in ("USD", "EUR", "CAD")] == ["$", "€", "CA$"]
+
+
+def test_counts_pick_singular_or_plural():
+    assert count(1, "customer") == "1 customer"
+    assert count(0, "customer") == "0 customers"
+    assert count(2_500, "customer") == "2,500 customers"
+    assert count(3, "was", "were") == "3 were"
+    assert count(1, "was", "were") == "1 was"
