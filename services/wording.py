@@ -28,24 +28,40 @@ def money(cents: int, *, currency: str, cents_shown: CentsShown = "if_any") -> s
     - "if_any": cents only when there are some ("$100,000", "$12.50"), for amounts the owner typed
       (benefit settings, minimum purchases, rule values), shown as entered.
     """
-    amount = Decimal(cents).scaleb(-2)
-    if cents_shown == "if_any":
-        cents_shown = "always" if cents % 100 else "never"
-    if cents_shown == "never":
-        # Half to even, as the pages have always rounded (Python's round) and as CLDR does.
-        amount = amount.quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
-    digits = "#,##0" if cents_shown == "never" else "#,##0.00"
-    # CLDR puts a space between a symbol ending in a letter and the digits ("CHF 1,250"); Babel
-    # leaves that to the caller, and "CHF1,250" is hard to read.
-    space = "\u00a0" if currency_symbol(currency)[-1:].isalpha() else ""
-    return format_currency(amount, currency, format=f"¤{space}{digits}", locale=LOCALE, currency_digits=False)
+    value, digits = _rounded(cents, cents_shown)
+    return format_currency(value, currency, format=f"¤{_gap(currency)}{digits}", locale=LOCALE, currency_digits=False)
+
+
+def amount_text(cents: int, *, cents_shown: CentsShown = "if_any") -> str:
+    """The amount without its symbol ("100,000", "12.50"): what a money input shows as its
+    placeholder, next to the symbol in its prefix."""
+    value, digits = _rounded(cents, cents_shown)
+    return format_decimal(value, format=digits, locale=LOCALE)
 
 
 def currency_symbol(currency: str) -> str:
-    """The symbol in front of an amount ("$", "€", "CA$"): an input's prefix, a chart's axis."""
-    return get_currency_symbol(currency, locale=LOCALE)
+    """What stands in front of an amount's digits ("$", "€", "CA$", "CHF "): an input's prefix, a
+    chart's axis labels."""
+    return get_currency_symbol(currency, locale=LOCALE) + _gap(currency)
 
 
 def count(n: int, singular: str, plural: str | None = None) -> str:
     """ "1 customer", "2,500 customers"; `plural` where adding "s" is wrong ("1 was", "3 were")."""
     return f"{format_decimal(n, locale=LOCALE)} {singular if n == 1 else plural or singular + 's'}"
+
+
+def _gap(currency: str) -> str:
+    """CLDR puts a no-break space between a symbol ending in a letter and the digits ("CHF 1,250");
+    Babel leaves that to the caller, and "CHF1,250" is hard to read."""
+    return "\u00a0" if get_currency_symbol(currency, locale=LOCALE)[-1:].isalpha() else ""
+
+
+def _rounded(cents: int, cents_shown: CentsShown) -> tuple[Decimal, str]:
+    """The amount in currency units and the Babel pattern of its digits, for the style."""
+    value = Decimal(cents).scaleb(-2)
+    if cents_shown == "if_any":
+        cents_shown = "always" if cents % 100 else "never"
+    if cents_shown == "always":
+        return value, "#,##0.00"
+    # Half to even, as the pages have always rounded (Python's round) and as CLDR does.
+    return value.quantize(Decimal(1), rounding=ROUND_HALF_EVEN), "#,##0"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.wording import count, currency_symbol, money
+from services.wording import amount_text, count, currency_symbol, money
 
 
 @pytest.mark.parametrize(
@@ -52,10 +52,17 @@ def test_other_currencies_use_their_own_symbol():
 
 def test_a_symbol_ending_in_a_letter_is_set_apart_from_the_digits():
     assert money(125_000, currency="CHF") == "CHF\u00a01,250"
+    assert currency_symbol("CHF") == "CHF\u00a0"
 
 
 def test_the_input_prefix_is_the_currency_symbol():
     assert [currency_symbol(c) for c in ("USD", "EUR", "CAD")] == ["$", "€", "CA$"]
+
+
+def test_an_input_shows_the_amount_without_its_symbol():
+    assert [amount_text(c) for c in (10_000_000, 1_250)] == ["100,000", "12.50"]
+    assert amount_text(1_250, cents_shown="never") == "12"
+    assert amount_text(1_200, cents_shown="always") == "12.00"
 
 
 def test_counts_pick_singular_or_plural():
