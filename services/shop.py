@@ -8,14 +8,12 @@ from tortoise.transactions import in_transaction
 from models.group import CustomerGroup, GroupStatus, GroupType, Membership
 from models.shop import Shop
 from services.errors import FormError
-from services.groups.group import GroupChoice
 from services.staff.actor import Actor, Permission, require
 from services.staff.audit import record
+from services.wording import count
 
 DEFAULT_NAME = "Customer Groups"
 DEFAULT_CURRENCY = "USD"
-# Customers cannot be moved into an automatic group: its members are exactly its rule's matches.
-DEFAULT_GROUP_TYPES = (GroupType.MANUAL, GroupType.HYBRID)
 
 
 @dataclass(frozen=True)
@@ -39,16 +37,6 @@ async def get_shop() -> ShopInfo:
     )
 
 
-async def default_group_choices() -> list[GroupChoice]:
-    """Groups that can be the default group: active manual and hybrid groups, by name."""
-    rows = (
-        await CustomerGroup.filter(status=GroupStatus.ACTIVE, type__in=DEFAULT_GROUP_TYPES)
-        .order_by("name")
-        .values_list("id", "name")
-    )
-    return [GroupChoice(id=i, name=n) for i, n in rows]
-
-
 async def _customers_in_several_groups() -> list[int]:
     return list(
         await Membership.annotate(n=Count("id"))
@@ -68,8 +56,7 @@ async def _several_groups_message(customer_ids: list[int]) -> str:
     )
     name = memberships[0][0]
     groups = ", ".join(group for _, group in memberships)
-    n = len(customer_ids)
-    who = "1 customer is" if n == 1 else f"{n:,} customers are"
+    who = count(len(customer_ids), "customer is", "customers are")
     return f"{who} in more than one group (e.g. {name}: {groups}). Move them first, or keep this off."
 
 

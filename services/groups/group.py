@@ -246,6 +246,12 @@ async def group_choices(*, exclude_id: int | None = None, takes_members: bool = 
     return [GroupChoice(id=i, name=n) for i, n in await query.values_list("id", "name")]
 
 
+async def default_group_choices() -> list[GroupChoice]:
+    """Groups that can be the default group ("move to default group" moves customers into it): the
+    ones customers can be moved into by hand."""
+    return await group_choices(takes_members=True)
+
+
 async def get_group(*, group_id: int) -> GroupDetail:
     group = await CustomerGroup.get_or_none(id=group_id).select_related("parent")
     if group is None:

@@ -8,7 +8,8 @@ from models.customer import Customer
 from models.group import CustomerGroup, GroupStatus, Membership
 from models.shop import Shop
 from services.errors import FormError
-from services.shop import default_group_choices, get_shop, update_settings
+from services.groups.group import default_group_choices
+from services.shop import get_shop, update_settings
 
 
 async def _only_one_group_each() -> None:

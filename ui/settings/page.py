@@ -4,7 +4,8 @@ daily backups."""
 from nicegui import ui
 
 from services.errors import FormError, PermissionDeniedError
-from services.shop import default_group_choices, get_shop, update_settings
+from services.groups.group import default_group_choices
+from services.shop import get_shop, update_settings
 from services.staff.actor import Permission
 from services.storage.daily_backups import BackupPlace
 from ui.settings.backups import backup_card
