@@ -23,9 +23,11 @@ from services.benefits.sections import (
     PricingType,
     ShopAccess,
 )
-from services.benefits.summary import CatalogNames, catalog_names, dollars, early_pay_text, net_terms, summarize
+from services.benefits.summary import CatalogNames, catalog_names, early_pay_text, net_terms, summarize
 from services.catalog import get_product, list_products
 from services.customers import get_customer, list_customers
+from services.shop import get_shop
+from services.wording import count, money
 
 CHOICES = 20  # options a picker shows at once; typing narrows them
 
@@ -42,10 +44,13 @@ class ProductChoice:
     sku: str
     name: str
     base_price_cents: int
+    currency: str  # the shop's, for the label's price
 
     @property
     def label(self) -> str:
-        return f"{self.name} · {self.sku} · {price_text(self.base_price_cents)}"
+        return (
+            f"{self.name} · {self.sku} · {money(self.base_price_cents, currency=self.currency, cents_shown='always')}"
+        )
 
 
 @dataclass(frozen=True)
@@ -70,11 +75,6 @@ class BenefitsSummary:
     payment: tuple[tuple[str, str], ...]  # (label, value)
 
 
-def price_text(cents: int) -> str:
-    """A price to the cent: "$32.00"."""
-    return f"{'-' if cents < 0 else ''}${abs(cents) / 100:,.2f}"
-
-
 def _customer_label(name: str, groups: list[str]) -> str:
     return f"{name} ({', '.join(groups)})" if groups else f"{name} (no group)"
 
@@ -94,13 +94,15 @@ async def customer_choice(*, customer_id: int) -> Choice:
 async def find_products(*, search: str = "", limit: int = CHOICES) -> list[ProductChoice]:
     """The first products (by name) whose name or SKU contains `search`."""
     page = await list_products(search=search, per_page=limit)
-    return [ProductChoice(p.id, p.sku, p.name, p.base_price_cents) for p in page.rows]
+    currency = (await get_shop()).currency
+    return [ProductChoice(p.id, p.sku, p.name, p.base_price_cents, currency) for p in page.rows]
 
 
 async def get_product_choice(*, product_id: int) -> ProductChoice:
     """One product as a picker shows it (raises NotFoundError)."""
     product = await get_product(product_id=product_id)
-    return ProductChoice(product.id, product.sku, product.name, product.base_price_cents)
+    currency = (await get_shop()).currency
+    return ProductChoice(product.id, product.sku, product.name, product.base_price_cents, currency)
 
 
 # --- Benefits in words (the group pages' wording, services.benefits.summary) ----------------------
@@ -123,7 +125,7 @@ def _visibility_text(everything: bool, names: tuple[str, ...], extra: int) -> st
         return "All products"
     parts = ["Standard products", *names]
     if extra:
-        parts.append(f"{extra} extra product" + ("" if extra == 1 else "s"))
+        parts.append(count(extra, "extra product"))
     return " + ".join(parts)
 
 
@@ -140,16 +142,16 @@ def _portal(portal: dict) -> tuple[tuple[str, str], ...]:
     )
 
 
-def payment_terms(group: EffectiveBenefits) -> tuple[tuple[str, str], ...]:
+def payment_terms(group: EffectiveBenefits, *, currency: str) -> tuple[tuple[str, str], ...]:
     """The group's payment terms in words: terms, credit limit, early payment, methods."""
     payment = group.payment
     rows = [("Terms", net_terms(payment["net_days"].value))]
     if limit := payment["credit_limit_cents"].value:
-        rows.append(("Credit limit", dollars(limit)))
+        rows.append(("Credit limit", money(limit, currency=currency)))
     if (early := early_pay_text(payment, with_terms=True)) != "None":
         rows.append(("Early payment", early))
     if under := payment["auto_approve_under_cents"].value:
-        rows.append(("Auto-approve orders under", dollars(under)))
+        rows.append(("Auto-approve orders under", money(under, currency=currency)))
     if payment["require_po"].value:
         rows.append(("Purchase order", "Required"))
     methods = payment["methods"].value or []
@@ -177,7 +179,7 @@ async def benefits_summary(*, customer_id: int) -> BenefitsSummary:
         ),
         portal=_portal(benefits.portal),
         payment_group=benefits.primary_group,
-        payment=payment_terms(benefits.payment) if benefits.payment else (),
+        payment=payment_terms(benefits.payment, currency=names.currency) if benefits.payment else (),
     )
 
 
@@ -232,8 +234,8 @@ def candidate_origin(candidate: Candidate, names: Sequence[str]) -> str:
     return candidate.note or f"set on {candidate.group_name}"
 
 
-def _lines(count: int, total: int) -> str:
-    return "every line" if count == total else f"{count} of {total} lines"
+def _lines(n: int, total: int) -> str:
+    return "every line" if n == total else f"{n} of {total} lines"
 
 
 def _discount_outcome(name: str, percent: float, lines: Sequence[LinePrice]) -> tuple[Outcome, str]:

@@ -33,6 +33,8 @@ from services.benefits.sections import (
 )
 from services.errors import FormError, NotFoundError
 from services.promotions import ApplicablePromotion, applicable_promotions
+from services.shop import get_shop
+from services.wording import money
 
 BASE = "Base price"
 
@@ -134,10 +136,6 @@ async def _memberships(customer_id: int) -> _Memberships:
     return _Memberships(tuple(gid for gid, _ in rows), primary)
 
 
-def _money(cents: int) -> str:
-    return f"${cents / 100:,.2f}"
-
-
 def in_scope(pricing: dict, product: dict) -> bool:
     """Whether a group's effective pricing covers the product; the troubleshooting checklist asks the same."""
     scope = pricing["scope"].value
@@ -167,6 +165,8 @@ def _group_candidate(
     tiers: dict[tuple[int, int], list[tuple[int, int]]],
     list_names: dict[int, str],
     unmet: dict[int, str],
+    *,
+    currency: str,
 ) -> Candidate | None:
     pricing = group.pricing
     kind = pricing["type"].value
@@ -182,7 +182,8 @@ def _group_candidate(
         note = pricing["percent"].note or note
     elif kind == PricingType.FIXED:
         fixed = pricing["fixed_cents"].value
-        source, unit = f"{name}: {_money(fixed)} off each unit", max(0, base - fixed)
+        off = money(fixed, currency=currency, cents_shown="always")
+        source, unit = f"{name}: {off} off each unit", max(0, base - fixed)
     else:
         list_id = pricing["price_list_id"].value
         tier = _tier(tiers.get((list_id, product["id"]), []), quantity)
@@ -232,13 +233,14 @@ async def quote(*, customer_id: int, lines: Sequence[CartLine], at: date | datet
         ).values_list("price_list_id", "product_id", "min_quantity", "price_cents"):
             tiers.setdefault((list_id, product_id), []).append((minimum, price))
 
+    currency = (await get_shop()).currency  # the trace's texts name amounts
     base_total = sum(products[line.product_id]["base_price_cents"] * line.quantity for line in lines)
     quantity_total = sum(line.quantity for line in lines)
-    minimums, unmet = _minimums(mine, base_total, quantity_total)
+    minimums, unmet = _minimums(mine, base_total, quantity_total, currency=currency)
     visible = await _visible(mine, [products[pid] for pid in product_ids])
     day = _order_day(at)
     promotions = await applicable_promotions(group_ids=list(memberships.group_ids), on=day)
-    notes = [_promotion_note(p, day, base_total) for p in promotions]
+    notes = [_promotion_note(p, day, base_total, currency=currency) for p in promotions]
     usable = [p for p, n in zip(promotions, notes, strict=True) if n.applied]
 
     priced = []
@@ -247,11 +249,12 @@ async def quote(*, customer_id: int, lines: Sequence[CartLine], at: date | datet
         base = product["base_price_cents"]
         options = [Candidate(BASE, None, None, base, "")]
         for group in mine:
-            candidate = _group_candidate(group, product, line.quantity, tiers, list_names, unmet)
+            candidate = _group_candidate(group, product, line.quantity, tiers, list_names, unmet, currency=currency)
             if candidate is not None:
                 options.append(candidate)
-        options += _promotion_candidates(promotions, usable, options, mine, base, day, base_total)
-        priced.append(_free_units(_decide(product, line.quantity, options, visible[product["id"]]), usable))
+        options += _promotion_candidates(promotions, usable, options, mine, base, day, base_total, currency=currency)
+        line_price = _decide(product, line.quantity, options, visible[product["id"]], currency=currency)
+        priced.append(_free_units(line_price, usable))
     return Quote(
         customer_id=customer_id,
         customer_name=customer["name"],
@@ -277,16 +280,13 @@ def _percent_text(promotion: ApplicablePromotion) -> str:
     return f"{promotion.name}: {promotion.percent:g}% additional"
 
 
-def _promotion_note(promotion: ApplicablePromotion, day: date, base_total: int) -> PromotionNote:
+def _promotion_note(promotion: ApplicablePromotion, day: date, base_total: int, *, currency: str) -> PromotionNote:
     if not promotion.valid_on_date:
         return PromotionNote(promotion.name, False, f"Not valid on {_day(day)} (runs {promotion.validity}).")
     if base_total < promotion.minimum_purchase_cents:
-        return PromotionNote(
-            promotion.name,
-            False,
-            f"Needs a purchase of at least {_money(promotion.minimum_purchase_cents)} "
-            f"({_money(base_total)} in the cart).",
-        )
+        minimum = money(promotion.minimum_purchase_cents, currency=currency, cents_shown="always")
+        in_cart = money(base_total, currency=currency, cents_shown="always")
+        return PromotionNote(promotion.name, False, f"Needs a purchase of at least {minimum} ({in_cart} in the cart).")
     if promotion.type == PromotionType.ADDITIONAL_DISCOUNT:
         stacking = (
             "stacks with group discounts that allow it"
@@ -315,6 +315,8 @@ def _promotion_candidates(
     base: int,
     day: date,
     base_total: int,
+    *,
+    currency: str,
 ) -> list[Candidate]:
     """A percentage promotion's prices for one line: on its own (off the base price), and stacked
     on each group price when both the promotion and that group's pricing allow stacking. The
@@ -325,7 +327,7 @@ def _promotion_candidates(
         if promotion.type != PromotionType.ADDITIONAL_DISCOUNT:
             continue
         if promotion not in usable:
-            note = _promotion_note(promotion, day, base_total)
+            note = _promotion_note(promotion, day, base_total, currency=currency)
             found.append(Candidate(_percent_text(promotion), None, None, None, note.text))
             continue
         group_prices = [c for c in options if c.group_id is not None and c.unit_cents is not None]
@@ -380,7 +382,9 @@ def _free_units(line: LinePrice, usable: list[ApplicablePromotion]) -> LinePrice
     )
 
 
-def _minimums(mine: list[EffectiveBenefits], base_total: int, quantity: int) -> tuple[list[MinimumCheck], dict]:
+def _minimums(
+    mine: list[EffectiveBenefits], base_total: int, quantity: int, *, currency: str
+) -> tuple[list[MinimumCheck], dict]:
     checks, unmet = [], {}
     for group in mine:
         if group.pricing["type"].value in (None, PricingType.NONE):
@@ -392,7 +396,9 @@ def _minimums(mine: list[EffectiveBenefits], base_total: int, quantity: int) -> 
         parts, met = [], True
         if amount:
             met &= base_total >= amount
-            parts.append(f"minimum order {_money(amount)} ({_money(base_total)} in the cart)")
+            minimum = money(amount, currency=currency, cents_shown="always")
+            in_cart = money(base_total, currency=currency, cents_shown="always")
+            parts.append(f"minimum order {minimum} ({in_cart} in the cart)")
         if units:
             met &= quantity >= units
             parts.append(f"minimum quantity {units} ({quantity} in the cart)")
@@ -403,7 +409,7 @@ def _minimums(mine: list[EffectiveBenefits], base_total: int, quantity: int) -> 
     return checks, unmet
 
 
-def _decide(product: dict, quantity: int, options: list[Candidate], visible: bool) -> LinePrice:
+def _decide(product: dict, quantity: int, options: list[Candidate], visible: bool, *, currency: str) -> LinePrice:
     applicable = [c for c in options if c.unit_cents is not None]
     # Most favourable wins; on a tie the first found (the base price, then the primary group) keeps it.
     best = min(applicable, key=lambda c: c.unit_cents)
@@ -417,7 +423,8 @@ def _decide(product: dict, quantity: int, options: list[Candidate], visible: boo
         elif candidate.unit_cents == best.unit_cents:
             trace.append(_with(candidate, verdict="Same price as the one applied."))
         else:
-            trace.append(_with(candidate, verdict=f"Higher than {_money(best.unit_cents)}."))
+            best_price = money(best.unit_cents, currency=currency, cents_shown="always")
+            trace.append(_with(candidate, verdict=f"Higher than {best_price}."))
     winner = next(c for c in trace if c.won)
     return LinePrice(
         product_id=product["id"],

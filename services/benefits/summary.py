@@ -28,12 +28,15 @@ from services.benefits.sections import (
     effective,
     load_groups,
 )
+from services.shop import get_shop
+from services.wording import count, money
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CatalogNames:
-    """The names the wording needs, by id."""
+    """What the wording needs: the shop's currency, and the catalog's names by id."""
 
+    currency: str
     price_lists: dict[int, str] = field(default_factory=dict)
     visibility_groups: dict[int, str] = field(default_factory=dict)
     standard_ids: frozenset[int] = frozenset()
@@ -76,13 +79,6 @@ class SectionLines:
 # --- Wording --------------------------------------------------------------------------------------
 
 
-def dollars(cents: int) -> str:
-    """ "$100,000" for whole amounts, "$12.50" otherwise."""
-    sign = "-" if cents < 0 else ""
-    whole, rest = divmod(abs(cents), 100)
-    return f"{sign}${whole:,}" + (f".{rest:02d}" if rest else "")
-
-
 def percent(value: float) -> str:
     return f"{value:g}%"
 
@@ -107,8 +103,7 @@ def _scope_text(pricing: dict[str, Setting], names: CatalogNames) -> str:
             return "on " + " and ".join(chosen) if chosen else "on chosen categories"
         return f"on {len(chosen)} categories"
     if scope == Scope.PRODUCTS:
-        count = len(_value(pricing, "product_ids") or [])
-        return f"on {count} chosen product" + ("" if count == 1 else "s")
+        return f"on {count(len(_value(pricing, 'product_ids') or []), 'chosen product')}"
     return "on all products"
 
 
@@ -121,7 +116,7 @@ def pricing_text(pricing: dict[str, Setting], names: CatalogNames) -> tuple[str,
         amount = percent(_value(pricing, "percent"))
         return f"{amount} discount {scope}", f"{amount} off{narrowed}"
     if kind == PricingType.FIXED and _value(pricing, "fixed_cents"):
-        amount = dollars(_value(pricing, "fixed_cents"))
+        amount = money(_value(pricing, "fixed_cents"), currency=names.currency)
         return f"{amount} off each unit {scope}", f"{amount} off per unit{narrowed}"
     if kind == PricingType.PRICE_LIST and _value(pricing, "price_list_id"):
         name = names.price_lists.get(_value(pricing, "price_list_id"), "a removed price list")
@@ -142,8 +137,7 @@ def visibility_text(visibility: dict[str, Setting], names: CatalogNames) -> tupl
     singles = len(_value(visibility, "product_ids") or [])
     long = f"{short} products"
     if singles:
-        chosen = f"{singles} chosen product" + ("" if singles == 1 else "s")
-        long += f" + {chosen}"
+        long += f" + {count(singles, 'chosen product')}"
         short += f" + {singles}"
     return long, short
 
@@ -187,23 +181,23 @@ def summarize(benefits: EffectiveBenefits, names: CatalogNames) -> BenefitsSumma
         pricing_note=benefits.pricing["percent"].note
         if _value(benefits.pricing, "type") == PricingType.PERCENTAGE
         else "",
-        minimum_order=_minimum_text(benefits.pricing),
+        minimum_order=_minimum_text(benefits.pricing, names),
         visibility=visibility,
         portal=portal_text(benefits.portal),
         payment_terms=net_terms(_value(payment, "net_days")),
-        credit_limit=dollars(limit) if limit else "None",
+        credit_limit=money(limit, currency=names.currency) if limit else "None",
         early_pay=early_pay_text(payment),
         pricing_short=short_pricing,
         visibility_short=short_visibility,
     )
 
 
-def _minimum_text(pricing: dict[str, Setting]) -> str:
+def _minimum_text(pricing: dict[str, Setting], names: CatalogNames) -> str:
     if _value(pricing, "type") in (None, PricingType.NONE):
         return ""
     parts = []
     if amount := _value(pricing, "min_order_cents"):
-        parts.append(f"Minimum order {dollars(amount)}")
+        parts.append(f"Minimum order {money(amount, currency=names.currency)}")
     if units := _value(pricing, "min_order_quantity"):
         parts.append(f"at least {units} units" if parts else f"Minimum order {units} units")
     return ", ".join(parts)
@@ -221,6 +215,9 @@ def describe(benefits: EffectiveBenefits, names: CatalogNames) -> list[SectionLi
     """Every effective setting, worded, with where it comes from (for the wizard's Review)."""
     gid = benefits.group_id
 
+    def money_text(cents: int) -> str:
+        return money(cents, currency=names.currency)
+
     def line(label: str, settings: dict[str, Setting], name: str, text: str) -> SettingLine:
         setting = settings[name]
         return SettingLine(label, text, setting.source_text(for_group_id=gid), setting.origin)
@@ -234,7 +231,7 @@ def describe(benefits: EffectiveBenefits, names: CatalogNames) -> list[SectionLi
             note = p["percent"].note
             pricing.append(line("Discount", p, "percent", f"{amount} ({note})" if note else amount))
         elif kind == PricingType.FIXED:
-            pricing.append(line("Amount off each unit", p, "fixed_cents", dollars(_value(p, "fixed_cents") or 0)))
+            pricing.append(line("Amount off each unit", p, "fixed_cents", money_text(_value(p, "fixed_cents") or 0)))
         else:
             name = names.price_lists.get(_value(p, "price_list_id"), "—")
             pricing.append(line("Price list", p, "price_list_id", name))
@@ -243,8 +240,8 @@ def describe(benefits: EffectiveBenefits, names: CatalogNames) -> list[SectionLi
         pricing.append(
             line("Stack with promotions", p, "stack_with_promotions", _yes(_value(p, "stack_with_promotions")))
         )
-        amount = _value(p, "min_order_cents")
-        pricing.append(line("Minimum order amount", p, "min_order_cents", dollars(amount) if amount else "None"))
+        minimum = _value(p, "min_order_cents")
+        pricing.append(line("Minimum order amount", p, "min_order_cents", money_text(minimum) if minimum else "None"))
         units = _value(p, "min_order_quantity")
         pricing.append(line("Minimum quantity", p, "min_order_quantity", str(units) if units else "None"))
 
@@ -272,8 +269,8 @@ def describe(benefits: EffectiveBenefits, names: CatalogNames) -> list[SectionLi
     payment = [
         line("Payment methods", m, "methods", methods),
         line("Terms", m, "net_days", net_terms(_value(m, "net_days"))),
-        line("Credit limit", m, "credit_limit_cents", dollars(limit) if limit else "None"),
-        line("Auto-approve orders under", m, "auto_approve_under_cents", dollars(auto) if auto else "Never"),
+        line("Credit limit", m, "credit_limit_cents", money_text(limit) if limit else "None"),
+        line("Auto-approve orders under", m, "auto_approve_under_cents", money_text(auto) if auto else "Never"),
         line("Require PO", m, "require_po", _yes(_value(m, "require_po"))),
         line("Early payment discount", m, "early_discount_percent", early_pay_text(m, with_terms=True)),
     ]
@@ -289,9 +286,10 @@ def describe(benefits: EffectiveBenefits, names: CatalogNames) -> list[SectionLi
 
 
 async def catalog_names() -> CatalogNames:
-    """Price lists', visibility groups' and categories' names: three small reads."""
+    """The shop's currency, and price lists', visibility groups' and categories' names: a few small reads."""
     groups = await VisibilityGroup.all().values_list("id", "name", "is_standard")
     return CatalogNames(
+        currency=(await get_shop()).currency,
         price_lists=dict(await PriceList.all().values_list("id", "name")),
         visibility_groups={i: name for i, name, _ in groups},
         standard_ids=frozenset(i for i, _, standard in groups if standard),

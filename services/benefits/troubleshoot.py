@@ -17,12 +17,13 @@ from datetime import UTC, date, datetime
 from models.catalog import PriceListItem, Product
 from models.customer import Customer
 from models.group import GroupStatus, Membership
-from services.benefits.price_check import group_pricing_text, price_text
+from services.benefits.price_check import group_pricing_text
 from services.benefits.pricing import BASE, CartLine, LinePrice, MinimumCheck, in_scope, quote
 from services.benefits.sections import EffectiveBenefits, PricingType, Scope, effective, load_groups
 from services.benefits.summary import CatalogNames, catalog_names
 from services.errors import NotFoundError
 from services.promotions import ApplicablePromotion, applicable_promotions
+from services.wording import money
 
 GROUP_ASSIGNMENT = "Group assignment"
 GROUP_STATUS = "Group status"
@@ -116,15 +117,15 @@ async def why_no_discount(
         _status(pricing_groups, active),
         _scope(what, active, covering, uncovered),
         _exclusions(who, what, product, line),
-        _order_date(who, day, promotions, line),
-        _minimum(what, quantity, line, covering, minimums),
+        _order_date(who, day, promotions, line, currency=names.currency),
+        _minimum(what, quantity, line, covering, minimums, currency=names.currency),
     ]
     return Checklist(
         customer_name=who,
         product_name=what,
         quantity=quantity,
         steps=steps,
-        verdict=_verdict(who, what, steps, line),
+        verdict=_verdict(who, what, steps, line, currency=names.currency),
         price=line,
     )
 
@@ -234,7 +235,7 @@ def _day(value: date) -> str:
     return f"{value:%B} {value.day}, {value.year}"
 
 
-def _order_date(who: str, day: date, promotions: list[ApplicablePromotion], line: LinePrice) -> Check:
+def _order_date(who: str, day: date, promotions: list[ApplicablePromotion], line: LinePrice, *, currency: str) -> Check:
     """The promotions that reach the customer: valid on the order date or not (with their dates),
     and whether the line reaches each valid one's minimum purchase. Passes when one applies; when
     none does, fails only if that leaves the customer at the base price (a spring sale long over
@@ -247,9 +248,11 @@ def _order_date(who: str, day: date, promotions: list[ApplicablePromotion], line
         if not promotion.valid_on_date:
             refused.append(f"{promotion.name} is not valid on {_day(day)} (runs {promotion.validity})")
         elif amount < promotion.minimum_purchase_cents:
+            minimum = money(promotion.minimum_purchase_cents, currency=currency, cents_shown="always")
+            comes_to = money(amount, currency=currency, cents_shown="always")
             refused.append(
-                f"{promotion.name} needs a minimum purchase of {price_text(promotion.minimum_purchase_cents)}, "
-                f"and {line.quantity} × {line.name} at base price comes to {price_text(amount)}"
+                f"{promotion.name} needs a minimum purchase of {minimum}, "
+                f"and {line.quantity} × {line.name} at base price comes to {comes_to}"
             )
         else:
             usable.append(f"{promotion.name} is valid on {_day(day)} (runs {promotion.validity})")
@@ -258,57 +261,68 @@ def _order_date(who: str, day: date, promotions: list[ApplicablePromotion], line
         return Check(ORDER_DATE, True, text)
     winner = line.winner
     if winner.source == BASE and winner.group_id is None:
-        return Check(ORDER_DATE, False, f"{text} So {who} pays the base price of {price_text(line.base_unit_cents)}.")
+        base_price = money(line.base_unit_cents, currency=currency, cents_shown="always")
+        return Check(ORDER_DATE, False, f"{text} So {who} pays the base price of {base_price}.")
+    unit_price = money(line.unit_cents, currency=currency, cents_shown="always")
     return Check(
         ORDER_DATE,
         None,
-        f"{text} Without a promotion, {who} gets {line.name} at {price_text(line.unit_cents)} "
+        f"{text} Without a promotion, {who} gets {line.name} at {unit_price} "
         f"from {_origin(winner.source, winner.group_name)}.",
     )
 
 
 def _minimum(
-    what: str, quantity: int, line: LinePrice, covering: list[_Group], minimums: dict[str, MinimumCheck]
+    what: str,
+    quantity: int,
+    line: LinePrice,
+    covering: list[_Group],
+    minimums: dict[str, MinimumCheck],
+    *,
+    currency: str,
 ) -> Check:
     if not covering:
         return Check(MINIMUM_ORDER, None, "No group's pricing covers this product, so no minimum to check.")
-    order = f"{quantity} × {what} at base price comes to {price_text(line.base_unit_cents * quantity)}"
+    comes_to = money(line.base_unit_cents * quantity, currency=currency, cents_shown="always")
+    order = f"{quantity} × {what} at base price comes to {comes_to}"
     with_minimum = [g for g in covering if g.name in minimums]
     unmet = [g for g in with_minimum if not minimums[g.name].met]
-    needs = "; ".join(f"{g.name} needs {_minimum_text(g)}" for g in unmet)
+    needs = "; ".join(f"{g.name} needs {_minimum_text(g, currency=currency)}" for g in unmet)
     if unmet and len(unmet) == len(covering):
         return Check(MINIMUM_ORDER, False, f"{needs}, and {order}.")
     if unmet:
         return Check(MINIMUM_ORDER, True, f"Enough for {_names([g for g in covering if g not in unmet])}. {needs}.")
     if with_minimum:
-        met = "; ".join(f"{g.name} needs {_minimum_text(g)}" for g in with_minimum)
+        met = "; ".join(f"{g.name} needs {_minimum_text(g, currency=currency)}" for g in with_minimum)
         return Check(MINIMUM_ORDER, True, f"Met: {met}, and {order}.")
     return Check(MINIMUM_ORDER, True, "No minimum order applies.")
 
 
-def _minimum_text(group: _Group) -> str:
+def _minimum_text(group: _Group, *, currency: str) -> str:
     pricing = group.benefits.pricing
     parts = []
     if amount := pricing["min_order_cents"].value:
-        parts.append(f"a minimum order of {price_text(amount)}")
+        parts.append(f"a minimum order of {money(amount, currency=currency, cents_shown='always')}")
     if units := pricing["min_order_quantity"].value:
         parts.append(f"at least {units} units")
     return " and ".join(parts)
 
 
-def _verdict(who: str, what: str, steps: list[Check], line: LinePrice) -> str:
+def _verdict(who: str, what: str, steps: list[Check], line: LinePrice, *, currency: str) -> str:
     failed = next((step for step in steps if step.passed is False), None)
     if failed is not None:
         return f"{failed.name} is the problem: {failed.text}"
     winner = line.winner
+    base_price = money(line.base_unit_cents, currency=currency, cents_shown="always")
     if winner.source == BASE and winner.group_id is None:
         return (
             f"Every check passes, but no group's price for {what} is below its base price of "
-            f"{price_text(line.base_unit_cents)}, so {who} pays the base price."
+            f"{base_price}, so {who} pays the base price."
         )
+    unit_price = money(line.unit_cents, currency=currency, cents_shown="always")
     return (
-        f"Every check passes: {who} gets {what} at {price_text(line.unit_cents)} instead of "
-        f"{price_text(line.base_unit_cents)}, from {_origin(winner.source, winner.group_name)}."
+        f"Every check passes: {who} gets {what} at {unit_price} instead of "
+        f"{base_price}, from {_origin(winner.source, winner.group_name)}."
     )
 
 

@@ -4,6 +4,7 @@ settings, and the overview's short texts, on a real database."""
 import pytest
 
 from models.catalog import PriceList
+from models.shop import Shop
 from services.benefits.sections import check_benefits, get_benefits, save_benefits
 from services.benefits.summary import catalog_names, describe, group_summary, overview_summaries
 from services.errors import FormError
@@ -48,6 +49,13 @@ async def test_vip_platinum_adds_5_percent_and_keeps_vip_visibility(shop):
     assert summary.pricing_note == "15% from VIP Customers + 5% here"
     assert summary.visibility == "VIP Exclusive + Standard products"
     assert (summary.payment_terms, summary.credit_limit, summary.early_pay) == ("Net 45", "$250,000", "2/10")
+
+
+async def test_a_euro_shop_reads_its_amounts_in_euros(shop):
+    await Shop.create(name="Nordwind", currency="EUR")
+    _, platinum = await group_summary(group_id=shop["platinum"])
+    _, wholesale = await group_summary(group_id=shop["wholesale"])
+    assert (platinum.credit_limit, wholesale.minimum_order) == ("€250,000", "Minimum order €500")
 
 
 async def test_the_review_says_where_each_setting_comes_from(shop):

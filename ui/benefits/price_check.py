@@ -29,7 +29,8 @@ from services.benefits.price_check import (
 from services.benefits.pricing import CartLine, LinePrice, Quote, quote
 from services.benefits.troubleshoot import Checklist, why_no_discount
 from services.errors import FormError, NotFoundError
-from ui.format import price
+from services.shop import get_shop
+from services.wording import money
 from ui.shell import empty_state, frame, page_heading
 
 LINE_GRID = "grid grid-cols-[minmax(0,1fr)_70px_110px_190px_110px] gap-3 items-center w-full"
@@ -87,6 +88,7 @@ class SearchSelect(ui.select):
 
 async def price_simulator_page(customer: int | None = None, product: int | None = None) -> None:
     state = Simulation()
+    currency = (await get_shop()).currency
     if customer is not None:
         try:
             state.customer = await customer_choice(customer_id=customer)
@@ -213,7 +215,7 @@ async def price_simulator_page(customer: int | None = None, product: int | None 
             if state.quote is None:
                 ui.label("Add a product to the sample order to see its price.").classes("text-slate-500")
             else:
-                _quote(state.quote, state.outcomes)
+                _quote(state.quote, state.outcomes, currency=currency)
         _payment(state.summary)
 
     async with frame("Price check", section="simulator"):
@@ -326,7 +328,7 @@ def _groups(summary: BenefitsSummary) -> None:
                 ui.label(f"{item.group_name}: {item.text}")
 
 
-def _quote(result: Quote, outcomes: tuple[PromotionOutcome, ...]) -> None:
+def _quote(result: Quote, outcomes: tuple[PromotionOutcome, ...], *, currency: str) -> None:
     names = [p.name for p in result.promotions]
     with ui.element("div").classes(LINE_GRID + " px-4 text-xs uppercase tracking-wide text-slate-500"):
         ui.label("Product")
@@ -336,18 +338,20 @@ def _quote(result: Quote, outcomes: tuple[PromotionOutcome, ...]) -> None:
         ui.label("Line total").classes("text-right")
     with ui.column().classes("w-full gap-0 border border-slate-200 rounded"):
         for line in result.lines:
-            _line(line, names)
+            _line(line, names, currency=currency)
     with ui.row().classes("w-full items-start justify-between gap-6 no-wrap"):
         with ui.column().classes("gap-4 flex-1 min-w-0"):
             _promotions(result, outcomes)
             _minimums(result)
         with ui.column().classes("gap-1 min-w-[260px]").mark("totals"):
-            _total("Base total", price(result.base_total_cents), "base-total")
-            saving = result.savings_cents
-            percent = f" ({saving / result.base_total_cents:.0%})" if result.base_total_cents and saving else ""
-            _total("Savings", price(saving) + percent, "savings", classes="text-positive")
+            base_total = money(result.base_total_cents, currency=currency, cents_shown="always")
+            order_total = money(result.total_cents, currency=currency, cents_shown="always")
+            saving = money(result.savings_cents, currency=currency, cents_shown="always")
+            _total("Base total", base_total, "base-total")
+            share = result.savings_cents / result.base_total_cents if result.base_total_cents else 0
+            _total("Savings", saving + (f" ({share:.0%})" if share else ""), "savings", classes="text-positive")
             ui.separator()
-            _total("Order total", price(result.total_cents), "order-total", classes="text-lg font-semibold")
+            _total("Order total", order_total, "order-total", classes="text-lg font-semibold")
 
 
 def _total(label: str, value: str, mark: str, classes: str = "") -> None:
@@ -356,7 +360,7 @@ def _total(label: str, value: str, mark: str, classes: str = "") -> None:
         ui.label(value).classes("text-slate-800 " + classes).mark(mark)
 
 
-def _line(line: LinePrice, names: list[str]) -> None:
+def _line(line: LinePrice, names: list[str], *, currency: str) -> None:
     discounted = line.unit_cents < line.base_unit_cents
     with (
         ui.expansion()
@@ -374,24 +378,26 @@ def _line(line: LinePrice, names: list[str]) -> None:
                             f"hidden-{line.product_id}"
                         )
             ui.label(f"{line.quantity:,}").classes("text-right")
-            ui.label(price(line.base_unit_cents)).classes(
+            ui.label(money(line.base_unit_cents, currency=currency, cents_shown="always")).classes(
                 "text-right " + ("text-slate-400 line-through" if discounted else "text-slate-700")
             )
             with ui.column().classes("gap-0 items-end"):
-                ui.label(price(line.unit_cents)).classes(
+                ui.label(money(line.unit_cents, currency=currency, cents_shown="always")).classes(
                     "font-medium " + ("text-positive" if discounted else "text-slate-800")
                 ).mark(f"price-{line.product_id}")
                 ui.label(line.winner.source).classes("text-xs text-slate-500 text-right")
             with ui.column().classes("gap-0 items-end"):
-                ui.label(price(line.total_cents)).classes("text-right font-medium")
+                ui.label(money(line.total_cents, currency=currency, cents_shown="always")).classes(
+                    "text-right font-medium"
+                )
                 if line.free_units:
                     ui.label(f"{line.free_units:,} free").classes("text-xs text-positive").mark(
                         f"free-{line.product_id}"
                     )
-        _trace(line, names)
+        _trace(line, names, currency=currency)
 
 
-def _trace(line: LinePrice, names: list[str]) -> None:
+def _trace(line: LinePrice, names: list[str], *, currency: str) -> None:
     with ui.column().classes("w-full gap-1 px-4 pb-3").mark(f"trace-{line.product_id}"):
         ui.label("How this price was chosen: every price that could apply, the lowest wins.").classes(
             "text-xs text-slate-500"
@@ -417,9 +423,11 @@ def _trace(line: LinePrice, names: list[str]) -> None:
                     elif promotion:
                         ui.icon("local_offer", size="xs").classes("text-slate-400")
                     ui.label(candidate.source).classes("font-medium" if candidate.won else "text-slate-700")
-                ui.label("—" if candidate.unit_cents is None else price(candidate.unit_cents)).classes(
-                    "font-medium" if candidate.won else "text-slate-700"
-                )
+                ui.label(
+                    "—"
+                    if candidate.unit_cents is None
+                    else money(candidate.unit_cents, currency=currency, cents_shown="always")
+                ).classes("font-medium" if candidate.won else "text-slate-700")
                 ui.label(candidate.verdict).classes("text-positive" if candidate.won else "text-slate-600")
                 ui.label(candidate_origin(candidate, names)).classes("text-slate-600")
 

@@ -1,6 +1,6 @@
 """A group's benefits on its pages: the group page's Benefits Summary card (seed 003), and the pieces
 the wizard's benefit steps (Pricing, Visibility & portal, Payment terms) share: the "Inherit from
-<parent>" switch, inputs that show the inherited value while empty, money in dollars stored in cents.
+<parent>" switch, inputs that show the inherited value while empty, money in currency units stored in cents.
 """
 
 from collections.abc import Awaitable, Callable
@@ -13,6 +13,8 @@ from services.benefits.sections import EffectiveBenefits, Setting, effective_ben
 from services.benefits.summary import CatalogChoices, CatalogNames, catalog_choices, group_summary
 from services.errors import NotFoundError
 from services.groups.group import GroupDetail
+from services.shop import get_shop
+from services.wording import currency_symbol
 from ui.groups.form import GroupForm
 
 # --- The group page's summary card ---------------------------------------------------------------
@@ -61,16 +63,24 @@ def _pricing_setting(benefits: EffectiveBenefits) -> Setting:
 
 @dataclass
 class StepContext:
-    """What a benefit step draws from: the form, the parent's effective benefits, the catalog."""
+    """What a benefit step draws from: the form, the parent's effective benefits, the catalog, and
+    the shop's currency."""
 
     form: GroupForm
     parent: EffectiveBenefits | None
     choices: CatalogChoices
+    currency: str
 
     @property
     def names(self) -> CatalogNames:
         c = self.choices
-        return CatalogNames(c.price_lists, c.visibility_groups, c.standard_ids, c.categories)
+        return CatalogNames(
+            currency=self.currency,
+            price_lists=c.price_lists,
+            visibility_groups=c.visibility_groups,
+            standard_ids=c.standard_ids,
+            categories=c.categories,
+        )
 
     def own(self, section: str) -> dict:
         return self.form.benefits[section]
@@ -90,7 +100,7 @@ async def load_context(form: GroupForm) -> StepContext:
             parent = await effective_benefits(group_id=form.parent_id)
         except NotFoundError:
             parent = None
-    return StepContext(form=form, parent=parent, choices=await catalog_choices())
+    return StepContext(form=form, parent=parent, choices=await catalog_choices(), currency=(await get_shop()).currency)
 
 
 async def benefit_step(form: GroupForm, title: str, draw: Callable[[StepContext, Callable], Awaitable[None]]) -> None:
@@ -163,8 +173,8 @@ def setter(ctx: StepContext, section: str, key: str, convert: Callable[[Any], An
     return changed
 
 
-def to_cents(dollars: float) -> int:
-    return round(float(dollars) * 100)
+def to_cents(amount: float) -> int:
+    return round(float(amount) * 100)
 
 
 def number_field(
@@ -179,12 +189,14 @@ def number_field(
     shown: Callable[[Any], str] = str,
     then=None,
 ) -> ui.number:
-    """A number input for one setting. Money is entered in dollars and stored in cents. While
+    """A number input for one setting. Money is entered in currency units and stored in cents. While
     empty, a child's input shows the inherited value as its placeholder and hint."""
     own = ctx.own(section).get(key)
     value = own / 100 if money and own is not None else own
     field = ui.number(label, value=value)
-    field.props("outlined clearable" + (' prefix="$"' if money else "") + (f' suffix="{suffix}"' if suffix else ""))
+    field.props("outlined clearable" + (f' suffix="{suffix}"' if suffix else ""))
+    if money:
+        field.props["prefix"] = currency_symbol(ctx.currency)
     field.mark(f"{section}.{key}")
     inherited = ctx.inherited(section, key)
     if inherited is not None and inherited.value not in (None, 0, []):

@@ -4,7 +4,7 @@ auto-approval, purchase orders, and an early-payment discount shown as "2/10 Net
 from nicegui import ui
 
 from services.benefits.sections import NET_TERMS, PAYMENT_METHOD_LABELS, PaymentMethod
-from services.benefits.summary import dollars
+from services.wording import amount_text
 from ui.groups.benefits import (
     ErrorText,
     StepContext,
@@ -71,7 +71,7 @@ async def draw(ctx: StepContext, redraw) -> None:
                     "Credit Limit",
                     money=True,
                     hint="Empty or 0: no credit.",
-                    shown=lambda v: dollars(v).lstrip("$"),
+                    shown=amount_text,
                 )
                 number_field(
                     ctx,
@@ -80,7 +80,7 @@ async def draw(ctx: StepContext, redraw) -> None:
                     "Auto-approve orders under",
                     money=True,
                     hint="Empty: every order waits for approval.",
-                    shown=lambda v: dollars(v).lstrip("$"),
+                    shown=amount_text,
                 )
                 with ui.element().classes("pt-3"):
                     yes_no_field(ctx, SECTION, "require_po", "Require PO", False)

@@ -7,6 +7,7 @@ from nicegui import ui
 
 from services.benefits.sections import PRICING_TYPE_LABELS, SCOPE_LABELS, PricingType, Scope
 from services.benefits.summary import percent
+from services.wording import amount_text
 from ui.groups.benefits import StepContext, benefit_step, choice_field, inherit_switch, number_field, section_title
 from ui.groups.form import GroupForm
 
@@ -74,7 +75,12 @@ async def draw(ctx: StepContext, redraw) -> None:
                     )
             elif kind == PricingType.FIXED.value:
                 number_field(
-                    ctx, SECTION, "fixed_cents", "Amount off each unit", money=True, shown=lambda v: f"{v / 100:,.2f}"
+                    ctx,
+                    SECTION,
+                    "fixed_cents",
+                    "Amount off each unit",
+                    money=True,
+                    shown=lambda v: amount_text(v, cents_shown="always"),
                 )
             else:
                 choice_field(ctx, SECTION, "price_list_id", "Price List", ctx.choices.price_lists)
@@ -114,7 +120,7 @@ async def draw(ctx: StepContext, redraw) -> None:
                 "Minimum Amount",
                 money=True,
                 hint="Empty: no minimum order.",
-                shown=lambda v: f"{v / 100:,.0f}",
+                shown=lambda v: amount_text(v, cents_shown="never"),
             )
             number_field(ctx, SECTION, "min_order_quantity", "Minimum Quantity", hint="Units in the cart; empty: none.")
 
