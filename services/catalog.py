@@ -19,12 +19,14 @@ from models.catalog import Category, PriceList, PriceListItem, Product, Visibili
 from models.group import CustomerGroup
 from services.errors import FormError, NotFoundError
 from services.paging import Page, page_bounds
+from services.shop import get_shop
 from services.staff.actor import Actor, Permission, require
+from services.wording import count, money
 
 SKU_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9._/-]{0,63}$")
 NAME_MAX = {"product": 200, "category": 100, "visibility group": 100, "price list": 100}
 DESCRIPTION_MAX = 2000
-PRICE_MAX_CENTS = 100_000_000_00  # $100,000,000: anything above is a typing slip
+PRICE_MAX_CENTS = 100_000_000_00  # 100,000,000 in the currency: anything above is a typing slip
 
 
 class Choice(NamedTuple):
@@ -138,12 +140,12 @@ def _whole(value: Any) -> int | None:
     return int(number) if number.is_integer() else None
 
 
-def _money_text(cents: int) -> str:
-    return f"${cents / 100:,.2f}"
-
-
-def _count_text(n: int, singular: str, plural: str | None = None) -> str:
-    return f"{n:,} {singular if n == 1 else plural or singular + 's'}"
+async def _price_out_of_range(price: int) -> str:
+    """What to say about a price below zero or above PRICE_MAX_CENTS, in the shop's currency."""
+    currency = (await get_shop()).currency
+    if price < 0:
+        return f"Enter a price of {money(0, currency=currency, cents_shown='always')} or more."
+    return f"Enter a price of at most {money(PRICE_MAX_CENTS, currency=currency, cents_shown='always')}."
 
 
 async def _benefit_users(
@@ -276,10 +278,8 @@ async def _product_values(data: dict, *, product_id: int | None) -> dict:
         errors["base_price_cents"] = "Enter the base price."
     elif price is None:
         errors["base_price_cents"] = "Enter the price in whole cents."
-    elif price < 0:
-        errors["base_price_cents"] = "Enter a price of $0.00 or more."
-    elif price > PRICE_MAX_CENTS:
-        errors["base_price_cents"] = f"Enter a price of at most {_money_text(PRICE_MAX_CENTS)}."
+    elif not 0 <= price <= PRICE_MAX_CENTS:
+        errors["base_price_cents"] = await _price_out_of_range(price)
     if errors:
         raise FormError(errors)
     return {
@@ -401,7 +401,7 @@ async def delete_category(*, category_id: int, actor: Actor | str) -> str:
     if used:
         raise FormError(
             {
-                "category_id": f"{_count_text(used, 'product uses', 'products use')} {category.name}; "
+                "category_id": f"{count(used, 'product uses', 'products use')} {category.name}; "
                 "move them to another category first."
             }
         )
@@ -500,7 +500,7 @@ async def delete_visibility_group(*, visibility_group_id: int, actor: Actor | st
     if used:
         raise FormError(
             {
-                "visibility_group_id": f"{_count_text(used, 'product is', 'products are')} in {group.name}; "
+                "visibility_group_id": f"{count(used, 'product is', 'products are')} in {group.name}; "
                 "move them to another visibility group first."
             }
         )
@@ -722,10 +722,8 @@ async def _item_values(price_list_id: int, data: dict, *, item_id: int | None) -
         errors["price_cents"] = "Enter the price."
     elif price is None:
         errors["price_cents"] = "Enter the price in whole cents."
-    elif price < 0:
-        errors["price_cents"] = "Enter a price of $0.00 or more."
-    elif price > PRICE_MAX_CENTS:
-        errors["price_cents"] = f"Enter a price of at most {_money_text(PRICE_MAX_CENTS)}."
+    elif not 0 <= price <= PRICE_MAX_CENTS:
+        errors["price_cents"] = await _price_out_of_range(price)
 
     if not errors:
         clash = (

@@ -21,10 +21,12 @@ from models.customer import Customer, Order, OrderStatus
 from models.group import CustomerGroup, GroupStatus, Membership
 from models.promotion import Promotion, PromotionStatus, PromotionTarget, PromotionType
 from services.errors import ChangedMeanwhileError, FormError, NotFoundError
+from services.shop import get_shop
 from services.staff.actor import Actor, Permission, require
 from services.staff.audit import record
 from services.storage.conflicts import retried_on_conflict
 from services.text import plain_text
+from services.wording import money
 
 NAME_MAX = 120
 # The days a promotion (and a report) may be about. A typo such as 0001 or 9999 is refused instead
@@ -179,10 +181,6 @@ class ApplicablePromotion:
 # --- Wording ----------------------------------------------------------------------------------
 
 
-def _money(cents: int) -> str:
-    return f"${cents / 100:,.0f}" if cents % 100 == 0 else f"${cents / 100:,.2f}"
-
-
 def _day(value: date) -> str:
     return f"{value:%B} {value.day}, {value.year}"
 
@@ -209,6 +207,7 @@ def summary_text(
     get_quantity: int | None,
     minimum_purchase_cents: int,
     stack_with_group_discount: bool,
+    currency: str,
 ) -> str:
     if type == PromotionType.ADDITIONAL_DISCOUNT:
         parts = [f"{percent:g}% additional" if percent else "Additional discount"]
@@ -219,7 +218,7 @@ def summary_text(
     else:
         parts = [f"Buy {buy_quantity} get {get_quantity} free" if buy_quantity and get_quantity else "BOGO"]
     if minimum_purchase_cents:
-        parts.append(f"minimum {_money(minimum_purchase_cents)}")
+        parts.append(f"minimum {money(minimum_purchase_cents, currency=currency)}")
     if type == PromotionType.ADDITIONAL_DISCOUNT:
         parts.append("stacks with group discounts" if stack_with_group_discount else "does not stack")
     return " · ".join(parts)
@@ -253,7 +252,7 @@ async def _targets(promotion_ids: list[int]) -> dict[int, list[tuple[int, str]]]
     return found
 
 
-def _summary(p: Promotion, free_item_name: str | None) -> str:
+def _summary(p: Promotion, free_item_name: str | None, *, currency: str) -> str:
     return summary_text(
         type=p.type,
         percent=p.percent,
@@ -263,6 +262,7 @@ def _summary(p: Promotion, free_item_name: str | None) -> str:
         get_quantity=p.get_quantity,
         minimum_purchase_cents=p.minimum_purchase_cents,
         stack_with_group_discount=p.stack_with_group_discount,
+        currency=currency,
     )
 
 
@@ -271,6 +271,7 @@ async def list_promotions(*, shown: Shown | None = None, today: date | None = No
     today = today or _today()
     promotions = await Promotion.all().order_by("-valid_from", "-id").prefetch_related("free_item")
     targets = await _targets([p.id for p in promotions])
+    currency = (await get_shop()).currency
     counts = dict.fromkeys(SHOWN_LABELS, 0)
     rows = []
     for p in promotions:
@@ -286,7 +287,7 @@ async def list_promotions(*, shown: Shown | None = None, today: date | None = No
                     targets=tuple(name for _, name in targets[p.id]),
                     valid_from=p.valid_from,
                     valid_to=p.valid_to,
-                    summary=_summary(p, p.free_item.name if p.free_item else None),
+                    summary=_summary(p, p.free_item.name if p.free_item else None, currency=currency),
                 )
             )
     return PromotionList(rows=rows, counts=counts)
@@ -317,7 +318,7 @@ async def get_promotion(*, promotion_id: int, today: date | None = None) -> Prom
         valid_from=p.valid_from,
         valid_to=p.valid_to,
         stack_with_group_discount=p.stack_with_group_discount,
-        summary=_summary(p, free_name),
+        summary=_summary(p, free_name, currency=(await get_shop()).currency),
         version=p.version,
     )
 
@@ -377,7 +378,8 @@ async def _validated(data: PromotionInput | dict, *, promotion_id: int | None) -
         if not parsed.get_quantity or parsed.get_quantity < 1:
             errors["get_quantity"] = "Enter how many they get free (at least 1)."
     if parsed.minimum_purchase_cents < 0:
-        errors["minimum_purchase_cents"] = "Enter an amount of at least $0."
+        zero = money(0, currency=(await get_shop()).currency)
+        errors["minimum_purchase_cents"] = f"Enter an amount of at least {zero}."
     if parsed.valid_from and parsed.valid_to and parsed.valid_to < parsed.valid_from:
         errors["valid_to"] = "The last day must not be before the first day."
     if errors:
@@ -592,19 +594,19 @@ async def promotion_reach(*, data: PromotionInput | dict, today: date | None = N
             .values("n", "total")
         )
         orders, revenue = totals["n"] or 0, totals["total"] or 0
-    cost, text = await _cost(data, orders, revenue)
+    cost, text = await _cost(data, orders, revenue, currency=(await get_shop()).currency)
     return Reach(customers, tuple(subgroups), start, end, orders, revenue, cost, text)
 
 
-async def _cost(data: PromotionInput, orders: int, revenue: int) -> tuple[int | None, str]:
-    period = f"{orders:,} qualifying orders worth {_money(revenue)}"
+async def _cost(data: PromotionInput, orders: int, revenue: int, *, currency: str) -> tuple[int | None, str]:
+    period = f"{orders:,} qualifying orders worth {money(revenue, currency=currency)}"
     if data.type == PromotionType.ADDITIONAL_DISCOUNT and data.percent:
         cost = round(revenue * data.percent / 100)
-        return cost, f"About {_money(cost)}: {data.percent:g}% of {period}."
+        return cost, f"About {money(cost, currency=currency)}: {data.percent:g}% of {period}."
     if data.type == PromotionType.FREE_ITEM and data.free_item_id:
         base = await Product.filter(id=data.free_item_id).first().values_list("base_price_cents", flat=True)
         cost = (base or 0) * data.free_item_quantity * orders
-        return cost, f"About {_money(cost)}: the free item with each of {period}."
+        return cost, f"About {money(cost, currency=currency)}: the free item with each of {period}."
     if data.type == PromotionType.FREE_SHIPPING:
         return None, f"Shipping on {period}; the shop's shipping charges are not recorded here."
     return None, f"{period}; what buy-get-free gives depends on their items, which orders do not record."

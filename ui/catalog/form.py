@@ -1,4 +1,4 @@
-"""What the catalog's pages and dialogs share: prices in dollars and cents, list headings and row
+"""What the catalog's pages and dialogs share: prices in the shop's currency, list headings and row
 buttons, add/edit dialogs that show errors beside their fields, and a confirmation dialog that can
 show why the service refused. Actions the signed-in role lacks the permission for (the catalog's,
 unless said otherwise) are shown disabled, with a tooltip naming it."""
@@ -13,18 +13,20 @@ from nicegui.elements.mixins.validation_element import ValidationElement
 
 from services.errors import FormError, NotFoundError, PermissionDeniedError
 from services.staff.actor import Permission
+from services.wording import currency_symbol
 from ui.staff.permissions import can, guard, missing_text
 
 Saved = TypeVar("Saved")
 
 
-def to_cents(dollars: float | int | None) -> int | None:
-    """A price typed in dollars, in cents; empty stays empty (the service says what is missing)."""
-    return None if dollars is None or dollars == "" else round(float(dollars) * 100)
+def to_cents(amount: float | int | None) -> int | None:
+    """A price typed in currency units, in cents; empty stays empty (the service says what is missing)."""
+    return None if amount is None or amount == "" else round(float(amount) * 100)
 
 
-def price_input(label: str, cents: int | None, *, marker: str) -> ui.number:
-    """A price field in dollars and cents, filled with `cents` when editing; read it back with `to_cents`."""
+def price_input(label: str, cents: int | None, *, currency: str, marker: str) -> ui.number:
+    """A price field in the shop's currency, to the cent, filled with `cents` when editing; read it
+    back with `to_cents`."""
     return (
         ui.number(
             label,
@@ -32,7 +34,7 @@ def price_input(label: str, cents: int | None, *, marker: str) -> ui.number:
             min=0,
             precision=2,
             step=0.01,
-            prefix="$",
+            prefix=currency_symbol(currency),
         )
         .props("outlined")
         .mark(marker)

@@ -18,7 +18,9 @@ from services.catalog import (
     update_price_list_item,
 )
 from services.errors import NotFoundError
+from services.shop import get_shop
 from services.staff.actor import Permission
+from services.wording import count, money
 from ui.catalog.form import (
     actions_cell,
     confirm_dialog,
@@ -28,7 +30,6 @@ from ui.catalog.form import (
     search_input,
     to_cents,
 )
-from ui.format import count, price
 from ui.paged_table import PagedTable
 from ui.shell import empty_state, frame, go_to_with_message
 from ui.staff.permissions import guard
@@ -49,7 +50,7 @@ def tier_text(min_quantity: int) -> str:
     return f"{min_quantity:,}+ units"
 
 
-def _item_row(item: PriceListItemRow) -> dict:
+def _item_row(item: PriceListItemRow, *, currency: str) -> dict:
     saving = item.saving_percent
     return {
         "id": item.id,
@@ -59,8 +60,8 @@ def _item_row(item: PriceListItemRow) -> dict:
         "tier": tier_text(item.min_quantity),
         "min_quantity": item.min_quantity,
         "price_cents": item.price_cents,
-        "price": price(item.price_cents),
-        "base": price(item.base_price_cents),
+        "price": money(item.price_cents, currency=currency, cents_shown="always"),
+        "base": money(item.base_price_cents, currency=currency, cents_shown="always"),
         "saving": f"{saving:g}%" if saving else "—",
     }
 
@@ -163,16 +164,20 @@ async def price_list_page(price_list_id: int) -> None:
                 guard(edit.props("outline").mark("edit-price-list"), Permission.MANAGE_CATALOG)
                 delete = ui.button("Delete", icon="delete", on_click=lambda: _delete_price_list(detail))
                 guard(delete.props("flat color=negative").mark("delete-price-list"), Permission.MANAGE_CATALOG)
-        await _items_card(detail)
+        await _items_card(detail, currency=(await get_shop()).currency)
 
 
-async def _items_card(detail: PriceListDetail) -> None:
+async def _items_card(detail: PriceListDetail, *, currency: str) -> None:
     with ui.card().classes("w-full"):
         with ui.row().classes("w-full items-center gap-4"):
             ui.label("Prices").classes("text-base font-medium")
             search = search_input("Search product or SKU", marker="item-search")
             total = ui.label().classes("ml-auto text-slate-600").mark("item-total")
-            add = ui.button("Add Price", icon="add", on_click=lambda: _item_dialog(detail, None, on_saved=refresh))
+            add = ui.button(
+                "Add Price",
+                icon="add",
+                on_click=lambda: _item_dialog(detail, None, currency=currency, on_saved=refresh),
+            )
             guard(add.mark("add-price"), Permission.MANAGE_CATALOG)
         ui.label(
             "Each row is a product's unit price from a quantity on: add rows for 10+ or 100+ units to give "
@@ -183,7 +188,7 @@ async def _items_card(detail: PriceListDetail) -> None:
             fetch=lambda page, per_page: list_price_list_items(
                 price_list_id=detail.id, search=search.value or "", page=page, per_page=per_page
             ),
-            to_row=_item_row,
+            to_row=lambda item: _item_row(item, currency=currency),
             row_key="id",
             no_data="No prices yet: add the first with Add Price."
             if not detail.rows
@@ -191,7 +196,7 @@ async def _items_card(detail: PriceListDetail) -> None:
         )
         items.table.add_slot("body-cell-actions", actions_cell(remove_event="remove", remove_tip="Remove"))
         items.table.mark("items-table")
-        items.table.on("edit", lambda e: _item_dialog(detail, e.args, on_saved=refresh))
+        items.table.on("edit", lambda e: _item_dialog(detail, e.args, currency=currency, on_saved=refresh))
         items.table.on("remove", lambda e: _remove_item(e.args, on_removed=refresh))
 
         async def reload() -> None:
@@ -207,7 +212,7 @@ async def _items_card(detail: PriceListDetail) -> None:
         await reload()
 
 
-async def _item_dialog(detail: PriceListDetail, row: dict | None, *, on_saved) -> None:
+async def _item_dialog(detail: PriceListDetail, row: dict | None, *, currency: str, on_saved) -> None:
     products = await product_choices()
     with form_dialog(
         title=f"Edit price: {row['product']}" if row else f"Add Price to {detail.name}",
@@ -234,7 +239,9 @@ async def _item_dialog(detail: PriceListDetail, row: dict | None, *, on_saved) -
                 .mark("item-quantity")
             )
             quantity.props["hint"] = "1 for every order; 10 for 10+ units"
-            amount = price_input("Unit price", row["price_cents"] if row else None, marker="item-price")
+            amount = price_input(
+                "Unit price", row["price_cents"] if row else None, currency=currency, marker="item-price"
+            )
 
     async def save() -> PriceListItemRow:
         data = {"product_id": product.value, "min_quantity": quantity.value, "price_cents": to_cents(amount.value)}
@@ -244,7 +251,8 @@ async def _item_dialog(detail: PriceListDetail, row: dict | None, *, on_saved) -
 
     async def saved(item: PriceListItemRow) -> None:
         ui.notify(
-            f"Saved {item.product_name}: {price(item.price_cents)} ({tier_text(item.min_quantity).lower()}).",
+            f"Saved {item.product_name}: {money(item.price_cents, currency=currency, cents_shown='always')} "
+            f"({tier_text(item.min_quantity).lower()}).",
             type="positive",
         )
         await on_saved()

@@ -12,9 +12,10 @@ from services.catalog import (
     update_product,
     visibility_group_choices,
 )
+from services.shop import get_shop
 from services.staff.actor import Permission
+from services.wording import count, money
 from ui.catalog.form import actions_cell, confirm_dialog, form_dialog, price_input, search_input, to_cents
-from ui.format import count, price
 from ui.paged_table import PagedTable
 from ui.shell import empty_state
 from ui.staff.permissions import guard
@@ -35,7 +36,7 @@ VISIBILITY_CELL = r"""
 """
 
 
-def _row(product: ProductRow, standard_id: int | None) -> dict:
+def _row(product: ProductRow, standard_id: int | None, *, currency: str) -> dict:
     return {
         "id": product.id,
         "sku": product.sku,
@@ -43,7 +44,7 @@ def _row(product: ProductRow, standard_id: int | None) -> dict:
         "category": product.category_name,
         "visibility": product.visibility_group_name,
         "standard": product.visibility_group_id == standard_id,  # everyday products get a grey badge
-        "price": price(product.base_price_cents),
+        "price": money(product.base_price_cents, currency=currency, cents_shown="always"),
         "category_id": product.category_id,
         "visibility_group_id": product.visibility_group_id,
         "base_price_cents": product.base_price_cents,
@@ -54,6 +55,7 @@ async def products_tab(*, category_id: int | None = None, visibility_group_id: i
     categories = await category_choices()
     visibility_groups = await visibility_group_choices()
     standard_id = await standard_visibility_group_id()
+    currency = (await get_shop()).currency
     if not (await list_products(per_page=1)).total:
         with ui.card().classes("w-full"):
             empty_state(
@@ -99,7 +101,7 @@ async def products_tab(*, category_id: int | None = None, visibility_group_id: i
                 page=page,
                 per_page=per_page,
             ),
-            to_row=lambda product: _row(product, standard_id),
+            to_row=lambda product: _row(product, standard_id, currency=currency),
             row_key="id",
             no_data="No products match this search.",
         )
@@ -132,6 +134,7 @@ async def open_product_dialog(row: dict | None, *, on_saved) -> None:
     """Add a product (row None) or edit the one in `row`."""
     categories = await category_choices()
     visibility_groups = await visibility_group_choices()
+    currency = (await get_shop()).currency
     editing = row is not None
     with form_dialog(
         title=f"Edit {row['name']}" if editing else "New Product",
@@ -144,7 +147,9 @@ async def open_product_dialog(row: dict | None, *, on_saved) -> None:
                 ui.input("SKU", value=row["sku"] if editing else "").props("outlined maxlength=64").mark("product-sku")
             )
             sku.props["hint"] = "Letters and digits, stored in capitals"
-            amount = price_input("Base price", row["base_price_cents"] if editing else None, marker="product-price")
+            amount = price_input(
+                "Base price", row["base_price_cents"] if editing else None, currency=currency, marker="product-price"
+            )
         name = (
             ui.input("Product name", value=row["name"] if editing else "")
             .props("outlined maxlength=200")

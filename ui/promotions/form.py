@@ -28,10 +28,11 @@ from services.promotions import (
     update_promotion,
     validity_text,
 )
+from services.shop import get_shop
 from services.staff.actor import Permission
+from services.wording import count, money
 from ui.benefits.price_check import SearchSelect
 from ui.catalog.form import confirm_dialog, error_label, price_input, show_error, to_cents
-from ui.format import count, price
 from ui.promotions.list_page import status_badge
 from ui.shell import empty_state, frame, go_to_with_message
 from ui.staff.permissions import guard
@@ -68,7 +69,7 @@ class PromotionForm:
     free_item_quantity: int | None = 1
     buy_quantity: int | None = None
     get_quantity: int | None = None
-    minimum_dollars: float | None = None
+    minimum_amount: float | None = None  # in currency units, as typed
     valid_from: str = ""
     valid_to: str = ""
     stack_with_group_discount: bool = False
@@ -87,7 +88,7 @@ class PromotionForm:
             free_item_quantity=p.free_item_quantity,
             buy_quantity=p.buy_quantity,
             get_quantity=p.get_quantity,
-            minimum_dollars=p.minimum_purchase_cents / 100 if p.minimum_purchase_cents else None,
+            minimum_amount=p.minimum_purchase_cents / 100 if p.minimum_purchase_cents else None,
             valid_from=_day(p.valid_from),
             valid_to=_day(p.valid_to),
             stack_with_group_discount=p.stack_with_group_discount,
@@ -106,7 +107,7 @@ class PromotionForm:
             "free_item_quantity": _whole(self.free_item_quantity) or 0,
             "buy_quantity": _whole(self.buy_quantity),
             "get_quantity": _whole(self.get_quantity),
-            "minimum_purchase_cents": to_cents(self.minimum_dollars) or 0,
+            "minimum_purchase_cents": to_cents(self.minimum_amount) or 0,
             "valid_from": self.valid_from or None,
             "valid_to": self.valid_to or None,
             "stack_with_group_discount": self.type == PromotionType.ADDITIONAL_DISCOUNT
@@ -146,9 +147,10 @@ class ReachPanel:
 
     debounce = 0.4
 
-    def __init__(self, form: PromotionForm, order: list[int]) -> None:
+    def __init__(self, form: PromotionForm, order: list[int], *, currency: str) -> None:
         self.form = form
         self.order = order
+        self.currency = currency
         self.generation = 0
         with ui.card().classes("w-full gap-3").mark("reach-panel"):
             with ui.row().classes("w-full items-center justify-between"):
@@ -210,9 +212,8 @@ class ReachPanel:
                     "text-sm text-slate-700"
                 ).mark("reach-period")
                 if reach.cost_cents is not None:
-                    ui.label(price(reach.cost_cents)).classes("text-xl font-semibold text-slate-800").mark(
-                        "reach-cost-amount"
-                    )
+                    cost = money(reach.cost_cents, currency=self.currency, cents_shown="always")
+                    ui.label(cost).classes("text-xl font-semibold text-slate-800").mark("reach-cost-amount")
                 ui.label(reach.cost_text).classes("text-sm text-slate-600").mark("reach-cost")
             if self.form.status == PromotionStatus.DRAFT:
                 ui.label("As a draft it reaches no one yet: set it to Active to switch it on.").classes(
@@ -250,6 +251,7 @@ async def edit_promotion_page(promotion_id: int) -> None:
 
 async def _form_page(form: PromotionForm, nodes: list[tuple[TreeNode, int]], *, promotion: PromotionDetail | None):
     order = [node.id for node, _ in nodes]
+    currency = (await get_shop()).currency
     inputs: dict[str, ValidationElement] = {}
     title = promotion.name if promotion else "New promotion"
 
@@ -309,7 +311,7 @@ async def _form_page(form: PromotionForm, nodes: list[tuple[TreeNode, int]], *, 
                 with ui.row().classes("items-start gap-4 w-full") as item_box:
                     free_item = SearchSelect(
                         label="Free item (name or SKU)",
-                        search=_search_products,
+                        search=lambda text: _search_products(text, currency=currency),
                         keep=lambda: {form.free_item_id: form.free_item_label} if form.free_item_id else {},
                     )
                     free_item.classes("flex-1 max-w-md").mark("free-item")
@@ -332,7 +334,9 @@ async def _form_page(form: PromotionForm, nodes: list[tuple[TreeNode, int]], *, 
             }
 
             with ui.row().classes("items-start gap-4"):
-                minimum = price_input("Minimum Purchase", to_cents(form.minimum_dollars), marker="minimum")
+                minimum = price_input(
+                    "Minimum Purchase", to_cents(form.minimum_amount), currency=currency, marker="minimum"
+                )
                 minimum.props("clearable").classes("w-52")
                 minimum.props["hint"] = "Empty: any order qualifies"
                 valid_from = ui.input("Valid From", value=form.valid_from).props("outlined type=date stack-label")
@@ -357,7 +361,7 @@ async def _form_page(form: PromotionForm, nodes: list[tuple[TreeNode, int]], *, 
                     guard(delete, Permission.MANAGE_PROMOTIONS)
 
         with ui.column().classes("w-80 shrink-0 sticky top-20"):
-            panel = ReachPanel(form, order)
+            panel = ReachPanel(form, order, currency=currency)
 
     inputs.update(
         percent=percent,
@@ -410,7 +414,7 @@ async def _form_page(form: PromotionForm, nodes: list[tuple[TreeNode, int]], *, 
     watch(item_quantity, "free_item_quantity", "free_item_quantity")
     watch(buy, "buy_quantity", "buy_quantity")
     watch(get, "get_quantity", "get_quantity")
-    watch(minimum, "minimum_dollars", "minimum_purchase_cents")
+    watch(minimum, "minimum_amount", "minimum_purchase_cents")
     watch(valid_from, "valid_from", "valid_from")
     watch(valid_to, "valid_to", "valid_to")
     watch(status, "status", then=lambda: show_error(target_error, None))
@@ -477,9 +481,12 @@ def saved_text(saved: PromotionDetail) -> str:
     return f"Saved {saved.name} ({SHOWN_LABELS[saved.shown]}): {state}."
 
 
-async def _search_products(text: str) -> list[tuple[int, str]]:
+async def _search_products(text: str, *, currency: str) -> list[tuple[int, str]]:
     found = await list_products(search=text, per_page=20)
-    return [(p.id, f"{p.name} · {p.sku} · {price(p.base_price_cents)}") for p in found.rows]
+    return [
+        (p.id, f"{p.name} · {p.sku} · {money(p.base_price_cents, currency=currency, cents_shown='always')}")
+        for p in found.rows
+    ]
 
 
 def _confirm_delete(promotion: PromotionDetail) -> None:
