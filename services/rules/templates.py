@@ -2,21 +2,32 @@
 
 from dataclasses import dataclass
 
+from services.wording import money
+
+BIG_SPENDING = 1_000_000  # cents: 10,000 in the shop's currency
+
 
 @dataclass(frozen=True)
 class RuleTemplate:
     key: str
     name: str
-    description: str
+    description: str  # "{amount}" stands for `amount_cents`, worded in the shop's currency
     rule: dict
+    amount_cents: int | None = None
+
+    def description_in(self, *, currency: str) -> str:
+        if self.amount_cents is None:
+            return self.description
+        return self.description.format(amount=money(self.amount_cents, currency=currency))
 
 
 TEMPLATES = [
     RuleTemplate(
         "big-spenders",
         "Big spenders",
-        "Over $10,000 in lifetime purchases.",
-        {"match": "all", "conditions": [{"field": "total_purchases", "op": "gt", "value": 1_000_000}]},
+        "Over {amount} in lifetime purchases.",
+        {"match": "all", "conditions": [{"field": "total_purchases", "op": "gt", "value": BIG_SPENDING}]},
+        amount_cents=BIG_SPENDING,
     ),
     RuleTemplate(
         "lapsed",

@@ -9,22 +9,19 @@ from typing import Any
 
 from services.rules.fields import OP_LABELS, Op, ValueType
 from services.rules.model import Condition, RuleGroup
-
-SYMBOLS = {"USD": "$", "CAD": "CA$", "AUD": "A$", "EUR": "€", "GBP": "£", "JPY": "¥", "CHF": "CHF "}
+from services.wording import count, money
 
 
 @dataclass(frozen=True)
 class Wording:
     """What turning ids and cents into words needs: the shop's currency and the groups' names."""
 
-    currency: str = "USD"
+    currency: str
     group_names: dict[int, str] | None = None
 
     def money(self, cents: int) -> str:
-        symbol = SYMBOLS.get(self.currency, f"{self.currency} ")
-        sign = "-" if cents < 0 else ""
-        units, rest = divmod(abs(cents), 100)
-        return f"{sign}{symbol}{units:,}" + (f".{rest:02d}" if rest else "")
+        """An amount as the owner typed it: cents only when there are some ("$50,000", "$12.50")."""
+        return money(cents, currency=self.currency)
 
     def group(self, group_id: int) -> str:
         return (self.group_names or {}).get(group_id, f"a deleted group (#{group_id})")
@@ -39,9 +36,9 @@ def value_text(condition: Condition, value: Any, wording: Wording) -> str:
         case ValueType.NUMBER:
             return f"{value:,}"
         case ValueType.DAYS:
-            return f"{value:,} day" + ("" if value == 1 else "s")
+            return count(value, "day")
         case ValueType.MONTHS:
-            return f"{value:,} month" + ("" if value == 1 else "s")
+            return count(value, "month")
         case ValueType.CHOICE:
             return field.choice_label(value)
         case ValueType.TEXT:

@@ -23,7 +23,7 @@ from services.rules.fields import (
     ValueType,
 )
 from services.rules.templates import TEMPLATES
-from services.rules.words import SYMBOLS
+from services.wording import currency_symbol
 
 FIELD_OPTIONS = {name: field.label for name, field in FIELDS.items()}
 UNITS = {ValueType.DAYS: "days", ValueType.MONTHS: "months"}
@@ -65,7 +65,8 @@ class RuleBuilder:
     ) -> None:
         self.rule: dict = copy.deepcopy(rule) if rule else {"match": "all", "conditions": [new_condition()]}
         self.errors: dict[str, str] = {}
-        self.symbol = SYMBOLS.get(currency, f"{currency} ")
+        self.currency = currency
+        self.symbol = currency_symbol(currency)
         self.groups = groups
         self.tags = tags
         self.on_change = on_change
@@ -161,7 +162,7 @@ class RuleBuilder:
                             ):
                                 with ui.item_section():
                                     ui.item_label(template.name)
-                                    ui.item_label(template.description).props("caption")
+                                    ui.item_label(template.description_in(currency=self.currency)).props("caption")
             if "" in self.errors:
                 ui.label(self.errors[""]).classes("text-negative text-sm").mark("rule-error")
             self._group(self.rule, "", depth=0, parent=None, index=0)
