@@ -10,8 +10,9 @@ from services.rules.preview import explain_customer
 from services.rules.words import Wording
 from services.shop import get_shop
 from services.staff.actor import Permission
+from services.wording import count, money
 from ui.benefits.customer_benefits import benefits_card
-from ui.format import SOURCE_LABELS, count, long_date, money, month_year
+from ui.format import SOURCE_LABELS, long_date, month_year
 from ui.membership.history import history_card
 from ui.paged_table import PagedTable
 from ui.rules.explanation import show_check
@@ -42,7 +43,7 @@ GROUPS_CELL = r"""
 STATUS_COLORS = {"active": "positive", "inactive": "grey-6", "blocked": "negative"}
 
 
-def _row(customer: CustomerRow) -> dict:
+def _row(customer: CustomerRow, *, currency: str) -> dict:
     return {
         "id": customer.id,
         "name": customer.name,
@@ -50,7 +51,7 @@ def _row(customer: CustomerRow) -> dict:
         "email": customer.email,
         "country": customer.country,
         "status": customer.status.value.capitalize(),
-        "purchases": money(customer.lifetime_cents),
+        "purchases": money(customer.lifetime_cents, currency=currency, cents_shown="never"),
         "orders": f"{customer.order_count:,}",
         "groups": customer.groups,
     }
@@ -58,6 +59,7 @@ def _row(customer: CustomerRow) -> dict:
 
 async def customers_page() -> None:
     choices = await group_choices()
+    currency = (await get_shop()).currency
     async with frame("Customers", section="customers"):
         page_heading("Customers", "Everyone who buys from you, with their purchases and groups.")
         with ui.card().classes("w-full"):
@@ -90,7 +92,7 @@ async def customers_page() -> None:
                 fetch=lambda page, per_page: list_customers(
                     search=search.value or "", group_id=group.value, page=page, per_page=per_page
                 ),
-                to_row=_row,
+                to_row=lambda customer: _row(customer, currency=currency),
                 row_key="id",
                 no_data="No customers match this search.",
             )
@@ -121,6 +123,7 @@ async def customer_detail_page(customer_id: int) -> None:
             with ui.card().classes("w-full"):
                 empty_state("search_off", "This customer does not exist", "Pick a customer from the list.")
         return
+    currency = (await get_shop()).currency
     async with frame(customer.name, section="customers"):
         with ui.row().classes("items-center gap-1 text-sm text-slate-500"):
             ui.link("Customers", "/customers").classes("text-slate-500")
@@ -145,9 +148,9 @@ async def customer_detail_page(customer_id: int) -> None:
             with ui.card().classes("flex-1"):
                 ui.label("Purchases").classes("text-base font-medium")
                 with ui.grid(columns=2).classes("w-full gap-4"):
-                    _field("Lifetime purchases", money(customer.lifetime_cents))
+                    _field("Lifetime purchases", money(customer.lifetime_cents, currency=currency, cents_shown="never"))
                     _field("Orders", f"{customer.order_count:,}")
-                    _field("Average order", money(customer.average_order_cents))
+                    _field("Average order", money(customer.average_order_cents, currency=currency, cents_shown="never"))
                     _field("First order", long_date(customer.first_order_at))
                     _field("Last order", long_date(customer.last_order_at))
         with ui.card().classes("w-full"):
@@ -158,16 +161,15 @@ async def customer_detail_page(customer_id: int) -> None:
                 ui.label("This customer is not in any group.").classes("text-slate-500")
         await benefits_card(customer_id=customer.id)
         await history_card(customer_id=customer.id)
-        await _rule_groups(customer.id)
+        await _rule_groups(customer.id, currency=currency)
 
 
-async def _rule_groups(customer_id: int) -> None:
+async def _rule_groups(customer_id: int, *, currency: str) -> None:
     """Every rule-based group, member or not, and why the customer does or does not match it."""
     explanations = await explain_customer(customer_id=customer_id)
     if not explanations:
         return
-    shop = await get_shop()
-    wording = Wording(currency=shop.currency, group_names={c.id: c.name for c in await group_choices()})
+    wording = Wording(currency=currency, group_names={c.id: c.name for c in await group_choices()})
     with ui.card().classes("w-full gap-1").mark("rule-groups"):
         ui.label("Rule-based groups").classes("text-base font-medium")
         ui.label("What each group's rule reads about this customer, and whether it matches.").classes(

@@ -12,7 +12,12 @@ from models.customer import Order, OrderStatus
 from models.group import CustomerGroup, Membership
 from services.groups.group import create_group
 from services.reports import DEFINITIONS, Period, compare_groups, group_report, period_for
-from ui.format import money
+from services.wording import money as worded
+
+
+def money(cents: int) -> str:
+    """An amount as the demo shop's (US dollar) reports show it: in whole dollars."""
+    return worded(cents, currency="USD", cents_shown="never")
 
 
 def _moment(day: date) -> datetime:

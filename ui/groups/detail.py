@@ -11,7 +11,8 @@ from services.membership.members import MemberRow, list_members
 from services.rules.words import Wording
 from services.shop import get_shop
 from services.staff.actor import Permission
-from ui.format import GROUP_TYPE_LONG, SOURCE_LABELS, count, long_date, money, month_year
+from services.wording import count, money
+from ui.format import GROUP_TYPE_LONG, SOURCE_LABELS, long_date, month_year
 from ui.groups.benefits import benefits_card
 from ui.groups.promotions import promotions_card
 from ui.groups.rule import rule_section, why_dialog
@@ -53,13 +54,13 @@ def missing_group() -> None:
             ui.button("Back to all groups", on_click=lambda: ui.navigate.to("/groups"))
 
 
-def _member_row(member: MemberRow) -> dict:
+def _member_row(member: MemberRow, *, currency: str) -> dict:
     return {
         "customer_id": member.customer_id,
         "name": member.name,
         "company": member.company,
         "since": month_year(member.since),
-        "purchases": money(member.lifetime_cents),
+        "purchases": money(member.lifetime_cents, currency=currency, cents_shown="never"),
         "source": SOURCE_LABELS[member.source],
         "primary": member.is_primary,
     }
@@ -206,7 +207,7 @@ async def _members_card(group: GroupDetail, wording: Wording) -> None:
             fetch=lambda page, per_page: list_members(
                 group_id=group.id, search=search.value or "", page=page, per_page=per_page
             ),
-            to_row=_member_row,
+            to_row=lambda member: _member_row(member, currency=wording.currency),
             row_key="customer_id",
             no_data="No members match this search.",
             # In an automatic group too: "Remove from Group" then explains its rule, offers to turn it

@@ -20,8 +20,8 @@ from services.membership.changes import (
 from services.paging import Page
 from services.shop import get_shop
 from services.staff.actor import Permission
+from services.wording import count, money
 from ui.customers import GROUPS_CELL
-from ui.format import count, money
 from ui.membership.selection import Selection
 from ui.paged_table import PagedTable
 from ui.shell import go_to_with_message
@@ -42,12 +42,12 @@ PICKER_NAME_CELL = r"""
 """
 
 
-def _picker_row(customer: CustomerRow) -> dict:
+def _picker_row(customer: CustomerRow, *, currency: str) -> dict:
     return {
         "id": customer.id,
         "name": customer.name,
         "email": customer.email,
-        "purchases": money(customer.lifetime_cents),
+        "purchases": money(customer.lifetime_cents, currency=currency, cents_shown="never"),
         "groups": customer.groups,
         "blocked": customer.status == "blocked",
     }
@@ -56,7 +56,7 @@ def _picker_row(customer: CustomerRow) -> dict:
 class CustomerPicker:
     """Search customers, page through them and tick them; ticks last across pages and searches."""
 
-    def __init__(self, *, not_in_group_id: int | None = None, per_page: int = 10) -> None:
+    def __init__(self, *, currency: str, not_in_group_id: int | None = None, per_page: int = 10) -> None:
         self.not_in_group_id = not_in_group_id
         self.search = ui.input(placeholder="Search by customer, company or email").props(
             "outlined dense clearable debounce=250 autofocus"
@@ -70,7 +70,7 @@ class CustomerPicker:
             fetch=lambda page, size: list_customers(
                 search=self.search.value or "", not_in_group_id=self.not_in_group_id, page=page, per_page=size
             ),
-            to_row=_picker_row,
+            to_row=lambda customer: _picker_row(customer, currency=currency),
             row_key="id",
             per_page=per_page,
             no_data="No customers match this search.",
@@ -134,7 +134,7 @@ async def open_add_dialog(group: GroupDetail, *, on_cancel: Callable[[], None] |
                 "text-sm text-slate-500"
             )
         # Few rows per page, so the options and buttons stay in view on a laptop screen.
-        picker = CustomerPicker(not_in_group_id=group.id, per_page=6)
+        picker = CustomerPicker(currency=shop.currency, not_in_group_id=group.id, per_page=6)
         ui.label("Options:").classes("text-sm text-slate-600")
         default_mode = AddMode.MOVE if shop.one_group_per_customer else AddMode.ADD
         mode = ui.radio({m.value: ADD_MODE_LABELS[m] for m in AddMode}, value=default_mode.value).props("inline")

@@ -1,6 +1,7 @@
 """Reports: groups side by side for one period (seed 003 "Customer Group Comparison"), with a chart
 of one metric across them, each metric's definition, and a CSV export."""
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -9,50 +10,60 @@ from nicegui import ui
 from services.errors import FormError
 from services.groups.group import list_groups
 from services.reports import Comparison, ComparisonRow, Period, compare_groups, comparison_csv
-from ui.format import money
+from services.shop import get_shop
+from services.wording import currency_symbol, money
 from ui.reports.group_report import NOTHING, percent, period_text
 from ui.reports.period_picker import PeriodPicker
 from ui.shell import empty_state, frame, page_heading
 
 DEFAULT_GROUPS = 6
 SUBTITLE = "Compare how your groups perform side by side, and open a group's own report."
+MONEY = "money"  # a metric's unit: the shop's currency, its symbol in front
 
 
 @dataclass(frozen=True)
 class Metric:
     name: str  # as in the service's definitions
-    text: Callable[[ComparisonRow], str]
+    text: Callable[[ComparisonRow, str], str]  # the row's figure in words, in the shop's currency
     number: Callable[[ComparisonRow], float | None]  # for the chart, in the unit `unit` names
-    unit: str = ""  # "$" or "%"
+    unit: str = ""  # MONEY or "%"
 
 
 METRICS = [
-    Metric("Customers", lambda r: f"{r.customers:,}", lambda r: r.customers),
-    Metric("Revenue", lambda r: money(r.revenue_cents), lambda r: round(r.revenue_cents / 100), "$"),
-    # An average of nothing (no orders, no customers) is "—", not $0.
+    Metric("Customers", lambda r, _: f"{r.customers:,}", lambda r: r.customers),
+    Metric(
+        "Revenue",
+        lambda r, c: money(r.revenue_cents, currency=c, cents_shown="never"),
+        lambda r: round(r.revenue_cents / 100),
+        MONEY,
+    ),
+    # An average of nothing (no orders, no customers) is "—", not 0.
     Metric(
         "Average Order Value",
-        lambda r: money(r.aov_cents) if r.revenue_cents else NOTHING,
+        lambda r, c: money(r.aov_cents, currency=c, cents_shown="never") if r.revenue_cents else NOTHING,
         lambda r: round(r.aov_cents / 100) if r.revenue_cents else None,
-        "$",
+        MONEY,
     ),
     Metric(
         "Orders per Customer",
-        lambda r: f"{r.orders_per_customer:.1f}" if r.customers else NOTHING,
+        lambda r, _: f"{r.orders_per_customer:.1f}" if r.customers else NOTHING,
         lambda r: round(r.orders_per_customer, 1) if r.customers else None,
     ),
     Metric(
         "Retention Rate",
-        lambda r: percent(r.retention_rate),
+        lambda r, _: percent(r.retention_rate),
         lambda r: None if r.retention_rate is None else round(r.retention_rate * 100),
         "%",
     ),
     Metric(
-        "Discount Given", lambda r: money(r.discount_given_cents), lambda r: round(r.discount_given_cents / 100), "$"
+        "Discount Given",
+        lambda r, c: money(r.discount_given_cents, currency=c, cents_shown="never"),
+        lambda r: round(r.discount_given_cents / 100),
+        MONEY,
     ),
     Metric(
         "Net Margin",
-        lambda r: percent(r.net_margin),
+        lambda r, _: percent(r.net_margin),
         lambda r: None if r.net_margin is None else round(r.net_margin * 100),
         "%",
     ),
@@ -70,17 +81,18 @@ def comparison_columns(comparison: Comparison) -> list[dict]:
     ]
 
 
-def comparison_rows(comparison: Comparison) -> list[dict]:
+def comparison_rows(comparison: Comparison, *, currency: str) -> list[dict]:
     """Metrics as rows, groups as columns, as the page shows them (and the tests read them)."""
     return [
-        {"metric": metric.name, **{f"g{row.group_id}": metric.text(row) for row in comparison.rows}}
+        {"metric": metric.name, **{f"g{row.group_id}": metric.text(row, currency) for row in comparison.rows}}
         for metric in METRICS
     ]
 
 
-def metric_chart(comparison: Comparison, metric: Metric) -> ui.echart:
-    prefix, suffix = ("$", "") if metric.unit == "$" else ("", metric.unit)
-    label = f"v => '{prefix}' + v.toLocaleString('en-US') + '{suffix}'"
+def metric_chart(comparison: Comparison, metric: Metric, *, currency: str) -> ui.echart:
+    prefix, suffix = (currency_symbol(currency), "") if metric.unit == MONEY else ("", metric.unit)
+    # JSON quotes the symbol as a JavaScript string ("€", "CA$").
+    label = f"v => {json.dumps(prefix)} + v.toLocaleString('en-US') + {json.dumps(suffix)}"
     return ui.echart(
         {
             "grid": {"left": 8, "right": 16, "top": 24, "bottom": 8, "containLabel": True},
@@ -106,9 +118,10 @@ def metric_chart(comparison: Comparison, metric: Metric) -> ui.echart:
 
 
 class ComparisonView:
-    def __init__(self, *, group_ids: list[int], period: Period) -> None:
+    def __init__(self, *, group_ids: list[int], period: Period, currency: str) -> None:
         self.group_ids = group_ids
         self.period = period
+        self.currency = currency
         self.comparison: Comparison | None = None
         self.metric = "Revenue"
 
@@ -150,7 +163,11 @@ class ComparisonView:
             with ui.row().classes("w-full items-baseline justify-between"):
                 ui.label("Customer Group Comparison").classes("text-base font-medium")
                 ui.label(period_text(comparison.period)).classes("text-sm text-slate-500").mark("comparison-period")
-            table = ui.table(columns=comparison_columns(comparison), rows=comparison_rows(comparison), row_key="metric")
+            table = ui.table(
+                columns=comparison_columns(comparison),
+                rows=comparison_rows(comparison, currency=self.currency),
+                row_key="metric",
+            )
             table.props("flat bordered hide-pagination").classes("w-full").mark("comparison-table")
             table.add_slot(
                 "body-cell-metric",
@@ -194,7 +211,7 @@ class ComparisonView:
                 remove="py-16", add="py-8"
             )
             return
-        metric_chart(comparison, metric).mark("comparison-chart")
+        metric_chart(comparison, metric, currency=self.currency).mark("comparison-chart")
 
 
 async def comparison_page() -> None:
@@ -202,6 +219,7 @@ async def comparison_page() -> None:
     # The largest top-level groups with members, shown smallest first: VIP, Gold, Silver ... Retail,
     # as in seed 003.
     top_level = [g.id for g in groups if g.parent_name is None and g.members][:DEFAULT_GROUPS][::-1]
+    currency = (await get_shop()).currency
     async with frame("Reports", section="reports"):
         with ui.row().classes("w-full items-center justify-between"):
             page_heading("Reports", SUBTITLE)
@@ -209,7 +227,7 @@ async def comparison_page() -> None:
         with ui.card().classes("w-full"):
             with ui.row().classes("w-full items-center gap-4"):
                 picker = PeriodPicker(on_change=lambda period: view.period_changed(period))
-            view = ComparisonView(group_ids=top_level, period=picker.period)
+            view = ComparisonView(group_ids=top_level, period=picker.period, currency=currency)
             choose = ui.select(
                 {g.id: g.name for g in sorted(groups, key=lambda g: g.name.casefold())},
                 value=top_level,

@@ -1,6 +1,7 @@
 """One group's performance over a period (seed 003 "Customer Group Report"): the metrics against
 all customers, the top customers, revenue per month and members over time, and a CSV export."""
 
+import json
 from datetime import date
 
 from nicegui import ui
@@ -17,7 +18,8 @@ from services.reports import (
     report_csv,
     versus,
 )
-from ui.format import count, money
+from services.shop import get_shop
+from services.wording import count, currency_symbol, money
 from ui.groups.detail import missing_group
 from ui.reports.period_picker import PeriodPicker
 from ui.shell import empty_state, frame
@@ -76,15 +78,19 @@ def period_text(period: Period) -> str:
     return f"{period.label}: {first} – {last:%b} {last.day}, {last.year}"
 
 
-def metric_rows(report: GroupReport) -> list[dict]:
+def metric_rows(report: GroupReport, *, currency: str) -> list[dict]:
     """The Performance Metrics table as the page shows it (and the tests read it). An average of
-    nothing (no orders, no members) is shown as "—", not as $0 "100% lower"."""
+    nothing (no orders, no members) is shown as "—", not as 0 "100% lower"."""
     no_orders, no_members = not report.orders, not report.members
+
+    def whole(cents: int) -> str:
+        return money(cents, currency=currency, cents_shown="never")
+
     return [
         {
             "metric": "Total Revenue",
             "definition": DEFINITIONS["Revenue"],
-            "value": money(report.revenue_cents),
+            "value": whole(report.revenue_cents),
             "versus": share_of_total(report.revenue_share),
             "all": "",
         },
@@ -98,9 +104,9 @@ def metric_rows(report: GroupReport) -> list[dict]:
         {
             "metric": "Average Order Value",
             "definition": DEFINITIONS["Average Order Value"],
-            "value": NOTHING if no_orders else money(report.aov_cents),
+            "value": NOTHING if no_orders else whole(report.aov_cents),
             "versus": NOTHING if no_orders else versus(report.aov_cents, report.all_aov_cents),
-            "all": money(report.all_aov_cents),
+            "all": whole(report.all_aov_cents),
         },
         {
             "metric": "Order Frequency",
@@ -112,31 +118,32 @@ def metric_rows(report: GroupReport) -> list[dict]:
         {
             "metric": "Customer Lifetime Value",
             "definition": "The group's customers' average lifetime purchases, all periods included.",
-            "value": NOTHING if no_members else money(report.clv_cents),
+            "value": NOTHING if no_members else whole(report.clv_cents),
             "versus": NOTHING if no_members else versus(report.clv_cents, report.all_clv_cents),
-            "all": money(report.all_clv_cents),
+            "all": whole(report.all_clv_cents),
         },
     ]
 
 
-def _money_axis() -> dict:
+def _money_axis(quoted_symbol: str) -> dict:
     return {
         "type": "value",
-        "axisLabel": {":formatter": "v => '$' + v.toLocaleString('en-US')"},
+        "axisLabel": {":formatter": f"v => {quoted_symbol} + v.toLocaleString('en-US')"},
         "splitLine": {"lineStyle": {"color": "#e2e8f0"}},
     }
 
 
-def revenue_chart(months: list[MonthValue]) -> ui.echart:
+def revenue_chart(months: list[MonthValue], *, currency: str) -> ui.echart:
+    quoted_symbol = json.dumps(currency_symbol(currency))  # a JavaScript string: "€", "CA$"
     return ui.echart(
         {
             "grid": {"left": 8, "right": 16, "top": 16, "bottom": 8, "containLabel": True},
             "tooltip": {
                 "trigger": "axis",
-                ":valueFormatter": "v => '$' + Math.round(v).toLocaleString('en-US')",
+                ":valueFormatter": f"v => {quoted_symbol} + Math.round(v).toLocaleString('en-US')",
             },
             "xAxis": {"type": "category", "data": [month_label(m.month) for m in months]},
-            "yAxis": _money_axis(),
+            "yAxis": _money_axis(quoted_symbol),
             "series": [
                 {
                     "name": "Revenue",
@@ -174,8 +181,9 @@ def members_chart(months: list[MonthValue]) -> ui.echart:
 class GroupReportView:
     """The report for one group; the period picker re-renders the figures below it."""
 
-    def __init__(self, group: GroupDetail) -> None:
+    def __init__(self, group: GroupDetail, *, currency: str) -> None:
         self.group = group
+        self.currency = currency
         self.report: GroupReport | None = None
 
     async def show(self, period: Period) -> None:
@@ -204,7 +212,7 @@ class GroupReportView:
 
         with ui.card().classes("w-full"):
             ui.label("Performance Metrics").classes("text-base font-medium")
-            table = ui.table(columns=METRIC_COLUMNS, rows=metric_rows(report), row_key="metric")
+            table = ui.table(columns=METRIC_COLUMNS, rows=metric_rows(report, currency=self.currency), row_key="metric")
             table.props("flat bordered hide-pagination wrap-cells").classes("w-full").mark("report-metrics")
             table.add_slot("body-cell-metric", METRIC_CELL)
             table.add_slot("body-cell-versus", VERSUS_CELL)
@@ -217,7 +225,7 @@ class GroupReportView:
             with ui.card().classes("w-full"):
                 ui.label("Revenue per month").classes("text-base font-medium")
                 if report.revenue_cents:
-                    revenue_chart(report.revenue_by_month).mark("revenue-chart")
+                    revenue_chart(report.revenue_by_month, currency=self.currency).mark("revenue-chart")
                 else:
                     empty_state(
                         "bar_chart", "No revenue in this period", "Orders the members place will show here."
@@ -246,7 +254,8 @@ class GroupReportView:
                                 "text-primary no-underline hover:underline"
                             ).mark("top-customer")
                             ui.label(count(customer.orders, "order")).classes("ml-auto text-sm text-slate-500")
-                            ui.label(money(customer.revenue_cents)).classes("w-28 text-right font-medium")
+                            revenue = money(customer.revenue_cents, currency=self.currency, cents_shown="never")
+                            ui.label(revenue).classes("w-28 text-right font-medium")
 
 
 async def group_report_page(group_id: int) -> None:
@@ -256,7 +265,7 @@ async def group_report_page(group_id: int) -> None:
         async with frame("Group not found", section="groups"):
             missing_group()
         return
-    view = GroupReportView(group)
+    view = GroupReportView(group, currency=(await get_shop()).currency)
     async with frame(f"Report: {group.name}", section="groups"):
         with ui.row().classes("items-center gap-1 text-sm text-slate-500"):
             ui.link("Customer Groups", "/groups").classes("text-slate-500")

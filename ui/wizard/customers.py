@@ -25,7 +25,7 @@ async def render(form: GroupForm, save) -> None:
     ui.label("Tick the customers to add now, or skip this: you can add customers later from the group's page.").classes(
         "text-slate-600"
     )
-    picker = CustomerPicker(per_page=10)
+    picker = CustomerPicker(currency=shop.currency, per_page=10)
     if shop.one_group_per_customer:
         form.add_mode = AddMode.MOVE.value
     ui.label("Options:").classes("text-sm text-slate-600")
