@@ -1,8 +1,10 @@
-"""How values look on the page: money, dates, and the shop's words for enum values."""
+"""How values look on the page: dates, sizes, and the shop's words for enum values. Money and counts
+are worded in services.wording, which the services use too."""
 
 from datetime import UTC, datetime
 
 from models.group import GroupType, MembershipSource
+from services.wording import count
 
 GROUP_TYPE_LABELS = {
     GroupType.MANUAL: "Manual",
@@ -21,29 +23,12 @@ SOURCE_LABELS = {
 }
 
 
-def money(cents: int, *, symbol: str = "$") -> str:
-    """Whole currency units, as the shop's lists show them ("$245,678")."""
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{symbol}{round(abs(cents) / 100):,}"
-
-
-def price(cents: int) -> str:
-    """A price to the cent ("$6.49", "$1,234.50"): unit prices and order lines need their cents,
-    unlike the lists' totals in `money`."""
-    sign = "-" if cents < 0 else ""
-    return f"{sign}${abs(cents) / 100:,.2f}"
-
-
 def month_year(value: datetime | None) -> str:
     return value.strftime("%b %Y") if value else "—"
 
 
 def long_date(value: datetime | None) -> str:
     return f"{value:%B} {value.day}, {value.year}" if value else "—"
-
-
-def count(n: int, singular: str, plural: str | None = None) -> str:
-    return f"{n:,} {singular if n == 1 else plural or singular + 's'}"
 
 
 def date_time(value: datetime | None) -> str:

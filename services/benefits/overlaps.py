@@ -16,6 +16,7 @@ from services.benefits.sections import EffectiveBenefits, PricingType, Scope, Vi
 from services.paging import Page, page_bounds
 from services.storage.database import reader_connection
 from services.storage.sql import fetch_rows
+from services.wording import count
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,8 @@ class ConflictRow:
 async def overlap_matrix() -> OverlapMatrix:
     """Every group against every other: how many customers are in both."""
     groups = [
-        MatrixGroup(gid, name, count)
-        for gid, name, count in await CustomerGroup.all().order_by("name").values_list("id", "name", "member_count")
+        MatrixGroup(gid, name, members)
+        for gid, name, members in await CustomerGroup.all().order_by("name").values_list("id", "name", "member_count")
     ]
     index = {g.id: i for i, g in enumerate(groups)}
     counts = [[0] * len(groups) for _ in groups]
@@ -268,7 +269,7 @@ def visibility_text(b: EffectiveBenefits, names: Names) -> str:
     if extra_groups := [i for i in v["visibility_group_ids"].value if i not in names.standard_visibility]:
         parts.append(", ".join(names.visibility_groups.get(i, f"#{i}") for i in extra_groups))
     if extra := len(v["product_ids"].value):
-        parts.append(f"{extra} extra product{'s' if extra != 1 else ''}")
+        parts.append(count(extra, "extra product"))
     return " + ".join(parts)
 
 
@@ -288,6 +289,6 @@ def _visibility_conflict(groups: list[EffectiveBenefits], names: Names) -> Confl
         if ids:
             parts.append(", ".join(names.visibility_groups.get(i, f"#{i}") for i in ids))
         if products:
-            parts.append(f"{products} extra product{'s' if products != 1 else ''}")
+            parts.append(count(products, "extra product"))
         gets = "Everything any of the groups sees: " + " + ".join(parts)
     return Conflict("visibility", what, gets)

@@ -71,6 +71,7 @@ from services.staff.actor import Actor, Permission, actor_name, require
 from services.storage.conflicts import retried_on_conflict
 from services.storage.database import BACKGROUND, reader_connection
 from services.storage.sql import fetch_rows, insert_rows, is_postgres, placeholders
+from services.wording import count
 
 logger = logging.getLogger(__name__)
 
@@ -118,18 +119,18 @@ class AddResult:
 
     def summary(self) -> str:
         """One line for the owner, e.g. "Added 2 customers to VIP Customers; 2 moved from their groups."."""
-        parts = [f"Added {_count(self.added, 'customer')} to {self.group_name}"]
+        parts = [f"Added {count(self.added, 'customer')} to {self.group_name}"]
         if self.already:
-            parts.append(f"{_count(self.already, 'was', 'were')} already in it")
+            parts.append(f"{count(self.already, 'was', 'were')} already in it")
         if self.moved_out:
-            parts.append(f"{_count(self.moved_out, 'membership')} elsewhere ended")
+            parts.append(f"{count(self.moved_out, 'membership')} elsewhere ended")
         if self.made_primary:
-            parts.append(f"now the primary group of {_count(self.made_primary, 'customer')}")
+            parts.append(f"now the primary group of {count(self.made_primary, 'customer')}")
         if self.blocked:
-            parts.append(f"{_count(self.blocked, 'blocked customer')} not added ({_names(self.blocked_names)})")
+            parts.append(f"{count(self.blocked, 'blocked customer')} not added ({_names(self.blocked_names)})")
         if self.kept_by_rule:
             parts.append(
-                f"{_count(self.kept_by_rule, 'membership')} kept because an automatic group's rule includes "
+                f"{count(self.kept_by_rule, 'membership')} kept because an automatic group's rule includes "
                 f"them ({_names(self.kept_by_rule_names)})"
             )
         return "; ".join(parts) + "."
@@ -149,21 +150,17 @@ class RemoveResult:
     blocked: int = 0  # blocked customers: removed, but not added to the other group
 
     def summary(self) -> str:
-        text = f"Removed {_count(self.removed, 'customer')} from {self.group_name}"
+        text = f"Removed {count(self.removed, 'customer')} from {self.group_name}"
         if self.moved_to:
             text += f" and moved them to {self.moved_to}"
         extras = []
         if self.excluded:
-            extras.append(f"{_count(self.excluded, 'customer')} the rule matches will stay out")
+            extras.append(f"{count(self.excluded, 'customer')} the rule matches will stay out")
         if self.blocked:
-            extras.append(f"{_count(self.blocked, 'blocked customer')} not added to {self.moved_to}")
+            extras.append(f"{count(self.blocked, 'blocked customer')} not added to {self.moved_to}")
         if self.not_members:
-            extras.append(f"{_count(self.not_members, 'selected customer')} not in the group")
+            extras.append(f"{count(self.not_members, 'selected customer')} not in the group")
         return text + ("; " + "; ".join(extras) if extras else "") + "."
-
-
-def _count(n: int, singular: str, plural: str | None = None) -> str:
-    return f"{n:,} {singular if n == 1 else plural or singular + 's'}"
 
 
 def _names(names: Sequence[str], total: int | None = None) -> str:
@@ -435,7 +432,7 @@ def _has_room(group: _Group, joining: int, *, field_name: str) -> None:
     free = group.capacity - group.members
     raise FormError(
         {
-            field_name: f"{group.name} has room for {_count(free, 'more customer')} "
+            field_name: f"{group.name} has room for {count(free, 'more customer')} "
             f"({group.members:,} of {group.capacity:,}); {joining:,} would join."
         }
     )
@@ -449,7 +446,7 @@ def _refuse_second_groups(customers: list[_Customer], group: _Group, names: Mapp
     examples = [f"{c.name} ({names[next(h for h in c.held if h.group_id != group.id).group_id][0]})" for c in elsewhere]
     raise FormError(
         {
-            "mode": f"{_count(len(elsewhere), 'selected customer is', 'selected customers are')} already in another "
+            "mode": f"{count(len(elsewhere), 'selected customer is', 'selected customers are')} already in another "
             f"group: {_names(examples, len(elsewhere))}. The shop allows one group per customer: "
             'choose "Move from current group".'
         }
@@ -559,7 +556,7 @@ def _check_add(
         examples = [f"{c.name} ({names[h.group_id][0]})" for c, h in held_by_rule]
         raise FormError(
             {
-                "mode": f"{_count(len(held_by_rule), 'selected customer is', 'selected customers are')} in an "
+                "mode": f"{count(len(held_by_rule), 'selected customer is', 'selected customers are')} in an "
                 f"automatic group by its rule: {_names(examples)}. They cannot be moved while the shop "
                 "allows one group per customer; change that group's rule, or turn it hybrid."
             }

@@ -4,6 +4,7 @@ whose groups give them conflicting benefits, with what each of them actually get
 from nicegui import ui
 
 from services.benefits.overlaps import ConflictRow, OverlapMatrix, conflicts, overlap_matrix
+from services.wording import count
 from ui.paged_table import PagedTable
 from ui.shell import empty_state, frame, page_heading
 
@@ -100,7 +101,7 @@ async def overlaps_page() -> None:
                 listing.table.mark("conflicts-table")
             await listing.load(page=1)
             if listing.total:
-                total.text = f"{listing.total:,} customer{'s' if listing.total != 1 else ''}"
+                total.text = count(listing.total, "customer")
             else:
                 holder.clear()
                 with holder:

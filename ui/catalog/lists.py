@@ -17,8 +17,8 @@ from services.catalog import (
     update_visibility_group,
 )
 from services.staff.actor import Permission
+from services.wording import count
 from ui.catalog.form import confirm_dialog, form_dialog, list_heading, row_buttons
-from ui.format import count
 from ui.shell import empty_state
 from ui.staff.session import current_actor
 

@@ -14,7 +14,8 @@ from services.rules.preview import explain_member, preview_rule
 from services.rules.runs import apply_rule, last_run_changes
 from services.rules.words import Wording, rule_lines
 from services.staff.actor import Permission
-from ui.format import count, long_date
+from services.wording import count
+from ui.format import long_date
 from ui.rules.explanation import show_check
 from ui.shell import go_to_with_message
 from ui.staff.permissions import guard

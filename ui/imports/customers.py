@@ -24,7 +24,7 @@ from services.imports.customers import (
 )
 from services.membership.changes import AddMode
 from services.staff.actor import Permission
-from ui.format import count
+from services.wording import count
 from ui.shell import frame, page_heading
 from ui.staff.permissions import guard
 from ui.staff.session import current_actor

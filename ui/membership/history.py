@@ -9,7 +9,8 @@ from nicegui import ui
 from models.group import MembershipAction, MembershipSource
 from services.membership.history import ACTION_LABELS, HistoryRow, describe, list_history
 from services.paging import Page
-from ui.format import SOURCE_LABELS, count, date_time, relative_time
+from services.wording import count
+from ui.format import SOURCE_LABELS, date_time, relative_time
 from ui.paged_table import PagedTable
 from ui.shell import empty_state
 

@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
-from ui.format import count
+from services.wording import count
 from ui.paged_table import PagedTable
 
 

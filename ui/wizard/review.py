@@ -8,6 +8,7 @@ from services.benefits.sections import Benefits, GroupNode, effective, load_grou
 from services.benefits.summary import catalog_names, describe
 from services.errors import FormError
 from services.membership.changes import ADD_MODE_LABELS, AddMode
+from services.wording import count
 from ui.format import GROUP_TYPE_LONG
 from ui.groups.form import GroupForm
 
@@ -98,8 +99,6 @@ def _first_members(form: GroupForm) -> None:
             return
         names = selection.names()
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5:,} more" if len(names) > 5 else "")
-        noun = "customer" if selection.count == 1 else "customers"
-        ui.label(f"{selection.count:,} {noun}" + (f": {shown}" if shown else " (all that match the search)")).classes(
-            "text-sm"
-        )
+        chosen = count(selection.count, "customer")
+        ui.label(chosen + (f": {shown}" if shown else " (all that match the search)")).classes("text-sm")
         ui.label(f"Added as: {ADD_MODE_LABELS[AddMode(form.add_mode)]}").classes("text-sm text-slate-600")
