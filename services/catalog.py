@@ -1,6 +1,6 @@
 """The catalog: products, categories, visibility groups and price lists with quantity tiers.
 
-Small on purpose: what group benefits and the price simulator need, and what a shop owner needs
+Small on purpose: what group benefits and the price check need, and what a shop owner needs
 to keep it tidy. Every check reports its problem at the field it belongs to (FormError), in the
 shop owner's words. Pickers read (id, label) pairs only, so a wizard step stays quick.
 """

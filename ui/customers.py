@@ -133,7 +133,7 @@ async def customer_detail_page(customer_id: int) -> None:
             ui.label(customer.name).classes("text-2xl font-semibold text-slate-800").mark("customer-name")
             ui.badge(customer.status.value.capitalize(), color=STATUS_COLORS[customer.status.value])
             ui.button(
-                "Test prices", icon="calculate", on_click=lambda: ui.navigate.to(f"/simulator?customer={customer.id}")
+                "Test prices", icon="calculate", on_click=lambda: ui.navigate.to(f"/price-check?customer={customer.id}")
             ).props("outline").classes("ml-auto").mark("test-prices")
         with ui.row().classes("w-full gap-4 items-stretch"):
             with ui.card().classes("flex-1"):

@@ -1,11 +1,13 @@
 """Every page's route, in one place."""
 
+from fastapi import Request
+from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from services.storage.daily_backups import BackupPlace
 from ui.benefits.hierarchy_page import hierarchy_page
 from ui.benefits.overlaps_page import overlaps_page
-from ui.benefits.price_check import price_simulator_page
+from ui.benefits.price_check import price_check_page
 from ui.catalog.pages import catalog_page, price_list_page
 from ui.customers import customer_detail_page, customers_page
 from ui.groups.detail import group_detail_page
@@ -22,6 +24,15 @@ from ui.staff.audit_page import audit_page
 from ui.staff.auth_pages import login_page, logout_page, setup_page
 from ui.staff.staff_page import staff_page
 from ui.wizard.flow import edit_group_page, new_group_page
+
+
+def _moved_to(target: str):
+    """A page that moved: the old address sends the browser on, with its query."""
+
+    def moved(request: Request) -> RedirectResponse:
+        return RedirectResponse(f"{target}?{request.url.query}" if request.url.query else target, status_code=308)
+
+    return moved
 
 
 def register_pages(*, backups: BackupPlace) -> None:
@@ -45,7 +56,8 @@ def register_pages(*, backups: BackupPlace) -> None:
     ui.page("/customers/import")(customer_import_page)  # before /customers/{customer_id}
     ui.page("/customers/{customer_id}")(customer_detail_page)
     ui.page("/settings")(settings)
-    ui.page("/simulator")(price_simulator_page)
+    ui.page("/price-check")(price_check_page)
+    ui.page("/simulator")(_moved_to("/price-check"))  # its address until December 2026: bookmarks still work
     ui.page("/catalog")(catalog_page)
     ui.page("/catalog/price-lists/{price_list_id}")(price_list_page)
     ui.page("/promotions")(promotions_page)

@@ -17,7 +17,7 @@ NAVIGATION = [
     ("customers", "Customers", "/customers", "person"),
     ("catalog", "Catalog", "/catalog", "inventory_2"),
     ("promotions", "Promotions", "/promotions", "local_offer"),
-    ("simulator", "Price check", "/simulator", "calculate"),
+    ("price-check", "Price check", "/price-check", "calculate"),
     ("reports", "Reports", "/reports", "insights"),
     ("settings", "Settings", "/settings", "settings"),
 ]

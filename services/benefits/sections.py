@@ -8,7 +8,7 @@ is additive: a child sees what its parent sees, plus its own. A child's `additio
 adds to the percentage it inherits (seed 003: VIP 15% + VIP Platinum's additional 5% = 20%).
 
 Every effective setting says where it comes from (set here, inherited from a named ancestor, or
-the shop's default), so pages and the price simulator can explain it.
+the shop's default), so pages and the price check can explain it.
 """
 
 from dataclasses import dataclass, field

@@ -1,5 +1,5 @@
 """Seed 003's pricing in Chromium: the owner gives Retail a 12% discount on all products in the
-wizard's Pricing step, the group page says so, and the price simulator charges a Retail-only
+wizard's Pricing step, the group page says so, and the price check charges a Retail-only
 customer 12% less."""
 
 import re
@@ -62,11 +62,11 @@ async def test_a_12_percent_retail_discount_set_in_the_wizard_reaches_a_members_
     await expect(page.get_by_text("12% discount on all products")).to_be_visible()
     await page.screenshot(path=screenshot_dir / "benefits-summary.png")
 
-    # The price simulator: this customer, this product, 12% off the base price.
-    await page.goto(f"/simulator?customer={customer}&product={product}")
+    # The price check: this customer, this product, 12% off the base price.
+    await page.goto(f"/price-check?customer={customer}&product={product}")
     await page.get_by_role("button", name="Calculate").click()
     discounted = (base * 8_800 + 5_000) // 10_000  # 12% off, to the nearest cent
     price = page.locator(".q-expansion-item").filter(has_text=dollars(discounted))
     await expect(price.first).to_be_visible()
     await expect(page.get_by_text("Retail: 12% discount").first).to_be_visible()
-    await page.screenshot(path=screenshot_dir / "benefits-simulator.png")
+    await page.screenshot(path=screenshot_dir / "benefits-price-check.png")

@@ -12,7 +12,7 @@ SECTIONS = [
     ("Customers", "/customers", "Everyone who buys from you, with their purchases and groups."),
     ("Catalog", "/catalog", "Your products, who may see them, and the price lists groups can price with."),
     ("Promotions", "/promotions", "Target discounts, free shipping and other promotions at your groups"),
-    ("Price check", "/simulator", "Test a sample order: what a customer pays for each product, and why."),
+    ("Price check", "/price-check", "Test a sample order: what a customer pays for each product, and why."),
     ("Reports", "/reports", "Compare how your groups perform side by side, and open a group's own report."),
     ("Settings", "/settings", "Shop-wide choices that apply to every group."),
 ]

@@ -177,7 +177,7 @@ async def test_the_vip_spring_sale_made_on_the_form_stacks_in_march_and_not_in_a
     assert targets(app_database, promotion_id) == ["Gold Tier", "VIP Customers"]
 
     # The price check: the VIP member picked by name, about $600 of one product, March 15, 2026.
-    await page.goto("/simulator")
+    await page.goto("/price-check")
     customers = page.get_by_label("Customer", exact=True)
     await customers.click()
     await customers.fill(member[:8])
@@ -201,7 +201,9 @@ async def test_the_vip_spring_sale_made_on_the_form_stacks_in_march_and_not_in_a
     await expect(
         promotions.get_by_text("10% additional, stacked on VIP Customers: 15% discount (every line).")
     ).to_be_visible()
-    await page.screenshot(path=screenshot_dir / "promotions-simulator-march.png", full_page=True, animations="disabled")
+    await page.screenshot(
+        path=screenshot_dir / "promotions-price-check-march.png", full_page=True, animations="disabled"
+    )
 
     # A smaller order in March stays below the $500 minimum: VIP's 15% alone.
     await set_order(page, smaller, "2026-03-15")
@@ -222,7 +224,9 @@ async def test_the_vip_spring_sale_made_on_the_form_stacks_in_march_and_not_in_a
     if not await line.locator(".bg-green-50").is_visible():
         await open_trace(page, product)
     await expect(line.locator(".bg-green-50").get_by_text("VIP Customers: 15% discount", exact=True)).to_be_visible()
-    await page.screenshot(path=screenshot_dir / "promotions-simulator-april.png", full_page=True, animations="disabled")
+    await page.screenshot(
+        path=screenshot_dir / "promotions-price-check-april.png", full_page=True, animations="disabled"
+    )
 
 
 async def test_not_stacked_when_either_the_promotion_or_vips_pricing_forbids_it(
@@ -244,7 +248,7 @@ async def test_not_stacked_when_either_the_promotion_or_vips_pricing_forbids_it(
     await save_promotion(page)
     assert spring_sale(app_database)[7] == 0
 
-    await page.goto(f"/simulator?customer={member_id}&product={product_id}")
+    await page.goto(f"/price-check?customer={member_id}&product={product_id}")
     await set_order(page, quantity, "2026-03-15")
     await expect(order_total(page).get_by_text(dollars(group_price * quantity), exact=True)).to_be_visible()
     await expect(
@@ -276,7 +280,7 @@ async def test_not_stacked_when_either_the_promotion_or_vips_pricing_forbids_it(
     await expect(page).to_have_url(re.compile(rf"/groups/{vip}$"))
     assert not vip_stacks(app_database)
 
-    await page.goto(f"/simulator?customer={member_id}&product={product_id}")
+    await page.goto(f"/price-check?customer={member_id}&product={product_id}")
     await set_order(page, quantity, "2026-03-15")
     await expect(order_total(page).get_by_text(dollars(group_price * quantity), exact=True)).to_be_visible()
     await expect(

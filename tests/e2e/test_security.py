@@ -367,7 +367,7 @@ async def test_hostile_names_in_hierarchy_overlaps_reports_and_price_check(owner
     await owner.assert_harmless()
 
     await owner.visit(
-        f"/simulator?customer={planted.mallory}&product={planted.product}",
+        f"/price-check?customer={planted.mallory}&product={planted.product}",
         shows=(f"Prices for {MALLORY}", GROUP_A, GROUP_B),
     )
     await owner.expect_text(PRODUCT)
@@ -454,7 +454,7 @@ async def test_every_page_of_the_app_shows_the_hostile_rows_harmlessly(
     owner: Watched, planted: Planted, page_routes: list[str]
 ) -> None:
     urls = hostile_urls(page_routes, planted)
-    assert {"/groups", "/settings", "/account", "/account/tokens", "/audit", "/staff", "/simulator"} <= set(urls)
+    assert {"/groups", "/settings", "/account", "/account/tokens", "/audit", "/staff", "/price-check"} <= set(urls)
     assert f"/groups/{planted.group_b}/edit" in urls and f"/customers/{planted.trent}" in urls
     for url in urls:
         if url == "/setup":  # once the owner exists, it sends everyone on to the sign-in page

@@ -31,9 +31,9 @@ async def benefits_card(*, customer_id: int) -> None:
                     "text-sm text-slate-500"
                 )
             with (
-                ui.link(target=f"/simulator?customer={customer_id}")
+                ui.link(target=f"/price-check?customer={customer_id}")
                 .classes("flex items-center gap-1 text-primary no-underline hover:underline")
-                .mark("benefits-simulator-link")
+                .mark("benefits-price-check-link")
             ):
                 ui.icon("calculate", size="sm")
                 ui.label("Check a sample order")

@@ -86,7 +86,7 @@ class SearchSelect(ui.select):
         self.set_options({**self._keep(), **found})
 
 
-async def price_simulator_page(customer: int | None = None, product: int | None = None) -> None:
+async def price_check_page(customer: int | None = None, product: int | None = None) -> None:
     state = Simulation()
     currency = (await get_shop()).currency
     if customer is not None:
@@ -197,7 +197,7 @@ async def price_simulator_page(customer: int | None = None, product: int | None 
     @ui.refreshable
     def show_result() -> None:
         if state.error:
-            with ui.row().classes("w-full items-center gap-2 text-negative").mark("simulator-error"):
+            with ui.row().classes("w-full items-center gap-2 text-negative").mark("price-check-error"):
                 ui.icon("error_outline")
                 ui.label(state.error)
         if state.customer is None or state.summary is None:
@@ -209,7 +209,7 @@ async def price_simulator_page(customer: int | None = None, product: int | None 
                     "the order total and the minimum-order checks.",
                 )
             return
-        with ui.card().classes("w-full gap-3").mark("simulator-result"):
+        with ui.card().classes("w-full gap-3").mark("price-check-result"):
             ui.label(f"Prices for {state.summary.customer_name}").classes("text-base font-medium")
             _groups(state.summary)
             if state.quote is None:
@@ -218,7 +218,7 @@ async def price_simulator_page(customer: int | None = None, product: int | None 
                 _quote(state.quote, state.outcomes, currency=currency)
         _payment(state.summary)
 
-    async with frame("Price check", section="simulator"):
+    async with frame("Price check", section="price-check"):
         page_heading(
             "Price check",
             "Test a sample order: what a customer pays for each product, and why.",
@@ -311,7 +311,7 @@ async def price_simulator_page(customer: int | None = None, product: int | None 
 
 
 def _groups(summary: BenefitsSummary) -> None:
-    with ui.column().classes("w-full gap-1").mark("simulator-groups"):
+    with ui.column().classes("w-full gap-1").mark("price-check-groups"):
         with ui.row().classes("items-center gap-2"):
             ui.label("Groups:").classes("text-slate-600")
             if not summary.groups:

@@ -68,9 +68,9 @@ async def test_a_platinum_members_trace_shows_the_inherited_15_the_override_to_2
     ).to_be_visible()
     await expect(benefits.get_by_text("Net 45", exact=True)).to_be_visible()
     await expect(benefits.get_by_text("$250,000", exact=True)).to_be_visible()
-    await page.screenshot(path=screenshot_dir / "simulator-customer-benefits.png", full_page=True)
+    await page.screenshot(path=screenshot_dir / "price-check-customer-benefits.png", full_page=True)
     await page.get_by_role("button", name="Test prices").click()
-    await page.wait_for_url(re.compile(rf"/simulator\?customer={member_id}$"))
+    await page.wait_for_url(re.compile(rf"/price-check\?customer={member_id}$"))
     await expect(page.get_by_text(f"Prices for {member}")).to_be_visible()
     await expect(page.get_by_text("VIP Platinum (primary)")).to_be_visible()
 
@@ -93,7 +93,7 @@ async def test_a_platinum_members_trace_shows_the_inherited_15_the_override_to_2
     await expect(line.get_by_text(f"Higher than {dollars(price)}.").first).to_be_visible()
     total = page.locator(".nicegui-row").filter(has=page.get_by_text("Order total", exact=True)).last
     await expect(total.get_by_text(dollars(price), exact=True)).to_be_visible()
-    await page.screenshot(path=screenshot_dir / "simulator-trace.png", full_page=True, animations="disabled")
+    await page.screenshot(path=screenshot_dir / "price-check-trace.png", full_page=True, animations="disabled")
 
     # The checklist starts from the cart's product and passes.
     why = page.locator(".q-card").filter(has=page.get_by_text("Why isn't this customer getting the discount?"))
@@ -109,7 +109,7 @@ async def test_the_checklist_says_a_customer_without_groups_is_the_problem(
     await page.set_viewport_size(LAPTOP)
     loner_id, loner = customer_without_groups(app_database)
     product_id, *_ = standard_product(app_database)
-    await page.goto(f"/simulator?customer={loner_id}&product={product_id}")
+    await page.goto(f"/price-check?customer={loner_id}&product={product_id}")
     await expect(page.get_by_text(f"Prices for {loner}")).to_be_visible()
     why = page.locator(".q-card").filter(has=page.get_by_text("Why isn't this customer getting the discount?"))
     await why.get_by_role("button", name="Check", exact=True).click()
@@ -118,4 +118,4 @@ async def test_the_checklist_says_a_customer_without_groups_is_the_problem(
     ).to_be_visible()
     await expect(why.get_by_text("No active promotion reaches this customer's groups", exact=False)).to_be_visible()
     await why.scroll_into_view_if_needed()
-    await page.screenshot(path=screenshot_dir / "simulator-checklist.png", full_page=True)
+    await page.screenshot(path=screenshot_dir / "price-check-checklist.png", full_page=True)

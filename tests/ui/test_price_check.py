@@ -43,7 +43,7 @@ async def pick(user: User, marker: str, search: str, label: str) -> None:
 
 async def test_a_platinum_members_price_and_its_trace(user: User):
     member, product = await platinum_member(), await standard_product()
-    await user.open(f"/simulator?customer={member.id}")
+    await user.open(f"/price-check?customer={member.id}")
     await user.should_see("VIP Platinum (primary)")
     await user.should_see("Add a product to the sample order to see its price.")
     await user.should_see("Net 45", marker="payment-terms")
@@ -69,7 +69,7 @@ async def test_a_platinum_members_price_and_its_trace(user: User):
 
 async def test_the_checklist_passes_for_a_platinum_member_and_names_the_price(user: User):
     member, product = await platinum_member(), await standard_product()
-    await user.open(f"/simulator?customer={member.id}&product={product.id}")
+    await user.open(f"/price-check?customer={member.id}&product={product.id}")
     await user.should_see(twenty_percent_off(product.base_price_cents), marker=f"price-{product.id}")
     assert user.find(marker="why-product").elements.pop().value == product.id  # starts from the product
     user.find(marker="why-check").click()
@@ -82,7 +82,7 @@ async def test_the_checklist_passes_for_a_platinum_member_and_names_the_price(us
 async def test_the_checklist_names_the_first_failing_check(user: User):
     loner = await Customer.filter(memberships__id__isnull=True).order_by("name").first()
     product = await standard_product()
-    await user.open(f"/simulator?customer={loner.id}")
+    await user.open(f"/price-check?customer={loner.id}")
     await user.should_see("none, so this customer pays base prices.")
     await pick(user, "why-product", product.sku, product_label(product))
     user.find(marker="why-check").click()
@@ -94,7 +94,7 @@ async def test_the_checklist_names_the_first_failing_check(user: User):
 
 async def test_picking_a_customer_by_typing_part_of_the_name(user: User):
     member = await platinum_member()
-    await user.open("/simulator")
+    await user.open("/price-check")
     await user.should_see("Pick a customer to check their prices")
     await pick(user, "customer-picker", member.name[:6], f"{member.name} (VIP Platinum, VIP Customers)")
     await user.should_see(f"Prices for {member.name}")
@@ -122,7 +122,7 @@ async def test_the_customer_page_shows_the_effective_benefits_and_links_to_the_p
 async def test_a_product_the_customer_may_not_see_is_flagged(user: User):
     loner = await Customer.filter(memberships__id__isnull=True).order_by("name").first()
     exclusive = await Product.filter(visibility_group__name="VIP Exclusive Products").order_by("sku").first()
-    await user.open(f"/simulator?customer={loner.id}&product={exclusive.id}")
+    await user.open(f"/price-check?customer={loner.id}&product={exclusive.id}")
     await user.should_see("not visible to this customer", marker=f"hidden-{exclusive.id}")
     user.find(marker="why-check").click()
     await user.should_see("Group assignment is the problem", marker="why-verdict")
@@ -159,7 +159,7 @@ async def about_600_dollars() -> tuple[Product, int]:
 
 
 async def sample_order(user: User, customer: Customer, product: Product, quantity: int, day: str) -> None:
-    await user.open(f"/simulator?customer={customer.id}&product={product.id}")
+    await user.open(f"/price-check?customer={customer.id}&product={product.id}")
     await user.should_see(f"Prices for {customer.name}")
     user.find(marker=f"quantity-{product.id}").elements.pop().value = quantity
     user.find(marker="order-date").elements.pop().value = day
@@ -250,3 +250,10 @@ async def test_free_units_free_items_and_free_shipping_are_shown_on_the_order(us
 
     user.find(marker=f"quantity-{product.id}").elements.pop().value = 2
     await user.should_see("Buy 2 get 1 free on each line: no line has 3 units yet.", marker="promotion-not_used")
+
+
+async def test_the_old_address_of_the_price_check_still_leads_there(user: User):
+    member = await Customer.filter(name="Acme Corporation").first()
+    await user.open(f"/simulator?customer={member.id}")
+    await user.should_see("Price check")
+    await user.should_see("Acme Corporation")
