@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, Locator, Page, Playwright, async_playwright, expect
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from tests import postgres
 from tests.app_process import AppDidNotStart, running_app
@@ -164,3 +165,19 @@ def screenshot_dir() -> Path:
     path = Path(os.environ.get("E2E_SCREENSHOTS") or Path(tempfile.gettempdir()) / "customer-groups-e2e")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+async def choose(page: Page, select: Locator, option: str) -> None:
+    """Open the select and pick `option`. The select may still be redrawn after the choice before
+    (the server answers over the websocket, slower on a busy machine): a menu opened on the old one
+    lacks the option, so it is closed and opened again until the option is offered."""
+    wanted = page.get_by_role("option", name=option, exact=True)
+    for _ in range(4):
+        await select.click()
+        try:
+            await wanted.click(timeout=3000)
+            return
+        except PlaywrightTimeoutError:
+            await page.keyboard.press("Escape")
+    await select.click()
+    await wanted.click()

@@ -5,7 +5,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import Page, expect
+
+from tests.e2e.conftest import choose
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -26,11 +28,6 @@ def seed_003_customers(database: Path) -> set[int]:
             """
         ).fetchall()
     return {row[0] for row in rows}
-
-
-async def choose(page: Page, select: Locator, option: str) -> None:
-    await select.click()
-    await page.get_by_role("option", name=option, exact=True).click()
 
 
 async def test_owner_builds_the_seed_003_rule_and_its_matches_become_members(

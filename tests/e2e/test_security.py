@@ -32,7 +32,7 @@ import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Dialog, Locator, Page, expect
 
 from tests.app_process import PROJECT_ROOT, app_environment, running_app
-from tests.e2e.conftest import EXPECT_TIMEOUT, START_TIMEOUT, NewContext
+from tests.e2e.conftest import EXPECT_TIMEOUT, START_TIMEOUT, NewContext, choose
 from tests.staff import OWNER_EMAIL, OWNER_NAME, OWNER_PASSWORD
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -540,11 +540,6 @@ async def test_injection_shaped_searches_are_plain_text(owner: Watched, planted:
     await owner.assert_harmless()
 
     assert query(app_database, "SELECT COUNT(*) FROM customer")[0][0] == customers_before
-
-
-async def choose(page: Page, select: Locator, option: str) -> None:
-    await select.click()
-    await page.get_by_role("option", name=option, exact=True).click()
 
 
 async def test_a_rule_value_shaped_like_sql_matches_nothing(
