@@ -11,7 +11,7 @@ On each shop, in-process:
    for a 4-condition rule with a nested group, and for a rule most customers match. Each round
    times the preview, the same count through the ORM and the same count with the plain sqlite3
    module on the same file, interleaved, so a noisy machine affects all three alike.
-2. The seed 003 rule's preview count against a count computed from the orders table.
+2. The demo shop's VIP rule's preview count against a count computed from the orders table.
 
 On a throwaway copy of the 1,000,000-customer shop:
 
@@ -59,7 +59,7 @@ MATERIALISE_MEMBERS = 100_000
 IDLE_CALLS = 20
 PREVIEWS_MEANWHILE = 5
 SAVES_MEANWHILE = 2
-DIFF_GROUP = "VIP"  # the existing group previews are compared with (a hybrid group, as in seed 003)
+DIFF_GROUP = "VIP"  # the existing group previews are compared with (a hybrid group, as in the demo shop)
 
 PREVIEW_TARGET_MS = 250.0
 RATIO_TARGET = 1.5

@@ -518,7 +518,7 @@ async def delete_visibility_group(*, visibility_group_id: int, actor: Actor | st
 async def count_visibility(
     *, visibility_group_ids: list[int], product_ids: list[int], all_products: bool
 ) -> VisibilityCounts:
-    """What a visibility selection shows (seed 003: "Hidden Products: 0 / Exclusive Products: 45").
+    """What a visibility selection shows (the wizard's "Hidden Products: 0 / Exclusive Products: 45").
     The standard group's products are always shown; `product_ids` are shown one by one."""
     per_group = dict(
         await Product.all()

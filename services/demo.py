@@ -1,8 +1,9 @@
-"""The demo shop: groups, customers and two years of orders shaped like seed 003.
+"""The demo shop: groups, customers and two years of orders that show every concept of the product
+(docs/concepts.md).
 
 Every customer is drawn into one segment (VIP, Gold, Silver, Wholesale, Retail, New, or none)
 and then given orders that make its stats fit that segment, so the groups' rules and their
-members agree. Three promotions close the shop: seed 003's VIP Spring Sale (March of the demo's
+members agree. Three promotions close the shop: the VIP Spring Sale (March of the demo's
 year), a free-shipping offer for Wholesale running now, and a draft. The same seed number and day
 give the same shop.
 """
@@ -152,7 +153,7 @@ GROUPS = [
         rule={"match": "all", "conditions": [{"field": "account_age_months", "op": "lt", "value": 3}]},
         parent="retail",
     ),
-    # Seed 003's hierarchy example: inherits VIP's benefits and adds its own. Filled below with the
+    # The hierarchy example: inherits VIP's benefits and adds its own. Filled below with the
     # top VIP customers (share 0: nobody is drawn into it).
     GroupSpec(
         "platinum",
@@ -166,7 +167,7 @@ GROUPS = [
 ]
 PLATINUM_MEMBERS = 4  # the top VIP customers by lifetime purchases, Acme Corporation among them
 
-# The customers seed 003 names, with the segment and lifetime purchases it shows for them.
+# The customers the demo shop always has, with their segment and lifetime purchases.
 NAMED_CUSTOMERS = [
     ("Acme Corporation", "vip", 245_678, "US"),
     ("TechStart Inc", "vip", 189_456, "US"),
@@ -476,7 +477,7 @@ async def _seed_catalog(seed: int) -> dict[str, Any]:
 
 
 async def _seed_benefits(groups: dict[str, CustomerGroup], catalog: dict[str, Any]) -> None:
-    """Seed 003's benefits: VIP's 15% and terms, VIP Platinum's extra 5%, the tiers' discounts,
+    """The groups' benefits: VIP's 15% and terms, VIP Platinum's extra 5%, the tiers' discounts,
     Wholesale's price list. Retail and New Customers get the shop's standard terms."""
     visibility = catalog["visibility"]
     full_portal = {
@@ -537,7 +538,7 @@ def _next_month(today: date) -> tuple[date, date]:
 
 
 async def _seed_promotions(groups: dict[str, CustomerGroup], today: date) -> None:
-    """Seed 003's VIP Spring Sale (March of the demo's year, stacking with VIP's 15%), free
+    """The VIP Spring Sale (March of the demo's year, stacking with VIP's 15%), free
     shipping for Wholesale over the 30 days around today, and a draft for next month."""
     coffee = await Product.get(sku="BRK-001").values_list("id", flat=True)
     next_from, next_to = _next_month(today)

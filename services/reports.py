@@ -307,7 +307,7 @@ async def _per_group(connection: BaseDBAsyncClient, group_ids: list[int], period
 
 
 async def group_report(*, group_id: int, period: Period) -> GroupReport:
-    """Seed 003's "Customer Group Report" for one group and period."""
+    """The "Customer Group Report" for one group and period."""
     names = await _group_names([group_id])
     everyone = await _all_customers(reader_connection(), period)
     async with _membership_orders([group_id], period) as connection:
@@ -366,7 +366,7 @@ async def group_report(*, group_id: int, period: Period) -> GroupReport:
 
 
 async def compare_groups(*, group_ids: list[int], period: Period) -> Comparison:
-    """Seed 003's "Customer Group Comparison": the groups side by side for one period."""
+    """The "Customer Group Comparison": the groups side by side for one period."""
     group_ids = list(dict.fromkeys(group_ids))
     if not group_ids:
         raise FormError({"groups": "Choose at least one group to compare."})

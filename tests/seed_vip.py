@@ -1,4 +1,4 @@
-"""Seed 003's VIP example, built once for the service tests that check it (pricing, the benefits
+"""The demo shop's VIP example, built once for the service tests that check it (pricing, the benefits
 summary, the hierarchy, the troubleshooting checklist): a small catalog, then VIP Customers and VIP
 Platinum under it with their benefits, and customers in groups. Each test file adds the groups of
 its own story."""
@@ -48,7 +48,7 @@ async def vip_catalog() -> VipCatalog:
 
 
 async def seed_vip() -> VipShop:
-    """The catalog, then VIP Customers and VIP Platinum with seed 003's benefits."""
+    """The catalog, then VIP Customers and VIP Platinum with the demo shop's benefits."""
     catalog = await vip_catalog()
     vip = (await create_group(data={"name": "VIP Customers", "code": "VIP"}, actor=ACTOR)).id
     platinum = (await create_group(data={"name": "VIP Platinum", "code": "PLAT", "parent_id": vip}, actor=ACTOR)).id

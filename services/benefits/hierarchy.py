@@ -1,7 +1,7 @@
 """The group hierarchy: the tree of all groups, moving a group under another, which benefit
 sections a child inherits, and each setting's effective value with where it comes from.
 
-Seed 003's example: VIP Platinum sits under VIP Customers, inherits its 15% and adds 5% (20% in
+The demo shop's example: VIP Platinum sits under VIP Customers, inherits its 15% and adds 5% (20% in
 all), and overrides the credit limit ($250,000 instead of $100,000) and the terms (Net 45 instead
 of Net 30). The effective table says exactly that, in those words.
 """

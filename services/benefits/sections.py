@@ -5,7 +5,7 @@ Each section is a pydantic model whose settings are all optional: a setting left
 set here". A child's section with `inherit` on starts from its parent's effective section and
 overrides what it sets itself; with `inherit` off it starts from the shop's defaults. Visibility
 is additive: a child sees what its parent sees, plus its own. A child's `additional_percent`
-adds to the percentage it inherits (seed 003: VIP 15% + VIP Platinum's additional 5% = 20%).
+adds to the percentage it inherits (the demo shop's VIP 15% + VIP Platinum's additional 5% = 20%).
 
 Every effective setting says where it comes from (set here, inherited from a named ancestor, or
 the shop's default), so pages and the price check can explain it.

@@ -1,7 +1,8 @@
-"""A group's effective benefits in the shop's words: the group page's benefits summary (seed 003:
-"Pricing: 15% discount on all products; Visibility: VIP + Standard products; Payment Terms: Net 30;
-Credit Limit: $100,000; Early Pay Discount: 2/10"), the short texts of the overview's Pricing and
-Visibility columns, and every setting with where it comes from, for the wizard's Review step.
+"""A group's effective benefits in the shop's words: the group page's benefits summary (the demo
+shop's VIP: "Pricing: 15% discount on all products; Visibility: VIP + Standard products; Payment
+Terms: Net 30; Credit Limit: $100,000; Early Pay Discount: 2/10"), the short texts of the
+overview's Pricing and Visibility columns, and every setting with where it comes from, for the
+wizard's Review step.
 
 The wording is pure (`summarize`, `describe`); the catalog's names come in a `CatalogNames`, read
 once per page (`catalog_names`), and `overview_summaries` reads everything the overview needs in a

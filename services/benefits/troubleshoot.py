@@ -1,10 +1,10 @@
-""" "Why isn't this customer getting the discount?": seed 003's troubleshooting checklist, run for one
+""" "Why isn't this customer getting the discount?": the troubleshooting checklist, run for one
 customer and one product.
 
-The checks, in the seed's order: group assignment, group status, pricing rule and scope, product
-exclusions, order date vs promotion, minimum order. Each passes, fails, or does not apply (nothing
-left to check). The verdict names the first failing check; when all pass, the price the customer
-gets and from which group.
+The checks, in the order the owner sees them: group assignment, group status, pricing rule and
+scope, product exclusions, order date vs promotion, minimum order. Each passes, fails, or does not
+apply (nothing left to check). The verdict names the first failing check; when all pass, the price
+the customer gets and from which group.
 
 Prices, scope, visibility and minimums are decided by services.benefits.pricing (quote) on the customer's
 groups after inheritance (services.benefits.sections.effective), and which promotions reach the customer by

@@ -1,4 +1,4 @@
-"""Seed 003's pricing in Chromium: the owner gives Retail a 12% discount on all products in the
+"""Group pricing in Chromium: the owner gives Retail a 12% discount on all products in the
 wizard's Pricing step, the group page says so, and the price check charges a Retail-only
 customer 12% less."""
 

@@ -1,4 +1,4 @@
-"""Seed 003's member flows in Chromium: two Wholesale customers moved into VIP Customers, one of
+"""The member flows in Chromium: two Wholesale customers moved into VIP Customers, one of
 them then removed to the default group with a reason, and both customers' histories telling it."""
 
 import re
@@ -72,7 +72,7 @@ async def test_owner_moves_two_wholesale_customers_into_vip_then_sends_one_to_re
         app_database
     )
 
-    # Seed 003 "Adding Customers": search, tick two, move them from their current group.
+    # "Add Customers to Group": search, tick two, move them from their current group.
     await page.goto(f"/groups/{vip}")
     await expect(page).to_have_title(re.compile(r"^VIP Customers · "))
     await page.get_by_role("button", name="Add Customers").click()
@@ -112,7 +112,7 @@ async def test_owner_moves_two_wholesale_customers_into_vip_then_sends_one_to_re
     assert group_codes(app_database, kept_id) == {"VIP"}
     assert group_codes(app_database, removed_id) == {"VIP"}
 
-    # Seed 003 "Removing Customers": one of them goes to the default group, with a reason.
+    # "Remove Customers from Group": one of them goes to the default group, with a reason.
     await members.get_by_placeholder("Search members").fill(removed)
     await expect(members.get_by_text("1 match", exact=True)).to_be_visible()
     await row_of(members, removed).get_by_role("checkbox").click()

@@ -1,4 +1,4 @@
-"""Seed 003's "Test with sample order" in Chromium, on the demo shop: the owner opens a VIP Platinum
+"""The price check in Chromium, on the demo shop: the owner opens a VIP Platinum
 member's page, follows "Test prices", adds a product, and the trace shows VIP's inherited 15%, the
 override to 20% and the winning price; then asks why a customer without groups gets no discount."""
 

@@ -1,4 +1,4 @@
-"""Seed 003's "Create Promotion for Group" in Chromium, and the issue's acceptance: the owner creates
+"""The promotion form in Chromium, and the issue's acceptance: the owner creates
 the VIP Spring Sale (VIP Customers + Gold Tier, 10% additional, minimum $500, March 1 - 31, 2026,
 stacking with the group discount) on the promotion form; the price check then stacks it on VIP's 15%
 for a VIP order of about $600 on March 15, and leaves VIP's 15% alone for a smaller order below the
@@ -149,7 +149,7 @@ async def test_the_vip_spring_sale_made_on_the_form_stacks_in_march_and_not_in_a
     await expect(page.get_by_text(f"Deleted {NAME}.")).to_be_visible()
     assert spring_sale(app_database) is None
 
-    # Seed 003's form, filled in as the seed shows it.
+    # The form, filled in as the demo shop's VIP Spring Sale has it.
     await page.goto("/promotions/new")
     await page.get_by_label("Promotion Name").fill(NAME)
     await page.get_by_role("checkbox", name="VIP Customers", exact=True).click()

@@ -1,4 +1,4 @@
-"""A rule-based group in Chromium: seed 003's VIP rule, built in the wizard, previewed and saved."""
+"""A rule-based group in Chromium: the demo shop's VIP rule, built in the wizard, previewed and saved."""
 
 import re
 import sqlite3

@@ -1,4 +1,4 @@
-"""The price check (seed 003 "Test with sample order") and the customer page's benefits card, on
+"""The price check and the customer page's benefits card, on
 the demo shop: a VIP Platinum member's 20% (VIP's 15% + 5%), the trace that says so, the
 troubleshooting checklist, and the promotions on the order date (the demo's VIP Spring Sale runs in
 March of the demo's year, stacking with VIP's 15%)."""

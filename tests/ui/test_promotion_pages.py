@@ -1,4 +1,4 @@
-"""Promotions on the demo shop: seed 003's "VIP Spring Sale" made through the form, the tab it lands
+"""Promotions on the demo shop: its "VIP Spring Sale" made through the form, the tab it lands
 in, the reach panel's count, the messages beside the fields, the group page's card, and a group
 deleted from under its promotion."""
 

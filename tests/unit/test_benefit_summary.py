@@ -1,4 +1,4 @@
-"""The benefits in the shop's words: seed 003's VIP summary, VIP Platinum's inherited and overridden
+"""The benefits in the shop's words: the VIP summary, VIP Platinum's inherited and overridden
 settings, and the overview's short texts, on a real database."""
 
 import pytest

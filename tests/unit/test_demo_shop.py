@@ -85,7 +85,7 @@ async def test_reopening_a_database_keeps_its_data(demo_db):
 
 
 async def test_vip_platinum_inherits_vips_benefits_and_adds_its_own(demo_db):
-    """Seed 003's inheritance example, as the demo shop sets it up."""
+    """The inheritance example (docs/concepts.md), as the demo shop sets it up."""
     platinum = await CustomerGroup.get(code="VIP-PLATINUM").select_related("parent")
     assert (platinum.name, platinum.parent.name) == ("VIP Platinum", "VIP Customers")
     benefits = await effective_benefits(group_id=platinum.id)

@@ -1,5 +1,5 @@
 """The group hierarchy: the tree, moving groups, inheritance switches and the effective settings
-table, with seed 003's VIP / VIP Platinum example on a real database."""
+table, with the VIP / VIP Platinum example on a real database."""
 
 from dataclasses import dataclass
 
@@ -27,7 +27,7 @@ async def _group(name: str, code: str, parent: int | None = None) -> int:
 
 @pytest.fixture
 async def shop(db) -> Shop:
-    """Seed 003: VIP Customers gives 15%, Net 30, $100,000 credit and 2/10 early payment;
+    """As in the demo shop: VIP Customers gives 15%, Net 30, $100,000 credit and 2/10 early payment;
     VIP Platinum under it adds 5% and overrides credit ($250,000) and terms (Net 45)."""
     retail = await _group("Retail", "RETAIL")
     await CustomerGroup.filter(id=retail).update(is_default=True)

@@ -1,4 +1,4 @@
-"""Group benefits after inheritance, and what a customer pays: seed 003's VIP / VIP Platinum example
+"""Group benefits after inheritance, and what a customer pays: the demo shop's VIP / VIP Platinum example
 and the resolver's trace, on a real database."""
 
 from dataclasses import dataclass

@@ -23,7 +23,7 @@ MARCH = {"valid_from": date(2026, 3, 1), "valid_to": date(2026, 3, 31)}
 
 
 def spring_sale(*targets: int, **changes) -> dict:
-    """Seed 003's "VIP Spring Sale"."""
+    """The demo shop's "VIP Spring Sale"."""
     return {
         "name": "VIP Spring Sale",
         "type": "additional_discount",

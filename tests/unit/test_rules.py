@@ -1,5 +1,5 @@
 """Rules as a shop owner meets them: what a bad rule says and where, why a customer does or does
-not match, and seed 003's VIP rule counted against the orders themselves."""
+not match, and the demo shop's VIP rule counted against the orders themselves."""
 
 from datetime import UTC, datetime
 

@@ -1,5 +1,5 @@
-"""Seed 003's "Customer not getting discount" checklist on a small shop: each check failing in turn,
-and the verdict when everything passes."""
+"""The "Why isn't this customer getting the discount?" checklist on a small shop: each check
+failing in turn, and the verdict when everything passes."""
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -193,7 +193,7 @@ async def test_a_customers_benefits_in_words(shop: Shop):
     }
 
 
-# --- Order date vs promotion: seed 003's VIP Spring Sale (10% additional, minimum $500, March 2026) --
+# --- Order date vs promotion: the VIP Spring Sale (10% additional, minimum $500, March 2026) ---------
 
 
 def spring_sale(*targets: int, **changes) -> dict:

@@ -1,4 +1,4 @@
-"""Price check (seed 003 "Test with sample order"): pick a customer, put products in a sample cart,
+"""Price check: pick a customer, put products in a sample cart,
 and see each line's price with the trace of every candidate (group prices, promotions alone and stacked
 on a group price), the promotions that reach the customer and what they did for the order on its
 date, the totals, the minimum-order checks and the payment terms; plus "Why isn't this customer

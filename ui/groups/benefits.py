@@ -1,4 +1,4 @@
-"""A group's benefits on its pages: the group page's Benefits Summary card (seed 003), and the pieces
+"""A group's benefits on its pages: the group page's Benefits Summary card, and the pieces
 the wizard's benefit steps (Pricing, Visibility & portal, Payment terms) share: the "Inherit from
 <parent>" switch, inputs that show the inherited value while empty, money in currency units stored in cents.
 """
@@ -21,7 +21,7 @@ from ui.groups.form import GroupForm
 
 
 async def benefits_card(group: GroupDetail) -> None:
-    """Seed 003's "Benefits Summary", with where a child's settings come from and a link to edit."""
+    """The "Benefits Summary", with where a child's settings come from and a link to edit."""
     benefits, summary = await group_summary(group_id=group.id)
     with ui.card().classes("w-full").mark("benefits-summary"):
         with ui.row().classes("w-full items-center justify-between"):

@@ -1,5 +1,5 @@
-"""Adding customers to a group and removing members (seed 003 "Adding Customers" and "Removing
-Customers"), and the customer picker the new-group wizard shares."""
+"""Adding customers to a group and removing members ("Add Customers to Group" and "Remove
+Customers from Group"), and the customer picker the new-group wizard shares."""
 
 from collections.abc import Awaitable, Callable
 
@@ -119,7 +119,7 @@ def _show(label: ui.label, text: str | None) -> None:
 
 
 async def open_add_dialog(group: GroupDetail, *, on_cancel: Callable[[], None] | None = None) -> None:
-    """Seed 003's "Add Customers to Group" dialog; for an automatic group, first why it takes no one
+    """The "Add Customers to Group" dialog; for an automatic group, first why it takes no one
     by hand, with the offer to turn it hybrid and go on. `on_cancel`: called when closed unused."""
     if group.type == GroupType.AUTOMATIC:
         _automatic_dialog(group, "add customers to it by hand", then=open_add_dialog)
@@ -244,7 +244,7 @@ def _automatic_dialog(group: GroupDetail, wanted: str, *, then: Callable[..., Aw
 async def open_remove_dialog(
     group: GroupDetail, selection: Selection, *, on_cancel: Callable[[], None] | None = None
 ) -> None:
-    """Seed 003's "Remove Customers from Group" dialog for the ticked members; for an automatic
+    """The "Remove Customers from Group" dialog for the ticked members; for an automatic
     group, first why its members follow its rule, with the offer to turn it hybrid and go on."""
     if group.type == GroupType.AUTOMATIC:
 

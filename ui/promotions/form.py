@@ -1,4 +1,4 @@
-"""The promotion form (seed 003 "Create Promotion for Group"), for a new promotion and for editing
+"""The promotion form, for a new promotion and for editing
 one: name, target groups (with the subgroups they bring along), type and the settings that type
 needs, minimum purchase, validity, stacking and status; beside it, who the promotion reaches and
 what it would have cost. Saving, refusals and the estimate all come from services.promotions."""

@@ -1,4 +1,4 @@
-"""Reports: groups side by side for one period (seed 003 "Customer Group Comparison"), with a chart
+"""Reports: groups side by side for one period ("Customer Group Comparison"), with a chart
 of one metric across them, each metric's definition, and a CSV export."""
 
 import json
@@ -216,8 +216,8 @@ class ComparisonView:
 
 async def comparison_page() -> None:
     groups = (await list_groups(sort="members", descending=True)).rows
-    # The largest top-level groups with members, shown smallest first: VIP, Gold, Silver ... Retail,
-    # as in seed 003.
+    # The largest top-level groups with members, shown smallest first: VIP, Gold, Silver ... Retail
+    # in the demo shop.
     top_level = [g.id for g in groups if g.parent_name is None and g.members][:DEFAULT_GROUPS][::-1]
     currency = (await get_shop()).currency
     async with frame("Reports", section="reports"):

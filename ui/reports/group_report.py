@@ -1,4 +1,4 @@
-"""One group's performance over a period (seed 003 "Customer Group Report"): the metrics against
+"""One group's performance over a period ("Customer Group Report"): the metrics against
 all customers, the top customers, revenue per month and members over time, and a CSV export."""
 
 import json

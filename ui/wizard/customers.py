@@ -1,5 +1,5 @@
 """Wizard step "Customers" (new manual and hybrid groups): pick the first members, so a group can
-be created with its customers in one go (seed 001). They are added once the group is saved."""
+be created with its customers in one go. They are added once the group is saved."""
 
 from nicegui import ui
 

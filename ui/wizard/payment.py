@@ -1,4 +1,4 @@
-"""Wizard step "Payment terms" (seed 003): allowed payment methods, Net 15 to 90, credit limit,
+"""Wizard step "Payment terms": allowed payment methods, Net 15 to 90, credit limit,
 auto-approval, purchase orders, and an early-payment discount shown as "2/10 Net 30"."""
 
 from nicegui import ui

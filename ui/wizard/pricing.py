@@ -1,4 +1,4 @@
-"""Wizard step "Pricing" (seed 003 "Pricing Configuration"): no special pricing, a price list, a
+"""Wizard step "Pricing": no special pricing, a price list, a
 percentage discount or a fixed amount off; for all products, chosen categories or chosen products;
 stacking with promotions; a minimum order. A child group can add a percentage on top of its
 parent's ("Additional 5% (total 20%)")."""

@@ -1,4 +1,4 @@
-"""Wizard step "Visibility & portal" (seed 003 "Product Visibility"): which products members see,
+"""Wizard step "Visibility & portal": which products members see,
 with live counts of the products hidden from them and the exclusive ones they get, and their
 portal access. Visibility is additive: a child sees what its parent sees, plus its own."""
 
