@@ -84,16 +84,7 @@ async def writer(number: int, groups: dict[str, int], outsider: int, until: floa
 
 async def _edit(group_id: int, round_: int) -> None:
     group = await get_group(group_id=group_id)
-    data = {
-        "name": group.name,
-        "code": group.code,
-        "description": f"Edited in round {round_}",
-        "status": group.status,
-        "parent_id": group.parent_id,
-        "type": group.type,
-        "rule": group.rule,
-        "capacity": group.capacity,
-    }
+    data = group.as_input().model_copy(update={"description": f"Edited in round {round_}"})
     await update_group(group_id=group_id, version=group.version, data=data, actor=ACTOR)
 
 

@@ -49,20 +49,6 @@ def deliberate(error: BaseException) -> bool:
     return isinstance(error, FormError) and set(error.errors) <= {"capacity", "group"}
 
 
-async def basic_fields(group_id: int) -> dict:
-    group = await get_group(group_id=group_id)
-    return {
-        "name": group.name,
-        "code": group.code,
-        "description": group.description,
-        "status": group.status,
-        "parent_id": group.parent_id,
-        "type": group.type,
-        "rule": group.rule,
-        "capacity": group.capacity,
-    }
-
-
 # --- The owner's edits ------------------------------------------------------------------------
 
 
@@ -70,7 +56,7 @@ def edit_a_group(shop: Shop) -> Write:
     async def write(round_: int) -> None:
         group_id = shop.groups["VIP"]
         group = await get_group(group_id=group_id)
-        data = await basic_fields(group_id) | {"description": f"Edited in round {round_}"}
+        data = group.as_input().model_copy(update={"description": f"Edited in round {round_}"})
         await update_group(group_id=group_id, version=group.version, data=data, actor=ACTOR)
 
     return write
@@ -100,7 +86,7 @@ def lower_the_capacity(shop: Shop) -> Write:
     async def write(round_: int) -> None:
         group_id = shop.groups["WHOLESALE"]
         group = await get_group(group_id=group_id)
-        data = await basic_fields(group_id) | {"capacity": group.members}
+        data = group.as_input().model_copy(update={"capacity": group.members})
         await update_group(group_id=group_id, version=group.version, data=data, actor=ACTOR)
 
     return write
