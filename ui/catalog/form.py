@@ -11,9 +11,9 @@ from typing import Any, TypeVar
 from nicegui import ui
 from nicegui.elements.mixins.validation_element import ValidationElement
 
-from services.errors import FormError, NotFoundError, PermissionDeniedError
 from services.staff.actor import Permission
 from services.wording import currency_symbol
+from ui.actions import in_words, run_action
 from ui.staff.permissions import can, guard, missing_text
 
 Saved = TypeVar("Saved")
@@ -165,19 +165,19 @@ class FormDialog:
         message beside its field; a save closes the dialog and hands what was saved to `saved`."""
         clear_on_edit(inputs)
 
+        def refused(text: str) -> None:  # not allowed; deleted meanwhile
+            show_errors(inputs, {"form": text}, self.rest)
+
         async def submit() -> None:
-            try:
-                result = await save()
-            except FormError as problem:
-                show_errors(inputs, problem.errors, self.rest)
-                return
-            except (NotFoundError, PermissionDeniedError) as problem:  # deleted meanwhile; not allowed
-                show_errors(inputs, {"form": str(problem)}, self.rest)
+            done = await run_action(
+                save, errors=lambda errors: show_errors(inputs, errors, self.rest), refused=refused, missing=refused
+            )
+            if not done:
                 return
             self.dialog.close()
-            done = saved(result)
-            if isawaitable(done):
-                await done
+            after = saved(done.value)
+            if isawaitable(after):
+                await after
 
         self.save_button.on_click(submit)
         if enter is not None:
@@ -231,20 +231,17 @@ def confirm_dialog(
             button = ui.button(action, icon="delete").props("color=negative").mark(f"confirm-{marker}")
             guard(button, permission)
 
-    async def confirm() -> None:
-        try:
-            await on_confirm()
-        except FormError as problem:
-            show_error(error, " ".join(problem.errors.values()))
-            button.disable()
-            return
-        except PermissionDeniedError as problem:
-            show_error(error, str(problem))
-            button.disable()
-            return
-        except NotFoundError as problem:
-            ui.notify(str(problem), type="warning")
+    def refused(text: str) -> None:
+        show_error(error, text)
+        button.disable()
+
+    def missing(text: str) -> None:  # deleted meanwhile: nothing left to confirm
+        ui.notify(text, type="warning")
         dialog.close()
+
+    async def confirm() -> None:
+        if await run_action(on_confirm, errors=in_words(refused), refused=refused, missing=missing):
+            dialog.close()
 
     button.on_click(confirm)
     dialog.on("hide", dialog.delete)

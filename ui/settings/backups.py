@@ -6,7 +6,6 @@ from pathlib import Path
 
 from nicegui import ui
 
-from services.errors import FormError, PermissionDeniedError
 from services.staff.actor import Permission
 from services.storage.daily_backups import (
     KEEP_MAX,
@@ -17,6 +16,7 @@ from services.storage.daily_backups import (
     take_backup,
     update_backup_settings,
 )
+from ui.actions import run_action
 from ui.format import day_and_time, file_size
 from ui.staff.permissions import guard
 from ui.staff.session import current_actor
@@ -87,21 +87,23 @@ async def backup_card(*, place: BackupPlace) -> None:
             keep.error = errors.get("keep")
             folder.error = errors.get("folder")
 
+        def not_saved(errors: dict[str, str]) -> None:
+            show_errors(errors)
+            ui.notify("The backup settings were not saved. See the highlighted fields.", type="warning")
+
         async def save() -> None:
-            try:
-                card.status = await update_backup_settings(
+            saved = await run_action(
+                lambda: update_backup_settings(
                     enabled=enabled.value,
                     keep=int(keep.value) if keep.value is not None else 0,
                     folder=folder.value or "",
                     place=place,
                     actor=current_actor(),
-                )
-            except FormError as error:
-                show_errors(error.errors)
-                ui.notify("The backup settings were not saved. See the highlighted fields.", type="warning")
-            except PermissionDeniedError as error:
-                ui.notify(str(error), type="negative")
-            else:
+                ),
+                errors=not_saved,
+            )
+            if saved:
+                card.status = saved.value
                 show_errors({})
                 card.show_status.refresh()
                 ui.notify("Backup settings saved.", type="positive")
@@ -110,13 +112,13 @@ async def backup_card(*, place: BackupPlace) -> None:
             now.props("loading")
             working = ui.notification("Backing up the database…", spinner=True, timeout=None)
             try:
-                taken = await take_backup(place=place, actor=current_actor())
-            except PermissionDeniedError as error:
-                ui.notify(str(error), type="negative")
-                return
+                taken = await run_action(lambda: take_backup(place=place, actor=current_actor()))
             finally:
                 working.dismiss()
                 now.props(remove="loading")
+            if not taken:
+                return
+            taken = taken.value
             await card.reload()
             if taken.ok:
                 size = file_size(taken.size_bytes or 0)

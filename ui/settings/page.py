@@ -3,11 +3,11 @@ daily backups."""
 
 from nicegui import ui
 
-from services.errors import FormError, PermissionDeniedError
 from services.groups.group import default_group_choices
 from services.shop import get_shop, update_settings
 from services.staff.actor import Permission
 from services.storage.daily_backups import BackupPlace
+from ui.actions import run_action
 from ui.settings.backups import backup_card
 from ui.shell import frame, page_heading
 from ui.staff.permissions import guard
@@ -58,17 +58,17 @@ async def settings_page(*, backups: BackupPlace) -> None:
                 exclusive_error.set_visibility(bool(message))
                 default.error = errors.get("default_group_id")
 
+            def not_saved(errors: dict[str, str]) -> None:
+                show_errors(errors)
+                ui.notify("The settings were not saved. See the highlighted fields.", type="warning")
+
             async def save() -> None:
-                try:
-                    await update_settings(
+                if await run_action(
+                    lambda: update_settings(
                         one_group_per_customer=exclusive.value, default_group_id=default.value, actor=current_actor()
-                    )
-                except FormError as error:
-                    show_errors(error.errors)
-                    ui.notify("The settings were not saved. See the highlighted fields.", type="warning")
-                except PermissionDeniedError as error:
-                    ui.notify(str(error), type="negative")
-                else:
+                    ),
+                    errors=not_saved,
+                ):
                     show_errors({})
                     ui.notify("Settings saved.", type="positive")
 

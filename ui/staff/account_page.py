@@ -2,9 +2,9 @@
 
 from nicegui import ui
 
-from services.errors import FormError
 from services.staff.accounts import PASSWORD_MIN, change_password
 from services.staff.actor import ROLE_LABELS
+from ui.actions import beside, run_action
 from ui.shell import frame, page_heading
 from ui.staff.session import current_actor
 
@@ -29,11 +29,10 @@ async def account_page() -> None:
                 if (new.value or "") != (repeat.value or ""):
                     repeat.error = "The two passwords differ."
                     return
-                try:
-                    await change_password(actor=current_actor(), current=current.value or "", new=new.value or "")
-                except FormError as error:
-                    current.error = error.errors.get("current")
-                    new.error = error.errors.get("new")
+                if not await run_action(
+                    lambda: change_password(actor=current_actor(), current=current.value or "", new=new.value or ""),
+                    errors=beside({"current": current, "new": new}),
+                ):
                     return
                 for field in (current, new, repeat):
                     field.value = ""

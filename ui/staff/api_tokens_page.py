@@ -2,9 +2,9 @@
 
 from nicegui import ui
 
-from services.errors import FormError, NotFoundError, PermissionDeniedError
 from services.staff.actor import ROLE_LABELS, Permission
 from services.staff.tokens import ApiTokenRow, create_token, list_tokens, revoke_token
+from ui.actions import beside, notify_refused, run_action
 from ui.format import date_time
 from ui.shell import frame, page_heading
 from ui.staff.session import current_actor
@@ -39,11 +39,12 @@ async def api_tokens_page() -> None:
 
         async def create() -> None:
             name.error = None
-            try:
-                row, secret = await create_token(actor=current_actor(), name=name.value or "")
-            except FormError as error:
-                name.error = error.errors.get("name")
+            created = await run_action(
+                lambda: create_token(actor=current_actor(), name=name.value or ""), errors=beside({"name": name})
+            )
+            if not created:
                 return
+            row, secret = created.value
             name.value = ""
             shown_once.clear()
             with shown_once, ui.card().classes("w-full gap-2 bg-amber-50").mark("new-secret"):
@@ -74,11 +75,9 @@ async def api_tokens_page() -> None:
                     confirm = ui.button("Revoke token", icon="block").props("color=negative").mark("confirm-revoke")
 
             async def revoke() -> None:
-                try:
-                    await revoke_token(actor=current_actor(), token_id=token.id)
-                except (NotFoundError, PermissionDeniedError) as error:
-                    ui.notify(str(error), type="negative")
-                else:
+                if await run_action(
+                    lambda: revoke_token(actor=current_actor(), token_id=token.id), missing=notify_refused
+                ):
                     ui.notify(f"“{token.name}” was revoked.", type="positive")
                 dialog.close()
                 token_list.refresh()

@@ -6,9 +6,9 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
-from services.errors import FormError
 from services.shop import get_shop
 from services.staff.accounts import authenticate, create_first_owner, has_staff
+from ui.actions import beside, run_action
 from ui.staff.session import sign_in_with_new_session, sign_out, ticket_address
 
 PUBLIC_PAGES = frozenset({"/login", "/setup"})
@@ -68,13 +68,12 @@ async def login_page(request: Request, next: str = "", ticket: str = "") -> Redi
 
     async def attempt() -> None:
         email.error = password.error = None
-        try:
-            actor = await authenticate(email=email.value or "", password=password.value or "", address=address)
-        except FormError as error:
-            email.error = error.errors.get("email")
-            password.error = error.errors.get("password")
-            return
-        ui.navigate.to(ticket_address(actor, next=safe_next(next)))
+        signed_in = await run_action(
+            lambda: authenticate(email=email.value or "", password=password.value or "", address=address),
+            errors=beside({"email": email, "password": password}),
+        )
+        if signed_in:
+            ui.navigate.to(ticket_address(signed_in.value, next=safe_next(next)))
 
     submit.on_click(attempt)
     password.on("keydown.enter", attempt)
@@ -112,16 +111,12 @@ async def setup_page() -> None:
         if (password.value or "") != (repeat.value or ""):
             repeat.error = "The two passwords differ."
             return
-        try:
-            actor = await create_first_owner(
-                email=email.value or "", name=name.value or "", password=password.value or ""
-            )
-        except FormError as error:
-            name.error = error.errors.get("name")
-            email.error = error.errors.get("email")
-            password.error = error.errors.get("password")
-            return
-        ui.navigate.to(ticket_address(actor, next="/groups"))
+        created = await run_action(
+            lambda: create_first_owner(email=email.value or "", name=name.value or "", password=password.value or ""),
+            errors=beside({"name": name, "email": email, "password": password}),
+        )
+        if created:
+            ui.navigate.to(ticket_address(created.value, next="/groups"))
 
     submit.on_click(create)
     repeat.on("keydown.enter", create)

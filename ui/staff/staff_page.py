@@ -8,9 +8,9 @@ import secrets
 from nicegui import ui
 
 from models.staff import Role
-from services.errors import FormError, NotFoundError, PermissionDeniedError
 from services.staff.accounts import StaffRow, change_role, create_user, list_staff, set_active
 from services.staff.actor import ROLE_LABELS, Permission
+from ui.actions import beside, run_action
 from ui.format import date_time
 from ui.shell import empty_state, frame, page_heading
 from ui.staff.permissions import can
@@ -81,17 +81,26 @@ class StaffList:
         if role == row.role:
             return
         self.errors.pop(row.id, None)
-        try:
-            await change_role(user_id=row.id, role=role, actor=current_actor())
-        except FormError as error:
-            self.errors[row.id] = next(iter(error.errors.values()))
-        except (PermissionDeniedError, NotFoundError) as error:
-            self.errors[row.id] = str(error)
-        else:
+        if await self._run(row, lambda: change_role(user_id=row.id, role=role, actor=current_actor())):
             ui.notify(f"{row.name} is now {ROLE_LABELS[role]}.", type="positive")
         if row.id in self.errors:
             ui.notify(self.errors[row.id], type="warning")
         await self.reload()
+
+    async def _run(self, row: StaffRow, action) -> bool:
+        """Run a change to `row`; a refusal is kept as the row's error (the first, for a FormError)."""
+
+        def refused(text: str) -> None:
+            self.errors[row.id] = text
+
+        return bool(
+            await run_action(
+                action,
+                errors=lambda errors: refused(next(iter(errors.values()))),
+                refused=refused,
+                missing=refused,
+            )
+        )
 
     def confirm(self, row: StaffRow, active: bool) -> None:
         verb = "Reactivate" if active else "Deactivate"
@@ -115,13 +124,7 @@ class StaffList:
 
     async def set_active(self, row: StaffRow, active: bool) -> None:
         self.errors.pop(row.id, None)
-        try:
-            await set_active(user_id=row.id, active=active, actor=current_actor())
-        except FormError as error:
-            self.errors[row.id] = next(iter(error.errors.values()))
-        except (PermissionDeniedError, NotFoundError) as error:
-            self.errors[row.id] = str(error)
-        else:
+        if await self._run(row, lambda: set_active(user_id=row.id, active=active, actor=current_actor())):
             ui.notify(f"{row.name} was {'reactivated' if active else 'deactivated'}.", type="positive")
         if row.id in self.errors:
             ui.notify(self.errors[row.id], type="warning")
@@ -154,23 +157,20 @@ def invite_dialog(staff: StaffList) -> ui.dialog:
     async def invite() -> None:
         for field in (name, email, role, password):
             field.error = None
-        try:
-            row = await create_user(
+        created = await run_action(
+            lambda: create_user(
                 email=email.value or "",
                 name=name.value or "",
                 password=password.value or "",
                 role=role.value,
                 actor=current_actor(),
-            )
-        except FormError as error:
-            name.error = error.errors.get("name")
-            email.error = error.errors.get("email")
-            password.error = error.errors.get("password")
-            role.error = error.errors.get("role")
+            ),
+            errors=beside({"name": name, "email": email, "password": password, "role": role}),
+            refused=lambda text: setattr(role, "error", text),
+        )
+        if not created:
             return
-        except PermissionDeniedError as error:
-            role.error = str(error)
-            return
+        row = created.value
         handed.text = f"{row.name} ({row.email}) can now sign in as {ROLE_LABELS[row.role]} with this first password:"
         given.text = password.value
         form.set_visibility(False)

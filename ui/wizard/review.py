@@ -1,14 +1,16 @@
 """Wizard step "Review": the whole group as it will be saved, every benefit with its effective value
 and where it comes from ("set here", "inherited from VIP Customers", "overridden here", "default")."""
 
+from functools import partial
+
 from nicegui import ui
 
 from models.group import GroupType
 from services.benefits.sections import Benefits, GroupNode, effective, load_groups, parse_section
 from services.benefits.summary import catalog_names, describe
-from services.errors import FormError
 from services.membership.changes import ADD_MODE_LABELS, AddMode
 from services.wording import count
+from ui.actions import run_action
 from ui.format import GROUP_TYPE_LONG
 from ui.groups.form import GroupForm
 
@@ -41,11 +43,10 @@ async def _draw(form: GroupForm) -> None:
     problems: dict[str, str] = {}
     own = {}
     for section, raw in form.benefit_sections().items():
-        try:
-            own[section] = parse_section(section, raw)
-        except FormError as error:
-            problems.update(error.errors)
-            own[section] = getattr(groups[gid].benefits if gid in groups else Benefits(gid), section)
+        parsed = await run_action(partial(parse_section, section, raw), errors=problems.update)
+        own[section] = (
+            parsed.value if parsed else getattr(groups[gid].benefits if gid in groups else Benefits(gid), section)
+        )
     parent_name = groups[form.parent_id].name if form.parent_id in groups else None
     groups[gid] = GroupNode(gid, form.name.strip() or "This group", form.parent_id, Benefits(gid, **own))
     benefits = effective(gid, groups)
