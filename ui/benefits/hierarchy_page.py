@@ -17,9 +17,10 @@ from services.benefits.hierarchy import (
     set_inheritance,
     walk,
 )
-from services.errors import FormError, NotFoundError, PermissionDeniedError
+from services.errors import NotFoundError
 from services.groups.group import group_choices
 from services.staff.actor import Permission
+from ui.actions import joined, run_action
 from ui.shell import empty_state, frame, page_heading
 from ui.staff.permissions import guard
 from ui.staff.session import current_actor
@@ -124,22 +125,22 @@ async def _inheritance_card(view: InheritanceView, *, on_change) -> None:
         move.props("outlined dense options-dense").classes("w-80").mark("move-under")
         guard(move, Permission.MANAGE_GROUPS)
 
+        def not_moved(text: str) -> None:
+            move.props["error"] = True
+            move.props["error-message"] = text
+            move.update()
+
         async def moved(event) -> None:
             target = event.value or None
             move.props["error"] = False
             move.update()
             if target == view.parent_id:
                 return  # back on the current parent: nothing to move
-            try:
-                await move_group(group_id=view.group_id, parent_id=target, actor=current_actor())
-            except (FormError, PermissionDeniedError) as error:
-                move.props["error"] = True
-                move.props["error-message"] = (
-                    error.errors.get("parent_id") or " ".join(error.errors.values())
-                    if isinstance(error, FormError)
-                    else str(error)
-                )
-                move.update()
+            if not await run_action(
+                lambda: move_group(group_id=view.group_id, parent_id=target, actor=current_actor()),
+                errors=lambda errors: not_moved(errors.get("parent_id") or joined(errors)),
+                refused=not_moved,
+            ):
                 return
             ui.notify(f"Moved {view.name} under {options[event.value]}." if target else f"{view.name} is top level.")
             await on_change()
@@ -173,13 +174,9 @@ async def _inheritance_card(view: InheritanceView, *, on_change) -> None:
 
 def _inherit_switch(view: InheritanceView, section: str, on_change) -> None:
     async def flipped(event) -> None:
-        try:
-            await set_inheritance(group_id=view.group_id, section=section, inherit=event.value, actor=current_actor())
-        except FormError as error:
-            ui.notify(" ".join(error.errors.values()), type="warning")
-            return
-        except PermissionDeniedError as error:
-            ui.notify(str(error), type="negative")
+        if not await run_action(
+            lambda: set_inheritance(group_id=view.group_id, section=section, inherit=event.value, actor=current_actor())
+        ):
             return
         state = "inherits" if event.value else "no longer inherits"
         ui.notify(f"{view.name} {state} {SECTION_LABELS[section].lower()} from {view.parent_name}.")

@@ -5,13 +5,14 @@ from nicegui import ui
 from models.group import GroupType
 from services.csv_export import export_members_csv
 from services.customers import customer_ids
-from services.errors import FormError, NotFoundError, PermissionDeniedError
+from services.errors import NotFoundError
 from services.groups.group import GroupDetail, delete_group, get_group, group_choices
 from services.membership.members import MemberRow, list_members
 from services.rules.words import Wording
 from services.shop import get_shop
 from services.staff.actor import Permission
 from services.wording import count, money
+from ui.actions import joined, run_action
 from ui.format import GROUP_TYPE_LONG, SOURCE_LABELS, long_date, month_year
 from ui.groups.benefits import benefits_card
 from ui.groups.promotions import promotions_card
@@ -73,18 +74,19 @@ def _info(label: str, value: str, mark: str) -> None:
 
 
 def _delete_dialog(group: GroupDetail) -> ui.dialog:
+    def refused(text: str, kind: str = "negative") -> None:
+        dialog.close()
+        ui.notify(text, type=kind, multi_line=True)
+
     async def confirm() -> None:
-        try:
-            result = await delete_group(group_id=group.id, actor=current_actor())
-        except NotFoundError as error:
-            go_to_with_message("/groups", str(error), type="warning")
-        except PermissionDeniedError as error:
-            dialog.close()
-            ui.notify(str(error), type="negative", multi_line=True)
-        except FormError as error:
-            dialog.close()
-            ui.notify(" ".join(error.errors.values()), type="warning", multi_line=True)
-        else:
+        deleted = await run_action(
+            lambda: delete_group(group_id=group.id, actor=current_actor()),
+            errors=lambda errors: refused(joined(errors), "warning"),
+            refused=refused,
+            missing=lambda text: go_to_with_message("/groups", text, type="warning"),
+        )
+        if deleted:
+            result = deleted.value
             text = f"Deleted {result.name}: {count(result.released, 'member')} released."
             if result.drafted_promotions:
                 names = ", ".join(result.drafted_promotions)

@@ -5,7 +5,6 @@ previews its effect first)."""
 from nicegui import ui
 
 from models.group import GroupType
-from services.errors import ChangedMeanwhileError, FormError, NotFoundError, PermissionDeniedError
 from services.groups.group import GroupDetail
 from services.groups.rule_versions import list_rule_versions, restore_rule_version
 from services.membership.changes import ExclusionRow, lift_exclusions, list_exclusions
@@ -15,6 +14,7 @@ from services.rules.runs import apply_rule, last_run_changes
 from services.rules.words import Wording, rule_lines
 from services.staff.actor import Permission
 from services.wording import count
+from ui.actions import notify_refused, run_action
 from ui.format import long_date
 from ui.rules.explanation import show_check
 from ui.shell import go_to_with_message
@@ -36,20 +36,14 @@ def show_rule(rule: dict, wording: Wording) -> None:
 
 async def rule_section(group: GroupDetail, wording: Wording) -> None:
     async def run_now() -> None:
-        button.props("loading")
-        try:
-            run = await apply_rule(group_id=group.id, actor=current_actor())
-        except NotFoundError as error:
-            go_to_with_message("/groups", str(error), type="warning")
+        ran = await run_action(
+            lambda: apply_rule(group_id=group.id, actor=current_actor()),
+            missing=lambda text: go_to_with_message("/groups", text, type="warning"),
+            busy=[button],
+        )
+        if not ran:
             return
-        except FormError as error:
-            ui.notify(" ".join(error.errors.values()), type="warning")
-            return
-        except PermissionDeniedError as error:
-            ui.notify(str(error), type="negative")
-            return
-        finally:
-            button.props(remove="loading")
+        run = ran.value
         text = f"Rule ran: {run.joined:,} joined, {run.left:,} left. {count(run.members, 'member')}."
         if run.turned_away:
             text += (
@@ -116,11 +110,12 @@ async def _exclusions(group: GroupDetail) -> None:
         return
 
     async def lift(row: ExclusionRow) -> None:
-        try:
-            rejoined = await lift_exclusions(group_id=group.id, customer_ids=[row.customer_id], actor=current_actor())
-        except PermissionDeniedError as error:
-            ui.notify(str(error), type="negative")
+        lifted = await run_action(
+            lambda: lift_exclusions(group_id=group.id, customer_ids=[row.customer_id], actor=current_actor())
+        )
+        if not lifted:
             return
+        rejoined = lifted.value
         text = "and the rule added them back" if rejoined else "the rule does not match them now"
         go_to_with_message(f"/groups/{group.id}", f"{row.name} is no longer kept out; {text}.")
 
@@ -172,15 +167,16 @@ async def _restore_dialog(group: GroupDetail, version, wording: Wording) -> None
     preview = await preview_rule(rule=version.rule, group_id=group.id)
 
     async def restore() -> None:
-        try:
-            await restore_rule_version(
+        if not await run_action(
+            lambda: restore_rule_version(
                 group_id=group.id, number=version.number, version=group.version, actor=current_actor()
-            )
-        except ChangedMeanwhileError:
-            ui.notify("This group was changed meanwhile; reload the page and try again.", type="warning")
-            return
-        except (FormError, NotFoundError, PermissionDeniedError) as error:
-            ui.notify(str(getattr(error, "errors", None) or error), type="negative")
+            ),
+            errors=lambda errors: notify_refused(str(errors)),
+            missing=notify_refused,
+            changed=lambda: ui.notify(
+                "This group was changed meanwhile; reload the page and try again.", type="warning"
+            ),
+        ):
             return
         go_to_with_message(f"/groups/{group.id}", f"Restored rule version {version.number}.")
 

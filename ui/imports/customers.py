@@ -3,7 +3,7 @@ what to import, the file, its columns, a check with a preview and the row errors
 
 from nicegui import events, ui
 
-from services.errors import FormError, PermissionDeniedError
+from services.errors import FormError
 from services.imports.customers import (
     MAX_BYTES,
     CsvFile,
@@ -25,6 +25,7 @@ from services.imports.customers import (
 from services.membership.changes import AddMode
 from services.staff.actor import Permission
 from services.wording import count
+from ui.actions import in_words, run_action
 from ui.shell import frame, page_heading
 from ui.staff.permissions import guard
 from ui.staff.session import current_actor
@@ -82,14 +83,15 @@ class ImportPage:
         """A file arrived: read it, suggest the mapping and check it."""
         self.file, self.filename, self.file_error = None, filename, ""
         self.check, self.result, self.refused = None, None, ""
-        try:
-            self.file = await read_csv(data=data)
-        except FormError as error:
-            self.file_error = error.errors.get("file", str(error))
-        else:
+        read = await run_action(lambda: read_csv(data=data), errors=self._file_refused)
+        if read:
+            self.file = read.value
             self.mapping = suggest_mapping(headers=self.file.headers, kind=self.kind)
         self.file_view.refresh()
         await self.recheck()
+
+    def _file_refused(self, errors: dict[str, str]) -> None:
+        self.file_error = errors.get("file", str(FormError(errors)))
 
     async def _on_upload(self, event: events.UploadEventArguments) -> None:
         await self.receive(await event.file.read(), event.file.name)
@@ -116,16 +118,18 @@ class ImportPage:
     async def recheck(self) -> None:
         self.check, self.mapping_errors = None, {}
         if self.file is not None:
-            try:
-                if self.kind == ImportKind.CUSTOMERS:
-                    self.check = await check_customers(file=self.file, mapping=self.mapping)
-                else:
-                    self.check = await check_memberships(file=self.file, mapping=self.mapping, mode=self.mode)
-            except FormError as error:
-                self.mapping_errors = error.errors
+            checked = await run_action(self._check, errors=lambda errors: setattr(self, "mapping_errors", errors))
+            if checked:
+                self.check = checked.value
         self.mapping_view.refresh()
         self.check_view.refresh()
         self.import_view.refresh()
+
+    async def _check(self) -> ImportCheck | MembershipCheck:
+        assert self.file is not None
+        if self.kind == ImportKind.CUSTOMERS:
+            return await check_customers(file=self.file, mapping=self.mapping)
+        return await check_memberships(file=self.file, mapping=self.mapping, mode=self.mode)
 
     def _show_progress(self, share: float) -> None:
         if self.progress is not None:
@@ -137,33 +141,40 @@ class ImportPage:
         self.running, self.result, self.refused = True, None, ""
         self.import_view.refresh()
         try:
-            if self.kind == ImportKind.CUSTOMERS:
-                self.result = await import_customers(
-                    file=self.file,
-                    mapping=self.mapping,
-                    all_or_nothing=self.all_or_nothing,
-                    actor=current_actor(),
-                    progress=self._show_progress,
-                )
-            else:
-                self.result = await import_memberships(
-                    file=self.file,
-                    mapping=self.mapping,
-                    all_or_nothing=self.all_or_nothing,
-                    mode=self.mode,
-                    actor=current_actor(),
-                    progress=self._show_progress,
-                )
-        except FormError as error:
-            self.refused = " ".join(error.errors.values())
-        except PermissionDeniedError as error:
-            self.refused = str(error)
+            imported = await run_action(
+                self._import, errors=in_words(self._import_refused), refused=self._import_refused
+            )
         finally:
             self.running = False
+        if imported:
+            self.result = imported.value
         if self.result is not None and self.result.imported:
             await self.recheck()  # the preview now shows the rows as saved
         else:
             self.import_view.refresh()
+
+    def _import_refused(self, text: str) -> None:
+        self.refused = text
+
+    async def _import(self) -> ImportResult | MembershipImportResult:
+        assert self.file is not None
+        if self.kind == ImportKind.CUSTOMERS:
+            return await import_customers(
+                file=self.file,
+                mapping=self.mapping,
+                all_or_nothing=self.all_or_nothing,
+                actor=current_actor(),
+                progress=self._show_progress,
+            )
+        else:
+            return await import_memberships(
+                file=self.file,
+                mapping=self.mapping,
+                all_or_nothing=self.all_or_nothing,
+                mode=self.mode,
+                actor=current_actor(),
+                progress=self._show_progress,
+            )
 
     # --- Rendering ----------------------------------------------------------------------------
 

@@ -7,13 +7,14 @@ from nicegui import ui
 
 from models.group import GroupStatus, GroupType
 from services.customers import CustomerRow, customer_ids, list_customers
-from services.errors import FormError, NotFoundError, PermissionDeniedError
 from services.groups.group import GroupDetail, get_group, group_choices, turn_hybrid
 from services.membership.changes import (
     ADD_MODE_LABELS,
     REMOVE_MODE_LABELS,
     AddMode,
+    AddResult,
     RemoveMode,
+    RemoveResult,
     add_members,
     remove_members,
 )
@@ -21,6 +22,7 @@ from services.paging import Page
 from services.shop import get_shop
 from services.staff.actor import Permission
 from services.wording import count, money
+from ui.actions import joined, run_action
 from ui.customers import GROUPS_CELL
 from ui.membership.selection import Selection
 from ui.paged_table import PagedTable
@@ -118,6 +120,15 @@ def _show(label: ui.label, text: str | None) -> None:
     label.visible = bool(text)
 
 
+def _show_beside(
+    errors: dict[str, str], mode_error: ui.label, error: ui.label, *, also_shown: tuple[str, ...] = ()
+) -> None:
+    """A refused add or remove: the message about the mode beside the options, the rest (but those
+    `also_shown` elsewhere) in the dialog's own message."""
+    _show(mode_error, errors.get("mode"))
+    _show(error, " ".join(text for key, text in errors.items() if key not in ("mode", *also_shown)))
+
+
 async def open_add_dialog(group: GroupDetail, *, on_cancel: Callable[[], None] | None = None) -> None:
     """The "Add Customers to Group" dialog; for an automatic group, first why it takes no one
     by hand, with the offer to turn it hybrid and go on. `on_cancel`: called when closed unused."""
@@ -159,24 +170,16 @@ async def open_add_dialog(group: GroupDetail, *, on_cancel: Callable[[], None] |
         if not picker.selection.count:
             _show(error, "Select at least one customer.")
             return
-        submit.props("loading")
-        try:
-            result = await add_members(
-                group_id=group.id,
-                customer_ids=await picker.selection.ids(),
-                mode=AddMode(mode.value),
-                actor=current_actor(),
-                reason=reason.value or "",
-            )
-        except FormError as problem:
-            _show(mode_error, problem.errors.get("mode"))
-            _show(error, " ".join(text for key, text in problem.errors.items() if key != "mode"))
+        added = await run_action(
+            lambda: _add(group, picker, AddMode(mode.value), reason.value or ""),
+            errors=lambda errors: _show_beside(errors, mode_error, error),
+            refused=lambda text: _show(error, text),
+            missing=lambda text: _show(error, text),
+            busy=[submit],
+        )
+        if not added:
             return
-        except (NotFoundError, PermissionDeniedError) as problem:
-            _show(error, str(problem))
-            return
-        finally:
-            submit.props(remove="loading")
+        result = added.value
         done[0] = True
         go_to_with_message(f"/groups/{group.id}", result.summary(), type="positive" if result.added else "info")
 
@@ -188,6 +191,16 @@ async def open_add_dialog(group: GroupDetail, *, on_cancel: Callable[[], None] |
     dialog.open()
 
 
+async def _add(group: GroupDetail, picker: CustomerPicker, mode: AddMode, reason: str) -> AddResult:
+    return await add_members(
+        group_id=group.id,
+        customer_ids=await picker.selection.ids(),
+        mode=mode,
+        actor=current_actor(),
+        reason=reason,
+    )
+
+
 def _on_hide(dialog: ui.dialog, then: Callable[[], None]) -> None:
     def hidden() -> None:
         dialog.delete()
@@ -196,23 +209,24 @@ def _on_hide(dialog: ui.dialog, then: Callable[[], None]) -> None:
     dialog.on("hide", hidden)
 
 
+async def _turned_hybrid(group: GroupDetail) -> GroupDetail:
+    await turn_hybrid(group_id=group.id, actor=current_actor())
+    return await get_group(group_id=group.id)
+
+
 def _automatic_dialog(group: GroupDetail, wanted: str, *, then: Callable[..., Awaitable[None]]) -> None:
     """Why an automatic group takes no one by hand, and a button that turns it hybrid and goes on
     with `then` (the add or remove dialog, for the group as it now is)."""
 
     async def make_hybrid() -> None:
-        try:
-            await turn_hybrid(group_id=group.id, actor=current_actor())
-            hybrid = await get_group(group_id=group.id)
-        except FormError as problem:
-            ui.notify(" ".join(problem.errors.values()), type="warning", multi_line=True)
+        turned = await run_action(
+            lambda: _turned_hybrid(group),
+            errors=lambda errors: ui.notify(joined(errors), type="warning", multi_line=True),
+            missing=lambda text: ui.notify(text, type="warning"),
+        )
+        if not turned:
             return
-        except NotFoundError as problem:
-            ui.notify(str(problem), type="warning")
-            return
-        except PermissionDeniedError as problem:
-            ui.notify(str(problem), type="negative")
-            return
+        hybrid = turned.value
         changed = f"{group.name} is now hybrid: its rule still adds customers, and you can too."
         dialog.close()
         ui.notify(changed, type="positive")
@@ -304,30 +318,27 @@ async def open_remove_dialog(
         _show(mode_error, None)
         _show(error, None)
         target.error = None
-        submit.props("loading")
-        try:
-            result = await remove_members(
-                group_id=group.id,
-                customer_ids=await selection.ids(),
-                mode=RemoveMode(mode.value),
-                target_group_id=target.value if mode.value == RemoveMode.OTHER_GROUP.value else None,
-                actor=current_actor(),
-                reason=reason.value or "",
-            )
-        except FormError as problem:
+        at_target = mode.value == RemoveMode.OTHER_GROUP.value
+
+        def not_removed(errors: dict[str, str]) -> None:
             # The group select is shown only for "Move to specific group": elsewhere its error goes
             # with the dialog's own message, where the owner sees it.
-            at_target = mode.value == RemoveMode.OTHER_GROUP.value
-            target.error = problem.errors.get("target") if at_target else None
-            _show(mode_error, problem.errors.get("mode"))
-            shown = ("mode", "target") if at_target else ("mode",)
-            _show(error, " ".join(text for key, text in problem.errors.items() if key not in shown))
+            if at_target:
+                target.error = errors.get("target")
+            _show_beside(errors, mode_error, error, also_shown=("target",) if at_target else ())
+
+        removed = await run_action(
+            lambda: _remove(
+                group, selection, RemoveMode(mode.value), target.value if at_target else None, reason.value
+            ),
+            errors=not_removed,
+            refused=lambda text: _show(error, text),
+            missing=lambda text: _show(error, text),
+            busy=[submit],
+        )
+        if not removed:
             return
-        except (NotFoundError, PermissionDeniedError) as problem:
-            _show(error, str(problem))
-            return
-        finally:
-            submit.props(remove="loading")
+        result = removed.value
         done[0] = True
         go_to_with_message(f"/groups/{group.id}", result.summary())
 
@@ -336,6 +347,19 @@ async def open_remove_dialog(
     mode.on_value_change(lambda: _show(mode_error, None))
     _on_hide(dialog, lambda: None if done[0] or on_cancel is None else on_cancel())
     dialog.open()
+
+
+async def _remove(
+    group: GroupDetail, selection: Selection, mode: RemoveMode, target_group_id: int | None, reason: str | None
+) -> RemoveResult:
+    return await remove_members(
+        group_id=group.id,
+        customer_ids=await selection.ids(),
+        mode=mode,
+        target_group_id=target_group_id,
+        actor=current_actor(),
+        reason=reason or "",
+    )
 
 
 def add_button_state(group: GroupDetail) -> str | None:

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from nicegui import ui
 
-from services.errors import FormError
 from services.groups.group import list_groups
 from services.reports import Comparison, ComparisonRow, Period, compare_groups, comparison_csv
 from services.shop import get_shop
 from services.wording import currency_symbol, money
+from ui.actions import run_action
 from ui.reports.group_report import NOTHING, percent, period_text
 from ui.reports.period_picker import PeriodPicker
 from ui.shell import empty_state, frame, page_heading
@@ -126,10 +126,11 @@ class ComparisonView:
         self.metric = "Revenue"
 
     async def load(self) -> None:
-        try:
-            self.comparison = await compare_groups(group_ids=self.group_ids, period=self.period)
-        except FormError:
-            self.comparison = None  # no groups picked: the page says so
+        # No groups picked: no comparison, and the page says so.
+        compared = await run_action(
+            lambda: compare_groups(group_ids=self.group_ids, period=self.period), errors=lambda _: None
+        )
+        self.comparison = compared.value
 
     async def period_changed(self, period: Period) -> None:
         self.period = period

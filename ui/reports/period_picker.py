@@ -6,8 +6,8 @@ from inspect import isawaitable
 
 from nicegui import ui
 
-from services.errors import FormError
 from services.reports import PERIOD_LABELS, Period, period_for
+from ui.actions import in_words, run_action
 
 DEFAULT_PERIOD = "12m"
 
@@ -54,14 +54,18 @@ class PeriodPicker:
     async def _days_changed(self) -> None:
         if self._filling or self.choice.value != "custom":
             return
-        try:
-            period = period_for("custom", start=_day(self.start.value), end=_day(self.end.value))
-        except FormError as error:
-            self.problem.text = " ".join(error.errors.values())
-            self.problem.set_visibility(True)
+        chosen = await run_action(
+            lambda: period_for("custom", start=_day(self.start.value), end=_day(self.end.value)),
+            errors=in_words(self._show_problem),
+        )
+        if not chosen:
             return
         self.problem.set_visibility(False)
-        await self._apply(period)
+        await self._apply(chosen.value)
+
+    def _show_problem(self, text: str) -> None:
+        self.problem.text = text
+        self.problem.set_visibility(True)
 
     async def _apply(self, period: Period) -> None:
         self.period = period
