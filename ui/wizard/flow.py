@@ -11,10 +11,11 @@ import re
 from nicegui import ui
 
 from services.benefits.sections import check_benefits, get_benefits, save_benefits
-from services.errors import ChangedMeanwhileError, FormError, NotFoundError, PermissionDeniedError
-from services.groups.group import create_group, get_group, update_group
-from services.membership.changes import AddMode, add_members
-from services.staff.actor import Permission
+from services.errors import NotFoundError
+from services.groups.group import GroupDetail, create_group, get_group, update_group
+from services.membership.changes import AddMode, AddResult, add_members
+from services.staff.actor import Actor, Permission
+from ui.actions import in_words, notify_refused, run_action
 from ui.groups.detail import missing_group
 from ui.groups.form import GroupForm
 from ui.shell import frame, go_to_with_message, page_heading
@@ -55,59 +56,25 @@ async def wizard(form: GroupForm, *, start: str | None = None) -> None:
 
     save_buttons: list[ui.button] = []
 
+    def wrong_fields(errors: dict[str, str]) -> None:
+        form.show_errors(errors)
+        stepper.value = _step_of(next(iter(errors))).TITLE
+        current["step"] = stepper.value
+        ui.notify("Please correct the highlighted fields.", type="warning")
+
     async def save() -> None:
         form.show_errors({})
         actor = current_actor()
         # Saving a rule-based group sets its members, which takes a moment on a big shop.
-        for button in save_buttons:
-            button.props("loading")
-        try:
-            # Benefits are checked first, so a bad value leaves nothing half-written.
-            await check_benefits(sections=form.benefit_sections())
-            if editing:
-                group = await update_group(group_id=form.group_id, version=form.version, data=form.data(), actor=actor)
-            else:
-                group = await create_group(data=form.data(), actor=actor)
-        except FormError as error:
-            form.show_errors(error.errors)
-            stepper.value = _step_of(next(iter(error.errors))).TITLE
-            current["step"] = stepper.value
-            ui.notify("Please correct the highlighted fields.", type="warning")
-            return
-        except ChangedMeanwhileError:
-            changed_dialog.open()
-            return
-        except (NotFoundError, PermissionDeniedError) as error:
-            ui.notify(str(error), type="negative")
-            return
-        finally:
-            for button in save_buttons:
-                button.props(remove="loading")
-        try:
-            await save_benefits(group_id=group.id, sections=form.benefit_sections(), actor=actor)
-        except (FormError, NotFoundError, PermissionDeniedError) as error:
-            problem = " ".join(error.errors.values()) if isinstance(error, FormError) else str(error)
-            text = f"Saved {group.name}, but not its benefits: {problem}"
-            go_to_with_message(f"/groups/{group.id}", text, type="warning")
-            return
-        if editing:
-            go_to_with_message(f"/groups/{group.id}", f"Saved {group.name}")
-            return
-        text, kind = f"Created {group.name}.", "positive"
-        if form.members is not None and form.members.selection.count:
-            # The group exists now; its first members go through the same checks as any addition.
-            try:
-                result = await add_members(
-                    group_id=group.id,
-                    customer_ids=await form.members.selection.ids(),
-                    mode=AddMode(form.add_mode),
-                    actor=actor,
-                )
-                text = f"Created {group.name}. {result.summary()}"
-            except (FormError, NotFoundError, PermissionDeniedError) as error:
-                problem = " ".join(error.errors.values()) if isinstance(error, FormError) else str(error)
-                text, kind = f"Created {group.name}, but its customers were not added: {problem}", "warning"
-        go_to_with_message(f"/groups/{group.id}", text, type=kind)
+        saved = await run_action(
+            lambda: _save_group(form, actor),
+            errors=wrong_fields,
+            missing=notify_refused,
+            changed=changed_dialog.open,
+            busy=save_buttons,
+        )
+        if saved:
+            await _save_the_rest(form, saved.value, actor)
 
     with ui.dialog() as changed_dialog, ui.card().classes("max-w-md"):
         ui.label("This group was changed meanwhile").classes("text-lg font-medium")
@@ -169,6 +136,56 @@ async def wizard(form: GroupForm, *, start: str | None = None) -> None:
     form.on_type_change = type_changed
     with ui.card().classes("w-full p-0"):
         await steps()
+
+
+async def _save_group(form: GroupForm, actor: Actor) -> GroupDetail:
+    # Benefits are checked first, so a bad value leaves nothing half-written.
+    await check_benefits(sections=form.benefit_sections())
+    if form.group_id is not None:
+        return await update_group(group_id=form.group_id, version=form.version, data=form.data(), actor=actor)
+    return await create_group(data=form.data(), actor=actor)
+
+
+async def _save_the_rest(form: GroupForm, group: GroupDetail, actor: Actor) -> None:
+    """The group is saved: save its benefits and add a new group's first members, then show it."""
+
+    def benefits_not_saved(problem: str) -> None:
+        go_to_with_message(
+            f"/groups/{group.id}", f"Saved {group.name}, but not its benefits: {problem}", type="warning"
+        )
+
+    if not await run_action(
+        lambda: save_benefits(group_id=group.id, sections=form.benefit_sections(), actor=actor),
+        errors=in_words(benefits_not_saved),
+        refused=benefits_not_saved,
+        missing=benefits_not_saved,
+    ):
+        return
+    if form.group_id is not None:
+        go_to_with_message(f"/groups/{group.id}", f"Saved {group.name}")
+        return
+    text, kind = f"Created {group.name}.", "positive"
+    if form.members is not None and form.members.selection.count:
+        # The group exists now; its first members go through the same checks as any addition.
+        problems: list[str] = []
+        added = await run_action(
+            lambda: _add_first_members(form, group, actor),
+            errors=in_words(problems.append),
+            refused=problems.append,
+            missing=problems.append,
+        )
+        if added:
+            text = f"Created {group.name}. {added.value.summary()}"
+        else:
+            text, kind = f"Created {group.name}, but its customers were not added: {problems[0]}", "warning"
+    go_to_with_message(f"/groups/{group.id}", text, type=kind)
+
+
+async def _add_first_members(form: GroupForm, group: GroupDetail, actor: Actor) -> AddResult:
+    assert form.members is not None
+    return await add_members(
+        group_id=group.id, customer_ids=await form.members.selection.ids(), mode=AddMode(form.add_mode), actor=actor
+    )
 
 
 async def new_group_page() -> None:
