@@ -39,18 +39,15 @@ async def draw(ctx: StepContext, redraw) -> None:
     inherit_switch(ctx, SECTION, redraw)
 
     section_title("Pricing Method")
-    types = {t.value: PRICING_TYPE_LABELS[t] for t in PricingType}
-    inherited_type = ctx.inherited(SECTION, "type")
-    if inherited_type is not None:
-        types = {"": f"As {ctx.parent.group_name}: {types[inherited_type.value]}", **types}
-    method = ui.radio(types, value=own.get("type") or ("" if inherited_type is not None else "none"))
-    method.props("inline").mark("pricing.type")
+    method = _method(ctx)
+    total_holder: dict = {}
 
-    def method_changed(event) -> None:
-        own["type"] = event.value or None
-        details.refresh()
+    def total() -> None:
+        _show_total(ctx, total_holder.get("label"))
 
-    method.on_value_change(method_changed)
+    @ui.refreshable
+    def scope_pickers() -> None:
+        _scope_pickers(ctx)
 
     @ui.refreshable
     def details() -> None:
@@ -59,33 +56,7 @@ async def draw(ctx: StepContext, redraw) -> None:
             ui.label("Members pay the base price (and any promotion).").classes("text-sm text-slate-500")
             return
         with ui.grid(columns=3).classes("w-full gap-x-6 gap-y-2 items-start"):
-            if kind == PricingType.PERCENTAGE.value:
-                number_field(
-                    ctx, SECTION, "percent", "Discount Value", suffix="%", shown=lambda v: f"{v:g}", then=total
-                )
-                if ctx.parent is not None and ctx.inherits(SECTION):
-                    number_field(
-                        ctx,
-                        SECTION,
-                        "additional_percent",
-                        "Additional %",
-                        suffix="%",
-                        hint="On top of the inherited discount.",
-                        then=total,
-                    )
-            elif kind == PricingType.FIXED.value:
-                number_field(
-                    ctx,
-                    SECTION,
-                    "fixed_cents",
-                    "Amount off each unit",
-                    money=True,
-                    shown=lambda v: amount_text(v, cents_shown="always"),
-                )
-            else:
-                choice_field(ctx, SECTION, "price_list_id", "Price List", ctx.choices.price_lists)
-                if not ctx.choices.price_lists:
-                    ui.label("The catalog has no price lists yet.").classes("text-sm text-slate-500")
+            _amount_fields(ctx, kind, then=total)
             choice_field(
                 ctx,
                 SECTION,
@@ -96,63 +67,117 @@ async def draw(ctx: StepContext, redraw) -> None:
                 default_text=SCOPE_LABELS[Scope.ALL],
                 then=scope_pickers.refresh,
             )
-        total_label = ui.label().classes("text-sm text-slate-700").mark("pricing-total")
-        total_holder["label"] = total_label
+        total_holder["label"] = ui.label().classes("text-sm text-slate-700").mark("pricing-total")
         total()
         scope_pickers()
-        stack = own.get("stack_with_promotions")
-        inherited_stack = ctx.inherited(SECTION, "stack_with_promotions")
-        if inherited_stack is not None:
-            choice_field(
-                ctx, SECTION, "stack_with_promotions", "Stack with promotions", {True: "Yes", False: "No"}
-            ).classes("w-64")
-        else:
-            box = ui.checkbox("Stack with promotions", value=True if stack is None else stack)
-            box.mark("pricing.stack_with_promotions").on_value_change(
-                lambda e: own.update(stack_with_promotions=e.value)
-            )
-        section_title("Minimum Order")
-        with ui.grid(columns=3).classes("w-full gap-x-6 gap-y-2 items-start"):
+        _stack_field(ctx)
+        _minimum_order(ctx)
+
+    def method_changed(event) -> None:
+        own["type"] = event.value or None
+        details.refresh()
+
+    method.on_value_change(method_changed)
+    details()
+
+
+def _method(ctx: StepContext) -> ui.radio:
+    """The pricing method; a child group may keep its parent's."""
+    own = ctx.own(SECTION)
+    types = {t.value: PRICING_TYPE_LABELS[t] for t in PricingType}
+    inherited_type = ctx.inherited(SECTION, "type")
+    if inherited_type is not None:
+        types = {"": f"As {ctx.parent.group_name}: {types[inherited_type.value]}", **types}
+    method = ui.radio(types, value=own.get("type") or ("" if inherited_type is not None else "none"))
+    method.props("inline").mark("pricing.type")
+    return method
+
+
+def _amount_fields(ctx: StepContext, kind: str, *, then) -> None:
+    """The fields of the chosen method: a percentage (and a child's additional one), an amount off or
+    a price list. `then`: called when a percentage changes."""
+    if kind == PricingType.PERCENTAGE.value:
+        number_field(ctx, SECTION, "percent", "Discount Value", suffix="%", shown=lambda v: f"{v:g}", then=then)
+        if ctx.parent is not None and ctx.inherits(SECTION):
             number_field(
                 ctx,
                 SECTION,
-                "min_order_cents",
-                "Minimum Amount",
-                money=True,
-                hint="Empty: no minimum order.",
-                shown=lambda v: amount_text(v, cents_shown="never"),
+                "additional_percent",
+                "Additional %",
+                suffix="%",
+                hint="On top of the inherited discount.",
+                then=then,
             )
-            number_field(ctx, SECTION, "min_order_quantity", "Minimum Quantity", hint="Units in the cart; empty: none.")
+    elif kind == PricingType.FIXED.value:
+        number_field(
+            ctx,
+            SECTION,
+            "fixed_cents",
+            "Amount off each unit",
+            money=True,
+            shown=lambda v: amount_text(v, cents_shown="always"),
+        )
+    else:
+        choice_field(ctx, SECTION, "price_list_id", "Price List", ctx.choices.price_lists)
+        if not ctx.choices.price_lists:
+            ui.label("The catalog has no price lists yet.").classes("text-sm text-slate-500")
 
-    total_holder: dict = {}
 
-    def total() -> None:
-        """ "Additional 5% (total 20%)", as the price resolver will add it."""
-        label = total_holder.get("label")
-        if label is None:
-            return
-        extra = own.get("additional_percent")
-        inherited = ctx.inherited(SECTION, "percent")
-        base = own.get("percent")
-        if base is None and inherited is not None:
-            base = inherited.value
-        if extra:
-            label.text = f"Additional {percent(extra)} (total {percent(round((base or 0) + extra, 4))})"
-        elif base and ctx.parent is not None and own.get("percent") is None and inherited is not None:
-            label.text = f"{percent(base)} from {inherited.group_name or ctx.parent.group_name}"
-        else:
-            label.text = ""
-        label.set_visibility(bool(label.text))
+def _total_text(ctx: StepContext) -> str:
+    """ "Additional 5% (total 20%)", as the price resolver will add it."""
+    own = ctx.own(SECTION)
+    extra = own.get("additional_percent")
+    inherited = ctx.inherited(SECTION, "percent")
+    base = own.get("percent")
+    if base is None and inherited is not None:
+        base = inherited.value
+    if extra:
+        return f"Additional {percent(extra)} (total {percent(round((base or 0) + extra, 4))})"
+    if base and ctx.parent is not None and own.get("percent") is None and inherited is not None:
+        return f"{percent(base)} from {inherited.group_name or ctx.parent.group_name}"
+    return ""
 
-    @ui.refreshable
-    def scope_pickers() -> None:
-        scope = _effective(ctx, "scope") or Scope.ALL.value
-        if scope == Scope.CATEGORIES.value:
-            _multi(ctx, "category_ids", "Categories", ctx.choices.categories)
-        elif scope == Scope.PRODUCTS.value:
-            _multi(ctx, "product_ids", "Products", ctx.choices.products)
 
-    details()
+def _show_total(ctx: StepContext, label: ui.label | None) -> None:
+    if label is None:
+        return
+    label.text = _total_text(ctx)
+    label.set_visibility(bool(label.text))
+
+
+def _scope_pickers(ctx: StepContext) -> None:
+    scope = _effective(ctx, "scope") or Scope.ALL.value
+    if scope == Scope.CATEGORIES.value:
+        _multi(ctx, "category_ids", "Categories", ctx.choices.categories)
+    elif scope == Scope.PRODUCTS.value:
+        _multi(ctx, "product_ids", "Products", ctx.choices.products)
+
+
+def _stack_field(ctx: StepContext) -> None:
+    own = ctx.own(SECTION)
+    stack = own.get("stack_with_promotions")
+    if ctx.inherited(SECTION, "stack_with_promotions") is not None:
+        choice_field(
+            ctx, SECTION, "stack_with_promotions", "Stack with promotions", {True: "Yes", False: "No"}
+        ).classes("w-64")
+    else:
+        box = ui.checkbox("Stack with promotions", value=True if stack is None else stack)
+        box.mark("pricing.stack_with_promotions").on_value_change(lambda e: own.update(stack_with_promotions=e.value))
+
+
+def _minimum_order(ctx: StepContext) -> None:
+    section_title("Minimum Order")
+    with ui.grid(columns=3).classes("w-full gap-x-6 gap-y-2 items-start"):
+        number_field(
+            ctx,
+            SECTION,
+            "min_order_cents",
+            "Minimum Amount",
+            money=True,
+            hint="Empty: no minimum order.",
+            shown=lambda v: amount_text(v, cents_shown="never"),
+        )
+        number_field(ctx, SECTION, "min_order_quantity", "Minimum Quantity", hint="Units in the cart; empty: none.")
 
 
 def _multi(ctx: StepContext, key: str, label: str, options: dict[int, str]) -> None:
