@@ -15,7 +15,7 @@ from models.group import GroupStatus
 from models.promotion import PromotionStatus, PromotionType
 from services.benefits.hierarchy import TreeNode, group_tree, walk
 from services.catalog import list_products
-from services.errors import ChangedMeanwhileError, FormError, NotFoundError, PermissionDeniedError
+from services.errors import NotFoundError
 from services.promotions import (
     SHOWN_LABELS,
     TYPE_LABELS,
@@ -31,6 +31,7 @@ from services.promotions import (
 from services.shop import get_shop
 from services.staff.actor import Permission
 from services.wording import count, money
+from ui.actions import beside, run_action
 from ui.benefits.price_check import SearchSelect
 from ui.catalog.form import confirm_dialog, error_label, price_input, show_error, to_cents
 from ui.promotions.list_page import status_badge
@@ -255,14 +256,7 @@ async def _form_page(form: PromotionForm, nodes: list[tuple[TreeNode, int]], *, 
     inputs: dict[str, ValidationElement] = {}
     title = promotion.name if promotion else "New promotion"
 
-    with ui.row().classes("items-center gap-1 text-sm text-slate-500"):
-        ui.link("Promotions", "/promotions").classes("text-slate-500")
-        ui.icon("chevron_right")
-        ui.label(title)
-    with ui.row().classes("items-center gap-3"):
-        ui.label(title).classes("text-2xl font-semibold text-slate-800").mark("promotion-title")
-        if promotion:
-            status_badge(promotion.shown).mark("promotion-status")
+    _heading(title, promotion)
 
     with ui.row().classes("w-full items-start gap-4 no-wrap"):
         with ui.card().classes("flex-1 min-w-0 gap-4"):
@@ -270,68 +264,9 @@ async def _form_page(form: PromotionForm, nodes: list[tuple[TreeNode, int]], *, 
             name.classes("w-full max-w-lg").mark("name")
             inputs["name"] = name
 
-            # Target groups, as the hierarchy shows them.
-            with ui.column().classes("w-full gap-1"):
-                ui.label("Target Groups").classes("text-sm font-medium text-slate-700")
-                if not nodes:
-                    ui.label("There are no groups yet: create a group first.").classes("text-slate-500")
-                with ui.column().classes("gap-0").mark("targets"):
-                    for node, depth in nodes:
-                        with ui.row().classes("items-center gap-2 no-wrap").style(f"padding-left: {depth * 28}px"):
-                            box = ui.checkbox(node.name, value=node.id in form.target_group_ids).props("dense")
-                            box.mark(f"target-{node.id}")
-                            box.on_value_change(lambda e, gid=node.id: tick(gid, e.value))
-                            hint = count(node.members, "member")
-                            if node.status != GroupStatus.ACTIVE:
-                                hint += f" · {node.status.value} (reaches no one)"
-                            ui.label(hint).classes("text-xs text-slate-500")
-                target_error = error_label("target-error")
-                note = ui.label().classes("text-sm text-slate-600").mark("subgroup-note")
-                subgroups = ui.switch("Include members of the targets' subgroups", value=form.include_subgroups)
-                subgroups.props("dense").mark("include-subgroups")
+            target_error, note, subgroups = _targets(form, nodes, tick=lambda gid, on: tick(gid, on))
 
-            # The type, and only the settings it needs.
-            with ui.column().classes("w-full gap-1"):
-                ui.label("Promotion Type").classes("text-sm font-medium text-slate-700")
-                kind = ui.radio({t.value: label for t, label in TYPE_LABELS.items()}, value=form.type)
-                kind.props("inline").mark("type")
-            with ui.column().classes("w-full gap-2 pl-2 border-l-2 border-slate-200"):
-                with ui.row().classes("items-start gap-4") as discount_box:
-                    percent = ui.number("Discount", value=form.percent, step=1, suffix="% additional")
-                    percent.props("outlined").classes("w-48").mark("percent")
-                    stack = ui.checkbox("Stack with group discount", value=form.stack_with_group_discount)
-                    stack.mark("stack").classes("mt-2")
-                    with stack:
-                        ui.tooltip(
-                            "On: the promotion comes on top of the group's price where the group's pricing "
-                            "allows stacking. Off: the customer gets the better of the two."
-                        )
-                shipping_box = ui.label("Free shipping on every order at or above the minimum purchase.")
-                shipping_box.classes("text-sm text-slate-600")
-                with ui.row().classes("items-start gap-4 w-full") as item_box:
-                    free_item = SearchSelect(
-                        label="Free item (name or SKU)",
-                        search=lambda text: _search_products(text, currency=currency),
-                        keep=lambda: {form.free_item_id: form.free_item_label} if form.free_item_id else {},
-                    )
-                    free_item.classes("flex-1 max-w-md").mark("free-item")
-                    await free_item.load()
-                    if form.free_item_id:
-                        free_item.value = form.free_item_id
-                    item_quantity = ui.number("Quantity", value=form.free_item_quantity, min=1, step=1, precision=0)
-                    item_quantity.props("outlined dense").classes("w-28").mark("free-item-quantity")
-                with ui.row().classes("items-start gap-4") as bogo_box:
-                    buy = ui.number("Buy", value=form.buy_quantity, min=1, step=1, precision=0, suffix="units")
-                    buy.props("outlined").classes("w-52").mark("buy-quantity")
-                    get = ui.number("Get free", value=form.get_quantity, min=1, step=1, precision=0, suffix="units")
-                    get.props("outlined").classes("w-52").mark("get-quantity")
-                    ui.label("of the same product").classes("text-sm text-slate-600 mt-4")
-            boxes = {
-                PromotionType.ADDITIONAL_DISCOUNT: discount_box,
-                PromotionType.FREE_SHIPPING: shipping_box,
-                PromotionType.FREE_ITEM: item_box,
-                PromotionType.BOGO: bogo_box,
-            }
+            kind, settings = await _type_settings(form, currency=currency)
 
             with ui.row().classes("items-start gap-4"):
                 minimum = price_input(
@@ -351,18 +286,13 @@ async def _form_page(form: PromotionForm, nodes: list[tuple[TreeNode, int]], *, 
                 status.mark("status")
             rest = error_label("form-error")
 
-            with ui.row().classes("w-full items-center gap-2"):
-                save_button = ui.button("Save Promotion", icon="save").mark("save-promotion")
-                guard(save_button, Permission.MANAGE_PROMOTIONS)
-                ui.button("Cancel", on_click=lambda: ui.navigate.to("/promotions")).props("flat")
-                if promotion:
-                    delete = ui.button("Delete", icon="delete", on_click=lambda: _confirm_delete(promotion))
-                    delete.props("flat color=negative").classes("ml-auto").mark("delete-promotion")
-                    guard(delete, Permission.MANAGE_PROMOTIONS)
+            save_button = _buttons(promotion)
 
         with ui.column().classes("w-80 shrink-0 sticky top-20"):
             panel = ReachPanel(form, order, currency=currency)
 
+    percent, stack, free_item, item_quantity = settings.percent, settings.stack, settings.free_item, settings.quantity
+    buy, get, boxes = settings.buy, settings.get, settings.boxes
     inputs.update(
         percent=percent,
         free_item_id=free_item,
@@ -399,12 +329,7 @@ async def _form_page(form: PromotionForm, nodes: list[tuple[TreeNode, int]], *, 
 
         element.on_value_change(changed)
 
-    def show_errors(errors: dict[str, str]) -> None:
-        for key, element in inputs.items():
-            element.error = errors.get(key)
-        show_error(target_error, errors.get("target_group_ids"))
-        shown = set(inputs) | {"target_group_ids"}
-        show_error(rest, " ".join(text for key, text in errors.items() if key not in shown))
+    show_errors = beside({**inputs, "target_group_ids": _Shown(target_error)}, rest=lambda text: show_error(rest, text))
 
     watch(name, "name", "name")
     watch(subgroups, "include_subgroups", then=show_note)
@@ -428,27 +353,15 @@ async def _form_page(form: PromotionForm, nodes: list[tuple[TreeNode, int]], *, 
     free_item.on_value_change(item_chosen)
 
     async def save() -> None:
-        data = form.data(order)
-        try:
-            if promotion:
-                saved = await update_promotion(
-                    promotion_id=promotion.id, version=promotion.version, data=data, actor=current_actor()
-                )
-            else:
-                saved = await create_promotion(data=data, actor=current_actor())
-        except FormError as problem:
-            show_errors(problem.errors)
-            return
-        except ChangedMeanwhileError:
-            _changed_meanwhile(promotion.id)
-            return
-        except PermissionDeniedError as problem:
-            show_error(rest, str(problem))
-            return
-        except NotFoundError as problem:
-            go_to_with_message("/promotions", str(problem), type="warning")
-            return
-        go_to_with_message(f"/promotions?shown={saved.shown}", saved_text(saved))
+        saved = await run_action(
+            lambda: _save(promotion, form.data(order)),
+            errors=show_errors,
+            refused=lambda text: show_error(rest, text),
+            missing=lambda text: go_to_with_message("/promotions", text, type="warning"),
+            changed=lambda: _changed_meanwhile(promotion.id),
+        )
+        if saved:
+            go_to_with_message(f"/promotions?shown={saved.value.shown}", saved_text(saved.value))
 
     save_button.on_click(save)
     for element in (name, percent, item_quantity, buy, get, minimum, valid_from, valid_to):
@@ -457,6 +370,136 @@ async def _form_page(form: PromotionForm, nodes: list[tuple[TreeNode, int]], *, 
     show_type()
     show_note()
     panel.request()
+
+
+class _Shown:
+    """An error line (`error_label`) that `beside` shows a field's message in, as it does beside an input."""
+
+    def __init__(self, label: ui.label) -> None:
+        self.label = label
+
+    @property
+    def error(self) -> str | None:
+        return self.label.text or None
+
+    @error.setter
+    def error(self, text: str | None) -> None:
+        show_error(self.label, text)
+
+
+@dataclass
+class _TypeSettings:
+    """The settings each promotion type needs, and the box that holds each type's."""
+
+    percent: ui.number
+    stack: ui.checkbox
+    free_item: "SearchSelect"
+    quantity: ui.number
+    buy: ui.number
+    get: ui.number
+    boxes: dict
+
+
+def _heading(title: str, promotion: PromotionDetail | None) -> None:
+    with ui.row().classes("items-center gap-1 text-sm text-slate-500"):
+        ui.link("Promotions", "/promotions").classes("text-slate-500")
+        ui.icon("chevron_right")
+        ui.label(title)
+    with ui.row().classes("items-center gap-3"):
+        ui.label(title).classes("text-2xl font-semibold text-slate-800").mark("promotion-title")
+        if promotion:
+            status_badge(promotion.shown).mark("promotion-status")
+
+
+def _targets(form: PromotionForm, nodes: list[tuple[TreeNode, int]], *, tick) -> tuple[ui.label, ui.label, ui.switch]:
+    """Target groups, as the hierarchy shows them; `tick(group id, on)` when one is ticked. Returns the
+    targets' error line, the note on subgroups and the subgroups switch."""
+    with ui.column().classes("w-full gap-1"):
+        ui.label("Target Groups").classes("text-sm font-medium text-slate-700")
+        if not nodes:
+            ui.label("There are no groups yet: create a group first.").classes("text-slate-500")
+        with ui.column().classes("gap-0").mark("targets"):
+            for node, depth in nodes:
+                with ui.row().classes("items-center gap-2 no-wrap").style(f"padding-left: {depth * 28}px"):
+                    box = ui.checkbox(node.name, value=node.id in form.target_group_ids).props("dense")
+                    box.mark(f"target-{node.id}")
+                    box.on_value_change(lambda e, gid=node.id: tick(gid, e.value))
+                    hint = count(node.members, "member")
+                    if node.status != GroupStatus.ACTIVE:
+                        hint += f" · {node.status.value} (reaches no one)"
+                    ui.label(hint).classes("text-xs text-slate-500")
+        target_error = error_label("target-error")
+        note = ui.label().classes("text-sm text-slate-600").mark("subgroup-note")
+        subgroups = ui.switch("Include members of the targets' subgroups", value=form.include_subgroups)
+        subgroups.props("dense").mark("include-subgroups")
+    return target_error, note, subgroups
+
+
+async def _type_settings(form: PromotionForm, *, currency: str) -> tuple[ui.radio, _TypeSettings]:
+    """The type, and below it only the settings the chosen type needs."""
+    with ui.column().classes("w-full gap-1"):
+        ui.label("Promotion Type").classes("text-sm font-medium text-slate-700")
+        kind = ui.radio({t.value: label for t, label in TYPE_LABELS.items()}, value=form.type)
+        kind.props("inline").mark("type")
+    with ui.column().classes("w-full gap-2 pl-2 border-l-2 border-slate-200"):
+        with ui.row().classes("items-start gap-4") as discount_box:
+            percent = ui.number("Discount", value=form.percent, step=1, suffix="% additional")
+            percent.props("outlined").classes("w-48").mark("percent")
+            stack = ui.checkbox("Stack with group discount", value=form.stack_with_group_discount)
+            stack.mark("stack").classes("mt-2")
+            with stack:
+                ui.tooltip(
+                    "On: the promotion comes on top of the group's price where the group's pricing "
+                    "allows stacking. Off: the customer gets the better of the two."
+                )
+        shipping_box = ui.label("Free shipping on every order at or above the minimum purchase.")
+        shipping_box.classes("text-sm text-slate-600")
+        with ui.row().classes("items-start gap-4 w-full") as item_box:
+            free_item = SearchSelect(
+                label="Free item (name or SKU)",
+                search=lambda text: _search_products(text, currency=currency),
+                keep=lambda: {form.free_item_id: form.free_item_label} if form.free_item_id else {},
+            )
+            free_item.classes("flex-1 max-w-md").mark("free-item")
+            await free_item.load()
+            if form.free_item_id:
+                free_item.value = form.free_item_id
+            item_quantity = ui.number("Quantity", value=form.free_item_quantity, min=1, step=1, precision=0)
+            item_quantity.props("outlined dense").classes("w-28").mark("free-item-quantity")
+        with ui.row().classes("items-start gap-4") as bogo_box:
+            buy = ui.number("Buy", value=form.buy_quantity, min=1, step=1, precision=0, suffix="units")
+            buy.props("outlined").classes("w-52").mark("buy-quantity")
+            get = ui.number("Get free", value=form.get_quantity, min=1, step=1, precision=0, suffix="units")
+            get.props("outlined").classes("w-52").mark("get-quantity")
+            ui.label("of the same product").classes("text-sm text-slate-600 mt-4")
+    boxes = {
+        PromotionType.ADDITIONAL_DISCOUNT: discount_box,
+        PromotionType.FREE_SHIPPING: shipping_box,
+        PromotionType.FREE_ITEM: item_box,
+        PromotionType.BOGO: bogo_box,
+    }
+    return kind, _TypeSettings(percent, stack, free_item, item_quantity, buy, get, boxes)
+
+
+def _buttons(promotion: PromotionDetail | None) -> ui.button:
+    """Save, Cancel and (when editing) Delete; returns Save."""
+    with ui.row().classes("w-full items-center gap-2"):
+        save_button = ui.button("Save Promotion", icon="save").mark("save-promotion")
+        guard(save_button, Permission.MANAGE_PROMOTIONS)
+        ui.button("Cancel", on_click=lambda: ui.navigate.to("/promotions")).props("flat")
+        if promotion:
+            delete = ui.button("Delete", icon="delete", on_click=lambda: _confirm_delete(promotion))
+            delete.props("flat color=negative").classes("ml-auto").mark("delete-promotion")
+            guard(delete, Permission.MANAGE_PROMOTIONS)
+    return save_button
+
+
+async def _save(promotion: PromotionDetail | None, data: dict) -> PromotionDetail:
+    if promotion:
+        return await update_promotion(
+            promotion_id=promotion.id, version=promotion.version, data=data, actor=current_actor()
+        )
+    return await create_promotion(data=data, actor=current_actor())
 
 
 def _changed_meanwhile(promotion_id: int) -> None:
