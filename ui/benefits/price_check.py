@@ -16,6 +16,7 @@ from nicegui import ui
 from services.benefits.price_check import (
     BenefitsSummary,
     Choice,
+    ProductChoice,
     PromotionOutcome,
     benefits_summary,
     candidate_origin,
@@ -28,9 +29,10 @@ from services.benefits.price_check import (
 )
 from services.benefits.pricing import CartLine, LinePrice, Quote, quote
 from services.benefits.troubleshoot import Checklist, why_no_discount
-from services.errors import FormError, NotFoundError
+from services.errors import NotFoundError
 from services.shop import get_shop
 from services.wording import money
+from ui.actions import in_words, run_action
 from ui.shell import empty_state, frame, page_heading
 
 LINE_GRID = "grid grid-cols-[minmax(0,1fr)_70px_110px_190px_110px] gap-3 items-center w-full"
@@ -89,6 +91,21 @@ class SearchSelect(ui.select):
 async def price_check_page(customer: int | None = None, product: int | None = None) -> None:
     state = Simulation()
     currency = (await get_shop()).currency
+    first_product = await _start(state, customer=customer, product=product)
+    page = PriceCheck(state, currency=currency)
+    async with frame("Price check", section="price-check"):
+        page_heading(
+            "Price check",
+            "Test a sample order: what a customer pays for each product, and why.",
+        )
+        await page.sample_order()
+        page.show_result()
+        await page.why_section(first_product)
+    await page.calculate()
+
+
+async def _start(state: Simulation, *, customer: int | None, product: int | None) -> ProductChoice | None:
+    """Fill `state` from the address (?customer=…&product=…); returns the product it names, if any."""
     if customer is not None:
         try:
             state.customer = await customer_choice(customer_id=customer)
@@ -101,84 +118,181 @@ async def price_check_page(customer: int | None = None, product: int | None = No
             state.lines.append(CartRow(first_product.id, f"{first_product.name} · {first_product.sku}"))
         except NotFoundError:
             state.error = "That product no longer exists: pick another."
+    return first_product
 
-    async def calculate() -> None:
+
+async def _search_customers(text: str) -> list[tuple[int, str]]:
+    return [(c.id, c.label) for c in await customer_choices(search=text)]
+
+
+async def _search_products(text: str) -> list[tuple[int, str]]:
+    return [(p.id, p.label) for p in await find_products(search=text)]
+
+
+@dataclass
+class _Answer:
+    """What the services answered for one calculation, and why they stopped if they did."""
+
+    quote: Quote | None = None
+    outcomes: tuple[PromotionOutcome, ...] = ()
+    summary: BenefitsSummary | None = None
+    error: str = ""
+
+    def refused(self, text: str) -> None:
+        self.error = text
+
+
+class PriceCheck:
+    """The page: the sample order, the services' answer for it and the "why not" checklist."""
+
+    customer_select: SearchSelect
+    product_select: SearchSelect
+    why_product: SearchSelect
+    why_quantity: ui.number
+    why_panel: ui.column
+
+    def __init__(self, state: Simulation, *, currency: str) -> None:
+        self.state = state
+        self.currency = currency
+
+    # --- What the owner does ------------------------------------------------------------------
+
+    async def calculate(self) -> None:
+        state = self.state
         state.runs += 1
         run = state.runs
-        answer_quote, outcomes, summary, error = None, (), None, ""
+        answer = _Answer()
         if state.customer is not None:
-            try:
-                summary = await benefits_summary(customer_id=state.customer.id)
-                if state.lines:
-                    answer_quote = await quote(
-                        customer_id=state.customer.id,
-                        lines=[CartLine(row.product_id, row.quantity) for row in state.lines],
-                        at=state.at(),
-                    )
-                    outcomes = await promotion_outcomes(result=answer_quote)
-            except FormError as problem:
-                error = " ".join(problem.errors.values())
-            except NotFoundError as problem:
-                error = str(problem)
+            await run_action(lambda: self._answer(answer), errors=in_words(answer.refused), missing=answer.refused)
         if run != state.runs:
             return
-        state.quote, state.outcomes, state.summary, state.error = answer_quote, outcomes, summary, error
-        show_result.refresh()
+        state.quote, state.outcomes, state.summary = answer.quote, answer.outcomes, answer.summary
+        state.error = answer.error
+        self.show_result.refresh()
 
-    async def search_customers(text: str) -> list[tuple[int, str]]:
-        return [(c.id, c.label) for c in await customer_choices(search=text)]
+    async def _answer(self, answer: "_Answer") -> None:
+        """The customer's benefits and, for a cart with lines, its quote and what promotions did; each
+        kept in `answer` as it comes, so a refusal keeps what came before it."""
+        state = self.state
+        assert state.customer is not None
+        answer.summary = await benefits_summary(customer_id=state.customer.id)
+        if state.lines:
+            answer.quote = await quote(
+                customer_id=state.customer.id,
+                lines=[CartLine(row.product_id, row.quantity) for row in state.lines],
+                at=state.at(),
+            )
+            answer.outcomes = await promotion_outcomes(result=answer.quote)
 
-    async def search_products(text: str) -> list[tuple[int, str]]:
-        return [(p.id, p.label) for p in await find_products(search=text)]
-
-    async def choose_customer(value: int | None) -> None:
+    async def choose_customer(self, value: int | None) -> None:
         if value is None:
-            state.customer = None
+            self.state.customer = None
         else:
-            state.customer = Choice(value, customer_select.options.get(value, ""))
-        why_panel.clear()
-        await calculate()
+            self.state.customer = Choice(value, self.customer_select.options.get(value, ""))
+        self.why_panel.clear()
+        await self.calculate()
 
-    async def add_product(value: int | None) -> None:
+    async def add_product(self, value: int | None) -> None:
         if value is None:
             return
-        label = product_select.options.get(value, "")
-        existing = next((row for row in state.lines if row.product_id == value), None)
+        label = self.product_select.options.get(value, "")
+        existing = next((row for row in self.state.lines if row.product_id == value), None)
         if existing:
             existing.quantity += 1
-            if why_product.value == value:
-                why_quantity.value = existing.quantity
+            if self.why_product.value == value:
+                self.why_quantity.value = existing.quantity
         else:
-            state.lines.append(CartRow(value, label.rsplit(" · ", 1)[0]))
-        product_select.value = None
-        if why_product.value is None:  # the checklist below starts from the first product
-            why_product.set_options({value: label, **why_product.options}, value=value)
-        show_cart.refresh()
-        await calculate()
+            self.state.lines.append(CartRow(value, label.rsplit(" · ", 1)[0]))
+        self.product_select.value = None
+        if self.why_product.value is None:  # the checklist below starts from the first product
+            self.why_product.set_options({value: label, **self.why_product.options}, value=value)
+        self.show_cart.refresh()
+        await self.calculate()
 
-    async def set_quantity(row: CartRow, value: float | None) -> None:
+    async def set_quantity(self, row: CartRow, value: float | None) -> None:
         if value is None or value < 1:
             return
         row.quantity = int(value)
-        if why_product.value == row.product_id:  # the checklist asks about the same line
-            why_quantity.value = row.quantity
-        await calculate()
+        if self.why_product.value == row.product_id:  # the checklist asks about the same line
+            self.why_quantity.value = row.quantity
+        await self.calculate()
 
-    async def remove(row: CartRow) -> None:
-        state.lines.remove(row)
-        show_cart.refresh()
-        await calculate()
+    async def remove(self, row: CartRow) -> None:
+        self.state.lines.remove(row)
+        self.show_cart.refresh()
+        await self.calculate()
 
-    async def set_date(value: str | None) -> None:
-        state.order_date = value or ""
-        await calculate()
+    async def set_date(self, value: str | None) -> None:
+        self.state.order_date = value or ""
+        await self.calculate()
 
-    @ui.refreshable
-    def show_cart() -> None:
-        if not state.lines:
+    async def check(self) -> None:
+        """Run the "why not" checklist for the customer and the chosen product."""
+        state, why_panel = self.state, self.why_panel
+        why_panel.clear()
+        with why_panel:
+            if state.customer is None:
+                ui.label("Pick a customer first.").classes("text-negative").mark("why-error")
+                return
+            if self.why_product.value is None:
+                ui.label("Pick a product to check.").classes("text-negative").mark("why-error")
+                return
+
+        def not_found(text: str) -> None:
+            with why_panel:
+                ui.label(text).classes("text-negative").mark("why-error")
+
+        checked = await run_action(
+            lambda: why_no_discount(
+                customer_id=state.customer.id,
+                product_id=self.why_product.value,
+                quantity=int(self.why_quantity.value or 1),
+                at=state.at(),
+            ),
+            missing=not_found,
+        )
+        if checked:
+            with why_panel:
+                _checklist(checked.value)
+
+    # --- What the page shows ------------------------------------------------------------------
+
+    async def sample_order(self) -> None:
+        """The customer, the order date and the cart."""
+        state = self.state
+        with ui.card().classes("w-full gap-3"):
+            ui.label("Sample order").classes("text-base font-medium")
+            with ui.row().classes("w-full items-start gap-4"):
+                self.customer_select = SearchSelect(
+                    label="Customer",
+                    search=_search_customers,
+                    keep=lambda: {state.customer.id: state.customer.label} if state.customer else {},
+                )
+                self.customer_select.classes("flex-1 min-w-[320px]").mark("customer-picker")
+                await self.customer_select.load()
+                if state.customer is not None:
+                    self.customer_select.value = state.customer.id
+                self.customer_select.on_value_change(lambda e: self.choose_customer(e.value))
+                ui.input("Order date", value=state.order_date, on_change=lambda e: self.set_date(e.value)).props(
+                    "outlined dense type=date stack-label"
+                ).classes("w-48").mark("order-date")
+                ui.button("Calculate", icon="calculate", on_click=self.calculate).mark("calculate")
+            ui.separator()
+            with ui.column().classes("w-full gap-2"):
+                self.show_cart()
+            self.product_select = SearchSelect(label="Add a product (name or SKU)", search=_search_products)
+            self.product_select.classes("w-full max-w-xl").mark("product-picker")
+            with self.product_select.add_slot("prepend"):
+                ui.icon("add_shopping_cart")
+            await self.product_select.load()
+            self.product_select.on_value_change(lambda e: self.add_product(e.value))
+
+    @ui.refreshable_method
+    def show_cart(self) -> None:
+        if not self.state.lines:
             ui.label("No products yet: add one below.").classes("text-slate-500").mark("cart-empty")
             return
-        for row in state.lines:
+        for row in self.state.lines:
             with ui.row().classes("w-full items-center gap-3 no-wrap").mark("cart-line"):
                 ui.icon("inventory_2").classes("text-slate-400")
                 ui.label(row.label).classes("flex-1 text-slate-800")
@@ -188,14 +302,15 @@ async def price_check_page(customer: int | None = None, product: int | None = No
                     min=1,
                     step=1,
                     precision=0,
-                    on_change=lambda e, r=row: set_quantity(r, e.value),
+                    on_change=lambda e, r=row: self.set_quantity(r, e.value),
                 ).props("outlined dense").classes("w-28").mark(f"quantity-{row.product_id}")
-                ui.button(icon="close", on_click=lambda r=row: remove(r)).props("flat round dense color=grey-7").mark(
-                    f"remove-{row.product_id}"
-                ).tooltip("Remove from the sample order")
+                ui.button(icon="close", on_click=lambda r=row: self.remove(r)).props(
+                    "flat round dense color=grey-7"
+                ).mark(f"remove-{row.product_id}").tooltip("Remove from the sample order")
 
-    @ui.refreshable
-    def show_result() -> None:
+    @ui.refreshable_method
+    def show_result(self) -> None:
+        state = self.state
         if state.error:
             with ui.row().classes("w-full items-center gap-2 text-negative").mark("price-check-error"):
                 ui.icon("error_outline")
@@ -215,43 +330,11 @@ async def price_check_page(customer: int | None = None, product: int | None = No
             if state.quote is None:
                 ui.label("Add a product to the sample order to see its price.").classes("text-slate-500")
             else:
-                _quote(state.quote, state.outcomes, currency=currency)
+                _quote(state.quote, state.outcomes, currency=self.currency)
         _payment(state.summary)
 
-    async with frame("Price check", section="price-check"):
-        page_heading(
-            "Price check",
-            "Test a sample order: what a customer pays for each product, and why.",
-        )
-        with ui.card().classes("w-full gap-3"):
-            ui.label("Sample order").classes("text-base font-medium")
-            with ui.row().classes("w-full items-start gap-4"):
-                customer_select = SearchSelect(
-                    label="Customer",
-                    search=search_customers,
-                    keep=lambda: {state.customer.id: state.customer.label} if state.customer else {},
-                )
-                customer_select.classes("flex-1 min-w-[320px]").mark("customer-picker")
-                await customer_select.load()
-                if state.customer is not None:
-                    customer_select.value = state.customer.id
-                customer_select.on_value_change(lambda e: choose_customer(e.value))
-                ui.input("Order date", value=state.order_date, on_change=lambda e: set_date(e.value)).props(
-                    "outlined dense type=date stack-label"
-                ).classes("w-48").mark("order-date")
-                ui.button("Calculate", icon="calculate", on_click=calculate).mark("calculate")
-            ui.separator()
-            with ui.column().classes("w-full gap-2"):
-                show_cart()
-            product_select = SearchSelect(label="Add a product (name or SKU)", search=search_products)
-            product_select.classes("w-full max-w-xl").mark("product-picker")
-            with product_select.add_slot("prepend"):
-                ui.icon("add_shopping_cart")
-            await product_select.load()
-            product_select.on_value_change(lambda e: add_product(e.value))
-
-        show_result()
-
+    async def why_section(self, first_product: ProductChoice | None) -> None:
+        """ "Why isn't this customer getting the discount?" for one product, starting from `first_product`."""
         with ui.card().classes("w-full gap-3").mark("why-section"):
             ui.label("Why isn't this customer getting the discount?").classes("text-base font-medium")
             ui.label(
@@ -259,9 +342,9 @@ async def price_check_page(customer: int | None = None, product: int | None = No
                 "group status, pricing rule and scope, product exclusions, order date, minimum order."
             ).classes("text-sm text-slate-500")
             with ui.row().classes("w-full items-start gap-4"):
-                why_product = SearchSelect(
+                why_product = self.why_product = SearchSelect(
                     label="Product",
-                    search=search_products,
+                    search=_search_products,
                     keep=lambda: (
                         {why_product.value: why_product.options[why_product.value]}
                         if why_product.value in why_product.options
@@ -270,44 +353,18 @@ async def price_check_page(customer: int | None = None, product: int | None = No
                 )
                 why_product.classes("flex-1 max-w-xl").mark("why-product")
                 await why_product.load()
-                why_quantity = (
+                self.why_quantity = (
                     ui.number("Quantity", value=1, min=1, step=1, precision=0)
                     .props("outlined dense")
                     .classes("w-28")
                     .mark("why-quantity")
                 )
-
-                async def check() -> None:
-                    why_panel.clear()
-                    with why_panel:
-                        if state.customer is None:
-                            ui.label("Pick a customer first.").classes("text-negative").mark("why-error")
-                            return
-                        if why_product.value is None:
-                            ui.label("Pick a product to check.").classes("text-negative").mark("why-error")
-                            return
-                    try:
-                        checklist = await why_no_discount(
-                            customer_id=state.customer.id,
-                            product_id=why_product.value,
-                            quantity=int(why_quantity.value or 1),
-                            at=state.at(),
-                        )
-                    except NotFoundError as problem:
-                        with why_panel:
-                            ui.label(str(problem)).classes("text-negative").mark("why-error")
-                        return
-                    with why_panel:
-                        _checklist(checklist)
-
-                ui.button("Check", icon="fact_check", on_click=check).mark("why-check")
-            why_panel = ui.column().classes("w-full gap-2").mark("why-result")
+                ui.button("Check", icon="fact_check", on_click=self.check).mark("why-check")
+            self.why_panel = ui.column().classes("w-full gap-2").mark("why-result")
             if first_product is not None:
                 why_product.set_options(
                     {first_product.id: first_product.label, **why_product.options}, value=first_product.id
                 )
-
-    await calculate()
 
 
 def _groups(summary: BenefitsSummary) -> None:
