@@ -30,6 +30,7 @@ from bench.shops import ShopSize, build_or_reuse, scratch_copy
 from models.customer import Customer
 from services.imports.customers import check_customers, import_customers, read_csv, suggest_mapping
 from services.rules.runs import run_all_rules
+from services.staff.actor import SystemActor
 from services.storage.database import close_database, open_database
 
 SHOP = ShopSize(customers=100_000, orders=1_000_000)
@@ -91,7 +92,7 @@ async def measure(copy_url: str, data: bytes) -> dict[str, float | int]:
             file=file,
             mapping=mapping,
             all_or_nothing=False,
-            actor="bench",
+            actor=SystemActor("bench"),
             progress=lambda _share: updates.append(time.perf_counter()),
             rerun_rules=False,
         )
@@ -100,13 +101,18 @@ async def measure(copy_url: str, data: bytes) -> dict[str, float | int]:
         figures.update(created=result.created, progress_updates=len(updates), longest_gap_s=max(gaps, default=0.0))
 
         started = time.perf_counter()
-        runs = await run_all_rules(actor="bench")
+        runs = await run_all_rules(actor=SystemActor("bench"))
         figures["rules_s"] = _seconds(started)
         figures["joined"] = sum(r.joined for r in runs)
 
         started = time.perf_counter()
         again = await import_customers(
-            file=file, mapping=mapping, all_or_nothing=False, actor="bench", progress=None, rerun_rules=False
+            file=file,
+            mapping=mapping,
+            all_or_nothing=False,
+            actor=SystemActor("bench"),
+            progress=None,
+            rerun_rules=False,
         )
         figures["again_s"] = _seconds(started)
         figures.update(again_created=again.created, again_updated=again.updated)

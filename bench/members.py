@@ -45,6 +45,7 @@ from bench.shops import SEED, ShopSize, build_or_reuse, p95, scratch_copy
 from models.group import CustomerGroup, Membership, MembershipEvent
 from services.groups.group import list_groups
 from services.membership.changes import AddMode, RemoveMode, add_members, remove_members
+from services.staff.actor import SystemActor
 from services.storage.database import close_database, open_database
 
 SHOP = ShopSize(customers=100_000, orders=1_000_000)
@@ -54,7 +55,7 @@ ROUNDS = 3  # fresh copies per case; the median is reported
 TARGET_S = 2.0
 OVERVIEW_WARM_UP = 3
 OVERVIEW_TIMED = 20
-ACTOR = "bench"
+ACTOR = SystemActor("bench")
 TARGET_GROUP = "WHOLESALE"
 OTHER_GROUP = "RETAIL"  # the demo's default group
 

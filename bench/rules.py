@@ -48,6 +48,7 @@ from services.rules.explainer import now_for_rules
 from services.rules.model import parse_rule
 from services.rules.preview import preview_rule, rule_funnel
 from services.rules.runs import apply_rule
+from services.staff.actor import SystemActor
 from services.storage.database import background_connection, close_database, open_database
 
 MEDIUM = ShopSize(customers=100_000, orders=1_000_000)
@@ -238,12 +239,12 @@ def _bench_group(letter: str, threshold: int) -> dict:
 async def _save_group(data: dict) -> tuple[int, float, float | None]:
     """Create the group as the wizard does and apply its rule if saving did not: (id, save s, apply s)."""
     started = time.perf_counter()
-    detail = await create_group(data=data, actor="bench")
+    detail = await create_group(data=data, actor=SystemActor("bench"))
     saved = time.perf_counter() - started
     if detail.rule_applied_version >= detail.rule_version and detail.rule_version:
         return detail.id, saved, None
     started = time.perf_counter()
-    await apply_rule(group_id=detail.id, actor="bench")
+    await apply_rule(group_id=detail.id, actor=SystemActor("bench"))
     return detail.id, saved, time.perf_counter() - started
 
 
@@ -276,7 +277,7 @@ async def measure_materialise_and_pages(shop: ShopSize, copy: Path, results: Res
         group_id, saved, applied = await _save_group(_bench_group(next(letters), threshold))
         members = await _count_members(group_id)
         started = time.perf_counter()
-        await apply_rule(group_id=group_id, actor="bench")
+        await apply_rule(group_id=group_id, actor=SystemActor("bench"))
         rerun = time.perf_counter() - started
         results.materialise = {
             "threshold": threshold,

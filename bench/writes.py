@@ -30,12 +30,13 @@ from models.customer import Customer
 from models.group import CustomerGroup, Membership
 from services.groups.group import get_group, update_group
 from services.membership.changes import AddMode, RemoveMode, add_members, remove_members
+from services.staff.actor import SystemActor
 from services.storage.database import tortoise_config
 
 SHOP = ShopSize(customers=10_000, orders=None)
 SECONDS = 6.0
 WRITERS = 4
-ACTOR = "bench"
+ACTOR = SystemActor("bench")
 EDITED = ("VIP", "GOLD", "SILVER", "NEW")  # each writer edits its own group
 
 

@@ -20,7 +20,7 @@ from models.group import CustomerGroup
 from services.errors import FormError, NotFoundError
 from services.paging import Page, page_bounds
 from services.shop import get_shop
-from services.staff.actor import Actor, Permission, require
+from services.staff.actor import Acting, Permission, require
 from services.wording import count, money
 
 SKU_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9._/-]{0,63}$")
@@ -291,7 +291,7 @@ async def _product_values(data: dict, *, product_id: int | None) -> dict:
     }
 
 
-async def create_product(*, data: dict, actor: Actor | str) -> ProductRow:
+async def create_product(*, data: dict, actor: Acting) -> ProductRow:
     """A new product. `data`: sku, name, category_id, visibility_group_id (empty: the standard
     group), base_price_cents. The SKU is stored in capitals; it is unique whatever its case."""
     await require(actor, Permission.MANAGE_CATALOG)
@@ -303,7 +303,7 @@ async def create_product(*, data: dict, actor: Actor | str) -> ProductRow:
     return await get_product(product_id=product.id)
 
 
-async def update_product(*, product_id: int, data: dict, actor: Actor | str) -> ProductRow:
+async def update_product(*, product_id: int, data: dict, actor: Acting) -> ProductRow:
     await require(actor, Permission.MANAGE_CATALOG)
     if not await Product.exists(id=product_id):
         raise NotFoundError("This product was deleted meanwhile.")
@@ -315,7 +315,7 @@ async def update_product(*, product_id: int, data: dict, actor: Actor | str) -> 
     return await get_product(product_id=product_id)
 
 
-async def delete_product(*, product_id: int, actor: Actor | str) -> ProductDeleted:
+async def delete_product(*, product_id: int, actor: Acting) -> ProductDeleted:
     """Delete a product and its prices on price lists. Refused while a group's benefits name it
     (a custom visibility selection or a pricing scope), so no group is left pointing at nothing."""
     await require(actor, Permission.MANAGE_CATALOG)
@@ -361,7 +361,7 @@ async def _unique_name(model, name: str, *, exclude_id: int | None, what: str, e
         errors["name"] = f'A {what} named "{name}" already exists.'
 
 
-async def create_category(*, name: str, actor: Actor | str) -> CategoryRow:
+async def create_category(*, name: str, actor: Acting) -> CategoryRow:
     await require(actor, Permission.MANAGE_CATALOG)
     errors: dict[str, str] = {}
     name = _clean_name(name, what="category", errors=errors)
@@ -375,7 +375,7 @@ async def create_category(*, name: str, actor: Actor | str) -> CategoryRow:
     return CategoryRow(category.id, category.name, 0)
 
 
-async def update_category(*, category_id: int, name: str, actor: Actor | str) -> CategoryRow:
+async def update_category(*, category_id: int, name: str, actor: Acting) -> CategoryRow:
     await require(actor, Permission.MANAGE_CATALOG)
     if not await Category.exists(id=category_id):
         raise NotFoundError("This category was deleted meanwhile.")
@@ -391,7 +391,7 @@ async def update_category(*, category_id: int, name: str, actor: Actor | str) ->
     return CategoryRow(category_id, name, await Product.filter(category_id=category_id).count())
 
 
-async def delete_category(*, category_id: int, actor: Actor | str) -> str:
+async def delete_category(*, category_id: int, actor: Acting) -> str:
     """Delete an unused category; its name. Refused while products or a group's pricing use it."""
     await require(actor, Permission.MANAGE_CATALOG)
     category = await Category.get_or_none(id=category_id)
@@ -438,7 +438,7 @@ async def standard_visibility_group_id() -> int | None:
     return await VisibilityGroup.filter(is_standard=True).first().values_list("id", flat=True)
 
 
-async def create_visibility_group(*, name: str, is_standard: bool = False, actor: Actor | str) -> VisibilityGroupRow:
+async def create_visibility_group(*, name: str, is_standard: bool = False, actor: Acting) -> VisibilityGroupRow:
     """A new visibility group. The shop's first one is the standard one; making another standard
     takes the mark from the previous one (there is always exactly one)."""
     await require(actor, Permission.MANAGE_CATALOG)
@@ -459,7 +459,7 @@ async def create_visibility_group(*, name: str, is_standard: bool = False, actor
 
 
 async def update_visibility_group(
-    *, visibility_group_id: int, name: str, is_standard: bool, actor: Actor | str
+    *, visibility_group_id: int, name: str, is_standard: bool, actor: Acting
 ) -> VisibilityGroupRow:
     await require(actor, Permission.MANAGE_CATALOG)
     group = await VisibilityGroup.get_or_none(id=visibility_group_id)
@@ -483,7 +483,7 @@ async def update_visibility_group(
     return VisibilityGroupRow(visibility_group_id, name, is_standard, products)
 
 
-async def delete_visibility_group(*, visibility_group_id: int, actor: Actor | str) -> str:
+async def delete_visibility_group(*, visibility_group_id: int, actor: Acting) -> str:
     """Delete an unused visibility group; its name. The standard one stays."""
     await require(actor, Permission.MANAGE_CATALOG)
     group = await VisibilityGroup.get_or_none(id=visibility_group_id)
@@ -599,7 +599,7 @@ def _price_list_values(name: Any, description: Any, errors: dict[str, str]) -> t
     return name, description
 
 
-async def create_price_list(*, name: str, description: str = "", actor: Actor | str) -> PriceListDetail:
+async def create_price_list(*, name: str, description: str = "", actor: Acting) -> PriceListDetail:
     await require(actor, Permission.MANAGE_CATALOG)
     errors: dict[str, str] = {}
     name, description = _price_list_values(name, description, errors)
@@ -613,9 +613,7 @@ async def create_price_list(*, name: str, description: str = "", actor: Actor | 
     return await get_price_list(price_list_id=price_list.id)
 
 
-async def update_price_list(
-    *, price_list_id: int, name: str, description: str = "", actor: Actor | str
-) -> PriceListDetail:
+async def update_price_list(*, price_list_id: int, name: str, description: str = "", actor: Acting) -> PriceListDetail:
     await require(actor, Permission.MANAGE_CATALOG)
     if not await PriceList.exists(id=price_list_id):
         raise NotFoundError("This price list was deleted meanwhile.")
@@ -631,7 +629,7 @@ async def update_price_list(
     return await get_price_list(price_list_id=price_list_id)
 
 
-async def delete_price_list(*, price_list_id: int, actor: Actor | str) -> str:
+async def delete_price_list(*, price_list_id: int, actor: Acting) -> str:
     """Delete a price list and its prices; its name. Refused while a group's pricing uses it."""
     await require(actor, Permission.MANAGE_CATALOG)
     price_list = await PriceList.get_or_none(id=price_list_id)
@@ -740,7 +738,7 @@ async def _item_values(price_list_id: int, data: dict, *, item_id: int | None) -
     return {"product_id": product_id, "min_quantity": quantity, "price_cents": price}
 
 
-async def add_price_list_item(*, price_list_id: int, data: dict, actor: Actor | str) -> PriceListItemRow:
+async def add_price_list_item(*, price_list_id: int, data: dict, actor: Acting) -> PriceListItemRow:
     """A product's price on the list from `min_quantity` units on. `data`: product_id,
     min_quantity (1: every order), price_cents."""
     await require(actor, Permission.MANAGE_CATALOG)
@@ -754,7 +752,7 @@ async def add_price_list_item(*, price_list_id: int, data: dict, actor: Actor | 
     return await get_price_list_item(item_id=item.id)
 
 
-async def update_price_list_item(*, item_id: int, data: dict, actor: Actor | str) -> PriceListItemRow:
+async def update_price_list_item(*, item_id: int, data: dict, actor: Acting) -> PriceListItemRow:
     await require(actor, Permission.MANAGE_CATALOG)
     item = await PriceListItem.get_or_none(id=item_id)
     if item is None:
@@ -767,7 +765,7 @@ async def update_price_list_item(*, item_id: int, data: dict, actor: Actor | str
     return await get_price_list_item(item_id=item_id)
 
 
-async def delete_price_list_item(*, item_id: int, actor: Actor | str) -> PriceListItemRow:
+async def delete_price_list_item(*, item_id: int, actor: Acting) -> PriceListItemRow:
     """Remove one price row; what it was."""
     await require(actor, Permission.MANAGE_CATALOG)
     row = await get_price_list_item(item_id=item_id)

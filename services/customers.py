@@ -15,7 +15,7 @@ from models.group import Membership, MembershipSource
 from services.errors import FormError, NotFoundError
 from services.paging import Page, page_bounds
 from services.rules.runs import reevaluate_customer
-from services.staff.actor import Actor, Permission, actor_name, require
+from services.staff.actor import Acting, Permission, require
 from services.storage.conflicts import retried_on_conflict
 from services.text import plain_text
 
@@ -252,19 +252,19 @@ def _taken(email: str) -> FormError:
     return FormError({"email": f"{email} belongs to another customer."})
 
 
-async def _rules_follow(customer_id: int, actor: Actor | str) -> None:
+async def _rules_follow(customer_id: int, actor: Acting) -> None:
     """Re-check the customer against every rule-based group, so those groups follow the change.
 
     After the change has committed: a failure here does not undo it (nor may the change be made
     again), so it is logged, and the periodic rule refresh brings the groups up to date."""
     try:
-        await reevaluate_customer(customer_id=customer_id, actor=actor_name(actor))
+        await reevaluate_customer(customer_id=customer_id, actor=actor)
     except Exception:
         logger.exception("Saved customer %s, but could not re-check the rule-based groups", customer_id)
 
 
 @retried_on_conflict
-async def create_customer(*, data: CustomerInput | dict, actor: Actor | str) -> CustomerDetail:
+async def create_customer(*, data: CustomerInput | dict, actor: Acting) -> CustomerDetail:
     """A new customer (email unique, stored lower-case), who then joins the rule-based groups they match."""
     await require(actor, Permission.MANAGE_CUSTOMERS)
     data = _checked(data)
@@ -283,7 +283,7 @@ async def create_customer(*, data: CustomerInput | dict, actor: Actor | str) -> 
 
 
 @retried_on_conflict
-async def update_customer(*, customer_id: int, data: CustomerInput | dict, actor: Actor | str) -> CustomerDetail:
+async def update_customer(*, customer_id: int, data: CustomerInput | dict, actor: Acting) -> CustomerDetail:
     """Change a customer; a dict may name only the fields that change. Rule-based groups follow."""
     await require(actor, Permission.MANAGE_CUSTOMERS)
     current = await get_customer(customer_id=customer_id)

@@ -35,6 +35,7 @@ from services.benefits.sections import save_benefits
 from services.groups.group import name_key
 from services.membership.books import recount
 from services.promotions import create_promotion
+from services.staff.actor import SYSTEM
 from services.storage.sql import insert_rows
 
 # Orders arrive in customer order, so each commit touches pages all over the placed_at index;
@@ -529,7 +530,7 @@ async def _seed_benefits(groups: dict[str, CustomerGroup], catalog: dict[str, An
         },
     }
     for key, sections in benefits.items():
-        await save_benefits(group_id=groups[key].id, sections=sections, actor="system")
+        await save_benefits(group_id=groups[key].id, sections=sections, actor=SYSTEM)
 
 
 def _next_month(today: date) -> tuple[date, date]:
@@ -575,7 +576,7 @@ async def _seed_promotions(groups: dict[str, CustomerGroup], today: date) -> Non
         },
     ]
     for data in promotions:
-        await create_promotion(data=data, actor="system")
+        await create_promotion(data=data, actor=SYSTEM)
 
 
 def _segments(count: int, rng: random.Random) -> list[str]:

@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 from models.customer import Customer, Order, OrderStatus
 from services.errors import FormError, NotFoundError
 from services.rules.runs import reevaluate_customer
+from services.staff.actor import SYSTEM
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ async def record_order(
     if status == OrderStatus.COMPLETED:
         # After the commit: the order stands even if this fails; the periodic rule run catches up.
         try:
-            await reevaluate_customer(customer_id=customer_id, actor="system")
+            await reevaluate_customer(customer_id=customer_id, actor=SYSTEM)
         except Exception:
             logger.exception("Recorded order %s, but could not re-check customer %s's groups", order.id, customer_id)
     return order.id

@@ -22,7 +22,7 @@ from models.group import CustomerGroup, GroupStatus, Membership
 from models.promotion import Promotion, PromotionStatus, PromotionTarget, PromotionType
 from services.errors import ChangedMeanwhileError, FormError, NotFoundError
 from services.shop import get_shop
-from services.staff.actor import Actor, Permission, require
+from services.staff.actor import Acting, Permission, require
 from services.staff.audit import record
 from services.storage.conflicts import retried_on_conflict
 from services.text import plain_text
@@ -423,7 +423,7 @@ async def _audited(promotion_id: int) -> dict | None:
 
 
 @retried_on_conflict
-async def create_promotion(*, data: PromotionInput | dict, actor: Actor | str) -> PromotionDetail:
+async def create_promotion(*, data: PromotionInput | dict, actor: Acting) -> PromotionDetail:
     await require(actor, Permission.MANAGE_PROMOTIONS)
     data = await _validated(data, promotion_id=None)
     async with in_transaction("default") as connection:
@@ -446,7 +446,7 @@ async def create_promotion(*, data: PromotionInput | dict, actor: Actor | str) -
 
 @retried_on_conflict
 async def update_promotion(
-    *, promotion_id: int, version: int, data: PromotionInput | dict, actor: Actor | str
+    *, promotion_id: int, version: int, data: PromotionInput | dict, actor: Acting
 ) -> PromotionDetail:
     """Save an edit made on `version` of the promotion; refuses if someone saved in between."""
     await require(actor, Permission.MANAGE_PROMOTIONS)
@@ -478,7 +478,7 @@ async def update_promotion(
 
 
 @retried_on_conflict
-async def delete_promotion(*, promotion_id: int, actor: Actor | str) -> str:
+async def delete_promotion(*, promotion_id: int, actor: Acting) -> str:
     await require(actor, Permission.MANAGE_PROMOTIONS)
     async with in_transaction("default") as connection:  # the deletion and its audit entry together
         promotion = await Promotion.get_or_none(id=promotion_id)

@@ -8,7 +8,7 @@ from tortoise.transactions import in_transaction
 from models.group import CustomerGroup, GroupStatus, GroupType, Membership
 from models.shop import Shop
 from services.errors import FormError
-from services.staff.actor import Actor, Permission, require
+from services.staff.actor import Acting, Permission, require
 from services.staff.audit import record
 from services.wording import count
 
@@ -74,9 +74,7 @@ async def _default_group_problem(group_id: int) -> str | None:
     return None
 
 
-async def update_settings(
-    *, one_group_per_customer: bool, default_group_id: int | None, actor: Actor | str
-) -> ShopInfo:
+async def update_settings(*, one_group_per_customer: bool, default_group_id: int | None, actor: Acting) -> ShopInfo:
     """Save the shop-wide membership settings, or raise FormError naming the field that cannot be
     saved. Exclusivity is refused while someone is in several groups: switching it on must not
     silently drop memberships. Needs the settings permission."""

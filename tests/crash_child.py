@@ -20,9 +20,10 @@ from tortoise import connections
 
 from services.groups.group import get_group, update_group
 from services.imports.customers import import_customers, read_csv, suggest_mapping
+from services.staff.actor import SystemActor
 from services.storage.database import BACKGROUND, close_database, open_database
 
-ACTOR = "crash-test"
+ACTOR = SystemActor("crash-test")
 
 
 def say(line: str) -> None:

@@ -11,8 +11,9 @@ from models.customer import Customer
 from services.benefits.sections import save_benefits
 from services.groups.group import create_group
 from services.membership.changes import AddMode, add_members
+from services.staff.actor import SystemActor
 
-ACTOR = "anna"
+ACTOR = SystemActor("anna")
 
 
 @dataclass

@@ -30,7 +30,7 @@ from services.errors import FormError, NotFoundError
 from services.groups.group import get_group, update_group
 from services.rules.words import Wording
 from services.shop import get_shop
-from services.staff.actor import Actor, Permission, actor_name, require
+from services.staff.actor import Acting, Permission, require
 
 SECTION_LABELS = {
     "pricing": "Pricing",
@@ -205,7 +205,7 @@ def walk(nodes: list[TreeNode], depth: int = 0) -> list[tuple[TreeNode, int]]:
 # --- Changing the hierarchy --------------------------------------------------------------------
 
 
-async def move_group(*, group_id: int, parent_id: int | None, actor: Actor | str) -> None:
+async def move_group(*, group_id: int, parent_id: int | None, actor: Acting) -> None:
     """Put the group under `parent_id` (None: the top level). A move under itself or one of its own
     subgroups is refused with FormError({"parent_id": ...})."""
     await require(actor, Permission.MANAGE_GROUPS)
@@ -214,10 +214,10 @@ async def move_group(*, group_id: int, parent_id: int | None, actor: Actor | str
         return
     data = group.as_input()
     data.parent_id = parent_id
-    await update_group(group_id=group_id, version=group.version, data=data, actor=actor_name(actor))
+    await update_group(group_id=group_id, version=group.version, data=data, actor=actor)
 
 
-async def set_inheritance(*, group_id: int, section: str, inherit: bool, actor: Actor | str) -> None:
+async def set_inheritance(*, group_id: int, section: str, inherit: bool, actor: Acting) -> None:
     """Turn inheriting one benefit section from the parent on or off; the section's own settings stay."""
     await require(actor, Permission.MANAGE_BENEFITS)
     if section not in SECTIONS:
@@ -230,7 +230,7 @@ async def set_inheritance(*, group_id: int, section: str, inherit: bool, actor: 
         return
     data = own.model_dump(mode="json", exclude_none=True)
     data["inherit"] = inherit
-    await save_benefits(group_id=group_id, sections={section: data}, actor=actor_name(actor))
+    await save_benefits(group_id=group_id, sections={section: data}, actor=actor)
 
 
 # --- Effective settings, in words --------------------------------------------------------------

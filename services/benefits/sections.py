@@ -23,7 +23,7 @@ from models.benefits import GroupBenefits
 from models.catalog import Category, PriceList, Product, VisibilityGroup
 from models.group import CustomerGroup
 from services.errors import FormError, NotFoundError
-from services.staff.actor import Actor, Permission, require
+from services.staff.actor import Acting, Permission, require
 from services.staff.audit import record
 from services.storage.conflicts import retried_on_conflict
 
@@ -316,7 +316,7 @@ async def get_benefits(*, group_id: int) -> Benefits:
 
 
 @retried_on_conflict
-async def save_benefits(*, group_id: int, sections: dict[str, dict | BaseModel], actor: Actor | str) -> Benefits:
+async def save_benefits(*, group_id: int, sections: dict[str, dict | BaseModel], actor: Acting) -> Benefits:
     """Validate and store the given sections of a group's benefits (others stay as they are).
     Every problem is reported at once, keyed "<section>.<field>"; ids must name existing
     catalog entries."""

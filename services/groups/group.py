@@ -28,7 +28,7 @@ from services.membership.books import settle_primaries
 from services.promotions import drafts_after_losing
 from services.rules.model import Condition, RuleError, group_ids_read, parse_rule, rule_json, walk
 from services.rules.runs import apply_rule_with_readers, rule_readers
-from services.staff.actor import Actor, Permission, actor_name, require
+from services.staff.actor import Acting, Permission, actor_name, require
 from services.staff.audit import record
 from services.storage.conflicts import retried_on_conflict
 from services.text import plain_lines, plain_text
@@ -459,7 +459,7 @@ async def _audited(group_id: int) -> dict | None:
 
 
 @retried_on_conflict
-async def create_group(*, data: GroupInput | dict, actor: Actor | str) -> GroupDetail:
+async def create_group(*, data: GroupInput | dict, actor: Acting) -> GroupDetail:
     await require(actor, Permission.MANAGE_GROUPS)
     data = await _validated(data, group_id=None)
     if data.rule is not None:
@@ -481,7 +481,7 @@ async def create_group(*, data: GroupInput | dict, actor: Actor | str) -> GroupD
             )
     except IntegrityError as error:
         raise _unique_violation(data, error) from None
-    await _apply_rule_if_due(group.id, actor=actor, force=True)
+    await _apply_rule_if_due(group.id, actor=who, force=True)
     return await get_group(group_id=group.id)
 
 
@@ -491,7 +491,7 @@ async def update_group(
     group_id: int,
     version: int,
     data: GroupInput | dict,
-    actor: Actor | str,
+    actor: Acting,
     rule_note: str = "",
     rule_action: str = "rule.updated",
 ) -> GroupDetail:
@@ -541,13 +541,11 @@ async def update_group(
     except IntegrityError as error:
         raise _unique_violation(data, error) from None
     # A new type or a switch back on changes who belongs even when the rule did not.
-    await _apply_rule_if_due(
-        group_id, actor=actor, force=(before["type"], before["status"]) != (data.type, data.status)
-    )
+    await _apply_rule_if_due(group_id, actor=who, force=(before["type"], before["status"]) != (data.type, data.status))
     return await get_group(group_id=group_id)
 
 
-async def _apply_rule_if_due(group_id: int, *, actor: str, force: bool) -> None:
+async def _apply_rule_if_due(group_id: int, *, actor: Acting, force: bool) -> None:
     """After a committed save: set an active rule-based group's members from its rule when the
     saved rule version is not applied yet (or `force`), then the groups whose rules read it.
 
@@ -564,7 +562,7 @@ async def _apply_rule_if_due(group_id: int, *, actor: str, force: bool) -> None:
 
 
 @retried_on_conflict
-async def delete_group(*, group_id: int, actor: Actor | str, reason: str = "Group deleted") -> DeleteResult:
+async def delete_group(*, group_id: int, actor: Acting, reason: str = "Group deleted") -> DeleteResult:
     """Delete a group: its members are released (each with an event), its subgroups move up to its
     parent. Customers and orders stay. One transaction: all of it happens or none.
 
@@ -626,7 +624,7 @@ async def delete_group(*, group_id: int, actor: Actor | str, reason: str = "Grou
     )
 
 
-async def turn_hybrid(*, group_id: int, actor: Actor | str) -> GroupDetail:
+async def turn_hybrid(*, group_id: int, actor: Acting) -> GroupDetail:
     """Make an automatic group hybrid, so customers can be added and kept out by hand. Its rule and
     members stay as they are."""
     await require(actor, Permission.MANAGE_GROUPS)

@@ -6,7 +6,7 @@ from datetime import datetime
 from models.group import RULE_TYPES, CustomerGroup, RuleVersion
 from services.errors import FormError, NotFoundError
 from services.groups.group import GroupDetail, get_group, update_group
-from services.staff.actor import Actor, Permission, require
+from services.staff.actor import Acting, Permission, require
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ async def list_rule_versions(*, group_id: int) -> list[RuleVersionRow]:
     ]
 
 
-async def restore_rule_version(*, group_id: int, number: int, version: int, actor: Actor | str) -> GroupDetail:
+async def restore_rule_version(*, group_id: int, number: int, version: int, actor: Acting) -> GroupDetail:
     """Make an earlier rule the group's rule again, as a new version ("Restored from version N"),
     through update_group: the same checks (the rule may read groups deleted since), the same
     guard against a concurrent edit (`version` is the group's version the owner saw), and the

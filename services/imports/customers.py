@@ -40,7 +40,7 @@ from models.group import CustomerGroup
 from services.errors import FormError
 from services.membership.changes import AddMode, AddResult, RowRefusal, add_rows, check_rows
 from services.rules.runs import run_all_rules
-from services.staff.actor import Actor, Permission, actor_name, require
+from services.staff.actor import Acting, Permission, actor_name, require
 from services.storage.conflicts import retried_on_conflict
 from services.storage.database import BACKGROUND, reader_connection
 from services.storage.sql import dialect_sql, insert_rows
@@ -697,7 +697,7 @@ async def import_customers(
     file: CsvFile,
     mapping: dict[str, str | None],
     all_or_nothing: bool = False,
-    actor: Actor | str,
+    actor: Acting,
     progress: Progress | None = None,
     rerun_rules: bool = True,
 ) -> ImportResult:
@@ -707,7 +707,6 @@ async def import_customers(
     row has an error. `progress` gets the share done (0 to 1) after each batch. Afterwards the
     group rules are re-run (unless `rerun_rules` is off) so customers land in rule-based groups."""
     await require(actor, Permission.MANAGE_CUSTOMERS)
-    actor = actor_name(actor)  # the rule re-run that follows is part of the import
     say = progress or (lambda _share: None)
     columns = _columns(file, mapping, ImportKind.CUSTOMERS)
     now = datetime.now(UTC)
@@ -885,7 +884,7 @@ async def import_memberships(
     mapping: dict[str, str | None],
     all_or_nothing: bool = False,
     mode: AddMode = AddMode.ADD,
-    actor: Actor | str,
+    actor: Acting,
     progress: Progress | None = None,
 ) -> MembershipImportResult:
     """Add the customers in the file's rows to their groups, in one transaction.

@@ -67,7 +67,7 @@ from services.membership.books import (
     recount,
 )
 from services.rules.runs import apply_readers, apply_rule
-from services.staff.actor import Actor, Permission, actor_name, require
+from services.staff.actor import Acting, Permission, actor_name, require
 from services.storage.conflicts import retried_on_conflict
 from services.storage.database import BACKGROUND, reader_connection
 from services.storage.sql import fetch_rows, insert_rows, is_postgres, placeholders
@@ -457,7 +457,7 @@ def _refuse_second_groups(customers: list[_Customer], group: _Group, names: Mapp
 
 
 async def add_members(
-    *, group_id: int, customer_ids: Sequence[int], mode: AddMode, actor: Actor | str, reason: str = ""
+    *, group_id: int, customer_ids: Sequence[int], mode: AddMode, actor: Acting, reason: str = ""
 ) -> AddResult:
     """Add the customers to the group the way `mode` says (see the module's notes). One
     transaction; a FormError (at "group", "mode", "capacity" or "customers") changes nothing."""
@@ -466,11 +466,11 @@ async def add_members(
 
 @retried_on_conflict
 async def add_to_groups(
-    *, members_by_group: Mapping[int, Sequence[int]], mode: AddMode, actor: Actor | str, reason: str = ""
+    *, members_by_group: Mapping[int, Sequence[int]], mode: AddMode, actor: Acting, reason: str = ""
 ) -> list[AddResult]:
     """add_members for several groups in one transaction: all of it or none."""
     await require(actor, Permission.MANAGE_MEMBERS)
-    actor = actor_name(actor)
+    who, actor = actor, actor_name(actor)
     if not members_by_group or not any(members_by_group.values()):
         raise FormError({"customers": "Select at least one customer."})
     now = datetime.now(UTC)
@@ -492,7 +492,7 @@ async def add_to_groups(
         await _write(connection, plan, set_ids, clear_ids)
     if mode == AddMode.PRIMARY and len(results) == 1:
         results = [_with(results[0], made_primary=chosen)]
-    await _apply_readers(plan.touched_groups, actor=actor)
+    await _apply_readers(plan.touched_groups, actor=who)
     return results
 
 
@@ -617,7 +617,7 @@ async def add_rows(
     *,
     rows: Sequence[tuple[int, int, int]],
     mode: AddMode,
-    actor: Actor | str,
+    actor: Acting,
     reason: str = "",
     all_or_nothing: bool = False,
 ) -> RowsResult:
@@ -629,7 +629,7 @@ async def add_rows(
     reported by its key and the others are added, in one transaction; with `all_or_nothing`, a
     refused row means nothing is written."""
     await require(actor, Permission.MANAGE_MEMBERS)
-    actor = actor_name(actor)
+    who, actor = actor, actor_name(actor)
     if not rows:
         return RowsResult(written=False, refused=[], groups=[])
     plan = _Plan(actor=actor, reason=reason.strip(), now=datetime.now(UTC))
@@ -646,7 +646,7 @@ async def add_rows(
         await _write(connection, plan, set_ids, clear_ids)
     if mode == AddMode.PRIMARY and len(results) == 1:
         results = [_with(results[0], made_primary=chosen)]
-    await _apply_readers(plan.touched_groups, actor=actor)
+    await _apply_readers(plan.touched_groups, actor=who)
     return RowsResult(written=True, refused=refused, groups=results)
 
 
@@ -732,7 +732,7 @@ async def remove_members(
     group_id: int,
     customer_ids: Sequence[int],
     mode: RemoveMode,
-    actor: Actor | str,
+    actor: Acting,
     reason: str = "",
     target_group_id: int | None = None,
 ) -> RemoveResult:
@@ -740,7 +740,7 @@ async def remove_members(
     `target_group_id`. One transaction; a FormError (at "group", "mode", "target", "customers"
     or "capacity") changes nothing."""
     await require(actor, Permission.MANAGE_MEMBERS)
-    actor = actor_name(actor)
+    who, actor = actor, actor_name(actor)
     ids = _unique(customer_ids)
     if not ids:
         raise FormError({"customers": "Select at least one member."})
@@ -811,7 +811,7 @@ async def remove_members(
         plan.touched_groups.add(group_id)
         set_ids, clear_ids, _ = _settle_primaries(plan, names)
         await _write(connection, plan, set_ids, clear_ids)
-    await _apply_readers(plan.touched_groups, actor=actor)
+    await _apply_readers(plan.touched_groups, actor=who)
     return RemoveResult(
         group_id=group_id,
         group_name=group.name,
@@ -824,7 +824,7 @@ async def remove_members(
     )
 
 
-async def _apply_readers(group_ids: Iterable[int], *, actor: str) -> None:
+async def _apply_readers(group_ids: Iterable[int], *, actor: Acting) -> None:
     """Re-run the rules that read these groups ("Member of Group"), now that their members changed.
 
     After the change has committed: a failure here does not undo it (nor may the change be made
@@ -858,11 +858,10 @@ async def list_exclusions(*, group_id: int, limit: int = 50) -> tuple[list[Exclu
     ], await query.count()
 
 
-async def lift_exclusions(*, group_id: int, customer_ids: Sequence[int], actor: Actor | str) -> int:
+async def lift_exclusions(*, group_id: int, customer_ids: Sequence[int], actor: Acting) -> int:
     """Let the rule decide again for these customers: forget that they were taken out by hand, then
     run the group's rule, which brings back those it matches (with their events). How many rejoined."""
     await require(actor, Permission.MANAGE_MEMBERS)
-    actor = actor_name(actor)
     async with in_transaction(BACKGROUND) as connection:
         for chunk in chunks(_unique(customer_ids)):
             await MembershipExclusion.filter(group_id=group_id, customer_id__in=chunk).using_db(connection).delete()

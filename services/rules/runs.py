@@ -62,7 +62,7 @@ from services.membership.books import one_at_a_time_if_one_group, recount
 from services.rules.compiler import to_q
 from services.rules.explainer import evaluate, load_facts, now_for_rules
 from services.rules.model import RuleError, group_ids_read, parse_rule
-from services.staff.actor import Actor, Permission, actor_name, require
+from services.staff.actor import SYSTEM, Acting, Permission, actor_name, require
 from services.storage.conflicts import retried_on_conflict
 from services.storage.database import BACKGROUND
 from services.storage.sql import execute, fetch_rows
@@ -335,7 +335,7 @@ async def _clear_scratch(connection: BaseDBAsyncClient) -> None:
 
 
 @retried_on_conflict
-async def apply_rule(*, group_id: int, actor: Actor | str, now: datetime | None = None) -> RuleRun:
+async def apply_rule(*, group_id: int, actor: Acting, now: datetime | None = None) -> RuleRun:
     """Set a rule-based group's members to what its current rule matches at `now`.
 
     One transaction on the background connection: the members, an event per join and leave, and
@@ -424,7 +424,7 @@ def _ordered(groups: dict[int, CustomerGroup]) -> list[CustomerGroup]:
     return [groups[gid] for gid in dependency_order(reads)]
 
 
-async def _apply_each(groups: Iterable[CustomerGroup], *, actor: str, now: datetime) -> list[RuleRun]:
+async def _apply_each(groups: Iterable[CustomerGroup], *, actor: Acting, now: datetime) -> list[RuleRun]:
     """Apply each group's rule in turn; one group's failure is logged and does not stop the rest."""
     runs = []
     for group in groups:
@@ -437,17 +437,16 @@ async def _apply_each(groups: Iterable[CustomerGroup], *, actor: str, now: datet
     return runs
 
 
-async def run_all_rules(*, actor: Actor | str = "system", now: datetime | None = None) -> list[RuleRun]:
+async def run_all_rules(*, actor: Acting = SYSTEM, now: datetime | None = None) -> list[RuleRun]:
     """Re-run every active rule-based group, groups read by "Member of Group" first.
 
     Rules with time-based conditions (account age, days since last order ...) drift as time
     passes without any data changing; this brings them up to date."""
     await require(actor, Permission.MANAGE_RULES)
-    actor = actor_name(actor)
     return await _apply_each(_ordered(await _rule_groups()), actor=actor, now=now or now_for_rules())
 
 
-async def apply_pending_rules(*, actor: str = "system") -> list[RuleRun]:
+async def apply_pending_rules(*, actor: Acting = SYSTEM) -> list[RuleRun]:
     """Apply the active groups whose saved rule version has not been applied yet (e.g. a save whose
     member update was interrupted), in dependency order."""
     groups = await _rule_groups()
@@ -472,12 +471,11 @@ async def rule_readers(*, group_id: int, transitive: bool = True) -> list[Custom
     return [groups[gid] for gid in dependency_order(reads) if gid in found]
 
 
-async def apply_rule_with_readers(*, group_id: int, actor: Actor | str, now: datetime | None = None) -> list[RuleRun]:
+async def apply_rule_with_readers(*, group_id: int, actor: Acting, now: datetime | None = None) -> list[RuleRun]:
     """Apply the group's rule and, if its members changed, the rules of the active groups that
     read it ("Member of Group"), so they do not wait for the next periodic run. The group's own
     run comes first."""
     await require(actor, Permission.MANAGE_RULES)
-    actor = actor_name(actor)
     now = now or now_for_rules()
     run = await apply_rule(group_id=group_id, actor=actor, now=now)
     if not run.changed:
@@ -486,7 +484,7 @@ async def apply_rule_with_readers(*, group_id: int, actor: Actor | str, now: dat
     return [run, *await _apply_each(readers, actor=actor, now=now)]
 
 
-async def apply_readers(*, group_ids: set[int], actor: str) -> list[RuleRun]:
+async def apply_readers(*, group_ids: set[int], actor: Acting) -> list[RuleRun]:
     """After members of `group_ids` changed by hand: re-run the active rules that read them."""
     readers: dict[int, CustomerGroup] = {}
     for group_id in group_ids:
@@ -510,7 +508,7 @@ def _needs_change(group_type: GroupType, matches: bool, source: str | None) -> b
     return source != MembershipSource.RULE if matches else source is not None
 
 
-async def reevaluate_customer(*, customer_id: int, actor: str = "system") -> CustomerRuleChanges:
+async def reevaluate_customer(*, customer_id: int, actor: Acting = SYSTEM) -> CustomerRuleChanges:
     """Re-check one customer against every active rule-based group after their data or orders
     changed, joining and leaving with events, groups read by "Member of Group" first.
 
@@ -540,7 +538,7 @@ async def reevaluate_customer(*, customer_id: int, actor: str = "system") -> Cus
         )
         if not _needs_change(group.type, matches, source):
             continue
-        came, went = await _settle_customer(group, customer_id, matches=matches, actor=actor, now=now)
+        came, went = await _settle_customer(group, customer_id, matches=matches, actor=actor_name(actor), now=now)
         if came:
             joined.append(group.name)
         if went:
@@ -572,7 +570,7 @@ async def _settle_customer(
 # --- In the background ------------------------------------------------------------------------
 
 
-async def refresh_rules_periodically(*, every_minutes: int, actor: str = "system") -> None:
+async def refresh_rules_periodically(*, every_minutes: int, actor: Acting = SYSTEM) -> None:
     """Runs for the app's lifetime: first apply rules saved but not applied (an interrupted save),
     then re-run all rules every `every_minutes` (0: never). Errors are logged; the loop goes on
     until cancelled."""

@@ -24,7 +24,7 @@ from tortoise.transactions import in_transaction
 
 from models.staff import LoginAttempt, Role, StaffUser
 from services.errors import FormError, NotFoundError, PermissionDeniedError
-from services.staff.actor import ROLE_LABELS, ROLE_PERMISSIONS, Actor, Permission, require
+from services.staff.actor import ROLE_LABELS, ROLE_PERMISSIONS, Acting, Actor, Permission, require
 from services.staff.audit import record
 from services.storage.sql import fetch_rows, is_postgres
 
@@ -112,7 +112,7 @@ async def create_first_owner(*, email: str, name: str, password: str) -> Actor:
     return _actor(user)
 
 
-async def create_user(*, email: str, name: str, password: str, role: Role, actor: "Actor | str") -> StaffRow:
+async def create_user(*, email: str, name: str, password: str, role: Role, actor: Acting) -> StaffRow:
     """Invite a staff member with a first password they change after signing in."""
     _may_grant(await require(actor, Permission.MANAGE_STAFF), role)
     email, name = _checked(email, name, password)
@@ -123,7 +123,7 @@ async def create_user(*, email: str, name: str, password: str, role: Role, actor
     return _row(user)
 
 
-async def _audit(actor: "Actor | str", action: str, user: StaffUser, *, before, after, connection=None) -> None:
+async def _audit(actor: Acting, action: str, user: StaffUser, *, before, after, connection=None) -> None:
     # Never pass passwords or hashes.
     await record(
         actor=actor,
@@ -137,7 +137,7 @@ async def _audit(actor: "Actor | str", action: str, user: StaffUser, *, before, 
     )
 
 
-def _may_grant(actor: "Actor | str", role: Role) -> None:
+def _may_grant(actor: Acting, role: Role) -> None:
     if isinstance(actor, Actor) and not ROLE_PERMISSIONS[role] <= ROLE_PERMISSIONS[actor.role]:
         raise PermissionDeniedError(f"You cannot give the {ROLE_LABELS[role]} role: it has permissions you lack.")
 
@@ -146,7 +146,7 @@ def _row(user: StaffUser) -> StaffRow:
     return StaffRow(user.id, user.name, user.email, user.role, user.active, user.last_login_at)
 
 
-async def list_staff(*, actor: "Actor | str") -> list[StaffRow]:
+async def list_staff(*, actor: Acting) -> list[StaffRow]:
     await require(actor, Permission.MANAGE_STAFF)
     return [_row(user) for user in await StaffUser.all().order_by("name", "id")]
 
@@ -158,7 +158,7 @@ async def _last_owner_guard(user: StaffUser, *, losing_owner: bool) -> None:
             raise FormError({"role": f"{user.name} is the last owner: make someone else owner first."})
 
 
-async def change_role(*, user_id: int, role: Role, actor: "Actor | str") -> StaffRow:
+async def change_role(*, user_id: int, role: Role, actor: Acting) -> StaffRow:
     _may_grant(await require(actor, Permission.MANAGE_STAFF), role)
     async with in_transaction("default") as connection:
         user = await StaffUser.get_or_none(id=user_id)
@@ -174,7 +174,7 @@ async def change_role(*, user_id: int, role: Role, actor: "Actor | str") -> Staf
     return _row(user)
 
 
-async def set_active(*, user_id: int, active: bool, actor: "Actor | str") -> StaffRow:
+async def set_active(*, user_id: int, active: bool, actor: Acting) -> StaffRow:
     """Deactivate (or reactivate) an account; a deactivated person is signed out on their next step."""
     await require(actor, Permission.MANAGE_STAFF)
     async with in_transaction("default") as connection:

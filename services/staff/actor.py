@@ -1,8 +1,9 @@
 """Who is acting, and what their role lets them do.
 
-Services take the acting person as `actor`: an Actor (a signed-in staff member; its permissions are
-checked with `require`) or a plain name for the app's own work (demo seeding, the rule refresh, the
-command line, tests), which is trusted."""
+Services take who is acting as `actor`: an Actor (a signed-in staff member; its permissions are
+checked with `require`) or a SystemActor (the app's own work under a name the history shows: the demo
+shop, the rule refresh, the daily backup, the command line), which is trusted. A bare string is
+refused, so no stray name can act with every permission."""
 
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -60,25 +61,50 @@ class Actor:
         return self.name
 
 
-def actor_name(actor: "Actor | str") -> str:
+@dataclass(frozen=True)
+class SystemActor:
+    """The app itself, acting under a name the history and audit show (e.g. "rule refresh")."""
+
+    name: str
+
+    def can(self, permission: Permission) -> bool:  # the app's own work is trusted
+        return True
+
+    def __str__(self) -> str:
+        return self.name
+
+
+SYSTEM = SystemActor("system")
+
+# Who a service is acting for.
+Acting = Actor | SystemActor
+
+
+def actor_name(actor: Acting) -> str:
     return str(actor)
 
 
-def allowed(actor: "Actor | str", permission: Permission) -> bool:
+def allowed(actor: Acting, permission: Permission) -> bool:
     """Whether `actor` may do what `permission` covers (the app's own work always may)."""
-    return not isinstance(actor, Actor) or actor.can(permission)
+    return _checked(actor).can(permission)
+
+
+def _checked(actor: object) -> Acting:
+    if not isinstance(actor, Actor | SystemActor):
+        raise TypeError(f"actor must be an Actor or a SystemActor, not {type(actor).__name__}")
+    return actor
 
 
 DEACTIVATED = "Your account was deactivated, so this was not done. Ask the shop's owner."
 
 
-async def require(actor: "Actor | str", permission: Permission) -> "Actor | str":
+async def require(actor: Acting, permission: Permission) -> Acting:
     """Refuse, naming the missing permission, unless `actor` has it; return the actor as they are now.
 
     A staff member's account is read again (one primary-key query), so a page opened before the
     owner demoted or deactivated them acts with what they have now, not with what the page was
     opened with. Call it before opening a transaction (it reads on the default connection)."""
-    if not isinstance(actor, Actor):
+    if isinstance(_checked(actor), SystemActor):
         return actor
     row = await StaffUser.filter(id=actor.id).first().values("role", "active")
     if row is None or not row["active"]:

@@ -18,7 +18,7 @@ from tortoise.expressions import Q
 
 from models.audit import AuditEntry
 from services.paging import Page, page_bounds
-from services.staff.actor import Actor, Permission, require
+from services.staff.actor import Acting, Actor, Permission, require
 
 SUBJECT_TYPES = {
     "group": "Groups",
@@ -114,7 +114,7 @@ def changed_fields(before: dict | None, after: dict | None) -> list[FieldChange]
 
 async def record(
     *,
-    actor: "Actor | str",
+    actor: Acting,
     action: str,
     subject_type: str,
     subject_id: int | None,
@@ -138,7 +138,7 @@ async def record(
     )
 
 
-async def _may_read(actor: "Actor | str") -> None:
+async def _may_read(actor: Acting) -> None:
     await require(actor, Permission.MANAGE_STAFF)  # the log names staff, their emails and every change
 
 
@@ -187,7 +187,7 @@ def _row(entry: AuditEntry) -> AuditRow:
 
 async def list_audit(
     *,
-    actor: "Actor | str",
+    actor: Acting,
     subject_type: str | None = None,
     actor_name: str | None = None,
     search: str = "",
@@ -205,7 +205,7 @@ async def list_audit(
     return Page(rows=[_row(entry) for entry in entries], total=total, page=max(page, 1), per_page=limit)
 
 
-async def audit_people(*, actor: "Actor | str") -> list[str]:
+async def audit_people(*, actor: Acting) -> list[str]:
     """Everyone who appears in the log, for the "person" filter."""
     await _may_read(actor)
     names = await AuditEntry.all().distinct().order_by("actor_name").values_list("actor_name", flat=True)

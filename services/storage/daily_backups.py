@@ -32,7 +32,7 @@ from models.shop import BackupRun, Shop
 from services.errors import FormError
 from services.settings import Settings
 from services.shop import DEFAULT_CURRENCY, DEFAULT_NAME
-from services.staff.actor import Actor, Permission, actor_name, require
+from services.staff.actor import SYSTEM, Acting, Permission, actor_name, require
 from services.staff.audit import record
 from services.storage.backup import backup, sqlite_path
 
@@ -169,7 +169,7 @@ def _folder_problem(folder: str) -> str | None:
 
 
 async def update_backup_settings(
-    *, enabled: bool, keep: int, folder: str, place: BackupPlace, actor: Actor | str
+    *, enabled: bool, keep: int, folder: str, place: BackupPlace, actor: Acting
 ) -> BackupStatus:
     """Save the daily backup settings, or raise FormError naming the field that cannot be saved
     (the folder is created if need be). Needs the settings permission, the owner's: a backup holds
@@ -249,7 +249,7 @@ def _back_up(database_url: str, folder: Path, at: datetime, keep: int) -> LastBa
     return LastBackup(at, str(result.path), result.size_bytes, None)
 
 
-async def take_backup(*, place: BackupPlace, actor: Actor | str, now: datetime | None = None) -> LastBackup:
+async def take_backup(*, place: BackupPlace, actor: Acting, now: datetime | None = None) -> LastBackup:
     """Back up the database now into the backup folder, delete the oldest backups beyond the
     number to keep, and record the result. A failure is recorded and returned (`error`), not
     raised: the daily loop goes on, and the page shows why."""
@@ -281,7 +281,7 @@ async def run_daily_backups(
             if status.next_at is not None:
                 due_in = (status.next_at - clock()).total_seconds()
                 if due_in <= 0:
-                    taken = await take_backup(place=place, actor="system", now=clock())
+                    taken = await take_backup(place=place, actor=SYSTEM, now=clock())
                     if taken.ok:
                         logger.info("Daily backup: %s (%s bytes)", taken.file, taken.size_bytes)
                     continue

@@ -54,7 +54,7 @@ MALLORY_COMPANY = f"{VUE} {SCRIPT} {JS_URL}"
 TRENT = f"{SVG} Trent {VUE}"
 TRENT_COMPANY = f"{SCRIPT} {VUE_BLOCK} Ltd"
 REASON = f"{IMG} {SCRIPT} {VUE}"
-ACTOR = f"{SVG} seeder"  # the app's own work records a plain name; this one is hostile too
+ACTOR = f"{SVG} seeder"  # the app's own work acts under a name; this one is hostile too
 CATEGORY = f"{SVG} Tools"
 VISIBILITY = f"{SCRIPT} Exclusive"
 PRODUCT = f"{IMG} {VUE} Widget"
@@ -94,14 +94,16 @@ async def _plant(database_url: str) -> dict:
     from services.membership.changes import AddMode, add_members
     from services.promotions import create_promotion
     from services.staff.accounts import create_first_owner, create_user, has_staff
+    from services.staff.actor import SystemActor
     from services.storage.database import close_database, open_database
 
+    seeder = SystemActor(ACTOR)
     await open_database(database_url=database_url)
     try:
         if not await has_staff():  # the browser contexts sign in as this owner
             await create_first_owner(email=OWNER_EMAIL, name=OWNER_NAME, password=OWNER_PASSWORD)
         await create_user(
-            email=MANAGER_EMAIL, name=MANAGER_NAME, password=MANAGER_PASSWORD, role=Role.MANAGER, actor=ACTOR
+            email=MANAGER_EMAIL, name=MANAGER_NAME, password=MANAGER_PASSWORD, role=Role.MANAGER, actor=seeder
         )
         joined = datetime.now(UTC) - timedelta(days=400)
         mallory = await Customer.create(
@@ -113,7 +115,7 @@ async def _plant(database_url: str) -> dict:
         await CustomerTag.create(customer=trent, tag=TAG)
 
         category = await Category.create(name=CATEGORY)
-        visibility = await create_visibility_group(name=VISIBILITY, actor=ACTOR)
+        visibility = await create_visibility_group(name=VISIBILITY, actor=seeder)
         product = await create_product(
             data={
                 "sku": "XSS-1",
@@ -122,16 +124,16 @@ async def _plant(database_url: str) -> dict:
                 "visibility_group_id": visibility.id,
                 "base_price_cents": 10_000,
             },
-            actor=ACTOR,
+            actor=seeder,
         )
-        price_list = await create_price_list(name=PRICE_LIST, description=PRICE_LIST_DESCRIPTION, actor=ACTOR)
+        price_list = await create_price_list(name=PRICE_LIST, description=PRICE_LIST_DESCRIPTION, actor=seeder)
         await add_price_list_item(
             price_list_id=price_list.id,
             data={"product_id": product.id, "min_quantity": 1, "price_cents": 9_000},
-            actor=ACTOR,
+            actor=seeder,
         )
 
-        a = await create_group(data={"name": GROUP_A, "code": "XSS-A", "description": GROUP_A_DESCRIPTION}, actor=ACTOR)
+        a = await create_group(data={"name": GROUP_A, "code": "XSS-A", "description": GROUP_A_DESCRIPTION}, actor=seeder)
         rule = {
             "match": "any",
             "conditions": [
@@ -148,7 +150,7 @@ async def _plant(database_url: str) -> dict:
                 "type": "automatic",
                 "rule": rule,
             },
-            actor=ACTOR,
+            actor=seeder,
         )
         await save_benefits(
             group_id=a.id,
@@ -157,13 +159,13 @@ async def _plant(database_url: str) -> dict:
                 "visibility": {"mode": "groups", "visibility_group_ids": [visibility.id]},
                 "payment": {"net_days": 30},
             },
-            actor=ACTOR,
+            actor=seeder,
         )
         await save_benefits(
-            group_id=b.id, sections={"pricing": {"type": "percentage", "percent": 10, "scope": "all"}}, actor=ACTOR
+            group_id=b.id, sections={"pricing": {"type": "percentage", "percent": 10, "scope": "all"}}, actor=seeder
         )
         await add_members(
-            group_id=a.id, customer_ids=[mallory.id, trent.id], mode=AddMode.ADD, actor=ACTOR, reason=REASON
+            group_id=a.id, customer_ids=[mallory.id, trent.id], mode=AddMode.ADD, actor=seeder, reason=REASON
         )
         promotion = await create_promotion(
             data={
@@ -173,7 +175,7 @@ async def _plant(database_url: str) -> dict:
                 "percent": 5,
                 "target_group_ids": [a.id],
             },
-            actor=ACTOR,
+            actor=seeder,
         )
         await create_promotion(
             data={
@@ -183,7 +185,7 @@ async def _plant(database_url: str) -> dict:
                 "free_item_id": product.id,
                 "target_group_ids": [b.id],
             },
-            actor=ACTOR,
+            actor=seeder,
         )
         return Planted(a.id, b.id, mallory.id, trent.id, product.id, price_list.id, promotion.id).__dict__
     finally:

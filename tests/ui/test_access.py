@@ -15,6 +15,7 @@ from nicegui.testing import User
 from api import PREFIX
 from models.staff import Role
 from services.staff.accounts import create_user, set_active
+from services.staff.actor import SystemActor
 from tests.staff import OWNER_EMAIL, OWNER_PASSWORD
 from tests.ui.conftest import sign_in
 from ui.staff.auth_pages import PUBLIC_PAGES, safe_next
@@ -103,12 +104,16 @@ async def test_signing_in_returns_to_the_page_asked_for_and_signing_out_ends_it(
 @pytest.mark.signed_out
 async def test_a_deactivated_account_loses_access_at_its_next_step(user: User):
     manager = await create_user(
-        email="max@example.com", name="Max Manager", password="a long password", role=Role.MANAGER, actor="system"
+        email="max@example.com",
+        name="Max Manager",
+        password="a long password",
+        role=Role.MANAGER,
+        actor=SystemActor("system"),
     )
     await sign_in(user, "max@example.com", "a long password")
     await user.open("/customers")
     await user.should_see("Everyone who buys from you")
-    await set_active(user_id=manager.id, active=False, actor="system")
+    await set_active(user_id=manager.id, active=False, actor=SystemActor("system"))
     await user.open("/customers")
     await user.should_see("Staff only. Ask the shop's owner for an account.")
 

@@ -5,6 +5,7 @@ from nicegui.testing import User
 from models.customer import Customer
 from models.group import CustomerGroup, Membership, RuleVersion
 from services.groups.group import get_group, update_group
+from services.staff.actor import SystemActor
 
 
 async def test_the_page_shows_the_rule_and_running_it_again_changes_nothing(user: User):
@@ -34,7 +35,10 @@ async def test_an_older_rule_version_is_previewed_before_it_is_restored(user: Us
     detail = await get_group(group_id=gold.id)
     wider = {"match": "all", "conditions": [{"field": "total_purchases", "op": "gte", "value": 1_000_000}]}
     await update_group(
-        group_id=gold.id, version=detail.version, data={**detail.as_input().model_dump(), "rule": wider}, actor="owner"
+        group_id=gold.id,
+        version=detail.version,
+        data={**detail.as_input().model_dump(), "rule": wider},
+        actor=SystemActor("owner"),
     )
     await user.open(f"/groups/{gold.id}")
     await user.should_see("Version 2")

@@ -8,6 +8,7 @@ from models.customer import Customer
 from models.group import CustomerGroup, Membership
 from services.benefits.sections import get_benefits, save_benefits
 from services.membership.changes import AddMode, add_members
+from services.staff.actor import SystemActor
 
 
 async def _ids(*codes: str) -> list[int]:
@@ -55,9 +56,11 @@ async def test_the_effective_settings_say_what_is_inherited_and_what_is_overridd
     await save_benefits(
         group_id=retail,
         sections={"payment": {"net_days": 30, "credit_limit_cents": 5_000_000, "require_po": True}},
-        actor="test",
+        actor=SystemActor("test"),
     )
-    await save_benefits(group_id=new, sections={"payment": {"credit_limit_cents": 1_000_000}}, actor="test")
+    await save_benefits(
+        group_id=new, sections={"payment": {"credit_limit_cents": 1_000_000}}, actor=SystemActor("test")
+    )
     await user.open(f"/groups/hierarchy?group={new}")
     await user.should_see("Inheritance Settings: New Customers")
     await user.should_see("Credit limit: $10,000 (vs $50,000)", marker="overrides")
@@ -75,11 +78,11 @@ async def test_the_effective_settings_say_what_is_inherited_and_what_is_overridd
 
 async def test_overlaps_list_a_customer_whose_groups_give_different_terms(user: User):
     vip, wholesale = await _ids("VIP", "WHOLESALE")
-    await save_benefits(group_id=vip, sections={"payment": {"net_days": 30}}, actor="test")
-    await save_benefits(group_id=wholesale, sections={"payment": {"net_days": 60}}, actor="test")
+    await save_benefits(group_id=vip, sections={"payment": {"net_days": 30}}, actor=SystemActor("test"))
+    await save_benefits(group_id=wholesale, sections={"payment": {"net_days": 60}}, actor=SystemActor("test"))
     zed = await Customer.create(name="Zed Overlap", email="zed@example.com", created_at=datetime.now(UTC))
-    await add_members(group_id=wholesale, customer_ids=[zed.id], mode=AddMode.ADD, actor="test")
-    await add_members(group_id=vip, customer_ids=[zed.id], mode=AddMode.ADD, actor="test")
+    await add_members(group_id=wholesale, customer_ids=[zed.id], mode=AddMode.ADD, actor=SystemActor("test"))
+    await add_members(group_id=vip, customer_ids=[zed.id], mode=AddMode.ADD, actor=SystemActor("test"))
     in_vip = set(await Membership.filter(group_id=vip).values_list("customer_id", flat=True))
     in_wholesale = set(await Membership.filter(group_id=wholesale).values_list("customer_id", flat=True))
     shared = len(in_vip & in_wholesale)

@@ -8,6 +8,7 @@ from models.customer import Customer
 from models.group import CustomerGroup, GroupStatus, GroupType, Membership, MembershipExclusion, MembershipSource
 from models.shop import Shop
 from services.membership.changes import AddMode, RemoveMode, add_members, remove_members
+from services.staff.actor import SystemActor
 
 
 def tick(user: User, marker: str, *names: str) -> None:
@@ -168,7 +169,9 @@ async def test_a_customer_kept_out_of_a_hybrid_group_can_be_let_back_by_the_rule
     vip = await CustomerGroup.get(code="VIP")
     member = await Membership.filter(group_id=vip.id, source=MembershipSource.RULE).order_by("id").first()
     name = (await Customer.get(id=member.customer_id)).name
-    await remove_members(group_id=vip.id, customer_ids=[member.customer_id], mode=RemoveMode.REMOVE, actor="owner")
+    await remove_members(
+        group_id=vip.id, customer_ids=[member.customer_id], mode=RemoveMode.REMOVE, actor=SystemActor("owner")
+    )
     await user.open(f"/groups/{vip.id}")
     await user.should_see("Kept out by hand (1 customer)")
     user.find(marker=f"lift-{member.customer_id}").click()
@@ -282,7 +285,7 @@ async def test_remove_group_assignment_keeps_their_other_groups(user: User):
     wholesale = await CustomerGroup.get(code="WHOLESALE")
     customer_id, name = await first_member(wholesale, source=MembershipSource.MANUAL)
     retail = await CustomerGroup.get(code="RETAIL")
-    await add_members(group_id=retail.id, customer_ids=[customer_id], mode=AddMode.ADD, actor="owner")
+    await add_members(group_id=retail.id, customer_ids=[customer_id], mode=AddMode.ADD, actor=SystemActor("owner"))
     await tick_member(user, wholesale, name)
     await user.should_see("Remove Customers from Group")
     user.find(marker="remove-mode").elements.pop().value = "remove"

@@ -6,6 +6,7 @@ from nicegui.testing import User
 
 from models.customer import Customer
 from models.group import CustomerGroup, MembershipAction, MembershipEvent
+from services.staff.actor import SystemActor
 
 
 async def test_a_customer_page_shows_when_they_joined_their_group(user: User):
@@ -28,7 +29,7 @@ async def test_filtering_by_action_narrows_the_timeline(user: User):
             group_name=gold.name,
             action=action,
             reason="Trial month",
-            actor="dana",
+            actor=SystemActor("dana"),
             at=datetime.now(UTC),
         )
     await user.open(f"/customers/{acme.id}")

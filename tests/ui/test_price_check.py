@@ -14,6 +14,7 @@ from models.customer import Customer
 from models.group import CustomerGroup, Membership
 from models.promotion import Promotion
 from services.promotions import create_promotion
+from services.staff.actor import SystemActor
 
 
 async def platinum_member() -> Customer:
@@ -234,7 +235,8 @@ async def test_free_units_free_items_and_free_shipping_are_shown_on_the_order(us
         {"name": "Ships Free", "type": "free_shipping"},
     ):
         await create_promotion(
-            data={**data, "status": "active", "target_group_ids": [retail.id], "valid_from": today}, actor="test"
+            data={**data, "status": "active", "target_group_ids": [retail.id], "valid_from": today},
+            actor=SystemActor("test"),
         )
 
     await sample_order(user, customer, product, 7, today.isoformat())

@@ -10,6 +10,7 @@ from models.catalog import Product
 from models.group import CustomerGroup, Membership
 from models.promotion import Promotion, PromotionStatus, PromotionTarget, PromotionType
 from services.promotions import get_promotion, update_promotion
+from services.staff.actor import SystemActor
 
 TODAY = date.today()
 
@@ -166,7 +167,7 @@ async def test_editing_a_promotion_that_changed_meanwhile_offers_a_reload(user: 
     await user.should_see("Gold Rush", marker="promotion-title")
     opened = await get_promotion(promotion_id=sale)
     data = opened.as_input().model_copy(update={"percent": 7})
-    await update_promotion(promotion_id=sale, version=opened.version, data=data, actor="max")
+    await update_promotion(promotion_id=sale, version=opened.version, data=data, actor=SystemActor("max"))
     set_value(user, "percent", 12)
     user.find(marker="save-promotion").click()
     await user.should_see("This promotion was changed meanwhile")

@@ -12,6 +12,7 @@ from models.customer import Order, OrderStatus
 from models.group import CustomerGroup, Membership
 from services.groups.group import create_group
 from services.reports import DEFINITIONS, Period, compare_groups, group_report, period_for
+from services.staff.actor import SystemActor
 from services.wording import money as worded
 
 
@@ -130,7 +131,7 @@ async def test_the_exported_report_has_the_figures_the_page_shows(user: User):
 
 
 async def test_a_group_without_members_says_so_instead_of_empty_charts(user: User):
-    group = await create_group(data={"name": "Trade Partners", "code": "TRADE"}, actor="test")
+    group = await create_group(data={"name": "Trade Partners", "code": "TRADE"}, actor=SystemActor("test"))
     await user.open(f"/groups/{group.id}/report")
     await user.should_see("No revenue in this period")
     await user.should_see("No members in this period")

@@ -7,6 +7,7 @@ from nicegui.testing import User
 from models.group import CustomerGroup, GroupType
 from models.staff import Role
 from services.staff.accounts import change_role, create_user, set_active
+from services.staff.actor import SystemActor
 from tests.ui.conftest import sign_in
 
 VIEWER_EMAIL, VIEWER_PASSWORD = "vera@example.com", "a long password"
@@ -20,7 +21,7 @@ def disabled(user: User, marker: str) -> bool:
 @pytest.mark.signed_out
 async def test_a_viewer_sees_the_changes_disabled_with_the_permission_named(user: User):
     await create_user(
-        email=VIEWER_EMAIL, name="Vera Viewer", password=VIEWER_PASSWORD, role=Role.VIEWER, actor="system"
+        email=VIEWER_EMAIL, name="Vera Viewer", password=VIEWER_PASSWORD, role=Role.VIEWER, actor=SystemActor("system")
     )
     await sign_in(user, VIEWER_EMAIL, VIEWER_PASSWORD)
 
@@ -52,7 +53,11 @@ async def test_a_viewer_sees_the_changes_disabled_with_the_permission_named(user
 @pytest.mark.signed_out
 async def test_a_page_opened_before_a_demotion_is_refused_what_the_role_no_longer_allows(user: User):
     max_ = await create_user(
-        email="max@example.com", name="Max Manager", password=VIEWER_PASSWORD, role=Role.MANAGER, actor="system"
+        email="max@example.com",
+        name="Max Manager",
+        password=VIEWER_PASSWORD,
+        role=Role.MANAGER,
+        actor=SystemActor("system"),
     )
     await sign_in(user, "max@example.com", VIEWER_PASSWORD)
     group = await CustomerGroup.get(code="WHOLESALE")
@@ -60,13 +65,13 @@ async def test_a_page_opened_before_a_demotion_is_refused_what_the_role_no_longe
     user.find(marker="delete-group").click()
     await user.should_see(marker="confirm-delete")
 
-    await change_role(user_id=max_.id, role=Role.VIEWER, actor="system")  # the owner, on another page
+    await change_role(user_id=max_.id, role=Role.VIEWER, actor=SystemActor("system"))  # the owner, on another page
     user.find(marker="confirm-delete").click()
     await user.should_see('You need the "Manage groups" permission for this; your role (Viewer) does not have it.')
     assert await CustomerGroup.exists(id=group.id)
 
-    await change_role(user_id=max_.id, role=Role.MANAGER, actor="system")
-    await set_active(user_id=max_.id, active=False, actor="system")
+    await change_role(user_id=max_.id, role=Role.MANAGER, actor=SystemActor("system"))
+    await set_active(user_id=max_.id, active=False, actor=SystemActor("system"))
     user.find(marker="delete-group").click()
     user.find(marker="confirm-delete").click()
     await user.should_see("Your account was deactivated, so this was not done.")

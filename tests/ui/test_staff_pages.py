@@ -6,6 +6,7 @@ from nicegui.testing import User
 
 from models.staff import Role, StaffUser
 from services.staff.accounts import create_user
+from services.staff.actor import SystemActor
 from tests.staff import OWNER_EMAIL, OWNER_PASSWORD
 from tests.ui.conftest import sign_in
 
@@ -79,7 +80,11 @@ async def test_the_last_owner_cannot_be_demoted(user: User):
 
 async def test_the_audit_log_filters_by_what_changed_and_text(user: User):
     await create_user(
-        email="vera@example.com", name="Vera Viewer", password="a long password", role=Role.VIEWER, actor="system"
+        email="vera@example.com",
+        name="Vera Viewer",
+        password="a long password",
+        role=Role.VIEWER,
+        actor=SystemActor("system"),
     )
     await user.open("/settings")
     user.find(marker="save-settings").click()
@@ -114,7 +119,11 @@ async def test_my_account_changes_my_password(user: User):
 @pytest.mark.signed_out
 async def test_a_manager_sees_that_only_the_owner_manages_staff(user: User):
     await create_user(
-        email=MANAGER_EMAIL, name="Max Manager", password=MANAGER_PASSWORD, role=Role.MANAGER, actor="system"
+        email=MANAGER_EMAIL,
+        name="Max Manager",
+        password=MANAGER_PASSWORD,
+        role=Role.MANAGER,
+        actor=SystemActor("system"),
     )
     await sign_in(user, MANAGER_EMAIL, MANAGER_PASSWORD)
     await user.open("/staff")

@@ -7,6 +7,7 @@ from nicegui.testing import User
 from models.group import CustomerGroup
 from services.benefits.sections import get_benefits, save_benefits
 from services.groups.group import create_group
+from services.staff.actor import SystemActor
 
 
 def go_to(user: User, step: str) -> None:
@@ -53,9 +54,11 @@ async def test_a_child_group_shows_what_it_inherits_and_adds_on_top(user: User):
     await save_benefits(
         group_id=vip.id,
         sections={"pricing": {"type": "percentage", "percent": 15, "scope": "all"}, "payment": {"net_days": 30}},
-        actor="test",
+        actor=SystemActor("test"),
     )
-    child = await create_group(data={"name": "VIP Inner Circle", "code": "VIP-INNER", "parent_id": vip.id}, actor="t")
+    child = await create_group(
+        data={"name": "VIP Inner Circle", "code": "VIP-INNER", "parent_id": vip.id}, actor=SystemActor("t")
+    )
     await user.open(f"/groups/{child.id}/edit?step=pricing")
     await user.should_see("Inherit from VIP Customers")
     await user.should_see("As VIP Customers: Percentage discount")

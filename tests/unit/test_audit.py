@@ -16,7 +16,7 @@ from services.groups.rule_versions import restore_rule_version
 from services.promotions import create_promotion, delete_promotion, update_promotion
 from services.shop import update_settings
 from services.staff.accounts import change_password, change_role, create_first_owner, create_user, get_actor, set_active
-from services.staff.actor import Actor
+from services.staff.actor import Actor, SystemActor
 from services.staff.audit import audit_people, list_audit, record
 from services.staff.tokens import create_token, revoke_token
 
@@ -57,7 +57,7 @@ async def test_group_changes_are_kept_with_who_and_the_changed_values(db):
         "rule": None,
     }
 
-    parent = await create_group(data={"name": "Trade", "code": "TRADE"}, actor="system")
+    parent = await create_group(data={"name": "Trade", "code": "TRADE"}, actor=SystemActor("system"))
     await update_group(
         group_id=group.id,
         version=group.version,

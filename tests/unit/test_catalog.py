@@ -35,8 +35,9 @@ from services.catalog import (
 )
 from services.errors import FormError
 from services.groups.group import create_group
+from services.staff.actor import SystemActor
 
-ACTOR = "test"
+ACTOR = SystemActor("test")
 
 
 @dataclass

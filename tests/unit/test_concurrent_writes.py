@@ -20,11 +20,12 @@ from services.imports.customers import import_customers, read_csv, suggest_mappi
 from services.membership.changes import AddMode, add_members
 from services.promotions import get_promotion, update_promotion
 from services.rules.runs import apply_rule
+from services.staff.actor import SystemActor
 from services.storage.database import background_connection, close_database, open_database
 from services.storage.sqlite_writers import WriteOnAnotherConnectionError
 
 ROUNDS = 20
-ACTOR = "anna"
+ACTOR = SystemActor("anna")
 
 Write = Callable[[int], Awaitable[object]]
 

@@ -23,6 +23,7 @@ from models.group import CustomerGroup, Membership, MembershipAction, Membership
 from services.groups.group import create_group
 from services.imports.customers import import_customers, read_csv, suggest_mapping
 from services.rules.runs import apply_pending_rules
+from services.staff.actor import SystemActor
 from services.storage.database import BACKGROUND, READER, close_database, open_database
 from tests.app_process import PROJECT_ROOT, app_environment
 
@@ -33,7 +34,7 @@ CUSTOMERS = 100_000
 # transaction larger than SQLite's page cache spills its pages to the log before it commits.
 SPILLED = 100 * 4096
 IMPORTED = 50_000  # rows in the file; the re-import after the crash runs in the test too
-ACTOR = "anna"
+ACTOR = SystemActor("anna")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from services import csv_export
 from services.csv_export import export_customers_csv, export_members_csv
 from services.errors import NotFoundError
 from services.imports.customers import import_customers, read_csv, suggest_mapping
+from services.staff.actor import SystemActor
 
 
 def _rows(data: bytes) -> list[dict[str, str]]:
@@ -72,7 +73,11 @@ async def test_names_that_a_spreadsheet_would_run_as_formulas_are_neutralised(db
     # ... and the export imports back to the same names.
     file = await read_csv(data=data)
     result = await import_customers(
-        file=file, mapping=suggest_mapping(headers=file.headers), all_or_nothing=True, actor="anna", progress=None
+        file=file,
+        mapping=suggest_mapping(headers=file.headers),
+        all_or_nothing=True,
+        actor=SystemActor("anna"),
+        progress=None,
     )
     assert (result.imported, result.created, result.updated) == (True, 0, 0)
 

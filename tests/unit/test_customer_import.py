@@ -20,8 +20,9 @@ from services.imports.customers import (
     suggest_mapping,
 )
 from services.membership.changes import AddMode, add_members
+from services.staff.actor import SystemActor
 
-ACTOR = "anna"
+ACTOR = SystemActor("anna")
 MAPPING = {
     "email": "Email",
     "name": "Name",

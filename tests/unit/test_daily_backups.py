@@ -12,7 +12,7 @@ from models.audit import AuditEntry
 from models.shop import BackupRun
 from services.errors import FormError, PermissionDeniedError
 from services.staff.accounts import Role, create_first_owner, create_user
-from services.staff.actor import Actor
+from services.staff.actor import Actor, SystemActor
 from services.storage.daily_backups import (
     BackupPlace,
     backup_name,
@@ -127,7 +127,7 @@ async def test_each_day_a_backup_is_kept_and_the_oldest_beyond_n_go(place: Backu
     await update_backup_settings(enabled=True, keep=2, folder=str(folder), place=place, actor=owner)
 
     for day in range(4):
-        taken = await take_backup(place=place, actor="system", now=NOW + timedelta(days=day))
+        taken = await take_backup(place=place, actor=SystemActor("system"), now=NOW + timedelta(days=day))
         assert taken.ok, taken.error
 
     assert names(folder) == [
@@ -161,7 +161,7 @@ async def test_a_failed_backup_is_recorded_with_its_reason_and_retried_an_hour_l
     folder.rmdir()
     folder.write_text("someone put a file where the folder should be")
 
-    failed = await take_backup(place=place, actor="system", now=NOW)
+    failed = await take_backup(place=place, actor=SystemActor("system"), now=NOW)
 
     assert not failed.ok
     assert failed.error == f"File exists: {folder}"

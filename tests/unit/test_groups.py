@@ -9,8 +9,9 @@ from models.group import CustomerGroup, GroupType, Membership, MembershipAction,
 from services.errors import ChangedMeanwhileError, FormError
 from services.groups.group import create_group, delete_group, get_group, list_groups, suggest_code, update_group
 from services.orders import record_order
+from services.staff.actor import SystemActor
 
-ACTOR = "test"
+ACTOR = SystemActor("test")
 
 
 def basic(name: str, code: str, **extra) -> dict:
@@ -75,9 +76,13 @@ async def test_a_parent_that_would_make_a_cycle_is_refused(db):
 
 async def test_a_save_over_someone_elses_change_is_refused(db):
     group = await create_group(data=basic("Silver", "SILVER"), actor=ACTOR)
-    await update_group(group_id=group.id, version=group.version, data=basic("Silver Tier", "SILVER"), actor="anna")
+    await update_group(
+        group_id=group.id, version=group.version, data=basic("Silver Tier", "SILVER"), actor=SystemActor("anna")
+    )
     with pytest.raises(ChangedMeanwhileError):
-        await update_group(group_id=group.id, version=group.version, data=basic("Argent", "SILVER"), actor="ben")
+        await update_group(
+            group_id=group.id, version=group.version, data=basic("Argent", "SILVER"), actor=SystemActor("ben")
+        )
     assert (await get_group(group_id=group.id)).name == "Silver Tier"
 
 
@@ -92,7 +97,7 @@ async def test_deleting_a_group_releases_members_and_lifts_its_subgroups(db):
         await Membership.create(customer=customer, group_id=vip.id, since=now)
     await Membership.create(customer=customers[0], group_id=top.id, since=now)
 
-    result = await delete_group(group_id=vip.id, actor="anna", reason="Merged into All")
+    result = await delete_group(group_id=vip.id, actor=SystemActor("anna"), reason="Merged into All")
 
     assert (result.name, result.released, result.reparented) == ("VIP", 3, 1)
     assert not await CustomerGroup.exists(id=vip.id)

@@ -29,8 +29,9 @@ from services.membership.changes import (
 )
 from services.orders import record_order
 from services.rules.runs import apply_rule
+from services.staff.actor import SystemActor
 
-ACTOR = "anna"
+ACTOR = SystemActor("anna")
 BIG_SPENDERS = {"match": "all", "conditions": [{"field": "total_purchases", "op": "gte", "value": 1_000_000}]}
 
 
@@ -110,7 +111,13 @@ async def test_add_only_joins_with_an_event_and_a_primary_group_for_the_grouples
     assert result.summary() == "Added 2 customers to VIP Customers."
     assert await groups_of(shop.acme) == {"Retail": True, "VIP Customers": False}
     assert await groups_of(shop.smarttech) == {"VIP Customers": True}
-    assert (await history(shop.smarttech))[-1] == ("VIP Customers", MembershipAction.JOINED, None, "Trade show", ACTOR)
+    assert (await history(shop.smarttech))[-1] == (
+        "VIP Customers",
+        MembershipAction.JOINED,
+        None,
+        "Trade show",
+        ACTOR.name,
+    )
     assert (await get_group(group_id=shop.vip)).members == 2
     await counts_are_right()
 
@@ -135,8 +142,8 @@ async def test_move_from_current_group_leaves_manual_groups_and_says_where_to(sh
     assert await groups_of(shop.acme) == {"VIP Customers": True}
     assert set(await groups_of(shop.dataflow)) == {"Gold Tier", "VIP Customers"}
     assert (await history(shop.acme))[-2:] == [
-        ("Retail", MembershipAction.MOVED, "VIP Customers", "Upgrade", ACTOR),
-        ("VIP Customers", MembershipAction.JOINED, "Retail", "Upgrade", ACTOR),
+        ("Retail", MembershipAction.MOVED, "VIP Customers", "Upgrade", ACTOR.name),
+        ("VIP Customers", MembershipAction.JOINED, "Retail", "Upgrade", ACTOR.name),
     ]
     await counts_are_right()
 
@@ -246,7 +253,7 @@ async def test_remove_keeps_other_groups_and_hands_the_primary_on(shop: Shopfron
     assert (result.removed, result.not_members) == (1, 1)
     assert result.summary() == "Removed 1 customer from VIP Customers; 1 selected customer not in the group."
     assert await groups_of(shop.acme) == {"Retail": True}
-    assert (await history(shop.acme))[-1] == ("VIP Customers", MembershipAction.LEFT, None, "Lapsed", ACTOR)
+    assert (await history(shop.acme))[-1] == ("VIP Customers", MembershipAction.LEFT, None, "Lapsed", ACTOR.name)
 
 
 async def test_move_to_default_group_with_a_reason(shop: Shopfront):
@@ -261,8 +268,8 @@ async def test_move_to_default_group_with_a_reason(shop: Shopfront):
     assert (result.removed, result.moved_to, result.joined_target) == (1, "Retail", 1)
     assert await groups_of(shop.acme) == {"Retail": True}
     assert (await history(shop.acme))[-2:] == [
-        ("VIP Customers", MembershipAction.MOVED, "Retail", "No purchases 12+ months", ACTOR),
-        ("Retail", MembershipAction.JOINED, "VIP Customers", "No purchases 12+ months", ACTOR),
+        ("VIP Customers", MembershipAction.MOVED, "Retail", "No purchases 12+ months", ACTOR.name),
+        ("Retail", MembershipAction.JOINED, "VIP Customers", "No purchases 12+ months", ACTOR.name),
     ]
     await counts_are_right()
 
@@ -295,7 +302,7 @@ async def test_removing_a_rule_matched_member_of_a_hybrid_group_excludes_them_un
     )
     assert result.excluded == 1
     exclusion = await MembershipExclusion.get(group_id=shop.wholesale, customer_id=shop.dataflow)
-    assert (exclusion.reason, exclusion.actor) == ("Retail only", ACTOR)
+    assert (exclusion.reason, exclusion.actor) == ("Retail only", ACTOR.name)
     await apply_rule(group_id=shop.wholesale, actor=ACTOR)
     assert "Wholesale" not in await groups_of(shop.dataflow)
 
@@ -353,8 +360,8 @@ async def test_move_to_a_specific_group_joins_it_with_both_ends_in_the_history(s
     assert await groups_of(shop.acme) == {"Retail": True}
     assert await groups_of(shop.smarttech) == {"Retail": True}
     assert (await history(shop.acme))[-2:] == [
-        ("VIP Customers", MembershipAction.MOVED, "Retail", "Downgrade", ACTOR),
-        ("Retail", MembershipAction.JOINED, "VIP Customers", "Downgrade", ACTOR),
+        ("VIP Customers", MembershipAction.MOVED, "Retail", "Downgrade", ACTOR.name),
+        ("Retail", MembershipAction.JOINED, "VIP Customers", "Downgrade", ACTOR.name),
     ]
     await counts_are_right()
 
@@ -422,7 +429,7 @@ async def test_two_owners_adding_one_customer_to_two_groups_at_once_leave_them_i
     for customer in [shop.acme, shop.smarttech] + [await _customer(f"Racer{i} Ltd") for i in range(6)]:
         outcomes = await asyncio.gather(
             add_members(group_id=shop.vip, customer_ids=[customer], mode=AddMode.ADD, actor=ACTOR),
-            add_members(group_id=shop.retail, customer_ids=[customer], mode=AddMode.ADD, actor="ben"),
+            add_members(group_id=shop.retail, customer_ids=[customer], mode=AddMode.ADD, actor=SystemActor("ben")),
             return_exceptions=True,
         )
         assert sorted(type(o).__name__ for o in outcomes) == ["AddResult", "FormError"]
@@ -440,7 +447,7 @@ async def test_two_owners_moving_customers_in_opposite_directions_at_once_both_s
         await add_members(group_id=shop.retail, customer_ids=[other], mode=AddMode.ADD, actor=ACTOR)
         await asyncio.gather(
             add_members(group_id=shop.retail, customer_ids=[one], mode=AddMode.MOVE, actor=ACTOR),
-            add_members(group_id=shop.vip, customer_ids=[other], mode=AddMode.MOVE, actor="ben"),
+            add_members(group_id=shop.vip, customer_ids=[other], mode=AddMode.MOVE, actor=SystemActor("ben")),
         )
         assert list(await groups_of(one)) == ["Retail"]
         assert list(await groups_of(other)) == ["VIP Customers"]
@@ -456,7 +463,7 @@ async def test_a_rule_run_and_an_owner_adding_the_same_customers_at_once_leave_e
         await Customer.filter(id__in=racers).update(lifetime_cents=1_500_000)  # the rule's big spenders
         outcomes = await asyncio.gather(
             apply_rule(group_id=shop.gold, actor=ACTOR),
-            add_members(group_id=shop.retail, customer_ids=racers, mode=AddMode.ADD, actor="ben"),
+            add_members(group_id=shop.retail, customer_ids=racers, mode=AddMode.ADD, actor=SystemActor("ben")),
             return_exceptions=True,
         )
         assert not [o for o in outcomes if isinstance(o, Exception) and not isinstance(o, FormError)], outcomes

@@ -6,6 +6,7 @@ from models.customer import Customer
 from models.group import CustomerGroup, MembershipAction, MembershipEvent, MembershipSource
 from services.groups.group import delete_group
 from services.membership.history import describe, list_history
+from services.staff.actor import SystemActor
 
 DAY = timedelta(days=1)
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -33,7 +34,7 @@ async def _shop():
     await _event(acme, gold, MembershipAction.JOINED, T0, reason="Big first order")
     await _event(acme, gold, MembershipAction.MOVED, T0 + DAY, other_group_name="VIP Customers", reason="Upgrade")
     await _event(acme, vip, MembershipAction.JOINED, T0 + DAY, other_group_name="Gold Tier", reason="Upgrade")
-    await _event(acme, vip, MembershipAction.MADE_PRIMARY, T0 + 2 * DAY, actor="dana")
+    await _event(acme, vip, MembershipAction.MADE_PRIMARY, T0 + 2 * DAY, actor=SystemActor("dana"))
     await _event(zed, vip, MembershipAction.JOINED, T0 + 3 * DAY, source=MembershipSource.RULE, reason="Rule")
     await _event(zed, vip, MembershipAction.LEFT, T0 + 4 * DAY, source=MembershipSource.RULE, reason="Rule")
     return acme, zed, gold, vip
@@ -111,7 +112,7 @@ async def test_pages_count_the_whole_filtered_timeline(db):
 
 async def test_a_deleted_groups_history_stays(db):
     acme, _, gold, vip = await _shop()
-    await delete_group(group_id=gold.id, actor="dana")
+    await delete_group(group_id=gold.id, actor=SystemActor("dana"))
     history = await list_history(customer_id=acme.id)
     gold_rows = [r for r in history.rows if r.group_id == gold.id]
     assert len(gold_rows) == 2 and not any(r.group_exists for r in gold_rows)

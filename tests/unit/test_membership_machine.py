@@ -22,10 +22,11 @@ from services.groups.group import create_group, delete_group
 from services.membership.changes import AddMode, RemoveMode, add_members, remove_members
 from services.orders import record_order
 from services.rules.runs import run_all_rules
+from services.staff.actor import SystemActor
 from services.storage.database import close_database, open_database
 from tests.conftest import ShopTemplate, discard
 
-ACTOR = "machine"
+ACTOR = SystemActor("machine")
 CUSTOMERS = 6
 # Customers 0-2 spend enough for the rule-based groups; customer 5 is blocked.
 RULE = {"match": "all", "conditions": [{"field": "total_purchases", "op": "gte", "value": 100_000}]}

@@ -12,6 +12,7 @@ from tortoise.migrations.api.migrate import migrate
 from models.customer import Customer, CustomerTag, Order
 from models.group import CustomerGroup, Membership, MembershipEvent, RuleVersion
 from services.promotions import get_promotion, update_promotion
+from services.staff.actor import SystemActor
 from services.storage.database import close_database, open_database, tortoise_config
 
 # The first release's database is a SQLite file, written here with the sqlite3 module.
@@ -119,7 +120,7 @@ async def test_a_promotion_saved_before_versions_were_kept_can_be_edited_after_t
         old = await get_promotion(promotion_id=1)
         assert old.version == 1
         edited = await update_promotion(
-            promotion_id=1, version=1, data=old.as_input().model_copy(update={"percent": 12}), actor="anna"
+            promotion_id=1, version=1, data=old.as_input().model_copy(update={"percent": 12}), actor=SystemActor("anna")
         )
         assert (edited.percent, edited.version) == (12, 2)
     finally:

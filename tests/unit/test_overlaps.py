@@ -12,8 +12,9 @@ from services.benefits.overlaps import conflicts, overlap_matrix
 from services.benefits.sections import save_benefits
 from services.groups.group import create_group
 from services.membership.changes import AddMode, add_members
+from services.staff.actor import SystemActor
 
-ACTOR = "anna"
+ACTOR = SystemActor("anna")
 
 
 @dataclass

@@ -36,13 +36,12 @@ from services.promotions import create_promotion, delete_promotion, update_promo
 from services.rules.runs import apply_rule, apply_rule_with_readers, run_all_rules
 from services.shop import update_settings
 from services.staff.accounts import authenticate, change_role, create_first_owner, create_user, list_staff, set_active
-from services.staff.actor import DEACTIVATED, ROLE_PERMISSIONS, Actor, Permission
+from services.staff.actor import DEACTIVATED, ROLE_PERMISSIONS, SYSTEM, Actor, Permission, SystemActor
 from services.staff.tokens import create_token, revoke_token
 from services.storage.daily_backups import BackupPlace, take_backup, update_backup_settings
 from services.storage.database import close_database, open_database
 from tests.conftest import ShopTemplate, discard
 
-SYSTEM = "system"  # the app's own work: trusted, not checked
 PASSWORD = "correct horse battery"
 
 
@@ -447,9 +446,17 @@ async def test_the_history_records_the_persons_name(shop):
 
 
 async def test_the_apps_own_work_is_not_checked(shop):
-    # Demo seeding, the rule refresh, the command line: a plain name is trusted.
+    # Demo seeding, the rule refresh, the command line act as a named SystemActor, trusted.
     await update_settings(one_group_per_customer=False, default_group_id=shop.retail, actor=SYSTEM)
-    assert (await run_all_rules(actor=SYSTEM))[0].group_name
+    assert (await run_all_rules(actor=SystemActor("rule refresh")))[0].group_name
+
+
+async def test_a_bare_name_cannot_act(shop):
+    # A stray string is not the app: it is refused before anything is read or written.
+    before = await CustomerGroup.all().count()
+    with pytest.raises(TypeError, match="Actor or a SystemActor"):
+        await create_group(data={"name": "Sneaky", "code": "SNEAKY"}, actor="olivia")
+    assert await CustomerGroup.all().count() == before
 
 
 # --- Staff accounts ---------------------------------------------------------------------------

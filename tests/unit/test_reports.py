@@ -26,8 +26,9 @@ from services.errors import FormError
 from services.groups.group import create_group, get_group, update_group
 from services.promotions import create_promotion
 from services.reports import compare_groups, comparison_csv, group_report, period_for, report_csv, versus
+from services.staff.actor import SystemActor
 
-ACTOR = "anna"
+ACTOR = SystemActor("anna")
 MARCH = period_for("custom", start=date(2026, 3, 1), end=date(2026, 3, 31))
 JANUARY_TO_APRIL = period_for("custom", start=date(2026, 1, 1), end=date(2026, 4, 30))
 YEARS = 31 / 365.25  # March, in years

@@ -27,9 +27,10 @@ from services.rules.runs import (
     run_all_rules,
 )
 from services.settings import Settings
+from services.staff.actor import SystemActor
 from tests.faults import allow_inserts, refuse_inserts
 
-ACTOR = "anna"
+ACTOR = SystemActor("anna")
 
 
 def dollars(amount: int) -> int:
@@ -171,7 +172,7 @@ async def test_an_order_moves_a_customer_from_silver_into_gold(demo_db):
     assert now_gold.source == MembershipSource.RULE
     assert now_gold.is_primary, "the customer keeps a primary group: the new tier"
     events = (
-        await MembershipEvent.filter(customer_id=customer.id, actor="system", reason__startswith="Rule")
+        await MembershipEvent.filter(customer_id=customer.id, actor=SystemActor("system"), reason__startswith="Rule")
         .order_by("id")
         .values_list("group_name", "action", "reason")
     )
@@ -194,7 +195,7 @@ async def test_a_failure_half_way_leaves_the_members_untouched(demo_db):
     assert await everything() == before
 
     await allow_inserts("no_joins", table="membership_event")
-    runs = await apply_pending_rules(actor="system")
+    runs = await apply_pending_rules(actor=SystemActor("system"))
     assert [run.group_name for run in runs] == ["Gold Tier"]
     assert set(await members(gold.id)) == await customers_spending(15_000, 30_000)
 
@@ -205,19 +206,19 @@ async def test_restoring_a_version_saves_it_as_a_new_one(demo_db):
     await change_rule(gold, between(15_000, 30_000))
     group = await get_group(group_id=gold.id)
 
-    restored = await restore_rule_version(group_id=gold.id, number=1, version=group.version, actor="ben")
+    restored = await restore_rule_version(group_id=gold.id, number=1, version=group.version, actor=SystemActor("ben"))
 
     versions = await list_rule_versions(group_id=gold.id)
     assert [(v.number, v.author, v.note, v.is_current) for v in versions] == [
         (3, "ben", "Restored from version 1", True),
-        (2, ACTOR, "", False),
+        (2, ACTOR.name, "", False),
         (1, "system", "Demo shop", False),
     ]
     assert versions[0].rule == versions[2].rule == restored.rule
     assert (restored.rule_version, restored.rule_applied_version) == (3, 3)
     assert await members(gold.id) == original, "the members follow the restored rule"
     with pytest.raises(FormError, match="already the group's rule"):
-        await restore_rule_version(group_id=gold.id, number=1, version=restored.version, actor="ben")
+        await restore_rule_version(group_id=gold.id, number=1, version=restored.version, actor=SystemActor("ben"))
 
 
 def test_groups_come_after_the_groups_their_rules_read():
