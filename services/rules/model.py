@@ -11,6 +11,7 @@ of the top group, "2.0" the first condition inside it, "" the top group itself.
 """
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Tag, ValidationError, model_validator
@@ -52,56 +53,94 @@ def _whole(value: Any, *, what: str, low: int = 0, high: int = MAX_NUMBER) -> in
     return value
 
 
+def _is_int(value: Any) -> bool:
+    # bool is an int to Python, but True is not an amount, a count or a group.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _stripped(value: Any, *, empty: str) -> str:
+    """`value` as text without surrounding spaces; `empty` when there is none."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(empty)
+    return value.strip()
+
+
+def _money(field: RuleField, value: Any) -> int:
+    if not _is_int(value):
+        raise ValueError("Enter an amount.")
+    if not 0 <= value <= MAX_AMOUNT:
+        raise ValueError("Enter an amount of 0 or more.")
+    return value
+
+
+def _number(field: RuleField, value: Any) -> int:
+    return _whole(value, what="a whole number")
+
+
+def _days(field: RuleField, value: Any) -> int:
+    return _whole(value, what="a number of days", high=36_500)
+
+
+def _months(field: RuleField, value: Any) -> int:
+    return _whole(value, what="a number of months", high=1_200)
+
+
+def _choice(field: RuleField, value: Any) -> str:
+    value = _stripped(value, empty="Choose a value.")
+    if field.name == "country":
+        # The listed countries are suggestions; any two-letter code is accepted.
+        value = value.upper()
+        if not COUNTRY_CODE.fullmatch(value):
+            raise ValueError("Choose a country (a two-letter code such as US).")
+        return value
+    if value not in dict(field.choices):
+        allowed = ", ".join(label for _, label in field.choices)
+        raise ValueError(f"Choose one of: {allowed}.")
+    return value
+
+
+def _text(field: RuleField, value: Any) -> str:
+    value = _stripped(value, empty="Enter some text.")
+    if len(value) > field.max_length:
+        raise ValueError(f"Use at most {field.max_length} characters.")
+    if CONTROL.search(value):
+        # SQLite's LIKE ends a pattern at a NUL: "contains a\0b" would match every "a".
+        raise ValueError("Remove control characters such as tabs or line breaks.")
+    return value
+
+
+def _tag(field: RuleField, value: Any) -> str:
+    value = _stripped(value, empty="Enter a tag.").lower()
+    if len(value) > 50:
+        raise ValueError("A tag has at most 50 characters.")
+    return value
+
+
+def _group(field: RuleField, value: Any) -> int:
+    if not _is_int(value):
+        raise ValueError("Choose a group.")
+    return value
+
+
+# How one value of each type is checked and normalised.
+SCALAR_CHECKS: dict[ValueType, Callable[[RuleField, Any], Any]] = {
+    ValueType.MONEY: _money,
+    ValueType.NUMBER: _number,
+    ValueType.DAYS: _days,
+    ValueType.MONTHS: _months,
+    ValueType.CHOICE: _choice,
+    ValueType.TEXT: _text,
+    ValueType.TAGS: _tag,
+    ValueType.GROUPS: _group,
+}
+
+
 def _scalar(field: RuleField, value: Any) -> Any:
     """One value of `field`, checked and normalised."""
-    match field.type:
-        case ValueType.MONEY:
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError("Enter an amount.")
-            if not 0 <= value <= MAX_AMOUNT:
-                raise ValueError("Enter an amount of 0 or more.")
-            return value
-        case ValueType.NUMBER:
-            return _whole(value, what="a whole number")
-        case ValueType.DAYS:
-            return _whole(value, what="a number of days", high=36_500)
-        case ValueType.MONTHS:
-            return _whole(value, what="a number of months", high=1_200)
-        case ValueType.CHOICE:
-            if not isinstance(value, str) or not value.strip():
-                raise ValueError("Choose a value.")
-            value = value.strip()
-            if field.name == "country":
-                value = value.upper()
-                if not COUNTRY_CODE.fullmatch(value):
-                    raise ValueError("Choose a country (a two-letter code such as US).")
-                return value
-            if value not in dict(field.choices):
-                allowed = ", ".join(label for _, label in field.choices)
-                raise ValueError(f"Choose one of: {allowed}.")
-            return value
-        case ValueType.TEXT:
-            if not isinstance(value, str) or not value.strip():
-                raise ValueError("Enter some text.")
-            value = value.strip()
-            if len(value) > field.max_length:
-                raise ValueError(f"Use at most {field.max_length} characters.")
-            if CONTROL.search(value):
-                # SQLite's LIKE ends a pattern at a NUL: "contains a\0b" would match every "a".
-                raise ValueError("Remove control characters such as tabs or line breaks.")
-            return value
-        case ValueType.TAGS:
-            if not isinstance(value, str) or not value.strip():
-                raise ValueError("Enter a tag.")
-            value = value.strip().lower()
-            if len(value) > 50:
-                raise ValueError("A tag has at most 50 characters.")
-            return value
-        case ValueType.GROUPS:
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError("Choose a group.")
-            return value
-    raise ValueError("This field cannot be used in a rule.")  # pragma: no cover - the catalog is closed
+    check = SCALAR_CHECKS.get(field.type)
+    if check is None:  # pragma: no cover - the catalog is closed
+        raise ValueError("This field cannot be used in a rule.")
+    return check(field, value)
 
 
 class Condition(BaseModel):
