@@ -263,7 +263,7 @@ async def test_an_inactive_group_takes_no_new_members(user: User):
     await user.open(f"/groups/{wholesale.id}")
     add = user.find(marker="add-customers").elements.pop()
     assert add.props.get("disable")
-    await user.should_see("Inactive groups accept no new members. Make the group active to add customers.")
+    await user.should_see("Wholesale is inactive: it accepts no new members. Make the group active to add customers.")
 
 
 async def first_member(group: CustomerGroup, **filters) -> tuple[int, str]:

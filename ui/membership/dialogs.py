@@ -5,9 +5,10 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
-from models.group import GroupStatus, GroupType
+from models.group import GroupType
 from services.customers import CustomerRow, customer_ids, list_customers
 from services.groups.group import GroupDetail, get_group, group_choices, turn_hybrid
+from services.membership.admission import Closed, ClosedToHand, closed_to_hand
 from services.membership.changes import (
     ADD_MODE_LABELS,
     REMOVE_MODE_LABELS,
@@ -132,7 +133,7 @@ def _show_beside(
 async def open_add_dialog(group: GroupDetail, *, on_cancel: Callable[[], None] | None = None) -> None:
     """The "Add Customers to Group" dialog; for an automatic group, first why it takes no one
     by hand, with the offer to turn it hybrid and go on. `on_cancel`: called when closed unused."""
-    if group.type == GroupType.AUTOMATIC:
+    if _rule_decides(group):
         _automatic_dialog(group, "add customers to it by hand", then=open_add_dialog)
         return
     shop = await get_shop()
@@ -260,7 +261,7 @@ async def open_remove_dialog(
 ) -> None:
     """The "Remove Customers from Group" dialog for the ticked members; for an automatic
     group, first why its members follow its rule, with the offer to turn it hybrid and go on."""
-    if group.type == GroupType.AUTOMATIC:
+    if _rule_decides(group):
 
         async def then(hybrid: GroupDetail, *, on_cancel: Callable[[], None]) -> None:
             await open_remove_dialog(hybrid, selection, on_cancel=on_cancel)
@@ -362,8 +363,17 @@ async def _remove(
     )
 
 
+def _closed(group: GroupDetail) -> ClosedToHand | None:
+    return closed_to_hand(name=group.name, type=group.type, status=group.status)
+
+
+def _rule_decides(group: GroupDetail) -> bool:
+    closed = _closed(group)
+    return closed is not None and closed.why == Closed.RULE_DECIDES
+
+
 def add_button_state(group: GroupDetail) -> str | None:
-    """Why the group takes no one by hand right now, or None when it does."""
-    if group.status != GroupStatus.ACTIVE:
-        return "Inactive groups accept no new members. Make the group active to add customers."
-    return None
+    """Why the group takes no one by hand right now, or None when it does (an automatic group's
+    button stays on: it opens the offer to turn the group hybrid)."""
+    closed = _closed(group)
+    return closed.in_full if closed is not None and closed.why == Closed.INACTIVE else None
