@@ -60,6 +60,7 @@ from models.group import (
     MembershipSource,
 )
 from services.errors import FormError, NotFoundError
+from services.membership.admission import Closed, closed_to_hand
 from services.membership.books import (
     chunks,
     one_at_a_time_if_one_group,
@@ -413,15 +414,11 @@ async def _write(connection: BaseDBAsyncClient, plan: _Plan, set_ids: list[int],
 
 def _accepts_members(group: _Group, *, field_name: str) -> None:
     """Refuse (FormError at `field_name`) a group that takes no members by hand."""
-    if group.type == GroupType.AUTOMATIC:
-        raise FormError(
-            {
-                field_name: f"{group.name} is an automatic group: its members follow its rule. "
-                "Turn it into a hybrid group to add or remove customers by hand."
-            }
-        )
-    if group.status != GroupStatus.ACTIVE:
-        raise FormError({field_name: f"{group.name} is inactive: it accepts no new members."})
+    closed = closed_to_hand(name=group.name, type=group.type, status=group.status)
+    if closed is None:
+        return
+    # The rule's remedy belongs in the refusal; an inactive group's is the page's to offer.
+    raise FormError({field_name: closed.in_full if closed.why == Closed.RULE_DECIDES else closed.message})
 
 
 def _has_room(group: _Group, joining: int, *, field_name: str) -> None:
