@@ -14,7 +14,7 @@ from services.rules.runs import apply_rule, last_run_changes
 from services.rules.words import Wording, rule_lines
 from services.staff.actor import Permission
 from services.wording import count
-from ui.actions import notify_refused, run_action
+from ui.actions import in_words, notify_refused, run_action
 from ui.format import long_date
 from ui.rules.explanation import show_check
 from ui.shell import go_to_with_message
@@ -171,7 +171,7 @@ async def _restore_dialog(group: GroupDetail, version, wording: Wording) -> None
             lambda: restore_rule_version(
                 group_id=group.id, number=version.number, version=group.version, actor=current_actor()
             ),
-            errors=lambda errors: notify_refused(str(errors)),
+            errors=in_words(notify_refused),
             missing=notify_refused,
             changed=lambda: ui.notify(
                 "This group was changed meanwhile; reload the page and try again.", type="warning"
