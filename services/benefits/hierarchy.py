@@ -6,6 +6,7 @@ all), and overrides the credit limit ($250,000 instead of $100,000) and the term
 of Net 30). The effective table says exactly that, in those words.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -278,56 +279,104 @@ def _listed(ids: list[int], names: dict[int, str], *, empty: str, limit: int = 4
     return ", ".join(shown) + more
 
 
-def _yes_no(value: Any) -> str:
+def _enabled(value: Any) -> str:
+    return "Enabled" if value else "Disabled"
+
+
+# One setting's value in words, from the value, its section's other settings and the names of
+# what ids point to.
+SettingWords = Callable[[Any, dict[str, Setting], Names], str]
+
+
+def _label(labels: dict[str, str], *, unknown: str, empty: str) -> SettingWords:
+    """A choice read through `labels`; `empty` when nothing is chosen."""
+    return lambda value, _settings, _names: labels.get(value, unknown) if value else empty
+
+
+def _amount(*, empty: str, zero_is_empty: bool) -> SettingWords:
+    """Money in the shop's currency. Some amounts read as `empty` at 0 (no limit), others as
+    their value (an amount off of 0 is still an amount)."""
+
+    def words(value: Any, _settings: dict[str, Setting], names: Names) -> str:
+        unset = not value if zero_is_empty else value is None
+        return empty if unset else names.wording.money(value)
+
+    return words
+
+
+def _named(which: Callable[[Names], dict[int, str]], *, empty: str) -> SettingWords:
+    """A list of ids read as the names of what they point to."""
+    return lambda value, _settings, names: _listed(value, which(names), empty=empty)
+
+
+def _percent(value: Any, _settings: dict[str, Setting], _names: Names) -> str:
+    return f"{value:g}%" if value is not None else "—"
+
+
+def _price_list(value: Any, _settings: dict[str, Setting], names: Names) -> str:
+    return names.price_lists.get(value, "a deleted price list") if value else "—"
+
+
+def _units(value: Any, _settings: dict[str, Setting], _names: Names) -> str:
+    return f"{value:,} units" if value else "None"
+
+
+def _methods(value: Any, _settings: dict[str, Setting], _names: Names) -> str:
+    return ", ".join(PAYMENT_METHOD_LABELS.get(m, str(m)) for m in value) if value else "None"
+
+
+def _net_days(value: Any, _settings: dict[str, Setting], _names: Names) -> str:
+    return f"Net {value}" if value else "Pay on order (no net terms)"
+
+
+def _early_discount(value: Any, settings: dict[str, Setting], _names: Names) -> str:
+    # The days belong to the discount ("2/10"): they have no row of their own.
+    days = settings["early_discount_days"].value
+    return f"{value:g}/{days} ({value:g}% if paid within {days} days)" if value and days else "None"
+
+
+def _yes_no(value: Any, _settings: dict[str, Setting], _names: Names) -> str:
     return "Yes" if value else "No"
 
 
-def _enabled(value: Any) -> str:
-    return "Enabled" if value else "Disabled"
+def _shop_access(value: Any, _settings: dict[str, Setting], _names: Names) -> str:
+    return SHOP_ACCESS_LABELS.get(value, str(value))
+
+
+SETTING_WORDS: dict[tuple[str, str], SettingWords] = {
+    ("pricing", "type"): _label(PRICING_TYPE_LABELS, unknown="No special pricing", empty="No special pricing"),
+    ("pricing", "percent"): _percent,
+    ("pricing", "fixed_cents"): _amount(empty="—", zero_is_empty=False),
+    ("pricing", "price_list_id"): _price_list,
+    ("pricing", "scope"): _label(SCOPE_LABELS, unknown="All products", empty="All products"),
+    ("pricing", "category_ids"): _named(lambda names: names.categories, empty="—"),
+    ("pricing", "product_ids"): _named(lambda names: names.products, empty="None"),
+    ("pricing", "min_order_cents"): _amount(empty="None", zero_is_empty=True),
+    ("pricing", "min_order_quantity"): _units,
+    ("pricing", "stack_with_promotions"): _yes_no,
+    ("payment", "credit_limit_cents"): _amount(empty="None", zero_is_empty=True),
+    ("payment", "auto_approve_under_cents"): _amount(empty="—", zero_is_empty=True),
+    ("payment", "require_po"): _yes_no,
+    ("payment", "methods"): _methods,
+    ("payment", "net_days"): _net_days,
+    ("payment", "early_discount_percent"): _early_discount,
+    ("visibility", "mode"): _label(VISIBILITY_LABELS, unknown="Standard products", empty="Standard products only"),
+    ("visibility", "visibility_group_ids"): _named(
+        lambda names: names.visibility_groups, empty="Standard products only"
+    ),
+    ("visibility", "product_ids"): _named(lambda names: names.products, empty="None"),
+    ("portal", "shop_access"): _shop_access,
+}
 
 
 def setting_text(section: str, name: str, settings: dict[str, Setting], names: Names) -> str:
     """One effective setting's value as the shop owner reads it."""
     value = settings[name].value
-    money = names.wording.money
-    match section, name:
-        case "pricing", "type":
-            return PRICING_TYPE_LABELS.get(value, "No special pricing") if value else "No special pricing"
-        case "pricing", "percent":
-            return f"{value:g}%" if value is not None else "—"
-        case "pricing", "fixed_cents":
-            return money(value) if value is not None else "—"
-        case "pricing", "price_list_id":
-            return names.price_lists.get(value, "a deleted price list") if value else "—"
-        case "pricing", "scope":
-            return SCOPE_LABELS.get(value, "All products") if value else "All products"
-        case "pricing", "category_ids":
-            return _listed(value, names.categories, empty="—")
-        case ("pricing", "product_ids") | ("visibility", "product_ids"):
-            return _listed(value, names.products, empty="None")
-        case ("pricing", "min_order_cents") | ("payment", "credit_limit_cents"):
-            return money(value) if value else "None"
-        case "pricing", "min_order_quantity":
-            return f"{value:,} units" if value else "None"
-        case "payment", "auto_approve_under_cents":
-            return money(value) if value else "—"
-        case ("pricing", "stack_with_promotions") | ("payment", "require_po"):
-            return _yes_no(value)
-        case "payment", "methods":
-            return ", ".join(PAYMENT_METHOD_LABELS.get(m, str(m)) for m in value) if value else "None"
-        case "payment", "net_days":
-            return f"Net {value}" if value else "Pay on order (no net terms)"
-        case "payment", "early_discount_percent":
-            days = settings["early_discount_days"].value
-            return f"{value:g}/{days} ({value:g}% if paid within {days} days)" if value and days else "None"
-        case "visibility", "mode":
-            return VISIBILITY_LABELS.get(value, "Standard products") if value else "Standard products only"
-        case "visibility", "visibility_group_ids":
-            return _listed(value, names.visibility_groups, empty="Standard products only")
-        case "portal", "shop_access":
-            return SHOP_ACCESS_LABELS.get(value, str(value))
-        case "portal", _:
-            return _enabled(value)
+    words = SETTING_WORDS.get((section, name))
+    if words is not None:
+        return words(value, settings, names)
+    if section == "portal":  # every other portal setting is a switch
+        return _enabled(value)
     return str(value)
 
 
