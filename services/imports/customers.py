@@ -404,45 +404,85 @@ def _date(value: str, now: datetime) -> datetime:
     return parsed
 
 
-def _customer_row(number: int, cells: dict[str, str], now: datetime) -> tuple[_Customer | None, list[RowError]]:
-    problems: list[tuple[str, str]] = []
-    email = cells["email"].lower()
+# A cell's problems, as (column, message), in the order the row's columns are checked.
+Problems = list[tuple[str, str]]
+
+
+def _email(text: str, problems: Problems) -> str:
+    email = text.lower()
     if not email:
         problems.append(("email", "Email is missing."))
     elif HIDDEN.search(email) or len(email) > EMAIL_MAX or not EMAIL.match(email):
         problems.append(("email", f"“{_shown(email, 60)}” is not an email address."))
-    name = _text(_unquote(cells["name"]), "Name", NAME_MAX, problems, "name")
+    return email
+
+
+def _name(text: str, problems: Problems) -> str:
+    name = _text(_unquote(text), "Name", NAME_MAX, problems, "name")
     if not name:
         problems.append(("name", "Name is missing."))
-    values: dict[str, Any] = {}
-    if company := cells.get("company"):
-        values["company"] = _text(_unquote(company), "Company", COMPANY_MAX, problems, "company")
-    if country := cells.get("country"):
-        if not COUNTRY.match(country.upper()):
-            problems.append(("country", f"Country “{_shown(country)}” is not a two-letter code such as US or DE."))
-        values["country"] = country.upper()
-    if status := cells.get("status"):
-        if status.lower() not in STATUSES:
-            problems.append(("status", f"Status “{_shown(status)}” is not one of active, inactive, blocked."))
-        values["status"] = status.lower()
-    if rating := cells.get("payment_rating"):
-        if rating.lower() not in RATINGS:
-            problems.append(
-                ("payment_rating", f"Payment history “{_shown(rating)}” is not one of excellent, good, fair, poor.")
-            )
-        values["payment_rating"] = rating.lower()
-    if tags := cells.get("tags"):
-        cleaned = []
-        for tag in TAG_SEPARATORS.split(tags):
-            tag = " ".join(tag.split()).lower()
-            if tag and tag not in cleaned:
-                cleaned.append(_text(tag, f"Tag “{_shown(tag)}”", TAG_MAX, problems, "tags"))
-        values["tags"] = tuple(sorted(cleaned))
-    if created := cells.get("created_at"):
-        try:
-            values["created_at"] = _date(created, now)
-        except ValueError as error:
-            problems.append(("created_at", str(error)))
+    return name
+
+
+def _company(text: str, problems: Problems, _now: datetime) -> str:
+    return _text(_unquote(text), "Company", COMPANY_MAX, problems, "company")
+
+
+def _country(text: str, problems: Problems, _now: datetime) -> str:
+    if not COUNTRY.match(text.upper()):
+        problems.append(("country", f"Country “{_shown(text)}” is not a two-letter code such as US or DE."))
+    return text.upper()
+
+
+def _status(text: str, problems: Problems, _now: datetime) -> str:
+    if text.lower() not in STATUSES:
+        problems.append(("status", f"Status “{_shown(text)}” is not one of active, inactive, blocked."))
+    return text.lower()
+
+
+def _payment_rating(text: str, problems: Problems, _now: datetime) -> str:
+    if text.lower() not in RATINGS:
+        problems.append(
+            ("payment_rating", f"Payment history “{_shown(text)}” is not one of excellent, good, fair, poor.")
+        )
+    return text.lower()
+
+
+def _tags(text: str, problems: Problems, _now: datetime) -> tuple[str, ...]:
+    cleaned: list[str] = []
+    for tag in TAG_SEPARATORS.split(text):
+        tag = " ".join(tag.split()).lower()
+        if tag and tag not in cleaned:
+            cleaned.append(_text(tag, f"Tag “{_shown(tag)}”", TAG_MAX, problems, "tags"))
+    return tuple(sorted(cleaned))
+
+
+def _created_at(text: str, problems: Problems, now: datetime) -> datetime | None:
+    try:
+        return _date(text, now)
+    except ValueError as error:
+        problems.append(("created_at", str(error)))
+        return None
+
+
+# The columns a row may leave empty, each read (and its problems noted) only when it has a value.
+OPTIONAL_COLUMNS: dict[str, Callable[[str, Problems, datetime], Any]] = {
+    "company": _company,
+    "country": _country,
+    "status": _status,
+    "payment_rating": _payment_rating,
+    "tags": _tags,
+    "created_at": _created_at,
+}
+
+
+def _customer_row(number: int, cells: dict[str, str], now: datetime) -> tuple[_Customer | None, list[RowError]]:
+    problems: Problems = []
+    email = _email(cells["email"], problems)
+    name = _name(cells["name"], problems)
+    values = {
+        column: read(text, problems, now) for column, read in OPTIONAL_COLUMNS.items() if (text := cells.get(column))
+    }
     if problems:
         return None, [RowError(row=number, field=key, message=message) for key, message in problems]
     return _Customer(row=number, email=email, name=name, **values), []
