@@ -741,20 +741,7 @@ async def remove_members(
     ids = _unique(customer_ids)
     if not ids:
         raise FormError({"customers": "Select at least one member."})
-    if mode == RemoveMode.DEFAULT_GROUP:
-        default = await CustomerGroup.filter(is_default=True).first().values_list("id", flat=True)
-        if default is None:
-            raise FormError({"mode": "The shop has no default group. Choose one in Settings, or pick a group."})
-        if default == group_id:
-            raise FormError({"mode": "This is the default group: move its members to another group instead."})
-        target_group_id = default
-    elif mode == RemoveMode.OTHER_GROUP:
-        if target_group_id is None:
-            raise FormError({"target": "Choose the group to move them to."})
-        if target_group_id == group_id:
-            raise FormError({"target": "Choose a group other than this one."})
-    else:
-        target_group_id = None
+    target_group_id = await _move_target(group_id=group_id, mode=mode, target_group_id=target_group_id)
     # Where the owner sees a problem with the group they move to: the default group is not picked in
     # the dialog, so its problems belong to the option that chose it.
     target_field = "mode" if mode == RemoveMode.DEFAULT_GROUP else "target"
@@ -787,24 +774,8 @@ async def remove_members(
             )
         joined = blocked = 0
         if target is not None:
-            try:
-                _accepts_members(target, field_name=target_field)
-            except FormError as problem:
-                if mode != RemoveMode.DEFAULT_GROUP:
-                    raise
-                raise FormError(
-                    {
-                        "mode": f"{problem.errors['mode']} It is the shop's default group: choose another default "
-                        "in Settings, or move them to a specific group."
-                    }
-                ) from None
-            arriving = [c for c in members if not c.blocked and c.in_group(target.id) is None]
-            blocked = sum(c.blocked for c in members)
-            _has_room(target, len(arriving), field_name="capacity")
-            for customer in arriving:
-                plan.join(customer, target, moved_from=group.name)
-            joined = len(arriving)
-            plan.touched_groups.add(target.id)
+            _target_accepts_members(target, mode=mode, field_name=target_field)
+            joined, blocked = _move_in(plan, members, target, moved_from=group.name)
         plan.touched_groups.add(group_id)
         set_ids, clear_ids, _ = _settle_primaries(plan, names)
         await _write(connection, plan, set_ids, clear_ids)
@@ -819,6 +790,52 @@ async def remove_members(
         joined_target=joined,
         blocked=blocked,
     )
+
+
+async def _move_target(*, group_id: int, mode: RemoveMode, target_group_id: int | None) -> int | None:
+    """The group the removed members move to: the default group, the chosen one, or none."""
+    if mode == RemoveMode.DEFAULT_GROUP:
+        default = await CustomerGroup.filter(is_default=True).first().values_list("id", flat=True)
+        if default is None:
+            raise FormError({"mode": "The shop has no default group. Choose one in Settings, or pick a group."})
+        if default == group_id:
+            raise FormError({"mode": "This is the default group: move its members to another group instead."})
+        return default
+    if mode == RemoveMode.OTHER_GROUP:
+        if target_group_id is None:
+            raise FormError({"target": "Choose the group to move them to."})
+        if target_group_id == group_id:
+            raise FormError({"target": "Choose a group other than this one."})
+        return target_group_id
+    return None
+
+
+def _target_accepts_members(target: _Group, *, mode: RemoveMode, field_name: str) -> None:
+    """Refuse a move into a group that takes no members. When that group is the default one, the
+    owner did not pick it: say so, and how to pick another."""
+    try:
+        _accepts_members(target, field_name=field_name)
+    except FormError as problem:
+        if mode != RemoveMode.DEFAULT_GROUP:
+            raise
+        raise FormError(
+            {
+                "mode": f"{problem.errors['mode']} It is the shop's default group: choose another default "
+                "in Settings, or move them to a specific group."
+            }
+        ) from None
+
+
+def _move_in(plan: _Plan, members: list[_Customer], target: _Group, *, moved_from: str) -> tuple[int, int]:
+    """Plan the removed members' joining `target` (blocked customers and those already in it stay
+    out); how many join and how many are blocked."""
+    arriving = [c for c in members if not c.blocked and c.in_group(target.id) is None]
+    blocked = sum(c.blocked for c in members)
+    _has_room(target, len(arriving), field_name="capacity")
+    for customer in arriving:
+        plan.join(customer, target, moved_from=moved_from)
+    plan.touched_groups.add(target.id)
+    return len(arriving), blocked
 
 
 async def _apply_readers(group_ids: Iterable[int], *, actor: Acting) -> None:
