@@ -17,7 +17,7 @@ from starlette.middleware.base import BaseHTTPMiddleware
 
 from api import PREFIX as API_PREFIX
 from api import register_api
-from services.demo import is_empty, seed_demo_shop, seed_if_empty
+from services.demo.seeding import is_empty, seed_demo_shop, seed_if_empty
 from services.errors import FormError, PermissionDeniedError
 from services.rules.runs import refresh_rules_periodically
 from services.settings import Settings, load_settings

@@ -34,7 +34,7 @@ from playwright.async_api import Page, async_playwright, expect
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from services.demo import GROUPS  # noqa: E402  (the project root must be on the path first)
+from services.demo.data import GROUPS  # noqa: E402  (the project root must be on the path first)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -113,7 +113,7 @@ def find_nginx() -> str:
 
 async def prepare_shop(database_url: str) -> str:
     """Migrate and seed the shop; the owner's API token."""
-    from services.demo import seed_demo_shop
+    from services.demo.seeding import seed_demo_shop
     from services.staff.accounts import create_first_owner
     from services.staff.tokens import create_token
     from services.storage.database import close_database, open_database

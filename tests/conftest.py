@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from services.demo import seed_demo_shop
+from services.demo.seeding import seed_demo_shop
 from services.storage.database import close_database, open_database
 from tests import postgres
 

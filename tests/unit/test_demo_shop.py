@@ -8,7 +8,8 @@ from models.group import CustomerGroup, Membership, MembershipAction, Membership
 from services.benefits.pricing import CartLine, customer_benefits, quote
 from services.benefits.sections import effective_benefits
 from services.catalog import count_visibility, list_visibility_groups
-from services.demo import NAMED_CUSTOMERS, seed_demo_shop, seed_if_empty
+from services.demo.data import NAMED_CUSTOMERS
+from services.demo.seeding import seed_demo_shop, seed_if_empty
 from services.promotions import list_promotions
 from services.shop import get_shop
 from services.storage.database import close_database, open_database
