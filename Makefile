@@ -41,6 +41,7 @@ binary: $(VENV)/.installed-binary
 		--add-data "$$($(BIN)/python -c 'import nicegui, os; print(os.path.dirname(nicegui.__file__))'):nicegui" \
 		--copy-metadata nicegui --collect-submodules nicegui \
 		--hidden-import tortoise.backends.sqlite --hidden-import tortoise.backends.asyncpg \
+		--hidden-import services.storage.postgres_folding \
 		--collect-submodules models \
 		--add-data "$(CURDIR)/ui/styles/tailwind.css:ui/styles" \
 		packaging/customer_groups_binary.py

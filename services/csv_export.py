@@ -27,10 +27,10 @@ from models.group import CustomerGroup, Membership, MembershipSource
 from services.customers import search_filter
 from services.errors import NotFoundError
 from services.shop import get_shop
+from services.wording import SOURCE_LABELS
 
 CHUNK = 2_000
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-ASSIGNMENT = {MembershipSource.MANUAL: "Manual", MembershipSource.RULE: "Rule", MembershipSource.BOTH: "Rule + Manual"}
 CUSTOMER_FIELDS = (
     "id",
     "name",
@@ -201,7 +201,7 @@ async def export_members_csv(*, group_id: int) -> bytes:
                     money(r["customer__lifetime_cents"]),
                     r["customer__order_count"],
                     _date(r["since"]),
-                    ASSIGNMENT[MembershipSource(r["source"])],
+                    SOURCE_LABELS[MembershipSource(r["source"])],
                     "Yes" if r["is_primary"] else "No",
                 )
             )

@@ -21,11 +21,13 @@ from tortoise.transactions import in_transaction
 from models.group import CustomerGroup
 from models.promotion import Promotion, PromotionStatus, PromotionTarget, PromotionType
 from services.benefits.sections import GroupNode, PricingType, chain_of, effective, load_groups
+from services.calendar import months, year_before
 from services.csv_export import CsvWriter, Figure, money
 from services.errors import FormError, NotFoundError
 from services.promotions import FIRST_DAY, LAST_DAY, in_shop_years
 from services.storage.database import READER, reader_connection
 from services.storage.sql import execute, fetch_rows, placeholders, timestamp_placeholder
+from services.wording import day_range
 
 PERIOD_LABELS = {
     "30d": "Last 30 days",
@@ -150,7 +152,7 @@ def period_for(key: str, *, today: date | None = None, start: date | None = None
     if key == "90d":
         return Period(tomorrow - timedelta(days=90), tomorrow, PERIOD_LABELS[key])
     if key == "12m":
-        return Period(_year_before(tomorrow), tomorrow, PERIOD_LABELS[key])
+        return Period(year_before(tomorrow), tomorrow, PERIOD_LABELS[key])
     if key == "ytd":
         return Period(date(today.year, 1, 1), tomorrow, PERIOD_LABELS[key])
     if key == "custom":
@@ -160,15 +162,8 @@ def period_for(key: str, *, today: date | None = None, start: date | None = None
             raise FormError({"period": f"Choose days in the years {FIRST_DAY.year} to {LAST_DAY.year}."})
         if end < start:
             raise FormError({"period": "The last day must not be before the first day."})
-        return Period(start, end + timedelta(days=1), f"{start:%b %d, %Y} - {end:%b %d, %Y}")
+        return Period(start, end + timedelta(days=1), day_range(start, end))
     raise FormError({"period": "Choose a period."})
-
-
-def _year_before(day: date) -> date:
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:
-        return day.replace(year=day.year - 1, day=28)
 
 
 def versus(value: float, baseline: float) -> str:
@@ -206,12 +201,9 @@ def _month(connection: BaseDBAsyncClient, column: str) -> str:
 
 def _months(period: Period) -> list[tuple[str, datetime]]:
     """Each month the period touches, with the moment its count is taken (its end, or the period's)."""
-    found, year, month = [], period.start.year, period.start.month
-    while date(year, month, 1) < period.end:
-        following = date(year + month // 12, month % 12 + 1, 1)
-        found.append((f"{year:04}-{month:02}", _moment(min(following, period.end))))
-        year, month = following.year, following.month
-    return found
+    return [
+        (f"{month:%Y-%m}", _moment(min(following, period.end))) for month, following in months(period.start, period.end)
+    ]
 
 
 async def _group_names(group_ids: list[int]) -> dict[int, str]:
@@ -326,10 +318,10 @@ async def group_report(*, group_id: int, period: Period) -> GroupReport:
                 connection, f"SELECT {month} AS month, SUM(total_cents) AS revenue FROM report_hits GROUP BY {month}"
             )
         }
-        months = _months(period)
+        month_ends = _months(period)
         counts = {}
-        if months:
-            values = ", ".join(f"(?, {timestamp_placeholder(connection)})" for _ in months)
+        if month_ends:
+            values = ", ".join(f"(?, {timestamp_placeholder(connection)})" for _ in month_ends)
             counts = {
                 row["month"]: row["n"]
                 for row in await fetch_rows(
@@ -340,7 +332,7 @@ async def group_report(*, group_id: int, period: Period) -> GroupReport:
                     f"WITH months(month, at) AS (VALUES {values}) "
                     "SELECT m.month, (SELECT COUNT(*) FROM report_spans WHERE start_at < m.at) "
                     "- (SELECT COUNT(*) FROM report_spans WHERE end_at < m.at) AS n FROM months m",
-                    *[value for pair in months for value in pair],
+                    *[value for pair in month_ends for value in pair],
                 )
             }
     years = period.days / 365.25
@@ -360,8 +352,8 @@ async def group_report(*, group_id: int, period: Period) -> GroupReport:
         clv_cents=round(mine["clv"]),
         all_clv_cents=round(everyone["clv"]),
         top_customers=[TopCustomer(r["customer_id"], r["name"], int(r["revenue"]), r["n"]) for r in top],
-        revenue_by_month=[MonthValue(m, by_month.get(m, 0)) for m, _ in months],
-        members_by_month=[MonthValue(m, counts.get(m, 0)) for m, _ in months],
+        revenue_by_month=[MonthValue(m, by_month.get(m, 0)) for m, _ in month_ends],
+        members_by_month=[MonthValue(m, counts.get(m, 0)) for m, _ in month_ends],
     )
 
 

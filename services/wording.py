@@ -1,4 +1,4 @@
-"""Money and counts in the shop's words, in one module.
+"""Money, counts, dates and labels in the shop's words, in one module.
 
 Pages, CSV files, benefit summaries, promotion texts, price traces and rule texts all word amounts;
 when each wrote its own, seven of them said "$" whatever the shop's currency. Here the shop's
@@ -10,10 +10,14 @@ Babel knows each currency's symbol ("$", "€", "CA$"); the locale is fixed to e
 other word of the app is English.
 """
 
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Literal
 
+from babel.dates import format_date, format_datetime, format_interval
 from babel.numbers import format_currency, format_decimal, get_currency_symbol
+
+from models.group import GroupType, MembershipSource
 
 LOCALE = "en_US"
 
@@ -48,6 +52,54 @@ def currency_symbol(currency: str) -> str:
 def count(n: int, singular: str, plural: str | None = None) -> str:
     """ "1 customer", "2,500 customers"; `plural` where adding "s" is wrong ("1 was", "3 were")."""
     return f"{format_decimal(n, locale=LOCALE)} {singular if n == 1 else plural or singular + 's'}"
+
+
+NOTHING = "—"  # what a page shows for a date or value that is not there
+
+
+def long_date(value: date | datetime | None) -> str:
+    """ "March 5, 2026": a day in a sentence ("not valid on ..."), a member's "since"."""
+    return format_date(value, "MMMM d, y", locale=LOCALE) if value else NOTHING
+
+
+def short_date(value: date | datetime | None) -> str:
+    """ "Mar 5, 2026": a day in a list, a period's ends."""
+    return format_date(value, "MMM d, y", locale=LOCALE) if value else NOTHING
+
+
+def day_range(first: date, last: date) -> str:
+    """Days from `first` to `last`, both included, saying a shared month or year once
+    ("Mar 5 to 7, 2026" with a dash; "Mar 5, 2026" for one day)."""
+    # CLDR puts thin spaces around the dash; the rest of the app writes plain ones.
+    return format_interval(first, last, "yMMMd", locale=LOCALE).replace("\u2009", " ")
+
+
+def month_year(value: date | datetime | None) -> str:
+    """ "Mar 2026": when a customer joined, in a list."""
+    return format_date(value, "MMM y", locale=LOCALE) if value else NOTHING
+
+
+def date_time(value: datetime | None) -> str:
+    """Date and time to the minute ("Mar 5, 2026, 14:07"), in UTC as stored."""
+    return format_datetime(value, "MMM d, y, HH:mm", tzinfo=UTC, locale=LOCALE) if value else NOTHING
+
+
+GROUP_TYPE_LABELS = {
+    GroupType.MANUAL: "Manual",
+    GroupType.AUTOMATIC: "Automatic",
+    GroupType.HYBRID: "Hybrid",
+}
+GROUP_TYPE_LONG = {
+    GroupType.MANUAL: "Manual (assign customers manually)",
+    GroupType.AUTOMATIC: "Automatic (rule-based assignment)",
+    GroupType.HYBRID: "Hybrid (rules + manual overrides)",
+}
+# How a member came to be in a group, as the members list, its CSV and the history say it.
+SOURCE_LABELS = {
+    MembershipSource.MANUAL: "Manual",
+    MembershipSource.RULE: "Rule",
+    MembershipSource.BOTH: "Rule + Manual",
+}
 
 
 def _gap(currency: str) -> str:

@@ -10,9 +10,8 @@ from services.rules.preview import explain_customer
 from services.rules.words import Wording
 from services.shop import get_shop
 from services.staff.actor import Permission
-from services.wording import count, money
+from services.wording import SOURCE_LABELS, count, long_date, money, month_year
 from ui.benefits.customer_benefits import benefits_card
-from ui.format import SOURCE_LABELS, long_date, month_year
 from ui.membership.history import history_card
 from ui.paged_table import PagedTable
 from ui.rules.explanation import show_check

@@ -1,39 +1,10 @@
-"""How values look on the page: dates, sizes, and the shop's words for enum values. Money and counts
-are worded in services.wording, which the services use too."""
+"""How values look on the page beyond the shop's wording: how long ago, file sizes, a moment near now,
+and reading a typed day. Money, counts, dates and labels are worded in services.wording, which the
+services and CSV files use too."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from models.group import GroupType, MembershipSource
-from services.wording import count
-
-GROUP_TYPE_LABELS = {
-    GroupType.MANUAL: "Manual",
-    GroupType.AUTOMATIC: "Automatic",
-    GroupType.HYBRID: "Hybrid",
-}
-GROUP_TYPE_LONG = {
-    GroupType.MANUAL: "Manual (assign customers manually)",
-    GroupType.AUTOMATIC: "Automatic (rule-based assignment)",
-    GroupType.HYBRID: "Hybrid (rules + manual overrides)",
-}
-SOURCE_LABELS = {
-    MembershipSource.MANUAL: "Manual",
-    MembershipSource.RULE: "Rule",
-    MembershipSource.BOTH: "Rule + Manual",
-}
-
-
-def month_year(value: datetime | None) -> str:
-    return value.strftime("%b %Y") if value else "—"
-
-
-def long_date(value: datetime | None) -> str:
-    return f"{value:%B} {value.day}, {value.year}" if value else "—"
-
-
-def date_time(value: datetime | None) -> str:
-    """Date and time to the minute ("Mar 5, 2026, 14:07"), in UTC as stored."""
-    return f"{value:%b} {value.day}, {value.year}, {value:%H:%M}" if value else "—"
+from services.wording import count, date_time
 
 
 def relative_time(value: datetime, *, now: datetime | None = None) -> str:
@@ -74,3 +45,12 @@ def day_and_time(value: datetime, *, now: datetime | None = None) -> str:
     days = (value.date() - (now or datetime.now(UTC)).astimezone(UTC).date()).days
     day = {-1: "yesterday", 0: "today", 1: "tomorrow"}.get(days)
     return f"{day} {value:%H:%M} UTC" if day else f"{date_time(value)} UTC"
+
+
+def typed_day(text: str | None) -> date | None:
+    """The day a date field holds ("2026-03-05"; the picker may write "2026/03/05"), or None when
+    it is empty or not a day."""
+    try:
+        return date.fromisoformat(text.replace("/", "-")) if text else None
+    except ValueError:
+        return None

@@ -14,7 +14,7 @@ their price list rows) and decided in Python, so a 50-line cart costs the same f
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from models.catalog import PriceList, PriceListItem, Product, VisibilityGroup
 from models.customer import Customer
@@ -31,10 +31,11 @@ from services.benefits.sections import (
     effective,
     load_groups,
 )
+from services.calendar import order_day
 from services.errors import FormError, NotFoundError
 from services.promotions import ApplicablePromotion, applicable_promotions
 from services.shop import get_shop
-from services.wording import money
+from services.wording import long_date, money
 
 BASE = "Base price"
 
@@ -238,7 +239,7 @@ async def quote(*, customer_id: int, lines: Sequence[CartLine], at: date | datet
     quantity_total = sum(line.quantity for line in lines)
     minimums, unmet = _minimums(mine, base_total, quantity_total, currency=currency)
     visible = await _visible(mine, [products[pid] for pid in product_ids])
-    day = _order_day(at)
+    day = order_day(at)
     promotions = await applicable_promotions(group_ids=list(memberships.group_ids), on=day)
     notes = [_promotion_note(p, day, base_total, currency=currency) for p in promotions]
     usable = [p for p, n in zip(promotions, notes, strict=True) if n.applied]
@@ -267,22 +268,13 @@ async def quote(*, customer_id: int, lines: Sequence[CartLine], at: date | datet
     )
 
 
-def _order_day(at: date | datetime | None) -> date:
-    """The order's day in UTC, the same calendar promotions' dates are kept in."""
-    if at is None:
-        return datetime.now(UTC).date()
-    if isinstance(at, datetime):
-        return at.astimezone(UTC).date() if at.tzinfo else at.date()
-    return at
-
-
 def _percent_text(promotion: ApplicablePromotion) -> str:
     return f"{promotion.name}: {promotion.percent:g}% additional"
 
 
 def _promotion_note(promotion: ApplicablePromotion, day: date, base_total: int, *, currency: str) -> PromotionNote:
     if not promotion.valid_on_date:
-        return PromotionNote(promotion.name, False, f"Not valid on {_day(day)} (runs {promotion.validity}).")
+        return PromotionNote(promotion.name, False, f"Not valid on {long_date(day)} (runs {promotion.validity}).")
     if base_total < promotion.minimum_purchase_cents:
         minimum = money(promotion.minimum_purchase_cents, currency=currency, cents_shown="always")
         in_cart = money(base_total, currency=currency, cents_shown="always")
@@ -301,10 +293,6 @@ def _promotion_note(promotion: ApplicablePromotion, day: date, base_total: int, 
     return PromotionNote(
         promotion.name, True, f"Buy {promotion.buy_quantity} get {promotion.get_quantity} free on each line."
     )
-
-
-def _day(value: date) -> str:
-    return f"{value:%B} {value.day}, {value.year}"
 
 
 def _promotion_candidates(

@@ -12,7 +12,7 @@ services.promotions; this module only reads and explains them.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from models.catalog import PriceListItem, Product
 from models.customer import Customer
@@ -21,9 +21,10 @@ from services.benefits.price_check import group_pricing_text
 from services.benefits.pricing import BASE, CartLine, LinePrice, MinimumCheck, in_scope, quote
 from services.benefits.sections import EffectiveBenefits, PricingType, Scope, effective, load_groups
 from services.benefits.summary import CatalogNames, catalog_names
+from services.calendar import order_day
 from services.errors import NotFoundError
 from services.promotions import ApplicablePromotion, applicable_promotions
-from services.wording import money
+from services.wording import long_date, money
 
 GROUP_ASSIGNMENT = "Group assignment"
 GROUP_STATUS = "Group status"
@@ -107,7 +108,7 @@ async def why_no_discount(
     pricing_groups = [g for g in groups if g.pricing]
     active = [g for g in pricing_groups if g.active]
     covering, uncovered = await _coverage(active, product, quantity, names)
-    day = _order_day(at)
+    day = order_day(at)
     promotions = await applicable_promotions(
         group_ids=[gid for gid, status, _ in memberships if status == GroupStatus.ACTIVE], on=day
     )
@@ -222,19 +223,6 @@ def _exclusions(who: str, what: str, product: dict, line: LinePrice) -> Check:
     )
 
 
-def _order_day(at: date | datetime | None) -> date:
-    """The order's day in UTC, as services.benefits.pricing reads it."""
-    if at is None:
-        return datetime.now(UTC).date()
-    if isinstance(at, datetime):
-        return at.astimezone(UTC).date() if at.tzinfo else at.date()
-    return at
-
-
-def _day(value: date) -> str:
-    return f"{value:%B} {value.day}, {value.year}"
-
-
 def _order_date(who: str, day: date, promotions: list[ApplicablePromotion], line: LinePrice, *, currency: str) -> Check:
     """The promotions that reach the customer: valid on the order date or not (with their dates),
     and whether the line reaches each valid one's minimum purchase. Passes when one applies; when
@@ -246,7 +234,7 @@ def _order_date(who: str, day: date, promotions: list[ApplicablePromotion], line
     usable, refused = [], []
     for promotion in promotions:
         if not promotion.valid_on_date:
-            refused.append(f"{promotion.name} is not valid on {_day(day)} (runs {promotion.validity})")
+            refused.append(f"{promotion.name} is not valid on {long_date(day)} (runs {promotion.validity})")
         elif amount < promotion.minimum_purchase_cents:
             minimum = money(promotion.minimum_purchase_cents, currency=currency, cents_shown="always")
             comes_to = money(amount, currency=currency, cents_shown="always")
@@ -255,7 +243,7 @@ def _order_date(who: str, day: date, promotions: list[ApplicablePromotion], line
                 f"and {line.quantity} × {line.name} at base price comes to {comes_to}"
             )
         else:
-            usable.append(f"{promotion.name} is valid on {_day(day)} (runs {promotion.validity})")
+            usable.append(f"{promotion.name} is valid on {long_date(day)} (runs {promotion.validity})")
     text = "; ".join(usable + refused) + "."
     if usable:
         return Check(ORDER_DATE, True, text)

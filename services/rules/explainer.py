@@ -16,7 +16,7 @@ from services.rules.clock import months_before, whole_days, whole_months
 from services.rules.fields import Op, ValueType
 from services.rules.model import Condition, RuleGroup, walk
 
-# SQLite's UPPER() and LIKE fold only A-Z, and so do PostgreSQL's here (services.storage.sql.fold_text_like_sqlite);
+# SQLite's UPPER() and LIKE fold only A-Z, and so do PostgreSQL's here (services.storage.postgres_folding);
 # folding the same way keeps both sides in step.
 _ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 

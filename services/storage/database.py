@@ -12,7 +12,6 @@ from tortoise.migrations.api import migrate
 from models import MODEL_MODULES
 from services.settings import Settings
 from services.storage import sqlite_writers
-from services.storage.sql import fold_text_like_sqlite
 
 
 def _connection_url(url: str) -> str:
@@ -32,12 +31,17 @@ BACKGROUND = "background"
 READER = "reader"
 
 
-def _connection(url: str, *, read_only: bool = False) -> str | dict[str, Any]:
+# Named, not imported: it needs asyncpg, which only a PostgreSQL install has (the binary lists it).
+POSTGRES_ENGINE = "services.storage.postgres_folding"
+
+
+def _connection(url: str, *, read_only: bool = False) -> dict[str, Any]:
     """A connection's settings. SQLite connections are services.storage.sqlite_writers' own, whose writers
-    wait their turn for the write lock instead of failing with "database is locked"."""
-    if not url.startswith("sqlite://"):
-        return url
+    wait their turn for the write lock instead of failing with "database is locked"; PostgreSQL ones
+    fold text as SQLite does (services.storage.postgres_folding)."""
     settings = expand_db_url(url)
+    if not url.startswith("sqlite://"):
+        return {"engine": POSTGRES_ENGINE, "credentials": settings["credentials"]}
     return {
         "engine": sqlite_writers.__name__,  # imported, not only named: the one-file binary must carry it
         "credentials": {**settings["credentials"], **({"read_only": True} if read_only else {})},
@@ -83,7 +87,6 @@ async def open_database(*, database_url: str) -> None:
     """Bring the schema up to date and connect. Safe to call on every start."""
     _keep_private(database_url)
     config = tortoise_config(database_url)
-    fold_text_like_sqlite()
     await migrate(config=config)
     await Tortoise.close_connections()
     # The global fallback lets page handlers, which run outside the task that opened the

@@ -6,15 +6,8 @@ from collections.abc import Sequence
 from itertools import count
 from typing import Any
 
-from pypika_tortoise.context import SqlContext
-from pypika_tortoise.functions import Cast, Upper
-from pypika_tortoise.terms import Criterion, Term, ValueWrapper
-from pypika_tortoise.utils import format_alias_sql
-from tortoise import filters
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base_postgres.client import translate_exceptions
-from tortoise.backends.base_postgres.executor import BasePostgresExecutor
-from tortoise.fields.data import SqlTypes
 from tortoise.models import Model
 
 
@@ -88,57 +81,3 @@ async def insert_rows(
     )
     values = [[field.to_db_value(value, model) for field, value in zip(fields, row, strict=True)] for row in rows]
     await connection.execute_many(statement, values)
-
-
-# --- Case-insensitive text: A-Z only, on both databases ---------------------------------------
-# SQLite's UPPER() and LIKE fold only A-Z. PostgreSQL's fold whatever the database's locale says
-# (and "i" becomes "İ" in a Turkish one). Rules must mean the same on both, and their explainer
-# (services.rules.explainer) folds A-Z in Python: on PostgreSQL, Tortoise's case-insensitive
-# lookups (iexact, icontains, istartswith, iendswith) compare under the "C" collation, whose
-# UPPER() folds A-Z only, like SQLite's.
-
-
-class _CollateC(Term):
-    """`term COLLATE "C"`."""
-
-    def __init__(self, term: Term) -> None:
-        super().__init__()
-        self.term = term
-
-    def nodes_(self):
-        yield self
-        yield from self.term.nodes_()
-
-    def get_sql(self, ctx: SqlContext) -> str:
-        return format_alias_sql(f'{self.term.get_sql(ctx)} COLLATE "C"', self.alias, ctx)
-
-
-def _folded(field: Term) -> Term:
-    return Upper(_CollateC(Cast(field, SqlTypes.VARCHAR)))
-
-
-def _folded_value(value: str) -> Term:
-    return Upper(_CollateC(ValueWrapper(value)))
-
-
-def _iexact(field: Term, value: str) -> Criterion:
-    return _folded(field).eq(_folded_value(str(value)))
-
-
-def _ilike(pattern: str):
-    def lookup(field: Term, value: str) -> Criterion:
-        return filters.Like(_folded(field), _folded_value(pattern.format(filters.escape_like(value))))
-
-    return lookup
-
-
-def fold_text_like_sqlite() -> None:
-    """Make PostgreSQL's case-insensitive lookups fold A-Z only (idempotent; see above)."""
-    BasePostgresExecutor.FILTER_FUNC_OVERRIDE.update(
-        {
-            filters.insensitive_exact: _iexact,
-            filters.insensitive_contains: _ilike("%{}%"),
-            filters.insensitive_starts_with: _ilike("{}%"),
-            filters.insensitive_ends_with: _ilike("%{}"),
-        }
-    )

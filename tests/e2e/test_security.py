@@ -133,7 +133,9 @@ async def _plant(database_url: str) -> dict:
             actor=seeder,
         )
 
-        a = await create_group(data={"name": GROUP_A, "code": "XSS-A", "description": GROUP_A_DESCRIPTION}, actor=seeder)
+        a = await create_group(
+            data={"name": GROUP_A, "code": "XSS-A", "description": GROUP_A_DESCRIPTION}, actor=seeder
+        )
         rule = {
             "match": "any",
             "conditions": [

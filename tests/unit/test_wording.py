@@ -1,8 +1,22 @@
-"""Money and counts in words: no database, just the text a page shows."""
+"""Money, counts, dates and labels in words: no database, just the text a page shows."""
+
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from services.wording import amount_text, count, currency_symbol, money
+from models.group import MembershipSource
+from services.wording import (
+    SOURCE_LABELS,
+    amount_text,
+    count,
+    currency_symbol,
+    date_time,
+    day_range,
+    long_date,
+    money,
+    month_year,
+    short_date,
+)
 
 
 @pytest.mark.parametrize(
@@ -71,3 +85,23 @@ def test_counts_pick_singular_or_plural():
     assert count(2_500, "customer") == "2,500 customers"
     assert count(3, "was", "were") == "3 were"
     assert count(1, "was", "were") == "1 was"
+
+
+def test_dates_read_the_same_on_every_page_in_utc():
+    assert long_date(date(2026, 3, 5)) == "March 5, 2026"
+    assert short_date(date(2026, 12, 25)) == "Dec 25, 2026"
+    assert month_year(datetime(2026, 3, 5, tzinfo=UTC)) == "Mar 2026"
+    assert date_time(datetime(2026, 3, 5, 14, 7, tzinfo=UTC)) == "Mar 5, 2026, 14:07"
+    two_hours_east = timezone(timedelta(hours=2))
+    assert date_time(datetime(2026, 3, 5, 16, 7, tzinfo=two_hours_east)) == "Mar 5, 2026, 14:07"
+    assert long_date(None) == "—"
+
+
+def test_a_member_came_by_rule_by_hand_or_both():
+    assert [SOURCE_LABELS[source] for source in MembershipSource] == ["Manual", "Rule", "Rule + Manual"]
+
+
+def test_a_range_of_days_says_a_shared_month_or_year_once():
+    assert day_range(date(2026, 3, 5), date(2026, 3, 7)) == "Mar 5 \u2013 7, 2026"
+    assert day_range(date(2025, 12, 5), date(2026, 1, 7)) == "Dec 5, 2025 \u2013 Jan 7, 2026"
+    assert day_range(date(2026, 3, 5), date(2026, 3, 5)) == "Mar 5, 2026"

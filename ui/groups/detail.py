@@ -11,9 +11,8 @@ from services.membership.members import MemberRow, list_members
 from services.rules.words import Wording
 from services.shop import get_shop
 from services.staff.actor import Permission
-from services.wording import count, money
+from services.wording import GROUP_TYPE_LONG, SOURCE_LABELS, count, long_date, money, month_year
 from ui.actions import joined, run_action
-from ui.format import GROUP_TYPE_LONG, SOURCE_LABELS, long_date, month_year
 from ui.groups.benefits import benefits_card
 from ui.groups.promotions import promotions_card
 from ui.groups.rule import rule_section, why_dialog

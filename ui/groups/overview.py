@@ -5,7 +5,7 @@ from nicegui import ui
 from models.group import GroupStatus, GroupType
 from services.groups.group import list_groups
 from services.staff.actor import Permission
-from ui.format import GROUP_TYPE_LABELS
+from services.wording import GROUP_TYPE_LABELS
 from ui.shell import empty_state, frame, page_heading
 from ui.staff.permissions import guard
 

@@ -13,9 +13,8 @@ from services.rules.preview import explain_member, preview_rule
 from services.rules.runs import apply_rule, last_run_changes
 from services.rules.words import Wording, rule_lines
 from services.staff.actor import Permission
-from services.wording import count
+from services.wording import count, long_date
 from ui.actions import in_words, notify_refused, run_action
-from ui.format import long_date
 from ui.rules.explanation import show_check
 from ui.shell import go_to_with_message
 from ui.staff.permissions import guard

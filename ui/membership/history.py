@@ -2,15 +2,15 @@
 (which groups they joined and left)."""
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from nicegui import ui
 
 from models.group import MembershipAction, MembershipSource
 from services.membership.history import ACTION_LABELS, HistoryRow, describe, list_history
 from services.paging import Page
-from services.wording import count
-from ui.format import SOURCE_LABELS, date_time, relative_time
+from services.wording import SOURCE_LABELS, count, date_time, day_range
+from ui.format import relative_time, typed_day
 from ui.paged_table import PagedTable
 from ui.shell import empty_state
 
@@ -91,10 +91,6 @@ def _row(event: HistoryRow) -> dict:
     }
 
 
-def _day(text: str) -> date:
-    return date.fromisoformat(text.replace("/", "-"))
-
-
 @dataclass
 class HistoryFilters:
     actions: list[MembershipAction] = field(default_factory=list)
@@ -107,9 +103,11 @@ class HistoryFilters:
         if not self.dates:
             return None, None
         if isinstance(self.dates, str):
-            first = last = _day(self.dates)
+            first = last = typed_day(self.dates)
         else:
-            first, last = _day(self.dates["from"]), _day(self.dates["to"])
+            first, last = typed_day(self.dates["from"]), typed_day(self.dates["to"])
+        if first is None or last is None:
+            return None, None
         start = datetime(first.year, first.month, first.day, tzinfo=UTC)
         end = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
         return start, end
@@ -118,10 +116,7 @@ class HistoryFilters:
         since, until = self.period()
         if since is None or until is None:
             return "Any time"
-        last = until - timedelta(days=1)
-        if since == last:
-            return f"{since:%b} {since.day}, {since.year}"
-        return f"{since:%b} {since.day}, {since.year} – {last:%b} {last.day}, {last.year}"
+        return day_range(since, until - timedelta(days=1))
 
 
 async def history_card(*, group_id: int | None = None, customer_id: int | None = None) -> None:

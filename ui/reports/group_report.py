@@ -2,7 +2,7 @@
 all customers, the top customers, revenue per month and members over time, and a CSV export."""
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 from nicegui import ui
 
@@ -19,7 +19,7 @@ from services.reports import (
     versus,
 )
 from services.shop import get_shop
-from services.wording import count, currency_symbol, money
+from services.wording import count, currency_symbol, day_range, money, month_year
 from ui.groups.detail import missing_group
 from ui.reports.period_picker import PeriodPicker
 from ui.shell import empty_state, frame
@@ -64,18 +64,14 @@ def per_year(frequency: float) -> str:
 
 def month_label(month: str) -> str:
     """ "2026-03" -> "Mar 2026"."""
-    return date.fromisoformat(f"{month}-01").strftime("%b %Y")
+    return month_year(date.fromisoformat(f"{month}-01"))
 
 
 def period_text(period: Period) -> str:
     """The period's name with its first and last day (the last one included)."""
     if period.label not in PERIOD_LABELS.values():
         return period.label  # a custom period is named by its days
-    last = date.fromordinal(period.end.toordinal() - 1)
-    first = f"{period.start:%b} {period.start.day}" + (
-        f", {period.start.year}" if period.start.year != last.year else ""
-    )
-    return f"{period.label}: {first} – {last:%b} {last.day}, {last.year}"
+    return f"{period.label}: {day_range(period.start, period.end - timedelta(days=1))}"
 
 
 def metric_rows(report: GroupReport, *, currency: str) -> list[dict]:

@@ -1,13 +1,14 @@
 """The period a report covers: a few common periods at one click, or a custom range of days."""
 
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from inspect import isawaitable
 
 from nicegui import ui
 
 from services.reports import PERIOD_LABELS, Period, period_for
 from ui.actions import in_words, run_action
+from ui.format import typed_day
 
 DEFAULT_PERIOD = "12m"
 
@@ -55,7 +56,7 @@ class PeriodPicker:
         if self._filling or self.choice.value != "custom":
             return
         chosen = await run_action(
-            lambda: period_for("custom", start=_day(self.start.value), end=_day(self.end.value)),
+            lambda: period_for("custom", start=typed_day(self.start.value), end=typed_day(self.end.value)),
             errors=in_words(self._show_problem),
         )
         if not chosen:
@@ -72,10 +73,3 @@ class PeriodPicker:
         result = self.on_change(period)
         if isawaitable(result):
             await result
-
-
-def _day(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None

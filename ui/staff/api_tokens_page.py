@@ -4,8 +4,8 @@ from nicegui import ui
 
 from services.staff.actor import ROLE_LABELS, Permission
 from services.staff.tokens import ApiTokenRow, create_token, list_tokens, revoke_token
+from services.wording import date_time
 from ui.actions import beside, notify_refused, run_action
-from ui.format import date_time
 from ui.shell import frame, page_heading
 from ui.staff.session import current_actor
 

@@ -2,7 +2,6 @@
 opens to show only the fields that changed, before and after. The shop's owner reads it."""
 
 import json
-from datetime import date
 from typing import Any
 
 from nicegui import ui
@@ -10,7 +9,8 @@ from nicegui import ui
 from services.paging import Page
 from services.staff.actor import Permission
 from services.staff.audit import SUBJECT_TYPES, AuditRow, audit_people, list_audit
-from ui.format import date_time, relative_time
+from services.wording import date_time
+from ui.format import relative_time, typed_day
 from ui.shell import empty_state, frame, page_heading
 from ui.staff.permissions import can
 from ui.staff.session import current_actor
@@ -35,13 +35,6 @@ def value_text(value: Any) -> str:
     return str(value)
 
 
-def _day(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
 class AuditLog:
     """The filters and the page of entries they select."""
 
@@ -60,8 +53,8 @@ class AuditLog:
             subject_type=self.subject_type,
             actor_name=self.person,
             search=self.search or "",
-            since=_day(self.since),
-            until=_day(self.until),
+            since=typed_day(self.since),
+            until=typed_day(self.until),
             page=self.page,
             per_page=PER_PAGE,
         )

@@ -10,8 +10,8 @@ from nicegui import ui
 from models.staff import Role
 from services.staff.accounts import StaffRow, change_role, create_user, list_staff, set_active
 from services.staff.actor import ROLE_LABELS, Permission
+from services.wording import date_time
 from ui.actions import beside, run_action
-from ui.format import date_time
 from ui.shell import empty_state, frame, page_heading
 from ui.staff.permissions import can
 from ui.staff.session import current_actor

@@ -4,7 +4,7 @@ from nicegui import ui
 
 from models.group import GroupStatus, GroupType
 from services.groups.group import group_choices, suggest_code
-from ui.format import GROUP_TYPE_LONG
+from services.wording import GROUP_TYPE_LONG
 from ui.groups.benefits import ErrorText
 from ui.groups.form import GroupForm, watch
 

@@ -9,9 +9,8 @@ from models.group import GroupType
 from services.benefits.sections import Benefits, GroupNode, effective, load_groups, parse_section
 from services.benefits.summary import catalog_names, describe
 from services.membership.changes import ADD_MODE_LABELS, AddMode
-from services.wording import count
+from services.wording import GROUP_TYPE_LONG, count
 from ui.actions import run_action
-from ui.format import GROUP_TYPE_LONG
 from ui.groups.form import GroupForm
 
 TITLE = "Review"
