@@ -4,46 +4,32 @@ Every number a client sends is bounded (the database stores 64-bit integers at m
 list has a maximum length; the services check the rest and answer with a message per field.
 """
 
-import datetime as dt
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Path, Query
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.fields import FieldInfo
 
 from models.customer import CustomerStatus, PaymentRating
 from models.group import GroupStatus, GroupType, MembershipSource
-from models.promotion import PromotionStatus, PromotionType
+from models.promotion import PromotionType
+from services.fields import MAX_ID, MAX_QUANTITY, TEXT, Day, Id
+from services.groups.fields import GroupBase
 from services.membership.changes import AddMode, RemoveMode
+from services.promotions.fields import PromotionBase
 
-MAX_ID = 2**31 - 1
-MAX_CENTS = 10**13
-MAX_QUANTITY = 1_000_000
 PER_PAGE_MAX = 200
 
-# Numbers in a body are JSON numbers: strict, so false is not taken for 0 nor "5" for 5.
-Id = Annotated[int, Field(ge=1, le=MAX_ID, strict=True)]
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 PageNumber = Annotated[int, Query(ge=1, le=100_000, description="1 is the first page")]
 PerPage = Annotated[int, Query(ge=1, le=PER_PAGE_MAX, description="Items per page")]
 Search = Annotated[str, Query(max_length=200, description="Text in the name, company or email")]
 
-TEXT = r"\S"  # at least one character that is not a space
-CODE = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 COUNTRY = r"^([A-Za-z]{2})?$"
 Tag = Annotated[str, Field(max_length=50)]
 
-
-def _day_as_text(value: Any) -> Any:
-    # Pydantic's lax mode would take a number for a day (0 is 1970-01-01): a day is "YYYY-MM-DD".
-    if isinstance(value, int | float):
-        raise ValueError("Send the day as text, YYYY-MM-DD.")
-    return value
-
-
-# What clients send: a day as ISO text, a yes/no as true or false (not 0, 1 or "yes").
-Day = Annotated[date, BeforeValidator(_day_as_text)]
 
 T = TypeVar("T")
 
@@ -54,6 +40,23 @@ class Out(BaseModel):
 
 class In(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def changes_of(model: type[In], *, doc: str) -> type[In]:
+    """A PATCH body: `model`'s fields, each with its type and limits but left out unless sent, and
+    the version the record was read at."""
+    fields: dict[str, Any] = {
+        name: (field.annotation, FieldInfo.merge_field_infos(field, default=None))
+        for name, field in model.model_fields.items()
+    }
+    return create_model(
+        model.__name__.removesuffix("In") + "Change",
+        __base__=In,
+        __doc__=doc,
+        __module__=__name__,
+        version=(Annotated[int, Field(ge=0, le=MAX_ID, strict=True)], ...),
+        **fields,
+    )
 
 
 class Paged(BaseModel, Generic[T]):
@@ -77,18 +80,14 @@ class GroupSummary(Out):
     parent_name: str | None
 
 
-class GroupOut(Out):
+class GroupOut(Out, GroupBase):
+    """A group: its fields (services.groups.fields.GroupBase) and what the shop keeps of it."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)  # always in the answer
+
     id: int
-    name: str
-    code: str
-    description: str
-    status: GroupStatus
-    type: GroupType
-    parent_id: int | None
     parent_name: str | None
     is_default: bool
-    rule: dict[str, Any] | None
-    capacity: int | None
     members: int
     children: list[str]
     version: int = Field(description="Send it back with a change: a stale version gets 409")
@@ -98,31 +97,11 @@ class GroupOut(Out):
     updated_at: datetime
 
 
-class GroupIn(In):
-    name: str = Field(max_length=100, pattern=TEXT)
-    code: str = Field(pattern=CODE, description="Letters, digits, '-' and '_'; stored in capitals")
-    description: str = Field(default="", max_length=2000)
-    status: GroupStatus = GroupStatus.ACTIVE
-    type: GroupType = GroupType.MANUAL
-    parent_id: Id | None = None
-    rule: dict[str, Any] | None = Field(default=None, description="For automatic and hybrid groups")
-    capacity: Annotated[int, Field(ge=1, le=MAX_ID, strict=True)] | None = Field(
-        default=None, description="Empty: no limit"
-    )
+class GroupIn(In, GroupBase):
+    pass
 
 
-class GroupChange(In):
-    """The fields to change, and the version they were read at."""
-
-    version: Annotated[int, Field(ge=0, le=MAX_ID, strict=True)]
-    name: str = Field(default=None, max_length=100, pattern=TEXT)
-    code: str = Field(default=None, pattern=CODE)
-    description: str = Field(default=None, max_length=2000)
-    status: GroupStatus = None
-    type: GroupType = None
-    parent_id: Id | None = None
-    rule: dict[str, Any] | None = None
-    capacity: Annotated[int, Field(ge=1, le=MAX_ID, strict=True)] | None = None
+GroupChange = changes_of(GroupIn, doc="The fields to change, and the version they were read at.")
 
 
 class GroupDeleted(Out):
@@ -349,9 +328,7 @@ class CartLineIn(In):
 
 class QuoteIn(In):
     lines: list[CartLineIn] = Field(min_length=1, max_length=200)
-    date: Annotated[dt.date, BeforeValidator(_day_as_text)] | None = Field(
-        default=None, description="The order date (promotions count within their dates)"
-    )
+    date: Day | None = Field(default=None, description="The order date (promotions count within their dates)")
 
 
 class CandidateOut(Out):
@@ -417,46 +394,21 @@ class PromotionSummary(Out):
     summary: str
 
 
-class PromotionOut(Out):
+class PromotionOut(Out, PromotionBase):
+    """A promotion: its fields (services.promotions.fields.PromotionBase) and how it reads."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)  # always in the answer
+
     id: int
-    name: str
-    type: PromotionType
-    status: PromotionStatus
     shown: str = Field(description="active, scheduled, expired or draft")
-    target_group_ids: list[int]
     targets: list[str]
-    include_subgroups: bool
-    percent: float | None
-    free_item_id: int | None
     free_item_name: str | None
-    free_item_quantity: int
-    buy_quantity: int | None
-    get_quantity: int | None
-    minimum_purchase_cents: int
-    valid_from: date | None
-    valid_to: date | None
-    stack_with_group_discount: bool
     summary: str
     version: int = Field(description="Send it back with a replacement: a stale version gets 409")
 
 
-class PromotionIn(In):
-    name: str = Field(max_length=120, pattern=TEXT)
-    type: PromotionType = PromotionType.ADDITIONAL_DISCOUNT
-    status: PromotionStatus = PromotionStatus.DRAFT
-    target_group_ids: list[Id] = Field(default=[], max_length=1000)
-    include_subgroups: StrictBool = True
-    percent: Annotated[float, Field(gt=0, le=100, strict=True)] | None = Field(
-        default=None, description="Additional discount in percent"
-    )
-    free_item_id: Id | None = None
-    free_item_quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY, strict=True)] = 1
-    buy_quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY, strict=True)] | None = None
-    get_quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY, strict=True)] | None = None
-    minimum_purchase_cents: Annotated[int, Field(ge=0, le=MAX_CENTS, strict=True)] = 0
-    valid_from: Day | None = None
-    valid_to: Day | None = None
-    stack_with_group_discount: StrictBool = False
+class PromotionIn(In, PromotionBase):
+    pass
 
 
 class PromotionReplacement(PromotionIn):

@@ -2,11 +2,12 @@
 
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import ConfigDict
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.functions import Count
@@ -24,72 +25,21 @@ from models.group import (
 )
 from services.benefits.summary import overview_summaries
 from services.errors import ChangedMeanwhileError, FormError, NotFoundError
+from services.groups.checks import GroupFacts, capacity_problems, name_key, normalised, parsed_input, problems
+from services.groups.fields import EDITABLE, GroupBase, GroupInput
 from services.membership.books import settle_primaries
 from services.promotions import drafts_after_losing
-from services.rules.model import Condition, RuleError, group_ids_read, parse_rule, rule_json, walk
+from services.rules.model import group_ids_read, parse_rule
 from services.rules.runs import apply_rule_with_readers, rule_readers
 from services.staff.actor import Acting, Permission, actor_name, require
 from services.staff.audit import record
 from services.storage.conflicts import retried_on_conflict
-from services.text import plain_lines, plain_text
 
-CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
-NAME_MAX = 100
-DESCRIPTION_MAX = 2000
-
+__all__ = ["GroupInput", "name_key"]  # where the pages and the demo shop have always found them
 
 logger = logging.getLogger(__name__)
 
 SortKey = Literal["name", "code", "type", "members", "status"]
-
-
-class GroupInput(BaseModel):
-    """What the owner enters on the "Basic information" step."""
-
-    model_config = ConfigDict(str_strip_whitespace=True)
-
-    name: str
-    code: str
-    description: str = ""
-    status: GroupStatus = GroupStatus.ACTIVE
-    parent_id: int | None = None
-    type: GroupType = GroupType.MANUAL
-    rule: dict | None = None  # checked in _validated, where each condition's problem gets its place
-    # The most members a group has; empty: no limit. By hand and by rule alike: a rule run fills the
-    # free places and reports the matches it turned away (see services.rules.runs).
-    capacity: int | None = None
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        # Spaces, tabs and line breaks fold into single spaces; invisible marks that reorder text on
-        # screen are refused, as in a customer's name.
-        value = plain_text(" ".join(value.split()), label="Name", limit=NAME_MAX)
-        if not value:
-            raise ValueError("Enter a group name.")
-        return value
-
-    @field_validator("code")
-    @classmethod
-    def _code(cls, value: str) -> str:
-        value = value.upper()
-        if not value:
-            raise ValueError("Enter a group code.")
-        if not CODE_PATTERN.fullmatch(value):
-            raise ValueError("Use up to 32 letters, digits, '-' or '_', starting with a letter or digit.")
-        return value
-
-    @field_validator("capacity")
-    @classmethod
-    def _capacity(cls, value: int | None) -> int | None:
-        if value is not None and value < 1:
-            raise ValueError("Enter a whole number of at least 1, or leave it empty for no limit.")
-        return value
-
-    @field_validator("description")
-    @classmethod
-    def _description(cls, value: str) -> str:
-        return plain_lines(value, label="Description", limit=DESCRIPTION_MAX)
 
 
 @dataclass(frozen=True)
@@ -113,18 +63,14 @@ class GroupOverview:
     total_customers: int
 
 
-@dataclass(frozen=True)
-class GroupDetail:
+class GroupDetail(GroupBase):
+    """A group as its page shows it: its editable fields (GroupBase) and what the shop keeps of it."""
+
+    model_config = ConfigDict(frozen=True)
+
     id: int
-    name: str
-    code: str
-    description: str
-    status: GroupStatus
-    type: GroupType
-    parent_id: int | None
     parent_name: str | None
     is_default: bool
-    rule: dict | None
     created_at: datetime
     updated_at: datetime
     version: int
@@ -135,23 +81,13 @@ class GroupDetail:
     rule_ran_at: datetime | None = None
     rule_joined: int = 0
     rule_left: int = 0
-    capacity: int | None = None
 
     @property
     def uses_rule(self) -> bool:
         return self.type in RULE_TYPES
 
     def as_input(self) -> GroupInput:
-        return GroupInput(
-            name=self.name,
-            code=self.code,
-            description=self.description,
-            status=self.status,
-            parent_id=self.parent_id,
-            type=self.type,
-            rule=self.rule,
-            capacity=self.capacity,
-        )
+        return GroupInput.model_validate(self.model_dump(include=set(EDITABLE)))
 
 
 @dataclass(frozen=True)
@@ -166,10 +102,6 @@ class DeleteResult:
     released: int
     reparented: int
     drafted_promotions: tuple[str, ...] = ()  # promotions left without targets, now drafts
-
-
-def name_key(name: str) -> str:
-    return " ".join(name.split()).casefold()
 
 
 def suggest_code(name: str) -> str:
@@ -257,79 +189,45 @@ async def get_group(*, group_id: int) -> GroupDetail:
     if group is None:
         raise NotFoundError(f"There is no group with id {group_id}.")
     children = await CustomerGroup.filter(parent_id=group_id).order_by("name").values_list("name", flat=True)
-    return GroupDetail(
-        id=group.id,
-        name=group.name,
-        code=group.code,
-        description=group.description,
-        status=group.status,
-        type=group.type,
-        parent_id=group.parent_id,
-        parent_name=group.parent.name if group.parent else None,
-        is_default=group.is_default,
-        rule=group.rule,
-        created_at=group.created_at,
-        updated_at=group.updated_at,
-        version=group.version,
-        members=group.member_count,
-        children=list(children),
-        rule_version=group.rule_version,
-        rule_applied_version=group.rule_applied_version,
-        rule_ran_at=group.rule_ran_at,
-        rule_joined=group.rule_joined,
-        rule_left=group.rule_left,
-        capacity=group.capacity,
+    read = [name for name in GroupDetail.model_fields if name not in ("parent_name", "members", "children")]
+    return GroupDetail.model_validate(
+        {name: getattr(group, name) for name in read}
+        | {"parent_name": group.parent.name if group.parent else None, "members": group.member_count}
+        | {"children": list(children)}
     )
 
 
 async def _validated(data: GroupInput | dict, *, group_id: int | None) -> GroupInput:
-    """The input, checked: form rules first, then uniqueness and hierarchy, which need the
-    database. Every problem is reported at once, each at its field."""
-    errors: dict[str, str] = {}
-    parsed: GroupInput | None = data if isinstance(data, GroupInput) else None
-    if parsed is None:
-        try:
-            parsed = GroupInput.model_validate(data)
-        except ValidationError as error:
-            for item in error.errors():
-                field = str(item["loc"][0]) if item["loc"] else "form"
-                errors.setdefault(field, item["msg"].removeprefix("Value error, "))
-    raw = parsed.model_dump() if parsed else data
-    name = " ".join(str(raw.get("name") or "").split())
-    code = str(raw.get("code") or "").strip().upper()
-    parent_id = raw.get("parent_id") if isinstance(raw.get("parent_id"), int) else None
-
-    others = CustomerGroup.exclude(id=group_id) if group_id else CustomerGroup.all()
-    if "name" not in errors and await others.filter(name_key=name_key(name)).exists():
-        errors["name"] = f'A group named "{name}" already exists.'
-    if "code" not in errors and await others.filter(code=code).exists():
-        errors["code"] = f'The code "{code}" is already used by another group.'
-    if "parent_id" not in errors and parent_id is not None:
-        parents = dict(await CustomerGroup.all().values_list("id", "parent_id"))
-        if parent_id not in parents:
-            errors["parent_id"] = "The chosen parent group no longer exists."
-        elif group_id is not None:
-            # Walk up from the proposed parent; meeting this group means the move makes a cycle.
-            seen, current = set(), parent_id
-            while current is not None and current not in seen:
-                if current == group_id:
-                    errors["parent_id"] = "A group cannot sit under itself or one of its own subgroups."
-                    break
-                seen.add(current)
-                current = parents.get(current)
-    if parsed is not None and group_id is not None and "capacity" not in errors:
-        errors.update(await _capacity_problems(parsed.capacity, group_id=group_id))
-    if parsed is not None and group_id is not None:
-        errors.update(await _default_group_problems(parsed, group_id=group_id))
-    if parsed is not None and parsed.type in RULE_TYPES:
-        errors.update(await _rule_problems(parsed.rule, group_id=group_id))
-    if errors or parsed is None:
+    """The input, checked against the facts read for it (services.groups.checks): every problem
+    is reported at once, each at its field."""
+    if errors := problems(data, await _facts(data, group_id=group_id)):
         raise FormError(errors)
-    if parsed.type in RULE_TYPES:
-        parsed.rule = rule_json(parse_rule(parsed.rule))
-    else:
-        parsed.rule = None  # a manual group has no rule; its saved versions stay restorable
-    return parsed
+    parsed, _ = parsed_input(data)
+    return normalised(parsed)
+
+
+async def _facts(data: GroupInput | Mapping[str, Any], *, group_id: int | None) -> GroupFacts:
+    """What the checks of `data` need from the database; the rules of other groups only for a
+    rule-based group, the members only for an edit that sets a capacity."""
+    parsed, _ = parsed_input(data)
+    rows = await CustomerGroup.all().values_list("id", "parent_id", "name_key", "code", "is_default")
+    others = [row for row in rows if row[0] != group_id]
+    uses_rule = parsed is not None and parsed.type in RULE_TYPES
+    return GroupFacts(
+        group_id=group_id,
+        name_keys=frozenset(key for _, _, key, _, _ in others),
+        codes=frozenset(code for _, _, _, code, _ in others),
+        parents={gid: parent for gid, parent, _, _, _ in rows},
+        members=await _members(group_id) if parsed is not None and parsed.capacity is not None else 0,
+        is_default=any(is_default for gid, _, _, _, is_default in rows if gid == group_id),
+        reads={gid: group_ids_read(parse_rule(r)) for gid, r in await _rules_by_group() if gid != group_id}
+        if uses_rule
+        else {},
+    )
+
+
+async def _members(group_id: int | None) -> int:
+    return 0 if group_id is None else await Membership.filter(group_id=group_id).count()
 
 
 async def _capacity_problems(capacity: int | None, *, group_id: int) -> dict[str, str]:
@@ -337,77 +235,12 @@ async def _capacity_problems(capacity: int | None, *, group_id: int) -> dict[str
     holds the group: members added since the form was checked count too."""
     if capacity is None:
         return {}
-    members = await Membership.filter(group_id=group_id).count()
-    if members <= capacity:
-        return {}
-    return {
-        "capacity": f"The group has {members:,} members already: set at least {members:,}, or remove members first."
-    }
-
-
-async def _default_group_problems(data: GroupInput, *, group_id: int) -> dict[str, str]:
-    """The default group receives customers moved to it by hand ("Move to default group"): it must
-    stay active and not automatic while it is the default (as Settings requires when choosing it)."""
-    if not await CustomerGroup.filter(id=group_id, is_default=True).exists():
-        return {}
-    problems = {}
-    if data.status != GroupStatus.ACTIVE:
-        problems["status"] = (
-            "This is the shop's default group, which must stay active: choose another default in Settings first."
-        )
-    if data.type == GroupType.AUTOMATIC:
-        problems["type"] = (
-            "This is the shop's default group, into which customers are moved by hand, so it cannot be automatic: "
-            "choose another default in Settings first."
-        )
-    return problems
-
-
-async def _rule_problems(raw: dict | None, *, group_id: int | None) -> dict[str, str]:
-    """What is wrong with a rule-based group's rule: "rule" for the whole, "rule:<path>" per condition."""
-    if not raw:
-        return {"rule": "An automatic or hybrid group needs a rule: add at least one condition."}
-    try:
-        rule = parse_rule(raw)
-    except RuleError as error:
-        problems = {f"rule:{path}" if path else "rule": text for path, text in error.errors.items()}
-        problems.setdefault("rule", "Some conditions need your attention.")
-        return problems
-    problems: dict[str, str] = {}
-    reads = {gid: group_ids_read(parse_rule(r)) for gid, r in await _rules_by_group() if gid != group_id}
-    existing = set(await CustomerGroup.all().values_list("id", flat=True))
-    for path, item in walk(rule):
-        if not isinstance(item, Condition) or item.field != "member_of":
-            continue
-        if group_id is not None and group_id in item.value:
-            problems[f"rule:{path}"] = "A group's rule cannot depend on the group itself."
-        elif missing := [gid for gid in item.value if gid not in existing]:
-            problems[f"rule:{path}"] = f"{len(missing)} of the chosen groups no longer exist."
-        elif group_id is not None and _reaches(item.value, group_id, reads):
-            problems[f"rule:{path}"] = (
-                "A chosen group's own rule depends on this group, which would go round in a circle."
-            )
-    if problems:
-        problems.setdefault("rule", "Some conditions need your attention.")
-    return problems
+    return capacity_problems(capacity, members=await _members(group_id))
 
 
 async def _rules_by_group() -> list[tuple[int, dict]]:
     rows = await CustomerGroup.filter(rule__not_isnull=True, type__in=list(RULE_TYPES)).values_list("id", "rule")
     return [(gid, rule) for gid, rule in rows if rule]
-
-
-def _reaches(start: list[int], target: int, reads: dict[int, set[int]]) -> bool:
-    """Whether following "reads" from `start` arrives at `target`."""
-    seen, todo = set(), list(start)
-    while todo:
-        current = todo.pop()
-        if current == target:
-            return True
-        if current not in seen:
-            seen.add(current)
-            todo += reads.get(current, ())
-    return False
 
 
 def _unique_violation(data: GroupInput, error: IntegrityError) -> FormError:
@@ -433,17 +266,7 @@ async def _record_rule_version(group: CustomerGroup, rule: dict | None, *, actor
 
 def _columns(data: GroupInput) -> dict:
     """The group's columns as the owner entered them (validated)."""
-    return {
-        "name": data.name,
-        "name_key": name_key(data.name),
-        "code": data.code,
-        "description": data.description,
-        "status": data.status,
-        "parent_id": data.parent_id,
-        "type": data.type,
-        "rule": data.rule,
-        "capacity": data.capacity,
-    }
+    return data.model_dump(include=set(EDITABLE)) | {"name_key": name_key(data.name)}
 
 
 async def _audited(group_id: int) -> dict | None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import ConfigDict
 from tortoise.expressions import F, Subquery
 from tortoise.functions import Count, Sum
 from tortoise.transactions import in_transaction
@@ -21,19 +21,15 @@ from models.customer import Customer, Order, OrderStatus
 from models.group import CustomerGroup, GroupStatus, Membership
 from models.promotion import Promotion, PromotionStatus, PromotionTarget, PromotionType
 from services.errors import ChangedMeanwhileError, FormError, NotFoundError
+from services.promotions.checks import PromotionFacts, normalised, parsed_input, problems, targets
+from services.promotions.fields import EDITABLE, FIRST_DAY, LAST_DAY, PromotionBase, PromotionInput, in_shop_years
 from services.shop import get_shop
 from services.staff.actor import Acting, Permission, require
 from services.staff.audit import record
 from services.storage.conflicts import retried_on_conflict
-from services.text import plain_text
 from services.wording import money
 
-NAME_MAX = 120
-# The days a promotion (and a report) may be about. A typo such as 0001 or 9999 is refused instead
-# of stored: the estimate looks a year back from the first day and a report a period back, which
-# year 1 does not have, and the day after 9999-12-31 does not exist. A shop selling online has no
-# orders before 2000, and a promotion set up today does not end after 2100.
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+__all__ = ["FIRST_DAY", "LAST_DAY", "PromotionInput", "in_shop_years"]  # where pages and reports find them
 Shown = Literal["active", "scheduled", "expired", "draft"]
 SHOWN_LABELS: dict[str, str] = {"active": "Active", "scheduled": "Scheduled", "expired": "Expired", "draft": "Draft"}
 TYPE_LABELS = {
@@ -42,48 +38,6 @@ TYPE_LABELS = {
     PromotionType.FREE_ITEM: "Free item",
     PromotionType.BOGO: "BOGO",
 }
-
-
-class PromotionInput(BaseModel):
-    """What the owner enters on the promotion form."""
-
-    model_config = ConfigDict(str_strip_whitespace=True)
-
-    name: str
-    type: PromotionType = PromotionType.ADDITIONAL_DISCOUNT
-    status: PromotionStatus = PromotionStatus.DRAFT
-    target_group_ids: list[int] = []
-    include_subgroups: bool = True
-    percent: float | None = None
-    free_item_id: int | None = None
-    free_item_quantity: int = 1
-    buy_quantity: int | None = None
-    get_quantity: int | None = None
-    minimum_purchase_cents: int = 0
-    valid_from: date | None = None
-    valid_to: date | None = None
-    stack_with_group_discount: bool = False
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        # Whitespace folds into single spaces; invisible marks that reorder text on screen are
-        # refused, as in a customer's name.
-        value = plain_text(" ".join(value.split()), label="Name", limit=NAME_MAX)
-        if not value:
-            raise ValueError("Enter a name for the promotion.")
-        return value
-
-    @field_validator("valid_from", "valid_to")
-    @classmethod
-    def _day(cls, value: date | None) -> date | None:
-        if value is not None and not in_shop_years(value):
-            raise ValueError(f"Enter a day in the years {FIRST_DAY.year} to {LAST_DAY.year}.")
-        return value
-
-
-def in_shop_years(day: date) -> bool:
-    return FIRST_DAY <= day <= LAST_DAY
 
 
 @dataclass(frozen=True)
@@ -98,46 +52,20 @@ class PromotionRow:
     summary: str  # "10% additional · minimum $500 · stacks with group discounts"
 
 
-@dataclass(frozen=True)
-class PromotionDetail:
+class PromotionDetail(PromotionBase):
+    """A promotion as its form shows it: its editable fields (PromotionBase) and how it reads."""
+
+    model_config = ConfigDict(frozen=True)
+
     id: int
-    name: str
-    type: PromotionType
-    status: PromotionStatus
     shown: Shown
-    target_group_ids: tuple[int, ...]
     targets: tuple[str, ...]
-    include_subgroups: bool
-    percent: float | None
-    free_item_id: int | None
     free_item_name: str | None
-    free_item_quantity: int
-    buy_quantity: int | None
-    get_quantity: int | None
-    minimum_purchase_cents: int
-    valid_from: date | None
-    valid_to: date | None
-    stack_with_group_discount: bool
     summary: str
     version: int
 
     def as_input(self) -> PromotionInput:
-        return PromotionInput(
-            name=self.name,
-            type=self.type,
-            status=self.status,
-            target_group_ids=list(self.target_group_ids),
-            include_subgroups=self.include_subgroups,
-            percent=self.percent,
-            free_item_id=self.free_item_id,
-            free_item_quantity=self.free_item_quantity,
-            buy_quantity=self.buy_quantity,
-            get_quantity=self.get_quantity,
-            minimum_purchase_cents=self.minimum_purchase_cents,
-            valid_from=self.valid_from,
-            valid_to=self.valid_to,
-            stack_with_group_discount=self.stack_with_group_discount,
-        )
+        return PromotionInput.model_validate(self.model_dump(include=set(EDITABLE)))
 
 
 @dataclass(frozen=True)
@@ -297,29 +225,14 @@ async def get_promotion(*, promotion_id: int, today: date | None = None) -> Prom
     p = await Promotion.get_or_none(id=promotion_id).prefetch_related("free_item")
     if p is None:
         raise NotFoundError(f"There is no promotion with id {promotion_id}.")
-    targets = (await _targets([p.id]))[p.id]
+    chosen = (await _targets([p.id]))[p.id]
     free_name = p.free_item.name if p.free_item else None
-    return PromotionDetail(
-        id=p.id,
-        name=p.name,
-        type=p.type,
-        status=p.status,
-        shown=shown_status(p.status, p.valid_from, p.valid_to, today or _today()),
-        target_group_ids=tuple(gid for gid, _ in targets),
-        targets=tuple(name for _, name in targets),
-        include_subgroups=p.include_subgroups,
-        percent=p.percent,
-        free_item_id=p.free_item_id,
-        free_item_name=free_name,
-        free_item_quantity=p.free_item_quantity,
-        buy_quantity=p.buy_quantity,
-        get_quantity=p.get_quantity,
-        minimum_purchase_cents=p.minimum_purchase_cents,
-        valid_from=p.valid_from,
-        valid_to=p.valid_to,
-        stack_with_group_discount=p.stack_with_group_discount,
-        summary=_summary(p, free_name, currency=(await get_shop()).currency),
-        version=p.version,
+    return PromotionDetail.model_validate(
+        {name: getattr(p, name) for name in EDITABLE if name != "target_group_ids"}
+        | {"id": p.id, "version": p.version, "free_item_name": free_name}
+        | {"target_group_ids": [gid for gid, _ in chosen], "targets": tuple(name for _, name in chosen)}
+        | {"shown": shown_status(p.status, p.valid_from, p.valid_to, today or _today())}
+        | {"summary": _summary(p, free_name, currency=(await get_shop()).currency)}
     )
 
 
@@ -336,76 +249,49 @@ async def promotions_for_group(*, group_id: int, today: date | None = None) -> l
 
 
 async def _validated(data: PromotionInput | dict, *, promotion_id: int | None) -> PromotionInput:
-    errors: dict[str, str] = {}
-    parsed = data if isinstance(data, PromotionInput) else None
-    if parsed is None:
-        try:
-            parsed = PromotionInput.model_validate(data)
-        except ValidationError as error:
-            for item in error.errors():
-                field = str(item["loc"][0]) if item["loc"] else "form"
-                errors.setdefault(field, item["msg"].removeprefix("Value error, "))
-            # Check the rest too, so the owner sees every problem at once: the fields that did not
-            # parse take their defaults (or a stand-in name) for the remaining checks.
-            rest = {key: value for key, value in dict(data).items() if key not in errors}
-            try:
-                parsed = PromotionInput.model_validate({"name": "?", **rest})
-            except ValidationError:
-                raise FormError(errors) from None
-    others = Promotion.exclude(id=promotion_id) if promotion_id else Promotion.all()
-    if "name" not in errors and await others.filter(name_key=parsed.name.casefold()).exists():
-        errors["name"] = f'A promotion named "{parsed.name}" already exists.'
-    targets = list(dict.fromkeys(parsed.target_group_ids))
-    if parsed.status == PromotionStatus.ACTIVE and not targets:
-        errors["target_group_ids"] = "Choose at least one group to target."
-    elif targets and await CustomerGroup.filter(id__in=targets).count() < len(targets):
-        errors["target_group_ids"] = "Some of the chosen groups no longer exist; choose again."
-    if parsed.type == PromotionType.ADDITIONAL_DISCOUNT:
-        if parsed.percent is None:
-            errors["percent"] = "Enter the additional discount in percent (e.g. 10)."
-        elif not 0 < parsed.percent <= 100:
-            errors["percent"] = "Enter a discount above 0% and at most 100%."
-    if parsed.type == PromotionType.FREE_ITEM:
-        if parsed.free_item_id is None:
-            errors["free_item_id"] = "Choose the product given free."
-        elif not await Product.exists(id=parsed.free_item_id):
-            errors["free_item_id"] = "The chosen product no longer exists; choose another."
-        if parsed.free_item_quantity < 1:
-            errors["free_item_quantity"] = "Give at least 1."
-    if parsed.type == PromotionType.BOGO:
-        if not parsed.buy_quantity or parsed.buy_quantity < 1:
-            errors["buy_quantity"] = "Enter how many the customer buys (at least 1)."
-        if not parsed.get_quantity or parsed.get_quantity < 1:
-            errors["get_quantity"] = "Enter how many they get free (at least 1)."
-    if parsed.minimum_purchase_cents < 0:
-        zero = money(0, currency=(await get_shop()).currency)
-        errors["minimum_purchase_cents"] = f"Enter an amount of at least {zero}."
-    if parsed.valid_from and parsed.valid_to and parsed.valid_to < parsed.valid_from:
-        errors["valid_to"] = "The last day must not be before the first day."
-    if errors:
+    """The input, checked against the facts read for it (services.promotions.checks): every
+    problem is reported at once, each at its field."""
+    if errors := problems(data, await _facts(data, promotion_id=promotion_id)):
         raise FormError(errors)
-    parsed.target_group_ids = targets
-    return parsed
+    parsed, _ = parsed_input(data)
+    return normalised(parsed)
+
+
+async def _facts(data: PromotionInput | dict, *, promotion_id: int | None) -> PromotionFacts:
+    """What the checks of `data` need from the database: whether its name is taken, which of its
+    target groups and free item exist, and the shop's currency for a negative minimum."""
+    parsed, _ = parsed_input(data)
+    if parsed is None:
+        return PromotionFacts(promotion_id=promotion_id)
+    others = Promotion.exclude(id=promotion_id) if promotion_id else Promotion.all()
+    chosen = targets(parsed)
+    return PromotionFacts(
+        promotion_id=promotion_id,
+        name_keys=frozenset(await others.filter(name_key=parsed.name.casefold()).values_list("name_key", flat=True)),
+        group_ids=frozenset(await CustomerGroup.filter(id__in=chosen).values_list("id", flat=True))
+        if chosen
+        else frozenset(),
+        free_item_exists=parsed.free_item_id is None or await Product.exists(id=parsed.free_item_id),
+        currency=(await get_shop()).currency if parsed.minimum_purchase_cents < 0 else "",
+    )
+
+
+# The fields that only one type of promotion uses; the others store their defaults.
+_ONLY_FOR = {
+    "percent": PromotionType.ADDITIONAL_DISCOUNT,
+    "free_item_id": PromotionType.FREE_ITEM,
+    "free_item_quantity": PromotionType.FREE_ITEM,
+    "buy_quantity": PromotionType.BOGO,
+    "get_quantity": PromotionType.BOGO,
+}
 
 
 def _columns(data: PromotionInput) -> dict:
-    kind = data.type
-    return {
-        "name": data.name,
-        "name_key": data.name.casefold(),
-        "type": kind,
-        "status": data.status,
-        "percent": data.percent if kind == PromotionType.ADDITIONAL_DISCOUNT else None,
-        "free_item_id": data.free_item_id if kind == PromotionType.FREE_ITEM else None,
-        "free_item_quantity": data.free_item_quantity if kind == PromotionType.FREE_ITEM else 1,
-        "buy_quantity": data.buy_quantity if kind == PromotionType.BOGO else None,
-        "get_quantity": data.get_quantity if kind == PromotionType.BOGO else None,
-        "minimum_purchase_cents": data.minimum_purchase_cents,
-        "valid_from": data.valid_from,
-        "valid_to": data.valid_to,
-        "stack_with_group_discount": data.stack_with_group_discount,
-        "include_subgroups": data.include_subgroups,
-    }
+    columns = data.model_dump(exclude={"target_group_ids"}) | {"name_key": data.name.casefold()}
+    for name, kind in _ONLY_FOR.items():
+        if data.type != kind:
+            columns[name] = PromotionBase.model_fields[name].default
+    return columns
 
 
 _AUDITED = (
