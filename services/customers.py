@@ -17,12 +17,11 @@ from services.paging import Page, page_bounds
 from services.rules.runs import reevaluate_customer
 from services.staff.actor import Acting, Permission, require
 from services.storage.conflicts import retried_on_conflict
-from services.text import plain_text
+from services.text import EMAIL, plain_text
 
 logger = logging.getLogger(__name__)
 
 NAME_MAX, COMPANY_MAX, EMAIL_MAX, TAG_MAX, TAGS_MAX = 200, 200, 254, 50, 50
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 

@@ -7,6 +7,12 @@ import re
 # reads backwards on every page and in every export.
 HIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
+# An email address as a shop keeps it: something@somewhere.tld, no spaces. Whether it reaches anyone
+# is the shop's mail system's question; this only keeps typing slips out. The API's schemas use the
+# same pattern text.
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+EMAIL = re.compile(EMAIL_PATTERN)
+
 
 def plain_text(value: str, *, label: str, limit: int) -> str:
     """`value` without surrounding spaces; ValueError if it holds hidden characters or is too long."""

@@ -44,7 +44,7 @@ from services.staff.actor import Acting, Permission, actor_name, require
 from services.storage.conflicts import retried_on_conflict
 from services.storage.database import BACKGROUND, reader_connection
 from services.storage.sql import dialect_sql, insert_rows
-from services.text import HIDDEN
+from services.text import EMAIL, HIDDEN
 
 MAX_BYTES = 50 * 1024 * 1024
 BATCH = 5_000  # rows per executemany; progress is reported after each
@@ -133,7 +133,6 @@ FIELDS = {ImportKind.CUSTOMERS: CUSTOMER_FIELDS, ImportKind.MEMBERSHIPS: MEMBERS
 
 # Control characters (tabs and line breaks included) and the invisible marks that reorder text
 # on screen: a name with either shows differently from what is stored.
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 COUNTRY = re.compile(r"^[A-Z]{2}$")
 TAG_SEPARATORS = re.compile(r"[;|]")
 STATUSES = {s.value: s for s in CustomerStatus}

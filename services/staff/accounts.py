@@ -12,7 +12,6 @@
 """
 
 import asyncio
-import re
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,8 +26,8 @@ from services.errors import FormError, NotFoundError, PermissionDeniedError
 from services.staff.actor import ROLE_LABELS, ROLE_PERMISSIONS, Acting, Actor, Permission, require
 from services.staff.audit import record
 from services.storage.sql import fetch_rows, is_postgres
+from services.text import EMAIL
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PASSWORD_MIN = 10
 THROTTLE_WINDOW = timedelta(minutes=15)
 ACCOUNT_FAILURES = 5  # wrong passwords of one account checked within THROTTLE_WINDOW; more are refused unchecked
