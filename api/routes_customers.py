@@ -28,7 +28,8 @@ from api.tokens import ApiRoute, CurrentActor
 from services.benefits.pricing import CartLine, customer_benefits, quote
 from services.customers import create_customer, get_customer, list_customers, update_customer
 from services.errors import FormError
-from services.imports.customers import MAX_BYTES, CsvFile, ImportKind, import_customers, read_csv, suggest_mapping
+from services.imports.customers import import_customers
+from services.imports.files import MAX_BYTES, CsvFile, ImportKind, read_csv, suggest_mapping
 from services.staff.actor import Permission, require
 
 router = APIRouter(route_class=ApiRoute, tags=["customers"])

@@ -19,7 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError, error_response, method_not_allowed
 from services.errors import FormError
-from services.imports.customers import MAX_BYTES as MAX_BODY_BYTES
+from services.imports.files import MAX_BYTES as MAX_BODY_BYTES
 from services.staff.actor import Actor
 from services.staff.tokens import actor_for_token
 

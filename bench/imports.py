@@ -28,7 +28,8 @@ from datetime import UTC, datetime
 
 from bench.shops import ShopSize, build_or_reuse, scratch_copy
 from models.customer import Customer
-from services.imports.customers import check_customers, import_customers, read_csv, suggest_mapping
+from services.imports.customers import check_customers, import_customers
+from services.imports.files import read_csv, suggest_mapping
 from services.rules.runs import run_all_rules
 from services.staff.actor import SystemActor
 from services.storage.database import close_database, open_database

@@ -19,7 +19,8 @@ from pathlib import Path
 from tortoise import connections
 
 from services.groups.group import get_group, update_group
-from services.imports.customers import import_customers, read_csv, suggest_mapping
+from services.imports.customers import import_customers
+from services.imports.files import read_csv, suggest_mapping
 from services.staff.actor import SystemActor
 from services.storage.database import BACKGROUND, close_database, open_database
 

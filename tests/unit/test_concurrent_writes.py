@@ -16,7 +16,8 @@ from models.group import CustomerGroup, Membership
 from models.promotion import Promotion
 from services.errors import ChangedMeanwhileError, FormError, NotFoundError
 from services.groups.group import create_group, delete_group, get_group, update_group
-from services.imports.customers import import_customers, read_csv, suggest_mapping
+from services.imports.customers import import_customers
+from services.imports.files import read_csv, suggest_mapping
 from services.membership.changes import AddMode, add_members
 from services.promotions import get_promotion, update_promotion
 from services.rules.runs import apply_rule

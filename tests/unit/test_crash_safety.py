@@ -21,7 +21,8 @@ from tortoise import connections
 from models.customer import Customer, CustomerTag
 from models.group import CustomerGroup, Membership, MembershipAction, MembershipEvent
 from services.groups.group import create_group
-from services.imports.customers import import_customers, read_csv, suggest_mapping
+from services.imports.customers import import_customers
+from services.imports.files import read_csv, suggest_mapping
 from services.rules.runs import apply_pending_rules
 from services.staff.actor import SystemActor
 from services.storage.database import BACKGROUND, READER, close_database, open_database

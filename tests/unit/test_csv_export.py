@@ -11,7 +11,8 @@ from models.group import CustomerGroup, Membership
 from services import csv_export
 from services.csv_export import export_customers_csv, export_members_csv
 from services.errors import NotFoundError
-from services.imports.customers import import_customers, read_csv, suggest_mapping
+from services.imports.customers import import_customers
+from services.imports.files import read_csv, suggest_mapping
 from services.staff.actor import SystemActor
 
 

@@ -9,16 +9,9 @@ from models.group import CustomerGroup, Membership, MembershipEvent
 from models.shop import Shop
 from services.errors import FormError
 from services.groups.group import create_group, delete_group
-from services.imports.customers import (
-    ImportKind,
-    RowError,
-    check_customers,
-    check_memberships,
-    import_customers,
-    import_memberships,
-    read_csv,
-    suggest_mapping,
-)
+from services.imports.customers import check_customers, import_customers
+from services.imports.files import ImportKind, RowError, read_csv, suggest_mapping
+from services.imports.memberships import check_memberships, import_memberships
 from services.membership.changes import AddMode, add_members
 from services.staff.actor import SystemActor
 

@@ -30,7 +30,9 @@ from services.customers import create_customer, update_customer
 from services.errors import FormError, PermissionDeniedError
 from services.groups.group import create_group, delete_group, get_group, turn_hybrid, update_group
 from services.groups.rule_versions import restore_rule_version
-from services.imports.customers import ImportKind, import_customers, import_memberships, read_csv, suggest_mapping
+from services.imports.customers import import_customers
+from services.imports.files import ImportKind, read_csv, suggest_mapping
+from services.imports.memberships import import_memberships
 from services.membership.changes import AddMode, RemoveMode, add_members, add_to_groups, lift_exclusions, remove_members
 from services.promotions import create_promotion, delete_promotion, update_promotion
 from services.rules.runs import apply_rule, apply_rule_with_readers, run_all_rules

@@ -4,24 +4,18 @@ what to import, the file, its columns, a check with a preview and the row errors
 from nicegui import events, ui
 
 from services.errors import FormError
-from services.imports.customers import (
+from services.imports.customers import ImportCheck, ImportResult, check_customers, import_customers
+from services.imports.files import (
     MAX_BYTES,
     CsvFile,
-    ImportCheck,
     ImportKind,
-    ImportResult,
-    MembershipCheck,
-    MembershipImportResult,
     PreviewRow,
     RowError,
-    check_customers,
-    check_memberships,
     fields_for,
-    import_customers,
-    import_memberships,
     read_csv,
     suggest_mapping,
 )
+from services.imports.memberships import MembershipCheck, MembershipImportResult, check_memberships, import_memberships
 from services.membership.changes import AddMode
 from services.staff.actor import Permission
 from services.wording import count
