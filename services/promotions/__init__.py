@@ -5,6 +5,9 @@ A promotion reaches the members of its target groups and, unless the owner turns
 subgroups (children inherit their parent's benefits, so they get its promotions too). The owner
 sets a promotion to Draft or Active; an active one is Scheduled before its first day and Expired
 after its last. Dates are whole days, both ends included.
+
+A promotion's fields are declared once in `fields`; `checks` says what is wrong with an input
+from facts read beforehand, without a database.
 """
 
 from dataclasses import dataclass
@@ -271,7 +274,9 @@ async def _facts(data: PromotionInput | dict, *, promotion_id: int | None) -> Pr
         group_ids=frozenset(await CustomerGroup.filter(id__in=chosen).values_list("id", flat=True))
         if chosen
         else frozenset(),
-        free_item_exists=parsed.free_item_id is None or await Product.exists(id=parsed.free_item_id),
+        free_item_exists=parsed.type != PromotionType.FREE_ITEM
+        or parsed.free_item_id is None
+        or await Product.exists(id=parsed.free_item_id),
         currency=(await get_shop()).currency if parsed.minimum_purchase_cents < 0 else "",
     )
 
