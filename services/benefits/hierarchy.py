@@ -6,30 +6,24 @@ all), and overrides the credit limit ($250,000 instead of $100,000) and the term
 of Net 30). The effective table says exactly that, in those words.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+
+from tortoise.expressions import Q
 
 from models.catalog import Category, PriceList, Product, VisibilityGroup
 from models.group import CustomerGroup, GroupStatus, GroupType
 from services.benefits.sections import (
-    PAYMENT_METHOD_LABELS,
-    PRICING_TYPE_LABELS,
-    SCOPE_LABELS,
     SECTIONS,
-    SHOP_ACCESS_LABELS,
-    VISIBILITY_LABELS,
     EffectiveBenefits,
     GroupNode,
-    Setting,
     effective,
     get_benefits,
     load_groups,
     save_benefits,
 )
+from services.benefits.summary import CatalogNames, setting_label, setting_names, setting_text
 from services.errors import FormError, NotFoundError
 from services.groups.group import get_group, update_group
-from services.rules.words import Wording
 from services.shop import get_shop
 from services.staff.actor import Acting, Permission, require
 
@@ -46,43 +40,6 @@ INHERITANCE_HINTS = {
     "payment": "override available",
     "visibility": "additive",
     "portal": "override available",
-}
-
-# Each setting's label, in the order the table shows them. Early-payment days are shown with the
-# discount ("2/10"), not on a row of their own.
-SETTING_LABELS: dict[str, dict[str, str]] = {
-    "pricing": {
-        "type": "Pricing method",
-        "percent": "Discount",
-        "fixed_cents": "Amount off each unit",
-        "price_list_id": "Price list",
-        "scope": "Applies to",
-        "category_ids": "Categories",
-        "product_ids": "Products",
-        "stack_with_promotions": "Stacks with promotions",
-        "min_order_cents": "Minimum order amount",
-        "min_order_quantity": "Minimum order quantity",
-    },
-    "payment": {
-        "methods": "Payment options",
-        "net_days": "Payment terms",
-        "credit_limit_cents": "Credit limit",
-        "auto_approve_under_cents": "Auto-approve orders under",
-        "require_po": "Require PO",
-        "early_discount_percent": "Early payment discount",
-    },
-    "visibility": {
-        "mode": "Product access",
-        "visibility_group_ids": "Visibility groups",
-        "product_ids": "Extra products",
-    },
-    "portal": {
-        "login": "Portal login",
-        "shop_access": "Shop access",
-        "quote_requests": "Quote requests",
-        "order_placement": "Order placement",
-        "invoice_access": "Invoice access",
-    },
 }
 
 
@@ -234,20 +191,16 @@ async def set_inheritance(*, group_id: int, section: str, inherit: bool, actor: 
     await save_benefits(group_id=group_id, sections={section: data}, actor=actor)
 
 
-# --- Effective settings, in words --------------------------------------------------------------
+# --- Effective settings, in words (each value as services.benefits.summary.SETTINGS words it) --------
 
 
-@dataclass(frozen=True)
-class Names:
-    wording: Wording
-    price_lists: dict[int, str]
-    categories: dict[int, str]
-    products: dict[int, str]
-    visibility_groups: dict[int, str]
-    standard_visibility: frozenset[int] = frozenset()  # shown to every customer anyway
+Names = CatalogNames  # what the wording needs; the overlaps report reads it too
 
 
-async def names_for(benefits: list[EffectiveBenefits]) -> Names:
+async def names_for(benefits: list[EffectiveBenefits]) -> CatalogNames:
+    """The names of what the groups' settings point to (and of the standard visibility groups):
+    a few small reads."""
+
     def ids(section: str, setting: str) -> set[int]:
         found: set[int] = set()
         for b in benefits:
@@ -259,125 +212,17 @@ async def names_for(benefits: list[EffectiveBenefits]) -> Names:
         return dict(await model.filter(id__in=list(wanted)).values_list("id", "name")) if wanted else {}
 
     shop = await get_shop()
-    wanted = ids("visibility", "visibility_group_ids")
-    standard = await VisibilityGroup.filter(id__in=list(wanted), is_standard=True).values_list("id", flat=True)
-    return Names(
-        wording=Wording(currency=shop.currency),
+    visibility = await VisibilityGroup.filter(
+        Q(id__in=list(ids("visibility", "visibility_group_ids"))) | Q(is_standard=True)
+    ).values_list("id", "name", "is_standard")
+    return CatalogNames(
+        currency=shop.currency,
         price_lists=await lookup(PriceList, ids("pricing", "price_list_id")),
         categories=await lookup(Category, ids("pricing", "category_ids")),
         products=await lookup(Product, ids("pricing", "product_ids") | ids("visibility", "product_ids")),
-        visibility_groups=await lookup(VisibilityGroup, wanted),
-        standard_visibility=frozenset(standard) if wanted else frozenset(),
+        visibility_groups={i: name for i, name, _ in visibility},
+        standard_ids=frozenset(i for i, _, standard in visibility if standard),
     )
-
-
-def _listed(ids: list[int], names: dict[int, str], *, empty: str, limit: int = 4) -> str:
-    if not ids:
-        return empty
-    shown = [names.get(i, f"#{i}") for i in ids[:limit]]
-    more = f" and {len(ids) - limit} more" if len(ids) > limit else ""
-    return ", ".join(shown) + more
-
-
-def _enabled(value: Any) -> str:
-    return "Enabled" if value else "Disabled"
-
-
-# One setting's value in words, from the value, its section's other settings and the names of
-# what ids point to.
-SettingWords = Callable[[Any, dict[str, Setting], Names], str]
-
-
-def _label(labels: dict[str, str], *, unknown: str, empty: str) -> SettingWords:
-    """A choice read through `labels`; `empty` when nothing is chosen."""
-    return lambda value, _settings, _names: labels.get(value, unknown) if value else empty
-
-
-def _amount(*, empty: str, zero_is_empty: bool) -> SettingWords:
-    """Money in the shop's currency. Some amounts read as `empty` at 0 (no limit), others as
-    their value (an amount off of 0 is still an amount)."""
-
-    def words(value: Any, _settings: dict[str, Setting], names: Names) -> str:
-        unset = not value if zero_is_empty else value is None
-        return empty if unset else names.wording.money(value)
-
-    return words
-
-
-def _named(which: Callable[[Names], dict[int, str]], *, empty: str) -> SettingWords:
-    """A list of ids read as the names of what they point to."""
-    return lambda value, _settings, names: _listed(value, which(names), empty=empty)
-
-
-def _percent(value: Any, _settings: dict[str, Setting], _names: Names) -> str:
-    return f"{value:g}%" if value is not None else "—"
-
-
-def _price_list(value: Any, _settings: dict[str, Setting], names: Names) -> str:
-    return names.price_lists.get(value, "a deleted price list") if value else "—"
-
-
-def _units(value: Any, _settings: dict[str, Setting], _names: Names) -> str:
-    return f"{value:,} units" if value else "None"
-
-
-def _methods(value: Any, _settings: dict[str, Setting], _names: Names) -> str:
-    return ", ".join(PAYMENT_METHOD_LABELS.get(m, str(m)) for m in value) if value else "None"
-
-
-def _net_days(value: Any, _settings: dict[str, Setting], _names: Names) -> str:
-    return f"Net {value}" if value else "Pay on order (no net terms)"
-
-
-def _early_discount(value: Any, settings: dict[str, Setting], _names: Names) -> str:
-    # The days belong to the discount ("2/10"): they have no row of their own.
-    days = settings["early_discount_days"].value
-    return f"{value:g}/{days} ({value:g}% if paid within {days} days)" if value and days else "None"
-
-
-def _yes_no(value: Any, _settings: dict[str, Setting], _names: Names) -> str:
-    return "Yes" if value else "No"
-
-
-def _shop_access(value: Any, _settings: dict[str, Setting], _names: Names) -> str:
-    return SHOP_ACCESS_LABELS.get(value, str(value))
-
-
-SETTING_WORDS: dict[tuple[str, str], SettingWords] = {
-    ("pricing", "type"): _label(PRICING_TYPE_LABELS, unknown="No special pricing", empty="No special pricing"),
-    ("pricing", "percent"): _percent,
-    ("pricing", "fixed_cents"): _amount(empty="—", zero_is_empty=False),
-    ("pricing", "price_list_id"): _price_list,
-    ("pricing", "scope"): _label(SCOPE_LABELS, unknown="All products", empty="All products"),
-    ("pricing", "category_ids"): _named(lambda names: names.categories, empty="—"),
-    ("pricing", "product_ids"): _named(lambda names: names.products, empty="None"),
-    ("pricing", "min_order_cents"): _amount(empty="None", zero_is_empty=True),
-    ("pricing", "min_order_quantity"): _units,
-    ("pricing", "stack_with_promotions"): _yes_no,
-    ("payment", "credit_limit_cents"): _amount(empty="None", zero_is_empty=True),
-    ("payment", "auto_approve_under_cents"): _amount(empty="—", zero_is_empty=True),
-    ("payment", "require_po"): _yes_no,
-    ("payment", "methods"): _methods,
-    ("payment", "net_days"): _net_days,
-    ("payment", "early_discount_percent"): _early_discount,
-    ("visibility", "mode"): _label(VISIBILITY_LABELS, unknown="Standard products", empty="Standard products only"),
-    ("visibility", "visibility_group_ids"): _named(
-        lambda names: names.visibility_groups, empty="Standard products only"
-    ),
-    ("visibility", "product_ids"): _named(lambda names: names.products, empty="None"),
-    ("portal", "shop_access"): _shop_access,
-}
-
-
-def setting_text(section: str, name: str, settings: dict[str, Setting], names: Names) -> str:
-    """One effective setting's value as the shop owner reads it."""
-    value = settings[name].value
-    words = SETTING_WORDS.get((section, name))
-    if words is not None:
-        return words(value, settings, names)
-    if section == "portal":  # every other portal setting is a switch
-        return _enabled(value)
-    return str(value)
 
 
 def _row(
@@ -386,7 +231,7 @@ def _row(
     mine: EffectiveBenefits,
     parent: EffectiveBenefits | None,
     inherits: bool,
-    names: Names,
+    names: CatalogNames,
 ) -> EffectiveRow:
     settings = getattr(mine, section)
     setting = settings[name]
@@ -413,7 +258,7 @@ def _row(
         section=section,
         section_label=SECTION_LABELS[section],
         setting=name,
-        label=SETTING_LABELS[section][name],
+        label=setting_label(section, name),
         value=value,
         source=source,
         note=note,
@@ -424,12 +269,12 @@ def _row(
 
 
 def _rows(
-    mine: EffectiveBenefits, parent: EffectiveBenefits | None, inherits: dict[str, bool], names: Names
+    mine: EffectiveBenefits, parent: EffectiveBenefits | None, inherits: dict[str, bool], names: CatalogNames
 ) -> list[EffectiveRow]:
     return [
         _row(section, name, mine, parent, inherits.get(section, False), names)
         for section in INHERITANCE_ORDER
-        for name in SETTING_LABELS[section]
+        for name in setting_names(section)
     ]
 
 

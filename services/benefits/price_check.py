@@ -14,20 +14,22 @@ from typing import Literal
 
 from models.customer import Customer
 from models.promotion import Promotion, PromotionType
-from services.benefits.pricing import BASE, Candidate, LinePrice, Quote, customer_benefits
-from services.benefits.sections import (
-    PAYMENT_METHOD_LABELS,
-    SHOP_ACCESS_LABELS,
-    EffectiveBenefits,
-    PaymentMethod,
-    PricingType,
-    ShopAccess,
+from services.benefits.pricing import BASE, Candidate, CustomerBenefits, LinePrice, Quote, customer_benefits
+from services.benefits.sections import EffectiveBenefits, PricingType
+from services.benefits.summary import (
+    CatalogNames,
+    catalog_names,
+    setting_label,
+    setting_names,
+    summarize,
+    value_text,
+    values_of,
+    visible_products,
 )
-from services.benefits.summary import CatalogNames, catalog_names, early_pay_text, net_terms, summarize
 from services.catalog import get_product, list_products
 from services.customers import get_customer, list_customers
 from services.shop import get_shop
-from services.wording import count, money
+from services.wording import money
 
 CHOICES = 20  # options a picker shows at once; typing narrows them
 
@@ -69,7 +71,7 @@ class BenefitsSummary:
     customer_name: str
     groups: tuple[str, ...]  # active groups, primary first
     pricing: tuple[GroupPricing, ...]  # the groups that give special pricing
-    visibility: str  # "All products" / "Standard products + VIP Exclusive Products + 3 extra products"
+    visibility: str  # "All products" / "VIP Exclusive + Standard products + 3 extra products"
     portal: tuple[tuple[str, str], ...]  # (label, value), the widest access any group gives
     payment_group: str | None  # the primary group, whose terms apply
     payment: tuple[tuple[str, str], ...]  # (label, value)
@@ -120,43 +122,32 @@ def group_pricing_text(group: EffectiveBenefits, names: CatalogNames) -> str | N
     return text
 
 
-def _visibility_text(everything: bool, names: tuple[str, ...], extra: int) -> str:
-    if everything:
+def _visibility_text(benefits: CustomerBenefits, names: CatalogNames) -> str:
+    if benefits.sees_all_products:
         return "All products"
-    parts = ["Standard products", *names]
-    if extra:
-        parts.append(count(extra, "extra product"))
-    return " + ".join(parts)
+    return visible_products(benefits.visibility_group_names, names.standard_name, benefits.extra_product_count)
 
 
-def _portal(portal: dict) -> tuple[tuple[str, str], ...]:
-    def on(flag: object) -> str:
-        return "Enabled" if flag else "Not enabled"
-
-    return (
-        ("Portal login", on(portal["login"])),
-        ("Shop access", SHOP_ACCESS_LABELS[ShopAccess(portal["shop_access"])]),
-        ("Quote requests", on(portal["quote_requests"])),
-        ("Order placement", on(portal["order_placement"])),
-        ("Invoice access", "Full" if portal["invoice_access"] else "None"),
+def _portal(portal: dict, names: CatalogNames) -> tuple[tuple[str, str], ...]:
+    """The widest portal access any of the customer's groups gives, setting by setting."""
+    return tuple(
+        (setting_label("portal", name), value_text("portal", name, portal, names)) for name in setting_names("portal")
     )
 
 
-def payment_terms(group: EffectiveBenefits, *, currency: str) -> tuple[tuple[str, str], ...]:
-    """The group's payment terms in words: terms, credit limit, early payment, methods."""
-    payment = group.payment
-    rows = [("Terms", net_terms(payment["net_days"].value))]
-    if limit := payment["credit_limit_cents"].value:
-        rows.append(("Credit limit", money(limit, currency=currency)))
-    if (early := early_pay_text(payment, with_terms=True)) != "None":
-        rows.append(("Early payment", early))
-    if under := payment["auto_approve_under_cents"].value:
-        rows.append(("Auto-approve orders under", money(under, currency=currency)))
-    if payment["require_po"].value:
-        rows.append(("Purchase order", "Required"))
-    methods = payment["methods"].value or []
-    rows.append(("Payment methods", ", ".join(PAYMENT_METHOD_LABELS[PaymentMethod(m)] for m in methods) or "None"))
-    return tuple(rows)
+# Payment settings a customer's card leaves out while they give nothing.
+_SHOWN_WHEN_SET = {"credit_limit_cents", "auto_approve_under_cents", "require_po", "early_discount_percent"}
+
+
+def payment_terms(group: EffectiveBenefits, names: CatalogNames) -> tuple[tuple[str, str], ...]:
+    """The group's payment terms in words: methods, terms, credit limit, auto-approval, PO, early
+    payment (the last four only where the group gives them)."""
+    values = values_of(group.payment)
+    return tuple(
+        (setting_label("payment", name), value_text("payment", name, values, names))
+        for name in setting_names("payment")
+        if values[name] or name not in _SHOWN_WHEN_SET
+    )
 
 
 async def benefits_summary(*, customer_id: int) -> BenefitsSummary:
@@ -174,12 +165,10 @@ async def benefits_summary(*, customer_id: int) -> BenefitsSummary:
         customer_name=name,
         groups=tuple(g.group_name for g in benefits.groups),
         pricing=pricing,
-        visibility=_visibility_text(
-            benefits.sees_all_products, benefits.visibility_group_names, benefits.extra_product_count
-        ),
-        portal=_portal(benefits.portal),
+        visibility=_visibility_text(benefits, names),
+        portal=_portal(benefits.portal, names),
         payment_group=benefits.primary_group,
-        payment=payment_terms(benefits.payment, currency=names.currency) if benefits.payment else (),
+        payment=payment_terms(benefits.payment, names) if benefits.payment else (),
     )
 
 

@@ -4,11 +4,16 @@ Terms: Net 30; Credit Limit: $100,000; Early Pay Discount: 2/10"), the short tex
 overview's Pricing and Visibility columns, and every setting with where it comes from, for the
 wizard's Review step.
 
+`SETTINGS` is the one place a benefit setting's value is worded, with its label: the Review, the
+hierarchy page's effective table, a customer's benefits on the price check and the overlaps report
+all read it, so a setting reads the same on each ("Payment terms: Net 45").
+
 The wording is pure (`summarize`, `describe`); the catalog's names come in a `CatalogNames`, read
 once per page (`catalog_names`), and `overview_summaries` reads everything the overview needs in a
 handful of queries, however many groups there are.
 """
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +25,6 @@ from services.benefits.sections import (
     SHOP_ACCESS_LABELS,
     VISIBILITY_LABELS,
     EffectiveBenefits,
-    PaymentMethod,
     PricingType,
     Scope,
     Setting,
@@ -29,23 +33,39 @@ from services.benefits.sections import (
     effective,
     load_groups,
 )
+from services.rules.words import Wording
 from services.shop import get_shop
 from services.wording import count, money
 
 
 @dataclass(frozen=True, kw_only=True)
 class CatalogNames:
-    """What the wording needs: the shop's currency, and the catalog's names by id."""
+    """What the wording needs: the shop's currency, and the catalog's names by id (products only
+    where a page read them)."""
 
     currency: str
     price_lists: dict[int, str] = field(default_factory=dict)
     visibility_groups: dict[int, str] = field(default_factory=dict)
     standard_ids: frozenset[int] = frozenset()
     categories: dict[int, str] = field(default_factory=dict)
+    products: dict[int, str] = field(default_factory=dict)
 
     @property
     def standard_name(self) -> str:
         return " + ".join(_short(self.visibility_groups[i]) for i in sorted(self.standard_ids)) or "Standard"
+
+    @property
+    def standard_visibility(self) -> frozenset[int]:
+        """The standard visibility groups' ids: shown to every customer anyway."""
+        return self.standard_ids
+
+    @property
+    def wording(self) -> Wording:
+        return Wording(currency=self.currency)
+
+    def extra_visibility(self, ids: Iterable[int] | None) -> list[str]:
+        """The names of the visibility groups besides the standard ones."""
+        return [self.visibility_groups.get(i, "?") for i in ids or [] if i not in self.standard_ids]
 
 
 @dataclass(frozen=True)
@@ -77,7 +97,13 @@ class SectionLines:
     lines: list[SettingLine]
 
 
+Values = Mapping[str, Any]  # one section's effective values, by setting name
+Words = Callable[[Any, Values, CatalogNames], str]  # a value, its section's other values, the names
+
+
 # --- Wording --------------------------------------------------------------------------------------
+
+DELETED_PRICE_LIST = "a deleted price list"
 
 
 def percent(value: float) -> str:
@@ -92,195 +118,311 @@ def _short(name: str) -> str:
     return name
 
 
-def _value(settings: dict[str, Setting], name: str) -> Any:
-    return settings[name].value
+def values_of(settings: Mapping[str, Setting]) -> dict[str, Any]:
+    """A section's effective values by setting name, without where they come from."""
+    return {name: setting.value for name, setting in settings.items()}
 
 
-def _scope_text(pricing: dict[str, Setting], names: CatalogNames) -> str:
-    scope = _value(pricing, "scope")
+def _scope_text(pricing: Values, names: CatalogNames) -> str:
+    scope = pricing["scope"]
     if scope == Scope.CATEGORIES:
-        chosen = [names.categories.get(i, "?") for i in _value(pricing, "category_ids") or []]
+        chosen = [names.categories.get(i, "?") for i in pricing["category_ids"] or []]
         if len(chosen) <= 2:
             return "on " + " and ".join(chosen) if chosen else "on chosen categories"
         return f"on {len(chosen)} categories"
     if scope == Scope.PRODUCTS:
-        return f"on {count(len(_value(pricing, 'product_ids') or []), 'chosen product')}"
+        return f"on {count(len(pricing['product_ids'] or []), 'chosen product')}"
     return "on all products"
 
 
 def pricing_text(pricing: dict[str, Setting], names: CatalogNames) -> tuple[str, str]:
     """(long, short): ("15% discount on all products", "15% off")."""
-    kind = _value(pricing, "type")
-    scope = _scope_text(pricing, names)
-    narrowed = "" if _value(pricing, "scope") in (None, Scope.ALL) else f" ({scope.removeprefix('on ')})"
-    if kind == PricingType.PERCENTAGE and _value(pricing, "percent"):
-        amount = percent(_value(pricing, "percent"))
+    p = values_of(pricing)
+    kind = p["type"]
+    scope = _scope_text(p, names)
+    narrowed = "" if p["scope"] in (None, Scope.ALL) else f" ({scope.removeprefix('on ')})"
+    if kind == PricingType.PERCENTAGE and p["percent"]:
+        amount = percent(p["percent"])
         return f"{amount} discount {scope}", f"{amount} off{narrowed}"
-    if kind == PricingType.FIXED and _value(pricing, "fixed_cents"):
-        amount = money(_value(pricing, "fixed_cents"), currency=names.currency)
+    if kind == PricingType.FIXED and p["fixed_cents"]:
+        amount = money(p["fixed_cents"], currency=names.currency)
         return f"{amount} off each unit {scope}", f"{amount} off per unit{narrowed}"
-    if kind == PricingType.PRICE_LIST and _value(pricing, "price_list_id"):
-        name = names.price_lists.get(_value(pricing, "price_list_id"), "a removed price list")
+    if kind == PricingType.PRICE_LIST and p["price_list_id"]:
+        name = names.price_lists.get(p["price_list_id"], DELETED_PRICE_LIST)
         return f"Price list: {name}" + ("" if narrowed == "" else f" {scope}"), f"Price list: {name}{narrowed}"
     return "No special pricing", "Standard"
 
 
+def _visible_groups(extra: Iterable[str], standard: str) -> str:
+    """ "VIP Exclusive + Standard" """
+    return " + ".join([*sorted(_short(name) for name in extra), standard])
+
+
+def visible_products(extra: Iterable[str], standard: str, singles: int = 0) -> str:
+    """What a customer sees: "VIP Exclusive + Standard products + 3 extra products"."""
+    text = _visible_groups(extra, standard) + " products"
+    return text + (f" + {count(singles, 'extra product')}" if singles else "")
+
+
 def visibility_text(visibility: dict[str, Setting], names: CatalogNames) -> tuple[str, str]:
     """(long, short): ("VIP Exclusive + Standard products", "VIP Exclusive + Standard")."""
-    if _value(visibility, "mode") == VisibilityMode.ALL:
+    v = values_of(visibility)
+    if v["mode"] == VisibilityMode.ALL:
         return "All products", "All products"
-    extra = sorted(
-        _short(names.visibility_groups.get(i, "?"))
-        for i in _value(visibility, "visibility_group_ids") or []
-        if i not in names.standard_ids
-    )
-    short = " + ".join([*extra, names.standard_name])
-    singles = len(_value(visibility, "product_ids") or [])
-    long = f"{short} products"
-    if singles:
-        long += f" + {count(singles, 'chosen product')}"
-        short += f" + {singles}"
-    return long, short
+    extra = names.extra_visibility(v["visibility_group_ids"])
+    singles = len(v["product_ids"] or [])
+    short = _visible_groups(extra, names.standard_name) + (f" + {singles}" if singles else "")
+    return visible_products(extra, names.standard_name, singles), short
+
+
+PORTAL_PARTS = {"quote_requests": "quotes", "order_placement": "orders", "invoice_access": "invoices"}
 
 
 def portal_text(portal: dict[str, Setting]) -> str:
-    if not _value(portal, "login"):
+    o = values_of(portal)
+    if not o["login"]:
         return "No portal login"
-    access = _value(portal, "shop_access") or ShopAccess.NONE
+    access = o["shop_access"] or ShopAccess.NONE
     parts = ["Portal login", f"{SHOP_ACCESS_LABELS[ShopAccess(access)].lower()} shop access"]
-    if _value(portal, "quote_requests"):
-        parts.append("quotes")
-    if _value(portal, "order_placement"):
-        parts.append("orders")
-    if _value(portal, "invoice_access"):
-        parts.append("invoices")
+    parts += [word for name, word in PORTAL_PARTS.items() if o[name]]
     return ", ".join(parts)
 
 
 def net_terms(days: int | None) -> str:
-    return f"Net {days}" if days else "Due on order"
+    return f"Net {days}" if days else "Pay on order (no net terms)"
 
 
-def early_pay_text(payment: dict[str, Setting], *, with_terms: bool = False) -> str:
-    """ "2/10" (or "2/10 Net 30"): 2% off when paid within 10 days."""
-    discount, days = _value(payment, "early_discount_percent"), _value(payment, "early_discount_days")
-    if not discount or not days:
-        return "None"
-    text = f"{discount:g}/{days}"
-    net = _value(payment, "net_days")
-    return f"{text} Net {net}" if with_terms and net else text
+def early_pay_text(payment: dict[str, Setting]) -> str:
+    """ "2/10": 2% off when paid within 10 days."""
+    discount, days = payment["early_discount_percent"].value, payment["early_discount_days"].value
+    return f"{discount:g}/{days}" if discount and days else "None"
 
 
 def summarize(benefits: EffectiveBenefits, names: CatalogNames) -> BenefitsSummary:
     """The group page's benefits summary and the overview's short texts."""
     pricing, short_pricing = pricing_text(benefits.pricing, names)
     visibility, short_visibility = visibility_text(benefits.visibility, names)
-    payment = benefits.payment
-    limit = _value(payment, "credit_limit_cents")
     return BenefitsSummary(
         pricing=pricing,
         pricing_note=benefits.pricing["percent"].note
-        if _value(benefits.pricing, "type") == PricingType.PERCENTAGE
+        if benefits.value("pricing", "type") == PricingType.PERCENTAGE
         else "",
-        minimum_order=_minimum_text(benefits.pricing, names),
+        minimum_order=_minimum_text(values_of(benefits.pricing), names),
         visibility=visibility,
         portal=portal_text(benefits.portal),
-        payment_terms=net_terms(_value(payment, "net_days")),
-        credit_limit=money(limit, currency=names.currency) if limit else "None",
-        early_pay=early_pay_text(payment),
+        payment_terms=setting_text("payment", "net_days", benefits.payment, names),
+        credit_limit=setting_text("payment", "credit_limit_cents", benefits.payment, names),
+        early_pay=early_pay_text(benefits.payment),
         pricing_short=short_pricing,
         visibility_short=short_visibility,
     )
 
 
-def _minimum_text(pricing: dict[str, Setting], names: CatalogNames) -> str:
-    if _value(pricing, "type") in (None, PricingType.NONE):
+def _minimum_text(pricing: Values, names: CatalogNames) -> str:
+    if pricing["type"] in (None, PricingType.NONE):
         return ""
     parts = []
-    if amount := _value(pricing, "min_order_cents"):
+    if amount := pricing["min_order_cents"]:
         parts.append(f"Minimum order {money(amount, currency=names.currency)}")
-    if units := _value(pricing, "min_order_quantity"):
-        parts.append(f"at least {units} units" if parts else f"Minimum order {units} units")
+    if units := pricing["min_order_quantity"]:
+        parts.append(f"at least {count(units, 'unit')}" if parts else f"Minimum order {count(units, 'unit')}")
     return ", ".join(parts)
 
 
-def _yes(value: Any) -> str:
-    return "Yes" if value else "No"
+# --- One setting's value in words ------------------------------------------------------------------
+# SETTINGS words every benefit setting, for the wizard's Review (`describe`), the hierarchy page's
+# effective table (services.benefits.hierarchy), a customer's benefits on the price check
+# (services.benefits.price_check) and the overlaps report: a setting reads the same on all of them.
 
 
-def _enabled(value: Any) -> str:
-    return "Enabled" if value else "Disabled"
+@dataclass(frozen=True)
+class SettingWords:
+    label: str  # "Credit limit"
+    words: Words  # 25_000_000 -> "$250,000"
+
+
+def _choice(labels: Mapping[Any, str], *, empty: str) -> Words:
+    """A choice read through `labels`; `empty` when nothing is chosen."""
+    return lambda value, _values, _names: labels.get(value, empty) if value else empty
+
+
+def _money(*, empty: str, zero_is_empty: bool = True) -> Words:
+    """An amount in the shop's currency. Some amounts read as `empty` at 0 (no credit limit),
+    others as their value (an amount off of 0 is still an amount)."""
+
+    def words(value: Any, _values: Values, names: CatalogNames) -> str:
+        unset = not value if zero_is_empty else value is None
+        return empty if unset else money(value, currency=names.currency)
+
+    return words
+
+
+def _listed(ids: list[int], names: Mapping[int, str], *, empty: str, limit: int = 4) -> str:
+    if not ids:
+        return empty
+    shown = [names.get(i, f"#{i}") for i in ids[:limit]]
+    more = f" and {len(ids) - limit} more" if len(ids) > limit else ""
+    return ", ".join(shown) + more
+
+
+def _products(*, empty: str) -> Words:
+    """Products chosen one by one, by name where the names were read, else counted."""
+
+    def words(value: Any, _values: Values, names: CatalogNames) -> str:
+        if value and not all(i in names.products for i in value):
+            return count(len(value), "chosen product")
+        return _listed(value, names.products, empty=empty)
+
+    return words
+
+
+def _switch(on: str, off: str) -> Words:
+    return lambda value, _values, _names: on if value else off
+
+
+def _percent(value: Any, _values: Values, _names: CatalogNames) -> str:
+    return percent(value) if value is not None else "—"
+
+
+def _price_list(value: Any, _values: Values, names: CatalogNames) -> str:
+    return names.price_lists.get(value, DELETED_PRICE_LIST) if value else "—"
+
+
+def _scope(_value: Any, values: Values, names: CatalogNames) -> str:
+    applies = _scope_text(values, names).removeprefix("on ")
+    return applies[:1].upper() + applies[1:]
+
+
+def _categories(value: Any, _values: Values, names: CatalogNames) -> str:
+    return _listed(value, names.categories, empty="—")
+
+
+def _units(value: Any, _values: Values, _names: CatalogNames) -> str:
+    return count(value, "unit") if value else "None"
+
+
+def _methods(value: Any, _values: Values, _names: CatalogNames) -> str:
+    return ", ".join(PAYMENT_METHOD_LABELS.get(m, str(m)) for m in value or []) or "None"
+
+
+def _net_days(value: Any, _values: Values, _names: CatalogNames) -> str:
+    return net_terms(value)
+
+
+def _early_discount(value: Any, values: Values, _names: CatalogNames) -> str:
+    # The days belong to the discount ("2/10"): they have no row of their own.
+    days = values["early_discount_days"]
+    return f"{value:g}/{days} ({value:g}% if paid within {days} days)" if value and days else "None"
+
+
+def _visibility_groups(value: Any, _values: Values, names: CatalogNames) -> str:
+    return visible_products(names.extra_visibility(value), names.standard_name)
+
+
+_YES_NO = _switch("Yes", "No")
+_ENABLED = _switch("Enabled", "Disabled")
+
+# Every setting in the order the pages list them. Early-payment days are worded with the discount
+# ("2/10"), not on a line of their own; a child's additional percent is in the Discount's note.
+SETTINGS: dict[tuple[str, str], SettingWords] = {
+    ("pricing", "type"): SettingWords("Pricing method", _choice(PRICING_TYPE_LABELS, empty="No special pricing")),
+    ("pricing", "percent"): SettingWords("Discount", _percent),
+    ("pricing", "fixed_cents"): SettingWords("Amount off each unit", _money(empty="—", zero_is_empty=False)),
+    ("pricing", "price_list_id"): SettingWords("Price list", _price_list),
+    ("pricing", "scope"): SettingWords("Applies to", _scope),
+    ("pricing", "category_ids"): SettingWords("Categories", _categories),
+    ("pricing", "product_ids"): SettingWords("Products", _products(empty="None")),
+    ("pricing", "stack_with_promotions"): SettingWords("Stacks with promotions", _YES_NO),
+    ("pricing", "min_order_cents"): SettingWords("Minimum order amount", _money(empty="None")),
+    ("pricing", "min_order_quantity"): SettingWords("Minimum order quantity", _units),
+    ("payment", "methods"): SettingWords("Payment methods", _methods),
+    ("payment", "net_days"): SettingWords("Payment terms", _net_days),
+    ("payment", "credit_limit_cents"): SettingWords("Credit limit", _money(empty="None")),
+    ("payment", "auto_approve_under_cents"): SettingWords("Auto-approve orders under", _money(empty="Never")),
+    ("payment", "require_po"): SettingWords("Require PO", _YES_NO),
+    ("payment", "early_discount_percent"): SettingWords("Early payment discount", _early_discount),
+    ("visibility", "mode"): SettingWords("Product access", _choice(VISIBILITY_LABELS, empty="Standard products only")),
+    ("visibility", "visibility_group_ids"): SettingWords("Visibility groups", _visibility_groups),
+    ("visibility", "product_ids"): SettingWords("Extra products", _products(empty="None")),
+    ("portal", "login"): SettingWords("Portal login", _ENABLED),
+    ("portal", "shop_access"): SettingWords("Shop access", _choice(SHOP_ACCESS_LABELS, empty="None")),
+    ("portal", "quote_requests"): SettingWords("Quote requests", _ENABLED),
+    ("portal", "order_placement"): SettingWords("Order placement", _ENABLED),
+    ("portal", "invoice_access"): SettingWords("Invoice access", _ENABLED),
+}
+
+
+def setting_names(section: str) -> list[str]:
+    """The section's settings in the order the pages list them."""
+    return [name for s, name in SETTINGS if s == section]
+
+
+def setting_label(section: str, name: str) -> str:
+    return SETTINGS[(section, name)].label
+
+
+def value_text(section: str, name: str, values: Values, names: CatalogNames) -> str:
+    """One setting's value as the shop owner reads it, from its section's values."""
+    return SETTINGS[(section, name)].words(values[name], values, names)
+
+
+def setting_text(section: str, name: str, settings: Mapping[str, Setting], names: CatalogNames) -> str:
+    """One effective setting's value as the shop owner reads it."""
+    return value_text(section, name, values_of(settings), names)
+
+
+# --- The wizard's Review ----------------------------------------------------------------------------
+
+REVIEW_SECTIONS = {
+    "pricing": "Pricing",
+    "visibility": "Product visibility",
+    "portal": "Portal access",
+    "payment": "Payment terms",
+}
+# The amount each pricing method uses; the Review shows only the chosen method's.
+PRICE_SETTING = {
+    PricingType.PERCENTAGE: "percent",
+    PricingType.FIXED: "fixed_cents",
+    PricingType.PRICE_LIST: "price_list_id",
+}
+
+
+def _reviewed(section: str, name: str, values: Values) -> bool:
+    """Whether the Review lists a setting: pricing's details only with a pricing method, and only
+    the amount that method uses (the scope names the chosen categories or products); products
+    made visible one by one only if there are any."""
+    if section == "visibility" and name == "product_ids":
+        return bool(values[name])
+    if section != "pricing" or name == "type":
+        return True
+    kind = values["type"] or PricingType.NONE
+    if kind == PricingType.NONE or name in ("category_ids", "product_ids"):
+        return False
+    return name not in PRICE_SETTING.values() or name == PRICE_SETTING.get(kind)
 
 
 def describe(benefits: EffectiveBenefits, names: CatalogNames) -> list[SectionLines]:
     """Every effective setting, worded, with where it comes from (for the wizard's Review)."""
-    gid = benefits.group_id
-
-    def money_text(cents: int) -> str:
-        return money(cents, currency=names.currency)
-
-    def line(label: str, settings: dict[str, Setting], name: str, text: str) -> SettingLine:
-        setting = settings[name]
-        return SettingLine(label, text, setting.source_text(for_group_id=gid), setting.origin)
-
-    p = benefits.pricing
-    kind = _value(p, "type") or PricingType.NONE
-    pricing = [line("Pricing method", p, "type", PRICING_TYPE_LABELS[PricingType(kind)])]
-    if kind != PricingType.NONE:
-        if kind == PricingType.PERCENTAGE:
-            amount = percent(_value(p, "percent") or 0)
-            note = p["percent"].note
-            pricing.append(line("Discount", p, "percent", f"{amount} ({note})" if note else amount))
-        elif kind == PricingType.FIXED:
-            pricing.append(line("Amount off each unit", p, "fixed_cents", money_text(_value(p, "fixed_cents") or 0)))
-        else:
-            name = names.price_lists.get(_value(p, "price_list_id"), "—")
-            pricing.append(line("Price list", p, "price_list_id", name))
-        applies = _scope_text(p, names).removeprefix("on ")
-        pricing.append(line("Apply to", p, "scope", applies[:1].upper() + applies[1:]))
-        pricing.append(
-            line("Stack with promotions", p, "stack_with_promotions", _yes(_value(p, "stack_with_promotions")))
-        )
-        minimum = _value(p, "min_order_cents")
-        pricing.append(line("Minimum order amount", p, "min_order_cents", money_text(minimum) if minimum else "None"))
-        units = _value(p, "min_order_quantity")
-        pricing.append(line("Minimum quantity", p, "min_order_quantity", str(units) if units else "None"))
-
-    v = benefits.visibility
-    mode = _value(v, "mode")
-    access = VISIBILITY_LABELS[VisibilityMode(mode)] if mode else "Standard products only"
-    visibility = [line("Product access", v, "mode", access)]
-    long_visibility, _ = visibility_text(v, names)
-    visibility.append(line("Visible", v, "visibility_group_ids", long_visibility))
-
-    o = benefits.portal
-    shop_access = SHOP_ACCESS_LABELS[ShopAccess(_value(o, "shop_access") or ShopAccess.NONE)]
-    portal = [
-        line("Portal login", o, "login", _enabled(_value(o, "login"))),
-        line("Shop access", o, "shop_access", shop_access),
-        line("Quote requests", o, "quote_requests", _enabled(_value(o, "quote_requests"))),
-        line("Order placement", o, "order_placement", _enabled(_value(o, "order_placement"))),
-        line("Invoice access", o, "invoice_access", _enabled(_value(o, "invoice_access"))),
-    ]
-
-    m = benefits.payment
-    methods = ", ".join(PAYMENT_METHOD_LABELS[PaymentMethod(x)] for x in _value(m, "methods") or []) or "None"
-    limit = _value(m, "credit_limit_cents")
-    auto = _value(m, "auto_approve_under_cents")
-    payment = [
-        line("Payment methods", m, "methods", methods),
-        line("Terms", m, "net_days", net_terms(_value(m, "net_days"))),
-        line("Credit limit", m, "credit_limit_cents", money_text(limit) if limit else "None"),
-        line("Auto-approve orders under", m, "auto_approve_under_cents", money_text(auto) if auto else "Never"),
-        line("Require PO", m, "require_po", _yes(_value(m, "require_po"))),
-        line("Early payment discount", m, "early_discount_percent", early_pay_text(m, with_terms=True)),
-    ]
-    return [
-        SectionLines("pricing", "Pricing", pricing),
-        SectionLines("visibility", "Product visibility", visibility),
-        SectionLines("portal", "Portal access", portal),
-        SectionLines("payment", "Payment terms", payment),
-    ]
+    out = []
+    for section, title in REVIEW_SECTIONS.items():
+        settings = getattr(benefits, section)
+        values = values_of(settings)
+        lines = []
+        for name in setting_names(section):
+            if not _reviewed(section, name, values):
+                continue
+            setting = settings[name]
+            text = value_text(section, name, values, names)
+            lines.append(
+                SettingLine(
+                    setting_label(section, name),
+                    f"{text} ({setting.note})" if setting.note else text,
+                    setting.source_text(for_group_id=benefits.group_id),
+                    setting.origin,
+                )
+            )
+        out.append(SectionLines(section, title, lines))
+    return out
 
 
 # --- Reads ----------------------------------------------------------------------------------------

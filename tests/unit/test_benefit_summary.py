@@ -5,6 +5,8 @@ import pytest
 
 from models.catalog import PriceList
 from models.shop import Shop
+from services.benefits.hierarchy import effective_table
+from services.benefits.price_check import payment_terms
 from services.benefits.sections import check_benefits, get_benefits, save_benefits
 from services.benefits.summary import catalog_names, describe, group_summary, overview_summaries
 from services.errors import FormError
@@ -67,8 +69,25 @@ async def test_the_review_says_where_each_setting_comes_from(shop):
     assert sections["pricing"]["Pricing method"] == ("Percentage discount", "inherited from VIP Customers")
     assert sections["pricing"]["Discount"] == ("20% (15% from VIP Customers + 5% here)", "set here")
     assert sections["payment"]["Credit limit"] == ("$250,000", "set here")
-    assert sections["payment"]["Early payment discount"] == ("2/10 Net 45", "inherited from VIP Customers")
+    assert sections["payment"]["Early payment discount"] == (
+        "2/10 (2% if paid within 10 days)",
+        "inherited from VIP Customers",
+    )
     assert sections["portal"]["Shop access"] == ("Full", "default")
+
+
+async def test_a_setting_reads_the_same_on_the_review_the_hierarchy_page_and_the_price_check(shop):
+    benefits, _ = await group_summary(group_id=shop["platinum"])
+    names = await catalog_names()
+    review = {(s.section, line.label): line.value for s in describe(benefits, names) for line in s.lines}
+    table = {(row.section, row.label): row.value for row in await effective_table(group_id=shop["platinum"])}
+    assert review[("pricing", "Discount")] == "20% (15% from VIP Customers + 5% here)"  # the value and its note
+    assert table[("pricing", "Discount")] == "20%"
+    del review[("pricing", "Discount")]
+    assert review == {key: table[key] for key in review}
+    card = {("payment", label): value for label, value in payment_terms(benefits, names)}
+    assert card == {key: table[key] for key in card}
+    assert card[("payment", "Payment terms")] == "Net 45"
 
 
 async def test_the_overview_shows_short_texts_for_every_group(shop):

@@ -83,7 +83,7 @@ async def test_the_effective_table_says_where_each_setting_comes_from(shop: Shop
     assert (terms.value, terms.source) == ("Net 45", "overridden here")
     early = _row(rows, "Early payment discount")
     assert early.sentence == "Early payment discount: 2/10 (2% if paid within 10 days) — inherited from VIP Customers"
-    assert _row(rows, "Visibility groups").value == "VIP Exclusive Products"
+    assert _row(rows, "Visibility groups").value == "VIP Exclusive + Standard products"
     assert _row(rows, "Portal login").source == "default"
     assert {row.section for row in rows} == {"pricing", "payment", "visibility", "portal"}
 

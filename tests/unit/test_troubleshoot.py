@@ -183,12 +183,12 @@ async def test_a_customers_benefits_in_words(shop: Shop):
         ("VIP Platinum", True, "20% discount on all products (15% from VIP Customers + 5% here)"),
         ("Toys Club", False, "10% discount on Toys"),
     ]
-    assert summary.visibility == "Standard products + VIP Exclusive Products"
+    assert summary.visibility == "VIP Exclusive + Standard products"
     assert summary.payment_group == "VIP Platinum"
     assert dict(summary.payment) == {
-        "Terms": "Net 45",
+        "Payment terms": "Net 45",
         "Credit limit": "$250,000",
-        "Early payment": "2/10 Net 45",
+        "Early payment discount": "2/10 (2% if paid within 10 days)",
         "Payment methods": "Credit Card",
     }
 
