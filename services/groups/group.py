@@ -2,10 +2,9 @@
 
 import logging
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import ConfigDict
 from tortoise.exceptions import IntegrityError
@@ -200,16 +199,15 @@ async def get_group(*, group_id: int) -> GroupDetail:
 async def _validated(data: GroupInput | dict, *, group_id: int | None) -> GroupInput:
     """The input, checked against the facts read for it (services.groups.checks): every problem
     is reported at once, each at its field."""
-    if errors := problems(data, await _facts(data, group_id=group_id)):
-        raise FormError(errors)
     parsed, _ = parsed_input(data)
+    if errors := problems(data, await _facts(parsed, group_id=group_id)):
+        raise FormError(errors)
     return normalised(parsed)
 
 
-async def _facts(data: GroupInput | Mapping[str, Any], *, group_id: int | None) -> GroupFacts:
-    """What the checks of `data` need from the database; the rules of other groups only for a
+async def _facts(parsed: GroupInput | None, *, group_id: int | None) -> GroupFacts:
+    """What the checks of an input need from the database; the rules of other groups only for a
     rule-based group, the members only for an edit that sets a capacity."""
-    parsed, _ = parsed_input(data)
     rows = await CustomerGroup.all().values_list("id", "parent_id", "name_key", "code", "is_default")
     others = [row for row in rows if row[0] != group_id]
     uses_rule = parsed is not None and parsed.type in RULE_TYPES

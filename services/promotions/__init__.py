@@ -254,16 +254,15 @@ async def promotions_for_group(*, group_id: int, today: date | None = None) -> l
 async def _validated(data: PromotionInput | dict, *, promotion_id: int | None) -> PromotionInput:
     """The input, checked against the facts read for it (services.promotions.checks): every
     problem is reported at once, each at its field."""
-    if errors := problems(data, await _facts(data, promotion_id=promotion_id)):
-        raise FormError(errors)
     parsed, _ = parsed_input(data)
+    if errors := problems(data, await _facts(parsed, promotion_id=promotion_id)):
+        raise FormError(errors)
     return normalised(parsed)
 
 
-async def _facts(data: PromotionInput | dict, *, promotion_id: int | None) -> PromotionFacts:
-    """What the checks of `data` need from the database: whether its name is taken, which of its
+async def _facts(parsed: PromotionInput | None, *, promotion_id: int | None) -> PromotionFacts:
+    """What the checks of an input need from the database: whether its name is taken, which of its
     target groups and free item exist, and the shop's currency for a negative minimum."""
-    parsed, _ = parsed_input(data)
     if parsed is None:
         return PromotionFacts(promotion_id=promotion_id)
     others = Promotion.exclude(id=promotion_id) if promotion_id else Promotion.all()
