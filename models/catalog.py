@@ -31,6 +31,8 @@ class Product(Model):
         "models.VisibilityGroup", related_name="products", on_delete=fields.RESTRICT
     )
     base_price_cents = fields.BigIntField()
+    # What one unit costs the shop; None when not known (reports then estimate the margin).
+    cost_cents = fields.BigIntField(null=True)
 
     class Meta:
         table = "product"

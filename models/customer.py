@@ -18,8 +18,13 @@ class PaymentRating(StrEnum):
 
 
 class OrderStatus(StrEnum):
+    """Only completed (paid) orders count in a customer's purchases; the others are kept so a later
+    file or API call can move an order between them."""
+
     COMPLETED = "completed"
+    PENDING = "pending"  # not paid yet (on hold, awaiting payment, failed)
     CANCELLED = "cancelled"
+    REFUNDED = "refunded"
 
 
 class Customer(Model):
@@ -67,8 +72,12 @@ class CustomerTag(Model):
 class Order(Model):
     id = fields.IntField(primary_key=True)
     customer = fields.ForeignKeyField("models.Customer", related_name="orders", on_delete=fields.CASCADE)
+    # The shop's own order number ("#1001"): the key an import or API call finds the order by, so the
+    # same order sent twice is stored once. Empty for orders recorded without one.
+    number = fields.CharField(max_length=64, null=True, unique=True)
     placed_at = fields.DatetimeField()
     total_cents = fields.BigIntField()
+    currency = fields.CharField(max_length=3, default="", db_default="")  # as sent; "" = the shop's own
     status = fields.CharEnumField(OrderStatus, max_length=10, default=OrderStatus.COMPLETED)
 
     class Meta:
@@ -76,3 +85,19 @@ class Order(Model):
         # Covering indexes: reports sum a period's orders (all, or one customer's) from the index
         # alone, without visiting a million rows (about 15x faster at 1M orders).
         indexes = (("customer_id", "placed_at", "status", "total_cents"), ("placed_at", "status", "total_cents"))
+
+
+class OrderLine(Model):
+    """One line of an order as the shop's export lists it: what was bought, how many, at what price.
+    Lines let reports use the products' own costs; an order recorded without lines is estimated."""
+
+    id = fields.IntField(primary_key=True)
+    order = fields.ForeignKeyField("models.Order", related_name="lines", on_delete=fields.CASCADE)
+    sku = fields.CharField(max_length=64, default="")
+    name = fields.CharField(max_length=200, default="")
+    quantity = fields.IntField(default=1)
+    price_cents = fields.BigIntField(default=0)  # per unit, as charged
+
+    class Meta:
+        table = "order_line"
+        indexes = (("sku",),)
