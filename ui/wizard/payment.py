@@ -4,6 +4,7 @@ auto-approval, purchase orders, and an early-payment discount shown as "2/10 Net
 from nicegui import ui
 
 from services.benefits.sections import NET_TERMS, PAYMENT_METHOD_LABELS, PaymentMethod
+from services.benefits.summary import net_terms
 from services.wording import amount_text
 from ui.groups.benefits import (
     ErrorText,
@@ -59,9 +60,9 @@ async def draw(ctx: StepContext, redraw) -> None:
                     SECTION,
                     "net_days",
                     "Terms",
-                    {days: f"Net {days}" for days in NET_TERMS},
+                    {days: net_terms(days) for days in NET_TERMS},
                     default=None,
-                    default_text="Due on order",
+                    default_text=net_terms(None),
                     then=terms,
                 )
                 number_field(
