@@ -1,7 +1,8 @@
 """What is wrong with a group's input, without a database: the facts it is checked against are
 read first (services.groups.group reads them), then `problems` returns a message per field, the
 keys and words the group form and the API show: "name", "code", "parent_id", "capacity",
-"status", "type", "rule" for the whole rule and "rule:<path>" for one of its conditions."""
+"status", "type", "rule" for the whole rule and "rule:<path>" for one of its conditions, "metadata"
+for the custom data as a whole and "metadata.<key>" for one of its keys."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from models.group import RULE_TYPES, GroupStatus, GroupType
-from services.groups.fields import GroupInput
+from services.groups.fields import GroupInput, metadata_problems
 from services.rules.model import Condition, RuleError, parse_rule, rule_json, walk
 
 
@@ -52,6 +53,9 @@ def problems(data: GroupInput | Mapping[str, Any], facts: GroupFacts) -> dict[st
     rule too."""
     parsed, errors = parsed_input(data)
     raw = parsed.model_dump() if parsed else data
+    if "metadata" in errors and (found := metadata_problems(raw.get("metadata"))):
+        del errors["metadata"]  # the first problem only: each key's own message says more
+        errors.update(found)
     name = " ".join(str(raw.get("name") or "").split())
     code = str(raw.get("code") or "").strip().upper()
     parent_id = raw.get("parent_id") if isinstance(raw.get("parent_id"), int) else None
@@ -70,6 +74,22 @@ def problems(data: GroupInput | Mapping[str, Any], facts: GroupFacts) -> dict[st
     if parsed.type in RULE_TYPES:
         errors.update(rule_problems(parsed.rule, facts))
     return errors
+
+
+def metadata_pairs(pairs: list[tuple[str, str]]) -> tuple[dict[str, str], dict[str, str]]:
+    """Custom data entered as rows of key and value (the group page's editor): the data, and a
+    message at "metadata.<key>" for a key given twice. Rows left empty are dropped; keys are
+    trimmed."""
+    data: dict[str, str] = {}
+    found: dict[str, str] = {}
+    for key, value in pairs:
+        key, value = key.strip(), value.strip()
+        if not key and not value:
+            continue
+        if key in data:
+            found.setdefault(f"metadata.{key}", f"The key “{key}” is given twice: keep one.")
+        data[key] = value
+    return data, found
 
 
 def parent_problem(parent_id: int | None, facts: GroupFacts) -> str | None:

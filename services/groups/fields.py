@@ -5,16 +5,25 @@ Adding a field: declare it here, then in models.group and a migration."""
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidatorFunctionWrapHandler, field_validator
+from pydantic_core import PydanticCustomError
 
 from models.group import GroupStatus, GroupType
 from services.fields import MAX_ID, TEXT, Id
-from services.text import plain_lines, plain_text
+from services.text import HIDDEN, plain_lines, plain_text
 
 NAME_MAX = 100
 DESCRIPTION_MAX = 2000
 CODE = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"  # as entered; stored in capitals (CODE_PATTERN)
 CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
+# Custom key/value data (Medusa's "metadata"), bounded so it stays data about the group, not a store.
+METADATA_KEYS_MAX = 50
+METADATA_KEY = r"^[A-Za-z0-9_.-]{1,40}$"
+METADATA_KEY_PATTERN = re.compile(METADATA_KEY)
+METADATA_VALUE_MAX = 500
+METADATA_VALUE = f"^[^{HIDDEN.pattern[1:-1]}]*$"  # no control characters nor invisible direction marks
+MetadataKey = Annotated[str, Field(pattern=METADATA_KEY)]
+MetadataValue = Annotated[str, Field(max_length=METADATA_VALUE_MAX, pattern=METADATA_VALUE)]
 
 
 class GroupBase(BaseModel):
@@ -34,6 +43,59 @@ class GroupBase(BaseModel):
     capacity: Annotated[int, Field(ge=1, le=MAX_ID, strict=True)] | None = Field(
         default=None, description="Empty: no limit"
     )
+    # Not read by the app: the shop's own data about the group (a storefront's id, a mailing list).
+    metadata: dict[MetadataKey, MetadataValue] = Field(
+        default={},  # pydantic copies it for each group
+        max_length=METADATA_KEYS_MAX,
+        description=f"Your own data about the group: at most {METADATA_KEYS_MAX} keys of up to 40 letters, "
+        f"digits, '_', '-' or '.', each with a text of up to {METADATA_VALUE_MAX} characters",
+        json_schema_extra={"additionalProperties": False},
+    )
+
+    @field_validator("metadata", mode="wrap")
+    @classmethod
+    def _metadata(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        # The owner's words rather than pydantic's ("String should match pattern ..."); the
+        # service's checks (services.groups.checks) name each key with its own message.
+        if found := metadata_problems(value):
+            raise PydanticCustomError("metadata", next(iter(found.values())))
+        return handler(value)
+
+
+def metadata_problems(value: Any) -> dict[str, str]:
+    """What is wrong with a group's custom data, keyed "metadata.<key>" for one key's problem and
+    "metadata" for the whole. Keys are taken as sent; values as saved, without surrounding spaces."""
+    if not isinstance(value, dict):
+        return {"metadata": "Custom data is a set of keys, each with a text value."}
+    found: dict[str, str] = {}
+    if len(value) > METADATA_KEYS_MAX:
+        found["metadata"] = f"Use at most {METADATA_KEYS_MAX} keys: there are {len(value):,}."
+    for key, text in value.items():
+        where = f"metadata.{key}" if isinstance(key, str) and len(key) <= 100 else "metadata"
+        if problem := _metadata_key_problem(key) or _metadata_value_problem(text):
+            found.setdefault(where, problem)
+    return found
+
+
+def _metadata_key_problem(key: Any) -> str | None:
+    if key == "":
+        return "A value has no key: give it a key, or remove it."
+    if not isinstance(key, str) or not METADATA_KEY_PATTERN.fullmatch(key):
+        shown = HIDDEN.sub("", str(key))
+        shown = shown if len(shown) <= 40 else shown[:39] + "…"
+        return f"The key “{shown}” cannot be used: keys have up to 40 letters, digits, '_', '-' or '.'."
+    return None
+
+
+def _metadata_value_problem(text: Any) -> str | None:
+    if not isinstance(text, str):
+        return "Write the value as text."
+    text = text.strip()
+    if HIDDEN.search(text):
+        return "The value contains hidden characters (such as tabs, line breaks or direction marks): remove them."
+    if len(text) > METADATA_VALUE_MAX:
+        return f"Use at most {METADATA_VALUE_MAX} characters: this value has {len(text):,}."
+    return None
 
 
 EDITABLE = tuple(GroupBase.model_fields)  # the fields an owner edits, in their declared order

@@ -272,7 +272,7 @@ async def _audited(group_id: int) -> dict | None:
     row = (
         await CustomerGroup.filter(id=group_id)
         .first()
-        .values("name", "code", "description", "type", "status", "parent__name", "capacity", "rule")
+        .values("name", "code", "description", "type", "status", "parent__name", "capacity", "metadata", "rule")
     )
     if row is None:
         return None

@@ -54,6 +54,7 @@ async def test_group_changes_are_kept_with_who_and_the_changed_values(db):
         "status": "active",
         "parent": None,
         "capacity": None,
+        "metadata": {},
         "rule": None,
     }
 
