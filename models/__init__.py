@@ -9,4 +9,5 @@ MODEL_MODULES = [
     "models.promotion",
     "models.staff",
     "models.audit",
+    "models.webhook",
 ]
