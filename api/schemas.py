@@ -14,7 +14,8 @@ from pydantic.fields import FieldInfo
 from models.customer import CustomerStatus, PaymentRating
 from models.group import GroupStatus, GroupType, MembershipSource
 from models.promotion import PromotionType
-from services.fields import MAX_ID, MAX_QUANTITY, TEXT, Day, Id
+from services.customers import CustomerBase
+from services.fields import MAX_ID, MAX_QUANTITY, Day, Id
 from services.groups.fields import GroupBase
 from services.membership.changes import AddMode, RemoveMode
 from services.promotions.fields import PromotionBase
@@ -25,10 +26,6 @@ PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 PageNumber = Annotated[int, Query(ge=1, le=100_000, description="1 is the first page")]
 PerPage = Annotated[int, Query(ge=1, le=PER_PAGE_MAX, description="Items per page")]
 Search = Annotated[str, Query(max_length=200, description="Text in the name, company or email")]
-
-EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-COUNTRY = r"^([A-Za-z]{2})?$"
-Tag = Annotated[str, Field(max_length=50)]
 
 
 T = TypeVar("T")
@@ -42,20 +39,17 @@ class In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def changes_of(model: type[In], *, doc: str) -> type[In]:
+def changes_of(model: type[In], *, doc: str, versioned: bool = True) -> type[In]:
     """A PATCH body: `model`'s fields, each with its type and limits but left out unless sent, and
-    the version the record was read at."""
+    (when `versioned`) the version the record was read at."""
     fields: dict[str, Any] = {
-        name: (field.annotation, FieldInfo.merge_field_infos(field, default=None))
+        name: (field.annotation, FieldInfo.merge_field_infos(field, default=None, default_factory=None))
         for name, field in model.model_fields.items()
     }
+    if versioned:
+        fields["version"] = (Annotated[int, Field(ge=0, le=MAX_ID, strict=True)], ...)
     return create_model(
-        model.__name__.removesuffix("In") + "Change",
-        __base__=In,
-        __doc__=doc,
-        __module__=__name__,
-        version=(Annotated[int, Field(ge=0, le=MAX_ID, strict=True)], ...),
-        **fields,
+        model.__name__.removesuffix("In") + "Change", __base__=In, __doc__=doc, __module__=__name__, **fields
     )
 
 
@@ -219,15 +213,8 @@ class CustomerMembershipOut(Out):
     since: datetime
 
 
-class CustomerOut(Out):
+class CustomerOut(CustomerBase, Out):
     id: int
-    name: str
-    company: str
-    email: str
-    country: str
-    status: CustomerStatus
-    payment_rating: PaymentRating
-    tags: list[str]
     created_at: datetime
     lifetime_cents: int
     order_count: int
@@ -237,24 +224,11 @@ class CustomerOut(Out):
     memberships: list[CustomerMembershipOut]
 
 
-class CustomerIn(In):
-    email: str = Field(max_length=254, pattern=EMAIL, description="Unique; stored in lower case")
-    name: str = Field(max_length=200, pattern=TEXT)
-    company: str = Field(default="", max_length=200)
-    country: str = Field(default="", pattern=COUNTRY, description="ISO 3166 two-letter code, e.g. DE, or empty")
-    status: CustomerStatus = CustomerStatus.ACTIVE
-    payment_rating: PaymentRating = PaymentRating.GOOD
-    tags: list[Tag] = Field(default=[], max_length=50)
+class CustomerIn(CustomerBase, In):
+    pass
 
 
-class CustomerChange(In):
-    email: str = Field(default=None, max_length=254, pattern=EMAIL)
-    name: str = Field(default=None, max_length=200, pattern=TEXT)
-    company: str = Field(default=None, max_length=200)
-    country: str = Field(default=None, pattern=COUNTRY)
-    status: CustomerStatus = None
-    payment_rating: PaymentRating = None
-    tags: list[Tag] = Field(default=None, max_length=50)
+CustomerChange = changes_of(CustomerIn, doc="The fields to change; the others stay as saved.", versioned=False)
 
 
 class CustomerImportRow(In):

@@ -4,8 +4,9 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
@@ -13,16 +14,36 @@ from tortoise.transactions import in_transaction
 from models.customer import Customer, CustomerStatus, CustomerTag, PaymentRating
 from models.group import Membership, MembershipSource
 from services.errors import FormError, NotFoundError
+from services.fields import TEXT
 from services.paging import Page, page_bounds
 from services.rules.runs import reevaluate_customer
 from services.staff.actor import Acting, Permission, require
 from services.storage.conflicts import retried_on_conflict
-from services.text import EMAIL, plain_text
+from services.text import EMAIL, EMAIL_PATTERN, plain_text
 
 logger = logging.getLogger(__name__)
 
 NAME_MAX, COMPANY_MAX, EMAIL_MAX, TAG_MAX, TAGS_MAX = 200, 200, 254, 50, 50
-COUNTRY = re.compile(r"^[A-Z]{2}$")
+COUNTRY = r"^([A-Za-z]{2})?$"  # as entered; stored in capitals
+COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
+Tag = Annotated[str, Field(max_length=TAG_MAX)]
+
+
+class CustomerBase(BaseModel):
+    """A customer's editable fields, declared once: the service's input (CustomerInput), its read
+    model (CustomerDetail) and the API's bodies (api.schemas) build on it. Adding a field: declare
+    it here, then in models.customer and a migration."""
+
+    email: str = Field(max_length=EMAIL_MAX, pattern=EMAIL_PATTERN, description="Unique; stored in lower case")
+    name: str = Field(max_length=NAME_MAX, pattern=TEXT)
+    company: str = Field(default="", max_length=COMPANY_MAX)
+    country: str = Field(default="", pattern=COUNTRY, description="ISO 3166 two-letter code, e.g. DE, or empty")
+    status: CustomerStatus = CustomerStatus.ACTIVE
+    payment_rating: PaymentRating = PaymentRating.GOOD
+    tags: list[Tag] = Field(default_factory=list, max_length=TAGS_MAX)
+
+
+EDITABLE = tuple(CustomerBase.model_fields)  # the fields an owner edits, in their declared order
 
 
 @dataclass(frozen=True)
@@ -38,8 +59,9 @@ class CustomerRow:
     groups: list[str]
 
 
-@dataclass(frozen=True)
-class CustomerMembership:
+class CustomerMembership(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     group_id: int
     group_name: str
     source: MembershipSource
@@ -47,16 +69,13 @@ class CustomerMembership:
     since: datetime
 
 
-@dataclass(frozen=True)
-class CustomerDetail:
+class CustomerDetail(CustomerBase):
+    """One customer as the page and the API show them: the editable fields, then what the shop's
+    orders and groups say about them."""
+
+    model_config = ConfigDict(frozen=True)
+
     id: int
-    name: str
-    company: str
-    email: str
-    country: str
-    status: CustomerStatus
-    payment_rating: PaymentRating
-    tags: list[str]
     created_at: datetime
     lifetime_cents: int
     order_count: int
@@ -64,6 +83,9 @@ class CustomerDetail:
     first_order_at: datetime | None
     last_order_at: datetime | None
     memberships: list[CustomerMembership]
+
+    def as_input(self) -> "CustomerInput":
+        return CustomerInput.model_validate(self.model_dump(include=set(EDITABLE)))
 
 
 def search_filter(search: str, prefix: str = "") -> Q:
@@ -179,51 +201,54 @@ async def list_tags() -> list[str]:
 # --- Creating and editing ---------------------------------------------------------------------
 
 
-class CustomerInput(BaseModel):
-    """A customer as entered (the API's create and update)."""
+class CustomerInput(CustomerBase):
+    """A customer as entered (the API's create and update): text is tidied, and what falls outside a
+    field's limits gets a message of its own, before the base's limits are checked."""
 
     model_config = ConfigDict(extra="forbid")
 
-    email: str
-    name: str
-    company: str = ""
-    country: str = ""  # ISO 3166 alpha-2, or empty
-    status: CustomerStatus = CustomerStatus.ACTIVE
-    payment_rating: PaymentRating = PaymentRating.GOOD
-    tags: list[str] = []
-
-    @field_validator("email")
+    @field_validator("email", mode="before")
     @classmethod
-    def _email(cls, value: str) -> str:
+    def _email(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value  # not text: the type's own message
         value = plain_text(value, label="Email", limit=EMAIL_MAX).lower()
         if not EMAIL.fullmatch(value):
             raise ValueError("Enter an email address like anna@example.com.")
         return value
 
-    @field_validator("name")
+    @field_validator("name", mode="before")
     @classmethod
-    def _name(cls, value: str) -> str:
+    def _name(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
         value = " ".join(plain_text(value, label="Name", limit=NAME_MAX).split())
         if not value:
             raise ValueError("Enter the customer's name.")
         return value
 
-    @field_validator("company")
+    @field_validator("company", mode="before")
     @classmethod
-    def _company(cls, value: str) -> str:
+    def _company(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
         return " ".join(plain_text(value, label="Company", limit=COMPANY_MAX).split())
 
-    @field_validator("country")
+    @field_validator("country", mode="before")
     @classmethod
-    def _country(cls, value: str) -> str:
+    def _country(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
         value = value.strip().upper()
-        if value and not COUNTRY.fullmatch(value):
+        if value and not COUNTRY_PATTERN.fullmatch(value):
             raise ValueError("Use a two-letter country code such as US, GB or DE.")
         return value
 
-    @field_validator("tags")
+    @field_validator("tags", mode="before")
     @classmethod
-    def _tags(cls, value: list[str]) -> list[str]:
+    def _tags(cls, value: Any) -> Any:
+        if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
+            return value
         tags: list[str] = []
         for tag in value:
             tag = " ".join(plain_text(tag, label="A tag", limit=TAG_MAX).split()).lower()
@@ -287,16 +312,7 @@ async def update_customer(*, customer_id: int, data: CustomerInput | dict, actor
     await require(actor, Permission.MANAGE_CUSTOMERS)
     current = await get_customer(customer_id=customer_id)
     if isinstance(data, dict):
-        unchanged = {
-            "email": current.email,
-            "name": current.name,
-            "company": current.company,
-            "country": current.country,
-            "status": current.status,
-            "payment_rating": current.payment_rating,
-            "tags": current.tags,
-        }
-        data = _checked({**unchanged, **data})
+        data = _checked({**current.model_dump(include=set(EDITABLE)), **data})
     if data.email != current.email and await Customer.filter(email=data.email).exclude(id=customer_id).exists():
         raise _taken(data.email)
     try:
