@@ -14,6 +14,7 @@ from services.staff.actor import Permission
 from services.wording import GROUP_TYPE_LONG, SOURCE_LABELS, count, long_date, money, month_year
 from ui.actions import joined, run_action
 from ui.groups.benefits import benefits_card
+from ui.groups.metadata import metadata_card
 from ui.groups.promotions import promotions_card
 from ui.groups.rule import rule_section, why_dialog
 from ui.membership.dialogs import add_button_state, open_add_dialog, open_remove_dialog
@@ -170,6 +171,7 @@ async def group_detail_page(group_id: int) -> None:
 
         await benefits_card(group)
         await promotions_card(group)
+        metadata_card(group)
 
         shop = await get_shop()
         wording = Wording(currency=shop.currency, group_names={c.id: c.name for c in await group_choices()})

@@ -22,6 +22,7 @@ class GroupForm:
     type: str = GroupType.MANUAL.value
     rule: dict | None = None
     capacity: int | None = None
+    metadata: dict[str, str] = field(default_factory=dict)  # edited on the group page; kept as it is here
     group_id: int | None = None
     version: int = 0
     code_edited: bool = False  # once the owner types a code, stop suggesting one from the name
@@ -49,6 +50,7 @@ class GroupForm:
             type=group.type.value,
             rule=group.rule,
             capacity=group.capacity,
+            metadata=dict(group.metadata),
             group_id=group.id,
             version=group.version,
             code_edited=True,
@@ -65,6 +67,7 @@ class GroupForm:
             "rule": self.rule,
             # A number input gives a float; the owner can only have meant whole customers.
             "capacity": None if self.capacity in (None, "") else int(self.capacity),
+            "metadata": self.metadata,
         }
 
     def benefit_sections(self) -> dict[str, dict]:
