@@ -1,8 +1,11 @@
 """An uploaded CSV file and what its columns may be mapped to, for every kind of import.
 
 The owner uploads a file (`read_csv`), maps its columns to our fields (`suggest_mapping` fills in
-what it recognises from the column names and their common synonyms), and each kind's module
-(services.imports.customers, services.imports.memberships) checks and imports its rows.
+what it recognises: first a shop platform's own export layout, told by its header (LAYOUTS), then
+the column names and their common synonyms), and each kind's module (services.imports.customers,
+services.imports.memberships, services.imports.orders) checks and imports its rows.
+
+A new kind adds its ImportKind, its fields to FIELDS, and any layouts it recognises to LAYOUTS.
 
 Row numbers are the ones the owner sees in a spreadsheet: the header is row 1, the first data row
 2. A quoted cell that spans several lines is still one row. Parsing is plain Python run in a worker
@@ -29,6 +32,7 @@ Progress = Callable[[float], None]
 class ImportKind(StrEnum):
     CUSTOMERS = "customers"
     MEMBERSHIPS = "memberships"
+    ORDERS = "orders"
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,132 @@ MEMBERSHIP_FIELDS = (
         ("code", "group", "customer group", "group name", "segment"),
     ),
 )
-FIELDS = {ImportKind.CUSTOMERS: CUSTOMER_FIELDS, ImportKind.MEMBERSHIPS: MEMBERSHIP_FIELDS}
+# An order may span several rows, one per line item: the order's own columns may be left empty
+# on all its rows but the first (as Shopify's export does), or repeated on each (as WooCommerce's).
+ORDER_FIELDS = (
+    ImportField(
+        "number",
+        "Order number",
+        True,
+        "The shop's own order number: rows with the same number are one order; a known number updates it.",
+        ("order number", "order no", "order id", "order", "order ref", "order reference", "invoice number"),
+    ),
+    ImportField(
+        "email",
+        "Customer email",
+        True,
+        "The customer who ordered, found by email.",
+        (*CUSTOMER_FIELDS[0].synonyms, "billing email", "billing email address"),
+    ),
+    ImportField(
+        "placed_at",
+        "Placed at",
+        True,
+        "Date and time, e.g. 2024-03-15 14:30 (UTC unless it gives an offset).",
+        ("order date", "date", "created at", "placed", "ordered at", "purchase date", "date created"),
+    ),
+    ImportField(
+        "total",
+        "Total",
+        True,
+        "The order's total, e.g. 1234.50.",
+        ("order total", "total amount", "order total amount", "grand total", "amount"),
+    ),
+    ImportField(
+        "status",
+        "Status",
+        False,
+        "completed, pending, cancelled or refunded; Shopify's and WooCommerce's words too. Empty: completed.",
+        ("order status", "financial status", "payment status"),
+    ),
+    ImportField(
+        "currency", "Currency", False, "Three letters such as USD; empty: the shop's own.", ("order currency",)
+    ),
+    ImportField(
+        "cancelled_at", "Cancelled at", False, "Any date here marks the order cancelled.", ("cancelled", "canceled at")
+    ),
+    ImportField(
+        "refunded",
+        "Refunded amount",
+        False,
+        "Comes off the total of a partly refunded order.",
+        ("refunded amount", "refund amount", "amount refunded"),
+    ),
+    ImportField(
+        "customer_name",
+        "Customer name",
+        False,
+        "Only for customers the import creates.",
+        ("billing name", "customer name", "full name", "shipping name"),
+    ),
+    ImportField("line_sku", "Item SKU", False, "One line item per row.", ("sku", "item sku", "product sku")),
+    ImportField("line_name", "Item name", False, "What was bought.", ("item name", "product name", "product", "item")),
+    ImportField("line_quantity", "Quantity", False, "How many, a whole number.", ("qty", "item quantity", "quantity")),
+    ImportField("line_price", "Item price", False, "Per unit, e.g. 19.99.", ("item price", "unit price", "price")),
+)
+FIELDS = {
+    ImportKind.CUSTOMERS: CUSTOMER_FIELDS,
+    ImportKind.MEMBERSHIPS: MEMBERSHIP_FIELDS,
+    ImportKind.ORDERS: ORDER_FIELDS,
+}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A shop platform's own export. A file is in this layout when its header has, for each of
+    `marks`, one of the names listed; its columns are then mapped as `columns` says (our field ->
+    the layout's names for it, the first one present wins) before synonyms fill in the rest."""
+
+    name: str
+    kind: ImportKind
+    marks: tuple[tuple[str, ...], ...]
+    columns: dict[str, tuple[str, ...]]
+
+
+LAYOUTS: tuple[Layout, ...] = (
+    # Shopify: Orders, Export. One row per line item; the order's own columns on its first row only.
+    Layout(
+        "Shopify orders export",
+        ImportKind.ORDERS,
+        marks=(("Name",), ("Financial Status",), ("Lineitem name",)),
+        columns={
+            "number": ("Name",),
+            "email": ("Email",),
+            "placed_at": ("Created at",),
+            "total": ("Total",),
+            "status": ("Financial Status",),
+            "currency": ("Currency",),
+            "cancelled_at": ("Cancelled at",),
+            "refunded": ("Refunded Amount",),
+            "customer_name": ("Billing Name", "Shipping Name"),
+            "line_sku": ("Lineitem sku",),
+            "line_name": ("Lineitem name",),
+            "line_quantity": ("Lineitem quantity",),
+            "line_price": ("Lineitem price",),
+        },
+    ),
+    # WooCommerce: the order export plugins' documented columns (one row per item), in their
+    # "Order Number" / "order_number" spellings alike.
+    Layout(
+        "WooCommerce orders export",
+        ImportKind.ORDERS,
+        marks=(("Order Number", "Order ID"), ("Order Date",), ("Order Status", "Status")),
+        columns={
+            "number": ("Order Number", "Order ID"),
+            "email": ("Billing Email Address", "Billing Email", "Email (Billing)", "Customer Email"),
+            "placed_at": ("Order Date",),
+            "total": ("Order Total Amount", "Order Total"),
+            "status": ("Order Status", "Status"),
+            "currency": ("Order Currency", "Currency"),
+            "refunded": ("Order Refund Amount", "Refund Amount", "Order Refunded"),
+            "customer_name": ("Billing Full Name", "Customer Name", "Billing Name"),
+            "line_sku": ("Item SKU", "SKU"),
+            "line_name": ("Item Name", "Product Name"),
+            "line_quantity": ("Quantity", "Item Quantity", "Qty"),
+            "line_price": ("Item Cost", "Item Price"),
+        },
+    ),
+)
 
 
 # --- Results ----------------------------------------------------------------------------------
@@ -161,11 +290,11 @@ def _delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _parse(data: bytes) -> CsvFile:
+def _parse(data: bytes, max_bytes: int = MAX_BYTES) -> CsvFile:
     if not data.strip():
         raise FormError({"file": "The file is empty."})
-    if len(data) > MAX_BYTES:
-        raise FormError({"file": f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB: split it into parts."})
+    if len(data) > max_bytes:
+        raise FormError({"file": f"The file is larger than {max_bytes // (1024 * 1024)} MB: split it into parts."})
     if b"\x00" in data[:8192]:
         raise FormError(
             {"file": "This is not a CSV file (perhaps an Excel workbook). Save it as “CSV UTF-8” and upload that."}
@@ -187,12 +316,12 @@ def _parse(data: bytes) -> CsvFile:
     return CsvFile(headers=headers, rows=records[1:], delimiter=delimiter, encoding=encoding)
 
 
-async def read_csv(*, data: bytes) -> CsvFile:
+async def read_csv(*, data: bytes, max_bytes: int = MAX_BYTES) -> CsvFile:
     """Decode and parse an uploaded CSV file (comma, semicolon or tab separated).
 
     Refuses (FormError on "file") an empty file, one without a header row, one that is not CSV,
-    and one larger than 50 MB."""
-    return await asyncio.to_thread(_parse, data)
+    and one larger than `max_bytes` (50 MB: what an upload may be)."""
+    return await asyncio.to_thread(_parse, data, max_bytes)
 
 
 # --- Mapping ----------------------------------------------------------------------------------
@@ -206,14 +335,30 @@ def fields_for(kind: ImportKind) -> tuple[ImportField, ...]:
     return FIELDS[kind]
 
 
-def suggest_mapping(*, headers: Sequence[str], kind: ImportKind = ImportKind.CUSTOMERS) -> dict[str, str | None]:
-    """Our field -> the CSV column that looks like it (same name or a common synonym), or None.
+def layout_of(*, headers: Sequence[str], kind: ImportKind) -> Layout | None:
+    """The shop platform's export layout the header shows, if it is one we know."""
+    present = {_normal(h) for h in headers}
+    for layout in LAYOUTS:
+        if layout.kind == kind and all(any(_normal(n) in present for n in names) for names in layout.marks):
+            return layout
+    return None
 
-    Each column is suggested for one field at most; exact names win over synonyms."""
+
+def suggest_mapping(*, headers: Sequence[str], kind: ImportKind = ImportKind.CUSTOMERS) -> dict[str, str | None]:
+    """Our field -> the CSV column that looks like it, or None: the column a recognised layout names
+    for it, else one of the same name or a common synonym.
+
+    Each column is suggested for one field at most; a layout's names win over exact names, and
+    exact names over synonyms."""
     by_normal = {_normal(h): h for h in reversed(headers)}
     mapping: dict[str, str | None] = {f.key: None for f in FIELDS[kind]}
     used: set[str] = set()
-    for names in (lambda f: (f.key, f.label), lambda f: f.synonyms):
+    layout = layout_of(headers=headers, kind=kind)
+    for names in (
+        lambda f: layout.columns.get(f.key, ()) if layout else (),
+        lambda f: (f.key, f.label),
+        lambda f: f.synonyms,
+    ):
         for item in FIELDS[kind]:
             if mapping[item.key]:
                 continue
