@@ -404,6 +404,7 @@ def _preview(checked: _Parsed, outcomes: dict[str, Outcome], currency: str) -> l
         if draft.errors or order is None:
             cells = checked.raw.get(draft.first_row, {})
             values = {key: cells.get(key, "") for key in ("number", "email", "placed_at", "total", "status")}
+            values["lines"] = ""
             preview.append(
                 PreviewRow(draft.first_row, "error", values, tuple(dict.fromkeys(e.message for e in draft.errors)))
             )

@@ -1,4 +1,4 @@
-"""Import customers or group memberships from a CSV file, step by step on one page:
+"""Import customers, group memberships or orders from a CSV file, step by step on one page:
 what to import, the file, its columns, a check with a preview and the row errors, then import."""
 
 from nicegui import events, ui
@@ -16,6 +16,7 @@ from services.imports.files import (
     suggest_mapping,
 )
 from services.imports.memberships import MembershipCheck, MembershipImportResult, check_memberships, import_memberships
+from services.imports.orders import OrderCheck, OrderImportResult, check_orders, import_orders
 from services.membership.changes import AddMode
 from services.staff.actor import Permission
 from services.wording import count
@@ -26,12 +27,31 @@ from ui.staff.session import current_actor
 
 MAX_ERRORS_SHOWN = 200
 NOT_IN_FILE = "— not in the file —"
-KIND_LABELS = {ImportKind.CUSTOMERS: "Customers", ImportKind.MEMBERSHIPS: "Group memberships"}
+KIND_LABELS = {
+    ImportKind.CUSTOMERS: "Customers",
+    ImportKind.MEMBERSHIPS: "Group memberships",
+    ImportKind.ORDERS: "Orders",
+}
 KIND_HINTS = {
     ImportKind.CUSTOMERS: "One customer per row. A known email updates that customer; empty cells leave "
     "saved values as they are.",
     ImportKind.MEMBERSHIPS: "One membership per row: a customer's email and the code of a group.",
+    ImportKind.ORDERS: "One row per order, or per line item with the rows of an order together (Shopify's and "
+    "WooCommerce's order exports as they are). A known order number updates that order.",
 }
+# What the preview shows of each order (one row per order, not per line item).
+PREVIEW_FIELDS = {
+    ImportKind.ORDERS: (
+        ("number", "Order"),
+        ("email", "Customer"),
+        ("placed_at", "Placed at"),
+        ("total", "Total"),
+        ("status", "Status"),
+        ("lines", "Items"),
+    )
+}
+Check = ImportCheck | MembershipCheck | OrderCheck
+Result = ImportResult | MembershipImportResult | OrderImportResult
 MODE_LABELS = {
     AddMode.ADD: "Add to group only",
     AddMode.MOVE: "Move from current group",
@@ -61,11 +81,12 @@ class ImportPage:
         self.file_error = ""
         self.mapping: dict[str, str | None] = {}
         self.mapping_errors: dict[str, str] = {}
-        self.check: ImportCheck | MembershipCheck | None = None
+        self.check: Check | None = None
+        self.create_customers = False
         self.all_or_nothing = False
         self.mode = AddMode.ADD
         self.running = False
-        self.result: ImportResult | MembershipImportResult | None = None
+        self.result: Result | None = None
         self.refused = ""
         self.progress: ui.linear_progress | None = None
         self.upload: ui.upload | None = None
@@ -119,10 +140,16 @@ class ImportPage:
         self.check_view.refresh()
         self.import_view.refresh()
 
-    async def _check(self) -> ImportCheck | MembershipCheck:
+    async def set_create_customers(self, value: bool) -> None:
+        self.create_customers = value
+        await self.recheck()
+
+    async def _check(self) -> Check:
         assert self.file is not None
         if self.kind == ImportKind.CUSTOMERS:
             return await check_customers(file=self.file, mapping=self.mapping)
+        if self.kind == ImportKind.ORDERS:
+            return await check_orders(file=self.file, mapping=self.mapping, create_customers=self.create_customers)
         return await check_memberships(file=self.file, mapping=self.mapping, mode=self.mode)
 
     def _show_progress(self, share: float) -> None:
@@ -150,8 +177,17 @@ class ImportPage:
     def _import_refused(self, text: str) -> None:
         self.refused = text
 
-    async def _import(self) -> ImportResult | MembershipImportResult:
+    async def _import(self) -> Result:
         assert self.file is not None
+        if self.kind == ImportKind.ORDERS:
+            return await import_orders(
+                file=self.file,
+                mapping=self.mapping,
+                all_or_nothing=self.all_or_nothing,
+                create_customers=self.create_customers,
+                actor=current_actor(),
+                progress=self._show_progress,
+            )
         if self.kind == ImportKind.CUSTOMERS:
             return await import_customers(
                 file=self.file,
@@ -260,6 +296,17 @@ class ImportPage:
                     count(check.updated, "customer to update", "customers to update"),
                     count(check.unchanged, "unchanged", "unchanged"),
                 ]
+            elif isinstance(check, OrderCheck):
+                if check.layout:
+                    ui.label(f"Recognised: {check.layout}.").classes("text-sm text-slate-500").mark("import-layout")
+                parts = [
+                    count(check.orders, "order"),
+                    f"{check.new:,} new",
+                    f"{check.updated:,} to update",
+                    f"{check.unchanged:,} unchanged",
+                ]
+                if check.new_customers:
+                    parts.append(count(check.new_customers, "new customer"))
             else:
                 parts = [f"{n:,} for {name}" for name, n in check.by_group.items()] or ["no memberships to add"]
             if check.error_rows:
@@ -277,6 +324,12 @@ class ImportPage:
             return
         with ui.card().classes("w-full"):
             _step(5, "Import")
+            if self.kind == ImportKind.ORDERS:
+                ui.checkbox(
+                    "Create customers for unknown emails",
+                    value=self.create_customers,
+                    on_change=lambda e: self.set_create_customers(e.value),
+                ).mark("create-customers")
             if self.kind == ImportKind.MEMBERSHIPS:
                 ui.radio(
                     dict(MODE_LABELS),
@@ -290,18 +343,23 @@ class ImportPage:
             ).mark("all-or-nothing")
             with ui.row().classes("w-full items-center gap-4"):
                 possible = self.check is not None and self.check.valid > 0
-                saved_as_is = isinstance(self.check, ImportCheck) and not (self.check.new or self.check.updated)
+                saved_as_is = isinstance(self.check, ImportCheck | OrderCheck) and not (
+                    self.check.new or self.check.updated
+                )
                 blocked = self.check is not None and self.all_or_nothing and self.check.error_rows > 0
                 label = "Import" if self.check is None else f"Import {count(self.check.valid, 'row')}"
                 button = ui.button(label, icon="upload", on_click=self.run_import).props("no-caps")
                 button.mark("import-button")
                 if self.running:
                     button.props("loading")
-                needed = Permission.MANAGE_CUSTOMERS if self.kind == ImportKind.CUSTOMERS else Permission.MANAGE_MEMBERS
+                needed = (
+                    Permission.MANAGE_MEMBERS if self.kind == ImportKind.MEMBERSHIPS else Permission.MANAGE_CUSTOMERS
+                )
                 if guard(button, needed) and (not possible or saved_as_is or blocked or self.running):
                     button.disable()
                 if possible and saved_as_is:
-                    ui.label("Every customer in the file is saved as it is: nothing to change.").classes(
+                    what = "order" if self.kind == ImportKind.ORDERS else "customer"
+                    ui.label(f"Every {what} in the file is saved as it is: nothing to change.").classes(
                         "text-sm text-slate-500"
                     )
                 elif blocked:
@@ -337,14 +395,15 @@ def _step(number: int, title: str) -> None:
 def _preview_table(kind: ImportKind, preview: list[PreviewRow]) -> None:
     if not preview:
         return
-    fields = fields_for(kind)
+    shown = PREVIEW_FIELDS.get(kind) or tuple((f.key, f.label) for f in fields_for(kind))
     columns = [
         {"name": "row", "label": "Row", "field": "row", "align": "right"},
         {"name": "action", "label": "", "field": "action", "align": "left"},
-        *({"name": f.key, "label": f.label, "field": f.key, "align": "left"} for f in fields),
+        *({"name": key, "label": label, "field": key, "align": "left"} for key, label in shown),
     ]
     rows = [{"row": p.row, "action": ACTION_LABELS[p.action], **p.values} for p in preview]
-    ui.label(f"The first {count(len(rows), 'row')}, as they would be saved:").classes("text-sm text-slate-500")
+    what = count(len(rows), "order") if kind == ImportKind.ORDERS else count(len(rows), "row")
+    ui.label(f"The first {what}, as they would be saved:").classes("text-sm text-slate-500")
     table = ui.table(columns=columns, rows=rows, row_key="row").props("flat bordered dense hide-pagination")
     table.props(":pagination='{rowsPerPage: 0}'").classes("w-full").mark("import-preview")
     table.add_slot("body-cell-action", ACTION_CELL)
@@ -364,7 +423,7 @@ def _error_table(kind: ImportKind, errors: list[RowError]) -> None:
     ).classes("w-full max-h-80").mark("import-errors")
 
 
-def _result(result: ImportResult | MembershipImportResult, *, all_or_nothing: bool) -> None:
+def _result(result: Result, *, all_or_nothing: bool) -> None:
     with ui.column().classes("w-full gap-1").mark("import-result"):
         if not result.imported:
             with ui.row().classes("items-center gap-2 text-negative"):
@@ -379,13 +438,19 @@ def _result(result: ImportResult | MembershipImportResult, *, all_or_nothing: bo
                     f"Imported: {count(result.created, 'customer')} created, {result.updated:,} updated, "
                     f"{result.unchanged:,} unchanged."
                 )
+            elif isinstance(result, OrderImportResult):
+                created = f", {count(result.customers_created, 'customer')} created" if result.customers_created else ""
+                ui.label(
+                    f"Imported: {count(result.created, 'order')} new, {result.updated:,} updated, "
+                    f"{result.unchanged:,} unchanged{created}. Purchase stats are up to date."
+                )
             else:
                 ui.label(f"Imported: {count(result.added, 'membership')} added, {result.already:,} already there.")
         if result.error_rows:
             ui.label(f"{count(result.error_rows, 'row')} with errors left out (listed above).").classes(
                 "text-slate-600"
             )
-        if isinstance(result, ImportResult):
+        if isinstance(result, ImportResult | OrderImportResult):
             for change in result.rule_changes:
                 ui.label(f"{change.group_name}: {change.joined:,} joined, {change.left:,} left by its rule.").classes(
                     "text-sm text-slate-600"
@@ -402,5 +467,8 @@ async def customer_import_page() -> None:
             ui.link("Customers", "/customers").classes("text-slate-500")
             ui.icon("chevron_right")
             ui.label("Import")
-        page_heading("Import from CSV", "Bring customers or group memberships in from a spreadsheet.")
+        page_heading(
+            "Import from CSV",
+            "Bring customers, group memberships or orders in from a spreadsheet or your shop's export.",
+        )
         ImportPage().render()
