@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from models.catalog import Product
 from models.group import CustomerGroup
 from models.promotion import Promotion, PromotionStatus, PromotionTarget, PromotionType
 from services.benefits.sections import GroupNode, PricingType, chain_of, effective, load_groups
@@ -37,8 +38,8 @@ PERIOD_LABELS = {
     "custom": "Custom",
 }
 TOP_CUSTOMERS = 5
-# The shop's margin on list prices before any discount. Orders record what was paid, not what the
-# goods cost, so net margin rests on this assumption (stated on the comparison page).
+# The shop's margin on list prices before any discount, for the revenue whose cost is not known:
+# orders recorded without lines, and lines of products without a cost (the comparison says how much).
 ASSUMED_GROSS_MARGIN = 0.40
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 FAR_PAST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -65,8 +66,10 @@ DEFINITIONS = {
         "the promotions' current settings are used for every day."
     ),
     "Net Margin": (
-        f"Margin after the discount, assuming a {ASSUMED_GROSS_MARGIN:.0%} margin on list prices: "
-        "(list revenue x margin - discount) / revenue, where list revenue = revenue + discount."
+        "What is left of the revenue after what the goods cost, as a share of the revenue. Where an order's "
+        "lines name products with a cost, those lines' cost is their quantity x the product's cost. The rest "
+        f"of the revenue (orders without lines, products without a cost) is estimated at a {ASSUMED_GROSS_MARGIN:.0%} "
+        "margin on list prices after the discount: its list revenue x margin - its share of the discount."
     ),
 }
 
@@ -133,6 +136,7 @@ class ComparisonRow:
     retention_rate: float | None  # None: nobody ordered in the previous period
     discount_given_cents: int
     net_margin: float | None  # None: no revenue
+    costed_revenue_cents: int = 0  # the revenue whose cost the products' costs give; the rest is estimated
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,28 @@ class Comparison:
     rows: list[ComparisonRow]
     definitions: dict[str, str]
     membership_note: str = MEMBERSHIP_NOTE
+    margin_note: str = ""  # which margin the net margin rests on: the products' costs, the estimate, or both
+
+
+def margin_note(*, revenue_cents: int, costed_cents: int, any_costs: bool) -> str:
+    """Says what the net margins rest on, for the owner (never silently the estimate)."""
+    estimate = f"{ASSUMED_GROSS_MARGIN:.0%}"
+    if costed_cents <= 0 or revenue_cents <= 0:
+        if any_costs:
+            return (
+                f"Net margin is estimated at {estimate}: no order here has lines for products with a cost. "
+                "Orders bring their lines when imported from your shop."
+            )
+        return (
+            f"Net margin is estimated at {estimate}: add product costs (Catalog, or a Products import) to use your own."
+        )
+    share = costed_cents / revenue_cents
+    if share >= 0.995:
+        return "Net margin uses your product costs for all of the revenue."
+    return (
+        f"Net margin uses your product costs for {max(share, 0.01):.0%} of revenue; the rest is estimated at "
+        f"{estimate}."
+    )
 
 
 def period_for(key: str, *, today: date | None = None, start: date | None = None, end: date | None = None) -> Period:
@@ -264,7 +290,8 @@ async def _membership_orders(group_ids: list[int], period: Period) -> AsyncItera
             # CROSS JOIN: SQLite then walks the spans and looks up each customer's orders in the
             # covering (customer_id, placed_at, ...) index. Left to itself it scans the period's
             # orders instead (the scratch table has no statistics), ten times slower.
-            "CREATE TEMP TABLE report_hits AS SELECT s.group_id, o.customer_id, o.placed_at, o.total_cents "
+            "CREATE TEMP TABLE report_hits AS SELECT s.group_id, o.id AS order_id, o.customer_id, o.placed_at, "
+            "o.total_cents "
             'FROM report_spans s CROSS JOIN "order" o WHERE o.customer_id = s.customer_id '
             "AND o.placed_at >= s.start_at AND o.placed_at < s.end_at "
             "AND o.status = 'completed' AND o.placed_at >= ? AND o.placed_at < ?",
@@ -364,16 +391,20 @@ async def compare_groups(*, group_ids: list[int], period: Period) -> Comparison:
         raise FormError({"groups": "Choose at least one group to compare."})
     names = await _group_names(group_ids)
     own, promotions = await _discount_rates(group_ids, await load_groups())
+    any_costs = await Product.filter(cost_cents__not_isnull=True).exists()
     async with _membership_orders(group_ids, period) as connection:
         now = await _per_group(connection, group_ids, period)
         before = await _retention(connection, group_ids, period)
         discounts = await _discounts(connection, now, own, promotions, period)
+        costed = await _costed(connection, group_ids) if any_costs else {}
     rows = []
     for gid in group_ids:
         figures = now[gid]
         discount = discounts[gid]
-        list_revenue = figures["revenue"] + discount
-        margin = (list_revenue * ASSUMED_GROSS_MARGIN - discount) / figures["revenue"] if figures["revenue"] else None
+        # Lines may add up to more than an order's total (an order-wide discount code): never more than all.
+        known_revenue, known_cost = costed.get(gid, (0, 0))
+        known_revenue = min(known_revenue, figures["revenue"])
+        margin = _net_margin(figures["revenue"], discount, known_revenue, known_cost)
         ordered_before, again = before[gid]
         rows.append(
             ComparisonRow(
@@ -386,9 +417,44 @@ async def compare_groups(*, group_ids: list[int], period: Period) -> Comparison:
                 retention_rate=again / ordered_before if ordered_before else None,
                 discount_given_cents=discount,
                 net_margin=margin,
+                costed_revenue_cents=known_revenue,
             )
         )
-    return Comparison(period=period, rows=rows, definitions=dict(DEFINITIONS))
+    note = margin_note(
+        revenue_cents=sum(r.revenue_cents for r in rows),
+        costed_cents=sum(r.costed_revenue_cents for r in rows),
+        any_costs=any_costs,
+    )
+    return Comparison(period=period, rows=rows, definitions=dict(DEFINITIONS), margin_note=note)
+
+
+def _net_margin(revenue: int, discount: int, known_revenue: int, known_cost: int) -> float | None:
+    """(revenue - cost) / revenue: the known lines at their products' cost, the rest at the assumed
+    margin on its list price (its revenue and its share of the discount)."""
+    if not revenue:
+        return None
+    rest = revenue - known_revenue
+    rest_list_price = rest + discount * rest / revenue
+    estimated_cost = rest_list_price * (1 - ASSUMED_GROSS_MARGIN)
+    return (revenue - known_cost - estimated_cost) / revenue
+
+
+async def _costed(connection: BaseDBAsyncClient, group_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Per group, what its orders' lines of products with a cost brought in and cost: (revenue, cost).
+
+    Read from the products with a cost through the lines' SKU index, so only those lines are
+    visited; a line's SKU matches as the catalog stores it (capitals) or in small letters."""
+    await execute(connection, "CREATE INDEX IF NOT EXISTS report_hits_order_id ON report_hits (order_id)")
+    found = dict.fromkeys(group_ids, (0, 0))
+    for row in await fetch_rows(
+        connection,
+        "SELECT h.group_id, SUM(l.quantity * l.price_cents) AS revenue, SUM(l.quantity * p.cost_cents) AS cost "
+        "FROM product p JOIN order_line l ON l.sku IN (p.sku, LOWER(p.sku)) "
+        "JOIN report_hits h ON h.order_id = l.order_id "
+        "WHERE p.cost_cents IS NOT NULL GROUP BY h.group_id",
+    ):
+        found[row["group_id"]] = (int(row["revenue"] or 0), int(row["cost"] or 0))
+    return found
 
 
 PROMOTION_COLUMNS = (
@@ -580,6 +646,7 @@ def comparison_csv(comparison: Comparison) -> bytes:
     writer.row([])
     writer.row(["Period", comparison.period.label, comparison.period.start.isoformat()])
     writer.row(["How membership is counted", comparison.membership_note])
+    writer.row(["Net margin rests on", comparison.margin_note])
     for name, text in comparison.definitions.items():
         writer.row([f"Definition: {name}", text])
     return writer.data()

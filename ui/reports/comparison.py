@@ -174,6 +174,10 @@ class ComparisonView:
                 "body-cell-metric",
                 '<q-td :props="props"><span class="font-medium">{{ props.value }}</span></q-td>',
             )
+            if comparison.margin_note:
+                with ui.row().classes("items-start gap-2 no-wrap text-sm text-slate-600"):
+                    ui.icon("info_outline", size="xs").classes("mt-0.5")
+                    ui.label(comparison.margin_note).mark("margin-note")
             with ui.row().classes("items-center gap-x-4 gap-y-1 text-sm"):
                 ui.label("Group reports:").classes("text-slate-500")
                 for row in comparison.rows:
