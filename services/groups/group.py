@@ -33,6 +33,7 @@ from services.rules.runs import apply_rule_with_readers, rule_readers
 from services.staff.actor import Acting, Permission, actor_name, require
 from services.staff.audit import record
 from services.storage.conflicts import retried_on_conflict
+from services.webhooks import outbox
 
 __all__ = ["GroupInput", "name_key"]  # where the pages and the demo shop have always found them
 
@@ -300,6 +301,7 @@ async def create_group(*, data: GroupInput | dict, actor: Acting) -> GroupDetail
                 after=await _audited(group.id),
                 connection=connection,
             )
+            await outbox.group_created(connection, group_id=group.id)
     except IntegrityError as error:
         raise _unique_violation(data, error) from None
     await _apply_rule_if_due(group.id, actor=who, force=True)
@@ -359,6 +361,7 @@ async def update_group(
                     after=entry_after,
                     connection=connection,
                 )
+            await outbox.group_updated(connection, group_id=group_id)
     except IntegrityError as error:
         raise _unique_violation(data, error) from None
     # A new type or a switch back on changes who belongs even when the rule did not.
@@ -440,6 +443,7 @@ async def delete_group(*, group_id: int, actor: Acting, reason: str = "Group del
             parent_id=group.parent_id, version=F("version") + 1
         )
         await group.delete()
+        await outbox.group_deleted(connection, group_id=group.id, name=group.name, code=group.code, at=now)
     return DeleteResult(
         name=group.name, released=len(memberships), reparented=reparented, drafted_promotions=tuple(drafted)
     )

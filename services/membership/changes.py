@@ -72,6 +72,7 @@ from services.staff.actor import Acting, Permission, actor_name, require
 from services.storage.conflicts import retried_on_conflict
 from services.storage.database import BACKGROUND, reader_connection
 from services.storage.sql import fetch_rows, insert_rows, is_postgres, placeholders
+from services.webhooks import outbox
 from services.wording import count
 
 logger = logging.getLogger(__name__)
@@ -407,6 +408,7 @@ async def _write(connection: BaseDBAsyncClient, plan: _Plan, set_ids: list[int],
         plan.events,
     )
     await recount(connection, plan.touched_groups)
+    await outbox.membership_events(connection, group_ids=plan.touched_groups, at=plan.now)
 
 
 # --- Checks -----------------------------------------------------------------------------------

@@ -66,6 +66,7 @@ from services.staff.actor import SYSTEM, Acting, Permission, actor_name, require
 from services.storage.conflicts import retried_on_conflict
 from services.storage.database import BACKGROUND
 from services.storage.sql import execute, fetch_rows
+from services.webhooks import outbox
 
 logger = logging.getLogger(__name__)
 
@@ -305,6 +306,7 @@ async def _set_members(
         now,
     )
     await recount(connection, [group.id])
+    await outbox.membership_events(connection, group_ids=[group.id], at=now)
     return joined, left, turned_away
 
 
@@ -365,6 +367,16 @@ async def apply_rule(*, group_id: int, actor: Acting, now: datetime | None = Non
             group.id,
         )
         await _clear_scratch(connection)
+        await outbox.rule_run_finished(
+            connection,
+            group_id=group.id,
+            version=group.rule_version,
+            joined=joined,
+            left=left,
+            members=members["n"],
+            turned_away=turned_away,
+            ran_at=now,
+        )
     logger.info("Rule of %s (version %s): %s joined, %s left", group.name, group.rule_version, joined, left)
     if turned_away:
         logger.warning("%s is full (capacity %s): %s new matches not added", group.name, group.capacity, turned_away)
