@@ -25,6 +25,7 @@ from services.staff.accounts import create_first_owner, get_actor, has_staff
 from services.storage.backup import backup, restore
 from services.storage.daily_backups import BackupPlace, run_daily_backups
 from services.storage.database import close_database, open_database
+from services.webhooks.sender import Sender
 from ui.pages import register_pages
 from ui.staff.auth_pages import PUBLIC_PAGES
 from ui.staff.session import sign_in, sign_out, signed_in
@@ -36,8 +37,8 @@ settings = load_settings()
 def _with_database(lifespan):
     """Wrap the app's lifespan so the database is migrated (and the demo shop seeded on first
     start) before the first request, and closed last. NiceGUI's on_startup would not wait.
-    Meanwhile the rule refresh and the daily backups run in the background; they are cancelled
-    before the database closes."""
+    Meanwhile the rule refresh, the daily backups and the webhook sender run in the background;
+    they are cancelled before the database closes."""
 
     @asynccontextmanager
     async def wrapped(server):
@@ -48,14 +49,17 @@ def _with_database(lifespan):
         print(f"Customer Groups: {settings.address} (database {settings.effective_database_url})", flush=True)
         rules = asyncio.create_task(refresh_rules_periodically(every_minutes=settings.rule_refresh_minutes))
         backups = asyncio.create_task(run_daily_backups(place=BackupPlace.from_settings(settings)))
+        sender = Sender()
+        webhooks = asyncio.create_task(sender.run())
         try:
             async with lifespan(server) as state:
                 yield state
         finally:
-            for task in (rules, backups):
+            for task in (rules, backups, webhooks):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await sender.close()
             await close_database()
 
     return wrapped
