@@ -394,3 +394,35 @@ class PromotionReplacement(PromotionIn):
 class PromotionDeleted(BaseModel):
     id: int
     name: str
+
+
+# --- Change feed ----------------------------------------------------------------------------
+
+
+class FeedCustomerOut(BaseModel):
+    id: int | None
+    email: str | None
+    name: str | None
+
+
+class FeedGroupOut(BaseModel):
+    id: int | None
+    name: str | None
+    code: str | None
+
+
+class MembershipEventOut(BaseModel):
+    id: str = Field(description="The event's id, as its webhook's `webhook-id`; also a cursor")
+    type: str = Field(description="member.joined, member.left or member.moved")
+    timestamp: datetime
+    customer: FeedCustomerOut
+    group: FeedGroupOut
+    source: str | None = Field(description="manual, rule or both: how the customer was in (or came into) the group")
+    reason: str
+    moved_to: str | None = Field(None, description="member.moved: the group the customer moved to")
+    moved_from: str | None = Field(None, description="member.joined by a move: the group the customer left")
+
+
+class MembershipEventsOut(BaseModel):
+    items: list[MembershipEventOut]
+    next: str = Field(description="Pass as `after` for the events that follow; the same cursor when none came yet")
