@@ -71,8 +71,12 @@ async def seed_demo_shop(
     today: datetime | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> None:
-    """Fill an empty database with the demo shop. `orders` defaults to about 12 per customer."""
-    now = (today or datetime.now(UTC)).replace(hour=12, minute=0, second=0, microsecond=0)
+    """Fill an empty database with the demo shop. `orders` defaults to about 12 per customer.
+
+    Its history goes back from `today` (the moment it is seeded, unless given), so no order, member
+    or customer is dated after it: a group created right after seeding shows no revenue "from the
+    future". The same seed and moment give the same shop."""
+    now = (today or datetime.now(UTC)).replace(microsecond=0)
     say = progress or (lambda _message: None)
     started = time.perf_counter()
 

@@ -1,9 +1,9 @@
 """The demo shop a new installation starts with."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from models.catalog import PriceList, PriceListItem, Product, VisibilityGroup
-from models.customer import Customer, CustomerTag, PaymentRating
+from models.customer import Customer, CustomerTag, Order, PaymentRating
 from models.group import CustomerGroup, Membership, MembershipAction, MembershipEvent, MembershipSource
 from services.benefits.pricing import CartLine, customer_benefits, quote
 from services.benefits.sections import effective_benefits
@@ -169,5 +169,32 @@ async def test_the_demo_shop_has_the_vip_spring_sale_a_promotion_running_now_and
         assert (shipping.valid_from, shipping.valid_to) == (date(2026, 5, 26), date(2026, 6, 24))
         assert shipping.summary == "Free shipping · minimum $1,000"
         assert tabs.counts == {"active": 1, "scheduled": 0, "expired": 1, "draft": 1}
+    finally:
+        await close_database()
+
+
+async def test_nothing_in_the_demo_shop_is_dated_after_the_moment_it_was_seeded(new_database):
+    """Seeded at 01:43, the shop has no order "placed" at 04:13 the same day (issue 19, item 9)."""
+    seeded_at = datetime(2026, 6, 1, 1, 43, tzinfo=UTC)
+    await open_database(database_url=new_database("early"))
+    try:
+        await seed_demo_shop(customers=300, seed=7, today=seeded_at)
+        last_order = await Order.all().order_by("-placed_at").first()
+        assert last_order.placed_at <= seeded_at
+        assert seeded_at - last_order.placed_at < timedelta(days=3), "the shop still has recent orders"
+        last_orders = await Customer.filter(last_order_at__not_isnull=True).values_list("last_order_at", flat=True)
+        assert max(last_orders) <= seeded_at
+        assert max(await Customer.all().values_list("created_at", flat=True)) <= seeded_at
+        assert max(await Membership.all().values_list("since", flat=True)) <= seeded_at
+        assert max(await MembershipEvent.all().values_list("at", flat=True)) <= seeded_at
+    finally:
+        await close_database()
+
+    # Seeded now, the same holds for the real clock.
+    before = datetime.now(UTC)
+    await open_database(database_url=new_database("now"))
+    try:
+        await seed_demo_shop(customers=60, seed=7)
+        assert (await Order.all().order_by("-placed_at").first()).placed_at <= before + timedelta(seconds=1)
     finally:
         await close_database()
