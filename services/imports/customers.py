@@ -7,6 +7,9 @@ Why it is built this way:
 
 - Row numbers are the ones the owner sees in a spreadsheet: the header is row 1, the first
   customer row 2. A quoted cell that spans several lines is still one row.
+- Shop platforms' exports are read as they are (services.imports.files.LAYOUTS): Shopify's has first
+  and last name apart (joined into the name when the file has no name of its own) and separates tags
+  with commas, where other files use ; or | (a comma may be part of a tag there).
 - Idempotent by email (stored lower-case): an email we know updates that customer, a new one
   creates a customer. An empty cell, or a column not mapped, leaves what is saved as it is, so a
   partial file never wipes data; tags are replaced by a non-empty tags cell. Importing the same
@@ -24,6 +27,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -31,6 +35,7 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from models.customer import Customer, CustomerStatus, CustomerTag, PaymentRating
+from services.errors import FormError
 from services.imports.files import (
     LOOKUP_CHUNK,
     PREVIEW_ROWS,
@@ -41,6 +46,7 @@ from services.imports.files import (
     RowError,
     columns_for,
     data_rows,
+    layout_of,
     shown,
 )
 from services.rules.runs import run_all_rules
@@ -55,6 +61,8 @@ NAME_MAX, COMPANY_MAX, EMAIL_MAX, TAG_MAX = 200, 200, 254, 50
 
 COUNTRY = re.compile(r"^[A-Z]{2}$")
 TAG_SEPARATORS = re.compile(r"[;|]")
+COMMA_TAGS = re.compile(r"[;|,]")
+COMMA_TAG_LAYOUTS = ("Shopify customers export",)
 STATUSES = {s.value: s for s in CustomerStatus}
 RATINGS = {r.value: r for r in PaymentRating}
 FORMULA_START = ("=", "+", "-", "@")
@@ -194,9 +202,9 @@ def _payment_rating(text: str, problems: Problems, _now: datetime) -> str:
     return text.lower()
 
 
-def _tags(text: str, problems: Problems, _now: datetime) -> tuple[str, ...]:
+def _tags(text: str, problems: Problems, _now: datetime, separators: re.Pattern = TAG_SEPARATORS) -> tuple[str, ...]:
     cleaned: list[str] = []
-    for tag in TAG_SEPARATORS.split(text):
+    for tag in separators.split(text):
         tag = " ".join(tag.split()).lower()
         if tag and tag not in cleaned:
             cleaned.append(_text(tag, f"Tag “{shown(tag)}”", TAG_MAX, problems, "tags"))
@@ -222,13 +230,14 @@ OPTIONAL_COLUMNS: dict[str, Callable[[str, Problems, datetime], Any]] = {
 }
 
 
-def _customer_row(number: int, cells: dict[str, str], now: datetime) -> tuple[_Customer | None, list[RowError]]:
+def _customer_row(
+    number: int, cells: dict[str, str], now: datetime, readers: dict[str, Callable] = OPTIONAL_COLUMNS
+) -> tuple[_Customer | None, list[RowError]]:
     problems: Problems = []
     email = _email(cells["email"], problems)
-    name = _name(cells["name"], problems)
-    values = {
-        column: read(text, problems, now) for column, read in OPTIONAL_COLUMNS.items() if (text := cells.get(column))
-    }
+    given = (cells.get("first_name", ""), cells.get("last_name", ""))
+    name = _name(cells.get("name") or " ".join(part for part in given if part), problems)
+    values = {column: read(text, problems, now) for column, read in readers.items() if (text := cells.get(column))}
     if problems:
         return None, [RowError(row=number, field=key, message=message) for key, message in problems]
     return _Customer(row=number, email=email, name=name, **values), []
@@ -243,7 +252,24 @@ class _Checked:
     raw: dict[int, dict[str, str]]  # the first rows' cells, for the preview
 
 
+def _readers(file: CsvFile) -> dict[str, Callable]:
+    """How the file's optional cells are read: tags split by commas too in a layout that does so."""
+    layout = layout_of(headers=file.headers, kind=ImportKind.CUSTOMERS)
+    if layout is not None and layout.name in COMMA_TAG_LAYOUTS:
+        return OPTIONAL_COLUMNS | {"tags": partial(_tags, separators=COMMA_TAGS)}
+    return OPTIONAL_COLUMNS
+
+
+def customer_columns(file: CsvFile, mapping: dict[str, str | None]) -> dict[str, int]:
+    """Our field -> column index; the name comes from a name column, or first and last names."""
+    columns = columns_for(file, mapping, ImportKind.CUSTOMERS)
+    if not {"name", "first_name", "last_name"} & set(columns):
+        raise FormError({"name": "Choose the column that holds the name, or the first and last name columns."})
+    return columns
+
+
 def _check_customers(file: CsvFile, columns: dict[str, int], now: datetime) -> _Checked:
+    readers = _readers(file)
     valid: list[_Customer] = []
     errors: list[RowError] = []
     first_row: dict[str, int] = {}
@@ -253,7 +279,7 @@ def _check_customers(file: CsvFile, columns: dict[str, int], now: datetime) -> _
         rows += 1
         if rows <= PREVIEW_ROWS:
             raw[number] = cells
-        customer, row_errors = _customer_row(number, cells, now)
+        customer, row_errors = _customer_row(number, cells, now, readers)
         if customer is not None and customer.email in first_row:
             row_errors = [RowError(number, "email", f"{customer.email} is already in row {first_row[customer.email]}.")]
             customer = None
@@ -334,6 +360,8 @@ def _preview(checked: _Checked, saved: dict[str, _Saved], now: datetime) -> list
             "payment_rating": after.payment_rating,
             "tags": ", ".join(after.tags),
             "created_at": f"{since:%Y-%m-%d}" if since else "",
+            "first_name": cells.get("first_name", ""),
+            "last_name": cells.get("last_name", ""),
         }
         preview.append(PreviewRow(row=number, action=action, values=values))
     return preview
@@ -343,7 +371,7 @@ async def check_customers(*, file: CsvFile, mapping: dict[str, str | None]) -> I
     """Check every row and count what an import would create and update; nothing is saved.
 
     Refuses (FormError) a mapping without the required columns."""
-    columns = columns_for(file, mapping, ImportKind.CUSTOMERS)
+    columns = customer_columns(file, mapping)
     now = datetime.now(UTC)
     checked = await asyncio.to_thread(_check_customers, file, columns, now)
     saved = await _saved_customers(
@@ -494,7 +522,7 @@ async def import_customers(
     group rules are re-run (unless `rerun_rules` is off) so customers land in rule-based groups."""
     await require(actor, Permission.MANAGE_CUSTOMERS)
     say = progress or (lambda _share: None)
-    columns = columns_for(file, mapping, ImportKind.CUSTOMERS)
+    columns = customer_columns(file, mapping)
     now = datetime.now(UTC)
     checked = await asyncio.to_thread(_check_customers, file, columns, now)
     say(0.05)

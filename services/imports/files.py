@@ -33,6 +33,7 @@ class ImportKind(StrEnum):
     CUSTOMERS = "customers"
     MEMBERSHIPS = "memberships"
     ORDERS = "orders"
+    PRODUCTS = "products"
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,8 @@ CUSTOMER_FIELDS = (
     ImportField(
         "name",
         "Name",
-        True,
-        "The customer's name as your lists show it.",
+        False,  # required, or First name and Last name instead (services.imports.customers asks)
+        "The customer's name as your lists show it; or map First name and Last name.",
         ("customer name", "customer", "full name", "contact name", "contact", "client", "client name"),
     ),
     ImportField(
@@ -66,14 +67,22 @@ CUSTOMER_FIELDS = (
         "Company",
         False,
         "Company or organisation.",
-        ("company name", "organisation", "organization", "business", "business name", "firm"),
+        (
+            "company name",
+            "organisation",
+            "organization",
+            "business",
+            "business name",
+            "firm",
+            "default address company",
+        ),
     ),
     ImportField(
         "country",
         "Country",
         False,
         "Two-letter code such as US, GB or DE.",
-        ("country code", "iso country", "country iso", "nation"),
+        ("country code", "iso country", "country iso", "nation", "default address country code"),
     ),
     ImportField("status", "Status", False, "active, inactive or blocked.", ("customer status", "account status")),
     ImportField(
@@ -83,7 +92,13 @@ CUSTOMER_FIELDS = (
         "excellent, good, fair or poor.",
         ("payment rating", "rating", "credit rating", "payment", "payments"),
     ),
-    ImportField("tags", "Tags", False, "Separated by ; or |, e.g. b2b; newsletter.", ("tag", "labels", "keywords")),
+    ImportField(
+        "tags",
+        "Tags",
+        False,
+        "Separated by ; or |, e.g. b2b; newsletter (by commas in Shopify's export).",
+        ("tag", "labels", "keywords"),
+    ),
     ImportField(
         "created_at",
         "Customer since",
@@ -91,6 +106,14 @@ CUSTOMER_FIELDS = (
         "A date as YYYY-MM-DD; new customers without one start today.",
         ("created", "created at", "date created", "signup date", "sign up date", "registered", "registration date"),
     ),
+    ImportField(
+        "first_name",
+        "First name",
+        False,
+        "With Last name, makes the name where the file has no name column (or an empty one).",
+        ("firstname", "given name", "forename"),
+    ),
+    ImportField("last_name", "Last name", False, "See First name.", ("lastname", "surname", "family name")),
 )
 MEMBERSHIP_FIELDS = (
     ImportField(
@@ -167,10 +190,48 @@ ORDER_FIELDS = (
     ImportField("line_quantity", "Quantity", False, "How many, a whole number.", ("qty", "item quantity", "quantity")),
     ImportField("line_price", "Item price", False, "Per unit, e.g. 19.99.", ("item price", "unit price", "price")),
 )
+PRODUCT_FIELDS = (
+    ImportField(
+        "sku",
+        "SKU",
+        True,
+        "Identifies the product: a known SKU updates that product (not case-sensitive).",
+        ("variant sku", "item sku", "product sku", "article number", "item number", "product code", "code"),
+    ),
+    ImportField(
+        "name",
+        "Name",
+        False,
+        "Needed for a new product.",
+        ("product name", "title", "product title", "item name", "product", "description"),
+    ),
+    ImportField(
+        "category",
+        "Category",
+        False,
+        "By name; needed for a new product. A category the shop does not have yet is created.",
+        ("product category", "type", "product type", "category name", "collection", "department"),
+    ),
+    ImportField(
+        "base_price",
+        "Base price",
+        False,
+        "The list price, e.g. 19.99; needed for a new product.",
+        ("price", "list price", "unit price", "variant price", "retail price", "regular price", "sales price"),
+    ),
+    ImportField(
+        "cost",
+        "Cost",
+        False,
+        "What one unit costs you, e.g. 8.50; reports use it for the net margin.",
+        ("cost price", "unit cost", "cost per item", "variant cost", "purchase price", "buying price", "cogs"),
+    ),
+)
 FIELDS = {
     ImportKind.CUSTOMERS: CUSTOMER_FIELDS,
     ImportKind.MEMBERSHIPS: MEMBERSHIP_FIELDS,
     ImportKind.ORDERS: ORDER_FIELDS,
+    ImportKind.PRODUCTS: PRODUCT_FIELDS,
 }
 
 
@@ -187,6 +248,21 @@ class Layout:
 
 
 LAYOUTS: tuple[Layout, ...] = (
+    # Shopify: Customers, Export. First and last name apart, tags separated by commas; the older
+    # export's "Country" holds the country's name, so its "Country Code" is the country.
+    Layout(
+        "Shopify customers export",
+        ImportKind.CUSTOMERS,
+        marks=(("First Name",), ("Last Name",), ("Accepts Email Marketing", "Accepts Marketing", "Total Spent")),
+        columns={
+            "email": ("Email",),
+            "first_name": ("First Name",),
+            "last_name": ("Last Name",),
+            "company": ("Default Address Company", "Company"),
+            "country": ("Default Address Country Code", "Country Code"),
+            "tags": ("Tags",),
+        },
+    ),
     # Shopify: Orders, Export. One row per line item; the order's own columns on its first row only.
     Layout(
         "Shopify orders export",

@@ -66,6 +66,8 @@ async def test_columns_are_suggested_from_their_names_and_common_synonyms():
         "payment_rating": "Payment History",
         "tags": None,
         "created_at": "Created",
+        "first_name": None,
+        "last_name": None,
     }
     assert suggest_mapping(headers=["Email", "Group"], kind=ImportKind.MEMBERSHIPS) == {
         "email": "Email",
