@@ -6,9 +6,11 @@ shop owner's words. Pickers read (id, label) pairs only, so a wizard step stays 
 """
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.functions import Count
@@ -21,6 +23,9 @@ from services.errors import FormError, NotFoundError
 from services.paging import Page, page_bounds
 from services.shop import get_shop
 from services.staff.actor import Acting, Permission, require
+from services.storage.database import BACKGROUND
+from services.storage.sql import dialect_sql, insert_rows
+from services.text import HIDDEN
 from services.wording import count, money
 
 SKU_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9._/-]{0,63}$")
@@ -46,6 +51,7 @@ class ProductRow:
     visibility_group_id: int
     visibility_group_name: str
     base_price_cents: int
+    cost_cents: int | None = None  # not known: reports estimate the margin
 
 
 @dataclass(frozen=True)
@@ -207,6 +213,7 @@ PRODUCT_VALUES = (
     "visibility_group_id",
     "visibility_group__name",
     "base_price_cents",
+    "cost_cents",
 )
 
 
@@ -220,6 +227,7 @@ def _product_row(values: dict) -> ProductRow:
         visibility_group_id=values["visibility_group_id"],
         visibility_group_name=values["visibility_group__name"],
         base_price_cents=values["base_price_cents"],
+        cost_cents=values["cost_cents"],
     )
 
 
@@ -771,3 +779,220 @@ async def delete_price_list_item(*, item_id: int, actor: Acting) -> PriceListIte
     row = await get_price_list_item(item_id=item_id)
     await PriceListItem.filter(id=item_id).delete()
     return row
+
+
+# --- Products by SKU (imports and the API) ----------------------------------------------------
+
+COST_NOTE = "What one unit costs you; reports use it for the net margin."
+STANDARD_VISIBILITY_NAME = "Standard Products"  # made for an empty shop's first products
+
+
+@dataclass(frozen=True)
+class ProductData:
+    """One product as a file row or an API call gives it, found by its SKU. None: not given, so
+    what is saved stays (a new product needs a name, a category and a base price)."""
+
+    sku: str
+    name: str | None = None
+    category: str | None = None  # by name: a category the shop does not have yet is created
+    base_price_cents: int | None = None
+    cost_cents: int | None = None
+    clear_cost: bool = False  # the cost is to be forgotten (the API's "cost_cents": null)
+
+
+@dataclass(frozen=True)
+class SavedProduct:
+    id: int
+    name: str
+    category: str
+    base_price_cents: int
+    cost_cents: int | None
+
+
+@dataclass(frozen=True)
+class ProductsSaved:
+    created: int
+    updated: int
+    unchanged: int
+    categories_created: tuple[str, ...]
+
+
+def product_problems(data: ProductData) -> list[tuple[str, str]]:
+    """What is wrong with one product's values as given, as (field, message); no database."""
+    found: list[tuple[str, str]] = []
+    if not data.sku:
+        found.append(("sku", "Enter a SKU."))
+    elif not SKU_PATTERN.fullmatch(data.sku):
+        found.append(("sku", "Use up to 64 letters, digits, '.', '/', '-' or '_', starting with a letter or digit."))
+    for key, value, what in (("name", data.name, "product"), ("category", data.category, "category")):
+        if value is None:
+            continue
+        if HIDDEN.search(value):
+            found.append(
+                (key, "Contains hidden characters (such as tabs, line breaks or direction marks): remove them.")
+            )
+        elif len(value) > NAME_MAX[what]:
+            found.append((key, f"Use at most {NAME_MAX[what]} characters."))
+    for key, cents, label in (("base_price", data.base_price_cents, "base price"), ("cost", data.cost_cents, "cost")):
+        if cents is not None and not 0 <= cents <= PRICE_MAX_CENTS:
+            found.append((key, f"The {label} must be between 0 and {PRICE_MAX_CENTS // 100:,}."))
+    return found
+
+
+def new_product_problems(data: ProductData) -> list[tuple[str, str]]:
+    """What a product the shop does not have yet lacks."""
+    needed = (("name", data.name, "name"), ("category", data.category, "category"))
+    found = [(key, f"A new product needs a {label}.") for key, value, label in needed if not value]
+    if data.base_price_cents is None:
+        found.append(("base_price", "A new product needs a base price."))
+    return found
+
+
+def product_data(sku: str, **given: Any) -> ProductData:
+    """ProductData with the text tidied as it is saved: SKU in capitals, spaces folded."""
+    folded = {key: " ".join(value.split()) if isinstance(value, str) else value for key, value in given.items()}
+    return ProductData(sku=sku.strip().upper(), **folded)
+
+
+async def saved_products(connection: BaseDBAsyncClient, skus: list[str]) -> dict[str, SavedProduct]:
+    """The saved products among `skus`, by SKU (read in chunks: well under any parameter limit)."""
+    saved: dict[str, SavedProduct] = {}
+    for start in range(0, len(skus), 500):
+        for row in (
+            await Product.filter(sku__in=skus[start : start + 500])
+            .using_db(connection)
+            .values("id", "sku", "name", "category__name", "base_price_cents", "cost_cents")
+        ):
+            saved[row["sku"]] = SavedProduct(
+                row["id"], row["name"], row["category__name"], row["base_price_cents"], row["cost_cents"]
+            )
+    return saved
+
+
+def merged_product(data: ProductData, before: SavedProduct | None) -> SavedProduct:
+    """The product as it will be saved (id 0 for a new one): given values over saved ones."""
+    base = before or SavedProduct(0, "", "", 0, None)
+    cost = None if data.clear_cost else base.cost_cents if data.cost_cents is None else data.cost_cents
+    return SavedProduct(
+        id=base.id,
+        name=base.name if data.name is None else data.name,
+        category=base.category if data.category is None else data.category,
+        base_price_cents=base.base_price_cents if data.base_price_cents is None else data.base_price_cents,
+        cost_cents=cost,
+    )
+
+
+def product_unchanged(after: SavedProduct, before: SavedProduct) -> bool:
+    # A category named in other letters ("tools" for "Tools") is the same category.
+    return replace(after, category=after.category.casefold()) == replace(before, category=before.category.casefold())
+
+
+def _missing_categories(products: list[ProductData], known: set[str]) -> dict[str, str]:
+    """The categories the products name that are not `known` (names folded), as first written."""
+    wanted: dict[str, str] = {}
+    for product in products:
+        if product.category and product.category.casefold() not in known:
+            wanted.setdefault(product.category.casefold(), product.category)
+    return wanted
+
+
+async def categories_to_create(products: list[ProductData]) -> tuple[str, ...]:
+    """The categories saving these products would create, by name."""
+    known = {name.casefold() for name in await Category.all().values_list("name", flat=True)}
+    return tuple(sorted(_missing_categories(products, known).values(), key=str.casefold))
+
+
+async def write_products(
+    connection: BaseDBAsyncClient,
+    products: list[ProductData],
+    *,
+    progress: Callable[[float], None] = lambda _: None,
+) -> ProductsSaved:
+    """Create and update checked products by SKU in the caller's transaction, set-based: missing
+    categories in one insert, new products in batched inserts, changed ones in batched updates."""
+    saved = await saved_products(connection, [p.sku for p in products])
+    categories = {
+        name.casefold(): (cid, name)
+        for cid, name in await Category.all().using_db(connection).values_list("id", "name")
+    }
+    wanted = _missing_categories(products, set(categories))
+    if wanted:
+        await insert_rows(connection, Category, ("name",), [(name,) for name in wanted.values()])
+        categories = {
+            name.casefold(): (cid, name)
+            for cid, name in await Category.all().using_db(connection).values_list("id", "name")
+        }
+    progress(0.2)
+    new_rows: list[tuple] = []
+    changed: list[list[Any]] = []
+    visibility_group_id = None
+    for product in products:
+        before = saved.get(product.sku)
+        after = merged_product(product, before)
+        category_id = categories[after.category.casefold()][0]
+        if before is None:
+            visibility_group_id = visibility_group_id or await _standard_visibility_group(connection)
+            new_rows.append(
+                (product.sku, after.name, category_id, visibility_group_id, after.base_price_cents, after.cost_cents)
+            )
+        elif not product_unchanged(after, before):
+            changed.append([after.name, category_id, after.base_price_cents, after.cost_cents, before.id])
+    columns = ("sku", "name", "category_id", "visibility_group_id", "base_price_cents", "cost_cents")
+    for first in range(0, len(new_rows), 5_000):
+        await insert_rows(connection, Product, columns, new_rows[first : first + 5_000])
+        progress(0.2 + 0.5 * min(first + 5_000, len(new_rows)) / len(new_rows))
+    update = dialect_sql(
+        connection,
+        f"UPDATE {Product._meta.db_table} SET name = ?, category_id = ?, base_price_cents = ?, cost_cents = ? "
+        "WHERE id = ?",
+    )
+    for first in range(0, len(changed), 5_000):
+        await connection.execute_many(update, changed[first : first + 5_000])
+        progress(0.7 + 0.3 * min(first + 5_000, len(changed)) / len(changed))
+    return ProductsSaved(
+        created=len(new_rows),
+        updated=len(changed),
+        unchanged=len(products) - len(new_rows) - len(changed),
+        categories_created=tuple(sorted(wanted.values(), key=str.casefold)),
+    )
+
+
+async def _standard_visibility_group(connection: BaseDBAsyncClient) -> int:
+    """The visibility group shown to every customer, where new products go; an empty shop gets one."""
+    found = await VisibilityGroup.filter(is_standard=True).using_db(connection).first().values_list("id", flat=True)
+    if found is None:
+        found = (await VisibilityGroup.create(name=STANDARD_VISIBILITY_NAME, is_standard=True, using_db=connection)).id
+    return found
+
+
+async def upsert_products(*, products: list[ProductData], actor: Acting) -> ProductsSaved:
+    """Create or update products by SKU (a known SKU updates that product, a new one creates it),
+    all in one transaction or, when any has a problem, none: FormError with the problems keyed
+    "<position>.<field>" (0 is the first product). Sending the same products again changes nothing."""
+    await require(actor, Permission.MANAGE_CATALOG)
+    errors: dict[str, str] = {}
+    first: dict[str, int] = {}
+    for position, product in enumerate(products):
+        for key, message in product_problems(product):
+            errors.setdefault(f"{position}.{key}", message)
+        if product.sku in first:
+            errors.setdefault(f"{position}.sku", f"The SKU {product.sku} is also given at {first[product.sku]}.")
+        first.setdefault(product.sku, position)
+    if errors:
+        raise FormError(errors)
+    async with in_transaction(BACKGROUND) as connection:
+        saved = await saved_products(connection, list(first))
+        for position, product in enumerate(products):
+            if product.sku not in saved:
+                for key, message in new_product_problems(product):
+                    errors.setdefault(f"{position}.{key}", message)
+        if errors:
+            raise FormError(errors)
+        return await write_products(connection, products)
+
+
+async def get_product_by_sku(*, sku: str) -> ProductRow:
+    rows = await Product.filter(sku=sku.strip().upper()).values(*PRODUCT_VALUES)
+    if not rows:
+        raise NotFoundError(f"There is no product with the SKU {sku.strip().upper()}.")
+    return _product_row(rows[0])
