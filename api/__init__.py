@@ -19,7 +19,14 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import compile_path
 
-from api import routes_customers, routes_groups, routes_membership_events, routes_promotions, routes_rules
+from api import (
+    routes_customers,
+    routes_groups,
+    routes_membership_events,
+    routes_orders,
+    routes_promotions,
+    routes_rules,
+)
 from api.errors import ERROR_RESPONSES, ApiError, error_response, method_not_allowed
 from api.tokens import concrete_paths, guesses, limiter
 
@@ -40,7 +47,7 @@ Lists take `page` and `per_page` and answer `{items, total, page, per_page}`."""
 def build_router() -> APIRouter:
     """All API routes (fresh each time: app.py may run more than once in the page tests)."""
     api = APIRouter(prefix=PREFIX, responses=ERROR_RESPONSES)
-    for module in (routes_groups, routes_rules, routes_customers, routes_promotions):
+    for module in (routes_groups, routes_rules, routes_customers, routes_orders, routes_promotions):
         api.include_router(module.router)
     api.include_router(routes_membership_events.router)
     return api

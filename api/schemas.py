@@ -11,16 +11,20 @@ from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
 
-from models.customer import CustomerStatus, PaymentRating
+from models.customer import CustomerStatus, OrderStatus, PaymentRating
 from models.group import GroupStatus, GroupType, MembershipSource
 from models.promotion import PromotionType
 from services.customers import CustomerBase
 from services.fields import MAX_ID, MAX_QUANTITY, Day, Id
 from services.groups.fields import GroupBase
 from services.membership.changes import AddMode, RemoveMode
+from services.orders.recording import MAX_CENTS, Outcome
+from services.orders.recording import MAX_QUANTITY as MAX_ORDER_QUANTITY
 from services.promotions.fields import PromotionBase
+from services.text import EMAIL_PATTERN
 
 PER_PAGE_MAX = 200
+MAX_ORDERS_AT_ONCE = 1000
 
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 PageNumber = Annotated[int, Query(ge=1, le=100_000, description="1 is the first page")]
@@ -394,6 +398,79 @@ class PromotionReplacement(PromotionIn):
 class PromotionDeleted(BaseModel):
     id: int
     name: str
+
+
+# --- Orders -----------------------------------------------------------------------------------
+
+Cents = Annotated[int, Field(ge=0, le=MAX_CENTS, strict=True)]
+
+
+class OrderLineIn(In):
+    sku: str = Field(default="", max_length=64)
+    name: str = Field(default="", max_length=200)
+    quantity: int = Field(default=1, ge=1, le=MAX_ORDER_QUANTITY, strict=True)
+    price_cents: Cents = Field(default=0, description="Per unit, as charged")
+
+
+class OrderIn(In):
+    """An order as the shop sends it; the customer by id or by email."""
+
+    number: str = Field(
+        max_length=64, pattern=r"\S", description="The shop's own order number: sending it again updates that order"
+    )
+    customer_id: Id | None = Field(default=None, description="Or customer_email")
+    customer_email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
+    placed_at: datetime = Field(strict=True, description="ISO 8601 text; without an offset, UTC")
+    total_cents: Cents
+    currency: str = Field(default="", pattern=r"^([A-Z]{3})?$", description="e.g. USD; empty: the shop's own")
+    status: OrderStatus = Field(default=OrderStatus.COMPLETED, description="Only completed orders count as purchases")
+    lines: list[OrderLineIn] | None = Field(
+        default=None, max_length=1000, description="Replace the order's lines; left out, they stay as saved"
+    )
+
+
+class OrdersIn(In):
+    orders: list[OrderIn] = Field(min_length=1, max_length=MAX_ORDERS_AT_ONCE)
+
+
+class OrderStatusIn(In):
+    status: OrderStatus
+
+
+class OrderLineOut(Out):
+    sku: str
+    name: str
+    quantity: int
+    price_cents: int
+
+
+class OrderOut(Out):
+    id: int
+    number: str | None
+    customer_id: int
+    placed_at: datetime
+    total_cents: int
+    currency: str
+    status: OrderStatus
+    lines: list[OrderLineOut]
+
+
+class SavedOrderOut(Out):
+    id: int
+    number: str
+    outcome: Outcome = Field(description="created, updated, or unchanged (sent before with the same values)")
+
+
+class OrderSavedOut(SavedOrderOut):
+    rule_changes: list[RuleChangeOut]
+
+
+class OrdersSavedOut(Out):
+    orders: list[SavedOrderOut]
+    created: int
+    updated: int
+    unchanged: int
+    rule_changes: list[RuleChangeOut]
 
 
 # --- Change feed ----------------------------------------------------------------------------

@@ -173,7 +173,7 @@ def order_problems(orders: Sequence[OrderData], now: datetime) -> dict[str, str]
         if problem := number_problem(order.number):
             problems[f"{at}.number"] = problem
         elif order.number in first:
-            problems[f"{at}.number"] = f"Order {order.number} is already in this batch (at {first[order.number]})."
+            problems[f"{at}.number"] = f"Order {order.number} is already in this batch, as order {first[order.number]}."
         first.setdefault(order.number, i)
         if not order.customer_id and not EMAIL.match(order.email.lower()):
             problems[f"{at}.customer_email"] = "Give the customer's id or email."
@@ -405,7 +405,10 @@ async def save_orders(*, orders: Sequence[OrderData], actor: Acting, now: dateti
     await require(actor, Permission.MANAGE_CUSTOMERS)
     if not orders:
         raise FormError({"orders": "Send at least one order."})
-    orders = [replace(o, placed_at=as_utc(o.placed_at)) for o in orders]
+    try:
+        orders = [replace(o, placed_at=as_utc(o.placed_at)) for o in orders]
+    except OverflowError:  # year 1 ahead of UTC: before any date a calendar can hold
+        raise FormError({"orders": "An order's date is out of range."}) from None
     if problems := order_problems(orders, now or datetime.now(UTC)):
         raise FormError(problems)
     async with in_transaction(BACKGROUND) as connection:
