@@ -3,6 +3,7 @@ kill it with SIGKILL halfway, as a power cut or the OOM killer would:
 
     python -m tests.crash_child rule <database_url> <group_id> <rule.json>
     python -m tests.crash_child import <database_url> <customers.csv>
+    python -m tests.crash_child orders <database_url> <orders.csv>
 
 The child opens the database as the app does and calls the service. It says on stdout where it
 is, so the test knows when it is in the middle of writing ("writing <table>" as a large INSERT
@@ -20,7 +21,8 @@ from tortoise import connections
 
 from services.groups.group import get_group, update_group
 from services.imports.customers import import_customers
-from services.imports.files import read_csv, suggest_mapping
+from services.imports.files import ImportKind, read_csv, suggest_mapping
+from services.imports.orders import import_orders
 from services.staff.actor import SystemActor
 from services.storage.database import BACKGROUND, close_database, open_database
 
@@ -78,11 +80,29 @@ async def import_file(database_url: str, data: bytes) -> None:
         await close_database()
 
 
+async def import_orders_file(database_url: str, data: bytes) -> None:
+    """The owner imports the shop's orders export; progress is reported as the import writes."""
+    await open_database(database_url=database_url)
+    try:
+        file = await read_csv(data=data)
+        result = await import_orders(
+            file=file,
+            mapping=suggest_mapping(headers=file.headers, kind=ImportKind.ORDERS),
+            actor=ACTOR,
+            progress=lambda share: say(f"progress {share:.3f}"),
+        )
+        say(f"done {result.created}")
+    finally:
+        await close_database()
+
+
 if __name__ == "__main__":
     action, url, *args = sys.argv[1:]
     if action == "rule":
         asyncio.run(change_rule(url, int(args[0]), json.loads(Path(args[1]).read_text())))
     elif action == "import":
         asyncio.run(import_file(url, Path(args[0]).read_bytes()))
+    elif action == "orders":
+        asyncio.run(import_orders_file(url, Path(args[0]).read_bytes()))
     else:
         raise SystemExit(f"Unknown action {action!r}")
