@@ -18,6 +18,7 @@ from ui.promotions.list_page import promotions_page
 from ui.reports.comparison import comparison_page
 from ui.reports.group_report import group_report_page
 from ui.settings.page import settings_page
+from ui.settings.webhooks import webhooks_page
 from ui.staff.account_page import account_page
 from ui.staff.api_tokens_page import api_tokens_page
 from ui.staff.audit_page import audit_page
@@ -56,6 +57,7 @@ def register_pages(*, backups: BackupPlace) -> None:
     ui.page("/customers/import")(customer_import_page)  # before /customers/{customer_id}
     ui.page("/customers/{customer_id}")(customer_detail_page)
     ui.page("/settings")(settings)
+    ui.page("/settings/webhooks")(webhooks_page)
     ui.page("/price-check")(price_check_page)
     ui.page("/simulator")(_moved_to("/price-check"))  # its address until December 2026: bookmarks still work
     ui.page("/catalog")(catalog_page)

@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from models.webhook import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from services.errors import FormError, NotFoundError
-from services.staff.actor import Acting, Permission, actor_name, require
+from services.staff.actor import Acting, Permission, actor_name, allowed, require
 from services.staff.audit import record
 from services.storage.database import BACKGROUND
 from services.webhooks.outbox import test_event
@@ -157,6 +157,15 @@ async def _endpoint(endpoint_id: int) -> WebhookEndpoint:
 async def list_endpoints(*, actor: Acting) -> list[EndpointRow]:
     await require(actor, Permission.MANAGE_SETTINGS)
     return [await _row(e) for e in await WebhookEndpoint.all().order_by("id")]
+
+
+async def switched_off_endpoints(*, actor: Acting) -> list[str]:
+    """The endpoints the sender switched off (by description, else address), for the owner's notice;
+    nobody else is told."""
+    if not allowed(actor, Permission.MANAGE_SETTINGS):
+        return []
+    rows = await WebhookEndpoint.filter(enabled=False).exclude(disabled_reason="").order_by("id")
+    return [e.description or e.url for e in rows if e.disabled_reason.startswith("Switched off automatically")]
 
 
 async def get_endpoint(*, endpoint_id: int, actor: Acting) -> EndpointRow:

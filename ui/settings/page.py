@@ -7,6 +7,7 @@ from services.groups.group import default_group_choices
 from services.shop import get_shop, update_settings
 from services.staff.actor import Permission
 from services.storage.daily_backups import BackupPlace
+from services.webhooks.endpoints import switched_off_endpoints
 from ui.actions import run_action
 from ui.settings.backups import backup_card
 from ui.shell import frame, page_heading
@@ -79,3 +80,18 @@ async def settings_page(*, backups: BackupPlace) -> None:
                 guard(ui.button("Save", icon="save", on_click=save).mark("save-settings"), Permission.MANAGE_SETTINGS)
 
         await backup_card(place=backups)
+
+        with ui.card().classes("w-full max-w-3xl gap-2").mark("webhooks-settings"):
+            ui.label("Webhooks").classes("text-base font-medium")
+            ui.label(
+                "Send group changes (joins, leaves, moves, groups and rule runs) to your storefront or mailing tool "
+                "as they happen, signed and in order."
+            ).classes("text-sm text-slate-500 max-w-2xl")
+            for name in await switched_off_endpoints(actor=current_actor()):
+                ui.label(f"{name} was switched off after days of failed deliveries.").classes(
+                    "text-sm text-negative"
+                ).mark("webhook-switched-off")
+            with ui.row().classes("w-full justify-end"):
+                ui.button(
+                    "Manage webhooks", icon="webhook", on_click=lambda: ui.navigate.to("/settings/webhooks")
+                ).mark("open-webhooks")
