@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Path, Query
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
 
 from models.customer import CustomerStatus, OrderStatus, PaymentRating
@@ -405,6 +405,16 @@ class PromotionDeleted(BaseModel):
 Cents = Annotated[int, Field(ge=0, le=MAX_CENTS, strict=True)]
 
 
+def _moment_as_text(value: Any) -> Any:
+    # Lax mode would take a number for a moment (0 is 1970-01-01): a moment is ISO 8601 text.
+    if isinstance(value, int | float):
+        raise ValueError("Send the date and time as text, e.g. 2025-03-01T10:00:00Z.")
+    return value
+
+
+Moment = Annotated[datetime, BeforeValidator(_moment_as_text)]
+
+
 class OrderLineIn(In):
     sku: str = Field(default="", max_length=64)
     name: str = Field(default="", max_length=200)
@@ -420,7 +430,7 @@ class OrderIn(In):
     )
     customer_id: Id | None = Field(default=None, description="Or customer_email")
     customer_email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
-    placed_at: datetime = Field(strict=True, description="ISO 8601 text; without an offset, UTC")
+    placed_at: Moment = Field(description="ISO 8601 text; without an offset, UTC")
     total_cents: Cents
     currency: str = Field(default="", pattern=r"^([A-Z]{3})?$", description="e.g. USD; empty: the shop's own")
     status: OrderStatus = Field(default=OrderStatus.COMPLETED, description="Only completed orders count as purchases")

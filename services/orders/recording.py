@@ -26,6 +26,7 @@ from tortoise.transactions import in_transaction
 
 from models.customer import Customer, Order, OrderLine, OrderStatus
 from services.errors import FormError, NotFoundError
+from services.fields import MAX_CENTS, MAX_QUANTITY
 from services.orders.stats import RuleChange, recompute_stats, rerun_rules
 from services.paging import Page, page_bounds
 from services.rules.runs import reevaluate_customer
@@ -38,8 +39,6 @@ from services.text import EMAIL, HIDDEN
 logger = logging.getLogger(__name__)
 
 NUMBER_MAX, SKU_MAX, LINE_NAME_MAX = 64, 64, 200
-MAX_CENTS = 10**15  # ten trillion in any currency: far past any real order, well inside 64 bits
-MAX_QUANTITY = 1_000_000
 FUTURE_SLACK = timedelta(days=1)  # an export's local times, read as UTC, may lie up to a day ahead
 LOOKUP_CHUNK = 500
 BATCH = 5_000
