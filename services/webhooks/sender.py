@@ -38,6 +38,7 @@ from services.storage.database import BACKGROUND
 from services.storage.sql import insert_rows
 from services.webhooks import outbox
 from services.webhooks.payloads import body, event_id
+from services.wording import date_time
 
 logger = logging.getLogger(__name__)
 
@@ -356,8 +357,8 @@ class Sender:
         if not switch_off:
             return {"next_try_at": next_try, "failing_since": failing_since}
         reason = (
-            f"Switched off automatically: every delivery failed from {failing_since:%Y-%m-%d %H:%M} UTC "
-            f"to {at:%Y-%m-%d %H:%M} UTC (last: {attempt.error}). Fix the receiver, then switch it on again: "
+            f"Switched off automatically: every delivery failed from {date_time(failing_since)} "
+            f"to {date_time(at)} UTC (last: {attempt.error}). Fix the receiver, then switch it on again: "
             "it goes on with the events it has not received."
         )
         logger.warning("Webhook endpoint %s (%s) switched off: %s", endpoint.id, endpoint.url, attempt.error)
