@@ -24,6 +24,7 @@ from api import (
     routes_groups,
     routes_membership_events,
     routes_orders,
+    routes_products,
     routes_promotions,
     routes_rules,
 )
@@ -50,6 +51,7 @@ def build_router() -> APIRouter:
     for module in (routes_groups, routes_rules, routes_customers, routes_orders, routes_promotions):
         api.include_router(module.router)
     api.include_router(routes_membership_events.router)
+    api.include_router(routes_products.router)
     return api
 
 

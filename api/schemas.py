@@ -14,8 +14,10 @@ from pydantic.fields import FieldInfo
 from models.customer import CustomerStatus, OrderStatus, PaymentRating
 from models.group import GroupStatus, GroupType, MembershipSource
 from models.promotion import PromotionType
+from services.catalog import NAME_MAX as CATALOG_NAME_MAX
+from services.catalog import PRICE_MAX_CENTS
 from services.customers import CustomerBase
-from services.fields import MAX_ID, MAX_QUANTITY, Day, Id
+from services.fields import MAX_ID, MAX_QUANTITY, TEXT, Day, Id
 from services.groups.fields import GroupBase
 from services.membership.changes import AddMode, RemoveMode
 from services.orders.recording import MAX_CENTS, Outcome
@@ -513,3 +515,70 @@ class MembershipEventOut(BaseModel):
 class MembershipEventsOut(BaseModel):
     items: list[MembershipEventOut]
     next: str = Field(description="Pass as `after` for the events that follow; the same cursor when none came yet")
+
+
+# --- Products ---------------------------------------------------------------------------------
+
+Sku = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$",
+        description="The product's key: letters, digits, '.', '/', '-' and '_'; stored in capitals, so not case-sensitive",
+    ),
+]
+PriceCents = Annotated[int, Field(ge=0, le=PRICE_MAX_CENTS, strict=True)]
+
+
+class ProductFields(In):
+    """A product's fields: one left out keeps what is saved. A new product needs a name, a category
+    and a base price."""
+
+    name: str | None = Field(default=None, max_length=CATALOG_NAME_MAX["product"], pattern=TEXT)
+    category: str | None = Field(
+        default=None,
+        max_length=CATALOG_NAME_MAX["category"],
+        pattern=TEXT,
+        description="By name (not case-sensitive); a category the shop does not have yet is created",
+    )
+    base_price_cents: PriceCents | None = Field(default=None, description="The list price")
+    cost_cents: PriceCents | None = Field(
+        default=None, description="What one unit costs you, for the reports' net margin; null forgets it"
+    )
+
+
+class ProductIn(ProductFields):
+    sku: Sku
+
+
+class ProductsIn(In):
+    products: list[ProductIn] = Field(min_length=1, max_length=10_000, description="Each SKU at most once")
+
+
+class ProductOut(Out):
+    id: int
+    sku: str
+    name: str
+    category_id: int
+    category_name: str
+    visibility_group_id: int
+    visibility_group_name: str
+    base_price_cents: int
+    cost_cents: int | None = Field(description="Empty: not known, the reports estimate the margin")
+
+
+class ProductsSavedOut(Out):
+    created: int
+    updated: int
+    unchanged: int
+    categories_created: list[str]
+
+
+class ProductImportOut(Out):
+    imported: bool = Field(description="False: all_or_nothing was asked for, rows had errors, nothing was saved")
+    created: int
+    updated: int
+    unchanged: int
+    categories_created: list[str]
+    error_rows: int
+    errors: list[ImportErrorOut] = Field(max_length=100, description="The first 100 errors, by row")
+    error_count: int = Field(description="How many errors the rows had, listed or not")
