@@ -134,7 +134,7 @@ ORDER_FIELDS = (
         "number",
         "Order number",
         True,
-        "The shop's own order number: rows with the same number are one order; a known number updates it.",
+        "Rows with the same number are one order; a known number updates it.",
         ("order number", "order no", "order id", "order", "order ref", "order reference", "invoice number"),
     ),
     ImportField(
@@ -162,7 +162,7 @@ ORDER_FIELDS = (
         "status",
         "Status",
         False,
-        "completed, pending, cancelled or refunded; Shopify's and WooCommerce's words too. Empty: completed.",
+        "completed, pending, cancelled, refunded, or your platform's own words. Empty: completed.",
         ("order status", "financial status", "payment status"),
     ),
     ImportField(
