@@ -17,6 +17,7 @@ from services.imports.files import (
 )
 from services.imports.memberships import MembershipCheck, MembershipImportResult, check_memberships, import_memberships
 from services.imports.orders import OrderCheck, OrderImportResult, check_orders, import_orders
+from services.imports.products import ProductCheck, ProductImportResult, check_products, import_products
 from services.membership.changes import AddMode
 from services.staff.actor import Permission
 from services.wording import count
@@ -31,8 +32,12 @@ KIND_LABELS = {
     ImportKind.CUSTOMERS: "Customers",
     ImportKind.MEMBERSHIPS: "Group memberships",
     ImportKind.ORDERS: "Orders",
+    ImportKind.PRODUCTS: "Products",
 }
 KIND_HINTS = {
+    ImportKind.PRODUCTS: "One product per row, found by its SKU: a known SKU updates that product and empty cells "
+    "keep what is saved (a file of SKUs and costs fills in the costs). A new product needs a name, a category and "
+    "a base price; a category you do not have yet is created.",
     ImportKind.CUSTOMERS: "One customer per row. A known email updates that customer; empty cells leave "
     "saved values as they are.",
     ImportKind.MEMBERSHIPS: "One membership per row: a customer's email and the code of a group.",
@@ -50,8 +55,8 @@ PREVIEW_FIELDS = {
         ("lines", "Items"),
     )
 }
-Check = ImportCheck | MembershipCheck | OrderCheck
-Result = ImportResult | MembershipImportResult | OrderImportResult
+Check = ImportCheck | MembershipCheck | OrderCheck | ProductCheck
+Result = ImportResult | MembershipImportResult | OrderImportResult | ProductImportResult
 MODE_LABELS = {
     AddMode.ADD: "Add to group only",
     AddMode.MOVE: "Move from current group",
@@ -148,6 +153,8 @@ class ImportPage:
         assert self.file is not None
         if self.kind == ImportKind.CUSTOMERS:
             return await check_customers(file=self.file, mapping=self.mapping)
+        if self.kind == ImportKind.PRODUCTS:
+            return await check_products(file=self.file, mapping=self.mapping)
         if self.kind == ImportKind.ORDERS:
             return await check_orders(file=self.file, mapping=self.mapping, create_customers=self.create_customers)
         return await check_memberships(file=self.file, mapping=self.mapping, mode=self.mode)
@@ -179,6 +186,14 @@ class ImportPage:
 
     async def _import(self) -> Result:
         assert self.file is not None
+        if self.kind == ImportKind.PRODUCTS:
+            return await import_products(
+                file=self.file,
+                mapping=self.mapping,
+                all_or_nothing=self.all_or_nothing,
+                actor=current_actor(),
+                progress=self._show_progress,
+            )
         if self.kind == ImportKind.ORDERS:
             return await import_orders(
                 file=self.file,
@@ -296,6 +311,16 @@ class ImportPage:
                     count(check.updated, "customer to update", "customers to update"),
                     count(check.unchanged, "unchanged", "unchanged"),
                 ]
+            elif isinstance(check, ProductCheck):
+                parts = [
+                    count(check.new, "new product"),
+                    count(check.updated, "product to update", "products to update"),
+                    count(check.unchanged, "unchanged", "unchanged"),
+                ]
+                if check.new_categories:
+                    ui.label(f"New categories: {', '.join(check.new_categories)}.").classes(
+                        "text-sm text-slate-500"
+                    ).mark("import-new-categories")
             elif isinstance(check, OrderCheck):
                 if check.layout:
                     ui.label(f"Recognised: {check.layout}.").classes("text-sm text-slate-500").mark("import-layout")
@@ -343,7 +368,7 @@ class ImportPage:
             ).mark("all-or-nothing")
             with ui.row().classes("w-full items-center gap-4"):
                 possible = self.check is not None and self.check.valid > 0
-                saved_as_is = isinstance(self.check, ImportCheck | OrderCheck) and not (
+                saved_as_is = isinstance(self.check, ImportCheck | OrderCheck | ProductCheck) and not (
                     self.check.new or self.check.updated
                 )
                 blocked = self.check is not None and self.all_or_nothing and self.check.error_rows > 0
@@ -352,13 +377,14 @@ class ImportPage:
                 button.mark("import-button")
                 if self.running:
                     button.props("loading")
-                needed = (
-                    Permission.MANAGE_MEMBERS if self.kind == ImportKind.MEMBERSHIPS else Permission.MANAGE_CUSTOMERS
-                )
+                needed = {
+                    ImportKind.MEMBERSHIPS: Permission.MANAGE_MEMBERS,
+                    ImportKind.PRODUCTS: Permission.MANAGE_CATALOG,
+                }.get(self.kind, Permission.MANAGE_CUSTOMERS)
                 if guard(button, needed) and (not possible or saved_as_is or blocked or self.running):
                     button.disable()
                 if possible and saved_as_is:
-                    what = "order" if self.kind == ImportKind.ORDERS else "customer"
+                    what = {ImportKind.ORDERS: "order", ImportKind.PRODUCTS: "product"}.get(self.kind, "customer")
                     ui.label(f"Every {what} in the file is saved as it is: nothing to change.").classes(
                         "text-sm text-slate-500"
                     )
@@ -438,6 +464,12 @@ def _result(result: Result, *, all_or_nothing: bool) -> None:
                     f"Imported: {count(result.created, 'customer')} created, {result.updated:,} updated, "
                     f"{result.unchanged:,} unchanged."
                 )
+            elif isinstance(result, ProductImportResult):
+                new = f" New categories: {', '.join(result.categories_created)}." if result.categories_created else ""
+                ui.label(
+                    f"Imported: {count(result.created, 'product')} created, {result.updated:,} updated, "
+                    f"{result.unchanged:,} unchanged.{new}"
+                )
             elif isinstance(result, OrderImportResult):
                 created = f", {count(result.customers_created, 'customer')} created" if result.customers_created else ""
                 ui.label(
@@ -455,10 +487,13 @@ def _result(result: Result, *, all_or_nothing: bool) -> None:
                 ui.label(f"{change.group_name}: {change.joined:,} joined, {change.left:,} left by its rule.").classes(
                     "text-sm text-slate-600"
                 )
-        else:
+        elif isinstance(result, MembershipImportResult):
             for group in result.groups:
                 ui.label(group.summary()).classes("text-sm text-slate-600")
-        ui.link("Back to customers", "/customers").classes("text-primary mt-2").mark("back-to-customers")
+        if isinstance(result, ProductImportResult):
+            ui.link("Go to the catalog", "/catalog").classes("text-primary mt-2").mark("back-to-catalog")
+        else:
+            ui.link("Back to customers", "/customers").classes("text-primary mt-2").mark("back-to-customers")
 
 
 async def customer_import_page() -> None:
@@ -469,6 +504,6 @@ async def customer_import_page() -> None:
             ui.label("Import")
         page_heading(
             "Import from CSV",
-            "Bring customers, group memberships or orders in from a spreadsheet or your shop's export.",
+            "Bring customers, group memberships, orders or products in from a spreadsheet or your shop's export.",
         )
         ImportPage().render()
