@@ -25,6 +25,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m bench.overview
 	$(BIN)/python -m bench.rules
 	$(BIN)/python -m bench.imports
+	$(BIN)/python -m bench.orders
 	$(BIN)/python -m bench.members
 	$(BIN)/python -m bench.pricing
 	$(BIN)/python -m bench.reports
