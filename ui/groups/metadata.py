@@ -115,7 +115,11 @@ def metadata_card(group: GroupDetail) -> None:
     with ui.card().classes("w-full").mark("metadata-card"):
         with ui.row().classes("w-full items-center justify-between"):
             ui.label("Custom data").classes("text-base font-medium")
-            edit = ui.button("Edit", icon="edit", on_click=editor.open).props("flat no-caps").mark("metadata-edit")
+            edit = (
+                ui.button("Edit custom data", icon="edit", on_click=editor.open)
+                .props("flat no-caps")
+                .mark("metadata-edit")
+            )
             guard(edit, Permission.MANAGE_GROUPS)
         if not group.metadata:
             ui.label(f"None yet. {HINT}").classes("text-sm text-slate-500").mark("metadata-empty")
