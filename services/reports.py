@@ -157,9 +157,7 @@ def margin_note(*, revenue_cents: int, costed_cents: int, any_costs: bool) -> st
                 f"Net margin is estimated at {estimate}: no order here has lines for products with a cost. "
                 "Orders bring their lines when imported from your shop."
             )
-        return (
-            f"Net margin is estimated at {estimate}: add product costs (Catalog, or a Products import) to use your own."
-        )
+        return f"Net margin is estimated at {estimate}: import your product costs (Customers › Import › Products) to use your own."
     share = costed_cents / revenue_cents
     if share >= 0.995:
         return "Net margin uses your product costs for all of the revenue."

@@ -13,7 +13,7 @@ async def test_the_note_says_the_margin_is_estimated_until_products_have_costs(u
     await user.open("/reports")
     await user.should_see("Customer Group Comparison")
     await user.should_see(
-        "Net margin is estimated at 40%: add product costs (Catalog, or a Products import) to use your own."
+        "Net margin is estimated at 40%: import your product costs (Customers › Import › Products) to use your own."
     )
 
 

@@ -37,7 +37,7 @@ async def test_without_product_costs_the_margin_is_the_estimate_and_the_page_say
     comparison = await compare_groups(group_ids=[shop["vip"], shop["gold"]], period=MARCH)
     assert comparison.rows[0].net_margin == pytest.approx(29_000 / 188_000)  # as test_reports works it out
     assert comparison.margin_note == (
-        "Net margin is estimated at 40%: add product costs (Catalog, or a Products import) to use your own."
+        "Net margin is estimated at 40%: import your product costs (Customers › Import › Products) to use your own."
     )
 
 
