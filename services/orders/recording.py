@@ -33,7 +33,7 @@ from services.rules.runs import reevaluate_customer
 from services.staff.actor import SYSTEM, Acting, Permission, require
 from services.storage.conflicts import retried_on_conflict
 from services.storage.database import BACKGROUND
-from services.storage.sql import dialect_sql, fetch_rows, insert_rows, placeholders
+from services.storage.sql import dialect_sql, fetch_rows, placeholders
 from services.text import EMAIL, HIDDEN
 
 logger = logging.getLogger(__name__)
@@ -274,9 +274,17 @@ def _same(order: OrderData, saved: _Saved) -> bool:
 async def _insert_new(connection: BaseDBAsyncClient, new: list[OrderData], say: Callable[[float], None]) -> dict:
     """Insert the new orders; their number -> id."""
     last_id = await Order.all().using_db(connection).order_by("-id").first().values_list("id", flat=True)
-    rows = [(o.number, o.customer_id, o.placed_at, o.total_cents, o.currency, o.status) for o in new]
+    # Values converted here, once per row: insert_rows' conversion of every value through its field
+    # costs more than the INSERT itself at 500,000 orders.
+    rows = [
+        [o.number, o.customer_id, _to_db("placed_at", o.placed_at), o.total_cents, o.currency, o.status.value]
+        for o in new
+    ]
+    insert = dialect_sql(
+        connection, f"INSERT INTO {ORDER_TABLE} ({', '.join(ORDER_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)"
+    )
     for first in range(0, len(rows), BATCH):
-        await insert_rows(connection, Order, ORDER_COLUMNS, rows[first : first + BATCH])
+        await connection.execute_many(insert, rows[first : first + BATCH])
         say(min(first + BATCH, len(rows)) / len(rows))
     if not rows:
         return {}
@@ -361,12 +369,15 @@ async def write_orders(
         delete = dialect_sql(connection, f"DELETE FROM {OrderLine._meta.db_table} WHERE order_id = ?")
         await connection.execute_many(delete, [[order_id] for _, order_id in plan.relined])
     line_rows = [
-        (ids[o.number], line.sku, line.name, line.quantity, line.price_cents)
+        [ids[o.number], line.sku, line.name, line.quantity, line.price_cents]
         for o in [*plan.new, *(order for order, _ in plan.relined)]
         for line in o.lines or ()
     ]
+    insert = dialect_sql(
+        connection, f"INSERT INTO {OrderLine._meta.db_table} ({', '.join(LINE_COLUMNS)}) VALUES (?, ?, ?, ?, ?)"
+    )
     for first in range(0, len(line_rows), BATCH):
-        await insert_rows(connection, OrderLine, LINE_COLUMNS, line_rows[first : first + BATCH])
+        await connection.execute_many(insert, line_rows[first : first + BATCH])
         say(min(first + BATCH, len(line_rows)) / len(line_rows), 0.5, 0.9)
     await recompute_stats(connection, plan.touched)
     say(1, 0.9, 1)
