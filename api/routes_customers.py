@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import Field, TypeAdapter, ValidationError
 
 from api.schemas import (
+    CSV_CONTENT,
     BenefitsOut,
     CustomerChange,
     CustomerImportRow,
@@ -23,6 +24,7 @@ from api.schemas import (
     QuoteOut,
     Search,
     SettingOut,
+    is_csv,
 )
 from api.tokens import ApiRoute, CurrentActor
 from services.benefits.pricing import CartLine, customer_benefits, quote
@@ -59,14 +61,14 @@ def _import_body() -> dict:
             "Payment rating, Tags, Customer since), or a JSON list of customers: at most "
             f"{MAX_IMPORT_ROWS:,} customers and {MAX_BYTES // (1024 * 1024)} MB.",
             "content": {
-                "text/csv": {"schema": {"type": "string"}},
+                **CSV_CONTENT,
                 "application/json": {"schema": {"type": "array", "maxItems": MAX_IMPORT_ROWS, "items": row}},
             },
         }
     }
 
 
-@router.get("/customers", response_model=Paged[CustomerSummary])
+@router.get("/customers", response_model=Paged[CustomerSummary], operation_id="listCustomers")
 async def customers(actor: CurrentActor, page: PageNumber = 1, per_page: PerPage = 50, search: Search = ""):
     """A page of customers by name."""
     found = await list_customers(search=search, page=page, per_page=per_page)
@@ -78,13 +80,15 @@ async def customers(actor: CurrentActor, page: PageNumber = 1, per_page: PerPage
     )
 
 
-@router.post("/customers", response_model=CustomerOut, status_code=201)
+@router.post("/customers", response_model=CustomerOut, status_code=201, operation_id="createCustomer")
 async def new_customer(actor: CurrentActor, body: CustomerIn):
     """Create a customer; rule-based groups take them in when their rules match."""
     return await create_customer(data=body.model_dump(), actor=actor)
 
 
-@router.post("/customers/import", response_model=CustomerImportOut, openapi_extra=_import_body())
+@router.post(
+    "/customers/import", response_model=CustomerImportOut, openapi_extra=_import_body(), operation_id="importCustomers"
+)
 async def import_(
     actor: CurrentActor,
     request: Request,
@@ -93,7 +97,7 @@ async def import_(
     """Create and update customers by email (a known email updates that customer), then re-run the group rules."""
     await require(actor, Permission.MANAGE_CUSTOMERS)
     body = await request.body()
-    if "csv" in request.headers.get("content-type", ""):
+    if is_csv(request.headers.get("content-type", "")):
         file = await read_csv(data=body)
         if len(file.rows) > MAX_IMPORT_ROWS:
             raise FormError({"file": TOO_MANY_ROWS})
@@ -142,19 +146,19 @@ def _rows_file(body: bytes) -> CsvFile:
     )
 
 
-@router.get("/customers/{customer_id}", response_model=CustomerOut)
+@router.get("/customers/{customer_id}", response_model=CustomerOut, operation_id="getCustomer")
 async def customer(actor: CurrentActor, customer_id: PathId):
     """One customer with their groups."""
     return await get_customer(customer_id=customer_id)
 
 
-@router.patch("/customers/{customer_id}", response_model=CustomerOut)
+@router.patch("/customers/{customer_id}", response_model=CustomerOut, operation_id="changeCustomer")
 async def change_customer(actor: CurrentActor, customer_id: PathId, body: CustomerChange):
     """Change the given fields of a customer; rule-based groups follow."""
     return await update_customer(customer_id=customer_id, data=body.model_dump(exclude_unset=True), actor=actor)
 
 
-@router.get("/customers/{customer_id}/benefits", response_model=BenefitsOut)
+@router.get("/customers/{customer_id}/benefits", response_model=BenefitsOut, operation_id="getCustomerBenefits")
 async def benefits(actor: CurrentActor, customer_id: PathId):
     """What the customer gets across all their groups: prices, visibility, portal, payment terms."""
     found = await customer_benefits(customer_id=customer_id)
@@ -185,7 +189,7 @@ async def benefits(actor: CurrentActor, customer_id: PathId):
     )
 
 
-@router.post("/customers/{customer_id}/quote", response_model=QuoteOut)
+@router.post("/customers/{customer_id}/quote", response_model=QuoteOut, operation_id="quotePrices")
 async def price_quote(actor: CurrentActor, customer_id: PathId, body: QuoteIn):
     """Each line's price for this customer, with every candidate price and why it won or lost."""
     result = await quote(

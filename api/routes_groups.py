@@ -29,7 +29,7 @@ from services.membership.members import list_members
 router = APIRouter(route_class=ApiRoute, tags=["groups"])
 
 
-@router.get("/groups", response_model=Paged[GroupSummary])
+@router.get("/groups", response_model=Paged[GroupSummary], operation_id="listGroups")
 async def groups(
     actor: CurrentActor,
     page: PageNumber = 1,
@@ -49,19 +49,19 @@ async def groups(
     )
 
 
-@router.post("/groups", response_model=GroupOut, status_code=201)
+@router.post("/groups", response_model=GroupOut, status_code=201, operation_id="createGroup")
 async def new_group(actor: CurrentActor, body: GroupIn):
     """Create a group; a rule-based one gets its members from its rule at once."""
     return await create_group(data=body.model_dump(), actor=actor)
 
 
-@router.get("/groups/{group_id}", response_model=GroupOut)
+@router.get("/groups/{group_id}", response_model=GroupOut, operation_id="getGroup")
 async def group(actor: CurrentActor, group_id: PathId):
     """One group."""
     return await get_group(group_id=group_id)
 
 
-@router.patch("/groups/{group_id}", response_model=GroupOut, responses=CHANGED_MEANWHILE)
+@router.patch("/groups/{group_id}", response_model=GroupOut, responses=CHANGED_MEANWHILE, operation_id="changeGroup")
 async def change_group(actor: CurrentActor, group_id: PathId, body: GroupChange):
     """Change the given fields of a group read at `version` (409 if it was saved since)."""
     current = await get_group(group_id=group_id)
@@ -70,13 +70,13 @@ async def change_group(actor: CurrentActor, group_id: PathId, body: GroupChange)
     return await update_group(group_id=group_id, version=body.version, data=data, actor=actor)
 
 
-@router.delete("/groups/{group_id}", response_model=GroupDeleted)
+@router.delete("/groups/{group_id}", response_model=GroupDeleted, operation_id="deleteGroup")
 async def remove_group(actor: CurrentActor, group_id: PathId):
     """Delete a group: its members are released, its subgroups move up to its parent."""
     return await delete_group(group_id=group_id, actor=actor, reason="Group deleted through the API")
 
 
-@router.get("/groups/{group_id}/members", response_model=Paged[MemberOut])
+@router.get("/groups/{group_id}/members", response_model=Paged[MemberOut], operation_id="listMembers")
 async def members(
     actor: CurrentActor,
     group_id: PathId,
@@ -92,7 +92,7 @@ async def members(
     )
 
 
-@router.post("/groups/{group_id}/members", response_model=AddMembersOut)
+@router.post("/groups/{group_id}/members", response_model=AddMembersOut, operation_id="addMembers")
 async def add(actor: CurrentActor, group_id: PathId, body: AddMembersIn):
     """Add customers: only to this group, moving them from their current groups, or as their primary group."""
     result = await add_members(
@@ -101,7 +101,7 @@ async def add(actor: CurrentActor, group_id: PathId, body: AddMembersIn):
     return AddMembersOut.model_validate({**result.__dict__, "summary": result.summary()})
 
 
-@router.post("/groups/{group_id}/members/remove", response_model=RemoveMembersOut)
+@router.post("/groups/{group_id}/members/remove", response_model=RemoveMembersOut, operation_id="removeMembers")
 async def remove(actor: CurrentActor, group_id: PathId, body: RemoveMembersIn):
     """Take customers out: into the default group, into another group, or just out of this one."""
     result = await remove_members(

@@ -22,7 +22,7 @@ from services.promotions import create_promotion, delete_promotion, get_promotio
 router = APIRouter(route_class=ApiRoute, tags=["promotions"])
 
 
-@router.get("/promotions", response_model=Paged[PromotionSummary])
+@router.get("/promotions", response_model=Paged[PromotionSummary], operation_id="listPromotions")
 async def promotions(
     actor: CurrentActor,
     page: PageNumber = 1,
@@ -40,19 +40,24 @@ async def promotions(
     )
 
 
-@router.post("/promotions", response_model=PromotionOut, status_code=201)
+@router.post("/promotions", response_model=PromotionOut, status_code=201, operation_id="createPromotion")
 async def new_promotion(actor: CurrentActor, body: PromotionIn):
     """Create a promotion."""
     return await create_promotion(data=body.model_dump(), actor=actor)
 
 
-@router.get("/promotions/{promotion_id}", response_model=PromotionOut)
+@router.get("/promotions/{promotion_id}", response_model=PromotionOut, operation_id="getPromotion")
 async def promotion(actor: CurrentActor, promotion_id: PathId):
     """One promotion."""
     return await get_promotion(promotion_id=promotion_id)
 
 
-@router.put("/promotions/{promotion_id}", response_model=PromotionOut, responses=CHANGED_MEANWHILE)
+@router.put(
+    "/promotions/{promotion_id}",
+    response_model=PromotionOut,
+    responses=CHANGED_MEANWHILE,
+    operation_id="replacePromotion",
+)
 async def replace_promotion(actor: CurrentActor, promotion_id: PathId, body: PromotionReplacement):
     """Replace the settings of a promotion read at `version` (409 if it was saved since)."""
     await get_promotion(promotion_id=promotion_id)  # 404 before the form's checks
@@ -61,7 +66,7 @@ async def replace_promotion(actor: CurrentActor, promotion_id: PathId, body: Pro
     )
 
 
-@router.delete("/promotions/{promotion_id}", response_model=PromotionDeleted)
+@router.delete("/promotions/{promotion_id}", response_model=PromotionDeleted, operation_id="deletePromotion")
 async def remove_promotion(actor: CurrentActor, promotion_id: PathId):
     """Delete a promotion."""
     name = await delete_promotion(promotion_id=promotion_id, actor=actor)

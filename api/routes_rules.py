@@ -9,7 +9,7 @@ from services.rules.preview import preview_rule
 router = APIRouter(route_class=ApiRoute, tags=["rules"])
 
 
-@router.post("/rules/preview", response_model=RulePreviewOut)
+@router.post("/rules/preview", response_model=RulePreviewOut, operation_id="previewRule")
 async def preview(actor: CurrentActor, body: RulePreviewIn):
     """How many customers a rule matches, the first of them by name, and (for a group) who would join and leave."""
     result = await preview_rule(rule=body.rule, group_id=body.group_id)

@@ -37,6 +37,19 @@ Search = Annotated[str, Query(max_length=200, description="Text in the name, com
 T = TypeVar("T")
 
 
+# A CSV file may come as text/csv or as plain bytes: code generators (openapi-python-client among
+# them) send a file body as application/octet-stream and cannot generate a text/csv one.
+CSV_CONTENT = {
+    "text/csv": {"schema": {"type": "string"}},
+    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+}
+
+
+def is_csv(content_type: str) -> bool:
+    """Whether a request body of this content type is a CSV file (see CSV_CONTENT)."""
+    return "csv" in content_type or content_type.startswith("application/octet-stream")
+
+
 class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
