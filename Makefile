@@ -30,6 +30,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m bench.pricing
 	$(BIN)/python -m bench.reports
 	$(BIN)/python -m bench.writes
+	$(BIN)/python -m bench.webhooks
 	$(BIN)/python -m bench.load
 
 # One file, dist/customer-groups, that runs the app and its subcommands without Python. PyInstaller
