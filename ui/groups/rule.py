@@ -62,8 +62,9 @@ async def rule_section(group: GroupDetail, wording: Wording) -> None:
                 button.mark("run-rule")
                 guard(button, Permission.MANAGE_RULES)
                 edit = ui.button(
-                    "Edit rule", icon="edit", on_click=lambda: ui.navigate.to(f"/groups/{group.id}/edit")
+                    "Edit rule", icon="edit", on_click=lambda: ui.navigate.to(f"/groups/{group.id}/edit?step=rules")
                 ).props("flat no-caps")
+                edit.mark("edit-rule")
                 guard(edit, Permission.MANAGE_RULES)
         if not group.rule:
             ui.label("This group has no rule yet. Edit the group to add one.").classes("text-slate-500")

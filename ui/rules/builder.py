@@ -3,7 +3,8 @@ the field's type. It edits the rule as the JSON the services take (money in cent
 
 Structure changes (add, remove, reorder, another field or comparison) redraw the builder; typing a
 value only updates the rule, so the input keeps its focus, and tells `on_change` to refresh the
-preview.
+preview. A condition's problem is shown at the input that causes it (its outline and its message
+under it), set on the input itself so marking never redraws the builder under the owner's typing.
 """
 
 import copy
@@ -53,6 +54,32 @@ def _child_path(path: str, index: int) -> str:
     return f"{path}.{index}" if path else str(index)
 
 
+def _blank(value) -> bool:
+    return value is None or value == "" or value == []
+
+
+def faulty_part(condition: dict, message: str) -> str:
+    """Which input of a condition a problem belongs to: "field", "op", "months", "value" or "value2"
+    (the second end of a range)."""
+    field = FIELDS.get(condition.get("field") or "")
+    if field is None:
+        return "field"
+    if condition.get("op") not in {op.value for op in field.ops}:
+        return "op"
+    if field.has_months and "month" in message:
+        return "months"
+    value = condition.get("value")
+    if Op(condition["op"]) in RANGE_VALUE and isinstance(value, list) and len(value) == 2:
+        return "value" if _blank(value[0]) else "value2"
+    return "value"
+
+
+def is_blank_rule(rule: dict) -> bool:
+    """Nothing the owner would miss: no condition with a value, no nested group."""
+    items = rule.get("conditions") or []
+    return all("conditions" not in item and "match" not in item and _blank(item.get("value")) for item in items)
+
+
 class RuleBuilder:
     def __init__(
         self,
@@ -70,6 +97,9 @@ class RuleBuilder:
         self.groups = groups
         self.tags = tags
         self.on_change = on_change
+        # Each drawn condition's inputs by path ("1.0") and part ("value"), to mark a problem on them.
+        self.inputs: dict[str, dict[str, ui.element]] = {}
+        self.conditions: dict[str, dict] = {}
 
     # -- changes ---------------------------------------------------------------------------------
 
@@ -83,10 +113,54 @@ class RuleBuilder:
         self.errors = {}
         self._changed(redraw=True)
 
+    def choose_template(self, template) -> None:
+        """A template replaces the whole rule: an owner's own conditions are only replaced once they
+        agree."""
+        if is_blank_rule(self.rule):
+            self.use_template(template.rule)
+            return
+        with ui.dialog() as dialog, ui.card().classes("w-[28rem] max-w-full").mark("template-confirm"):
+            ui.label(f"Replace this rule with “{template.name}”?").classes("text-lg font-medium")
+            conditions = sum(1 for _ in _leaves(self.rule))
+            ui.label(
+                f"The template takes the place of the rule's {conditions} condition"
+                + ("s" if conditions != 1 else "")
+                + ". Nothing is saved until you save the group."
+            ).classes("text-slate-600")
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Keep my rule", on_click=dialog.close).props("flat").mark("template-keep")
+
+                def replace() -> None:
+                    dialog.close()
+                    self.use_template(template.rule)
+
+                ui.button("Replace the rule", on_click=replace).mark("template-replace")
+        dialog.on("hide", dialog.delete)
+        dialog.open()
+
     def show_errors(self, errors: dict[str, str]) -> None:
         """Errors by condition path ("" for the whole rule), as the services report them."""
         self.errors = errors
         self.render.refresh()
+        self._mark_inputs()
+
+    def mark(self, errors: dict[str, str]) -> None:
+        """Show the rule's problems while the owner edits: at the inputs of each condition, without a
+        redraw (which would take the focus from the input being typed in). The whole rule's and the
+        groups' problems are labels: they change only with the rule's structure, which redraws."""
+        labels = {path: text for path, text in errors.items() if path not in self.conditions}
+        before = {path: text for path, text in self.errors.items() if path not in self.conditions}
+        self.errors = errors
+        if labels != before:
+            self.render.refresh()
+        self._mark_inputs()
+
+    def _mark_inputs(self) -> None:
+        for path, parts in self.inputs.items():
+            message = self.errors.get(path)
+            wrong = faulty_part(self.conditions[path], message) if message else None
+            for part, element in parts.items():
+                element.error = message if part == wrong else None
 
     def _add(self, group: dict, item: dict) -> None:
         group["conditions"].append(item)
@@ -149,6 +223,7 @@ class RuleBuilder:
 
     @ui.refreshable_method
     def render(self) -> None:
+        self.inputs, self.conditions = {}, {}
         with ui.column().classes("w-full gap-2"):
             with ui.row().classes("w-full items-center justify-between"):
                 ui.label("Conditions").classes("text-base font-medium")
@@ -157,7 +232,7 @@ class RuleBuilder:
                 ):
                     with ui.menu():
                         for template in TEMPLATES:
-                            with ui.item(on_click=lambda t=template: self.use_template(t.rule)).mark(
+                            with ui.item(on_click=lambda t=template: self.choose_template(t)).mark(
                                 f"template-{template.key}"
                             ):
                                 with ui.item_section():
@@ -166,6 +241,7 @@ class RuleBuilder:
             if "" in self.errors:
                 ui.label(self.errors[""]).classes("text-negative text-sm").mark("rule-error")
             self._group(self.rule, "", depth=0, parent=None, index=0)
+        self._mark_inputs()
 
     def _group(self, group: dict, path: str, *, depth: int, parent: dict | None, index: int) -> None:
         nested = parent is not None
@@ -224,15 +300,21 @@ class RuleBuilder:
 
     def _condition(self, condition: dict, path: str, group: dict, index: int) -> None:
         field = FIELDS.get(condition.get("field", ""))
-        error = self.errors.get(path)
+        self.conditions[path] = condition
+        inputs = self.inputs[path] = {}
         with ui.column().classes("w-full gap-0"):
             with ui.row().classes("w-full items-start gap-2 no-wrap"):
-                ui.select(
-                    FIELD_OPTIONS,
-                    value=condition.get("field") if field else None,
-                    label="Field",
-                    on_change=lambda e: self._set_field(condition, e.value),
-                ).props("outlined dense options-dense").classes("w-56").mark(f"rule-field-{path}")
+                inputs["field"] = (
+                    ui.select(
+                        FIELD_OPTIONS,
+                        value=condition.get("field") if field else None,
+                        label="Field",
+                        on_change=lambda e: self._set_field(condition, e.value),
+                    )
+                    .props("outlined dense options-dense")
+                    .classes("w-56")
+                    .mark(f"rule-field-{path}")
+                )
                 if field is not None:
                     if field.has_months:
                         months = (
@@ -242,18 +324,22 @@ class RuleBuilder:
                         )
                         months.on_value_change(lambda e: self._set_months(condition, e.value))
                         months.mark(f"rule-months-{path}")
+                        inputs["months"] = months
                     ops = {op.value: OP_LABELS[op] for op in field.ops}
-                    ui.select(
-                        ops,
-                        value=condition.get("op") if condition.get("op") in ops else None,
-                        label="Comparison",
-                        on_change=lambda e: self._set_op(condition, e.value),
-                    ).props("outlined dense options-dense").classes("w-44").mark(f"rule-op-{path}")
+                    inputs["op"] = (
+                        ui.select(
+                            ops,
+                            value=condition.get("op") if condition.get("op") in ops else None,
+                            label="Comparison",
+                            on_change=lambda e: self._set_op(condition, e.value),
+                        )
+                        .props("outlined dense options-dense")
+                        .classes("w-44")
+                        .mark(f"rule-op-{path}")
+                    )
                     self._value_inputs(condition, field, path)
                 ui.space()
                 self._order_buttons(group, index, path, "condition")
-            if error:
-                ui.label(error).classes("text-negative text-sm pl-1").mark(f"rule-error-{path}")
 
     def _value_inputs(self, condition: dict, field: RuleField, path: str) -> None:
         op = Op(condition["op"]) if condition.get("op") in Op._value2member_map_ else None
@@ -262,17 +348,21 @@ class RuleBuilder:
         value = condition.get("value")
         if op in RANGE_VALUE:
             low, high = value if isinstance(value, list) and len(value) == 2 else (None, None)
-            self._scalar_input(condition, field, low, path, index=0)
+            self.inputs[path]["value"] = self._scalar_input(condition, field, low, path, index=0)
             ui.label("and").classes("self-center text-slate-600")
-            self._scalar_input(condition, field, high, path, index=1, mark=f"rule-value2-{path}")
+            self.inputs[path]["value2"] = self._scalar_input(
+                condition, field, high, path, index=1, mark=f"rule-value2-{path}"
+            )
         elif op in LIST_VALUE:
-            self._list_input(condition, field, value if isinstance(value, list) else [], path)
+            self.inputs[path]["value"] = self._list_input(
+                condition, field, value if isinstance(value, list) else [], path
+            )
         else:
-            self._scalar_input(condition, field, value, path)
+            self.inputs[path]["value"] = self._scalar_input(condition, field, value, path)
 
     def _scalar_input(
         self, condition: dict, field: RuleField, value, path: str, *, index: int | None = None, mark: str = ""
-    ) -> None:
+    ) -> ui.element:
         mark = mark or f"rule-value-{path}"
         match field.type:
             case ValueType.MONEY:
@@ -281,6 +371,7 @@ class RuleBuilder:
                 amount.on_value_change(
                     lambda e: self._set_value(condition, round(e.value * 100) if e.value is not None else None, index)
                 )
+                return amount
             case ValueType.NUMBER | ValueType.DAYS | ValueType.MONTHS:
                 number = ui.number("Value", value=value, min=0, precision=0, format="%d")
                 number.props("outlined dense" + (f' suffix="{UNITS[field.type]}"' if field.type in UNITS else ""))
@@ -288,15 +379,18 @@ class RuleBuilder:
                 number.on_value_change(
                     lambda e: self._set_value(condition, int(e.value) if e.value is not None else None, index)
                 )
+                return number
             case ValueType.CHOICE:
                 choice = ui.select(dict(field.choices), value=value, label="Value", with_input=field.name == "country")
                 choice.props("outlined dense options-dense").classes("w-48").mark(mark)
                 choice.on_value_change(lambda e: self._set_value(condition, e.value, index))
+                return choice
             case _:
                 text = ui.input("Value", value=value or "").props("outlined dense").classes("w-56").mark(mark)
                 text.on_value_change(lambda e: self._set_value(condition, e.value, index))
+                return text
 
-    def _list_input(self, condition: dict, field: RuleField, values: list, path: str) -> None:
+    def _list_input(self, condition: dict, field: RuleField, values: list, path: str) -> ui.element:
         match field.type:
             case ValueType.CHOICE:
                 options: dict | list = dict(field.choices)
@@ -316,3 +410,12 @@ class RuleBuilder:
         )
         select.props("outlined dense use-chips options-dense").classes("min-w-[14rem]").mark(f"rule-value-{path}")
         select.on_value_change(lambda e: self._set_value(condition, list(e.value or [])))
+        return select
+
+
+def _leaves(group: dict):
+    for item in group.get("conditions") or []:
+        if "conditions" in item or "match" in item:
+            yield from _leaves(item)
+        else:
+            yield item

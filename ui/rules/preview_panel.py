@@ -6,12 +6,14 @@ count never overwrites a fresh one.
 """
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from nicegui import background_tasks, ui
 
+from services.benefits.sections import EffectiveBenefits
 from services.paging import Page
 from services.rules.explainer import ConditionCheck, GroupCheck
+from services.rules.impact import RuleImpact, rule_impact
 from services.rules.model import Condition, RuleError, RuleGroup, parse_rule
 from services.rules.preview import FunnelStep, MatchRow, RulePreview, list_matches, preview_rule, rule_funnel
 from services.rules.words import Wording, actual_text, condition_text
@@ -47,21 +49,41 @@ def _item_text(item: Condition | RuleGroup, wording: Wording) -> str:
     return f"({f' {item.match.upper()} '.join(inner)})" if len(inner) > 1 else inner[0]
 
 
+async def _nothing() -> None:
+    return None
+
+
 class PreviewPanel:
     debounce = 0.35  # seconds of quiet typing before a preview is asked for
 
-    def __init__(self, *, group_id: int | None, wording: Wording, get_rule: Callable[[], dict]) -> None:
+    def __init__(
+        self,
+        *,
+        group_id: int | None,
+        wording: Wording,
+        get_rule: Callable[[], dict],
+        get_benefits: Callable[[], Awaitable[EffectiveBenefits]] | None = None,
+        group_name: str = "",
+    ) -> None:
         self.group_id = group_id
         self.wording = wording
         self.get_rule = get_rule
+        self.get_benefits = get_benefits
+        self.group_name = group_name
         self.generation = 0  # the newest request; answers for older ones are dropped
         self.rule: RuleGroup | None = None
+        self.preview: RulePreview | None = None  # the last figures shown
         with ui.card().classes("w-full gap-2") as self.card:
             with ui.row().classes("w-full items-center justify-between"):
                 ui.label("Preview").classes("text-base font-medium")
                 self.spinner = ui.spinner(size="sm")
                 self.spinner.visible = False
-            self.body = ui.column().classes("w-full gap-3")
+            # While a condition is incomplete the last figures stay, dimmed, under this note.
+            with ui.row().classes("items-center gap-2 text-sm text-amber-900 no-wrap") as self.stale_note:
+                ui.icon("edit_note", size="sm")
+                self.stale_text = ui.label().mark("preview-incomplete")
+            self.stale_note.visible = False
+            self.body = ui.column().classes("w-full gap-3 transition-opacity").mark("preview-body")
 
     def request(self) -> None:
         """Ask for a fresh preview of the builder's rule, once typing settles."""
@@ -82,28 +104,43 @@ class PreviewPanel:
             preview = await preview_rule(rule=rule, group_id=self.group_id)
             if generation != self.generation:
                 return
-            self.rule = rule
+            self.rule, self.preview = rule, preview
             self._show(preview)
-            funnel = await rule_funnel(rule=rule) if len(rule.conditions) > 1 else []
+            joiners = preview.change.joining if preview.change is not None else preview.matching
+            funnel, impact = await asyncio.gather(
+                rule_funnel(rule=rule), self._impact(rule, joiners) if self.get_benefits else _nothing()
+            )
             if generation != self.generation:
                 return
             self._show_funnel(funnel, preview.total_customers)
+            self._show_impact(impact)
         finally:
             if generation == self.generation:
                 self.spinner.visible = False
 
+    async def _impact(self, rule: RuleGroup, joiners: int) -> RuleImpact:
+        assert self.get_benefits is not None
+        benefits = await self.get_benefits()
+        return await rule_impact(rule=rule, group_id=self.group_id, benefits=benefits, joiners=joiners)
+
     def _show_incomplete(self, errors: dict[str, str]) -> None:
-        self.body.clear()
-        with self.body:
-            with ui.row().classes("items-center gap-2 text-slate-600").mark("preview-incomplete"):
-                ui.icon("edit_note", size="md").classes("text-slate-400")
-                n = len(errors)
-                ui.label(
-                    "Complete the rule to see who it matches"
-                    + (f": {n} condition{'s' if n != 1 else ''} need{'s' if n == 1 else ''} attention." if n else ".")
-                )
+        n = len(errors)
+        what = f"{n} condition{'s' if n != 1 else ''} need{'s' if n == 1 else ''} attention" if n else "the rule"
+        if self.preview is None:
+            self.body.clear()
+            with self.body:
+                with ui.row().classes("items-center gap-2 text-slate-600 no-wrap").mark("preview-incomplete"):
+                    ui.icon("edit_note", size="md").classes("text-slate-400")
+                    ui.label(f"Complete the rule to see who it matches: {what}." if n else "Complete the rule.")
+            return
+        # The last complete rule's figures stay in view, dimmed, so the count never blanks.
+        self.stale_text.text = f"Showing the last complete rule: {what} (marked in red)."
+        self.stale_note.visible = True
+        self.body.classes(add="opacity-40")
 
     def _show(self, preview: RulePreview) -> None:
+        self.stale_note.visible = False
+        self.body.classes(remove="opacity-40")
         self.body.clear()
         with self.body:
             with ui.column().classes("gap-0"):
@@ -115,8 +152,12 @@ class PreviewPanel:
                 ui.label(
                     f"{preview.matching:,} of {preview.total_customers:,} customers ({preview.share:.1%})"
                 ).classes("text-sm text-slate-500").mark("preview-share")
+            self.funnel_box = ui.column().classes("w-full gap-1")
+            if self._funnel_drawn is not None:
+                self._draw_funnel(*self._funnel_drawn, dimmed=True)
             if preview.change is not None:
                 self._show_change(preview)
+            self.impact_box = ui.column().classes("w-full gap-1")
             if preview.samples:
                 self._show_samples(preview.samples)
                 ui.button(
@@ -124,7 +165,8 @@ class PreviewPanel:
                 ).props("outline no-caps").mark("view-matches")
             else:
                 ui.label("No customer matches this rule yet.").classes("text-slate-500 italic")
-            self.funnel_box = ui.column().classes("w-full gap-1")
+
+    _funnel_drawn: tuple[list[FunnelStep], int, RuleGroup] | None = None
 
     def _show_change(self, preview: RulePreview) -> None:
         change = preview.change
@@ -154,19 +196,78 @@ class PreviewPanel:
                         ui.label(text).classes("text-slate-600")
 
     def _show_funnel(self, steps: list[FunnelStep], total: int) -> None:
+        assert self.rule is not None
+        self._funnel_drawn = (steps, total, self.rule)
+        self.funnel_box.clear()
+        self._draw_funnel(steps, total, self.rule)
+
+    def _draw_funnel(self, steps: list[FunnelStep], total: int, rule: RuleGroup, *, dimmed: bool = False) -> None:
+        """A bar per condition, as long as the customers left after it (ALL) or gathered by it (ANY),
+        against the whole shop: the drop is seen before it is read."""
         if not steps:
             return
+        narrowing = rule.match == "all"
         with self.funnel_box:
-            title = "After each condition" if self.rule and self.rule.match == "all" else "Gathered by each condition"
-            ui.label(title).classes("text-sm font-medium text-slate-700 mt-2")
-            with ui.column().classes("w-full gap-1").mark("preview-funnel"):
-                for step in steps:
-                    share = step.customers / total if total else 0
-                    with ui.column().classes("w-full gap-0"):
-                        with ui.row().classes("w-full justify-between text-xs text-slate-600 no-wrap"):
-                            ui.label(_item_text(step.condition, self.wording)).classes("truncate")
-                            ui.label(f"{step.customers:,}").classes("font-medium")
-                        ui.linear_progress(value=share, show_value=False, size="6px").props("rounded color=secondary")
+            title = "After each condition" if narrowing else "Gathered by each condition"
+            ui.label(title).classes("text-sm font-medium text-slate-700")
+            rows = [
+                ("All customers", total, None),
+                *[(_item_text(s.condition, self.wording), s.customers, s) for s in steps],
+            ]
+            with ui.column().classes("w-full gap-1" + (" opacity-40" if dimmed else "")).mark("preview-funnel"):
+                previous = total
+                for index, (text, customers, _step) in enumerate(rows):
+                    share = customers / total if total else 0
+                    with ui.column().classes("w-full gap-0").mark(f"funnel-step-{index}"):
+                        with ui.row().classes("w-full justify-between text-xs text-slate-700 no-wrap gap-2"):
+                            ui.label(text).classes("truncate").tooltip(text)
+                            with ui.row().classes("gap-1 no-wrap items-baseline"):
+                                ui.label(f"{customers:,}").classes("font-semibold text-slate-900")
+                                dropped = previous - customers
+                                if index and narrowing and dropped > 0:
+                                    ui.label(f"−{dropped:,}").classes("text-red-700")
+                        with ui.element("div").classes("w-full h-3 rounded-sm bg-slate-100"):
+                            ui.element("div").classes(
+                                "h-3 rounded-sm " + ("bg-slate-400" if index == 0 else "bg-primary")
+                            ).style(f"width: {max(share * 100, 0.5 if customers else 0):.2f}%")
+                    previous = customers
+
+    def _show_impact(self, impact: RuleImpact | None) -> None:
+        self.impact_box.clear()
+        if impact is None or not impact.joiners:
+            return
+        joiners = "joiner" + ("" if impact.joiners == 1 else "s")
+        with self.impact_box:
+            with ui.column().classes("w-full gap-0").mark("preview-cost"):
+                if not impact.prices:
+                    ui.label("No discount to pay: this group gives no special prices.").classes(
+                        "text-sm text-slate-600"
+                    )
+                elif impact.yearly_cost_cents is None:
+                    ui.label(f"Discount for the {impact.joiners:,} {joiners}: not estimated").classes(
+                        "text-sm font-medium text-slate-800"
+                    )
+                    ui.label(impact.cost_note.capitalize() + ".").classes("text-xs text-slate-500")
+                else:
+                    with ui.row().classes("items-baseline gap-1 text-sm"):
+                        ui.label("About").classes("text-slate-700")
+                        ui.label(self.wording.money(impact.yearly_cost_cents)).classes("font-semibold text-slate-900")
+                        ui.label(f"a year in discounts for the {impact.joiners:,} {joiners}").classes("text-slate-700")
+                    ui.label(f"Reckoned on {self.wording.money(impact.purchases_cents)}: {impact.cost_note}.").classes(
+                        "text-xs text-slate-500"
+                    )
+            if impact.collisions:
+                with ui.column().classes("w-full gap-0").mark("preview-collisions"):
+                    for collision in impact.collisions:
+                        with ui.row().classes("items-center gap-1 text-sm text-amber-900 no-wrap"):
+                            ui.icon("call_split", size="xs")
+                            ui.label(
+                                f"{collision.customers:,} of the {joiners} "
+                                f"{'is' if collision.customers == 1 else 'are'} in {collision.group_name}"
+                            )
+                    ui.label("Where two groups price a product, the customer gets the better price.").classes(
+                        "text-xs text-slate-500"
+                    )
 
     def _open_matches(self, matching: int) -> None:
         rule = self.rule

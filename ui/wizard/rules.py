@@ -5,6 +5,8 @@ from nicegui import ui
 from models.group import GroupType
 from services.customers import list_tags
 from services.groups.group import group_choices
+from services.rules.impact import draft_pricing
+from services.rules.model import RuleError, parse_rule
 from services.rules.words import Wording
 from services.shop import get_shop
 from ui.groups.form import GroupForm
@@ -33,7 +35,12 @@ async def render(form: GroupForm, save) -> None:
     def changed() -> None:
         form.rule = builder.rule
         form.clear_error("rule")
+        builder.mark(rule_problems(builder.rule))
         preview.request()
+
+    async def benefits():
+        own = form.benefit_sections()["pricing"]
+        return await draft_pricing(group_id=form.group_id, parent_id=form.parent_id, own=own)
 
     with ui.row().classes("w-full gap-4 items-start no-wrap max-lg:flex-wrap"):
         with ui.card().classes("flex-grow min-w-0 gap-2").mark("rule-builder"):
@@ -42,7 +49,25 @@ async def render(form: GroupForm, save) -> None:
             )
             builder.render()
         with ui.column().classes("w-[24rem] max-lg:w-full shrink-0 sticky top-20"):
-            preview = PreviewPanel(group_id=form.group_id, wording=wording, get_rule=lambda: builder.rule)
+            preview = PreviewPanel(
+                group_id=form.group_id,
+                wording=wording,
+                get_rule=lambda: builder.rule,
+                get_benefits=benefits,
+                group_name=form.name,
+            )
     form.rule = builder.rule
     form.rule_view = builder
+    builder.mark(rule_problems(builder.rule))
+    # The cost follows the Pricing step's entries: coming back here asks again.
+    form.benefit_views.append(lambda step: preview.request() if step == TITLE else None)
     preview.request()
+
+
+def rule_problems(rule: dict) -> dict[str, str]:
+    """The rule's problems by condition path; none for a rule that parses."""
+    try:
+        parse_rule(rule)
+    except RuleError as error:
+        return error.errors
+    return {}
