@@ -440,16 +440,19 @@ def _net_margin(revenue: int, discount: int, known_revenue: int, known_cost: int
 async def _costed(connection: BaseDBAsyncClient, group_ids: list[int]) -> dict[int, tuple[int, int]]:
     """Per group, what its orders' lines of products with a cost brought in and cost: (revenue, cost).
 
-    Read from the products with a cost through the lines' SKU index, so only those lines are
-    visited; a line's SKU matches as the catalog stores it (capitals) or in small letters."""
-    await execute(connection, "CREATE INDEX IF NOT EXISTS report_hits_order_id ON report_hits (order_id)")
+    One pass over the lines (they have no index by order): each line finds its order among the
+    report's orders and its product by SKU, in capitals as the catalog keeps it, both through an
+    index. CROSS JOIN keeps SQLite to that order; left to itself it walks every costed product's
+    lines through the SKU index, several times slower at a million lines. A line's SKU matches in
+    any letter case."""
+    # Covering (order, group): a line's groups come from the index alone, half the time of a row lookup.
+    await execute(connection, "CREATE INDEX IF NOT EXISTS report_hits_order_id ON report_hits (order_id, group_id)")
     found = dict.fromkeys(group_ids, (0, 0))
     for row in await fetch_rows(
         connection,
         "SELECT h.group_id, SUM(l.quantity * l.price_cents) AS revenue, SUM(l.quantity * p.cost_cents) AS cost "
-        "FROM product p JOIN order_line l ON l.sku IN (p.sku, LOWER(p.sku)) "
-        "JOIN report_hits h ON h.order_id = l.order_id "
-        "WHERE p.cost_cents IS NOT NULL GROUP BY h.group_id",
+        "FROM order_line l CROSS JOIN report_hits h CROSS JOIN product p "
+        "WHERE h.order_id = l.order_id AND p.sku = UPPER(l.sku) AND p.cost_cents IS NOT NULL GROUP BY h.group_id",
     ):
         found[row["group_id"]] = (int(row["revenue"] or 0), int(row["cost"] or 0))
     return found
