@@ -19,6 +19,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from models.catalog import Product
+from models.customer import OrderLine
 from models.group import CustomerGroup
 from models.promotion import Promotion, PromotionStatus, PromotionTarget, PromotionType
 from services.benefits.sections import GroupNode, PricingType, chain_of, effective, load_groups
@@ -394,7 +395,7 @@ async def compare_groups(*, group_ids: list[int], period: Period) -> Comparison:
         now = await _per_group(connection, group_ids, period)
         before = await _retention(connection, group_ids, period)
         discounts = await _discounts(connection, now, own, promotions, period)
-        costed = await _costed(connection, group_ids) if any_costs else {}
+        costed = await _costed(connection, group_ids) if any_costs and await OrderLine.exists() else {}
     rows = []
     for gid in group_ids:
         figures = now[gid]
