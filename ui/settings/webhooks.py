@@ -57,7 +57,7 @@ class WebhooksPage:
     def show(self) -> None:
         for endpoint in self.endpoints:
             if endpoint.disabled_reason and not endpoint.enabled:
-                with ui.card().classes("w-full bg-red-50 border border-red-200 gap-1").mark("switched-off-notice"):
+                with ui.card().classes("w-full bg-red-50 border-l-4 gap-1").mark("switched-off-notice"):
                     with ui.row().classes("items-center gap-2 no-wrap"):
                         ui.icon("error", size="22px").classes("text-negative")
                         ui.label(f"{endpoint.description or endpoint.url} is switched off").classes("font-medium")
