@@ -49,6 +49,9 @@ _ACTION_TEXT = {
     "staff.password_changed": "Changed the password of {name}",
     "api_token.created": "Created API token {name}",
     "api_token.revoked": "Revoked API token {name}",
+    "webhook.created": "Added webhook {name}",
+    "webhook.updated": "Changed webhook {name}",
+    "webhook.deleted": "Deleted webhook {name}",
 }
 
 

@@ -319,7 +319,7 @@ async def _audit(connection, actor: Acting, action: str, endpoint: WebhookEndpoi
         action=action,
         subject_type="settings",
         subject_id=endpoint.id,
-        subject_name=f"Webhook {endpoint.url}",
+        subject_name=endpoint.url,
         before=before,
         after=after,
         connection=connection,

@@ -19,6 +19,7 @@ from services.staff.accounts import change_password, change_role, create_first_o
 from services.staff.actor import Actor, SystemActor
 from services.staff.audit import audit_people, list_audit, record
 from services.staff.tokens import create_token, revoke_token
+from services.webhooks.endpoints import create_endpoint, delete_endpoint
 
 PASSWORD = "a long password"
 
@@ -286,3 +287,14 @@ async def test_only_the_owner_reads_the_log(db):
         with pytest.raises(PermissionDeniedError, match='"Manage staff" permission'):
             await audit_people(actor=staff)
     assert (await list_audit(actor=olivia)).total == 3  # the owner account and the two invitations
+
+
+async def test_webhook_changes_read_in_words(db):
+    olivia = await owner()
+    endpoint = await create_endpoint(url="https://hooks.example.com/groups", events=["member.joined"], actor=olivia)
+    await delete_endpoint(endpoint_id=endpoint.endpoint.id, actor=olivia)
+    rows = (await list_audit(actor=olivia)).rows
+    assert [row.summary for row in rows][:2] == [
+        "Deleted webhook https://hooks.example.com/groups",
+        "Added webhook https://hooks.example.com/groups",
+    ]
