@@ -206,6 +206,13 @@ async def _validated(data: GroupInput | dict, *, group_id: int | None) -> GroupI
     return normalised(parsed)
 
 
+async def check_group(*, data: GroupInput | dict, group_id: int | None) -> dict[str, str]:
+    """The problems saving `data` would meet, each at its field, without saving anything: the
+    wizard checks each step's own fields on Continue with the same words the save would use."""
+    parsed, _ = parsed_input(data)
+    return problems(data, await _facts(parsed, group_id=group_id))
+
+
 async def _facts(parsed: GroupInput | None, *, group_id: int | None) -> GroupFacts:
     """What the checks of an input need from the database; the rules of other groups only for a
     rule-based group, the members only for an edit that sets a capacity."""

@@ -85,7 +85,7 @@ async def test_a_condition_without_a_value_is_refused_at_the_condition(user: Use
     await _new_rule_group(user, "Half a rule")
     user.find("Create group").click()
     await user.should_see("Please correct the highlighted fields.")
-    await user.should_see("Enter a value.", marker="rule-error-0")
+    await user.should_see("Enter a value.", marker="rule-value-0")
     assert not await CustomerGroup.filter(name="Half a rule").exists()
 
 

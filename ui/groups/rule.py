@@ -2,7 +2,7 @@
 "Run rule now", who a hybrid group keeps out by hand, and the rule's history with restore (which
 previews its effect first)."""
 
-from nicegui import ui
+from nicegui import app, ui
 
 from models.group import GroupType
 from services.groups.group import GroupDetail
@@ -69,6 +69,7 @@ async def rule_section(group: GroupDetail, wording: Wording) -> None:
         if not group.rule:
             ui.label("This group has no rule yet. Edit the group to add one.").classes("text-slate-500")
             return
+        _undo_banner(group)
         show_rule(group.rule, wording)
         with ui.row().classes("items-center gap-2 text-sm text-slate-600").mark("rule-last-run"):
             if group.rule_applied_version < group.rule_version:
@@ -101,6 +102,47 @@ async def rule_section(group: GroupDetail, wording: Wording) -> None:
         if group.type == GroupType.HYBRID:
             await _exclusions(group)
         await _history(group, wording)
+
+
+def _undo_banner(group: GroupDetail) -> None:
+    """Right after the wizard saved a new rule: who joined and left, and Undo (the rule in force
+    before comes back as a new version, and the members follow it)."""
+    undo = app.storage.user.get("rule_undo")
+    if not undo or undo.get("group_id") != group.id:
+        return
+    del app.storage.user["rule_undo"]
+    number = undo["number"]
+
+    async def restore() -> None:
+        restored = await run_action(
+            lambda: restore_rule_version(
+                group_id=group.id, number=number, version=group.version, actor=current_actor()
+            ),
+            errors=in_words(notify_refused),
+            missing=notify_refused,
+            changed=lambda: ui.notify("This group was changed meanwhile; reload the page to undo from its history."),
+            busy=[button],
+        )
+        if not restored:
+            return
+        back = restored.value
+        go_to_with_message(
+            f"/groups/{group.id}",
+            f"Undone: {group.name} has its previous rule again: {back.rule_joined:,} joined, {back.rule_left:,} left.",
+        )
+
+    with ui.row().classes("w-full items-center gap-3 rounded bg-blue-50 px-3 py-2 no-wrap").mark("rule-undo"):
+        ui.icon("published_with_changes", size="sm").classes("text-primary")
+        ui.label(
+            f"New rule saved: {group.rule_joined:,} joined, {group.rule_left:,} left."
+            if group.rule_applied_version >= group.rule_version
+            else "New rule saved."
+        ).classes("text-sm text-slate-800")
+        ui.space()
+        button = ui.button("Undo", icon="undo", on_click=restore).props("outline no-caps")
+        button.tooltip(f"Restore rule version {number}")
+        button.mark("undo-rule")
+        guard(button, Permission.MANAGE_RULES)
 
 
 async def _exclusions(group: GroupDetail) -> None:

@@ -8,13 +8,18 @@ before reaching it).
 
 import re
 
-from nicegui import ui
+from nicegui import app, ui
 
-from services.benefits.sections import check_benefits, get_benefits, save_benefits
-from services.errors import NotFoundError
-from services.groups.group import GroupDetail, create_group, get_group, update_group
+from models.group import RULE_TYPES, GroupType
+from services.benefits.sections import check_benefits, effective_benefits, get_benefits, save_benefits
+from services.benefits.summary import catalog_names, pricing_text
+from services.errors import FormError, NotFoundError
+from services.groups.group import GroupDetail, check_group, create_group, get_group, update_group
 from services.membership.changes import AddMode, AddResult, add_members
+from services.rules.model import RuleError
+from services.rules.preview import RulePreview, preview_rule
 from services.staff.actor import Actor, Permission
+from services.wording import count
 from ui.actions import in_words, notify_refused, run_action
 from ui.groups.detail import missing_group
 from ui.groups.form import GroupForm
@@ -50,7 +55,42 @@ def _step_of(field: str):
     return next((step for step in STEPS if field in step.FIELDS), STEPS[0])
 
 
-async def wizard(form: GroupForm, *, start: str | None = None) -> None:
+async def step_problems(form: GroupForm, step) -> dict[str, str]:
+    """What saving would refuse in the fields `step` owns (the other steps are checked on theirs)."""
+    errors = await check_group(data=form.data(), group_id=form.group_id)
+    try:
+        await check_benefits(sections=form.benefit_sections())
+    except FormError as error:
+        errors |= error.errors
+    return {field: text for field, text in errors.items() if _step_of(field) is step}
+
+
+async def _members_leaving(form: GroupForm, original: GroupDetail | None) -> RulePreview | None:
+    """The preview of an edited rule that would take members out of the group; None otherwise."""
+    if original is None or GroupType(form.type) not in RULE_TYPES or form.rule == original.rule:
+        return None
+    try:
+        preview = await preview_rule(rule=form.rule, group_id=form.group_id)
+    except RuleError:
+        return None  # the save reports the rule's problems at its conditions
+    return preview if preview.change is not None and preview.change.leaving else None
+
+
+async def _benefit_words(group_id: int) -> str:
+    """What a member has from the group, in the overview's words ("5% off"); "" for none."""
+    benefits = await effective_benefits(group_id=group_id)
+    _, short = pricing_text(benefits.pricing, await catalog_names())
+    return "" if short == "Standard" else short
+
+
+def leaving_text(name: str, preview: RulePreview, benefit: str) -> str:
+    """ "55 customers will leave Silver Tier and lose 5% off; 12 will join." """
+    change = preview.change
+    text = f"{count(change.leaving, 'customer')} will leave {name}" + (f" and lose {benefit}" if benefit else "")
+    return text + (f"; {change.joining:,} will join." if change.joining else "; no one will join.")
+
+
+async def wizard(form: GroupForm, *, start: str | None = None, original: GroupDetail | None = None) -> None:
     editing = form.group_id is not None
     cancel_target = f"/groups/{form.group_id}" if editing else "/groups"
 
@@ -64,6 +104,13 @@ async def wizard(form: GroupForm, *, start: str | None = None) -> None:
 
     async def save() -> None:
         form.show_errors({})
+        leaving = await _members_leaving(form, original)
+        if leaving is not None:
+            await confirm_leaving(leaving)
+            return
+        await really_save()
+
+    async def really_save() -> None:
         actor = current_actor()
         # Saving a rule-based group sets its members, which takes a moment on a big shop.
         saved = await run_action(
@@ -74,7 +121,48 @@ async def wizard(form: GroupForm, *, start: str | None = None) -> None:
             busy=save_buttons,
         )
         if saved:
-            await _save_the_rest(form, saved.value, actor)
+            await _save_the_rest(form, saved.value, actor, original=original)
+
+    async def confirm_leaving(preview: RulePreview) -> None:
+        """Members would leave: say who and what they lose, in the owner's words, before saving."""
+        assert original is not None
+        change = preview.change
+        with ui.dialog() as dialog, ui.card().classes("w-[34rem] max-w-full gap-3").mark("confirm-leaving"):
+            ui.label(f"Save the new rule for {original.name}?").classes("text-lg font-medium")
+            ui.label(leaving_text(original.name, preview, await _benefit_words(original.id))).classes(
+                "text-base text-slate-800"
+            ).mark("leaving-text")
+            if change.leaving_samples:
+                names = ", ".join(s.name for s in change.leaving_samples)
+                more = change.leaving - len(change.leaving_samples)
+                ui.label(f"Leaving: {names}" + (f" and {more:,} more" if more > 0 else "")).classes(
+                    "text-sm text-slate-600"
+                )
+            ui.label(
+                "Every join and leave is kept in the history; Undo on the group's page restores this rule."
+            ).classes("text-sm text-slate-500")
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Keep editing", on_click=dialog.close).props("flat").mark("keep-editing")
+
+                async def go_ahead() -> None:
+                    dialog.close()
+                    await really_save()
+
+                ui.button("Save and update members", icon="check", on_click=go_ahead).mark("confirm-save")
+        dialog.on("hide", dialog.delete)
+        dialog.open()
+
+    async def go_on(step) -> None:
+        """Continue: only once the step's own fields would pass the save's checks."""
+        problems = await step_problems(form, step)
+        if problems:
+            form.show_errors(problems)
+            ui.notify("Please correct the highlighted fields on this step.", type="warning")
+            return
+        form.show_errors({})
+        # Set on the server (not Quasar's next()), so the step in view is known here at once.
+        titles = [shown.TITLE for shown in _steps(form)]
+        stepper.value = titles[min(titles.index(step.TITLE) + 1, len(titles) - 1)]
 
     with ui.dialog() as changed_dialog, ui.card().classes("max-w-md"):
         ui.label("This group was changed meanwhile").classes("text-lg font-medium")
@@ -114,9 +202,9 @@ async def wizard(form: GroupForm, *, start: str | None = None) -> None:
                             guard(button, Permission.MANAGE_GROUPS)
                             save_buttons.append(button)
                         if not last:
-                            ui.button("Continue", on_click=stepper.next).props("outline" if can_save else "").mark(
-                                "continue"
-                            )
+                            ui.button("Continue", on_click=lambda s=step: go_on(s)).props(
+                                "outline" if can_save else ""
+                            ).mark("continue")
                         if index:
                             ui.button("Back", on_click=stepper.previous).props("flat")
                         ui.button("Cancel", on_click=lambda: ui.navigate.to(cancel_target)).props("flat color=grey-8")
@@ -146,7 +234,18 @@ async def _save_group(form: GroupForm, actor: Actor) -> GroupDetail:
     return await create_group(data=form.data(), actor=actor)
 
 
-async def _save_the_rest(form: GroupForm, group: GroupDetail, actor: Actor) -> None:
+def _saved_text(group: GroupDetail, original: GroupDetail | None) -> str:
+    """ "Saved Silver Tier: 12 joined, 55 left." when the save changed the rule and it ran; an Undo on
+    the group's page then restores the rule in force before (its rule section offers it)."""
+    if original is None or group.rule_version == original.rule_version or not original.rule_version:
+        return f"Saved {group.name}"
+    app.storage.user["rule_undo"] = {"group_id": group.id, "number": original.rule_version}
+    if group.rule_applied_version < group.rule_version:
+        return f"Saved {group.name}. Its members follow the new rule once the group is active."
+    return f"Saved {group.name}: {group.rule_joined:,} joined, {group.rule_left:,} left."
+
+
+async def _save_the_rest(form: GroupForm, group: GroupDetail, actor: Actor, *, original: GroupDetail | None) -> None:
     """The group is saved: save its benefits and add a new group's first members, then show it."""
 
     def benefits_not_saved(problem: str) -> None:
@@ -162,7 +261,7 @@ async def _save_the_rest(form: GroupForm, group: GroupDetail, actor: Actor) -> N
     ):
         return
     if form.group_id is not None:
-        go_to_with_message(f"/groups/{group.id}", f"Saved {group.name}")
+        go_to_with_message(f"/groups/{group.id}", _saved_text(group, original))
         return
     text, kind = f"Created {group.name}.", "positive"
     if form.members is not None and form.members.selection.count:
@@ -204,4 +303,4 @@ async def edit_group_page(group_id: int, step: str = "") -> None:
         page_heading(f"Edit {group.name}", f"Code {group.code}")
         # ?step=pricing opens the wizard at that step (the group page's "Edit benefits").
         start = next((s.TITLE for s in STEPS if step and s.TITLE.lower().startswith(step.lower())), None)
-        await wizard(GroupForm.from_group(group, await get_benefits(group_id=group.id)), start=start)
+        await wizard(GroupForm.from_group(group, await get_benefits(group_id=group.id)), start=start, original=group)

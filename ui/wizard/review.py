@@ -5,13 +5,19 @@ from functools import partial
 
 from nicegui import ui
 
-from models.group import GroupType
+from models.group import RULE_TYPES, GroupType
 from services.benefits.sections import Benefits, GroupNode, effective, load_groups, parse_section
 from services.benefits.summary import catalog_names, describe
+from services.groups.group import group_choices
 from services.membership.changes import ADD_MODE_LABELS, AddMode
+from services.rules.model import RuleError, parse_rule
+from services.rules.preview import preview_rule
+from services.rules.words import Wording
+from services.shop import get_shop
 from services.wording import GROUP_TYPE_LONG, count
 from ui.actions import run_action
 from ui.groups.form import GroupForm
+from ui.groups.rule import show_rule
 
 TITLE = "Review"
 ICON = "fact_check"
@@ -63,6 +69,8 @@ async def _draw(form: GroupForm) -> None:
             ):
                 ui.label(label).classes("text-slate-500")
                 ui.label(value)
+    if GroupType(form.type) in RULE_TYPES:
+        await _rule(form)
     if form.members is not None and form.group_id is None and form.type != GroupType.AUTOMATIC.value:
         _first_members(form)
     if problems:
@@ -102,3 +110,40 @@ def _first_members(form: GroupForm) -> None:
         chosen = count(selection.count, "customer")
         ui.label(chosen + (f": {shown}" if shown else " (all that match the search)")).classes("text-sm")
         ui.label(f"Added as: {ADD_MODE_LABELS[AddMode(form.add_mode)]}").classes("text-sm text-slate-600")
+
+
+async def _rule(form: GroupForm) -> None:
+    """The rule in words and how many customers it matches today (and, for a saved group, who would
+    join and leave)."""
+    with ui.card().classes("w-full").props("flat bordered").mark("review-rule"):
+        ui.label("Membership rule").classes("text-base font-medium")
+        try:
+            parse_rule(form.rule)
+        except RuleError:
+            ui.label("The rule is not complete yet: the Rules step shows what is missing.").classes(
+                "text-sm text-negative"
+            )
+            return
+        shop = await get_shop()
+        names = {c.id: c.name for c in await group_choices(exclude_id=form.group_id)}
+        show_rule(form.rule, Wording(currency=shop.currency, group_names=names))
+        preview = await preview_rule(rule=form.rule, group_id=form.group_id)
+        with ui.row().classes("items-baseline gap-2 mt-1").mark("review-matching"):
+            ui.label(f"{preview.matching:,}").classes("text-xl font-semibold text-primary")
+            ui.label(
+                f"customer{'s' if preview.matching != 1 else ''} will match "
+                f"({preview.matching:,} of {preview.total_customers:,}, {preview.share:.1%})"
+            ).classes("text-slate-700")
+        if preview.change is not None:
+            change = preview.change
+            ui.label(
+                f"+{change.joining:,} will join, −{change.leaving:,} will leave when you save."
+                if change.joining or change.leaving
+                else "The members stay as they are."
+            ).classes("text-sm text-slate-600").mark("review-change")
+        elif form.type == GroupType.HYBRID.value:
+            ui.label("They join when you save; customers you add by hand come on top.").classes(
+                "text-sm text-slate-600"
+            )
+        else:
+            ui.label("They become the group's members when you save.").classes("text-sm text-slate-600")
