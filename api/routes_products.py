@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 
 from api.schemas import (
+    CSV_CONTENT,
     Paged,
     PageNumber,
     PerPage,
@@ -84,7 +85,7 @@ async def save_products(actor: CurrentActor, body: ProductsIn):
             "description": "A CSV file whose header names the columns (SKU, Name, Category, Base price, Cost; "
             f"common names such as Title, Product Type, Price, Cost per item too): at most {MAX_IMPORT_ROWS:,} "
             f"products and {MAX_BYTES // (1024 * 1024)} MB.",
-            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "content": CSV_CONTENT,
         }
     },
 )

@@ -80,6 +80,11 @@ async def test_a_csv_file_of_products_is_imported(client: httpx.AsyncClient, own
     result = imported.json()
     assert (result["created"], result["error_rows"], result["categories_created"]) == (1, 1, ["Textiles (API)"])
     assert [e["row"] for e in result["errors"]] == [3]
+    # As a generated client sends a file: plain bytes. The same file again changes nothing.
+    again = await client.post(
+        f"{PREFIX}/products/import", headers=owner | {"Content-Type": "application/octet-stream"}, content=data
+    )
+    assert (again.json()["created"], again.json()["unchanged"]) == (0, 1)
     rug = (await client.get(f"{PREFIX}/products/CSV-API-1", headers=owner)).json()
     assert (rug["base_price_cents"], rug["cost_cents"]) == (19_900, 8_000)
 
