@@ -27,6 +27,13 @@ from services.rules.templates import TEMPLATES
 from services.wording import currency_symbol
 
 FIELD_OPTIONS = {name: field.label for name, field in FIELDS.items()}
+# On a phone a condition's inputs stack, each the full width, its order buttons below them.
+PHONE_CONDITIONS = """
+@media (max-width: 640px) {
+  .rule-condition.no-wrap { flex-wrap: wrap !important; }
+  .rule-condition > label, .rule-condition > .q-field { width: 100% !important; }
+}
+"""
 UNITS = {ValueType.DAYS: "days", ValueType.MONTHS: "months"}
 
 
@@ -100,6 +107,7 @@ class RuleBuilder:
         # Each drawn condition's inputs by path ("1.0") and part ("value"), to mark a problem on them.
         self.inputs: dict[str, dict[str, ui.element]] = {}
         self.conditions: dict[str, dict] = {}
+        ui.add_css(PHONE_CONDITIONS)
 
     # -- changes ---------------------------------------------------------------------------------
 
@@ -303,7 +311,7 @@ class RuleBuilder:
         self.conditions[path] = condition
         inputs = self.inputs[path] = {}
         with ui.column().classes("w-full gap-0"):
-            with ui.row().classes("w-full items-start gap-2 no-wrap"):
+            with ui.row().classes("w-full items-start gap-2 no-wrap rule-condition"):
                 inputs["field"] = (
                     ui.select(
                         FIELD_OPTIONS,

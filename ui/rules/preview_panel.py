@@ -17,9 +17,11 @@ from services.rules.impact import RuleImpact, rule_impact
 from services.rules.model import Condition, RuleError, RuleGroup, parse_rule
 from services.rules.preview import FunnelStep, MatchRow, RulePreview, list_matches, preview_rule, rule_funnel
 from services.rules.words import Wording, actual_text, condition_text
+from services.wording import money
 from ui.paged_table import PagedTable
 
 SHOWN_VALUES = 3  # values per sample customer, so a row fits a laptop screen
+TRACK = "height: 12px; background: #e2e8f0"  # a funnel bar's full length: every customer
 
 
 def leaf_checks(check: GroupCheck) -> list[ConditionCheck]:
@@ -226,10 +228,12 @@ class PreviewPanel:
                                 dropped = previous - customers
                                 if index and narrowing and dropped > 0:
                                     ui.label(f"−{dropped:,}").classes("text-red-700")
-                        with ui.element("div").classes("w-full h-3 rounded-sm bg-slate-100"):
-                            ui.element("div").classes(
-                                "h-3 rounded-sm " + ("bg-slate-400" if index == 0 else "bg-primary")
-                            ).style(f"width: {max(share * 100, 0.5 if customers else 0):.2f}%")
+                        with ui.element("div").classes("w-full rounded-sm").style(TRACK):
+                            colour = "#94a3b8" if index == 0 else "var(--q-primary)"
+                            width = max(share * 100, 0.5 if customers else 0)
+                            ui.element("div").classes("rounded-sm").style(
+                                f"height: 12px; width: {width:.2f}%; background: {colour}"
+                            )
                     previous = customers
 
     def _show_impact(self, impact: RuleImpact | None) -> None:
@@ -251,11 +255,14 @@ class PreviewPanel:
                 else:
                     with ui.row().classes("items-baseline gap-1 text-sm"):
                         ui.label("About").classes("text-slate-700")
-                        ui.label(self.wording.money(impact.yearly_cost_cents)).classes("font-semibold text-slate-900")
+                        ui.label(
+                            money(impact.yearly_cost_cents, currency=self.wording.currency, cents_shown="never")
+                        ).classes("font-semibold text-slate-900")
                         ui.label(f"a year in discounts for the {impact.joiners:,} {joiners}").classes("text-slate-700")
-                    ui.label(f"Reckoned on {self.wording.money(impact.purchases_cents)}: {impact.cost_note}.").classes(
-                        "text-xs text-slate-500"
-                    )
+                    ui.label(
+                        f"Reckoned on {money(impact.purchases_cents, currency=self.wording.currency, cents_shown='never')}: "
+                        f"{impact.cost_note}."
+                    ).classes("text-xs text-slate-500")
             if impact.collisions:
                 with ui.column().classes("w-full gap-0").mark("preview-collisions"):
                     for collision in impact.collisions:

@@ -45,6 +45,18 @@ STEPS = [
 ]
 
 
+# On a phone the step names would stack into a screenful of headers: only the current one keeps
+# its name, the others their icons, all on one line.
+PHONE_STEPPER = """
+@media (max-width: 640px) {
+  .group-wizard .q-stepper__header { flex-wrap: nowrap; overflow-x: auto; min-height: 0; }
+  .group-wizard .q-stepper__tab { padding: 12px 6px; min-height: 0; flex: 0 0 auto; }
+  .group-wizard .q-stepper__tab:not(.q-stepper__tab--active) .q-stepper__label { display: none; }
+  .group-wizard .q-stepper__step-inner { padding: 12px; }
+}
+"""
+
+
 def _steps(form: GroupForm) -> list:
     return [step for step in STEPS if getattr(step, "shown_for", lambda _form: True)(form)]
 
@@ -222,7 +234,8 @@ async def wizard(form: GroupForm, *, start: str | None = None, original: GroupDe
     shown_titles = {"now": [s.TITLE for s in _steps(form)]}
     stepper: ui.stepper | None = None
     form.on_type_change = type_changed
-    with ui.card().classes("w-full p-0"):
+    ui.add_css(PHONE_STEPPER)
+    with ui.card().classes("w-full p-0 group-wizard"):
         await steps()
 
 
