@@ -23,6 +23,7 @@ from models.catalog import Product
 from models.customer import Customer, Order, OrderStatus
 from models.group import CustomerGroup, GroupStatus, Membership
 from models.promotion import Promotion, PromotionStatus, PromotionTarget, PromotionType
+from services.calendar import year_before
 from services.errors import ChangedMeanwhileError, FormError, NotFoundError
 from services.promotions.checks import PromotionFacts, normalised, parsed_input, problems, targets
 from services.promotions.fields import EDITABLE, FIRST_DAY, LAST_DAY, PromotionBase, PromotionInput, in_shop_years
@@ -30,7 +31,7 @@ from services.shop import get_shop
 from services.staff.actor import Acting, Permission, require
 from services.staff.audit import record
 from services.storage.conflicts import retried_on_conflict
-from services.wording import money
+from services.wording import long_date, money
 
 __all__ = ["FIRST_DAY", "LAST_DAY", "PromotionInput", "in_shop_years"]  # where pages and reports find them
 Shown = Literal["active", "scheduled", "expired", "draft"]
@@ -112,19 +113,15 @@ class ApplicablePromotion:
 # --- Wording ----------------------------------------------------------------------------------
 
 
-def _day(value: date) -> str:
-    return f"{value:%B} {value.day}, {value.year}"
-
-
 def validity_text(valid_from: date | None, valid_to: date | None) -> str:
     if valid_from and valid_to:
         if (valid_from.year, valid_from.month) == (valid_to.year, valid_to.month):
             return f"{valid_from:%B} {valid_from.day} - {valid_to.day}, {valid_to.year}"
-        return f"{_day(valid_from)} - {_day(valid_to)}"
+        return f"{long_date(valid_from)} - {long_date(valid_to)}"
     if valid_from:
-        return f"from {_day(valid_from)}"
+        return f"from {long_date(valid_from)}"
     if valid_to:
-        return f"until {_day(valid_to)}"
+        return f"until {long_date(valid_to)}"
     return "no end date"
 
 
@@ -442,18 +439,11 @@ async def reached_groups(*, target_group_ids: list[int], include_subgroups: bool
 def comparable_period(valid_from: date | None, valid_to: date | None, today: date) -> tuple[date, date]:
     """The same days a year earlier; without dates, the last 30 days."""
     if valid_from and valid_to:
-        return _year_before(valid_from), _year_before(valid_to)
+        return year_before(valid_from), year_before(valid_to)
     if valid_from:
-        start = _year_before(valid_from)
+        start = year_before(valid_from)
         return start, start + timedelta(days=29)
     return today - timedelta(days=30), today - timedelta(days=1)
-
-
-def _year_before(day: date) -> date:
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:  # February 29
-        return day.replace(year=day.year - 1, day=28)
 
 
 async def promotion_reach(*, data: PromotionInput | dict, today: date | None = None) -> Reach:
