@@ -119,3 +119,27 @@ async def test_the_checklist_says_a_customer_without_groups_is_the_problem(
     await expect(why.get_by_text("No active promotion reaches this customer's groups", exact=False)).to_be_visible()
     await why.scroll_into_view_if_needed()
     await page.screenshot(path=screenshot_dir / "price-check-checklist.png", full_page=True)
+
+
+async def test_after_adding_a_product_the_next_one_is_typed_into_an_empty_picker(
+    page: Page, app_database: Path
+) -> None:
+    await page.set_viewport_size(LAPTOP)
+    member_id, _ = platinum_member(app_database)
+    with sqlite3.connect(app_database) as connection:
+        products = connection.execute(
+            """
+            SELECT p.sku, p.name, p.base_price_cents FROM product p
+            JOIN visibility_group v ON v.id = p.visibility_group_id AND v.is_standard
+            ORDER BY p.sku LIMIT 2
+            """
+        ).fetchall()
+    await page.goto(f"/price-check?customer={member_id}")
+    picker = page.get_by_label("Add a product (name or SKU)")
+    for sku, name, base in products:
+        await picker.click()
+        await expect(picker).to_have_value("")
+        await picker.press_sequentially(sku)
+        await page.get_by_role("option", name=f"{name} · {sku} · {dollars(base)}").click()
+        await expect(page.locator(".q-expansion-item").filter(has_text=sku)).to_be_visible()
+    await expect(picker).to_have_value("")

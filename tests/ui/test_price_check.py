@@ -68,6 +68,21 @@ async def test_a_platinum_members_price_and_its_trace(user: User):
     await user.should_see("No products yet: add one below.")
 
 
+async def test_after_adding_a_product_the_picker_is_empty_and_offers_every_product_again(user: User):
+    member = await platinum_member()
+    first, second = await Product.filter(visibility_group__is_standard=True).order_by("sku").limit(2)
+    await user.open(f"/price-check?customer={member.id}")
+    await pick(user, "product-picker", first.sku, product_label(first))
+    await user.should_see(marker=f"price-{first.id}")
+
+    picker = user.find(marker="product-picker").elements.pop()
+    assert picker.value is None
+    assert len(picker.options) > 1, "the options found for the first product's SKU stay offered"
+    await pick(user, "product-picker", second.sku, product_label(second))
+    await user.should_see(marker=f"price-{second.id}")
+    await user.should_see(marker=f"price-{first.id}")
+
+
 async def test_the_checklist_passes_for_a_platinum_member_and_names_the_price(user: User):
     member, product = await platinum_member(), await standard_product()
     await user.open(f"/price-check?customer={member.id}&product={product.id}")

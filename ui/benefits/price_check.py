@@ -203,11 +203,19 @@ class PriceCheck:
                 self.why_quantity.value = existing.quantity
         else:
             self.state.lines.append(CartRow(value, label.rsplit(" · ", 1)[0]))
-        self.product_select.value = None
+        await self._ready_for_the_next_product()
         if self.why_product.value is None:  # the checklist below starts from the first product
             self.why_product.set_options({value: label, **self.why_product.options}, value=value)
         self.show_cart.refresh()
         await self.calculate()
+
+    async def _ready_for_the_next_product(self) -> None:
+        """An empty picker offering every product again: Quasar keeps the chosen product's name in
+        the input (fill-input) and the options found for it, so the next search would have typed
+        onto that name and found nothing."""
+        self.product_select.value = None
+        self.product_select.run_method("updateInputValue", "", True)
+        await self.product_select.load()
 
     async def set_quantity(self, row: CartRow, value: float | None) -> None:
         if value is None or value < 1:
