@@ -43,8 +43,13 @@ async def frame(title: str, *, section: str) -> AsyncIterator[None]:
                 if active:
                     button.classes("bg-blue-50")
         if actor := signed_in():
-            with ui.button(icon="account_circle").props("flat round color=grey-8").classes("ml-auto").mark("account"):
-                ui.tooltip(f"{actor.name} ({ROLE_LABELS[actor.role]})")
+            # Labelled with the person's name: Staff, Audit log and API tokens live in this menu, and
+            # a bare avatar does not say so.
+            account = ui.button(actor.name, icon="account_circle").props(
+                "flat no-caps color=grey-8 icon-right=expand_more"
+            )
+            account.props["aria-label"] = f"Account menu: {actor.name}"
+            with account.classes("ml-auto").mark("account"):
                 with ui.menu():
                     ui.label(f"{actor.name} · {ROLE_LABELS[actor.role]}").classes("px-4 py-2 text-sm text-slate-600")
                     ui.menu_item("My account", on_click=lambda: ui.navigate.to("/account")).mark("menu-account")
@@ -52,6 +57,7 @@ async def frame(title: str, *, section: str) -> AsyncIterator[None]:
                     if actor.can(Permission.MANAGE_STAFF):
                         ui.menu_item("Staff", on_click=lambda: ui.navigate.to("/staff")).mark("menu-staff")
                         ui.menu_item("Audit log", on_click=lambda: ui.navigate.to("/audit")).mark("menu-audit")
+                    ui.separator()
                     ui.menu_item("Sign out", on_click=lambda: ui.navigate.to("/logout")).mark("sign-out")
     if message := app.storage.user.pop("next_page_message", None):
         ui.notify(message["text"], type=message["type"])

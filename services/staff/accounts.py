@@ -111,6 +111,12 @@ async def create_first_owner(*, email: str, name: str, password: str) -> Actor:
     return _actor(user)
 
 
+async def note_sign_in(*, user_id: int, now: datetime | None = None) -> None:
+    """Record a sign-in that needed no password check: the setup page signs the new owner in
+    (without this, their "Last sign-in" would read "Never" while they are signed in)."""
+    await StaffUser.filter(id=user_id).update(last_login_at=now or datetime.now(UTC))
+
+
 async def create_user(*, email: str, name: str, password: str, role: Role, actor: Acting) -> StaffRow:
     """Invite a staff member with a first password they change after signing in."""
     _may_grant(await require(actor, Permission.MANAGE_STAFF), role)

@@ -7,7 +7,7 @@ from nicegui.testing import User
 from models.staff import Role, StaffUser
 from services.staff.accounts import create_user
 from services.staff.actor import SystemActor
-from tests.staff import OWNER_EMAIL, OWNER_PASSWORD
+from tests.staff import OWNER_EMAIL, OWNER_NAME, OWNER_PASSWORD
 from tests.ui.conftest import sign_in
 
 MANAGER_EMAIL, MANAGER_PASSWORD = "max@example.com", "a long password"
@@ -135,3 +135,41 @@ async def test_a_manager_sees_that_only_the_owner_manages_staff(user: User):
     await user.should_not_see(marker="menu-staff")
     await user.open("/account")
     await user.should_see(marker="change-password")
+
+
+async def test_the_staff_page_says_that_invite_shows_a_password_and_sends_nothing(user: User):
+    await user.open("/staff")
+    await user.should_see("Invite creates the account and shows a first password for you to hand over.")
+    await user.should_see("No email is sent.")
+    user.find(marker="invite").click()
+    await user.should_see("Nothing is sent: give them the first password below yourself")
+
+
+@pytest.mark.signed_out
+async def test_the_owner_who_just_set_up_the_shop_was_last_signed_in_now_not_never(user: User):
+    await StaffUser.all().delete()  # a first start: the setup page signs the new owner in
+    await user.open("/setup")
+    user.find(marker="name").type(OWNER_NAME)
+    user.find(marker="email").type(OWNER_EMAIL)
+    user.find(marker="password").type(OWNER_PASSWORD)
+    user.find(marker="repeat").type(OWNER_PASSWORD)
+    user.find(marker="create-owner").click()
+    await user.should_see(marker="account", retries=20)
+
+    owner = await StaffUser.get(email=OWNER_EMAIL)
+    assert owner.last_login_at is not None
+    await user.open("/staff")
+    await user.should_see(f"{OWNER_NAME} (you)")
+    assert element(user, f"last-sign-in-{owner.id}").text != "Never"
+
+
+async def test_staff_audit_log_and_api_tokens_are_in_a_menu_labelled_with_the_owners_name(user: User):
+    await user.open("/groups")
+    account = element(user, "account")
+    assert account.text == OWNER_NAME
+    assert account.props["aria-label"] == f"Account menu: {OWNER_NAME}"
+    user.find(marker="account").click()
+    for marker in ("menu-staff", "menu-audit", "menu-tokens"):
+        await user.should_see(marker=marker)
+    user.find(marker="menu-staff").click()
+    await user.should_see("Who can sign in to this app")

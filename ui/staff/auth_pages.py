@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from services.shop import get_shop
-from services.staff.accounts import authenticate, create_first_owner, has_staff
+from services.staff.accounts import authenticate, create_first_owner, has_staff, note_sign_in
 from ui.actions import beside, run_action
 from ui.staff.session import sign_in_with_new_session, sign_out, ticket_address
 
@@ -116,6 +116,7 @@ async def setup_page() -> None:
             errors=beside({"name": name, "email": email, "password": password}),
         )
         if created:
+            await note_sign_in(user_id=created.value.id)
             ui.navigate.to(ticket_address(created.value, next="/groups"))
 
     submit.on_click(create)

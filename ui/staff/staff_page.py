@@ -23,6 +23,10 @@ ROLE_HINTS = {
 }
 
 
+# The app sends no email: the owner hands the password over, so the page must not suggest otherwise.
+INVITE_DOES = "Invite creates the account and shows a first password for you to hand over. No email is sent."
+
+
 def first_password() -> str:
     """A password the owner hands over; the new person changes it after signing in."""
     return secrets.token_urlsafe(12)
@@ -62,7 +66,9 @@ class StaffList:
             role.on_value_change(lambda event, row=row: self.change_role(row, event.value))
             status = "Active" if row.active else "Deactivated"
             ui.badge(status, color="positive" if row.active else "grey").classes("w-28").mark(f"status-{row.id}")
-            ui.label(date_time(row.last_login_at) if row.last_login_at else "Never").classes("w-44 text-slate-600")
+            ui.label(date_time(row.last_login_at) if row.last_login_at else "Never").classes(
+                "w-44 text-slate-600"
+            ).mark(f"last-sign-in-{row.id}")
             ui.space()
             if row.active:
                 ui.button("Deactivate", icon="person_off", on_click=lambda row=row: self.confirm(row, False)).props(
@@ -134,6 +140,10 @@ class StaffList:
 def invite_dialog(staff: StaffList) -> ui.dialog:
     with ui.dialog() as dialog, ui.card().classes("w-[30rem] gap-3").mark("invite-dialog"):
         ui.label("Invite a staff member").classes("text-lg font-semibold")
+        ui.label(
+            "This creates their account now. Nothing is sent: give them the first password below yourself, "
+            "and they change it under My account after signing in."
+        ).classes("text-sm text-slate-600")
         with ui.column().classes("w-full gap-3") as form:
             name = ui.input("Name").props("outlined autocomplete=off").classes("w-full").mark("invite-name")
             email = ui.input("Email").props("outlined autocomplete=off").classes("w-full").mark("invite-email")
@@ -143,7 +153,7 @@ def invite_dialog(staff: StaffList) -> ui.dialog:
             role.on_value_change(lambda event: hint.set_text(ROLE_HINTS[event.value]))
             password = ui.input("First password", value=first_password()).props("outlined autocomplete=off")
             password.classes("w-full font-mono").mark("invite-password")
-            password.props["hint"] = "Hand this over; they change it under My account after signing in."
+            password.props["hint"] = "Copy it now: it is not shown again once you close this dialog."
             with ui.row().classes("w-full justify-end"):
                 ui.button("Cancel", on_click=dialog.close).props("flat")
                 submit = ui.button("Invite", icon="person_add").mark("invite-submit")
@@ -171,7 +181,10 @@ def invite_dialog(staff: StaffList) -> ui.dialog:
         if not created:
             return
         row = created.value
-        handed.text = f"{row.name} ({row.email}) can now sign in as {ROLE_LABELS[row.role]} with this first password:"
+        handed.text = (
+            f"{row.name} ({row.email}) can now sign in as {ROLE_LABELS[row.role]} with this first password. "
+            "Nothing was sent to them: hand it over yourself."
+        )
         given.text = password.value
         form.set_visibility(False)
         done.set_visibility(True)
@@ -188,7 +201,9 @@ async def staff_page() -> None:
         with ui.row().classes("w-full items-center justify-between"):
             page_heading("Staff", "Who can sign in to this app, and what each of them may do.")
             if allowed:
-                ui.button("Invite", icon="person_add", on_click=lambda: invite_dialog(staff).open()).mark("invite")
+                with ui.column().classes("items-end gap-1"):
+                    ui.button("Invite", icon="person_add", on_click=lambda: invite_dialog(staff).open()).mark("invite")
+                    ui.label(INVITE_DOES).classes("text-xs text-slate-500 max-w-xs text-right").mark("invite-explained")
         if not allowed:
             empty_state(
                 "lock",
