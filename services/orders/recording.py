@@ -14,8 +14,12 @@ Why it is built this way:
   transaction. The rules run once afterwards, outside it.
 """
 
+import gc
+import json
 import logging
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -33,7 +37,7 @@ from services.rules.runs import reevaluate_customer
 from services.staff.actor import SYSTEM, Acting, Permission, require
 from services.storage.conflicts import retried_on_conflict
 from services.storage.database import BACKGROUND
-from services.storage.sql import dialect_sql, fetch_rows, placeholders
+from services.storage.sql import dialect_sql, execute, fetch_rows, is_postgres, placeholders
 from services.text import EMAIL, HIDDEN
 
 logger = logging.getLogger(__name__)
@@ -113,6 +117,34 @@ class OrderRow:
 
 
 # --- Checking ---------------------------------------------------------------------------------
+
+
+_pauses = 0  # steps under way that paused the cycle collector
+_pauses_lock = threading.Lock()  # steps run on the event loop and in worker threads
+_collector_was_on = True
+
+
+@contextmanager
+def without_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector paused for a bulk step (awaits included), resumed when the last
+    step that paused it ends. An import's rows are millions of objects that live through it, and
+    every full collection walks all of them again: reading 200,000 rows cost 6.4 s with the
+    collections and 2.4 s without, and the writes after it paid seconds more. Reference counting
+    still frees what is dropped meanwhile, here and elsewhere in the app; only garbage in cycles
+    waits for the collector to resume."""
+    global _pauses, _collector_was_on
+    with _pauses_lock:
+        if _pauses == 0:
+            _collector_was_on = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+    try:
+        yield
+    finally:
+        with _pauses_lock:
+            _pauses -= 1
+            if _pauses == 0 and _collector_was_on:
+                gc.enable()
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -210,6 +242,12 @@ def _to_db(name: str, value: Any) -> Any:
     return Order._meta.fields_map[name].to_db_value(value, Order)
 
 
+def _moment(placed_at: datetime) -> Any:
+    """placed_at for the database. An aware datetime goes as it is (all the field's conversion
+    would do to it, at 5 µs an order); a naive one gets the field's warning and zone."""
+    return placed_at if placed_at.tzinfo is not None else _to_db("placed_at", placed_at)
+
+
 def _from_db(name: str, value: Any) -> Any:
     return Order._meta.fields_map[name].to_python_value(value)
 
@@ -246,18 +284,29 @@ async def _saved_orders(connection: BaseDBAsyncClient, numbers: Sequence[str]) -
     return saved
 
 
+def _one_of(connection: BaseDBAsyncClient, column: str, ids: Sequence[int]) -> tuple[str, Any]:
+    """A condition that `column` is one of `ids`, and its one parameter, however many ids there are.
+
+    order_line has no index on order_id: a query per chunk of ids would read the whole table each
+    time (200 times for 100,000 orders), where one query reads it once."""
+    if is_postgres(connection):
+        return f"{column} = ANY(?::bigint[])", list(ids)
+    return f"{column} IN (SELECT value FROM json_each(?))", json.dumps(list(ids))
+
+
 async def _saved_lines(connection: BaseDBAsyncClient, order_ids: Sequence[int]) -> dict[int, tuple[LineData, ...]]:
     lines: dict[int, list[LineData]] = {order_id: [] for order_id in order_ids}
-    for start in range(0, len(order_ids), LOOKUP_CHUNK):
-        chunk = order_ids[start : start + LOOKUP_CHUNK]
+    if order_ids:
+        condition, ids = _one_of(connection, "order_id", order_ids)
         rows = await fetch_rows(
             connection,
             f"SELECT order_id, sku, name, quantity, price_cents FROM {OrderLine._meta.db_table} "
-            f"WHERE order_id IN ({placeholders(chunk)}) ORDER BY order_id, id",
-            *chunk,
+            f"WHERE {condition} ORDER BY order_id, id",
+            ids,
         )
-        for order_id, sku, name, quantity, price in rows:
-            lines[order_id].append(LineData(sku, name, quantity, price))
+        with without_cycle_collection():
+            for order_id, sku, name, quantity, price in rows:
+                lines[order_id].append(LineData(sku, name, quantity, price))
     return {order_id: tuple(found) for order_id, found in lines.items()}
 
 
@@ -276,10 +325,8 @@ async def _insert_new(connection: BaseDBAsyncClient, new: list[OrderData], say: 
     last_id = await Order.all().using_db(connection).order_by("-id").first().values_list("id", flat=True)
     # Values converted here, once per row: insert_rows' conversion of every value through its field
     # costs more than the INSERT itself at 500,000 orders.
-    rows = [
-        [o.number, o.customer_id, _to_db("placed_at", o.placed_at), o.total_cents, o.currency, o.status.value]
-        for o in new
-    ]
+    with without_cycle_collection():
+        rows = [[o.number, o.customer_id, _moment(o.placed_at), o.total_cents, o.currency, o.status.value] for o in new]
     insert = dialect_sql(
         connection, f"INSERT INTO {ORDER_TABLE} ({', '.join(ORDER_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)"
     )
@@ -346,7 +393,18 @@ async def write_orders(
     """Create, update or leave each order (by number; numbers unique, customer_id resolved), replace
     the lines of those sent with lines, and recompute the stats of the customers concerned, all in
     the caller's transaction. `progress` goes from `start` to `end`."""
+    with without_cycle_collection():
+        return await _write(connection, orders, progress=progress, start=start, end=end)
 
+
+async def _write(
+    connection: BaseDBAsyncClient,
+    orders: Sequence[OrderData],
+    *,
+    progress: Progress | None = None,
+    start: float = 0.0,
+    end: float = 1.0,
+) -> Written:
     def say(share: float, low: float, high: float) -> None:
         if progress:
             progress(start + (end - start) * (low + (high - low) * share))
@@ -360,19 +418,20 @@ async def write_orders(
         "WHERE id = ?",
     )
     values = [
-        [o.customer_id, _to_db("placed_at", o.placed_at), o.total_cents, o.currency, o.status.value, order_id]
+        [o.customer_id, _moment(o.placed_at), o.total_cents, o.currency, o.status.value, order_id]
         for o, order_id in plan.changed
     ]
     for first in range(0, len(values), BATCH):
         await connection.execute_many(update, values[first : first + BATCH])
     if plan.relined:
-        delete = dialect_sql(connection, f"DELETE FROM {OrderLine._meta.db_table} WHERE order_id = ?")
-        await connection.execute_many(delete, [[order_id] for _, order_id in plan.relined])
-    line_rows = [
-        [ids[o.number], line.sku, line.name, line.quantity, line.price_cents]
-        for o in [*plan.new, *(order for order, _ in plan.relined)]
-        for line in o.lines or ()
-    ]
+        condition, relined = _one_of(connection, "order_id", [order_id for _, order_id in plan.relined])
+        await execute(connection, f"DELETE FROM {OrderLine._meta.db_table} WHERE {condition}", relined)
+    with without_cycle_collection():
+        line_rows = [
+            [ids[o.number], line.sku, line.name, line.quantity, line.price_cents]
+            for o in [*plan.new, *(order for order, _ in plan.relined)]
+            for line in o.lines or ()
+        ]
     insert = dialect_sql(
         connection, f"INSERT INTO {OrderLine._meta.db_table} ({', '.join(LINE_COLUMNS)}) VALUES (?, ?, ?, ?, ?)"
     )
