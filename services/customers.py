@@ -148,6 +148,11 @@ async def list_customers(
     return Page(rows=rows, total=total, page=page, per_page=limit)
 
 
+async def count_customers() -> int:
+    """How many customers the shop has, in groups or not (what the overview's totals are read against)."""
+    return await Customer.all().count()
+
+
 async def customer_ids(
     *, search: str = "", group_id: int | None = None, not_in_group_id: int | None = None
 ) -> list[int]:

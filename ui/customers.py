@@ -15,7 +15,7 @@ from ui.benefits.customer_benefits import benefits_card
 from ui.membership.history import history_card
 from ui.paged_table import PagedTable
 from ui.rules.explanation import show_check
-from ui.shell import empty_state, frame, page_heading
+from ui.shell import empty_state, frame, no_results, page_heading
 from ui.staff.permissions import guard
 
 COLUMNS = [
@@ -99,9 +99,17 @@ async def customers_page() -> None:
             customers.table.add_slot("body-cell-groups", GROUPS_CELL)
             customers.table.mark("customers-table")
 
+            def clear_filters() -> None:
+                search.value, group.value = "", None
+
+            none = no_results("No customers match this search and group.", on_clear=clear_filters, mark="customers")
+
             async def reload() -> None:
                 await customers.load(page=1)
                 total.text = count(customers.total, "customer")
+                nothing = customers.total == 0 and bool(search.value or group.value is not None)
+                none.set_visibility(nothing)
+                customers.table.set_visibility(not nothing)
 
             search.on_value_change(reload)
             group.on_value_change(reload)

@@ -1,6 +1,6 @@
 """The page shell every page shares: header with the shop's name, navigation, content column."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from nicegui import app, ui
@@ -85,4 +85,15 @@ def empty_state(icon: str, title: str, text: str) -> ui.column:
         ui.icon(icon, size="56px").classes("text-slate-300")
         ui.label(title).classes("text-lg font-medium text-slate-700")
         ui.label(text).classes("text-slate-500 max-w-md")
+    return box
+
+
+def no_results(
+    text: str, *, on_clear: Callable[[], Awaitable[None] | None], mark: str, clear: str = "Clear filters"
+) -> ui.row:
+    """What a filtered list shows when nothing matches: what happened and the way back to everything."""
+    with ui.row().classes("w-full items-center justify-center gap-3 py-8 text-center").mark(f"{mark}-none") as box:
+        ui.icon("search_off", size="32px").classes("text-slate-400")
+        ui.label(text).classes("text-slate-700")
+        ui.button(clear, icon="filter_alt_off", on_click=on_clear).props("outline").mark(f"{mark}-clear")
     return box

@@ -36,3 +36,11 @@ async def test_a_euro_shop_shows_euros_in_the_list_and_on_the_customer_page(user
     await user.open(f"/customers/{acme.id}")
     await user.should_see("€245,678")
     await user.should_not_see("$245,678")
+
+
+async def test_a_customer_search_that_finds_nobody_offers_to_clear_the_filters(user: User):
+    await user.open("/customers")
+    user.find("customer-search").type("zzz nobody by this name")
+    await user.should_see("No customers match this search and group.")
+    user.find(marker="customers-clear").click()
+    await user.should_see(f"{await Customer.all().count():,} customers")

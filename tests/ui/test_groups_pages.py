@@ -3,6 +3,7 @@
 from nicegui import ui
 from nicegui.testing import User
 
+from models.customer import Customer
 from models.group import CustomerGroup, Membership
 
 
@@ -122,3 +123,24 @@ async def test_the_default_group_cannot_be_switched_off_and_says_why_at_the_fiel
     )
     await user.should_see("so it cannot be automatic: choose another default in Settings first.", marker="type-error")
     assert (await CustomerGroup.get(id=retail.id)).status == "active"
+
+
+async def test_a_search_that_finds_no_group_offers_to_clear_the_filters(user: User):
+    await user.open("/groups")
+    user.find("group-search").type("no such group")
+    await user.should_see("No groups match these filters.")
+    user.find(marker="groups-clear").click()
+    await user.should_see("Total Groups: 7")
+    assert user.find("group-search").elements.pop().value == ""
+
+
+async def test_the_overview_says_why_total_customers_is_not_the_shops_customer_count(user: User):
+    await user.open("/groups")
+    memberships = await Membership.all().count()
+    in_groups = len(set(await Membership.all().values_list("customer_id", flat=True)))
+    shop = await Customer.all().count()
+    await user.should_see(f"Total Customers: {in_groups:,}")
+    await user.should_see(
+        f"{memberships:,} memberships of {in_groups:,} customers: a customer may be in several groups and is "
+        f"counted once. The shop has {shop:,} customers; {shop - in_groups:,} are in no group."
+    )

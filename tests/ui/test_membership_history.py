@@ -50,3 +50,15 @@ async def test_a_customer_without_any_membership_changes_sees_an_empty_state(use
     newcomer = await Customer.create(name="Brand New Ltd", email="hello@brandnew.example", created_at=datetime.now(UTC))
     await user.open(f"/customers/{newcomer.id}")
     await user.should_see("No membership changes yet")
+
+
+async def test_a_timeline_search_that_finds_nothing_offers_to_clear_the_filters(user: User):
+    acme = await Customer.get(name="Acme Corporation")
+    await user.open(f"/customers/{acme.id}")
+    await user.should_see("3 changes")
+    user.find("history-search").type("nothing like this")
+    await user.should_see("No membership changes match these filters.")
+    user.find(marker="history-clear").click()
+    await user.should_see("3 changes")
+    assert user.find("history-search").elements.pop().value == ""
+    await user.should_see(marker="history-table")

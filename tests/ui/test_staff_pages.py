@@ -173,3 +173,12 @@ async def test_staff_audit_log_and_api_tokens_are_in_a_menu_labelled_with_the_ow
         await user.should_see(marker=marker)
     user.find(marker="menu-staff").click()
     await user.should_see("Who can sign in to this app")
+
+
+async def test_an_audit_search_that_finds_nothing_offers_to_clear_the_filters(user: User):
+    await user.open("/audit")
+    user.find(marker="filter-search").type("zzz no such change")
+    await user.should_see("No changes match these filters.")
+    user.find(marker="audit-clear").click()
+    await user.should_not_see("No changes match these filters.")
+    assert element(user, "filter-search").value == ""

@@ -3,10 +3,11 @@
 from nicegui import ui
 
 from models.group import GroupStatus, GroupType
-from services.groups.group import list_groups
+from services.customers import count_customers
+from services.groups.group import GroupOverview, list_groups
 from services.staff.actor import Permission
-from services.wording import GROUP_TYPE_LABELS
-from ui.shell import empty_state, frame, page_heading
+from services.wording import GROUP_TYPE_LABELS, count
+from ui.shell import empty_state, frame, no_results, page_heading
 from ui.staff.permissions import guard
 
 COLUMNS = [
@@ -79,6 +80,9 @@ async def groups_overview_page() -> None:
                         first = ui.button("Create your first group", on_click=lambda: ui.navigate.to("/groups/new"))
                         guard(first, Permission.MANAGE_GROUPS)
                 return
+            if not result.rows:
+                no_results("No groups match these filters.", on_clear=clear_filters, mark="groups")
+                return
             rows = [
                 {
                     "id": row.id,
@@ -105,6 +109,9 @@ async def groups_overview_page() -> None:
             with ui.row().classes("gap-6 text-slate-600"):
                 ui.label(f"Total Groups: {result.total_groups:,}").mark("total-groups")
                 ui.label(f"Total Customers: {result.total_customers:,}").mark("total-customers")
+            ui.label(await _totals_explained(result, filtered=filtered)).classes("text-sm text-slate-500").mark(
+                "totals-explained"
+            )
 
         with ui.card().classes("w-full"), ui.row().classes("w-full items-center gap-4"):
             search = ui.input(placeholder="Search by name or code").props("clearable outlined dense debounce=250")
@@ -129,6 +136,10 @@ async def groups_overview_page() -> None:
                 .mark("type-filter")
             )
 
+        def clear_filters() -> None:
+            # Each reset fires apply(); the last one shows every group.
+            search.value, status.value, kind.value = "", None, None
+
         async def apply() -> None:
             filters.search = search.value or ""
             filters.status = status.value
@@ -140,3 +151,19 @@ async def groups_overview_page() -> None:
         kind.on_value_change(apply)
         with ui.card().classes("w-full p-0"), ui.column().classes("w-full p-4 gap-3"):
             await overview()
+
+
+async def _totals_explained(result: GroupOverview, *, filtered: bool) -> str:
+    """Why Total Customers is neither the Customers column's sum nor the shop's customer count: a
+    customer may sit in several groups, and some in none."""
+    memberships = sum(row.members for row in result.rows)
+    text = (
+        f"{count(memberships, 'membership')} of {count(result.total_customers, 'customer')}: "
+        "a customer may be in several groups and is counted once."
+    )
+    if not filtered:
+        shop = await count_customers()
+        outside = shop - result.total_customers
+        text += f" The shop has {count(shop, 'customer')}"
+        text += f"; {count(outside, 'is', 'are')} in no group." if outside else ", all in a group."
+    return text

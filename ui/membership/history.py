@@ -12,7 +12,7 @@ from services.paging import Page
 from services.wording import SOURCE_LABELS, count, date_time, day_range
 from ui.format import relative_time, typed_day
 from ui.paged_table import PagedTable
-from ui.shell import empty_state
+from ui.shell import empty_state, no_results
 
 PER_PAGE = 10
 # Icon and colour per kind of event; the arriving half of a move looks like the move.
@@ -208,9 +208,17 @@ async def history_card(*, group_id: int | None = None, customer_id: int | None =
         history.table.add_slot("body-cell-reason", MUTED_CELL)
         history.table.mark("history-table")
 
+        def clear_filters() -> None:
+            actions.value, source.value, search.value, dates.value = [], None, "", None
+
+        none = no_results("No membership changes match these filters.", on_clear=clear_filters, mark="history")
+
         async def reload() -> None:
             await history.load(page=1)
             total.text = count(history.total, "change")
+            # The timeline has changes (else the empty state above): none here means the filters hide them.
+            none.set_visibility(history.total == 0)
+            history.table.set_visibility(history.total > 0)
 
         async def actions_changed(event) -> None:
             filters.actions = [MembershipAction(a) for a in event.value or []]

@@ -2,6 +2,7 @@
 opens to show only the fields that changed, before and after. The shop's owner reads it."""
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from nicegui import ui
@@ -11,7 +12,7 @@ from services.staff.actor import Permission
 from services.staff.audit import SUBJECT_TYPES, AuditRow, audit_people, list_audit
 from services.wording import date_time
 from ui.format import relative_time, typed_day
-from ui.shell import empty_state, frame, page_heading
+from ui.shell import empty_state, frame, no_results, page_heading
 from ui.staff.permissions import can
 from ui.staff.session import current_actor
 
@@ -46,6 +47,7 @@ class AuditLog:
         self.until: str | None = None
         self.page = 1
         self.result: Page[AuditRow] | None = None
+        self.clear_filters: Callable[[], None] | None = None  # set by the page, which holds the filters
 
     async def load(self) -> None:
         self.result = await list_audit(
@@ -67,6 +69,10 @@ class AuditLog:
     @ui.refreshable_method
     def render(self) -> None:
         result = self.result
+        filtered = any((self.subject_type, self.person, self.search, self.since, self.until))
+        if result is not None and not result.rows and filtered and self.clear_filters:
+            no_results("No changes match these filters.", on_clear=self.clear_filters, mark="audit")
+            return
         if result is None or not result.rows:
             empty_state(
                 "history",
@@ -135,6 +141,10 @@ async def audit_page() -> None:
             log.since, log.until = since.value or None, until.value or None
             await log.show(page=1)
 
+        def clear_filters() -> None:
+            subject.value, person.value, search.value, since.value, until.value = None, None, "", "", ""
+
+        log.clear_filters = clear_filters
         for element in (subject, person, search, since, until):
             element.on_value_change(apply)
         await log.load()
