@@ -171,7 +171,6 @@ async def wizard(form: GroupForm, *, start: str | None = None, original: GroupDe
             form.show_errors(problems)
             ui.notify("Please correct the highlighted fields on this step.", type="warning")
             return
-        form.show_errors({})
         # Set on the server (not Quasar's next()), so the step in view is known here at once.
         titles = [shown.TITLE for shown in _steps(form)]
         stepper.value = titles[min(titles.index(step.TITLE) + 1, len(titles) - 1)]
