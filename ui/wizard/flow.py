@@ -273,7 +273,10 @@ async def _save_the_rest(form: GroupForm, group: GroupDetail, actor: Actor, *, o
     ):
         return
     if form.group_id is not None:
-        go_to_with_message(f"/groups/{group.id}", _saved_text(group, original))
+        text = _saved_text(group, original)
+        # A changed rule lands on the group page's rule, where its Undo is.
+        changed_rule = "rule_undo" in app.storage.user
+        go_to_with_message(f"/groups/{group.id}" + ("?tab=rule" if changed_rule else ""), text)
         return
     text, kind = f"Created {group.name}.", "positive"
     if form.members is not None and form.members.selection.count:

@@ -78,9 +78,9 @@ async def _draw(form: GroupForm) -> None:
             ui.label("Some settings need attention; the other steps show where:").classes("text-negative")
             for key, text in problems.items():
                 ui.label(f"{key.split('.')[0].capitalize()}: {text}").classes("text-sm")
-    with ui.grid(columns=2).classes("w-full gap-4 max-lg:grid-cols-1"):
+    with ui.grid().classes("w-full gap-4 grid-cols-1 lg:grid-cols-2"):
         for section in describe(benefits, names):
-            with ui.card().classes("w-full").props("flat bordered").mark(f"review-{section.section}"):
+            with ui.card().classes("w-full min-w-0").props("flat bordered").mark(f"review-{section.section}"):
                 with ui.row().classes("w-full items-center justify-between"):
                     ui.label(section.title).classes("text-base font-medium")
                     if form.parent_id is not None:
@@ -88,7 +88,9 @@ async def _draw(form: GroupForm) -> None:
                         ui.label(f"Inherits from {parent_name}" if inherits else "Does not inherit").classes(
                             "text-xs text-slate-500"
                         )
-                with ui.grid(columns="max-content 1fr max-content").classes("w-full gap-x-4 gap-y-1 items-baseline"):
+                with ui.grid(columns="minmax(5rem, max-content) minmax(0, 1fr) max-content").classes(
+                    "w-full gap-x-4 gap-y-1 items-baseline"
+                ):
                     for line in section.lines:
                         ui.label(line.label).classes("text-slate-500 text-sm")
                         ui.label(line.value).classes("text-sm")
