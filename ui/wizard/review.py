@@ -88,7 +88,7 @@ async def _draw(form: GroupForm) -> None:
                         ui.label(f"Inherits from {parent_name}" if inherits else "Does not inherit").classes(
                             "text-xs text-slate-500"
                         )
-                with ui.grid(columns="minmax(5rem, max-content) minmax(0, 1fr) max-content").classes(
+                with ui.grid(columns="minmax(0, 2fr) minmax(0, 3fr) max-content").classes(
                     "w-full gap-x-4 gap-y-1 items-baseline"
                 ):
                     for line in section.lines:
