@@ -144,3 +144,53 @@ async def test_the_overview_says_why_total_customers_is_not_the_shops_customer_c
         f"{memberships:,} memberships of {in_groups:,} customers: a customer may be in several groups and is "
         f"counted once. The shop has {shop:,} customers; {shop - in_groups:,} are in no group."
     )
+
+
+async def test_the_group_page_opens_on_its_members_and_each_tab_can_be_linked(user: User):
+    gold = await CustomerGroup.get(code="GOLD")
+    members = await Membership.filter(group_id=gold.id).count()
+    await user.open(f"/groups/{gold.id}")
+    tabs = user.find(marker="group-tabs").elements.pop()
+    assert tabs.value == "members"
+    await user.should_see(f"Members ({members:,})")
+    for name in ("Overview", "Rule", "History"):
+        await user.should_see(name, kind=ui.tab)
+    await user.should_see(
+        f"Automatic (rule-based assignment) · {members:,} customers · top level", marker="group-facts"
+    )
+
+    await user.open(f"/groups/{gold.id}?tab=history")
+    assert user.find(marker="group-tabs").elements.pop().value == "history"
+
+
+async def test_the_tab_last_opened_on_a_group_comes_back_after_the_page_reloads(user: User):
+    gold = await CustomerGroup.get(code="GOLD")
+    await user.open(f"/groups/{gold.id}")
+    user.find(marker="tab-rule").click()
+    assert user.find(marker="group-tabs").elements.pop().value == "rule"
+    await user.open(f"/groups/{gold.id}")  # as after "Run rule now"
+    assert user.find(marker="group-tabs").elements.pop().value == "rule"
+    silver = await CustomerGroup.get(code="SILVER")
+    await user.open(f"/groups/{silver.id}")
+    assert user.find(marker="group-tabs").elements.pop().value == "members"
+
+
+async def test_members_have_a_labelled_why_button_and_the_primary_star_is_explained(user: User):
+    gold = await CustomerGroup.get(code="GOLD")
+    await user.open(f"/groups/{gold.id}")
+    await user.should_see("marks members whose primary group this is", marker="primary-legend")
+    table = user.find("members-table").elements.pop()
+    why = table.slots["body-cell-why"].template
+    assert 'label="Why?"' in why and 'size="sm"' not in why and ":aria-label=" in why
+    name = table.slots["body-cell-name"].template
+    assert "(primary group)" in name and 'class="sr-only"' in name
+
+
+async def test_a_member_search_that_finds_nobody_offers_to_clear_it(user: User):
+    gold = await CustomerGroup.get(code="GOLD")
+    await user.open(f"/groups/{gold.id}")
+    user.find("member-search").type("zzz nobody")
+    await user.should_see("No members match this search.")
+    user.find(marker="members-clear").click()
+    await user.should_see(marker="members-table")
+    assert user.find("member-search").elements.pop().value == ""

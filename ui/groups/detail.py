@@ -1,6 +1,6 @@
 """One group: its information, its members (paged, searchable), and delete."""
 
-from nicegui import ui
+from nicegui import app, ui
 
 from models.group import GroupType
 from services.csv_export import export_members_csv
@@ -21,7 +21,7 @@ from ui.membership.dialogs import add_button_state, open_add_dialog, open_remove
 from ui.membership.history import history_card
 from ui.membership.selection import Selection
 from ui.paged_table import PagedTable
-from ui.shell import empty_state, frame, go_to_with_message
+from ui.shell import empty_state, frame, go_to_with_message, no_results
 from ui.staff.permissions import guard
 from ui.staff.session import current_actor
 
@@ -34,7 +34,8 @@ MEMBER_COLUMNS = [
 MEMBER_NAME_CELL = r"""
 <q-td :props="props">
   <a :href="'/customers/' + props.row.customer_id" class="text-primary no-underline hover:underline">{{ props.row.name }}</a>
-  <q-icon v-if="props.row.primary" name="star" color="amber-8" size="xs" class="ml-1"><q-tooltip>Primary group</q-tooltip></q-icon>
+  <q-icon v-if="props.row.primary" name="star" color="amber-8" size="xs" class="ml-1" aria-hidden="true"><q-tooltip>Primary group: this customer's main group</q-tooltip></q-icon>
+  <span v-if="props.row.primary" class="sr-only">(primary group)</span>
   <div v-if="props.row.company && props.row.company != props.row.name" class="text-xs text-slate-500">{{ props.row.company }}</div>
 </q-td>
 """
@@ -42,10 +43,14 @@ MEMBER_NAME_CELL = r"""
 
 WHY_CELL = r"""
 <q-td :props="props" auto-width>
-  <q-btn flat dense no-caps no-wrap size="sm" icon="help_outline" label="Why?" color="primary"
+  <q-btn outline dense no-caps no-wrap icon="help_outline" label="Why?" color="primary" class="px-2"
+         :aria-label="'Why is ' + props.row.name + ' in this group?'"
          @click="() => $parent.$emit('why', {customer_id: props.row.customer_id, name: props.row.name})" />
 </q-td>
 """
+
+# The page's tabs, in order; ?tab=<name> opens one (a link to a group's members, its rule ...).
+TABS = {"overview": "Overview", "members": "Members", "rule": "Rule", "history": "History"}
 
 
 def missing_group() -> None:
@@ -116,7 +121,7 @@ def _delete_dialog(group: GroupDetail) -> ui.dialog:
     return dialog
 
 
-async def group_detail_page(group_id: int) -> None:
+async def group_detail_page(group_id: int, tab: str | None = None) -> None:
     try:
         group = await get_group(group_id=group_id)
     except NotFoundError:
@@ -132,54 +137,111 @@ async def group_detail_page(group_id: int) -> None:
             with ui.row().classes("items-center gap-3"):
                 ui.label(group.name).classes("text-2xl font-semibold text-slate-800").mark("group-name")
                 ui.badge(group.status.value.capitalize(), color="positive" if group.status == "active" else "grey-6")
-            with ui.row().classes("gap-2"):
-                edit = ui.button(
-                    "Edit Group", icon="edit", on_click=lambda: ui.navigate.to(f"/groups/{group.id}/edit")
-                ).mark("edit-group")
-                guard(edit, Permission.MANAGE_GROUPS)
-                add = ui.button("Add Customers", icon="person_add", on_click=lambda: open_add_dialog(group))
-                add.props("outline").mark("add-customers")
-                if guard(add, Permission.MANAGE_MEMBERS) and (why_not := add_button_state(group)):
-                    add.props("disable")
-                    with add:
-                        ui.tooltip(why_not)
-                ui.button(
-                    "View Report", icon="insights", on_click=lambda: ui.navigate.to(f"/groups/{group.id}/report")
-                ).props("outline").mark("view-report")
-                dialog = _delete_dialog(group)
-                delete = ui.button("Delete", icon="delete", on_click=dialog.open).props("flat color=negative")
-                delete.mark("delete-group")
-                guard(delete, Permission.MANAGE_GROUPS)
-
-        with ui.card().classes("w-full"):
-            ui.label("Group Information").classes("text-base font-medium")
-            with ui.grid(columns=4).classes("w-full gap-4"):
-                _info("Name", group.name, "info-name")
-                _info("Code", group.code, "info-code")
-                _info("Type", GROUP_TYPE_LONG[group.type], "info-type")
-                _info("Status", group.status.value.capitalize(), "info-status")
-                _info("Parent group", group.parent_name or "None (top level)", "info-parent")
-                _info("Created", long_date(group.created_at), "info-created")
-                _info(
-                    "Customers",
-                    f"{group.members:,} of {group.capacity:,}" if group.capacity else f"{group.members:,}",
-                    "info-customers",
-                )
-                _info("Default group", "Yes" if group.is_default else "No", "info-default")
-            if group.description:
-                ui.label(group.description).classes("text-slate-600 mt-2").mark("info-description")
-
-        await benefits_card(group)
-        await promotions_card(group)
-        metadata_card(group)
+            _actions(group)
+        _facts(group)
 
         shop = await get_shop()
         wording = Wording(currency=shop.currency, group_names={c.id: c.name for c in await group_choices()})
-        if group.uses_rule:
-            await rule_section(group, wording)
+        names = [name for name in TABS if name != "rule" or group.uses_rule]
+        opened = _opened_tab(group, tab, names)
+        with ui.tabs(value=opened).classes("w-full border-b border-slate-200 text-slate-700") as tabs:
+            tabs.props("align=left no-caps inline-label active-color=primary indicator-color=primary dense")
+            tabs.mark("group-tabs")
+            for name in names:
+                label = f"{TABS[name]} ({group.members:,})" if name == "members" else TABS[name]
+                ui.tab(name, label).mark(f"tab-{name}")
+        tabs.on_value_change(lambda event: _tab_opened(group.id, event.value))
+        with ui.tab_panels(tabs, value=opened).classes("w-full bg-transparent").props("animated=false"):
+            with ui.tab_panel("overview").classes("p-1 gap-4").mark("panel-overview"):
+                _information_card(group)
+                await benefits_card(group)
+                await promotions_card(group)
+                metadata_card(group)
+            with ui.tab_panel("members").classes("p-1").mark("panel-members"):
+                await _members_card(group, wording)
+            if group.uses_rule:
+                with ui.tab_panel("rule").classes("p-1").mark("panel-rule"):
+                    await rule_section(group, wording)
+            with ui.tab_panel("history").classes("p-1").mark("panel-history"):
+                await history_card(group_id=group.id)
 
-        await _members_card(group, wording)
-        await history_card(group_id=group.id)
+
+def _actions(group: GroupDetail) -> None:
+    with ui.row().classes("gap-2"):
+        edit = ui.button("Edit Group", icon="edit", on_click=lambda: ui.navigate.to(f"/groups/{group.id}/edit"))
+        guard(edit.mark("edit-group"), Permission.MANAGE_GROUPS)
+        if group.uses_rule:
+            # Beside Edit Group, so the rule is one click away from any tab (the Rule tab has it too).
+            rule = ui.button(
+                "Edit rule", icon="rule", on_click=lambda: ui.navigate.to(f"/groups/{group.id}/edit?step=rules")
+            )
+            guard(rule.props("outline").mark("edit-rule-header"), Permission.MANAGE_RULES)
+        add = ui.button("Add Customers", icon="person_add", on_click=lambda: open_add_dialog(group))
+        add.props("outline").mark("add-customers")
+        if guard(add, Permission.MANAGE_MEMBERS) and (why_not := add_button_state(group)):
+            add.props("disable")
+            with add:
+                ui.tooltip(why_not)
+        ui.button("View Report", icon="insights", on_click=lambda: ui.navigate.to(f"/groups/{group.id}/report")).props(
+            "outline"
+        ).mark("view-report")
+        dialog = _delete_dialog(group)
+        delete = ui.button("Delete", icon="delete", on_click=dialog.open).props("flat color=negative")
+        delete.mark("delete-group")
+        guard(delete, Permission.MANAGE_GROUPS)
+
+
+def _facts(group: GroupDetail) -> None:
+    """The group in one line above the tabs, so the members tab needs no scrolling past its card."""
+    facts = [
+        GROUP_TYPE_LONG[group.type],
+        f"{group.members:,} of {group.capacity:,} customers" if group.capacity else count(group.members, "customer"),
+        f"in {group.parent_name}" if group.parent_name else "top level",
+    ]
+    if group.is_default:
+        facts.append("the default group")
+    ui.label(" · ".join(facts)).classes("text-sm text-slate-600 -mt-2").mark("group-facts")
+
+
+def _opened_tab(group: GroupDetail, asked: str | None, names: list[str]) -> str:
+    """The tab the address asks for; else the rule right after the wizard saved it (its Undo is
+    there); else the tab last opened on this group's page (an action reloads the page); else members."""
+    if asked in names:
+        return asked
+    if group.uses_rule and (app.storage.user.get("rule_undo") or {}).get("group_id") == group.id:
+        return "rule"
+    last = app.storage.user.get("group_tab") or {}
+    if last.get("group_id") == group.id and last.get("tab") in names:
+        return last["tab"]
+    return "members"
+
+
+def _tab_opened(group_id: int, name: str) -> None:
+    if name not in TABS:
+        return
+    app.storage.user["group_tab"] = {"group_id": group_id, "tab": name}
+    # The address follows the tab, so it can be copied and shared (`name` is one of TABS' own keys).
+    ui.run_javascript(f"history.replaceState(history.state, '', '?tab={name}')")
+
+
+def _information_card(group: GroupDetail) -> None:
+    with ui.card().classes("w-full"):
+        ui.label("Group Information").classes("text-base font-medium")
+        with ui.grid(columns=4).classes("w-full gap-4"):
+            _info("Name", group.name, "info-name")
+            _info("Code", group.code, "info-code")
+            _info("Type", GROUP_TYPE_LONG[group.type], "info-type")
+            _info("Status", group.status.value.capitalize(), "info-status")
+            _info("Parent group", group.parent_name or "None (top level)", "info-parent")
+            _info("Created", long_date(group.created_at), "info-created")
+            _info(
+                "Customers",
+                f"{group.members:,} of {group.capacity:,}" if group.capacity else f"{group.members:,}",
+                "info-customers",
+            )
+            _info("Default group", "Yes" if group.is_default else "No", "info-default")
+        if group.description:
+            ui.label(group.description).classes("text-slate-600 mt-2").mark("info-description")
 
 
 async def _members_card(group: GroupDetail, wording: Wording) -> None:
@@ -188,6 +250,10 @@ async def _members_card(group: GroupDetail, wording: Wording) -> None:
             with ui.row().classes("items-baseline gap-3"):
                 ui.label("Group Members").classes("text-base font-medium")
                 shown = ui.label().classes("text-sm text-slate-500").mark("member-total")
+                if group.members:
+                    with ui.row().classes("items-center gap-1 text-xs text-slate-600").mark("primary-legend"):
+                        ui.icon("star", size="16px", color="amber-8").props('aria-hidden="true"')
+                        ui.label("marks members whose primary group this is")
             with ui.row().classes("items-center gap-2"):
                 if group.members:
                     search = ui.input(placeholder="Search members").props("outlined dense clearable debounce=250")
@@ -219,6 +285,11 @@ async def _members_card(group: GroupDetail, wording: Wording) -> None:
         )
         members.table.add_slot("body-cell-name", MEMBER_NAME_CELL)
         members.table.mark("members-table")
+
+        def clear_search() -> None:
+            search.value = ""
+
+        none = no_results("No members match this search.", on_clear=clear_search, mark="members", clear="Clear search")
         if group.uses_rule:
             members.table.columns = [*MEMBER_COLUMNS, {"name": "why", "label": "", "field": "why"}]
             members.table.add_slot("body-cell-why", WHY_CELL)
@@ -242,6 +313,8 @@ async def _members_card(group: GroupDetail, wording: Wording) -> None:
         async def reload() -> None:
             await members.load(page=1)
             shown.text = count(members.total, "match", "matches") if search.value else count(members.total, "member")
+            none.set_visibility(members.total == 0)
+            members.table.set_visibility(members.total > 0)
             selection.search_changed()
 
         search.on_value_change(reload)
