@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from operator import itemgetter
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -373,60 +374,64 @@ def _email(draft: _Draft) -> str:
     return email
 
 
+def _total(text: str) -> int:
+    return _cents(text, "The total")
+
+
+def _required(draft: _Draft, key: str, read: Callable[[str], Any]) -> Any:
+    """A required cell of the order read, or None with its error."""
+    text, at = draft.cells.get(key, ("", draft.first_row))
+    if not text:
+        draft.errors.append(RowError(draft.first_row, key, f"{LABELS[key]} is missing."))
+        return None
+    try:
+        return read(text)
+    except ValueError as error:
+        draft.errors.append(RowError(at, key, str(error)))
+        return None
+
+
 def _finish(draft: _Draft, with_lines: bool, now: datetime) -> bool:
     """Read the order's own cells into draft.order, or add its errors; True when it is dated in the future."""
-    errors = draft.errors
-    first = draft.first_row
-
-    def cell(key: str) -> tuple[str, int]:
-        return draft.cells.get(key, ("", first))
-
+    errors, cells, nothing = draft.errors, draft.cells, ("", draft.first_row)
     email = _email(draft)
-    values: dict[str, object] = {}
-    for key, read in (("placed_at", _moment), ("total", lambda t: _cents(t, "The total"))):
-        text, at = cell(key)
-        if not text:
-            errors.append(RowError(first, key, f"{LABELS[key]} is missing."))
-            continue
-        try:
-            values[key] = read(text)
-        except ValueError as error:
-            errors.append(RowError(at, key, str(error)))
-    text, at = cell("status")
+    placed_at = _required(draft, "placed_at", _moment)
+    total = _required(draft, "total", _total)
+    text, at = cells.get("status", nothing)
     status = _status(text)
     if status is None:
         errors.append(RowError(at, "status", f"Status “{shown(text)}” is not one we know: use one of {KNOWN_WORDS}."))
-    if cell("cancelled_at")[0]:
+    if "cancelled_at" in cells:
         status = OrderStatus.CANCELLED
     refunded = 0
-    text, at = cell("refunded")
+    text, at = cells.get("refunded", nothing)
     if text:
         try:
             refunded = _cents(text, "The refunded amount")
         except ValueError as error:
             errors.append(RowError(at, "refunded", str(error)))
-    currency, at = cell("currency")
-    if problem := currency_problem(currency.upper()):
+    currency, at = cells.get("currency", nothing)
+    currency = currency.upper()
+    if problem := currency_problem(currency):
         errors.append(RowError(at, "currency", problem))
-    future = "placed_at" in values and (problem := placed_at_problem(values["placed_at"], now))  # type: ignore[arg-type]
+    future = placed_at is not None and (problem := placed_at_problem(placed_at, now))
     if future:
-        errors.append(RowError(cell("placed_at")[1], "placed_at", problem))
-    name, at = cell("customer_name")
+        errors.append(RowError(cells["placed_at"][1], "placed_at", problem))
+    name, at = cells.get("customer_name", nothing)
     if HIDDEN.search(name) or len(name) > NAME_MAX:
         errors.append(RowError(at, "customer_name", f"Customer name is longer than {NAME_MAX} characters."))
     if errors:
         return bool(future)
-    total = values["total"]
-    assert isinstance(total, int) and isinstance(values["placed_at"], datetime) and status is not None
+    assert isinstance(total, int) and isinstance(placed_at, datetime) and status is not None
     if status == OrderStatus.COMPLETED:
         total = max(total - refunded, 0)
     draft.name = name
     draft.order = OrderData(
         number=draft.number,
-        placed_at=values["placed_at"],
+        placed_at=placed_at,
         total_cents=total,
         status=status,
-        currency=currency.upper(),
+        currency=currency,
         lines=tuple(draft.lines) if with_lines else None,
         email=email,
     )
