@@ -106,6 +106,7 @@ def serve(run_settings: Settings) -> None:
         host=run_settings.host,
         port=run_settings.port,
         title="Customer Groups",
+        language="en-US",  # the <html lang> screen readers pronounce the pages by, and Quasar's own words
         storage_secret=run_settings.effective_storage_secret,
         # The session cookie never rides along on another site's requests.
         session_middleware_kwargs={"same_site": "strict", "https_only": run_settings.secure_cookies},

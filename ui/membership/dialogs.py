@@ -25,6 +25,7 @@ from services.staff.actor import Permission
 from services.wording import count, money
 from ui.actions import joined, run_action
 from ui.customers import GROUPS_CELL
+from ui.dialog_title import dialog_title
 from ui.membership.selection import Selection
 from ui.paged_table import PagedTable
 from ui.shell import go_to_with_message
@@ -140,7 +141,7 @@ async def open_add_dialog(group: GroupDetail, *, on_cancel: Callable[[], None] |
     # Fetched first, so the dialog and its rows reach the browser in one update (drawn once).
     first_page = await CustomerPicker.first_page(not_in_group_id=group.id, per_page=6)
     with ui.dialog() as dialog, ui.card().classes("w-[56rem] max-w-full gap-3").mark("add-dialog"):
-        ui.label(f"Add Customers to Group: {group.name}").classes("text-lg font-medium")
+        dialog_title(dialog, f"Add Customers to Group: {group.name}")
         if group.capacity:
             ui.label(f"Capacity: {group.members:,} of {group.capacity:,} places taken.").classes(
                 "text-sm text-slate-500"
@@ -239,7 +240,7 @@ def _automatic_dialog(group: GroupDetail, wanted: str, *, then: Callable[..., Aw
     home = ui.context.slot
 
     with ui.dialog() as dialog, ui.card().classes("max-w-lg").mark("automatic-dialog"):
-        ui.label(f"{group.name} follows its rule").classes("text-lg font-medium")
+        dialog_title(dialog, f"{group.name} follows its rule")
         ui.label(
             f"{group.name} is an automatic group: its members are exactly the customers its rule matches, "
             f"so you cannot {wanted}."
@@ -272,7 +273,7 @@ async def open_remove_dialog(
     targets = {c.id: c.name for c in await group_choices(exclude_id=group.id, takes_members=True)}
     default_name = shop.default_group_name if shop.default_group_id not in (None, group.id) else None
     with ui.dialog() as dialog, ui.card().classes("w-[36rem] max-w-full gap-3").mark("remove-dialog"):
-        ui.label("Remove Customers from Group").classes("text-lg font-medium")
+        dialog_title(dialog, "Remove Customers from Group")
         ui.label(f"Group: {group.name}").classes("text-slate-600")
         names = selection.names()
         if names:
