@@ -202,8 +202,11 @@ async def _rule_groups(customer_id: int, *, currency: str) -> None:
                         ui.icon("check_circle" if item.check.passed else "cancel").classes(
                             "text-positive" if item.check.passed else "text-slate-400"
                         )
-                        ui.link(item.group_name, f"/groups/{item.group_id}").classes("font-medium text-primary")
+                        # A label, not a link: the header is itself a button, and a link inside it is
+                        # neither announced nor reachable by keyboard; the link opens the check below.
+                        ui.label(item.group_name).classes("font-medium text-primary")
                         ui.label(f"{verdict} · {membership}").classes("text-sm text-slate-600")
+                ui.link(f"Open {item.group_name}", f"/groups/{item.group_id}").classes("text-sm text-primary")
                 show_check(item.check, wording)
 
 

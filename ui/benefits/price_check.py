@@ -313,7 +313,7 @@ class PriceCheck:
                     on_change=lambda e, r=row: self.set_quantity(r, e.value),
                 ).props("outlined dense").classes("w-28").mark(f"quantity-{row.product_id}")
                 ui.button(icon="close", on_click=lambda r=row: self.remove(r)).props(
-                    "flat round dense color=grey-7"
+                    'flat round dense color=grey-7 aria-label="Remove from the sample order"'
                 ).mark(f"remove-{row.product_id}").tooltip("Remove from the sample order")
 
     @ui.refreshable_method
@@ -444,7 +444,7 @@ def _line(line: LinePrice, names: list[str], *, currency: str) -> None:
                         )
             ui.label(f"{line.quantity:,}").classes("text-right")
             ui.label(money(line.base_unit_cents, currency=currency, cents_shown="always")).classes(
-                "text-right " + ("text-slate-400 line-through" if discounted else "text-slate-700")
+                "text-right " + ("text-slate-500 line-through" if discounted else "text-slate-700")
             )
             with ui.column().classes("gap-0 items-end"):
                 ui.label(money(line.unit_cents, currency=currency, cents_shown="always")).classes(

@@ -296,15 +296,15 @@ class RuleBuilder:
         with ui.row().classes("gap-0 no-wrap"):
             up = ui.button(icon="arrow_upward", on_click=lambda: self._move(group, index, -1))
             up.props("flat round dense size=sm" + (" disable" if index == 0 else "")).mark(f"rule-up-{path}")
-            up.tooltip(f"Move this {what} up")
+            up.props(f'aria-label="Move this {what} up"').tooltip(f"Move this {what} up")
             down = ui.button(icon="arrow_downward", on_click=lambda: self._move(group, index, 1))
             down.props("flat round dense size=sm" + (" disable" if index == count - 1 else "")).mark(
                 f"rule-down-{path}"
             )
-            down.tooltip(f"Move this {what} down")
+            down.props(f'aria-label="Move this {what} down"').tooltip(f"Move this {what} down")
             remove = ui.button(icon="close", on_click=lambda: self._remove(group, index))
             remove.props("flat round dense size=sm color=negative").mark(f"rule-remove-{path}")
-            remove.tooltip(f"Remove this {what}")
+            remove.props(f'aria-label="Remove this {what}"').tooltip(f"Remove this {what}")
 
     def _condition(self, condition: dict, path: str, group: dict, index: int) -> None:
         field = FIELDS.get(condition.get("field", ""))

@@ -283,7 +283,7 @@ class PreviewPanel:
         with ui.dialog() as dialog, ui.card().classes("w-[56rem] max-w-full"):
             with ui.row().classes("w-full items-center justify-between"):
                 ui.label(f"Matching customers ({matching:,})").classes("text-lg font-medium")
-                ui.button(icon="close", on_click=dialog.close).props("flat round dense")
+                ui.button(icon="close", on_click=dialog.close).props('flat round dense aria-label="Close"')
             columns = [
                 {"name": "name", "label": "Customer", "field": "name", "align": "left"},
                 {"name": "email", "label": "Email", "field": "email", "align": "left"},
