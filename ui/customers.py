@@ -12,11 +12,12 @@ from services.shop import get_shop
 from services.staff.actor import Permission
 from services.wording import SOURCE_LABELS, count, long_date, money, month_year
 from ui.benefits.customer_benefits import benefits_card
+from ui.membership.dialogs import GROUPS_CELL, open_join_dialog, open_leave_dialog
 from ui.membership.history import history_card
 from ui.paged_table import PagedTable
 from ui.rules.explanation import show_check
 from ui.shell import empty_state, frame, no_results, page_heading
-from ui.staff.permissions import guard
+from ui.staff.permissions import can, guard
 
 COLUMNS = [
     {"name": "name", "label": "Customer", "field": "name", "align": "left"},
@@ -33,10 +34,16 @@ NAME_CELL = r"""
   <div v-if="props.row.company && props.row.company != props.row.name" class="text-xs text-slate-500">{{ props.row.company }}</div>
 </q-td>
 """
-GROUPS_CELL = r"""
+LEAVE_CELL = r"""
+<q-td :props="props" auto-width>
+  <q-btn outline dense no-caps icon="person_remove" label="Remove" color="negative" class="px-2"
+         :aria-label="'Remove from ' + props.row.group"
+         @click="() => $parent.$emit('leave', {group_id: props.row.id})" />
+</q-td>
+"""
+PRIMARY_CELL = r"""
 <q-td :props="props">
-  <q-badge v-for="g in props.row.groups" :key="g" outline color="primary" class="mr-1">{{ g }}</q-badge>
-  <span v-if="!props.row.groups.length" class="text-slate-400">No group</span>
+  <span v-if="props.row.primary"><q-icon name="star" color="amber-8" size="xs" class="mr-1" aria-hidden="true" />Primary</span>
 </q-td>
 """
 STATUS_COLORS = {"active": "positive", "inactive": "grey-6", "blocked": "negative"}
@@ -142,6 +149,8 @@ async def customer_detail_page(customer_id: int) -> None:
             ui.button(
                 "Test prices", icon="calculate", on_click=lambda: ui.navigate.to(f"/price-check?customer={customer.id}")
             ).props("outline").classes("ml-auto").mark("test-prices")
+        await _groups_card(customer)
+        await _rule_groups(customer.id, currency=currency)
         with ui.row().classes("w-full gap-4 items-stretch"):
             with ui.card().classes("flex-1"):
                 ui.label("Details").classes("text-base font-medium")
@@ -160,15 +169,35 @@ async def customer_detail_page(customer_id: int) -> None:
                     _field("Average order", money(customer.average_order_cents, currency=currency, cents_shown="never"))
                     _field("First order", long_date(customer.first_order_at))
                     _field("Last order", long_date(customer.last_order_at))
-        with ui.card().classes("w-full"):
-            ui.label("Groups").classes("text-base font-medium")
-            if customer.memberships:
-                _memberships(customer)
-            else:
-                ui.label("This customer is not in any group.").classes("text-slate-500")
         await benefits_card(customer_id=customer.id)
         await history_card(customer_id=customer.id)
-        await _rule_groups(customer.id, currency=currency)
+
+
+async def _groups_card(customer: CustomerDetail) -> None:
+    """The customer's groups first on their page, with the group page's add and remove for them."""
+    in_groups = {m.group_id for m in customer.memberships}
+    with ui.card().classes("w-full"):
+        with ui.row().classes("w-full items-center justify-between"):
+            ui.label("Groups").classes("text-base font-medium")
+            join = ui.button(
+                "Add to group",
+                icon="group_add",
+                on_click=lambda: open_join_dialog(customer_id=customer.id, name=customer.name, in_groups=in_groups),
+            ).props("outline")
+            guard(join.mark("join-group-button"), Permission.MANAGE_MEMBERS)
+        if customer.memberships:
+            table = _memberships(customer)
+            if can(Permission.MANAGE_MEMBERS):
+                table.columns = [*table.columns, {"name": "leave", "label": "", "field": "leave"}]
+                table.add_slot("body-cell-leave", LEAVE_CELL)
+                table.on(
+                    "leave",
+                    lambda event: open_leave_dialog(
+                        customer_id=customer.id, name=customer.name, group_id=event.args["group_id"]
+                    ),
+                )
+        else:
+            ui.label("This customer is not in any group.").classes("text-slate-500")
 
 
 async def _rule_groups(customer_id: int, *, currency: str) -> None:
@@ -210,7 +239,7 @@ async def _rule_groups(customer_id: int, *, currency: str) -> None:
                 show_check(item.check, wording)
 
 
-def _memberships(customer: CustomerDetail) -> None:
+def _memberships(customer: CustomerDetail) -> ui.table:
     rows = [
         {
             "id": m.group_id,
@@ -236,7 +265,9 @@ def _memberships(customer: CustomerDetail) -> None:
         .classes("w-full")
         .mark("customer-groups")
     )
+    table.add_slot("body-cell-primary", PRIMARY_CELL)
     table.add_slot(
         "body-cell-group",
         r"""<q-td :props="props"><a :href="'/groups/' + props.row.id" class="text-primary no-underline hover:underline">{{ props.row.group }}</a></q-td>""",
     )
+    return table

@@ -3,6 +3,7 @@
 from nicegui.testing import User
 
 from models.customer import Customer
+from models.group import CustomerGroup, Membership
 from models.shop import Shop
 
 
@@ -44,3 +45,56 @@ async def test_a_customer_search_that_finds_nobody_offers_to_clear_the_filters(u
     await user.should_see("No customers match this search and group.")
     user.find(marker="customers-clear").click()
     await user.should_see(f"{await Customer.all().count():,} customers")
+
+
+async def test_a_customer_page_adds_them_to_a_group_with_the_group_pages_options(user: User):
+    acme = await Customer.get(name="Acme Corporation")
+    wholesale = await CustomerGroup.get(code="WHOLESALE")
+    await user.open(f"/customers/{acme.id}")
+    user.find(marker="join-group-button").click()
+    await user.should_see("Add Acme Corporation to a group")
+    await user.should_see("Add to this group as primary")  # the group page's options
+    user.find(marker="confirm-join").click()
+    await user.should_see("Choose a group.")
+    user.find(marker="join-group").elements.pop().value = wholesale.id
+    user.find(marker="join-mode").elements.pop().value = "primary"
+    user.find(marker="join-reason").type("Buys by the pallet now")
+    user.find(marker="confirm-join").click()
+    await user.should_see("Added Acme Corporation to Wholesale; now the primary group of 1 customer.", retries=20)
+    membership = await Membership.get(customer_id=acme.id, group_id=wholesale.id)
+    assert membership.is_primary
+    await user.open(f"/customers/{acme.id}")
+    groups = user.find("customer-groups").elements.pop()
+    assert [row["group"] for row in groups.rows] == ["Wholesale", "VIP Customers", "VIP Platinum"]  # primary first
+
+
+async def test_a_customer_page_offers_only_groups_that_take_customers_by_hand(user: User):
+    acme = await Customer.get(name="Acme Corporation")
+    await user.open(f"/customers/{acme.id}")
+    user.find(marker="join-group-button").click()
+    await user.should_see("Add Acme Corporation to a group")
+    offered = set(user.find(marker="join-group").elements.pop().options.values())
+    assert offered == {"Retail", "Wholesale"}  # not Acme's own groups, not the automatic ones
+    await user.should_see("Automatic groups take their members from their rule")
+
+
+async def test_a_customer_page_takes_them_out_of_a_group_through_the_remove_dialog(user: User):
+    acme = await Customer.get(name="Acme Corporation")
+    platinum = await CustomerGroup.get(code="VIP-PLATINUM")
+    await user.open(f"/customers/{acme.id}")
+    user.find(marker="customer-groups").trigger("leave", {"group_id": platinum.id})
+    await user.should_see("Remove Customers from Group")
+    await user.should_see("1 customer: Acme Corporation", marker="remove-names")
+    user.find(marker="remove-mode").elements.pop().value = "remove"
+    user.find(marker="confirm-remove").click()
+    await user.should_see("Removed 1 customer from VIP Platinum.", retries=20)
+    await user.should_see(marker="customer-name")  # back on Acme's page
+    assert await Membership.filter(customer_id=acme.id).values_list("group__code", flat=True) == ["VIP"]
+
+
+async def test_why_in_each_rule_group_comes_before_the_details(user: User):
+    acme = await Customer.get(name="Acme Corporation")
+    await user.open(f"/customers/{acme.id}")
+    why = user.find(marker="rule-groups").elements.pop()
+    details = user.find("Details").elements.pop()
+    assert why.id < details.id

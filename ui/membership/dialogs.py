@@ -7,7 +7,7 @@ from nicegui import ui
 
 from models.group import GroupType
 from services.customers import CustomerRow, customer_ids, list_customers
-from services.groups.group import GroupDetail, get_group, group_choices, turn_hybrid
+from services.groups.group import GroupChoice, GroupDetail, get_group, group_choices, turn_hybrid
 from services.membership.admission import Closed, ClosedToHand, closed_to_hand
 from services.membership.changes import (
     ADD_MODE_LABELS,
@@ -24,13 +24,20 @@ from services.shop import get_shop
 from services.staff.actor import Permission
 from services.wording import count, money
 from ui.actions import joined, run_action
-from ui.customers import GROUPS_CELL
 from ui.dialog_title import dialog_title
-from ui.membership.selection import Selection
+from ui.membership.selection import Chosen, Selection
 from ui.paged_table import PagedTable
 from ui.shell import go_to_with_message
 from ui.staff.permissions import guard
 from ui.staff.session import current_actor
+
+# A customer's groups as badges (the customer list and the picker).
+GROUPS_CELL = r"""
+<q-td :props="props">
+  <q-badge v-for="g in props.row.groups" :key="g" outline color="primary" class="mr-1">{{ g }}</q-badge>
+  <span v-if="!props.row.groups.length" class="text-slate-400">No group</span>
+</q-td>
+"""
 
 PICKER_COLUMNS = [
     {"name": "name", "label": "Customer", "field": "name", "align": "left"},
@@ -193,6 +200,90 @@ async def open_add_dialog(group: GroupDetail, *, on_cancel: Callable[[], None] |
     dialog.open()
 
 
+async def open_join_dialog(*, customer_id: int, name: str, in_groups: set[int]) -> None:
+    """ "Add to group" on a customer's page: the group page's add, for one customer, with the same
+    options and the same checks (services.membership.changes.add_members)."""
+    shop = await get_shop()
+    # As on the group page: an automatic group takes members only by its rule, an inactive one none.
+    open_groups = [c for c in await group_choices(takes_members=True) if c.id not in in_groups]
+    with ui.dialog() as dialog, ui.card().classes("w-[36rem] max-w-full gap-3").mark("join-dialog"):
+        ui.label(f"Add {name} to a group").classes("text-lg font-medium")
+        if not open_groups:
+            ui.label(f"{name} is already in every group that takes customers by hand.").classes("text-slate-600")
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Close", on_click=dialog.close).props("flat")
+            dialog.on("hide", dialog.delete)
+            dialog.open()
+            return
+        target = _group_select(open_groups).mark("join-group")
+        ui.label(
+            "Automatic groups take their members from their rule, and inactive groups take none, so they are not listed."
+        ).classes("text-xs text-slate-500")
+        ui.label("Options:").classes("text-sm text-slate-600")
+        default_mode = AddMode.MOVE if shop.one_group_per_customer else AddMode.ADD
+        mode = ui.radio({m.value: ADD_MODE_LABELS[m] for m in AddMode}, value=default_mode.value).mark("join-mode")
+        mode_error = _error_label().mark("join-mode-error")
+        if shop.one_group_per_customer:
+            ui.label("This shop allows one group per customer: a customer in another group must be moved.").classes(
+                "text-xs text-slate-500"
+            )
+        reason = ui.input("Reason (optional)").props("outlined dense maxlength=500").classes("w-full")
+        reason.mark("join-reason")
+        error = _error_label().mark("join-error")
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Cancel", on_click=dialog.close).props("flat")
+            submit = ui.button("Add to Group", icon="person_add").mark("confirm-join")
+            guard(submit, Permission.MANAGE_MEMBERS)
+
+    async def join() -> None:
+        _show(mode_error, None)
+        _show(error, None)
+        target.error = None
+        if target.value is None:
+            target.error = "Choose a group."
+            return
+        added = await run_action(
+            lambda: add_members(
+                group_id=target.value,
+                customer_ids=[customer_id],
+                mode=AddMode(mode.value),
+                actor=current_actor(),
+                reason=reason.value or "",
+            ),
+            errors=lambda errors: _show_beside(errors, mode_error, error),
+            refused=lambda text: _show(error, text),
+            missing=lambda text: _show(error, text),
+            busy=[submit],
+        )
+        if not added:
+            return
+        result = added.value
+        # "Added Acme Corporation to VIP Customers; ...": the person by name, not "1 customer".
+        text = result.summary().replace(f"Added {count(1, 'customer')} to", f"Added {name} to", 1)
+        go_to_with_message(f"/customers/{customer_id}", text, type="positive" if result.added else "info")
+
+    submit.on_click(join)
+    mode.on_value_change(lambda: _show(mode_error, None))
+    dialog.on("hide", dialog.delete)
+    dialog.open()
+
+
+def _group_select(choices: list[GroupChoice]) -> ui.select:
+    return (
+        ui.select({c.id: c.name for c in choices}, label="Group", with_input=True)
+        .props("outlined dense")
+        .classes("w-full")
+    )
+
+
+async def open_leave_dialog(*, customer_id: int, name: str, group_id: int) -> None:
+    """ "Remove" beside a group on a customer's page: the group page's remove dialog for this one
+    customer, back on the customer's page afterwards."""
+    group = await run_action(lambda: get_group(group_id=group_id), missing=lambda text: ui.notify(text, type="warning"))
+    if group:
+        await open_remove_dialog(group.value, Chosen({customer_id: name}), back_to=f"/customers/{customer_id}")
+
+
 async def _add(group: GroupDetail, picker: CustomerPicker, mode: AddMode, reason: str) -> AddResult:
     return await add_members(
         group_id=group.id,
@@ -216,7 +307,9 @@ async def _turned_hybrid(group: GroupDetail) -> GroupDetail:
     return await get_group(group_id=group.id)
 
 
-def _automatic_dialog(group: GroupDetail, wanted: str, *, then: Callable[..., Awaitable[None]]) -> None:
+def _automatic_dialog(
+    group: GroupDetail, wanted: str, *, then: Callable[..., Awaitable[None]], back_to: str | None = None
+) -> None:
     """Why an automatic group takes no one by hand, and a button that turns it hybrid and goes on
     with `then` (the add or remove dialog, for the group as it now is)."""
 
@@ -235,7 +328,7 @@ def _automatic_dialog(group: GroupDetail, wanted: str, *, then: Callable[..., Aw
         # Opened where this dialog was opened, not inside it (it is deleted once closed). The page
         # still shows the automatic group: if the owner goes no further, show it as it is now.
         with home:
-            await then(hybrid, on_cancel=lambda: go_to_with_message(f"/groups/{group.id}", changed))
+            await then(hybrid, on_cancel=lambda: go_to_with_message(back_to or f"/groups/{group.id}", changed))
 
     home = ui.context.slot
 
@@ -258,16 +351,21 @@ def _automatic_dialog(group: GroupDetail, wanted: str, *, then: Callable[..., Aw
 
 
 async def open_remove_dialog(
-    group: GroupDetail, selection: Selection, *, on_cancel: Callable[[], None] | None = None
+    group: GroupDetail,
+    selection: Selection | Chosen,
+    *,
+    on_cancel: Callable[[], None] | None = None,
+    back_to: str | None = None,
 ) -> None:
     """The "Remove Customers from Group" dialog for the ticked members; for an automatic
-    group, first why its members follow its rule, with the offer to turn it hybrid and go on."""
+    group, first why its members follow its rule, with the offer to turn it hybrid and go on.
+    `back_to`: the page to show afterwards (the group's page unless said)."""
     if _rule_decides(group):
 
         async def then(hybrid: GroupDetail, *, on_cancel: Callable[[], None]) -> None:
-            await open_remove_dialog(hybrid, selection, on_cancel=on_cancel)
+            await open_remove_dialog(hybrid, selection, on_cancel=on_cancel, back_to=back_to)
 
-        _automatic_dialog(group, "remove members by hand", then=then)
+        _automatic_dialog(group, "remove members by hand", then=then, back_to=back_to)
         return
     shop = await get_shop()
     targets = {c.id: c.name for c in await group_choices(exclude_id=group.id, takes_members=True)}
@@ -342,7 +440,7 @@ async def open_remove_dialog(
             return
         result = removed.value
         done[0] = True
-        go_to_with_message(f"/groups/{group.id}", result.summary())
+        go_to_with_message(back_to or f"/groups/{group.id}", result.summary())
 
     done = [False]
     submit.on_click(remove)
@@ -352,7 +450,7 @@ async def open_remove_dialog(
 
 
 async def _remove(
-    group: GroupDetail, selection: Selection, mode: RemoveMode, target_group_id: int | None, reason: str | None
+    group: GroupDetail, selection: Selection | Chosen, mode: RemoveMode, target_group_id: int | None, reason: str | None
 ) -> RemoveResult:
     return await remove_members(
         group_id=group.id,

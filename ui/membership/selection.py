@@ -88,3 +88,21 @@ class Selection:
                 ui.button("De-select All", on_click=self.clear).props("flat dense no-caps color=grey-8").mark(
                     f"{self.marker}-deselect-all"
                 )
+
+
+class Chosen:
+    """Customers picked without a table (a customer's own page): what the remove dialog asks of a
+    Selection, for a fixed list."""
+
+    def __init__(self, people: dict[int, str]) -> None:
+        self._people = people
+
+    @property
+    def count(self) -> int:
+        return len(self._people)
+
+    def names(self) -> list[str]:
+        return list(self._people.values())
+
+    async def ids(self) -> list[int]:
+        return list(self._people)
