@@ -63,10 +63,32 @@ async def frame(title: str, *, section: str) -> AsyncIterator[None]:
                         ui.menu_item("Audit log", on_click=lambda: ui.navigate.to("/audit")).mark("menu-audit")
                     ui.separator()
                     ui.menu_item("Sign out", on_click=lambda: ui.navigate.to("/logout")).mark("sign-out")
-    if message := app.storage.user.pop("next_page_message", None):
-        ui.notify(message["text"], type=message["type"])
+    message = app.storage.user.pop("next_page_message", None)
     with ui.column().classes("w-full max-w-6xl mx-auto px-6 py-6 gap-4"):
+        if message:
+            outcome(message["text"], type=message["type"])
         yield
+
+
+OUTCOME_STYLES = {
+    "positive": ("check_circle", "bg-green-50 border-green-700 text-green-900"),
+    "warning": ("warning", "bg-amber-50 border-amber-700 text-amber-800"),
+    "negative": ("error", "bg-red-50 border-red-800 text-red-900"),
+    "info": ("info", "bg-blue-50 border-slate-300 text-slate-800"),
+}
+
+
+def outcome(text: str, *, type: str = "positive") -> ui.row:
+    """What the last action did, at the top of the page it led to: in the page's flow, so it covers
+    no button the owner needs next (a notification floats over the page), and it stays until read."""
+    icon, colours = OUTCOME_STYLES.get(type, OUTCOME_STYLES["info"])
+    with ui.row().classes(f"w-full items-center gap-3 rounded border-l-4 px-4 py-2 no-wrap {colours}") as box:
+        box.props('role="status"').mark("outcome")
+        ui.icon(icon, size="22px").props('aria-hidden="true"')
+        ui.label(text).classes("flex-1").mark("outcome-text")
+        close = ui.button(icon="close", on_click=box.delete).props("flat round dense size=sm color=grey-8")
+        close.props["aria-label"] = "Dismiss this message"
+    return box
 
 
 def go_to_with_message(target: str, text: str, *, type: str = "positive") -> None:

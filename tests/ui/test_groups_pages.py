@@ -194,3 +194,15 @@ async def test_a_member_search_that_finds_nobody_offers_to_clear_it(user: User):
     user.find(marker="members-clear").click()
     await user.should_see(marker="members-table")
     assert user.find("member-search").elements.pop().value == ""
+
+
+async def test_the_outcome_of_an_action_is_a_message_in_the_page_not_over_its_buttons(user: User):
+    gold = await CustomerGroup.get(code="GOLD")
+    await user.open(f"/groups/{gold.id}")
+    user.find(marker="delete-group").click()
+    user.find(marker="confirm-delete").click()
+    await user.should_see(marker="outcome", retries=20)
+    outcome = user.find(marker="outcome-text").elements.pop()
+    assert outcome.text.startswith("Deleted Gold Tier: ") and outcome.text.endswith("members released.")
+    assert not user.notify.messages  # nothing floats over the overview's buttons
+    await user.should_see(marker="new-group")
