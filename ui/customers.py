@@ -36,7 +36,7 @@ NAME_CELL = r"""
 """
 LEAVE_CELL = r"""
 <q-td :props="props" auto-width>
-  <q-btn outline dense no-caps icon="person_remove" label="Remove" color="negative" class="px-2"
+  <q-btn outline dense no-caps no-wrap icon="person_remove" label="Remove" color="negative" class="px-2"
          :aria-label="'Remove from ' + props.row.group"
          @click="() => $parent.$emit('leave', {group_id: props.row.id})" />
 </q-td>
