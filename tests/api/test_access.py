@@ -69,8 +69,10 @@ async def test_a_viewer_reads_but_every_change_is_refused_naming_the_permission(
     wholesale = next(g["id"] for g in groups if g["code"] == "WHOLESALE")
     retail = next(g["id"] for g in groups if g["code"] == "RETAIL")
     promotion = (await client.get(f"{PREFIX}/promotions", headers=viewer)).json()["items"][0]["id"]
-    product = database.execute("SELECT MIN(id) FROM product").fetchone()[0]
-    ids = {"group_id": wholesale, "customer_id": 1, "promotion_id": promotion}
+    product, sku = database.execute("SELECT id, sku FROM product ORDER BY id LIMIT 1").fetchone()
+    order = database.execute('SELECT MIN(id) FROM "order"').fetchone()[0]
+    ids = {"group_id": wholesale, "customer_id": 1, "promotion_id": promotion, "sku": sku, "order_id": order}
+    an_order = {"number": "VIEWER-1", "customer_id": 1, "total_cents": 1_000, "placed_at": "2026-11-01T10:00:00Z"}
     # A request that would succeed for the owner, for each operation, so only the role stops it.
     bodies = {
         ("post", "/api/v1/groups"): {"name": "Viewer's group", "code": "VIEWERS"},
@@ -92,6 +94,16 @@ async def test_a_viewer_reads_but_every_change_is_refused_naming_the_permission(
             "rule": {"match": "all", "conditions": [{"field": "order_count", "op": "gt", "value": 3}]}
         },
         ("post", "/api/v1/customers/{customer_id}/quote"): {"lines": [{"product_id": product, "quantity": 2}]},
+        ("post", "/api/v1/orders"): an_order,
+        ("post", "/api/v1/orders/batch"): {"orders": [an_order]},
+        ("patch", "/api/v1/orders/{order_id}"): {"status": "refunded"},
+        ("post", "/api/v1/products/batch"): {
+            "products": [
+                {"sku": "VIEWER-SKU", "name": "Viewer's product", "category": "Tools", "base_price_cents": 999}
+            ]
+        },
+        ("put", "/api/v1/products/{sku}"): {"name": "Renamed by a viewer"},
+        ("post", "/api/v1/products/import"): None,
     }
     everything = await operations(client)
     writes = {(m, p) for m, p in everything if m in WRITE_METHODS}
@@ -115,5 +127,14 @@ async def test_a_viewer_reads_but_every_change_is_refused_naming_the_permission(
 
 def snapshot(database: sqlite3.Connection) -> dict[str, list]:
     """What a refused change must leave exactly as it was."""
-    tables = ("customer", "customer_tag", "customer_group", "membership", "membership_event", "promotion")
+    tables = (
+        "customer",
+        "customer_tag",
+        "customer_group",
+        "membership",
+        "membership_event",
+        "promotion",
+        "order",
+        "product",
+    )
     return {table: database.execute(f'SELECT * FROM "{table}" ORDER BY id').fetchall() for table in tables}
