@@ -118,3 +118,25 @@ async def test_the_price_check_has_no_serious_accessibility_violation(page: Page
     await expect(page.get_by_text("Prices for ")).to_be_visible()
     await expect(page.locator(".q-expansion-item").first).to_be_visible()
     await assert_no_blocking_violations(page)
+
+
+async def test_a_keyboard_user_keeps_their_place_choosing_a_type_and_lands_on_the_next_steps_first_field(
+    page: Page,
+) -> None:
+    await page.set_viewport_size(LAPTOP)
+    await page.goto("/groups/new")
+    await page.get_by_label("Group Name").fill("Keyboard Regulars")
+
+    # Space on "Automatic" adds the Rules step; the choice keeps the focus, not the page's top.
+    automatic = page.get_by_role("radio", name="Automatic (rule-based assignment)")
+    await automatic.focus()
+    await page.keyboard.press("Space")
+    await expect(page.locator(".q-stepper__tab", has_text="Rules")).to_be_visible()
+    await expect(automatic).to_have_attribute("aria-checked", "true")
+    await expect(automatic).to_be_focused()
+
+    # Continue: the Rules step's first field has the focus.
+    await page.get_by_role("button", name="Continue").focus()
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_text("Complete the rule to see who it matches")).to_be_visible()
+    await expect(page.get_by_label("Field").first).to_be_focused()

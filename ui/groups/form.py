@@ -29,6 +29,9 @@ class GroupForm:
     inputs: dict[str, ValidationElement] = field(default_factory=dict)
     rule_view: Any = None  # the rule builder, which shows errors at each condition
     on_type_change: Callable[[], None] | None = None
+    # The name takes the focus when the wizard opens, not when a type choice redraws the steps under
+    # a keyboard user (the choice keeps it then).
+    autofocus_name: bool = True
     # The new-group wizard's "Customers" step: who to add once the group exists, and how.
     members: Any = None  # a ui.membership.dialogs.CustomerPicker
     add_mode: str = "add"

@@ -16,7 +16,9 @@ FIELDS = ("name", "code", "description", "status", "parent_id", "type", "capacit
 async def render(form: GroupForm, save) -> None:
     choices = await group_choices(exclude_id=form.group_id)
     with ui.grid(columns=2).classes("w-full gap-x-6 gap-y-2"):
-        name = ui.input("Group Name", value=form.name).props("outlined autofocus maxlength=100").mark("name")
+        name = ui.input("Group Name", value=form.name).props("outlined maxlength=100").mark("name")
+        if form.autofocus_name:
+            name.props("autofocus")
         name.on("keydown.enter", save)
         code = ui.input("Group Code", value=form.code).props("outlined maxlength=32").mark("code")
         code.props["hint"] = "Letters, digits, - and _. Suggested from the name; you can change it."
@@ -44,6 +46,7 @@ async def render(form: GroupForm, save) -> None:
         capacity.props["hint"] = "The most customers this group holds, by hand or by rule; empty: no limit."
     ui.label("Group Type").classes("text-sm text-slate-600 mt-2")
     kind = ui.radio({t.value: GROUP_TYPE_LONG[t] for t in GroupType}, value=form.type).mark("type")
+    kind.classes("group-type").props('aria-label="Group Type"')  # flow.py gives the choice focus back
     form.inputs.update(
         name=name,
         code=code,

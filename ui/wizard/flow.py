@@ -6,6 +6,7 @@ step only appears for automatic and hybrid groups) and OPTIONAL (a new group can
 before reaching it).
 """
 
+import json
 import re
 
 from nicegui import app, ui
@@ -47,6 +48,35 @@ STEPS = [
 
 # Quasar draws the names of steps not yet reached in grey-5, too faint to read (2.7:1).
 STEP_NAMES_COLOR = "inactive-color=grey-8"
+
+# Focus, once the server's redraw is drawn: the first of `targets` that finds an element, looked for
+# over a few frames (Vue draws an update a moment after it arrives). Until then the element that had
+# the focus may still match (the type choice about to be redrawn), and a step sliding out still holds
+# its fields, so both are passed over.
+FOCUS_SCRIPT = """
+const before = document.activeElement;
+(function focusWhenDrawn(targets, framesLeft) {
+  const usable = (element) => element !== before && element.closest('[class*="-leave-"]') === null;
+  const found = targets.map((target) => [...document.querySelectorAll(target)].find(usable)).find(Boolean);
+  if (found) found.focus();
+  else if (framesLeft > 0) requestAnimationFrame(() => focusWhenDrawn(targets, framesLeft - 1));
+})(%s, 60);
+"""
+# The chosen group type, redrawn when the choice adds or removes the Rules step.
+CHOSEN_TYPE = ".group-wizard .group-type [role=radio][aria-checked=true]"
+# The first field of the step in view (else its first button): Continue takes a keyboard user there,
+# not back to the top.
+STEP = ".group-wizard .q-stepper__step-inner "
+FIRST_FIELD = (
+    STEP + ":is(input:not([disabled]):not([type=hidden]), textarea, [role=combobox], [role=radio][tabindex='0'])"
+)
+FIRST_BUTTON = STEP + "button:not([disabled])"
+
+
+def focus(*targets: str) -> None:
+    """Focus the first element the targets find, tried in order."""
+    ui.run_javascript(FOCUS_SCRIPT % json.dumps(list(targets)))
+
 
 # On a phone the step names would stack into a screenful of headers: only the current one keeps
 # its name, the others their icons, all on one line.
@@ -177,6 +207,7 @@ async def wizard(form: GroupForm, *, start: str | None = None, original: GroupDe
         # Set on the server (not Quasar's next()), so the step in view is known here at once.
         titles = [shown.TITLE for shown in _steps(form)]
         stepper.value = titles[min(titles.index(step.TITLE) + 1, len(titles) - 1)]
+        focus(FIRST_FIELD, FIRST_BUTTON)
 
     with ui.dialog() as changed_dialog, ui.card().classes("max-w-md"):
         ui.label("This group was changed meanwhile").classes("text-lg font-medium")
@@ -234,6 +265,10 @@ async def wizard(form: GroupForm, *, start: str | None = None, original: GroupDe
             form.rule_view = None
             form.inputs.clear()
             form.benefit_views.clear()
+            form.autofocus_name = False
+            # Asked before the redraw: this handler's radio goes with it, and so does the rest of the
+            # handler. Without it a keyboard user is dropped at the top of the page.
+            focus(CHOSEN_TYPE)
             await steps.refresh()
 
     current = {"step": start if start in [s.TITLE for s in _steps(form)] else STEPS[0].TITLE}
