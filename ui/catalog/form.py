@@ -14,6 +14,7 @@ from nicegui.elements.mixins.validation_element import ValidationElement
 from services.staff.actor import Permission
 from services.wording import currency_symbol
 from ui.actions import in_words, run_action
+from ui.dialog_title import dialog_title
 from ui.staff.permissions import can, guard, missing_text
 
 Saved = TypeVar("Saved")
@@ -200,7 +201,7 @@ def form_dialog(
     line for errors of no field (`<marker>-error`), Cancel and Save (`save-<marker>`), which needs
     `permission`."""
     with ui.dialog() as dialog, ui.card().classes(f"{width} max-w-full gap-2").mark(f"{marker}-dialog"):
-        ui.label(title).classes("text-lg font-medium")
+        dialog_title(dialog, title)
         form = FormDialog(dialog)
         yield form
         form.rest = error_label(f"{marker}-error")
@@ -222,7 +223,7 @@ def confirm_dialog(
     """Ask before something that cannot be undone, which needs `permission`. A refusal (FormError,
     PermissionDeniedError) is shown in the dialog."""
     with ui.dialog() as dialog, ui.card().classes("max-w-lg gap-3").mark(f"{marker}-dialog"):
-        ui.label(title).classes("text-lg font-medium")
+        dialog_title(dialog, title)
         for line in lines:
             ui.label(line).classes("text-slate-600")
         error = error_label(f"{marker}-error")

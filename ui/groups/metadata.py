@@ -10,6 +10,7 @@ from services.groups.fields import METADATA_VALUE_MAX
 from services.groups.group import GroupDetail, update_group
 from services.staff.actor import Permission
 from ui.actions import run_action
+from ui.dialog_title import dialog_title
 from ui.staff.permissions import guard
 from ui.staff.session import current_actor
 
@@ -33,7 +34,7 @@ class MetadataEditor:
         self.rows = [_Row(key, value) for key, value in group.metadata.items()] or [_Row("", "")]
         self.errors: dict[str, str] = {}
         with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-2xl"):
-            ui.label(f"Custom data of {group.name}").classes("text-lg font-medium")
+            dialog_title(self.dialog, f"Custom data of {group.name}")
             ui.label(
                 f"{HINT} Keys: up to 40 letters, digits, _ - or .; values: up to {METADATA_VALUE_MAX} characters."
             ).classes("text-sm text-slate-500")

@@ -15,6 +15,7 @@ from services.rules.words import Wording, rule_lines
 from services.staff.actor import Permission
 from services.wording import count, long_date
 from ui.actions import in_words, notify_refused, run_action
+from ui.dialog_title import dialog_title
 from ui.rules.explanation import show_check
 from ui.shell import go_to_with_message
 from ui.staff.permissions import guard
@@ -223,7 +224,7 @@ async def _restore_dialog(group: GroupDetail, version, wording: Wording) -> None
         go_to_with_message(f"/groups/{group.id}", f"Restored rule version {version.number}.")
 
     with ui.dialog() as dialog, ui.card().classes("w-[36rem] max-w-full"):
-        ui.label(f"Restore rule version {version.number}?").classes("text-lg font-medium")
+        dialog_title(dialog, f"Restore rule version {version.number}?")
         show_rule(version.rule, wording)
         change = preview.change
         with ui.row().classes("gap-4").mark("restore-diff"):
@@ -246,7 +247,7 @@ async def _restore_dialog(group: GroupDetail, version, wording: Wording) -> None
 async def why_dialog(group: GroupDetail, customer_id: int, name: str, wording: Wording) -> None:
     check = await explain_member(group_id=group.id, customer_id=customer_id)
     with ui.dialog() as dialog, ui.card().classes("w-[36rem] max-w-full"):
-        ui.label(f"Why {name} is in {group.name}").classes("text-lg font-medium")
+        dialog_title(dialog, f"Why {name} is in {group.name}")
         if check is None:
             ui.label("This group has no rule.").classes("text-slate-600")
         else:

@@ -25,6 +25,7 @@ from services.rules.fields import (
 )
 from services.rules.templates import TEMPLATES
 from services.wording import currency_symbol
+from ui.dialog_title import dialog_title
 
 FIELD_OPTIONS = {name: field.label for name, field in FIELDS.items()}
 # On a phone a condition's inputs stack, each the full width, its order buttons below them.
@@ -128,7 +129,7 @@ class RuleBuilder:
             self.use_template(template.rule)
             return
         with ui.dialog() as dialog, ui.card().classes("w-[28rem] max-w-full").mark("template-confirm"):
-            ui.label(f"Replace this rule with “{template.name}”?").classes("text-lg font-medium")
+            dialog_title(dialog, f"Replace this rule with “{template.name}”?")
             conditions = sum(1 for _ in _leaves(self.rule))
             ui.label(
                 f"The template takes the place of the rule's {conditions} condition"

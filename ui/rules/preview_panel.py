@@ -18,6 +18,7 @@ from services.rules.model import Condition, RuleError, RuleGroup, parse_rule
 from services.rules.preview import FunnelStep, MatchRow, RulePreview, list_matches, preview_rule, rule_funnel
 from services.rules.words import Wording, actual_text, condition_text
 from services.wording import money
+from ui.dialog_title import dialog_title
 from ui.paged_table import PagedTable
 
 SHOWN_VALUES = 3  # values per sample customer, so a row fits a laptop screen
@@ -282,7 +283,7 @@ class PreviewPanel:
             return
         with ui.dialog() as dialog, ui.card().classes("w-[56rem] max-w-full"):
             with ui.row().classes("w-full items-center justify-between"):
-                ui.label(f"Matching customers ({matching:,})").classes("text-lg font-medium")
+                dialog_title(dialog, f"Matching customers ({matching:,})")
                 ui.button(icon="close", on_click=dialog.close).props('flat round dense aria-label="Close"')
             columns = [
                 {"name": "name", "label": "Customer", "field": "name", "align": "left"},

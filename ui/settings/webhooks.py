@@ -21,6 +21,7 @@ from services.webhooks.endpoints import (
 from services.webhooks.payloads import EVENT_TYPES
 from services.wording import date_time
 from ui.actions import beside, notify_refused, run_action
+from ui.dialog_title import dialog_title
 from ui.shell import empty_state, frame, page_heading
 from ui.staff.permissions import can, missing_text
 from ui.staff.session import current_actor
@@ -175,7 +176,7 @@ class WebhooksPage:
 
     def ask_delete(self, endpoint: EndpointRow) -> None:
         with self.dialogs, ui.dialog() as dialog, ui.card().classes("max-w-md").mark("delete-endpoint-dialog"):
-            ui.label("Delete this endpoint?").classes("text-lg font-medium")
+            dialog_title(dialog, "Delete this endpoint?")
             ui.label(f"{endpoint.url} receives nothing more, and its delivery log goes with it.")
             with ui.row().classes("w-full justify-end"):
                 ui.button("Cancel", on_click=dialog.close).props("flat")
@@ -195,7 +196,7 @@ class WebhooksPage:
     def edit(self, endpoint: EndpointRow | None = None) -> None:
         """The form for a new endpoint (`endpoint` None) or a change to one."""
         with self.dialogs, ui.dialog() as dialog, ui.card().classes("w-full max-w-xl gap-3").mark("endpoint-dialog"):
-            ui.label("Change endpoint" if endpoint else "Add endpoint").classes("text-lg font-medium")
+            dialog_title(dialog, "Change endpoint" if endpoint else "Add endpoint")
             url = ui.input("Address (URL)", value=endpoint.url if endpoint else "", placeholder="https://")
             url.props("outlined").classes("w-full").mark("endpoint-url")
             description = ui.input(

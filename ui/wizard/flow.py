@@ -22,6 +22,7 @@ from services.rules.preview import RulePreview, preview_rule
 from services.staff.actor import Actor, Permission
 from services.wording import count
 from ui.actions import in_words, notify_refused, run_action
+from ui.dialog_title import dialog_title
 from ui.groups.detail import missing_group
 from ui.groups.form import GroupForm
 from ui.shell import frame, go_to_with_message, page_heading
@@ -173,7 +174,7 @@ async def wizard(form: GroupForm, *, start: str | None = None, original: GroupDe
         assert original is not None
         change = preview.change
         with ui.dialog() as dialog, ui.card().classes("w-[34rem] max-w-full gap-3").mark("confirm-leaving"):
-            ui.label(f"Save the new rule for {original.name}?").classes("text-lg font-medium")
+            dialog_title(dialog, f"Save the new rule for {original.name}?")
             ui.label(leaving_text(original.name, preview, await _benefit_words(original.id))).classes(
                 "text-base text-slate-800"
             ).mark("leaving-text")
@@ -210,7 +211,7 @@ async def wizard(form: GroupForm, *, start: str | None = None, original: GroupDe
         focus(FIRST_FIELD, FIRST_BUTTON)
 
     with ui.dialog() as changed_dialog, ui.card().classes("max-w-md"):
-        ui.label("This group was changed meanwhile").classes("text-lg font-medium")
+        dialog_title(changed_dialog, "This group was changed meanwhile")
         ui.label(
             "Someone else saved this group after you opened it. Reload to see their version; "
             "your changes on this page will not be saved."
