@@ -13,6 +13,7 @@ from services.shop import get_shop
 from services.staff.actor import Permission
 from services.wording import GROUP_TYPE_LONG, SOURCE_LABELS, count, long_date, money, month_year
 from ui.actions import joined, run_action
+from ui.dialog_title import dialog_title
 from ui.groups.benefits import benefits_card
 from ui.groups.metadata import metadata_card
 from ui.groups.promotions import promotions_card
@@ -99,7 +100,7 @@ def _delete_dialog(group: GroupDetail) -> ui.dialog:
             go_to_with_message("/groups", text, type="warning" if result.drafted_promotions else "positive")
 
     with ui.dialog() as dialog, ui.card().classes("max-w-lg"):
-        ui.label(f"Delete {group.name}?").classes("text-lg font-medium")
+        dialog_title(dialog, f"Delete {group.name}?")
         lines = [
             f"{count(group.members, 'customer')} will be removed from this group. "
             "Their other groups, their details and their orders stay.",

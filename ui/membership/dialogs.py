@@ -207,7 +207,7 @@ async def open_join_dialog(*, customer_id: int, name: str, in_groups: set[int]) 
     # As on the group page: an automatic group takes members only by its rule, an inactive one none.
     open_groups = [c for c in await group_choices(takes_members=True) if c.id not in in_groups]
     with ui.dialog() as dialog, ui.card().classes("w-[36rem] max-w-full gap-3").mark("join-dialog"):
-        ui.label(f"Add {name} to a group").classes("text-lg font-medium")
+        dialog_title(dialog, f"Add {name} to a group")
         if not open_groups:
             ui.label(f"{name} is already in every group that takes customers by hand.").classes("text-slate-600")
             with ui.row().classes("w-full justify-end"):
