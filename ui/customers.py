@@ -144,7 +144,9 @@ async def customer_detail_page(customer_id: int) -> None:
             ui.icon("chevron_right")
             ui.label(customer.name)
         with ui.row().classes("w-full items-center gap-3"):
-            ui.label(customer.name).classes("text-2xl font-semibold text-slate-800").mark("customer-name")
+            ui.label(customer.name).classes("text-2xl font-semibold text-slate-800").props(
+                "role=heading aria-level=1"
+            ).mark("customer-name")
             ui.badge(customer.status.value.capitalize(), color=STATUS_COLORS[customer.status.value])
             ui.button(
                 "Test prices", icon="calculate", on_click=lambda: ui.navigate.to(f"/price-check?customer={customer.id}")

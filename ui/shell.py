@@ -100,7 +100,8 @@ def go_to_with_message(target: str, text: str, *, type: str = "positive") -> Non
 
 def page_heading(title: str, subtitle: str = "") -> None:
     with ui.column().classes("gap-0"):
-        ui.label(title).classes("text-2xl font-semibold text-slate-800")
+        # The page's one heading, as screen readers' "next heading" finds it.
+        ui.label(title).classes("text-2xl font-semibold text-slate-800").props("role=heading aria-level=1")
         if subtitle:
             ui.label(subtitle).classes("text-slate-500")
 

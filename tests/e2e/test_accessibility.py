@@ -103,6 +103,13 @@ async def test_a_customer_page_has_no_serious_accessibility_violation(page: Page
     await assert_no_blocking_violations(page)
 
 
+async def test_the_customers_list_has_no_serious_accessibility_violation(page: Page) -> None:
+    await page.set_viewport_size(LAPTOP)
+    await page.goto("/customers")
+    await expect(page.get_by_role("row").nth(1)).to_be_visible()
+    await assert_no_blocking_violations(page)
+
+
 async def test_the_price_check_has_no_serious_accessibility_violation(page: Page, app_database: Path) -> None:
     await page.set_viewport_size(LAPTOP)
     customer = first_id(

@@ -136,7 +136,9 @@ async def group_detail_page(group_id: int, tab: str | None = None) -> None:
             ui.label(group.name)
         with ui.row().classes("w-full items-center justify-between"):
             with ui.row().classes("items-center gap-3"):
-                ui.label(group.name).classes("text-2xl font-semibold text-slate-800").mark("group-name")
+                ui.label(group.name).classes("text-2xl font-semibold text-slate-800").props(
+                    "role=heading aria-level=1"
+                ).mark("group-name")
                 ui.badge(group.status.value.capitalize(), color="positive" if group.status == "active" else "grey-6")
             _actions(group)
         _facts(group)

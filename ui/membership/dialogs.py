@@ -35,7 +35,7 @@ from ui.staff.session import current_actor
 GROUPS_CELL = r"""
 <q-td :props="props">
   <q-badge v-for="g in props.row.groups" :key="g" outline color="primary" class="mr-1">{{ g }}</q-badge>
-  <span v-if="!props.row.groups.length" class="text-slate-400">No group</span>
+  <span v-if="!props.row.groups.length" class="text-slate-500">No group</span>
 </q-td>
 """
 

@@ -39,7 +39,7 @@ GROUP_CELL = r"""
 <q-td :props="props">
   <a v-if="props.row.group_exists" :href="'/groups/' + props.row.group_id"
      class="text-primary no-underline hover:underline">{{ props.row.group }}</a>
-  <span v-else class="text-slate-600">{{ props.row.group }} <span class="text-slate-400">(deleted)</span></span>
+  <span v-else class="text-slate-600">{{ props.row.group }} <span class="text-slate-500">(deleted)</span></span>
 </q-td>
 """
 WHAT_CELL = r"""
