@@ -170,33 +170,8 @@ async def wizard(form: GroupForm, *, start: str | None = None, original: GroupDe
             await _save_the_rest(form, saved.value, actor, original=original)
 
     async def confirm_leaving(preview: RulePreview) -> None:
-        """Members would leave: say who and what they lose, in the owner's words, before saving."""
         assert original is not None
-        change = preview.change
-        with ui.dialog() as dialog, ui.card().classes("w-[34rem] max-w-full gap-3").mark("confirm-leaving"):
-            dialog_title(dialog, f"Save the new rule for {original.name}?")
-            ui.label(leaving_text(original.name, preview, await _benefit_words(original.id))).classes(
-                "text-base text-slate-800"
-            ).mark("leaving-text")
-            if change.leaving_samples:
-                names = ", ".join(s.name for s in change.leaving_samples)
-                more = change.leaving - len(change.leaving_samples)
-                ui.label(f"Leaving: {names}" + (f" and {more:,} more" if more > 0 else "")).classes(
-                    "text-sm text-slate-600"
-                )
-            ui.label(
-                "Every join and leave is kept in the history; Undo on the group's page restores this rule."
-            ).classes("text-sm text-slate-500")
-            with ui.row().classes("w-full justify-end"):
-                ui.button("Keep editing", on_click=dialog.close).props("flat").mark("keep-editing")
-
-                async def go_ahead() -> None:
-                    dialog.close()
-                    await really_save()
-
-                ui.button("Save and update members", icon="check", on_click=go_ahead).mark("confirm-save")
-        dialog.on("hide", dialog.delete)
-        dialog.open()
+        await _confirm_leaving(original, preview, on_confirm=really_save)
 
     async def go_on(step) -> None:
         """Continue: only once the step's own fields would pass the save's checks."""
@@ -242,21 +217,9 @@ async def wizard(form: GroupForm, *, start: str | None = None, original: GroupDe
                         .classes("w-full")
                         .bind_visibility_from(stepper, "value", value=step.TITLE)
                     ):
-                        last = index + 1 == len(shown)
-                        # An edit can be saved from any step; a new group once only optional steps remain.
-                        can_save = editing or all(getattr(later, "OPTIONAL", False) for later in shown[index + 1 :])
-                        if can_save:
-                            button = ui.button(
-                                "Save changes" if editing else "Create group", icon="check", on_click=save
-                            ).mark("save-group")
-                            guard(button, Permission.MANAGE_GROUPS)
-                            save_buttons.append(button)
-                        if not last:
-                            ui.button("Continue", on_click=lambda s=step: go_on(s)).props(
-                                "outline" if can_save else ""
-                            ).mark("continue")
-                        if index:
-                            ui.button("Back", on_click=stepper.previous).props("flat")
+                        _step_buttons(
+                            stepper, shown, index, editing=editing, save=save, go_on=go_on, save_buttons=save_buttons
+                        )
                         ui.button("Cancel", on_click=lambda: ui.navigate.to(cancel_target)).props("flat color=grey-8")
 
     async def type_changed() -> None:
@@ -362,3 +325,49 @@ async def edit_group_page(group_id: int, step: str = "") -> None:
         # ?step=pricing opens the wizard at that step (the group page's "Edit benefits").
         start = next((s.TITLE for s in STEPS if step and s.TITLE.lower().startswith(step.lower())), None)
         await wizard(GroupForm.from_group(group, await get_benefits(group_id=group.id)), start=start, original=group)
+
+
+async def _confirm_leaving(original: GroupDetail, preview: RulePreview, *, on_confirm) -> None:
+    """Members would leave: say who and what they lose, in the owner's words, before saving."""
+    change = preview.change
+    with ui.dialog() as dialog, ui.card().classes("w-[34rem] max-w-full gap-3").mark("confirm-leaving"):
+        dialog_title(dialog, f"Save the new rule for {original.name}?")
+        ui.label(leaving_text(original.name, preview, await _benefit_words(original.id))).classes(
+            "text-base text-slate-800"
+        ).mark("leaving-text")
+        if change.leaving_samples:
+            names = ", ".join(s.name for s in change.leaving_samples)
+            more = change.leaving - len(change.leaving_samples)
+            ui.label(f"Leaving: {names}" + (f" and {more:,} more" if more > 0 else "")).classes(
+                "text-sm text-slate-600"
+            )
+        ui.label("Every join and leave is kept in the history; Undo on the group's page restores this rule.").classes(
+            "text-sm text-slate-500"
+        )
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Keep editing", on_click=dialog.close).props("flat").mark("keep-editing")
+
+            async def go_ahead() -> None:
+                dialog.close()
+                await on_confirm()
+
+            ui.button("Save and update members", icon="check", on_click=go_ahead).mark("confirm-save")
+    dialog.on("hide", dialog.delete)
+    dialog.open()
+
+
+def _step_buttons(stepper, shown: list, index: int, *, editing: bool, save, go_on, save_buttons: list) -> None:
+    """A step's Save (an edit from any step; a new group once only optional steps remain), Continue
+    and Back."""
+    step = shown[index]
+    can_save = editing or all(getattr(later, "OPTIONAL", False) for later in shown[index + 1 :])
+    if can_save:
+        button = ui.button("Save changes" if editing else "Create group", icon="check", on_click=save).mark(
+            "save-group"
+        )
+        guard(button, Permission.MANAGE_GROUPS)
+        save_buttons.append(button)
+    if index + 1 < len(shown):
+        ui.button("Continue", on_click=lambda: go_on(step)).props("outline" if can_save else "").mark("continue")
+    if index:
+        ui.button("Back", on_click=stepper.previous).props("flat")
