@@ -31,6 +31,7 @@ async def test_the_second_of_two_simultaneous_edits_is_refused(
     await first.get_by_label("Description").fill("Resellers on net-30 terms.")
     await first.get_by_role("button", name="Save changes").click()
     await first.wait_for_url(f"**/groups/{group_id}")
+    await first.get_by_role("tab", name="Overview").click()
     await expect(first.get_by_text("Resellers on net-30 terms.")).to_be_visible()
 
     await second.get_by_label("Description").fill("Distributors only.")
@@ -45,6 +46,6 @@ async def test_the_second_of_two_simultaneous_edits_is_refused(
     # Reloading shows the first person's version; the second one's text was not saved.
     await reload.click()
     await expect(second.get_by_label("Description")).to_have_value("Resellers on net-30 terms.")
-    await second.goto(f"/groups/{group_id}")
+    await second.goto(f"/groups/{group_id}?tab=overview")
     await expect(second.get_by_text("Resellers on net-30 terms.")).to_be_visible()
     await expect(second.get_by_text("Distributors only.")).to_have_count(0)

@@ -46,7 +46,7 @@ async def render(form: GroupForm, save) -> None:
         capacity.props["hint"] = "The most customers this group holds, by hand or by rule; empty: no limit."
     ui.label("Group Type").classes("text-sm text-slate-600 mt-2")
     kind = ui.radio({t.value: GROUP_TYPE_LONG[t] for t in GroupType}, value=form.type).mark("type")
-    kind.classes("group-type").props('aria-label="Group Type"')  # flow.py gives the choice focus back
+    kind.props('aria-label="Group Type"')  # named for screen readers; flow.py finds the choice by it
     form.inputs.update(
         name=name,
         code=code,

@@ -64,7 +64,7 @@ const before = document.activeElement;
 })(%s, 60);
 """
 # The chosen group type, redrawn when the choice adds or removes the Rules step.
-CHOSEN_TYPE = ".group-wizard .group-type [role=radio][aria-checked=true]"
+CHOSEN_TYPE = '.group-wizard [aria-label="Group Type"] [role=radio][aria-checked=true]'
 # The first field of the step in view (else its first button): Continue takes a keyboard user there,
 # not back to the top.
 STEP = ".group-wizard .q-stepper__step-inner "
