@@ -41,6 +41,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from models.customer import Customer, CustomerStatus, OrderStatus, PaymentRating
+from services.imports.customers import CUSTOMER_COLUMNS  # a new customer is written as an import writes one
 from services.imports.files import (
     PREVIEW_ROWS,
     CsvFile,
@@ -585,19 +586,6 @@ async def _check(file: CsvFile, mapping: dict[str, str | None], create_customers
 
 
 # --- Writing ----------------------------------------------------------------------------------
-
-CUSTOMER_COLUMNS = (
-    "name",
-    "company",
-    "email",
-    "country",
-    "status",
-    "payment_rating",
-    "metadata",
-    "created_at",
-    "lifetime_cents",
-    "order_count",
-)
 
 
 async def _create_customers(
