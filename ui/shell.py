@@ -6,7 +6,8 @@ from contextlib import asynccontextmanager
 from nicegui import app, ui
 
 from services.shop import get_shop
-from services.staff.actor import ROLE_LABELS, Permission
+from services.staff.actor import ROLE_LABELS, Actor, Permission
+from ui.dialog_title import dialog_title
 from ui.staff.session import signed_in
 
 # Buttons read as written ("Add to Group"), not in Quasar's capitals.
@@ -23,6 +24,38 @@ NAVIGATION = [
 ]
 
 
+# Below Tailwind's `md` (768 px) the header is one line: the navigation and the account menu move
+# into a drawer opened by "Menu", so a phone shows the page, not 200 px of buttons.
+PHONE_ONLY = "md:hidden"
+WIDE_ONLY = "max-md:hidden"
+
+# Arrow keys move between the drawer's entries (Tab does too), as in any menu; it runs in the browser.
+MENU_ARROW_KEYS = """(event) => {
+    const moves = {ArrowDown: 1, ArrowUp: -1, Home: 'first', End: 'last'};
+    if (!(event.key in moves)) return;
+    const entries = [...event.currentTarget.querySelectorAll('nav a')];
+    if (!entries.length) return;
+    event.preventDefault();
+    const here = entries.indexOf(document.activeElement);
+    const move = moves[event.key];
+    const last = entries.length - 1;
+    const next = move === 'first' ? 0 : move === 'last' ? last
+        : here < 0 ? (move > 0 ? 0 : last) : (here + move + entries.length) % entries.length;
+    entries[next].focus();
+}"""
+
+
+def _account_entries(actor: Actor) -> list[tuple[str, str, str, str]]:
+    """The account menu's entries (mark, label, address, icon), the same on a laptop and a phone."""
+    entries = [
+        ("account", "My account", "/account", "manage_accounts"),
+        ("tokens", "API tokens", "/account/tokens", "key"),
+    ]
+    if actor.can(Permission.MANAGE_STAFF):
+        entries += [("staff", "Staff", "/staff", "badge"), ("audit", "Audit log", "/audit", "history")]
+    return entries
+
+
 @asynccontextmanager
 async def frame(title: str, *, section: str) -> AsyncIterator[None]:
     """Render the shell around a page's content. `section` marks the active navigation entry."""
@@ -31,13 +64,16 @@ async def frame(title: str, *, section: str) -> AsyncIterator[None]:
     # positive and secondary darker than Quasar's own, so white text on a badge and green text on
     # white keep a 4.5:1 contrast (WCAG AA).
     ui.colors(primary="#1f4e79", secondary="#4a6a8a", accent="#c8891b", positive="#15803d")
-    with ui.header().classes("items-center px-6 py-2 gap-6 bg-white text-slate-800 border-b border-slate-200"):
-        with ui.link(target="/groups").classes("flex items-center gap-2 no-underline text-inherit"):
+    actor = signed_in()
+    with ui.header().classes(
+        "items-center px-3 md:px-6 py-2 gap-3 md:gap-6 no-wrap bg-white text-slate-800 border-b border-slate-200"
+    ):
+        with ui.link(target="/groups").classes("flex items-center gap-2 min-w-0 no-underline text-inherit"):
             ui.icon("groups", size="28px").classes("text-primary")
-            with ui.column().classes("gap-0"):
+            with ui.column().classes("gap-0 min-w-0"):
                 ui.label("Customer Groups").classes("text-xs uppercase tracking-wider text-slate-500")
-                ui.label(shop.name).classes("text-base font-semibold leading-tight").mark("shop-name")
-        with ui.row().classes("gap-1 ml-4 no-wrap"):
+                ui.label(shop.name).classes("text-base font-semibold leading-tight truncate").mark("shop-name")
+        with ui.row().classes(f"gap-1 ml-4 no-wrap {WIDE_ONLY}"):
             for key, label, target, icon in NAVIGATION:
                 active = key == section
                 button = ui.button(label, icon=icon, on_click=lambda t=target: ui.navigate.to(t))
@@ -46,28 +82,67 @@ async def frame(title: str, *, section: str) -> AsyncIterator[None]:
                 button.mark(f"nav-{key}")
                 if active:
                     button.classes("bg-blue-50")
-        if actor := signed_in():
+        if actor:
             # Labelled with the person's name: Staff, Audit log and API tokens live in this menu, and
             # a bare avatar does not say so.
             account = ui.button(actor.name, icon="account_circle").props(
                 "flat no-caps color=grey-8 icon-right=expand_more"
             )
             account.props["aria-label"] = f"Account menu: {actor.name}"
-            with account.classes("ml-auto").mark("account"):
+            with account.classes(f"ml-auto {WIDE_ONLY}").mark("account"):
                 with ui.menu():
                     ui.label(f"{actor.name} · {ROLE_LABELS[actor.role]}").classes("px-4 py-2 text-sm text-slate-600")
-                    ui.menu_item("My account", on_click=lambda: ui.navigate.to("/account")).mark("menu-account")
-                    ui.menu_item("API tokens", on_click=lambda: ui.navigate.to("/account/tokens")).mark("menu-tokens")
-                    if actor.can(Permission.MANAGE_STAFF):
-                        ui.menu_item("Staff", on_click=lambda: ui.navigate.to("/staff")).mark("menu-staff")
-                        ui.menu_item("Audit log", on_click=lambda: ui.navigate.to("/audit")).mark("menu-audit")
+                    for key, label, target, _icon in _account_entries(actor):
+                        ui.menu_item(label, on_click=lambda t=target: ui.navigate.to(t)).mark(f"menu-{key}")
                     ui.separator()
                     ui.menu_item("Sign out", on_click=lambda: ui.navigate.to("/logout")).mark("sign-out")
+        _phone_menu(section, actor)
     message = app.storage.user.pop("next_page_message", None)
-    with ui.column().classes("w-full max-w-6xl mx-auto px-6 py-6 gap-4"):
+    with ui.column().classes("w-full max-w-6xl mx-auto px-3 py-4 md:px-6 md:py-6 gap-4"):
         if message:
             outcome(message["text"], type=message["type"])
         yield
+
+
+def _phone_menu(section: str, actor: Actor | None) -> None:
+    """The header's "Menu" button below `md` and the drawer it opens: the navigation, the current
+    page marked, then the account's entries. Escape or a tap beside it closes it, and the focus goes
+    back to the button (Quasar's dialog does both)."""
+    with ui.dialog().props("position=right full-height").classes("phone-menu") as drawer:
+        with ui.card().classes("w-72 max-w-[85vw] h-full p-0 gap-0 rounded-none").mark("phone-menu") as card:
+            card.on("keydown", js_handler=MENU_ARROW_KEYS)
+            with ui.row().classes("w-full items-center justify-between no-wrap pl-4 pr-2 py-2"):
+                dialog_title(drawer, "Menu")
+                close = ui.button(icon="close", on_click=drawer.close).props("flat round dense color=grey-8")
+                close.props["aria-label"] = "Close the menu"
+            with ui.element("nav").classes("w-full flex flex-col").props('aria-label="Sections"'):
+                for key, label, target, icon in NAVIGATION:
+                    _drawer_entry(label, target, icon=icon, mark=f"phone-nav-{key}", active=key == section)
+            if actor:
+                ui.separator().classes("my-2")
+                with ui.element("nav").classes("w-full flex flex-col").props('aria-label="Your account"'):
+                    ui.label(f"{actor.name} · {ROLE_LABELS[actor.role]}").classes("px-4 py-2 text-sm text-slate-600")
+                    for key, label, target, icon in _account_entries(actor):
+                        _drawer_entry(label, target, icon=icon, mark=f"phone-menu-{key}")
+                    _drawer_entry("Sign out", "/logout", icon="logout", mark="phone-sign-out")
+    button = ui.button("Menu", icon="menu", on_click=drawer.open).props("flat no-caps color=grey-8")
+    button.props["aria-label"] = "Open the menu"
+    button.props["aria-haspopup"] = "dialog"
+    button.classes(f"ml-auto {PHONE_ONLY}").mark("phone-menu-button")
+
+
+def _drawer_entry(label: str, target: str, *, icon: str, mark: str, active: bool = False) -> None:
+    """A link, not a button: it opens a page, and a long press can open it in a new tab."""
+    entry = ui.link(target=target).classes(
+        "flex items-center gap-4 px-4 py-3 no-underline text-slate-800 hover:bg-slate-100"
+    )
+    if active:
+        # The current page, marked for the eye and (aria-current) for a screen reader; the drawer
+        # opens with the focus on it.
+        entry.classes("bg-blue-50 text-primary font-medium").props("aria-current=page autofocus")
+    with entry.mark(mark):
+        ui.icon(icon, size="22px").props('aria-hidden="true"')
+        ui.label(label)
 
 
 OUTCOME_STYLES = {
