@@ -124,9 +124,9 @@ async def customers_page() -> None:
 
 
 def _field(label: str, value: str) -> None:
-    with ui.column().classes("gap-0"):
+    with ui.column().classes("gap-0 min-w-0"):
         ui.label(label).classes("text-xs uppercase tracking-wide text-slate-500")
-        ui.label(value).classes("text-slate-800")
+        ui.label(value).classes("text-slate-800 wrap-anywhere")  # a long email address wraps in its cell
 
 
 async def customer_detail_page(customer_id: int) -> None:
@@ -153,7 +153,7 @@ async def customer_detail_page(customer_id: int) -> None:
             ).props("outline").classes("ml-auto").mark("test-prices")
         await _groups_card(customer)
         await _rule_groups(customer.id, currency=currency)
-        with ui.row().classes("w-full gap-4 items-stretch"):
+        with ui.row().classes("w-full gap-4 items-stretch max-md:flex-col"):  # on a phone, one under the other
             with ui.card().classes("flex-1"):
                 ui.label("Details").classes("text-base font-medium")
                 with ui.grid(columns=2).classes("w-full gap-4"):

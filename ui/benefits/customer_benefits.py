@@ -6,7 +6,10 @@ from services.benefits.price_check import benefits_summary
 
 
 def _row(label: str, mark: str) -> ui.column:
-    with ui.row().classes("w-full items-start gap-4 no-wrap py-1 border-b border-slate-100"):
+    # On a phone the heading goes above its values, which then have the card's whole width.
+    with ui.row().classes(
+        "w-full items-start gap-4 no-wrap py-1 border-b border-slate-100 max-md:flex-col max-md:gap-1"
+    ):
         ui.label(label).classes("w-32 shrink-0 text-xs uppercase tracking-wide text-slate-500 pt-1")
         return ui.column().classes("gap-0 flex-1").mark(mark)
 

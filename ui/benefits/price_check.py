@@ -35,8 +35,14 @@ from services.wording import money
 from ui.actions import in_words, run_action
 from ui.shell import empty_state, frame, page_heading
 
-LINE_GRID = "grid grid-cols-[minmax(0,1fr)_70px_110px_190px_110px] gap-3 items-center w-full"
-TRACE_GRID = "grid grid-cols-[minmax(0,1.4fr)_100px_minmax(0,1.2fr)_minmax(0,1.3fr)] gap-3 items-start w-full"
+# On a phone a line's figures go under its product (which spans the row), and a candidate's
+# verdict and origin under its source and price: no column is cut off.
+LINE_GRID = "grid grid-cols-[minmax(0,1fr)_70px_110px_190px_110px] max-md:grid-cols-4 gap-3 items-center w-full"
+LINE_PRODUCT = "max-md:col-span-4"
+TRACE_GRID = (
+    "grid grid-cols-[minmax(0,1.4fr)_100px_minmax(0,1.2fr)_minmax(0,1.3fr)] gap-3 items-start w-full"
+    " max-md:grid-cols-2 max-md:gap-y-1"
+)
 
 
 @dataclass
@@ -276,7 +282,7 @@ class PriceCheck:
                     search=_search_customers,
                     keep=lambda: {state.customer.id: state.customer.label} if state.customer else {},
                 )
-                self.customer_select.classes("flex-1 min-w-[320px]").mark("customer-picker")
+                self.customer_select.classes("flex-1 min-w-[min(320px,100%)]").mark("customer-picker")
                 await self.customer_select.load()
                 if state.customer is not None:
                     self.customer_select.value = state.customer.id
@@ -388,7 +394,7 @@ def _groups(summary: BenefitsSummary) -> None:
                         ui.icon("star", size="xs").classes("mr-1")
                     ui.label(name + (" (primary)" if primary else ""))
         for item in summary.pricing:
-            with ui.row().classes("items-center gap-2 text-sm text-slate-600").mark("customer-pricing"):
+            with ui.row().classes("items-center gap-2 no-wrap text-sm text-slate-600").mark("customer-pricing"):
                 ui.icon("sell", size="xs").classes("text-slate-400")
                 ui.label(f"{item.group_name}: {item.text}")
 
@@ -396,7 +402,7 @@ def _groups(summary: BenefitsSummary) -> None:
 def _quote(result: Quote, outcomes: tuple[PromotionOutcome, ...], *, currency: str) -> None:
     names = [p.name for p in result.promotions]
     with ui.element("div").classes(LINE_GRID + " px-4 text-xs uppercase tracking-wide text-slate-500"):
-        ui.label("Product")
+        ui.label("Product").classes(LINE_PRODUCT)
         ui.label("Qty").classes("text-right")
         ui.label("Base price").classes("text-right")
         ui.label("Price applied").classes("text-right")
@@ -404,7 +410,7 @@ def _quote(result: Quote, outcomes: tuple[PromotionOutcome, ...], *, currency: s
     with ui.column().classes("w-full gap-0 border border-slate-200 rounded"):
         for line in result.lines:
             _line(line, names, currency=currency)
-    with ui.row().classes("w-full items-start justify-between gap-6 no-wrap"):
+    with ui.row().classes("w-full items-start justify-between gap-6 no-wrap max-md:flex-col max-md:items-stretch"):
         with ui.column().classes("gap-4 flex-1 min-w-0"):
             _promotions(result, outcomes)
             _minimums(result)
@@ -434,7 +440,7 @@ def _line(line: LinePrice, names: list[str], *, currency: str) -> None:
         .mark(f"line-{line.product_id}") as expansion
     ):
         with expansion.add_slot("header"), ui.element("div").classes(LINE_GRID + " pr-2"):
-            with ui.column().classes("gap-0 min-w-0"):
+            with ui.column().classes(f"gap-0 min-w-0 {LINE_PRODUCT}"):
                 ui.label(line.name).classes("font-medium text-slate-800 truncate")
                 with ui.row().classes("items-center gap-2"):
                     ui.label(line.sku).classes("text-xs text-slate-500")
