@@ -16,10 +16,12 @@ import asyncio
 import csv
 import io
 import re
+import weakref
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
+from services.bulk import release_frozen, without_cycle_collection
 from services.errors import FormError
 from services.text import HIDDEN
 
@@ -314,7 +316,9 @@ LAYOUTS: tuple[Layout, ...] = (
 @dataclass(frozen=True)
 class CsvFile:
     headers: tuple[str, ...]
-    rows: list[list[str]]  # data rows, the header excluded; rows[i] is spreadsheet row i + 2
+    # Data rows, the header excluded; rows[i] is spreadsheet row i + 2. Left out of the repr: a
+    # million rows written out for a log line or a traceback would take seconds.
+    rows: list[list[str]] = field(repr=False)
     delimiter: str
     encoding: str
 
@@ -378,7 +382,8 @@ def _parse(data: bytes, max_bytes: int = MAX_BYTES) -> CsvFile:
     text, encoding = _decode(data)
     delimiter = _delimiter(text)
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
+        with without_cycle_collection():  # a million rows are a million lists, kept
+            records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
     except csv.Error as error:
         raise FormError({"file": f"This file cannot be read as CSV ({error}). Save it as CSV and try again."}) from None
     if not records or not any(cell.strip() for cell in records[0]):
@@ -389,7 +394,9 @@ def _parse(data: bytes, max_bytes: int = MAX_BYTES) -> CsvFile:
         if header.casefold() in seen:
             raise FormError({"file": f"Two columns are named “{header}”: give each column its own name."})
         seen.add(header.casefold())
-    return CsvFile(headers=headers, rows=records[1:], delimiter=delimiter, encoding=encoding)
+    file = CsvFile(headers=headers, rows=records[1:], delimiter=delimiter, encoding=encoding)
+    weakref.finalize(file, release_frozen)  # its rows were frozen out of the collector's sight
+    return file
 
 
 async def read_csv(*, data: bytes, max_bytes: int = MAX_BYTES) -> CsvFile:

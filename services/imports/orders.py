@@ -41,6 +41,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from models.customer import Customer, CustomerStatus, OrderStatus, PaymentRating
+from services.bulk import release_frozen, without_cycle_collection
 from services.imports.customers import CUSTOMER_COLUMNS  # a new customer is written as an import writes one
 from services.imports.files import (
     PREVIEW_ROWS,
@@ -65,7 +66,6 @@ from services.orders.recording import (
     number_problem,
     placed_at_problem,
     plan_orders,
-    without_cycle_collection,
     write_orders,
 )
 from services.orders.stats import RuleChange, rerun_rules
@@ -198,9 +198,11 @@ def _cents(text: str, what: str) -> int:
 
 
 def _quantity(text: str) -> int:
+    if text.isascii() and text.isdigit():  # most cells
+        return int(text)
     if not text:
         return 1
-    value = text.strip().removesuffix(".0").removesuffix(".00")
+    value = text.removesuffix(".0").removesuffix(".00")
     if not value.isdigit():
         raise ValueError(f"Quantity “{shown(text)}” is not a whole number.")
     return int(value)
@@ -210,16 +212,14 @@ LINE_KEYS = {"sku": "line_sku", "name": "line_name", "quantity": "line_quantity"
 
 
 def _line(cells: dict[str, str]) -> LineData | list[tuple[str | None, str]] | None:
-    """A row's line item, or its problems (field, message), or None for a row without one."""
-    if not any(cells.values()):
+    """A row's line item (its cells as read), or its problems (field, message), or None for a row
+    without one."""
+    sku, name = cells.get("line_sku", "").strip(), cells.get("line_name", "").strip()
+    quantity, price = cells.get("line_quantity", "").strip(), cells.get("line_price", "").strip()
+    if not (sku or name or quantity or price):
         return None
     try:
-        line = LineData(
-            sku=cells.get("line_sku", ""),
-            name=cells.get("line_name", ""),
-            quantity=_quantity(cells.get("line_quantity", "")),
-            price_cents=_cents(cells["line_price"], "The item price") if cells.get("line_price") else 0,
-        )
+        line = LineData(sku, name, _quantity(quantity), _cents(price, "The item price") if price else 0)
     except ValueError as error:
         return [(None, str(error))]
     problems = line_problems(line)
@@ -336,7 +336,7 @@ class _Rows:
         if line is False:
             if len(self.lines) >= self.LINE_CACHE:
                 self.lines.clear()
-            line = self.lines[raw] = _line({key: text.strip() for key, text in zip(self.line_keys, raw, strict=True)})
+            line = self.lines[raw] = _line(dict(zip(self.line_keys, raw, strict=True)))
         if isinstance(line, LineData):
             draft.lines.append(line)
         elif line:
@@ -453,6 +453,12 @@ def _check_rows(file: CsvFile, columns: dict[str, int], now: datetime) -> _Parse
 _READ: dict[int, tuple["weakref.ref[CsvFile]", dict[str, int], _Parsed]] = {}
 
 
+def _forget(file_id: int) -> None:
+    """Drop what a file read to, with the file, and give what the import froze back to the collector."""
+    _READ.pop(file_id, None)
+    release_frozen()
+
+
 async def _read_orders(file: CsvFile, columns: dict[str, int]) -> _Parsed:
     """The file's rows read into orders, checked as of now; read once per file and columns.
 
@@ -464,7 +470,7 @@ async def _read_orders(file: CsvFile, columns: dict[str, int]) -> _Parsed:
         return found[2]
     parsed = await asyncio.to_thread(_check_rows, file, columns, now)
     if id(file) not in _READ:
-        weakref.finalize(file, _READ.pop, id(file), None)
+        weakref.finalize(file, _forget, id(file))
     _READ[id(file)] = (weakref.ref(file), dict(columns), parsed)
     return parsed
 
