@@ -45,6 +45,41 @@ MENU_ARROW_KEYS = """(event) => {
 }"""
 
 
+# A table wider than its box (on a phone most are) scrolls inside it. The browser marks such a box:
+# it takes the keyboard's focus and has a name, so arrow keys can scroll it (WCAG 2.1.1), and its
+# table gets data-overflows, which shows a line saying so and shadows on the edge that hides columns
+# (ui/styles/tailwind.input.css). Checked again, once a frame at most, when the page's elements or
+# its width change.
+WIDE_TABLES = """<script>
+(() => {
+  let queued = false;
+  const mark = () => {
+    queued = false;
+    for (const box of document.querySelectorAll('.q-table__middle')) {
+      const overflows = box.scrollWidth > box.clientWidth + 1;
+      box.closest('.q-table__container')?.toggleAttribute('data-overflows', overflows);
+      if (overflows === box.hasAttribute('tabindex')) continue;
+      if (overflows) {
+        box.tabIndex = 0;
+        box.setAttribute('role', 'region');
+        box.setAttribute('aria-label', 'Table, scrolls sideways');
+      } else {
+        ['tabindex', 'role', 'aria-label'].forEach(name => box.removeAttribute(name));
+      }
+    }
+  };
+  const queue = () => {
+    if (!queued) {
+      queued = true;
+      requestAnimationFrame(mark);
+    }
+  };
+  new MutationObserver(queue).observe(document.documentElement, {childList: true, subtree: true});
+  addEventListener('resize', queue);
+})();
+</script>"""
+
+
 def _account_entries(actor: Actor) -> list[tuple[str, str, str, str]]:
     """The account menu's entries (mark, label, address, icon), the same on a laptop and a phone."""
     entries = [
@@ -61,6 +96,7 @@ async def frame(title: str, *, section: str) -> AsyncIterator[None]:
     """Render the shell around a page's content. `section` marks the active navigation entry."""
     shop = await get_shop()
     ui.page_title(f"{title} · {shop.name}")
+    ui.add_head_html(WIDE_TABLES)
     # positive and secondary darker than Quasar's own, so white text on a badge and green text on
     # white keep a 4.5:1 contrast (WCAG AA).
     ui.colors(primary="#1f4e79", secondary="#4a6a8a", accent="#c8891b", positive="#15803d")
