@@ -23,7 +23,9 @@ async def catalog_page(tab: str = "products", category: int | None = None, visib
     current = tab if tab in TABS else "products"
     async with frame("Catalog", section="catalog"):
         page_heading("Catalog", "Your products, who may see them, and the price lists groups can price with.")
-        with ui.tabs(value=current).props("align=left no-caps inline-label").classes("text-slate-700") as tabs:
+        with (
+            ui.tabs(value=current).props("align=left no-caps inline-label").classes("text-slate-700 max-w-full") as tabs
+        ):
             for key, label in TABS.items():
                 ui.tab(key, label).mark(f"tab-{key}")
         tabs.mark("catalog-tabs")

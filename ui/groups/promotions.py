@@ -17,6 +17,7 @@ from ui.promotions.list_page import status_badge
 
 
 async def promotions_card(group: GroupDetail) -> None:
+    # On a phone (max-md) a promotion's row wraps: its name, then what it gives, then its dates and status.
     rows = await promotions_for_group(group_id=group.id)
     direct = {row.id for row in rows}
     today = datetime.now(UTC).date()
@@ -43,14 +44,18 @@ async def promotions_card(group: GroupDetail) -> None:
             for row in rows:
                 with (
                     ui.row()
-                    .classes("w-full items-center gap-3 py-2 border-b border-slate-100 no-wrap")
+                    .classes(
+                        "w-full items-center gap-3 py-2 border-b border-slate-100 no-wrap max-md:flex-wrap max-md:gap-y-1"
+                    )
                     .mark(f"group-promotion-{row.id}")
                 ):
                     ui.link(row.name, f"/promotions/{row.id}").classes(
-                        "font-medium text-primary no-underline hover:underline w-48 shrink-0"
+                        "font-medium text-primary no-underline hover:underline w-48 shrink-0 max-md:w-full"
                     )
-                    ui.label(row.summary).classes("text-sm text-slate-600 flex-1 min-w-0")
-                    ui.label(validity_text(row.valid_from, row.valid_to)).classes("text-sm text-slate-700 w-52")
+                    ui.label(row.summary).classes("text-sm text-slate-600 flex-1 min-w-0 max-md:basis-full")
+                    ui.label(validity_text(row.valid_from, row.valid_to)).classes(
+                        "text-sm text-slate-700 w-52 max-md:w-auto"
+                    )
                     status_badge(row.shown)
         if inherited:
             _inherited(inherited, group)
@@ -62,13 +67,15 @@ def _inherited(promotions: list[ApplicablePromotion], group: GroupDetail) -> Non
     )
     with ui.column().classes("w-full gap-0").mark("inherited-promotions"):
         for promotion in promotions:
-            with ui.row().classes("w-full items-center gap-3 py-2 border-b border-slate-100 no-wrap"):
+            with ui.row().classes(
+                "w-full items-center gap-3 py-2 border-b border-slate-100 no-wrap max-md:flex-wrap max-md:gap-y-1"
+            ):
                 ui.link(promotion.name, f"/promotions/{promotion.id}").classes(
-                    "font-medium text-primary no-underline hover:underline w-48 shrink-0"
+                    "font-medium text-primary no-underline hover:underline w-48 shrink-0 max-md:w-full"
                 )
                 gives = f"{promotion.percent:g}% additional" if promotion.percent else TYPE_LABELS[promotion.type]
-                ui.label(gives).classes("text-sm text-slate-600 flex-1 min-w-0")
-                ui.label(promotion.validity).classes("text-sm text-slate-700 w-52")
+                ui.label(gives).classes("text-sm text-slate-600 flex-1 min-w-0 max-md:basis-full")
+                ui.label(promotion.validity).classes("text-sm text-slate-700 w-52 max-md:w-auto")
                 ui.label("valid today" if promotion.valid_on_date else "not valid today").classes(
                     "text-xs text-slate-500 w-24 text-right"
                 )

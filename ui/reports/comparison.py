@@ -181,7 +181,7 @@ class ComparisonView:
                 rows=comparison_rows(comparison, currency=self.currency),
                 row_key="metric",
             )
-            table.props("flat bordered hide-pagination").classes("w-full").mark("comparison-table")
+            table.props("flat bordered hide-pagination").classes("w-full sticky-first-column").mark("comparison-table")
             table.add_slot(
                 "body-cell-metric",
                 '<q-td :props="props"><span class="font-medium">{{ props.value }}</span></q-td>',
@@ -212,10 +212,13 @@ class ComparisonView:
             with ui.row().classes("w-full items-start gap-2 no-wrap text-sm text-slate-600"):
                 ui.icon("info_outline", size="xs").classes("mt-0.5")
                 ui.label(f"{comparison.definitions['Customers']} {comparison.membership_note}").mark("membership-note")
-            with ui.grid(columns="auto 1fr").classes("w-full gap-x-6 gap-y-2 text-sm"):
+            # On a phone each name goes above its meaning, which then has the card's whole width.
+            with ui.grid(columns="auto 1fr").classes(
+                "w-full gap-x-6 gap-y-2 text-sm max-md:grid-cols-1! max-md:gap-y-0"
+            ):
                 for name, text in comparison.definitions.items():
                     ui.label(name).classes("font-medium text-slate-800")
-                    ui.label(text).classes("text-slate-600")
+                    ui.label(text).classes("text-slate-600 max-md:mb-2")
 
     @ui.refreshable_method
     def chart(self) -> None:

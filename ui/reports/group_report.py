@@ -209,7 +209,8 @@ class GroupReportView:
         with ui.card().classes("w-full"):
             ui.label("Performance Metrics").classes("text-base font-medium")
             table = ui.table(columns=METRIC_COLUMNS, rows=metric_rows(report, currency=self.currency), row_key="metric")
-            table.props("flat bordered hide-pagination wrap-cells").classes("w-full").mark("report-metrics")
+            table.props("flat bordered hide-pagination wrap-cells").classes("w-full sticky-first-column")
+            table.mark("report-metrics")
             table.add_slot("body-cell-metric", METRIC_CELL)
             table.add_slot("body-cell-versus", VERSUS_CELL)
             if not report.orders:
@@ -217,7 +218,7 @@ class GroupReportView:
                     "text-sm text-slate-500"
                 ).mark("no-orders")
 
-        with ui.grid(columns=2).classes("w-full gap-4"):
+        with ui.grid(columns=2).classes("w-full gap-4 max-md:grid-cols-1!"):  # on a phone, one chart a row
             with ui.card().classes("w-full"):
                 ui.label("Revenue per month").classes("text-base font-medium")
                 if report.revenue_cents:
@@ -245,7 +246,7 @@ class GroupReportView:
                 with ui.column().classes("w-full gap-0").mark("top-customers"):
                     for rank, customer in enumerate(report.top_customers, start=1):
                         with ui.row().classes("w-full items-center py-1 border-b border-slate-100 last:border-0"):
-                            ui.label(f"{rank}.").classes("w-6 text-slate-400 text-right")
+                            ui.label(f"{rank}.").classes("w-6 text-slate-500 text-right")
                             ui.link(customer.name, f"/customers/{customer.customer_id}").classes(
                                 "text-primary no-underline hover:underline"
                             ).mark("top-customer")

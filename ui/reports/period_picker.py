@@ -24,7 +24,8 @@ class PeriodPicker:
         with ui.row().classes("items-center gap-3"):
             self.choice = ui.toggle(PERIOD_LABELS, value=key, on_change=self._choice_changed)
             self.choice.props("no-caps unelevated toggle-color=primary color=white text-color=grey-9")
-            self.choice.classes("border border-slate-200").mark("period")
+            # On a phone the periods take two lines rather than squeezing each label onto three.
+            self.choice.classes("border border-slate-200 max-md:flex-wrap").mark("period")
             with ui.row().classes("items-center gap-2") as self.custom:
                 self.start = ui.input("First day").props("type=date outlined dense stack-label").classes("w-40")
                 self.start.mark("period-start")

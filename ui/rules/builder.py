@@ -28,9 +28,10 @@ from services.wording import currency_symbol
 from ui.dialog_title import dialog_title
 
 FIELD_OPTIONS = {name: field.label for name, field in FIELDS.items()}
-# On a phone a condition's inputs stack, each the full width, its order buttons below them.
+# Below md (768 px, where the page's header folds into its menu) a condition's inputs stack, each
+# the full width, its order buttons below them: side by side they need some 700 px.
 PHONE_CONDITIONS = """
-@media (max-width: 640px) {
+@media (width < 48rem) {
   .rule-condition.no-wrap { flex-wrap: wrap !important; }
   .rule-condition > label, .rule-condition > .q-field { width: 100% !important; }
 }

@@ -39,13 +39,13 @@ async def settings_page(*, backups: BackupPlace) -> None:
 
             ui.separator()
 
-            with ui.column().classes("gap-1"):
+            with ui.column().classes("gap-1 max-w-full"):
                 default = (
                     ui.select(
                         {None: "(No default group)", **choices}, value=shop.default_group_id, label="Default group"
                     )
                     .props("outlined")
-                    .classes("w-96")
+                    .classes("w-96 max-w-full")  # on a phone, no wider than the screen (with its column)
                     .mark("default-group")
                 )
                 ui.label(
