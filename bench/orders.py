@@ -2,7 +2,8 @@
 
 Builds (or reuses, from bench/.data/) the 100,000-customer demo shop and writes, in memory, a
 Shopify orders export of --rows rows (two line items an order, so half as many orders) for the
-shop's customers: most paid, some refunded, partly refunded or pending. On a throwaway copy of the
+shop's customers: most paid, some refunded, partly refunded or pending. The items come from a
+catalogue of 400 products at their prices, one to three of each, as a shop's export lists them. On a throwaway copy of the
 shop, in-process, it times what the owner waits for:
 
 1. reading the file, checking every row against the shop (the preview), and importing it: one
@@ -49,13 +50,21 @@ START = datetime(2024, 1, 1, tzinfo=UTC)
 ACTOR = SystemActor("bench")
 
 
+# (sku, name, unit price in cents): what the shop sells.
+CATALOGUE = [(f"SKU-{k:04d}", f"Product {k}", 500 + (k * 7_919) % 40_000) for k in range(400)]
+
+
 def _order(i: int, emails: list[str]) -> tuple:
-    """Order i: (number, email, status, placed_at, first line cents, second line cents, refunded cents)."""
+    """Order i: (number, email, status, placed_at, its two lines (sku, name, quantity, unit cents),
+    refunded cents)."""
     status = STATUSES[i % len(STATUSES)]
-    first, second = 1_000 + (i * 37) % 90_000, 500 + (i * 11) % 20_000
-    refunded = second if status == "partially_refunded" else (first + second if status == "refunded" else 0)
+    first, second = CATALOGUE[(i * 37) % len(CATALOGUE)], CATALOGUE[(i * 11 + 7) % len(CATALOGUE)]
+    lines = ((*first[:2], 1 + i % 3, first[2]), (*second[:2], 1 + (i // 3) % 2, second[2]))
+    total = sum(quantity * cents for _sku, _name, quantity, cents in lines)
+    second_cents = lines[1][2] * lines[1][3]
+    refunded = second_cents if status == "partially_refunded" else (total if status == "refunded" else 0)
     placed = START + timedelta(minutes=i)
-    return f"#{100_000 + i}", emails[(i * 7919) % len(emails)], status, placed, first, second, refunded
+    return f"#{100_000 + i}", emails[(i * 7919) % len(emails)], status, placed, lines, refunded
 
 
 def build_csv(rows: int, emails: list[str]) -> bytes:
@@ -63,14 +72,15 @@ def build_csv(rows: int, emails: list[str]) -> bytes:
     writer = csv.writer(buffer)
     buffer.write(HEADER + "\n")
     for i in range(rows // 2):
-        number, email, status, placed, first, second, refunded = _order(i, emails)
-        total = f"{(first + second) / 100:.2f}"
+        number, email, status, placed, lines, refunded = _order(i, emails)
+        total = f"{sum(quantity * cents for _sku, _name, quantity, cents in lines) / 100:.2f}"
         order = (number, email, status, "", "", "USD", total, total, f"{placed:%Y-%m-%d %H:%M:%S} +0000")
-        line = (1, "Coffee Beans 1kg", f"{first / 100:.2f}", "COF-1", "Billing Name", "", f"{refunded / 100:.2f}")
-        writer.writerow((*order, *line))
-        writer.writerow(
-            (number, "", "", "", "", "", "", "", "", 1, "Grinder", f"{second / 100:.2f}", "GRI-1", "", "", "")
-        )
+        for k, (sku, name, quantity, cents) in enumerate(lines):
+            item = (quantity, name, f"{cents / 100:.2f}", sku)
+            if k == 0:  # the order's own columns on its first row only, as Shopify writes them
+                writer.writerow((*order, *item, "Billing Name", "", f"{refunded / 100:.2f}"))
+            else:
+                writer.writerow((number, "", "", "", "", "", "", "", "", *item, "", "", ""))
     return buffer.getvalue().encode()
 
 
@@ -127,12 +137,12 @@ def sqlite_baseline(path: str, rows: int, emails: list[str]) -> tuple[float, flo
         ids = dict(connection.execute("SELECT email, id FROM customer"))
         orders, lines = [], []
         for i in range(rows // 2):
-            number, email, status, placed, first, second, refunded = _order(i, emails)
+            number, email, status, placed, items, refunded = _order(i, emails)
             state = {"paid": "completed", "partially_refunded": "completed"}.get(status, status)
-            total = first + second - (refunded if state == "completed" else 0)
+            total = sum(quantity * cents for _sku, _name, quantity, cents in items)
+            total -= refunded if state == "completed" else 0
             orders.append((number, ids[email], placed.isoformat(" "), total, "USD", state))
-            lines.append((number, "COF-1", "Coffee Beans 1kg", 1, first))
-            lines.append((number, "GRI-1", "Grinder", 1, second))
+            lines += [(number, *item) for item in items]
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=FULL")
         cpu = time.process_time()
