@@ -50,6 +50,19 @@ async def test_continue_checks_the_basic_information_and_stays_on_the_step(user:
     assert await _until(lambda: _step(user) == "Pricing")
 
 
+async def test_a_later_step_header_does_not_skip_the_checks_of_the_steps_before_it(user: User):
+    await user.open("/groups/new")
+    user.find(ui.stepper).elements.pop().value = "Review"  # as a click on the Review step's header
+    await user.should_see("Enter a group name.", marker="name")
+    assert await _until(lambda: _step(user) == "Basic information")
+
+    user.find("name").type("Jump ahead")
+    user.find(ui.stepper).elements.pop().value = "Review"
+    assert await _until(lambda: _step(user) == "Review")
+    user.find(ui.stepper).elements.pop().value = "Basic information"  # going back is never checked
+    assert await _until(lambda: _step(user) == "Basic information")
+
+
 async def test_continue_on_the_rules_step_refuses_an_incomplete_rule_at_the_empty_input(user: User):
     await user.open("/groups/new")
     user.find("name").type("Half a rule")

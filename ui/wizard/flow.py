@@ -185,6 +185,19 @@ async def wizard(form: GroupForm, *, start: str | None = None, original: GroupDe
         stepper.value = titles[min(titles.index(step.TITLE) + 1, len(titles) - 1)]
         focus(FIRST_FIELD, FIRST_BUTTON)
 
+    async def moved(shown: list, target: str) -> None:
+        """A step header clicked (or Continue): going ahead passes the checks of every step in between,
+        as Continue does, else the first step with a problem shows it."""
+        titles = [step.TITLE for step in shown]
+        here = titles.index(current["step"]) if current["step"] in titles else 0
+        current["step"] = target
+        for step in shown[here : titles.index(target)]:
+            if problems := await step_problems(form, step):
+                form.show_errors(problems)
+                current["step"] = stepper.value = step.TITLE
+                ui.notify(f"Please correct the highlighted fields on “{step.TITLE}” first.", type="warning")
+                return
+
     with ui.dialog() as changed_dialog, ui.card().classes("max-w-md"):
         dialog_title(changed_dialog, "This group was changed meanwhile")
         ui.label(
@@ -205,7 +218,7 @@ async def wizard(form: GroupForm, *, start: str | None = None, original: GroupDe
             .classes("w-full")
             .props(f"flat header-nav animated {STEP_NAMES_COLOR}") as stepper
         ):
-            stepper.on_value_change(lambda e: current.update(step=e.value))
+            stepper.on_value_change(lambda e: moved(shown, e.value))
             stepper.on_value_change(lambda e: [view(e.value) for view in form.benefit_views])
             for index, step in enumerate(shown):
                 with ui.step(step.TITLE, icon=step.ICON):
