@@ -11,7 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -68,15 +68,19 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def running_app(*, data_dir: Path, settings: dict[str, str], start_timeout: float) -> Iterator[str]:
+def running_app(
+    *, data_dir: Path, settings: dict[str, str], start_timeout: float, command: Sequence[str] = ("app.py",)
+) -> Iterator[str]:
     """Start the app with `settings` and its data in `data_dir`; yield its base URL once it
-    answers. Raises AppDidNotStart, with the app's output, if it exits or stays silent."""
+    answers. Raises AppDidNotStart, with the app's output, if it exits or stays silent.
+
+    `command` follows the Python interpreter (a benchmark may run the app with a page of its own)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = app_environment(data_dir, PORT=str(port), HOST="127.0.0.1", **settings)
     with (data_dir / "app.log").open("w+") as log:
         process = subprocess.Popen(
-            [sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, *command], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
         try:
             deadline = time.monotonic() + start_timeout
