@@ -11,11 +11,12 @@ from ui.groups.form import GroupForm, watch
 TITLE = "Basic information"
 ICON = "badge"
 FIELDS = ("name", "code", "description", "status", "parent_id", "type", "capacity")
+PAIRS = "w-full gap-x-6 gap-y-2 max-md:grid-cols-1!"  # two fields a row, one on a phone
 
 
 async def render(form: GroupForm, save) -> None:
     choices = await group_choices(exclude_id=form.group_id)
-    with ui.grid(columns=2).classes("w-full gap-x-6 gap-y-2"):
+    with ui.grid(columns=2).classes(PAIRS):
         name = ui.input("Group Name", value=form.name).props("outlined maxlength=100").mark("name")
         if form.autofocus_name:
             name.props("autofocus")
@@ -25,7 +26,7 @@ async def render(form: GroupForm, save) -> None:
         code.on("keydown.enter", save)
     description = ui.textarea("Description", value=form.description).props("outlined autogrow maxlength=2000")
     description.classes("w-full").mark("description")
-    with ui.grid(columns=2).classes("w-full gap-x-6 gap-y-2"):
+    with ui.grid(columns=2).classes(PAIRS):
         status = ui.select({s.value: s.value.capitalize() for s in GroupStatus}, label="Status", value=form.status)
         status.props("outlined").mark("status")
         parent = (
@@ -37,7 +38,7 @@ async def render(form: GroupForm, save) -> None:
             .props("outlined")
             .mark("parent")
         )
-    with ui.grid(columns=2).classes("w-full gap-x-6 gap-y-2"):
+    with ui.grid(columns=2).classes(PAIRS):
         capacity = (
             ui.number("Capacity (optional)", value=form.capacity, min=1, precision=0, step=1)
             .props("outlined clearable")
