@@ -5,7 +5,7 @@ list has a maximum length; the services check the rest and answer with a message
 """
 
 from datetime import date, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Path, Query
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
@@ -513,7 +513,15 @@ class FeedGroupOut(BaseModel):
     code: str | None
 
 
+class FeedOtherGroupOut(BaseModel):
+    id: int | None
+    name: str | None
+    code: str | None = None
+
+
 class MembershipEventOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
     id: str = Field(description="The event's id, as its webhook's `webhook-id`; also a cursor")
     type: str = Field(description="member.joined, member.left or member.moved")
     timestamp: datetime
@@ -521,8 +529,17 @@ class MembershipEventOut(BaseModel):
     group: FeedGroupOut
     source: str | None = Field(description="manual, rule or both: how the customer was in (or came into) the group")
     reason: str
-    moved_to: str | None = Field(None, description="member.moved: the group the customer moved to")
-    moved_from: str | None = Field(None, description="member.joined by a move: the group the customer left")
+    moved_to: str | None = Field(None, description="member.moved by hand: the group the customer moved to")
+    moved_from: str | None = Field(
+        None, description="member.joined by a move, or member.moved between rungs of a ladder: the group left"
+    )
+    from_group: FeedOtherGroupOut | None = Field(
+        None, alias="from", description="member.moved: the group the customer left"
+    )
+    to_group: FeedOtherGroupOut | None = Field(None, alias="to", description="member.moved: the group they joined")
+    direction: Literal["up", "down"] | None = Field(
+        None, description="member.moved between two rungs of a ladder: up or down; empty for a move by hand"
+    )
 
 
 class MembershipEventsOut(BaseModel):

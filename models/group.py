@@ -28,7 +28,14 @@ class MembershipAction(StrEnum):
     JOINED = "joined"
     LEFT = "left"
     MADE_PRIMARY = "made_primary"
-    MOVED = "moved"  # left this group for `other_group_name`
+    MOVED = "moved"  # left this group for `other_group_name` (by hand; the group joined has a JOINED)
+    # A move between two rungs of a ladder: one event, recorded on the rung moved to, with the rung
+    # moved from as `other_group_id` / `other_group_name`. Both rungs' timelines show it.
+    MOVED_UP = "moved_up"
+    MOVED_DOWN = "moved_down"
+
+
+LADDER_MOVES = (MembershipAction.MOVED_UP, MembershipAction.MOVED_DOWN)
 
 
 class CustomerGroup(Model):
@@ -63,6 +70,15 @@ class CustomerGroup(Model):
     # Kept by every writer of memberships in the same transaction (services.membership.changes.recount),
     # so the overview does not count a million memberships on every visit.
     member_count = fields.IntField(default=0, db_default=0)
+    # A ladder: this group's children are rungs, ordered by their `rung` (1 is the top), and a
+    # customer is on at most one of them (services.rules.ladders). `hold_days`: a customer who no
+    # longer qualifies for their rung keeps it that long before moving down; empty: no hold.
+    is_ladder = fields.BooleanField(default=False, db_default=False)
+    hold_days = fields.IntField(null=True)
+    # Where this group stands among its parent's rungs when the parent is a ladder (1 is the top).
+    # Unique per ladder as the ladder's services write it; a group moved in from elsewhere may bring
+    # a number along, so the ladder orders by (rung, name) and renumbers when rungs are reordered.
+    rung = fields.IntField(null=True)
 
     class Meta:
         table = "customer_group"
@@ -106,6 +122,9 @@ class Membership(Model):
     source = fields.CharEnumField(MembershipSource, max_length=10, default=MembershipSource.MANUAL)
     is_primary = fields.BooleanField(default=False)
     since = fields.DatetimeField()
+    # On a ladder's rung: the customer no longer qualifies for it and keeps it until then (the
+    # ladder's hold period); empty otherwise.
+    held_until = fields.DatetimeField(null=True)
 
     class Meta:
         table = "membership"
@@ -126,9 +145,11 @@ class MembershipEvent(Model):
     reason = fields.TextField(default="")
     actor = fields.CharField(max_length=120, default="system")
     at = fields.DatetimeField(db_index=True)
-    # For a move: the group moved to (action "moved") or from (action "joined").
+    # For a move: the group moved to (action "moved") or from (actions "joined", "moved_up",
+    # "moved_down"); the id is kept for ladder moves, whose one event shows on both rungs.
     other_group_name = fields.CharField(max_length=100, null=True)
+    other_group_id = fields.IntField(null=True)
 
     class Meta:
         table = "membership_event"
-        indexes = (("group_id", "at"), ("customer_id", "at"))
+        indexes = (("group_id", "at"), ("customer_id", "at"), ("other_group_id", "at"))

@@ -61,6 +61,10 @@ class WebhookEvent(Model):
     group_name = fields.CharField(max_length=100, null=True)
     group_code = fields.CharField(max_length=32, null=True)
     other_group_name = fields.CharField(max_length=100, null=True)
+    # The membership action behind a member event ("moved_up" ...) and, for a ladder move, the rung
+    # moved from: member.moved then says from where to where, and which way.
+    action = fields.CharField(max_length=15, null=True)
+    other_group_id = fields.IntField(null=True)
     source = fields.CharField(max_length=10, null=True)
     reason = fields.TextField(null=True)
     data = fields.JSONField(null=True)

@@ -1,12 +1,15 @@
 """Who joined, left, moved and was made primary, when, why and by whom: a group's or a customer's
-membership timeline, newest first, filtered and paged in the database."""
+membership timeline, newest first, filtered and paged in the database.
+
+A move between two rungs of a ladder is one event, recorded with the rung moved to; the timeline of
+the rung left finds it by `other_group_id`, and each timeline words it from where it stands."""
 
 from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.expressions import Q
 
-from models.group import CustomerGroup, MembershipAction, MembershipEvent, MembershipSource
+from models.group import LADDER_MOVES, CustomerGroup, MembershipAction, MembershipEvent, MembershipSource
 from services.paging import Page, page_bounds
 
 # The owner's words for each action, for filters and labels.
@@ -14,8 +17,11 @@ ACTION_LABELS = {
     MembershipAction.JOINED: "Joined",
     MembershipAction.LEFT: "Left",
     MembershipAction.MOVED: "Moved",
+    MembershipAction.MOVED_UP: "Moved up",
+    MembershipAction.MOVED_DOWN: "Moved down",
     MembershipAction.MADE_PRIMARY: "Made primary",
 }
+DIRECTION_WORDS = {MembershipAction.MOVED_UP: "Moved up", MembershipAction.MOVED_DOWN: "Moved down"}
 
 
 @dataclass(frozen=True)
@@ -32,16 +38,32 @@ class HistoryRow:
     reason: str
     actor: str
     other_group_name: str | None
+    other_group_id: int | None = None
+    # The group whose timeline this row is on (None: a customer's timeline), so a ladder move reads
+    # "moved up to Gold Tier" on the rung left and "moved up from Silver Tier" on the rung joined.
+    seen_from_group_id: int | None = None
+
+    @property
+    def is_ladder_move(self) -> bool:
+        return self.action in LADDER_MOVES
 
     @property
     def moved_here(self) -> bool:
-        """A join that is the arriving half of a move (its other half is a "moved" event in the old group)."""
-        return self.action == MembershipAction.JOINED and bool(self.other_group_name)
+        """Shown as a move arriving: the joining half of a move by hand (its other half is a "moved"
+        event in the old group), or a move between rungs of a ladder (one event for both rungs)."""
+        return self.is_ladder_move or (self.action == MembershipAction.JOINED and bool(self.other_group_name))
 
 
 def describe(row: HistoryRow) -> str:
     """The event in a shop owner's words, e.g. "Moved from Gold Tier to VIP Customers"."""
     group, other = row.group_name, row.other_group_name
+    if row.is_ladder_move:
+        way = DIRECTION_WORDS[row.action]
+        if row.seen_from_group_id is not None and row.seen_from_group_id == row.other_group_id:
+            return f"{way} to {group}"
+        if row.seen_from_group_id is not None and row.seen_from_group_id == row.group_id:
+            return f"{way} from {other}"
+        return f"{way} from {other} to {group}"
     match row.action:
         case MembershipAction.JOINED if other:
             # The "moved" event in the old group already reads "Moved from ... to ..."; on a
@@ -62,11 +84,25 @@ def describe(row: HistoryRow) -> str:
 
 def _action_filter(actions: list[MembershipAction]) -> Q:
     """Events of the chosen actions. "Moved" also takes in the arriving half of a move (a join
-    that names the group moved from), so a group's timeline shows customers moved into it."""
-    condition = Q(action__in=[MembershipAction(a) for a in actions])
-    if MembershipAction.MOVED in actions and MembershipAction.JOINED not in actions:
+    that names the group moved from), so a group's timeline shows customers moved into it, and the
+    moves up and down a ladder."""
+    chosen = [MembershipAction(a) for a in actions]
+    if MembershipAction.MOVED in chosen:
+        chosen += [a for a in LADDER_MOVES if a not in chosen]
+    condition = Q(action__in=chosen)
+    if MembershipAction.MOVED in chosen and MembershipAction.JOINED not in chosen:
         condition |= Q(action=MembershipAction.JOINED, other_group_name__isnull=False)
     return condition
+
+
+async def _of_group(group_id: int) -> Q:
+    """A group's events: those recorded with it, and the ladder moves that left it. The second
+    index is asked only for a group that was ever left that way, so other groups' timelines read
+    their one index in order."""
+    own = Q(group_id=group_id)
+    if await MembershipEvent.filter(other_group_id=group_id, action__in=list(LADDER_MOVES)).exists():
+        return own | Q(other_group_id=group_id, action__in=list(LADDER_MOVES))
+    return own
 
 
 async def list_history(
@@ -91,7 +127,7 @@ async def list_history(
     offset, limit = page_bounds(page, per_page)
     query = MembershipEvent.all()
     if group_id is not None:
-        query = query.filter(group_id=group_id)
+        query = query.filter(await _of_group(group_id))
     if customer_id is not None:
         query = query.filter(customer_id=customer_id)
     if actions:
@@ -130,6 +166,7 @@ async def list_history(
             "reason",
             "actor",
             "other_group_name",
+            "other_group_id",
         )
     )
     group_ids = {e["group_id"] for e in events}
@@ -148,6 +185,8 @@ async def list_history(
             reason=e["reason"],
             actor=e["actor"],
             other_group_name=e["other_group_name"],
+            other_group_id=e["other_group_id"],
+            seen_from_group_id=group_id,
         )
         for e in events
     ]

@@ -50,9 +50,9 @@ async def in_order(connection: BaseDBAsyncClient) -> None:
 _CASE = " ".join(f"WHEN '{action}' THEN '{kind}'" for action, kind in MEMBER_ACTIONS.items())
 _FROM_HISTORY = (
     "INSERT INTO webhook_event (type, created_at, membership_event_id, customer_id, customer_email, "
-    "customer_name, group_id, group_name, group_code, other_group_name, source, reason) "
+    "customer_name, group_id, group_name, group_code, other_group_name, action, other_group_id, source, reason) "
     f"SELECT CASE e.action {_CASE} END, e.at, e.id, e.customer_id, c.email, c.name, e.group_id, e.group_name, "
-    "{code}, e.other_group_name, e.source, e.reason "
+    "{code}, e.other_group_name, e.action, e.other_group_id, e.source, e.reason "
     "FROM membership_event e LEFT JOIN customer c ON c.id = e.customer_id {join} "
     "WHERE e.group_id IN ({groups}) AND e.at = ? "
     f"AND e.action IN ({', '.join(repr(a) for a in MEMBER_ACTIONS)}) "

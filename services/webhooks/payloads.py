@@ -27,8 +27,16 @@ EVENT_TYPES = {
     GROUP_DELETED: "A group was deleted",
     RULE_RUN_FINISHED: "A group's rule ran",
 }
-# membership_event.action -> event type; "made primary" is not sent.
-MEMBER_ACTIONS = {"joined": MEMBER_JOINED, "left": MEMBER_LEFT, "moved": MEMBER_MOVED}
+# membership_event.action -> event type; "made primary" is not sent. A move between two rungs of a
+# ladder is one member.moved, whichever way it goes.
+MEMBER_ACTIONS = {
+    "joined": MEMBER_JOINED,
+    "left": MEMBER_LEFT,
+    "moved": MEMBER_MOVED,
+    "moved_up": MEMBER_MOVED,
+    "moved_down": MEMBER_MOVED,
+}
+LADDER_DIRECTIONS = {"moved_up": "up", "moved_down": "down"}
 
 ID_PREFIX = "evt_"
 
@@ -51,16 +59,26 @@ def _moment(value: datetime) -> str:
 
 
 def member_data(event: WebhookEvent) -> dict[str, Any]:
-    """A join, leave or move: who, which group, how and why. A move names the group moved to
-    (member.moved, sent for the group left) or from (member.joined, for the group joined)."""
+    """A join, leave or move: who, which group, how and why.
+
+    Every member.moved names the group left (`from`) and the group joined (`to`), and `direction`:
+    "up" or "down" for a move between two rungs of a ladder (one event, recorded with the rung moved
+    to, which is then its `group`; `moved_from` names the rung left), empty for a move by hand (sent
+    for the group left, which is its `group`; `moved_to` names the group joined, whose member.joined
+    names this one as `moved_from`)."""
     data: dict[str, Any] = {
         "customer": {"id": event.customer_id, "email": event.customer_email, "name": event.customer_name},
         "group": {"id": event.group_id, "name": event.group_name, "code": event.group_code},
         "source": event.source,
         "reason": event.reason or "",
     }
-    if event.type == MEMBER_MOVED:
-        data["moved_to"] = event.other_group_name
+    direction = LADDER_DIRECTIONS.get(event.action or "")
+    this = {"id": event.group_id, "name": event.group_name, "code": event.group_code}
+    other = {"id": event.other_group_id, "name": event.other_group_name}
+    if event.type == MEMBER_MOVED and direction:
+        data |= {"moved_from": event.other_group_name, "from": other, "to": this, "direction": direction}
+    elif event.type == MEMBER_MOVED:
+        data |= {"moved_to": event.other_group_name, "from": this, "to": other, "direction": None}
     elif event.type == MEMBER_JOINED and event.other_group_name:
         data["moved_from"] = event.other_group_name
     return data
