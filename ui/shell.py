@@ -102,7 +102,7 @@ async def frame(title: str, *, section: str) -> AsyncIterator[None]:
     ui.colors(primary="#1f4e79", secondary="#4a6a8a", accent="#c8891b", positive="#15803d")
     actor = signed_in()
     with ui.header().classes(
-        "items-center px-3 md:px-6 py-2 gap-3 md:gap-6 no-wrap bg-white text-slate-800 border-b border-slate-200"
+        "items-center px-3 md:px-6 py-2 gap-3 md:gap-6 max-md:flex-nowrap bg-white text-slate-800 border-b border-slate-200"
     ):
         with ui.link(target="/groups").classes("flex items-center gap-2 min-w-0 no-underline text-inherit"):
             ui.icon("groups", size="28px").classes("text-primary")
