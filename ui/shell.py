@@ -24,10 +24,11 @@ NAVIGATION = [
 ]
 
 
-# Below Tailwind's `md` (768 px) the header is one line: the navigation and the account menu move
-# into a drawer opened by "Menu", so a phone shows the page, not 200 px of buttons.
-PHONE_ONLY = "md:hidden"
-WIDE_ONLY = "max-md:hidden"
+# Below Tailwind's `xl` (1280 px) the header is one line: the navigation and the account menu move
+# into a drawer opened by "Menu", so a phone or a tablet shows the page, not 200 px of buttons (the
+# seven sections and the account's name need about 1,180 px on one line).
+PHONE_ONLY = "xl:hidden"
+WIDE_ONLY = "max-xl:hidden"
 
 # Arrow keys move between the drawer's entries (Tab does too), as in any menu; it runs in the browser.
 MENU_ARROW_KEYS = """(event) => {
@@ -102,7 +103,7 @@ async def frame(title: str, *, section: str) -> AsyncIterator[None]:
     ui.colors(primary="#1f4e79", secondary="#4a6a8a", accent="#c8891b", positive="#15803d")
     actor = signed_in()
     with ui.header().classes(
-        "items-center px-3 md:px-6 py-2 gap-3 md:gap-6 max-md:flex-nowrap bg-white text-slate-800 border-b border-slate-200"
+        "items-center px-3 md:px-6 py-2 gap-3 md:gap-6 max-xl:flex-nowrap bg-white text-slate-800 border-b border-slate-200"
     ):
         with ui.link(target="/groups").classes("flex items-center gap-2 min-w-0 no-underline text-inherit"):
             ui.icon("groups", size="28px").classes("text-primary")
@@ -141,7 +142,7 @@ async def frame(title: str, *, section: str) -> AsyncIterator[None]:
 
 
 def _phone_menu(section: str, actor: Actor | None) -> None:
-    """The header's "Menu" button below `md` and the drawer it opens: the navigation, the current
+    """The header's "Menu" button below `xl` and the drawer it opens: the navigation, the current
     page marked, then the account's entries. Escape or a tap beside it closes it, and the focus goes
     back to the button (Quasar's dialog does both)."""
     with ui.dialog().props("position=right full-height").classes("phone-menu") as drawer:
