@@ -23,6 +23,12 @@ How each action is built:
   FormError says what stops it and nothing is.
 - One event per change: joined, left, moved (with the group moved to; the joining event at the
   other end names the group moved from) and made primary.
+- Ladders (services.rules.ladders): a customer is on at most one rung of a ladder. Adding them to a
+  rung by hand, or moving them there from another rung, takes them off the ladder's other rungs
+  with ONE event per rung left ("moved up" / "moved down", on the rung joined), never a leave plus
+  a join, and no exclusion on the rung left; the rung joined by hand pins them there. After the
+  change commits, the ladder places again the customers it touched (someone taken off a rung lands
+  on the highest other rung they qualify for).
 
 The shop's rules:
 
@@ -44,6 +50,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -67,6 +74,7 @@ from services.membership.books import (
     one_group_per_customer,
     recount,
 )
+from services.rules.ladders import rung_places, settle_customers
 from services.rules.runs import apply_readers, apply_rule
 from services.staff.actor import Acting, Permission, actor_name, require
 from services.storage.conflicts import retried_on_conflict
@@ -281,9 +289,30 @@ async def _customers(connection: BaseDBAsyncClient, customer_ids: Sequence[int])
     return found
 
 
-async def _group_names(connection: BaseDBAsyncClient) -> dict[int, tuple[str, GroupType]]:
+class _Named(NamedTuple):
+    """A group as the plan needs it: its name and type, and where it stands on a ladder, if it is a rung."""
+
+    name: str
+    type: GroupType
+    ladder_id: int | None = None
+    rung: int | None = None  # 1 is the top
+
+    def same_ladder(self, other: "_Named") -> bool:
+        return self.ladder_id is not None and self.ladder_id == other.ladder_id
+
+
+async def _group_names(connection: BaseDBAsyncClient) -> dict[int, _Named]:
     rows = await CustomerGroup.all().using_db(connection).values_list("id", "name", "type")
-    return {gid: (name, GroupType(kind)) for gid, name, kind in rows}
+    places = await rung_places(connection)
+    return {
+        gid: _Named(
+            name,
+            GroupType(kind),
+            places[gid].ladder_id if gid in places else None,
+            places[gid].position if gid in places else None,
+        )
+        for gid, name, kind in rows
+    }
 
 
 def _unique(ids: Iterable[int]) -> list[int]:
@@ -317,9 +346,10 @@ class _Plan:
         action: MembershipAction,
         source: MembershipSource,
         other: str | None = None,
+        other_id: int | None = None,
     ) -> None:
         self.events.append(
-            (customer.id, group_id, group_name, action, source, self.reason, self.actor, self.now, other)
+            (customer.id, group_id, group_name, action, source, self.reason, self.actor, self.now, other, other_id)
         )
         self.touched_groups.add(group_id)
         self.touched[customer.id] = customer
@@ -329,9 +359,9 @@ class _Plan:
         self.lift.setdefault(group.id, []).append(customer.id)
         self.event(customer, group.id, group.name, MembershipAction.JOINED, MembershipSource.MANUAL, moved_from)
 
-    def leave(self, customer: _Customer, held: _Held, group: tuple[str, GroupType], *, moved_to: str | None) -> bool:
+    def leave(self, customer: _Customer, held: _Held, group: _Named, *, moved_to: str | None) -> bool:
         """Take the customer out; True if a hybrid group's rule matched them (now an exclusion)."""
-        name, kind = group
+        name, kind = group.name, group.type
         customer.held.remove(held)
         if held.id is not None:
             self.delete.append(held.id)
@@ -342,8 +372,28 @@ class _Plan:
             self.exclude.setdefault(held.group_id, []).append(customer.id)
         return matched
 
+    def along_ladder(self, customer: _Customer, group: _Group, names: Mapping[int, _Named]) -> bool:
+        """Put the customer on rung `group` by hand, off the other rungs of its ladder they are on:
+        one "moved up" / "moved down" event per rung left, on `group` (see the module's notes). No
+        exclusion on a rung left: the pin here keeps them off it. True if they were on another rung."""
+        here = names[group.id]
+        others = [h for h in customer.held if h.group_id != group.id and names[h.group_id].same_ladder(here)]
+        for held in others:
+            customer.held.remove(held)
+            if held.id is not None:
+                self.delete.append(held.id)
+            left = names[held.group_id]
+            up = here.rung < left.rung
+            action = MembershipAction.MOVED_UP if up else MembershipAction.MOVED_DOWN
+            self.event(customer, group.id, group.name, action, MembershipSource.MANUAL, left.name, held.group_id)
+            self.touched_groups.add(held.group_id)
+        if others and customer.in_group(group.id) is None:
+            customer.held.append(_Held(None, group.id, MembershipSource.MANUAL, False, self.now))
+            self.lift.setdefault(group.id, []).append(customer.id)
+        return bool(others)
 
-def _settle_primaries(plan: _Plan, group_names: Mapping[int, tuple[str, GroupType]]) -> tuple[list, list, int]:
+
+def _settle_primaries(plan: _Plan, group_names: Mapping[int, _Named]) -> tuple[list, list, int]:
     """Who ends up with which primary group: (ids to set, ids to clear, owner's choices made).
 
     New memberships carry their flag in `held`; a chosen primary group gets a "made primary" event."""
@@ -404,7 +454,18 @@ async def _write(connection: BaseDBAsyncClient, plan: _Plan, set_ids: list[int],
     await insert_rows(
         connection,
         MembershipEvent,
-        ("customer_id", "group_id", "group_name", "action", "source", "reason", "actor", "at", "other_group_name"),
+        (
+            "customer_id",
+            "group_id",
+            "group_name",
+            "action",
+            "source",
+            "reason",
+            "actor",
+            "at",
+            "other_group_name",
+            "other_group_id",
+        ),
         plan.events,
     )
     await recount(connection, plan.touched_groups)
@@ -437,12 +498,17 @@ def _has_room(group: _Group, joining: int, *, field_name: str) -> None:
     )
 
 
-def _refuse_second_groups(customers: list[_Customer], group: _Group, names: Mapping[int, tuple[str, GroupType]]):
-    """With one group per customer: nobody in another group may join `group` without a move."""
-    elsewhere = [c for c in customers if any(h.group_id != group.id for h in c.held)]
+def _refuse_second_groups(customers: list[_Customer], group: _Group, names: Mapping[int, _Named]):
+    """With one group per customer: nobody in another group may join `group` without a move (another
+    rung of the same ladder is no other group: they move along it)."""
+
+    def other(held: _Held) -> bool:
+        return held.group_id != group.id and not names[held.group_id].same_ladder(names[group.id])
+
+    elsewhere = [c for c in customers if any(other(h) for h in c.held)]
     if not elsewhere:
         return
-    examples = [f"{c.name} ({names[next(h for h in c.held if h.group_id != group.id).group_id][0]})" for c in elsewhere]
+    examples = [f"{c.name} ({names[next(h for h in c.held if other(h)).group_id][0]})" for c in elsewhere]
     raise FormError(
         {
             "mode": f"{count(len(elsewhere), 'selected customer is', 'selected customers are')} already in another "
@@ -492,6 +558,7 @@ async def add_to_groups(
     if mode == AddMode.PRIMARY and len(results) == 1:
         results = [_with(results[0], made_primary=chosen)]
     await _apply_readers(plan.touched_groups, actor=who)
+    await _settle_ladders(plan, names, actor=who)
     return results
 
 
@@ -505,7 +572,7 @@ async def _plan_add(
     group: _Group,
     customer_ids: list[int],
     mode: AddMode,
-    names: Mapping[int, tuple[str, GroupType]],
+    names: Mapping[int, _Named],
     exclusive: bool,
 ) -> AddResult:
     customers = await _customers(connection, customer_ids)
@@ -536,7 +603,7 @@ def _check_add(
     chosen: list[_Customer],
     joining: list[_Customer],
     mode: AddMode,
-    names: Mapping[int, tuple[str, GroupType]],
+    names: Mapping[int, _Named],
     exclusive: bool,
 ) -> list[str]:
     """Raise FormError if the shop's rules do not let `chosen` (none blocked; `joining`: those not in
@@ -549,7 +616,12 @@ def _check_add(
             _refuse_second_groups(joining, group, names)
         return []
     held_by_rule = [
-        (c, h) for c in chosen for h in c.held if h.group_id != group.id and names[h.group_id][1] == GroupType.AUTOMATIC
+        (c, h)
+        for c in chosen
+        for h in c.held
+        if h.group_id != group.id
+        and names[h.group_id][1] == GroupType.AUTOMATIC
+        and not names[h.group_id].same_ladder(names[group.id])  # a rung left along its ladder
     ]
     if held_by_rule and exclusive:
         examples = [f"{c.name} ({names[h.group_id][0]})" for c, h in held_by_rule]
@@ -563,12 +635,13 @@ def _check_add(
     return [f"{c.name} ({names[h.group_id][0]})" for c, h in held_by_rule]
 
 
-def _apply_add(
-    plan: _Plan, group: _Group, chosen: list[_Customer], mode: AddMode, names: Mapping[int, tuple[str, GroupType]]
-) -> int:
+def _apply_add(plan: _Plan, group: _Group, chosen: list[_Customer], mode: AddMode, names: Mapping[int, _Named]) -> int:
     """Plan adding `chosen` (checked by _check_add) to `group`; how many memberships a move ended."""
     moved_out = 0
     moved_from: dict[int, str] = {}
+    if names[group.id].ladder_id is not None:
+        for customer in chosen:
+            moved_out += plan.along_ladder(customer, group, names)
     if mode == AddMode.MOVE:
         for customer in chosen:
             for held in list(customer.held):
@@ -646,6 +719,7 @@ async def add_rows(
     if mode == AddMode.PRIMARY and len(results) == 1:
         results = [_with(results[0], made_primary=chosen)]
     await _apply_readers(plan.touched_groups, actor=who)
+    await _settle_ladders(plan, names, actor=who)
     return RowsResult(written=True, refused=refused, groups=results)
 
 
@@ -666,7 +740,7 @@ async def _plan_rows(
     rows: Sequence[tuple[int, int, int]],
     mode: AddMode,
     groups: Mapping[int, _Group],
-) -> tuple[list[RowRefusal], list[AddResult], dict[int, tuple[str, GroupType]]]:
+) -> tuple[list[RowRefusal], list[AddResult], dict[int, _Named]]:
     """Plan the rows one at a time through _check_add and _apply_add: (refusals, per group, names)."""
     names = await _group_names(connection)
     exclusive = await one_group_per_customer(connection)
@@ -769,19 +843,25 @@ async def remove_members(
         customers = await _customers(connection, ids)
         members = [c for c in customers.values() if c.in_group(group_id) is not None]
         plan = _Plan(actor=actor, reason=reason.strip(), now=now)
-        excluded = 0
+        excluded = along = 0
+        if target is not None:
+            _target_accepts_members(target, mode=mode, field_name=target_field)
         for customer in members:
+            if target is not None and not customer.blocked and names[group_id].same_ladder(names[target.id]):
+                along += customer.in_group(target.id) is None
+                plan.along_ladder(customer, target, names)  # one move along the ladder
+                continue
             excluded += plan.leave(
                 customer, customer.in_group(group_id), names[group_id], moved_to=target.name if target else None
             )
         joined = blocked = 0
         if target is not None:
-            _target_accepts_members(target, mode=mode, field_name=target_field)
-            joined, blocked = _move_in(plan, members, target, moved_from=group.name)
+            joined, blocked = _move_in(plan, members, target, moved_from=group.name, also_arriving=along)
         plan.touched_groups.add(group_id)
         set_ids, clear_ids, _ = _settle_primaries(plan, names)
         await _write(connection, plan, set_ids, clear_ids)
     await _apply_readers(plan.touched_groups, actor=who)
+    await _settle_ladders(plan, names, actor=who)
     return RemoveResult(
         group_id=group_id,
         group_name=group.name,
@@ -789,7 +869,7 @@ async def remove_members(
         excluded=excluded,
         not_members=len(ids) - len(members),
         moved_to=target.name if target else None,
-        joined_target=joined,
+        joined_target=joined + along,
         blocked=blocked,
     )
 
@@ -828,16 +908,31 @@ def _target_accepts_members(target: _Group, *, mode: RemoveMode, field_name: str
         ) from None
 
 
-def _move_in(plan: _Plan, members: list[_Customer], target: _Group, *, moved_from: str) -> tuple[int, int]:
+def _move_in(
+    plan: _Plan, members: list[_Customer], target: _Group, *, moved_from: str, also_arriving: int = 0
+) -> tuple[int, int]:
     """Plan the removed members' joining `target` (blocked customers and those already in it stay
-    out); how many join and how many are blocked."""
+    out); how many join and how many are blocked. `also_arriving`: those moved there along a ladder,
+    who need places too."""
     arriving = [c for c in members if not c.blocked and c.in_group(target.id) is None]
     blocked = sum(c.blocked for c in members)
-    _has_room(target, len(arriving), field_name="capacity")
+    _has_room(target, len(arriving) + also_arriving, field_name="capacity")
     for customer in arriving:
         plan.join(customer, target, moved_from=moved_from)
     plan.touched_groups.add(target.id)
     return len(arriving), blocked
+
+
+async def _settle_ladders(plan: _Plan, names: Mapping[int, _Named], *, actor: Acting) -> None:
+    """Place the customers this change touched on the ladders it touched again (services.rules.ladders),
+    so someone taken off a rung lands on the highest other rung they qualify for now, not at the
+    next periodic run. After the commit, logged on failure as _apply_readers is."""
+    ladders = {names[g].ladder_id for g in plan.touched_groups if g in names and names[g].ladder_id is not None}
+    for ladder_id in sorted(ladders):
+        try:
+            await settle_customers(ladder_id=ladder_id, customer_ids=list(plan.touched), actor=actor)
+        except Exception:
+            logger.exception("Changed members on ladder %s, but could not place them again", ladder_id)
 
 
 async def _apply_readers(group_ids: Iterable[int], *, actor: Acting) -> None:

@@ -34,19 +34,24 @@ Why it is built this way:
   With "one group per customer" on, a customer already in another group does not join by rule:
   they stay where they are (in a full run, the group that runs first keeps them).
 - Each run sets the group's member count in the same transaction (services.membership.changes.recount).
+- A rung of a ladder is never run alone (services.rules.ladders): applying its rule runs its whole
+  ladder, which keeps every customer on one rung; a full run runs each ladder once, ordered with the
+  other groups as one unit (after the groups any rung reads, before those that read any rung).
 """
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from models.customer import Customer, CustomerStatus
 from models.group import (
+    LADDER_MOVES,
     RULE_TYPES,
     CustomerGroup,
     GroupStatus,
@@ -61,6 +66,7 @@ from services.errors import FormError, NotFoundError
 from services.membership.books import one_at_a_time_if_one_group, recount
 from services.rules.compiler import to_q
 from services.rules.explainer import evaluate, load_facts, now_for_rules
+from services.rules.ladders import CustomerRef, LadderRun, ladder_ids_by_rung, run_ladder, settle_customers
 from services.rules.model import RuleError, group_ids_read, parse_rule
 from services.staff.actor import SYSTEM, Acting, Permission, actor_name, require
 from services.storage.conflicts import retried_on_conflict
@@ -73,12 +79,6 @@ logger = logging.getLogger(__name__)
 SAMPLE_SIZE = 5
 # Scratch tables of customer ids, private to the background connection's session.
 MATCHES, JOINING, LEAVING = "rule_run_match", "rule_run_join", "rule_run_leave"
-
-
-@dataclass(frozen=True)
-class CustomerRef:
-    id: int
-    name: str
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,9 @@ class RuleRun:
     left_sample: tuple[CustomerRef, ...] = ()
     turned_away: int = 0  # new matches not added because the group was full
     capacity: int | None = None
+    # For a rung of a ladder: the ladder's run this rung's figures come from (joined and left then
+    # count moves from and to the other rungs too).
+    ladder: LadderRun | None = None
 
     @property
     def changed(self) -> bool:
@@ -336,14 +339,48 @@ async def _clear_scratch(connection: BaseDBAsyncClient) -> None:
 # --- Whole groups -----------------------------------------------------------------------------
 
 
-@retried_on_conflict
 async def apply_rule(*, group_id: int, actor: Acting, now: datetime | None = None) -> RuleRun:
     """Set a rule-based group's members to what its current rule matches at `now`.
 
     One transaction on the background connection: the members, an event per join and leave, and
     the group's record of the run (applied version, time, joined, left) change together. Refuses
-    (FormError) for a manual or an inactive group."""
+    (FormError) for a manual or an inactive group. A rung of a ladder runs its whole ladder."""
     await require(actor, Permission.MANAGE_RULES)
+    ladder_id = (await ladder_ids_by_rung()).get(group_id)
+    if ladder_id is None:
+        return await _apply_group_rule(group_id=group_id, actor=actor, now=now)
+    group = await CustomerGroup.get_or_none(id=group_id)
+    if group is None:
+        raise NotFoundError("This group was deleted meanwhile.")
+    _runnable(_Group(group.id, group.name, group.type, group.status, group.rule, group.rule_version, group.capacity))
+    return rung_run(await run_ladder(ladder_id=ladder_id, actor=actor, now=now), group.id)
+
+
+def rung_run(run: LadderRun, group_id: int) -> RuleRun:
+    """One rung's figures from its ladder's run, as a group's own run would give them."""
+    outcome = run.rung(group_id)
+    if outcome is None:  # moved out of the ladder meanwhile
+        return RuleRun(group_id, "", 0, 0, 0, 0, run.ran_at, ladder=run)
+    moves = run.moves_of(group_id)
+    arrived = (*moves.up_from, *moves.down_from, *([moves.new] if moves.new else []))
+    departed = (*moves.up_to, *moves.down_to, *([moves.off] if moves.off else []))
+    return RuleRun(
+        group_id=group_id,
+        group_name=outcome.name,
+        version=outcome.rule_version,
+        joined=outcome.arrived,
+        left=outcome.departed,
+        members=outcome.members,
+        ran_at=run.ran_at,
+        joined_sample=tuple(sorted((c for s in arrived for c in s.sample), key=lambda c: (c.name, c.id)))[:SAMPLE_SIZE],
+        left_sample=tuple(sorted((c for s in departed for c in s.sample), key=lambda c: (c.name, c.id)))[:SAMPLE_SIZE],
+        turned_away=outcome.turned_away,
+        ladder=run,
+    )
+
+
+@retried_on_conflict
+async def _apply_group_rule(*, group_id: int, actor: Acting, now: datetime | None = None) -> RuleRun:
     actor = actor_name(actor)
     now = now or now_for_rules()
     async with in_transaction(BACKGROUND) as connection:
@@ -431,17 +468,43 @@ def _reads(rule: dict) -> set[int]:
         return set()
 
 
-def _ordered(groups: dict[int, CustomerGroup]) -> list[CustomerGroup]:
-    reads = {gid: _reads(group.rule) for gid, group in groups.items()}
-    return [groups[gid] for gid in dependency_order(reads)]
+def _ordered(groups: dict[int, CustomerGroup], ladders: Mapping[int, int] | None = None) -> list[CustomerGroup]:
+    """The groups in dependency order. The rungs of a ladder (`ladders`: rung -> ladder) are one
+    unit, placed after every group any rung reads and before every group that reads any rung; its
+    rungs come together, in id order."""
+    ladders = ladders or {}
+
+    def unit(gid: int) -> int:
+        return -ladders[gid] if gid in ladders else gid  # a ladder's unit: its group id, negated
+
+    reads: dict[int, set[int]] = {}
+    members: dict[int, list[int]] = {}
+    for gid in sorted(groups):
+        reads.setdefault(unit(gid), set()).update(unit(r) for r in _reads(groups[gid].rule))
+        members.setdefault(unit(gid), []).append(gid)
+    for key, read in reads.items():
+        read.discard(key)
+    return [groups[gid] for key in dependency_order(reads) for gid in members[key]]
 
 
 async def _apply_each(groups: Iterable[CustomerGroup], *, actor: Acting, now: datetime) -> list[RuleRun]:
-    """Apply each group's rule in turn; one group's failure is logged and does not stop the rest."""
+    """Apply each group's rule in turn (a ladder once, for the first of its rungs); one group's
+    failure is logged and does not stop the rest."""
+    ladders = await ladder_ids_by_rung()
+    ladder_runs: dict[int, LadderRun | None] = {}
     runs = []
     for group in groups:
+        ladder_id = ladders.get(group.id)
         try:
-            runs.append(await apply_rule(group_id=group.id, actor=actor, now=now))
+            if ladder_id is None:
+                runs.append(await apply_rule(group_id=group.id, actor=actor, now=now))
+                continue
+            if ladder_id not in ladder_runs:
+                ladder_runs[ladder_id] = None  # a failure is logged once, not once per rung
+                ladder_runs[ladder_id] = await run_ladder(ladder_id=ladder_id, actor=actor, now=now)
+            run = ladder_runs[ladder_id]
+            if run is not None and run.rung(group.id) is not None and run.rung(group.id).by_rule:
+                runs.append(rung_run(run, group.id))
         except (FormError, NotFoundError):
             continue  # switched off or deleted since it was listed
         except Exception:
@@ -455,7 +518,8 @@ async def run_all_rules(*, actor: Acting = SYSTEM, now: datetime | None = None) 
     Rules with time-based conditions (account age, days since last order ...) drift as time
     passes without any data changing; this brings them up to date."""
     await require(actor, Permission.MANAGE_RULES)
-    return await _apply_each(_ordered(await _rule_groups()), actor=actor, now=now or now_for_rules())
+    groups = _ordered(await _rule_groups(), await ladder_ids_by_rung())
+    return await _apply_each(groups, actor=actor, now=now or now_for_rules())
 
 
 async def apply_pending_rules(*, actor: Acting = SYSTEM) -> list[RuleRun]:
@@ -463,7 +527,8 @@ async def apply_pending_rules(*, actor: Acting = SYSTEM) -> list[RuleRun]:
     member update was interrupted), in dependency order."""
     groups = await _rule_groups()
     pending = {gid for gid, g in groups.items() if g.rule_applied_version < g.rule_version}
-    return await _apply_each([g for g in _ordered(groups) if g.id in pending], actor=actor, now=now_for_rules())
+    ordered = _ordered(groups, await ladder_ids_by_rung())
+    return await _apply_each([g for g in ordered if g.id in pending], actor=actor, now=now_for_rules())
 
 
 async def rule_readers(*, group_id: int, transitive: bool = True) -> list[CustomerGroup]:
@@ -490,6 +555,16 @@ async def apply_rule_with_readers(*, group_id: int, actor: Acting, now: datetime
     await require(actor, Permission.MANAGE_RULES)
     now = now or now_for_rules()
     run = await apply_rule(group_id=group_id, actor=actor, now=now)
+    if run.ladder is not None:  # every rung of the ladder ran, and any of them may be read
+        changed = {r.group_id for r in run.ladder.rungs if r.arrived or r.departed}
+        rungs = [rung_run(run.ladder, r.group_id) for r in run.ladder.rungs if r.by_rule and r.group_id != group_id]
+        readers: dict[int, CustomerGroup] = {}
+        for gid in changed:
+            readers |= {g.id: g for g in await rule_readers(group_id=gid) if g.status == GroupStatus.ACTIVE}
+        for outcome in run.ladder.rungs:
+            readers.pop(outcome.group_id, None)
+        ordered = _ordered(readers, await ladder_ids_by_rung())
+        return [run, *rungs, *await _apply_each(ordered, actor=actor, now=now)]
     if not run.changed:
         return [run]
     readers = [g for g in await rule_readers(group_id=group_id) if g.status == GroupStatus.ACTIVE]
@@ -503,7 +578,7 @@ async def apply_readers(*, group_ids: set[int], actor: Acting) -> list[RuleRun]:
         readers |= {g.id: g for g in await rule_readers(group_id=group_id) if g.status == GroupStatus.ACTIVE}
     if not readers:
         return []
-    return await _apply_each(_ordered(readers), actor=actor, now=now_for_rules())
+    return await _apply_each(_ordered(readers, await ladder_ids_by_rung()), actor=actor, now=now_for_rules())
 
 
 # --- One customer -----------------------------------------------------------------------------
@@ -527,13 +602,25 @@ async def reevaluate_customer(*, customer_id: int, actor: Acting = SYSTEM) -> Cu
     The match is decided by the explainer (services.rules.explainer), which evaluates the rule
     for one customer with a few indexed reads; the compiled SQL would aggregate all orders for a
     "purchases in the last N months" condition. The two are held together by a property test.
-    Only groups where something changes take the write lock, one short transaction each."""
+    Only groups where something changes take the write lock, one short transaction each. A ladder
+    is settled for the customer as a whole (services.rules.ladders.settle_customers): a move counts
+    as leaving one rung and joining the other."""
     if not await Customer.exists(id=customer_id):
         raise NotFoundError(f"There is no customer with id {customer_id}.")
     now = now_for_rules()
     joined: list[str] = []
     left: list[str] = []
-    for group in _ordered(await _rule_groups()):
+    ladders = await ladder_ids_by_rung()
+    settled: set[int] = set()
+    for group in _ordered(await _rule_groups(), ladders):
+        if (ladder_id := ladders.get(group.id)) is not None:
+            if ladder_id not in settled:
+                settled.add(ladder_id)
+                run = await settle_customers(ladder_id=ladder_id, customer_ids=[customer_id], actor=actor, now=now)
+                for shift in run.shifts if run else ():
+                    joined += [shift.to_name] if shift.to_name else []
+                    left += [shift.from_name] if shift.from_name else []
+            continue
         try:
             rule = parse_rule(group.rule)
         except RuleError:
@@ -617,18 +704,21 @@ async def last_run_changes(*, group_id: int) -> LastRunChanges:
     group = await CustomerGroup.get_or_none(id=group_id)
     if group is None or group.rule_ran_at is None:
         return LastRunChanges((), ())
-    events = MembershipEvent.filter(group_id=group_id, at=group.rule_ran_at, source=MembershipSource.RULE)
+    events = MembershipEvent.filter(at=group.rule_ran_at, source=MembershipSource.RULE)
+    moves = list(LADDER_MOVES)  # a rung's last run: the moves in and out count as joins and leaves
 
-    async def names(action: MembershipAction) -> tuple[CustomerRef, ...]:
+    async def names(condition: Q) -> tuple[CustomerRef, ...]:
         rows = (
-            await events.filter(action=action)
+            await events.filter(condition)
             .order_by("customer__name")
             .limit(SAMPLE_SIZE)
             .values_list("customer_id", "customer__name")
         )
         return tuple(CustomerRef(id=i, name=n) for i, n in rows)
 
-    return LastRunChanges(joined=await names(MembershipAction.JOINED), left=await names(MembershipAction.LEFT))
+    came = Q(group_id=group_id, action__in=[MembershipAction.JOINED, *moves])
+    went = Q(group_id=group_id, action=MembershipAction.LEFT) | Q(other_group_id=group_id, action__in=moves)
+    return LastRunChanges(joined=await names(came), left=await names(went))
 
 
 # --- Rule history -----------------------------------------------------------------------------
