@@ -18,6 +18,7 @@ from ui.paged_table import PagedTable
 from ui.rules.explanation import show_check
 from ui.shell import empty_state, frame, no_results, page_heading
 from ui.staff.permissions import can, guard
+from ui.table_headers import hide_header
 
 COLUMNS = [
     {"name": "name", "label": "Customer", "field": "name", "align": "left"},
@@ -46,7 +47,7 @@ PRIMARY_CELL = r"""
   <span v-if="props.row.primary"><q-icon name="star" color="amber-8" size="xs" class="mr-1" aria-hidden="true" />Primary</span>
 </q-td>
 """
-STATUS_COLORS = {"active": "positive", "inactive": "grey-6", "blocked": "negative"}
+STATUS_COLORS = {"active": "positive", "inactive": "grey-8", "blocked": "negative"}  # grey-6 was too faint (2.7:1)
 
 
 def _row(customer: CustomerRow, *, currency: str) -> dict:
@@ -192,6 +193,7 @@ async def _groups_card(customer: CustomerDetail) -> None:
             if can(Permission.MANAGE_MEMBERS):
                 table.columns = [*table.columns, {"name": "leave", "label": "", "field": "leave"}]
                 table.add_slot("body-cell-leave", LEAVE_CELL)
+                hide_header(table, "leave", "Remove from group")
                 table.on(
                     "leave",
                     lambda event: open_leave_dialog(
@@ -226,6 +228,8 @@ async def _rule_groups(customer_id: int, *, currency: str) -> None:
             with (
                 ui.expansion(value=item.check.passed)
                 .classes("w-full border-b border-slate-100")
+                # Named by its header's text (Quasar's own name is a bare "Expand" for every group).
+                .props('toggle-aria-label=""')
                 .mark(f"why-group-{item.group_id}") as expansion
             ):
                 with expansion.add_slot("header"):

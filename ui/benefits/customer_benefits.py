@@ -44,7 +44,8 @@ async def benefits_card(*, customer_id: int) -> None:
             if not summary.pricing:
                 ui.label("No special pricing: pays base prices.").classes("text-slate-600")
             for item in summary.pricing:
-                with ui.row().classes("items-baseline gap-0 no-wrap"):
+                # py-0.5: a group's link is a click target of its own, at least 24 px from the next.
+                with ui.row().classes("items-baseline gap-0 no-wrap py-0.5"):
                     ui.link(item.group_name, f"/groups/{item.group_id}").classes("font-medium text-primary shrink-0")
                     ui.label(f": {item.text}").classes("text-slate-800 flex-1 min-w-0")
         with _row("Visibility", "benefits-visibility"):

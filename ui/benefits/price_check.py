@@ -436,7 +436,8 @@ def _line(line: LinePrice, names: list[str], *, currency: str) -> None:
     with (
         ui.expansion()
         .classes("w-full border-b border-slate-100")
-        .props("dense header-class=px-4")
+        # Named by its header's text (Quasar's own name is a bare "Expand" for every line).
+        .props('dense header-class=px-4 toggle-aria-label=""')
         .mark(f"line-{line.product_id}") as expansion
     ):
         with expansion.add_slot("header"), ui.element("div").classes(LINE_GRID + " pr-2"):

@@ -26,7 +26,9 @@ async def benefits_card(group: GroupDetail) -> None:
     with ui.card().classes("w-full").mark("benefits-summary"):
         with ui.row().classes("w-full items-center justify-between"):
             ui.label("Benefits Summary").classes("text-base font-medium")
-            ui.link("Edit benefits", f"/groups/{group.id}/edit?step=pricing").classes("text-sm").mark("edit-benefits")
+            ui.link("Edit benefits", f"/groups/{group.id}/edit?step=pricing").classes("text-sm text-primary").mark(
+                "edit-benefits"
+            )
         if len(benefits.chain) > 1:
             ui.label(f"Inherits from {' › '.join(benefits.chain[:-1])} where this group sets nothing itself.").classes(
                 "text-sm text-slate-500"

@@ -25,6 +25,7 @@ from ui.paged_table import PagedTable
 from ui.shell import empty_state, frame, go_to_with_message, no_results
 from ui.staff.permissions import guard
 from ui.staff.session import current_actor
+from ui.table_headers import hide_header
 
 MEMBER_COLUMNS = [
     {"name": "name", "label": "Customer", "field": "name", "align": "left"},
@@ -299,6 +300,7 @@ async def _members_card(group: GroupDetail, wording: Wording) -> None:
         if group.uses_rule:
             members.table.columns = [*MEMBER_COLUMNS, {"name": "why", "label": "", "field": "why"}]
             members.table.add_slot("body-cell-why", WHY_CELL)
+            hide_header(members.table, "why", "Why in this group")
             members.table.on("why", lambda e: why_dialog(group, e.args["customer_id"], e.args["name"], wording))
         selection = Selection(
             members,

@@ -15,6 +15,7 @@ from ui.actions import run_action
 from ui.reports.group_report import NOTHING, percent, period_text
 from ui.reports.period_picker import PeriodPicker
 from ui.shell import empty_state, frame, page_heading
+from ui.table_headers import hide_header
 
 DEFAULT_GROUPS = 6
 SUBTITLE = "Compare how your groups perform side by side, and open a group's own report."
@@ -186,6 +187,7 @@ class ComparisonView:
                 "body-cell-metric",
                 '<q-td :props="props"><span class="font-medium">{{ props.value }}</span></q-td>',
             )
+            hide_header(table, "metric", "Measure")
             if comparison.margin_note:
                 with ui.row().classes("items-start gap-2 no-wrap text-sm text-slate-600"):
                     ui.icon("info_outline", size="xs").classes("mt-0.5")

@@ -95,7 +95,8 @@ class AuditLog:
                 pages.on_value_change(lambda event: self.show(page=event.value))
 
     def _entry(self, row: AuditRow) -> None:
-        with ui.expansion().classes("w-full").props("dense").mark(f"audit-{row.id}") as expansion:
+        # Named by its header's text (Quasar's own name is a bare "Expand" for every entry).
+        with ui.expansion().classes("w-full").props('dense toggle-aria-label=""').mark(f"audit-{row.id}") as expansion:
             with expansion.add_slot("header"), ui.row().classes("w-full items-center no-wrap py-1"):
                 with ui.column().classes("w-44 gap-0"):
                     ui.label(date_time(row.at))
