@@ -22,6 +22,7 @@ from starlette.routing import compile_path
 from api import (
     routes_customers,
     routes_groups,
+    routes_ladders,
     routes_membership_events,
     routes_orders,
     routes_products,
@@ -48,7 +49,7 @@ Lists take `page` and `per_page` and answer `{items, total, page, per_page}`."""
 def build_router() -> APIRouter:
     """All API routes (fresh each time: app.py may run more than once in the page tests)."""
     api = APIRouter(prefix=PREFIX, responses=ERROR_RESPONSES)
-    for module in (routes_groups, routes_rules, routes_customers, routes_orders, routes_promotions):
+    for module in (routes_groups, routes_ladders, routes_rules, routes_customers, routes_orders, routes_promotions):
         api.include_router(module.router)
     api.include_router(routes_membership_events.router)
     api.include_router(routes_products.router)

@@ -277,6 +277,31 @@ class RungMoves:
 
 
 @dataclass(frozen=True)
+class OverlapCustomer:
+    id: int
+    name: str
+    rungs: tuple[str, ...]  # the rungs they are on now, top first
+    ends_on: str | None  # the one they keep or move to; None: off the ladder
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """The customers on more than one rung before a placement, and where each ends up."""
+
+    customers: int
+    ends_on: tuple[tuple[str | None, int], ...]  # (rung, customers), top first; None: off the ladder
+    sample: tuple[OverlapCustomer, ...]
+
+    def words(self) -> str:
+        """E.g. "59 customers are on more than one rung: 55 keep Gold Tier, 4 keep Silver Tier"."""
+        if not self.customers:
+            return "Nobody is on more than one rung."
+        who = "1 customer is" if self.customers == 1 else f"{self.customers:,} customers are"
+        ends = [f"{n:,} keep {name}" if name else f"{n:,} leave the ladder" for name, n in self.ends_on]
+        return f"{who} on more than one rung: {', '.join(ends)}."
+
+
+@dataclass(frozen=True)
 class LadderRun:
     """What one run (or preview) of a ladder changes: each rung's outcome, and every shift."""
 
@@ -285,6 +310,7 @@ class LadderRun:
     ran_at: datetime
     rungs: tuple[RungOutcome, ...]
     shifts: tuple[Shift, ...]
+    overlap: Overlap | None = None  # asked of a preview: who was on more than one rung
 
     def _total(self, direction: Direction) -> int:
         return sum(s.customers for s in self.shifts if s.direction == direction)
@@ -905,21 +931,29 @@ async def run_ladder(*, ladder_id: int, actor: Acting, now: datetime | None = No
     name, now = actor_name(actor), now or now_for_rules()
     async with in_transaction(BACKGROUND) as connection:
         await one_at_a_time_if_one_group(connection)
-        ladder = await _lock_ladder(connection, ladder_id)
-        placed = await _plan_everyone(connection, ladder, now=now)
-        shifts = await _shifts(connection, ladder, samples=True)
-        await _write(connection, ladder, shifts, actor=name, now=now)
-        run = _with_members(_outcome(ladder, placed, shifts, ran_at=now), await _member_counts(connection, ladder))
-        await _record_runs(connection, ladder, run, now=now)
-        await _clear(connection)
+        run = await run_in(connection, ladder_id=ladder_id, actor=name, now=now)
     logger.info(
         "Ladder %s: %s up, %s down, %s joined, %s left",
-        ladder.name,
+        run.ladder_name,
         run.moved_up,
         run.moved_down,
         run.joined,
         run.left,
     )
+    return run
+
+
+async def run_in(connection: BaseDBAsyncClient, *, ladder_id: int, actor: str, now: datetime) -> LadderRun:
+    """run_ladder's work inside the caller's transaction (on the background connection, which took
+    one_at_a_time_if_one_group first): making a ladder or reordering its rungs places its customers
+    in the same transaction as the change."""
+    ladder = await _lock_ladder(connection, ladder_id)
+    placed = await _plan_everyone(connection, ladder, now=now)
+    shifts = await _shifts(connection, ladder, samples=True)
+    await _write(connection, ladder, shifts, actor=actor, now=now)
+    run = _with_members(_outcome(ladder, placed, shifts, ran_at=now), await _member_counts(connection, ladder))
+    await _record_runs(connection, ladder, run, now=now)
+    await _clear(connection)
     return run
 
 
@@ -984,16 +1018,61 @@ def _shape(ladder: Ladder) -> tuple:
     return (ladder.hold_days, tuple((r.group_id, r.type, r.status, r.rule, r.capacity) for r in ladder.rungs))
 
 
-async def preview_ladder(*, ladder: Ladder, now: datetime | None = None, samples: bool = True) -> LadderRun:
+async def preview_ladder(
+    *, ladder: Ladder, now: datetime | None = None, samples: bool = True, overlap: bool = False
+) -> LadderRun:
     """What run_ladder would do to `ladder` as given (a draft rule on a rung, another order of the
     rungs, a group that is not a ladder yet), without changing anything: the same placement, in a
-    read-only transaction on the reader connection."""
+    read-only transaction on the reader connection. With `overlap`, also who is on more than one
+    rung now and where each would end up."""
     now = now or now_for_rules()
     async with in_transaction(READER) as connection:
         placed = await _plan_everyone(connection, ladder, now=now)
         shifts = await _shifts(connection, ladder, samples=samples)
+        found = await _overlap(connection, ladder) if overlap else None
         await _clear(connection)
-    return _outcome(ladder, placed, shifts, ran_at=now)
+    return replace(_outcome(ladder, placed, shifts, ran_at=now), overlap=found)
+
+
+OVERLAP_SAMPLE = 10
+
+
+async def _overlap(connection: BaseDBAsyncClient, ladder: Ladder) -> Overlap:
+    many = f"(SELECT customer_id FROM {NOW} GROUP BY customer_id HAVING COUNT(*) > 1)"
+    ends = await fetch_rows(
+        connection,
+        f"SELECT t.pos, COUNT(*) AS n FROM {many} o LEFT JOIN {TARGET} t ON t.customer_id = o.customer_id "
+        "GROUP BY t.pos ORDER BY t.pos",
+    )
+    total = sum(row["n"] for row in ends)
+    rows = await fetch_rows(
+        connection,
+        f"SELECT c.id, c.name, t.pos FROM {many} o JOIN customer c ON c.id = o.customer_id "
+        f"LEFT JOIN {TARGET} t ON t.customer_id = o.customer_id ORDER BY c.name, c.id LIMIT ?",
+        OVERLAP_SAMPLE,
+    )
+    held: dict[int, list[int]] = {}
+    if rows:
+        ids = [row["id"] for row in rows]
+        for row in await fetch_rows(
+            connection,
+            f"SELECT customer_id, pos FROM {NOW} WHERE customer_id IN ({', '.join('?' for _ in ids)}) ORDER BY pos",
+            *ids,
+        ):
+            held.setdefault(row["customer_id"], []).append(row["pos"])
+    sample = tuple(
+        OverlapCustomer(
+            id=row["id"],
+            name=row["name"],
+            rungs=tuple(ladder.at(p).name for p in held.get(row["id"], [])),
+            ends_on=ladder.at(row["pos"]).name if row["pos"] else None,
+        )
+        for row in rows
+    )
+    ends_on = tuple((ladder.at(row["pos"]).name if row["pos"] else None, row["n"]) for row in ends)
+    # Off the ladder last, after the rungs top first.
+    ends_on = tuple(sorted(ends_on, key=lambda e: e[0] is None))
+    return Overlap(customers=total, ends_on=ends_on, sample=sample)
 
 
 def with_rule(ladder: Ladder, *, group_id: int, rule: RuleGroup | dict) -> Ladder:

@@ -1,5 +1,7 @@
 """What a rule would do, before it is saved: how many customers match, who they are, who would join
-or leave the group, and how many remain after each top-level condition.
+or leave the group, and how many remain after each top-level condition. For a rung of a ladder, the
+same change in moves ("+37 up from Silver Tier, -5 down to Bronze Tier, +12 new to the ladder"),
+from the ladder's own placement (services.rules.ladders.preview_ladder), so it is what saving does.
 
 Everything here only reads, on the background connection, so a preview over a million customers
 never holds up other people's pages.
@@ -19,6 +21,7 @@ from models.group import CustomerGroup, GroupType, Membership, MembershipExclusi
 from services.paging import Page, page_bounds
 from services.rules.compiler import condition_q, to_q
 from services.rules.explainer import GroupCheck, evaluate, load_facts, now_for_rules
+from services.rules.ladders import LadderRun, RungMoves, ladder_ids_by_rung, load_ladder, preview_ladder, with_rule
 from services.rules.model import Condition, RuleGroup, parse_rule
 from services.storage.database import background_connection, reader_connection
 
@@ -53,12 +56,27 @@ class GroupChange:
 
 
 @dataclass(frozen=True)
+class RungPreview:
+    """A rung's rule change as its ladder would carry it out: moves, not joins and leaves (`moves`
+    for this rung, in words by `words()`; `run` for every rung)."""
+
+    ladder_id: int
+    ladder_name: str
+    moves: RungMoves
+    run: LadderRun
+
+    def words(self) -> str:
+        return self.moves.words()
+
+
+@dataclass(frozen=True)
 class RulePreview:
     matching: int
     total_customers: int
     samples: list[MatchRow]
     change: GroupChange | None
     seconds: float
+    ladder: RungPreview | None = None  # the group is a rung of a ladder: the change in moves
 
     @property
     def share(self) -> float:
@@ -229,9 +247,29 @@ async def preview_rule(
         else _nothing(),
         _change(group, rule, members, matching=matching, now=now) if group is not None else asyncio.sleep(0),
     )
+    ladder = await preview_rung_rule(group_id=group_id, rule=rule, now=now) if group is not None else None
     return RulePreview(
-        matching=matching, total_customers=total, samples=samples, change=change, seconds=time.perf_counter() - started
+        matching=matching,
+        total_customers=total,
+        samples=samples,
+        change=change,
+        seconds=time.perf_counter() - started,
+        ladder=ladder,
     )
+
+
+async def preview_rung_rule(
+    *, group_id: int, rule: RuleGroup | dict, now: datetime | None = None
+) -> RungPreview | None:
+    """What saving `rule` on rung `group_id` would move: up from and down to which rungs, new to the
+    ladder and off it, with a few names each. None when the group is not a rung of a ladder.
+    Raises RuleError for a rule that does not parse."""
+    ladder_id = (await ladder_ids_by_rung()).get(group_id)
+    ladder = await load_ladder(ladder_id=ladder_id) if ladder_id is not None else None
+    if ladder is None:
+        return None
+    run = await preview_ladder(ladder=with_rule(ladder, group_id=group_id, rule=_rule(rule)), now=now)
+    return RungPreview(ladder_id=ladder.id, ladder_name=ladder.name, moves=run.moves_of(group_id), run=run)
 
 
 async def list_matches(

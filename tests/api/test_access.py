@@ -15,7 +15,12 @@ from api import PREFIX
 from tests.api.conftest import Tokens, bearer
 
 WRITE_METHODS = {"post", "put", "patch", "delete"}
-READS_BY_POST = {("post", "/api/v1/rules/preview"), ("post", "/api/v1/customers/{customer_id}/quote")}
+READS_BY_POST = {
+    ("post", "/api/v1/rules/preview"),
+    ("post", "/api/v1/customers/{customer_id}/quote"),
+    ("post", "/api/v1/groups/{group_id}/ladder/preview"),
+    ("post", "/api/v1/groups/{group_id}/rung-preview"),
+}
 
 
 async def operations(client: httpx.AsyncClient) -> list[tuple[str, str]]:
@@ -94,6 +99,14 @@ async def test_a_viewer_reads_but_every_change_is_refused_naming_the_permission(
             "rule": {"match": "all", "conditions": [{"field": "order_count", "op": "gt", "value": 3}]}
         },
         ("post", "/api/v1/customers/{customer_id}/quote"): {"lines": [{"product_id": product, "quantity": 2}]},
+        ("post", "/api/v1/groups/{group_id}/ladder/preview"): {"rung_order": [retail]},
+        ("post", "/api/v1/groups/{group_id}/rung-preview"): {
+            "rule": {"match": "all", "conditions": [{"field": "order_count", "op": "gt", "value": 3}]}
+        },
+        ("post", "/api/v1/groups/{group_id}/ladder"): {"rung_order": [retail]},
+        ("patch", "/api/v1/groups/{group_id}/ladder"): {"hold_days": 30},
+        ("delete", "/api/v1/groups/{group_id}/ladder"): None,
+        ("post", "/api/v1/groups/{group_id}/ladder/run"): None,
         ("post", "/api/v1/orders"): an_order,
         ("post", "/api/v1/orders/batch"): {"orders": [an_order]},
         ("patch", "/api/v1/orders/{order_id}"): {"status": "refunded"},

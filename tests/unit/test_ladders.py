@@ -13,6 +13,7 @@ from services.membership.changes import AddMode, RemoveMode, add_members, remove
 from services.membership.history import describe, list_history
 from services.orders import record_order
 from services.rules.ladders import run_ladder
+from services.rules.preview import preview_rule, preview_rung_rule
 from services.rules.runs import apply_rule, reevaluate_customer, run_all_rules
 from services.staff.actor import SystemActor
 from services.webhooks.feed import membership_events
@@ -241,3 +242,23 @@ async def test_with_one_group_per_customer_a_customer_in_another_group_does_not_
     await Customer.filter(id=ana).update(lifetime_cents=dollars(9_000))
     await run_ladder(ladder_id=parent, actor=OWNER)
     assert await rungs_of(ana) == ["SILVER"], "moving along the ladder is no second group"
+
+
+async def test_a_rungs_rule_preview_shows_moves_not_joins_and_leaves(db):
+    ben, dan, cy = await customer("Ben B", 16_000), await customer("Dan D", 9_000), await customer("Cy C", 500)
+    _, rungs = await tiers()
+    events = await MembershipEvent.all().count()
+
+    gold = await preview_rule(rule=at_least(15_000), group_id=rungs["GOLD"])
+    silver = await preview_rule(rule=at_least(12_000), group_id=rungs["SILVER"])
+    bronze = await preview_rule(rule=at_least(400), group_id=rungs["BRONZE"])
+
+    assert gold.ladder.words() == "+1 up from Silver Tier"
+    assert [c.name for c in gold.ladder.moves.up_from[0].sample] == ["Ben B"]
+    assert silver.ladder.words() == "-1 down to Bronze Tier"
+    assert bronze.ladder.words() == "+1 new to the ladder"
+    assert (gold.change.joining, gold.change.leaving) == (1, 0), "the group's own view stays as it was"
+    assert await MembershipEvent.all().count() == events, "previews change nothing"
+    assert [await rungs_of(c) for c in (ben, dan, cy)] == [["SILVER"], ["SILVER"], []]
+    wholesale = await create_group(data={"name": "Wholesale", "code": "WHOLESALE"}, actor=OWNER)
+    assert await preview_rung_rule(group_id=wholesale.id, rule=at_least(1)) is None
