@@ -170,3 +170,10 @@ async def test_a_keyboard_user_keeps_their_place_choosing_a_type_and_lands_on_th
     await page.keyboard.press("Enter")
     await expect(page.get_by_text("Complete the rule to see who it matches")).to_be_visible()
     await expect(page.get_by_label("Field").first).to_be_focused()
+
+
+async def test_the_catalog_has_no_serious_accessibility_violation(page: Page) -> None:
+    await page.set_viewport_size(LAPTOP)
+    await page.goto("/catalog")
+    await expect(page.get_by_role("button", name="Add Product")).to_be_visible()
+    await assert_no_blocking_violations(page)

@@ -117,16 +117,20 @@ def actions_cell(*, remove_event: str, remove_tip: str, permission: Permission =
     """A table's Edit and Delete (or Remove) icons; they send `edit` / `remove_event` with the row to
     the page, which opens the matching dialog. Build it while the page renders: without `permission`
     both are disabled, their tooltips naming it."""
-    disable, edit_tip = "", "Edit"
+    disable, edit_tip, remove_word = "", "Edit", remove_tip
     if not can(permission):
         disable = " disable"
         edit_tip = remove_tip = missing_text(permission)  # fixed wording, no user text
+    # Named with the row's product for screen readers ("Edit Coffee Beans"), as the tooltip shows it.
+    name = "(props.row.name || props.row.product || '')"
     return rf"""
 <q-td :props="props" auto-width>
-  <q-btn flat dense round size="sm" icon="edit" color="primary"{disable} @click="() => $parent.$emit('edit', props.row)">
+  <q-btn flat dense round size="sm" icon="edit" color="primary"{disable} :aria-label="'Edit ' + {name}"
+         @click="() => $parent.$emit('edit', props.row)">
     <q-tooltip>{edit_tip}</q-tooltip>
   </q-btn>
-  <q-btn flat dense round size="sm" icon="delete" color="negative"{disable} @click="() => $parent.$emit('{remove_event}', props.row)">
+  <q-btn flat dense round size="sm" icon="delete" color="negative"{disable} :aria-label="'{remove_word} ' + {name}"
+         @click="() => $parent.$emit('{remove_event}', props.row)">
     <q-tooltip>{remove_tip}</q-tooltip>
   </q-btn>
 </q-td>

@@ -149,7 +149,7 @@ async def visibility_groups_tab(*, refresh: Callable[[], None]) -> None:
                     with ui.row().classes("items-center gap-2 w-72"):
                         ui.label(row.name).classes("font-medium text-slate-800")
                         if row.is_standard:
-                            ui.badge("Standard", color="grey-6").props("outline")
+                            ui.badge("Standard", color="grey-8").props("outline")
                     _products_link(row.products, f"visibility={row.id}")
                     row_buttons(
                         on_edit=lambda r=row: _visibility_dialog(r, refresh),

@@ -34,6 +34,7 @@ from ui.paged_table import PagedTable
 from ui.shell import empty_state, frame, go_to_with_message
 from ui.staff.permissions import guard
 from ui.staff.session import current_actor
+from ui.table_headers import hide_header
 
 ITEM_COLUMNS = [
     {"name": "sku", "label": "SKU", "field": "sku", "align": "left"},
@@ -195,6 +196,7 @@ async def _items_card(detail: PriceListDetail, *, currency: str) -> None:
             else "No prices match this search.",
         )
         items.table.add_slot("body-cell-actions", actions_cell(remove_event="remove", remove_tip="Remove"))
+        hide_header(items.table, "actions", "Edit or remove")
         items.table.mark("items-table")
         items.table.on("edit", lambda e: _item_dialog(detail, e.args, currency=currency, on_saved=refresh))
         items.table.on("remove", lambda e: _remove_item(e.args, on_removed=refresh))

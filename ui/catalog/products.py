@@ -20,6 +20,7 @@ from ui.paged_table import PagedTable
 from ui.shell import empty_state
 from ui.staff.permissions import guard
 from ui.staff.session import current_actor
+from ui.table_headers import hide_header
 
 COLUMNS = [
     {"name": "sku", "label": "SKU", "field": "sku", "align": "left"},
@@ -31,7 +32,7 @@ COLUMNS = [
 ]
 VISIBILITY_CELL = r"""
 <q-td :props="props">
-  <q-badge :outline="!props.row.standard" :color="props.row.standard ? 'grey-6' : 'accent'">{{ props.row.visibility }}</q-badge>
+  <q-badge :outline="!props.row.standard" :color="props.row.standard ? 'grey-8' : 'deep-orange-10'">{{ props.row.visibility }}</q-badge>
 </q-td>
 """
 
@@ -107,6 +108,7 @@ async def products_tab(*, category_id: int | None = None, visibility_group_id: i
         )
         products.table.add_slot("body-cell-visibility", VISIBILITY_CELL)
         products.table.add_slot("body-cell-actions", actions_cell(remove_event="delete", remove_tip="Delete"))
+        hide_header(products.table, "actions", "Edit or delete")
         products.table.mark("products-table")
         products.table.on("edit", lambda e: open_product_dialog(e.args, on_saved=refresh))
         products.table.on("delete", lambda e: _delete(e.args, on_deleted=refresh))

@@ -65,7 +65,7 @@ MODE_LABELS = {
 ACTION_LABELS = {"new": "New", "update": "Update", "unchanged": "No change", "add": "Add", "error": "Error"}
 ACTION_CELL = r"""
 <q-td :props="props">
-  <q-badge :color="{New: 'positive', Update: 'primary', Add: 'positive', Error: 'negative'}[props.value] || 'grey-6'"
+  <q-badge :color="{New: 'positive', Update: 'primary', Add: 'positive', Error: 'negative'}[props.value] || 'grey-8'"
            :label="props.value" />
 </q-td>
 """
@@ -424,7 +424,7 @@ def _preview_table(kind: ImportKind, preview: list[PreviewRow]) -> None:
     shown = PREVIEW_FIELDS.get(kind) or tuple((f.key, f.label) for f in fields_for(kind))
     columns = [
         {"name": "row", "label": "Row", "field": "row", "align": "right"},
-        {"name": "action", "label": "", "field": "action", "align": "left"},
+        {"name": "action", "label": "Action", "field": "action", "align": "left"},
         *({"name": key, "label": label, "field": key, "align": "left"} for key, label in shown),
     ]
     rows = [{"row": p.row, "action": ACTION_LABELS[p.action], **p.values} for p in preview]
