@@ -72,7 +72,7 @@ from services.orders.stats import RuleChange, rerun_rules
 from services.orders.statuses import KNOWN_WORDS, status_for
 from services.shop import get_shop
 from services.staff.actor import Acting, Permission, require
-from services.storage.conflicts import retried_on_conflict
+from services.storage.conflicts import retried_on_conflict_or_duplicate
 from services.storage.database import BACKGROUND, reader_connection
 from services.storage.sql import insert_rows
 from services.text import EMAIL, HIDDEN
@@ -653,7 +653,7 @@ async def _write(
     return written, len(known) - before, error_rows, errors
 
 
-@retried_on_conflict
+@retried_on_conflict_or_duplicate
 async def import_orders(
     *,
     file: CsvFile,

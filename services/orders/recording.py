@@ -36,7 +36,7 @@ from services.orders.stats import RuleChange, recompute_stats, rerun_rules
 from services.paging import Page, page_bounds
 from services.rules.runs import reevaluate_customer
 from services.staff.actor import SYSTEM, Acting, Permission, require
-from services.storage.conflicts import retried_on_conflict
+from services.storage.conflicts import retried_on_conflict, retried_on_conflict_or_duplicate
 from services.storage.database import BACKGROUND
 from services.storage.sql import dialect_sql, execute, fetch_rows, is_postgres, placeholders
 from services.text import EMAIL, HIDDEN
@@ -480,7 +480,7 @@ async def _with_customers(connection: BaseDBAsyncClient, orders: Sequence[OrderD
     return resolved
 
 
-@retried_on_conflict
+@retried_on_conflict_or_duplicate
 async def save_orders(*, orders: Sequence[OrderData], actor: Acting, now: datetime | None = None) -> SaveResult:
     """Create or update orders by number in one transaction, then re-run the rules once for the
     customers whose stats changed. FormError (by field) for input that cannot be saved; NotFoundError

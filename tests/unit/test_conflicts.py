@@ -1,13 +1,17 @@
 """A write PostgreSQL aborts to end a deadlock runs again and lands; nothing else is run twice."""
 
 import asyncio
+from datetime import UTC, datetime
 
 import asyncpg
 import pytest
 from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
+from models.customer import Customer, Order
 from models.group import CustomerGroup
+from services.orders import OrderData, save_orders
+from services.staff.actor import SYSTEM
 from services.storage.conflicts import is_conflict, retried_on_conflict
 from services.storage.sql import execute
 from tests import postgres
@@ -54,3 +58,14 @@ async def test_two_writers_that_deadlock_both_land(demo_db):
     assert len(runs) == 3  # one of the two was aborted by the server and ran again
     descriptions = set(await CustomerGroup.filter(id__in=[first, second]).values_list("description", flat=True))
     assert len(descriptions) == 1  # the one that ran again wrote both, last
+
+
+async def test_the_same_new_order_sent_four_times_at_once_lands_once(demo_db):
+    """A shop's system retrying a call that is still running: on PostgreSQL the later inserts of the
+    new number meet the first one's unique key, run again and find it."""
+    customer_id = await Customer.all().order_by("id").first().values_list("id", flat=True)
+    order = OrderData(number="#RACE-1", placed_at=datetime(2026, 1, 5, tzinfo=UTC), total_cents=12_345)
+    sent = [order._replace(customer_id=customer_id) for _ in range(4)]
+    results = await asyncio.gather(*(save_orders(orders=[one], actor=SYSTEM) for one in sent))
+    assert sorted((r.created, r.unchanged) for r in results) == [(0, 1), (0, 1), (0, 1), (1, 0)]
+    assert await Order.filter(number="#RACE-1").count() == 1
