@@ -33,10 +33,15 @@ class GroupSpec:
     rule: dict | None = None
     is_default: bool = False
     parent: str | None = None
+    is_ladder: bool = False  # its subgroups are the rungs of a ladder (services.rules.ladders)
+    rung: int | None = None  # its place on its parent's ladder, 1 the top
 
 
 def _money(dollars: int) -> int:
     return dollars * 100
+
+
+WHOLESALE_TAG = "wholesale"  # every Wholesale customer carries it
 
 
 GROUPS = [
@@ -56,6 +61,17 @@ GROUPS = [
             ],
         },
     ),
+    # The loyalty tiers as a ladder (seed 003's "Tiered Customers"): every customer on one tier at
+    # most, moved up or down by their purchases. It has no members of its own.
+    GroupSpec(
+        "tiered",
+        "Tiered Customers",
+        "TIERED",
+        "The loyalty ladder: Gold, Silver and Bronze; each customer sits on one tier, moved up or down by purchases.",
+        GroupType.MANUAL,
+        0,
+        is_ladder=True,
+    ),
     GroupSpec(
         "gold",
         "Gold Tier",
@@ -70,6 +86,8 @@ GROUPS = [
                 {"field": "total_purchases", "op": "lte", "value": _money(50_000)},
             ],
         },
+        parent="tiered",
+        rung=1,
     ),
     GroupSpec(
         "silver",
@@ -85,6 +103,29 @@ GROUPS = [
                 {"field": "total_purchases", "op": "lt", "value": _money(20_000)},
             ],
         },
+        parent="tiered",
+        rung=2,
+    ),
+    # Nobody is drawn into Bronze (share 0): its members are the retail customers whose purchases fall
+    # in its band (BRONZE_DOLLARS), in it beside their Retail group. Wholesale accounts have terms of
+    # their own and stay off the ladder's bottom rung.
+    GroupSpec(
+        "bronze",
+        "Bronze Tier",
+        "BRONZE",
+        "Retail customers with $5,000 to $8,000 in lifetime purchases (wholesale accounts have their own terms).",
+        GroupType.AUTOMATIC,
+        0,
+        rule={
+            "match": "all",
+            "conditions": [
+                {"field": "total_purchases", "op": "gte", "value": _money(5_000)},
+                {"field": "total_purchases", "op": "lt", "value": _money(8_000)},
+                {"field": "tags", "op": "has_none", "value": [WHOLESALE_TAG]},
+            ],
+        },
+        parent="tiered",
+        rung=3,
     ),
     GroupSpec(
         "wholesale",
@@ -126,6 +167,7 @@ GROUPS = [
     ),
 ]
 PLATINUM_MEMBERS = 4  # the top VIP customers by lifetime purchases, Acme Corporation among them
+BRONZE_DOLLARS = (5_000, 8_000)  # Bronze Tier's band, as its rule says: from, and up to (not including)
 
 # The customers the demo shop always has, with their segment and lifetime purchases.
 NAMED_CUSTOMERS = [

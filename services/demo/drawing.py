@@ -22,6 +22,7 @@ from services.demo.data import (
     BOTH_SHARE,
     BRAND_A,
     BRAND_B,
+    BRONZE_DOLLARS,
     CANCELLED_CENTS,
     CANCELLED_DAYS,
     CANCELLED_SHARE,
@@ -52,6 +53,7 @@ from services.demo.data import (
     SUFFIX,
     TAGS,
     VISIBILITY_SIZES,
+    WHOLESALE_TAG,
     DemoProduct,
 )
 
@@ -129,6 +131,7 @@ def draw_shop(*, customers: int, orders: int | None, seed: int, now: datetime) -
     for position, customer in enumerate(shop.customers):
         if customer.segment != "none":
             _join(shop, position, customer, position in platinum, now, rng)
+    _bronze(shop)
     return shop
 
 
@@ -183,7 +186,7 @@ def _customer(
         lifetime = order_count = 0
     tags = rng.sample(TAGS, rng.randint(0, MAX_TAGS))
     if segment == "wholesale":
-        tags.append("wholesale")
+        tags.append(WHOLESALE_TAG)
     count = order_count if lifetime else 0
     window_start = max(created, now - HISTORY)
     span = max(int((now - window_start).total_seconds()), 1)
@@ -266,6 +269,30 @@ def _join(
         shop.memberships.append(DrawnMembership(position, "platinum", manual, True, upgraded))
         for action in (MembershipAction.JOINED, MembershipAction.MADE_PRIMARY):
             shop.events.append(DrawnEvent(position, "platinum", action, manual, PLATINUM_REASON, upgraded))
+
+
+def _bronze(shop: DrawnShop) -> None:
+    """Bronze Tier's members: the retail customers whose purchases fall in its band, each since the
+    order that took them past its floor (draws nothing, so every other figure of the shop stays as it
+    was)."""
+    low, high = (dollars * 100 for dollars in BRONZE_DOLLARS)
+    completed: dict[int, list[DrawnOrder]] = {}
+    for order in shop.orders:
+        if order.status == OrderStatus.COMPLETED:
+            completed.setdefault(order.customer, []).append(order)
+    for position, customer in enumerate(shop.customers):
+        if not low <= customer.lifetime_cents < high or WHOLESALE_TAG in customer.tags:
+            continue
+        spent, since = 0, customer.created_at
+        for order in sorted(completed.get(position, []), key=lambda o: o.placed_at):
+            spent += order.total_cents
+            if spent >= low:
+                since = order.placed_at
+                break
+        shop.memberships.append(DrawnMembership(position, "bronze", MembershipSource.RULE, False, since))
+        shop.events.append(
+            DrawnEvent(position, "bronze", MembershipAction.JOINED, MembershipSource.RULE, JOIN_REASON, since)
+        )
 
 
 # --- The catalog: which products are packs, and who sees them -----------------------------------

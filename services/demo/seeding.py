@@ -133,6 +133,8 @@ async def _seed_groups(now: datetime) -> dict[str, CustomerGroup]:
             rule_applied_version=1 if spec.rule else 0,
             is_default=spec.is_default,
             parent=groups.get(spec.parent) if spec.parent else None,
+            is_ladder=spec.is_ladder,
+            rung=spec.rung,
             created_at=now - HISTORY,
         )
         if spec.rule:

@@ -647,7 +647,11 @@ def _reasons(ladder: Ladder, start: int | None, end: int | None) -> tuple[str, s
     first = ladder.at(start) if start else None
     pinned = f"Placed on {last.name} by hand" if last else ""
     deciding = last if first is None or (last is not None and end < start) else first
-    by_rule = f"Rule version {deciding.rule_version} of {deciding.name}"
+    # A join or a leave is recorded with the rung whose rule decided it, as a group's own run words
+    # it; a move is seen from two rungs, so it names the rung.
+    by_rule = f"Rule version {deciding.rule_version}"
+    if first is not None and last is not None:
+        by_rule += f" of {deciding.name}"
     held_over = f"{by_rule}; held for {ladder.hold_days} days" if ladder.hold_days else by_rule
     return pinned, held_over, by_rule
 

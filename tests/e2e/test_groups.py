@@ -8,23 +8,33 @@ from playwright.async_api import Page, expect
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-DEMO_GROUPS = ["VIP Customers", "VIP Platinum", "Gold Tier", "Silver Tier", "Wholesale", "Retail", "New Customers"]
+DEMO_GROUPS = [
+    "VIP Customers",
+    "VIP Platinum",
+    "Tiered Customers",
+    "Gold Tier",
+    "Silver Tier",
+    "Bronze Tier",
+    "Wholesale",
+    "Retail",
+    "New Customers",
+]
 GROUP_PAGE = re.compile(r"/groups/(\d+)$")
 
 
-async def test_overview_shows_the_seven_demo_groups(page: Page) -> None:
+async def test_overview_shows_the_nine_demo_groups(page: Page) -> None:
     await page.goto("/")
 
     await expect(page).to_have_title(re.compile(r"^Customer Groups · "))
     await expect(page.get_by_text("Segment customers for pricing, visibility, marketing and reports.")).to_be_visible()
     for name in DEMO_GROUPS:
         await expect(page.get_by_role("link", name=name, exact=True)).to_be_visible()
-    await expect(page.get_by_text("Total Groups: 7")).to_be_visible()
+    await expect(page.get_by_text("Total Groups: 9")).to_be_visible()
 
 
 async def test_owner_creates_finds_edits_and_deletes_a_group(page: Page, screenshot_dir: Path) -> None:
     await page.goto("/")
-    await expect(page.get_by_text("Total Groups: 7")).to_be_visible()
+    await expect(page.get_by_text("Total Groups: 9")).to_be_visible()
     await page.screenshot(path=screenshot_dir / "overview.png", full_page=True, animations="disabled")
 
     # A new group through the wizard; the code is suggested from the name.
@@ -71,7 +81,7 @@ async def test_owner_creates_finds_edits_and_deletes_a_group(page: Page, screens
     await page.get_by_role("link", name="Customer Groups", exact=True).click()
     await page.wait_for_url("**/groups")
     await expect(page.get_by_role("link", name="Trade Partners", exact=True)).to_be_visible()
-    await expect(page.get_by_text("Total Groups: 8")).to_be_visible()
+    await expect(page.get_by_text("Total Groups: 10")).to_be_visible()
     await page.get_by_placeholder("Search by name or code").fill("trade")
     await expect(page.get_by_text("Total Groups: 1")).to_be_visible()
     await expect(page.get_by_role("link", name="VIP Customers", exact=True)).to_have_count(0)
@@ -98,7 +108,7 @@ async def test_owner_creates_finds_edits_and_deletes_a_group(page: Page, screens
     await expect(dialog).to_contain_text("This cannot be undone.")
     await dialog.get_by_role("button", name="Delete group").click()
     await page.wait_for_url("**/groups")
-    await expect(page.get_by_text("Total Groups: 7")).to_be_visible()
+    await expect(page.get_by_text("Total Groups: 9")).to_be_visible()
     await expect(
         page.get_by_text(re.compile(r"^Deleted Trade Partners Europe: \d+ members released\.$"))
     ).to_be_visible()
@@ -125,5 +135,5 @@ async def test_a_duplicate_group_name_is_refused(page: Page) -> None:
     assert page.url.endswith("/groups/new")
 
     await page.goto("/")
-    await expect(page.get_by_text("Total Groups: 7")).to_be_visible()
+    await expect(page.get_by_text("Total Groups: 9")).to_be_visible()
     await expect(page.get_by_role("link", name="vip customers", exact=True)).to_have_count(0)

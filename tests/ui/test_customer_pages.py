@@ -74,7 +74,8 @@ async def test_a_customer_page_offers_only_groups_that_take_customers_by_hand(us
     user.find(marker="join-group-button").click()
     await user.should_see("Add Acme Corporation to a group")
     offered = set(user.find(marker="join-group").elements.pop().options.values())
-    assert offered == {"Retail", "Wholesale"}  # not Acme's own groups, not the automatic ones
+    # Not Acme's own groups, not the automatic ones (Tiered Customers, the tiers' ladder, is a manual group).
+    assert offered == {"Retail", "Tiered Customers", "Wholesale"}
     await user.should_see("Automatic groups take their members from their rule")
 
 

@@ -14,15 +14,15 @@ async def test_the_overview_lists_the_demo_groups_with_their_member_counts(user:
     counts = {row["name"]: row["members"] for row in table.rows}
     for group in await CustomerGroup.all():
         assert counts[group.name] == await Membership.filter(group_id=group.id).count()
-    await user.should_see("Total Groups: 7")
+    await user.should_see("Total Groups: 9")
 
 
 async def test_searching_the_overview_narrows_the_list(user: User):
     await user.open("/groups")
     user.find("group-search").type("tier")
-    await user.should_see("Total Groups: 2")
+    await user.should_see("Total Groups: 4")
     names = [row["name"] for row in user.find("groups-table").elements.pop().rows]
-    assert names == ["Gold Tier", "Silver Tier"]
+    assert names == ["Bronze Tier", "Gold Tier", "Silver Tier", "Tiered Customers"]
 
 
 async def test_a_new_group_gets_a_suggested_code_and_opens_after_saving(user: User):
@@ -45,7 +45,7 @@ async def test_a_duplicate_name_is_shown_next_to_the_field(user: User):
     user.find("Create group").click()
     await user.should_see("Please correct the highlighted fields.")
     assert user.find("name").elements.pop().error == 'A group named "vip customers" already exists.'
-    assert await CustomerGroup.all().count() == 7
+    assert await CustomerGroup.all().count() == 9
 
 
 async def test_an_empty_name_is_refused(user: User):
@@ -130,7 +130,7 @@ async def test_a_search_that_finds_no_group_offers_to_clear_the_filters(user: Us
     user.find("group-search").type("no such group")
     await user.should_see("No groups match these filters.")
     user.find(marker="groups-clear").click()
-    await user.should_see("Total Groups: 7")
+    await user.should_see("Total Groups: 9")
     assert user.find("group-search").elements.pop().value == ""
 
 
@@ -156,7 +156,7 @@ async def test_the_group_page_opens_on_its_members_and_each_tab_can_be_linked(us
     for name in ("Overview", "Rule", "History"):
         await user.should_see(name, kind=ui.tab)
     await user.should_see(
-        f"Automatic (rule-based assignment) · {members:,} customers · top level", marker="group-facts"
+        f"Automatic (rule-based assignment) · {members:,} customers · in Tiered Customers", marker="group-facts"
     )
 
     await user.open(f"/groups/{gold.id}?tab=history")

@@ -12,10 +12,12 @@ from models.shop import Shop
 
 async def test_one_group_per_customer_is_refused_while_a_customer_is_in_two_groups(user: User):
     acme = await Customer.get(name="Acme Corporation")
-    # The demo's VIP Platinum members are in VIP Customers too: take them out of Platinum.
+    # The demo's VIP Platinum members are in VIP Customers too: take them out of Platinum. Bronze
+    # Tier's members are in Retail beside it: take them off the tier.
     platinum = await Membership.filter(group__code="VIP-PLATINUM").values_list("customer_id", flat=True)
     await Membership.filter(group__code="VIP-PLATINUM").delete()
     await Membership.filter(group__code="VIP", customer_id__in=platinum).update(is_primary=True)
+    await Membership.filter(group__code="BRONZE").delete()
     await Membership.create(customer=acme, group=await CustomerGroup.get(code="WHOLESALE"), since=datetime.now(UTC))
     await user.open("/settings")
     await user.should_see("One group per customer")

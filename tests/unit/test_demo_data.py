@@ -138,6 +138,8 @@ def test_the_drawn_shop_is_shaped_like_the_demo_and_the_same_seed_and_day_draw_t
         "Retail": 567,
         "New Customers": 78,
         "VIP Platinum": PLATINUM_MEMBERS,
+        "Tiered Customers": 0,  # the ladder of Gold, Silver and Bronze has no members of its own
+        "Bronze Tier": 198,  # Retail customers whose purchases fall in its band
     }
     assert [(c.name, c.lifetime_cents) for c in shop.customers[: len(NAMED_CUSTOMERS)]] == [
         (name, dollars * 100) for name, _, dollars, _ in NAMED_CUSTOMERS

@@ -22,6 +22,8 @@ SEED_003_GROUPS = {
     "Retail": 567,
     "New Customers": 78,
     "VIP Platinum": 4,  # the top VIP customers, who stay in VIP too
+    "Tiered Customers": 0,  # the ladder of Gold, Silver and Bronze
+    "Bronze Tier": 198,  # Retail customers whose purchases fall in its band
 }
 
 

@@ -116,10 +116,12 @@ async def test_the_overview_counts_members_as_the_database_does(demo_db):
     overview = await list_groups()
     names = [row.name for row in overview.rows]
     assert names == [
+        "Bronze Tier",
         "Gold Tier",
         "New Customers",
         "Retail",
         "Silver Tier",
+        "Tiered Customers",
         "VIP Customers",
         "VIP Platinum",
         "Wholesale",
@@ -127,13 +129,19 @@ async def test_the_overview_counts_members_as_the_database_does(demo_db):
     for row in overview.rows:
         assert row.members == await Membership.filter(group_id=row.id).count()
     distinct = len(set(await Membership.all().values_list("customer_id", flat=True)))
-    assert overview.total_groups == 7 and overview.total_customers == distinct
+    assert overview.total_groups == 9 and overview.total_customers == distinct
 
 
 async def test_the_overview_searches_by_name_or_code_and_filters_by_type(demo_db):
-    assert [r.name for r in (await list_groups(search="tier")).rows] == ["Gold Tier", "Silver Tier"]
+    assert [r.name for r in (await list_groups(search="tier")).rows] == [
+        "Bronze Tier",
+        "Gold Tier",
+        "Silver Tier",
+        "Tiered Customers",
+    ]
     assert [r.name for r in (await list_groups(search="vip")).rows] == ["VIP Customers", "VIP Platinum"]
-    assert [r.name for r in (await list_groups(type=GroupType.MANUAL)).rows] == ["Retail", "VIP Platinum", "Wholesale"]
+    manual = ["Retail", "Tiered Customers", "VIP Platinum", "Wholesale"]
+    assert [r.name for r in (await list_groups(type=GroupType.MANUAL)).rows] == manual
     by_size = await list_groups(sort="members", descending=True)
     assert by_size.rows[0].name == "Retail"
     nothing = await list_groups(search="no such group")

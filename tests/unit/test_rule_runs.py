@@ -77,7 +77,13 @@ async def test_the_demo_shops_rule_groups_already_hold_their_matches(demo_db):
 
     runs = await run_all_rules(actor=ACTOR)
 
-    assert {run.group_name for run in runs} == {"VIP Customers", "Gold Tier", "Silver Tier", "New Customers"}
+    assert {run.group_name for run in runs} == {
+        "VIP Customers",
+        "Gold Tier",
+        "Silver Tier",
+        "Bronze Tier",
+        "New Customers",
+    }
     assert all((run.joined, run.left, run.version) == (0, 0, 1) for run in runs), runs
     assert await everything() == before and await MembershipEvent.all().count() == events
     gold = await get_group(group_id=(await CustomerGroup.get(code="GOLD")).id)
@@ -97,8 +103,9 @@ async def test_a_changed_rule_joins_and_leaves_exactly_the_difference(demo_db):
     events = await MembershipEvent.filter(group_id=gold.id, actor=ACTOR).values_list(
         "customer_id", "action", "source", "reason"
     )
+    # Gold is the top rung of the Tiered Customers ladder: who comes from Silver moves up, in one event.
     assert sorted(events) == sorted(
-        [(c, MembershipAction.JOINED, MembershipSource.RULE, "Rule version 2") for c in joined]
+        [(c, MembershipAction.MOVED_UP, MembershipSource.RULE, "Rule version 2 of Gold Tier") for c in joined]
         + [(c, MembershipAction.LEFT, MembershipSource.RULE, "Rule version 2") for c in left]
     )
     detail = await get_group(group_id=gold.id)
@@ -176,14 +183,18 @@ async def test_an_order_moves_a_customer_from_silver_into_gold(demo_db):
         .order_by("id")
         .values_list("group_name", "action", "reason")
     )
-    assert events == [("Gold Tier", "joined", "Rule version 1"), ("Silver Tier", "left", "Rule version 1")]
+    # Gold and Silver are rungs of the Tiered Customers ladder: one move, never a leave plus a join.
+    assert events == [("Gold Tier", "moved_up", "Rule version 1 of Gold Tier")]
 
 
 async def test_a_failure_half_way_leaves_the_members_untouched(demo_db):
     gold = await CustomerGroup.get(code="GOLD")
     before, events = await everything(), await MembershipEvent.all().count()
-    # The join events are written after the members changed: failing there must undo all of it.
-    await refuse_inserts("no_joins", table="membership_event", when="NEW.action = 'joined'", message="no joins today")
+    # The events are written before the members change: failing there must undo all of it. Gold is a
+    # rung of a ladder, so Silver's customers from $15,000 arrive by moving up.
+    await refuse_inserts(
+        "no_joins", table="membership_event", when="NEW.action IN ('joined', 'moved_up')", message="no joins today"
+    )
 
     await change_rule(gold, between(15_000, 30_000))  # the save stands; applying its rule fails
 

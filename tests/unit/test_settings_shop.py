@@ -14,10 +14,12 @@ from services.staff.actor import SystemActor
 
 
 async def _only_one_group_each() -> None:
-    """The demo's VIP Platinum members stay in VIP Customers too: take them out of Platinum."""
+    """The demo's VIP Platinum members stay in VIP Customers too: take them out of Platinum. Bronze
+    Tier's members are in Retail beside it: take them off the tier."""
     platinum = await Membership.filter(group__code="VIP-PLATINUM").values_list("customer_id", flat=True)
     await Membership.filter(group__code="VIP-PLATINUM").delete()
     await Membership.filter(group__code="VIP", customer_id__in=platinum).update(is_primary=True)
+    await Membership.filter(group__code="BRONZE").delete()
 
 
 async def _second_group(customer_name: str, group_code: str) -> None:
@@ -82,7 +84,12 @@ async def test_an_automatic_inactive_or_missing_group_cannot_be_the_default(demo
     assert "no longer exists" in missing.value.errors["default_group_id"]
     assert (await get_shop()).default_group_name == "Retail"
 
-    assert [c.name for c in await default_group_choices()] == ["Retail", "VIP Customers", "VIP Platinum"]
+    assert [c.name for c in await default_group_choices()] == [
+        "Retail",
+        "Tiered Customers",
+        "VIP Customers",
+        "VIP Platinum",
+    ]
 
 
 async def test_a_shop_without_its_row_gets_one_on_first_save(db):
