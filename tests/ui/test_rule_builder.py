@@ -1,5 +1,7 @@
 """The Rules step: an owner builds a rule and watches the preview follow (NiceGUI's simulated user)."""
 
+import asyncio
+
 from nicegui import ui
 from nicegui.testing import User
 
@@ -23,22 +25,42 @@ async def _set(user: User, mark: str, value, kind: type = ui.element) -> None:
     _value(user, mark).value = value
 
 
+def _steps(user: User) -> set[str]:
+    return {step.props.get("name") for step in user.find(ui.step).elements}
+
+
+async def _until(check, tries: int = 30) -> bool:
+    for _ in range(tries):
+        if check():
+            return True
+        await asyncio.sleep(0.1)
+    return check()
+
+
 async def _new_rule_group(user: User, name: str, kind: str = "automatic") -> None:
     await user.open("/groups/new")
     user.find("name").type(name)
     _value(user, "type").value = kind
-    await user.should_see("Conditions")
-    # On to the Rules step (the simulated user cannot run the stepper's own "next" in a browser).
+    assert await _until(lambda: "Rules" in _steps(user))  # the type choice redraws the steps
+    # On to the Rules step (the simulated user cannot run the stepper's own "next" in a browser); a
+    # step's content is drawn when it is first shown.
     user.find(ui.stepper).elements.pop().value = "Rules"
+    await user.should_see("Conditions")
 
 
 async def test_a_manual_group_has_no_rules_step_and_a_rule_based_one_does(user: User):
     await user.open("/groups/new")
-    await user.should_not_see("Conditions")
+    assert "Rules" not in _steps(user)
+    user.find("name").type("Either way")
     _value(user, "type").value = "hybrid"
+    assert await _until(lambda: "Rules" in _steps(user))
+    user.find(ui.stepper).elements.pop().value = "Rules"
     await user.should_see("Conditions")
     await user.should_see("customers you add or remove by hand stay that way")
+    user.find(ui.stepper).elements.pop().value = "Basic information"
+    assert await _until(lambda: user.find(ui.stepper).elements.pop().value == "Basic information")
     _value(user, "type").value = "manual"
+    assert await _until(lambda: "Rules" not in _steps(user))
     await user.should_not_see("Conditions")
 
 

@@ -34,11 +34,12 @@ async def test_a_bad_value_is_shown_at_its_field_and_the_wizard_goes_to_pricing(
     name_before = retail.name
     await user.open(f"/groups/{retail.id}/edit")
     go_to(user, "Pricing")
+    await user.should_see("Pricing Method")  # a step's content is drawn when it is first shown
     user.find(marker="pricing.type").elements.pop().value = "percentage"
     await user.should_see("Discount Value")
     user.find(marker="pricing.percent").elements.pop().value = 150
-    go_to(user, "Review")
-    await user.should_see("Some settings need attention")
+    go_to(user, "Review")  # the header's checks stop at Pricing (the Review is not drawn)
+    await user.should_see("Please correct the highlighted fields on “Pricing” first.")
     user.find(marker="name").elements.pop().value = "Retail Renamed"
     user.find("Save changes").click()
     await user.should_see("Please correct the highlighted fields.")

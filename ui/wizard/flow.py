@@ -142,7 +142,10 @@ async def wizard(form: GroupForm, *, start: str | None = None, original: GroupDe
 
     save_buttons: list[ui.button] = []
 
-    def wrong_fields(errors: dict[str, str]) -> None:
+    async def wrong_fields(errors: dict[str, str]) -> None:
+        # Each step with a problem is drawn first, so its fields are there to show it.
+        for title in dict.fromkeys(_step_of(field).TITLE for field in errors):
+            await draw(title)
         form.show_errors(errors)
         stepper.value = _step_of(next(iter(errors))).TITLE
         current["step"] = stepper.value
@@ -183,6 +186,7 @@ async def wizard(form: GroupForm, *, start: str | None = None, original: GroupDe
         # Set on the server (not Quasar's next()), so the step in view is known here at once.
         titles = [shown.TITLE for shown in _steps(form)]
         stepper.value = titles[min(titles.index(step.TITLE) + 1, len(titles) - 1)]
+        await draw(stepper.value)
         focus(FIRST_FIELD, FIRST_BUTTON)
 
     async def moved(shown: list, target: str) -> None:
@@ -193,10 +197,12 @@ async def wizard(form: GroupForm, *, start: str | None = None, original: GroupDe
         current["step"] = target
         for step in shown[here : titles.index(target)]:
             if problems := await step_problems(form, step):
+                await draw(step.TITLE)
                 form.show_errors(problems)
                 current["step"] = stepper.value = step.TITLE
                 ui.notify(f"Please correct the highlighted fields on “{step.TITLE}” first.", type="warning")
                 return
+        await draw(target)
 
     with ui.dialog() as changed_dialog, ui.card().classes("max-w-md"):
         dialog_title(changed_dialog, "This group was changed meanwhile")
@@ -208,11 +214,32 @@ async def wizard(form: GroupForm, *, start: str | None = None, original: GroupDe
             ui.button("Keep editing", on_click=changed_dialog.close).props("flat")
             ui.button("Reload", on_click=lambda: ui.navigate.to(f"/groups/{form.group_id}/edit")).mark("reload")
 
+    async def draw(title: str) -> None:
+        """A step's content is built when it is first shown: building every step's elements up front
+        made the page slow to serve (NiceGUI's cost is per element). What the owner enters lives in
+        the form, so a step drawn late starts from it."""
+        shown = drawn["shown"]
+        titles = [step.TITLE for step in shown]
+        if title in drawn["titles"] or title not in titles:
+            return
+        drawn["titles"].add(title)
+        index = titles.index(title)
+        with drawn["bodies"][title]:
+            await shown[index].render(form, save)
+            # Only the step in view shows its buttons; Quasar hides the others' content, and
+            # this says so on the server too (one "Create group" to click, not one per step).
+            with ui.stepper_navigation().classes("w-full").bind_visibility_from(stepper, "value", value=title):
+                _step_buttons(stepper, shown, index, editing=editing, save=save, go_on=go_on, save_buttons=save_buttons)
+                ui.button("Cancel", on_click=lambda: ui.navigate.to(cancel_target)).props("flat color=grey-8")
+
     @ui.refreshable
     async def steps() -> None:
         nonlocal stepper
         shown = _steps(form)
         save_buttons.clear()
+        drawn.update(shown=shown, titles=set(), bodies={})
+        if wizard_rules in shown:
+            wizard_rules.prepare(form)  # the rule the Rules step would start from, checked before it is drawn
         with (
             ui.stepper(value=current["step"])
             .classes("w-full")
@@ -220,20 +247,9 @@ async def wizard(form: GroupForm, *, start: str | None = None, original: GroupDe
         ):
             stepper.on_value_change(lambda e: moved(shown, e.value))
             stepper.on_value_change(lambda e: [view(e.value) for view in form.benefit_views])
-            for index, step in enumerate(shown):
-                with ui.step(step.TITLE, icon=step.ICON):
-                    await step.render(form, save)
-                    # Only the step in view shows its buttons; Quasar hides the others' content, and
-                    # this says so on the server too (one "Create group" to click, not one per step).
-                    with (
-                        ui.stepper_navigation()
-                        .classes("w-full")
-                        .bind_visibility_from(stepper, "value", value=step.TITLE)
-                    ):
-                        _step_buttons(
-                            stepper, shown, index, editing=editing, save=save, go_on=go_on, save_buttons=save_buttons
-                        )
-                        ui.button("Cancel", on_click=lambda: ui.navigate.to(cancel_target)).props("flat color=grey-8")
+            for step in shown:
+                drawn["bodies"][step.TITLE] = ui.step(step.TITLE, icon=step.ICON)
+        await draw(current["step"])
 
     async def type_changed() -> None:
         # Switching between manual and rule-based adds or removes the Rules step.
@@ -251,6 +267,7 @@ async def wizard(form: GroupForm, *, start: str | None = None, original: GroupDe
     current = {"step": start if start in [s.TITLE for s in _steps(form)] else STEPS[0].TITLE}
     shown_titles = {"now": [s.TITLE for s in _steps(form)]}
     stepper: ui.stepper | None = None
+    drawn: dict = {}  # the steps shown, the content of each, and which are drawn
     form.on_type_change = type_changed
     ui.add_css(PHONE_STEPPER)
     with ui.card().classes("w-full p-0 group-wizard"):

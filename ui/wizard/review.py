@@ -71,7 +71,7 @@ async def _draw(form: GroupForm) -> None:
                 ui.label(value)
     if GroupType(form.type) in RULE_TYPES:
         await _rule(form)
-    if form.members is not None and form.group_id is None and form.type != GroupType.AUTOMATIC.value:
+    if form.group_id is None and form.type != GroupType.AUTOMATIC.value:
         _first_members(form)
     if problems:
         with ui.card().classes("w-full bg-red-50").props("flat bordered").mark("review-problems"):
@@ -100,11 +100,11 @@ async def _draw(form: GroupForm) -> None:
 
 
 def _first_members(form: GroupForm) -> None:
-    """The customers ticked in the Customers step, added once the group is saved."""
-    selection = form.members.selection
+    """The customers ticked in the Customers step (not drawn: none), added once the group is saved."""
+    selection = form.members.selection if form.members is not None else None
     with ui.card().classes("w-full").props("flat bordered").mark("review-customers"):
         ui.label("First members").classes("text-base font-medium")
-        if not selection.count:
+        if selection is None or not selection.count:
             ui.label("None chosen: add customers later from the group's page.").classes("text-sm text-slate-600")
             return
         names = selection.names()

@@ -10,7 +10,7 @@ from services.rules.model import RuleError, parse_rule
 from services.rules.words import Wording
 from services.shop import get_shop
 from ui.groups.form import GroupForm
-from ui.rules.builder import RuleBuilder
+from ui.rules.builder import RuleBuilder, new_condition
 from ui.rules.preview_panel import PreviewPanel
 
 TITLE = "Rules"
@@ -20,6 +20,13 @@ FIELDS = ("rule",)
 
 def shown_for(form: GroupForm) -> bool:
     return form.type in (GroupType.AUTOMATIC.value, GroupType.HYBRID.value)
+
+
+def prepare(form: GroupForm) -> None:
+    """A group without a rule starts from the builder's first condition, drawn or not yet: the
+    checks of a step header's jump and the Review see the rule the step will show."""
+    if not form.rule:
+        form.rule = {"match": "all", "conditions": [new_condition()]}
 
 
 async def render(form: GroupForm, save) -> None:
