@@ -8,7 +8,7 @@ from models.group import CustomerGroup
 
 async def test_the_owner_adds_custom_data_and_sees_it_on_the_group_page(user: User):
     gold = await CustomerGroup.get(code="GOLD")
-    await user.open(f"/groups/{gold.id}")
+    await user.open(f"/groups/{gold.id}?tab=overview")
     await user.should_see("Custom data")
     await user.should_see(marker="metadata-empty")
 
@@ -36,7 +36,7 @@ async def test_the_owner_adds_custom_data_and_sees_it_on_the_group_page(user: Us
 
 async def test_a_key_given_twice_is_pointed_out_and_nothing_is_saved(user: User):
     gold = await CustomerGroup.get(code="GOLD")
-    await user.open(f"/groups/{gold.id}")
+    await user.open(f"/groups/{gold.id}?tab=overview")
     user.find("metadata-edit").click()
     user.find("metadata-key-0").type("tier")
     user.find("metadata-value-0").type("gold")
@@ -54,6 +54,6 @@ async def test_editing_the_group_in_the_wizard_keeps_its_custom_data(user: User)
     await user.open(f"/groups/{gold.id}/edit")
     user.find("description").clear().type("Our second tier")
     user.find("Save changes").click()
-    await user.should_see("Group Information")
+    await user.should_see("Saved Gold")
     saved = await CustomerGroup.get(id=gold.id)
     assert (saved.description, saved.metadata) == ("Our second tier", {"erp_id": "C-1042"})

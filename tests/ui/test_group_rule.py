@@ -10,7 +10,7 @@ from services.staff.actor import SystemActor
 
 async def test_the_page_shows_the_rule_and_running_it_again_changes_nothing(user: User):
     gold = await CustomerGroup.get(code="GOLD")
-    await user.open(f"/groups/{gold.id}")
+    await user.open(f"/groups/{gold.id}?tab=rule")
     await user.should_see("Membership Rule")
     await user.should_see("Total Purchases (lifetime) is at least $20,000")
     await user.should_see("Total Purchases (lifetime) is at most $50,000")
@@ -23,7 +23,7 @@ async def test_running_the_rule_adds_a_customer_whose_purchases_grew(user: User)
     customer = await Customer.filter(lifetime_cents__lt=2_000_000, lifetime_cents__gt=0).order_by("id").first()
     # Their purchases changed outside an order (say, an import): the periodic run or the owner catches it.
     await Customer.filter(id=customer.id).update(lifetime_cents=3_000_000)
-    await user.open(f"/groups/{gold.id}")
+    await user.open(f"/groups/{gold.id}?tab=rule")
     user.find("Run rule now").click()
     await user.should_see("Rule ran: 1 joined, 0 left.", retries=20)
     await user.should_see(customer.name, marker="last-run-joined")
@@ -40,7 +40,7 @@ async def test_an_older_rule_version_is_previewed_before_it_is_restored(user: Us
         data={**detail.as_input().model_dump(), "rule": wider},
         actor=SystemActor("owner"),
     )
-    await user.open(f"/groups/{gold.id}")
+    await user.open(f"/groups/{gold.id}?tab=rule")
     await user.should_see("Version 2")
     await user.should_see("Rule history (2 versions)")
     user.find("restore-1").click()

@@ -34,7 +34,7 @@ async def test_a_new_group_gets_a_suggested_code_and_opens_after_saving(user: Us
     await user.should_see("Created Trade Partners")
     group = await CustomerGroup.get(code="TRADE-PARTNERS")
     assert group.description == "Resellers with a contract"
-    await user.should_see("Group Information")
+    await user.should_see("Trade Partners", marker="group-name")
     await user.should_see("No customers in this group yet")
 
 
@@ -69,10 +69,12 @@ async def test_editing_a_group_that_changed_meanwhile_offers_a_reload(user: User
 
 async def test_the_group_page_shows_information_and_members(user: User):
     vip = await CustomerGroup.get(code="VIP")
-    await user.open(f"/groups/{vip.id}")
+    await user.open(f"/groups/{vip.id}?tab=overview")
     await user.should_see("Hybrid (rules + manual overrides)")
     members = await Membership.filter(group_id=vip.id).count()
     assert user.find("info-customers").elements.pop().text == f"{members:,}"
+    user.find(marker="tab-members").click()  # a tab's content is drawn when it is first opened
+    await user.should_see(marker="members-table")
     table = user.find("members-table").elements.pop()
     assert "Acme Corporation" in [row["name"] for row in table.rows]
     user.find("member-search").type("Acme")

@@ -133,7 +133,7 @@ async def test_an_automatic_group_explains_itself_and_can_turn_hybrid(user: User
 
 async def test_the_group_page_shows_who_joined_in_its_history(user: User):
     wholesale = await CustomerGroup.get(code="WHOLESALE")
-    await user.open(f"/groups/{wholesale.id}")
+    await user.open(f"/groups/{wholesale.id}?tab=history")
     await user.should_see("Membership history")
     rows = user.find(marker="history-table").elements.pop().rows
     assert rows and all(row["reason"] == "Demo shop" for row in rows)
@@ -172,7 +172,7 @@ async def test_a_customer_kept_out_of_a_hybrid_group_can_be_let_back_by_the_rule
     await remove_members(
         group_id=vip.id, customer_ids=[member.customer_id], mode=RemoveMode.REMOVE, actor=SystemActor("owner")
     )
-    await user.open(f"/groups/{vip.id}")
+    await user.open(f"/groups/{vip.id}?tab=rule")
     await user.should_see("Kept out by hand (1 customer)")
     user.find(marker=f"lift-{member.customer_id}").click()
     await user.should_see(f"{name} is no longer kept out; and the rule added them back.", retries=20)

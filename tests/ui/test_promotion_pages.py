@@ -219,11 +219,11 @@ async def test_a_free_item_is_picked_from_the_catalog_and_edited_later(user: Use
 async def test_the_group_page_lists_the_promotions_that_target_it(user: User):
     sale = await active_promotion("Gold Rush", "GOLD", "SILVER")
     gold, vip = await groups("GOLD", "VIP")
-    await user.open(f"/groups/{gold.id}")
+    await user.open(f"/groups/{gold.id}?tab=overview")
     await user.should_see("Gold Rush", marker="group-promotions")
     await user.should_see("5% additional", marker=f"group-promotion-{sale}")
     await user.should_see("Active", marker=f"group-promotion-{sale}")
-    await user.open(f"/groups/{vip.id}")
+    await user.open(f"/groups/{vip.id}?tab=overview")
     await user.should_see("No promotion targets VIP Customers yet.", marker="no-group-promotions")
     await user.should_see("Create a promotion", marker="create-group-promotion")
 
@@ -231,7 +231,7 @@ async def test_the_group_page_lists_the_promotions_that_target_it(user: User):
 async def test_a_subgroup_page_shows_the_promotions_it_gets_through_its_parent(user: User):
     await active_promotion("VIP Week", "VIP")
     (platinum,) = await groups("VIP-PLATINUM")
-    await user.open(f"/groups/{platinum.id}")
+    await user.open(f"/groups/{platinum.id}?tab=overview")
     await user.should_see("No promotion targets VIP Platinum directly.", marker="no-group-promotions")
     await user.should_see("VIP Week", marker="inherited-promotions")
     await user.should_see("valid today", marker="inherited-promotions")
@@ -240,7 +240,7 @@ async def test_a_subgroup_page_shows_the_promotions_it_gets_through_its_parent(u
 async def test_deleting_the_only_target_group_makes_the_promotion_a_draft(user: User):
     sale = await active_promotion("Trade Days", "WHOLESALE")
     (wholesale,) = await groups("WHOLESALE")
-    await user.open(f"/groups/{wholesale.id}")
+    await user.open(f"/groups/{wholesale.id}?tab=overview")
     await user.should_see("Trade Days", marker="group-promotions")
     user.find(marker="delete-group").click()
     user.find(marker="confirm-delete").click()

@@ -148,6 +148,7 @@ async def group_detail_page(group_id: int, tab: str | None = None) -> None:
         wording = Wording(currency=shop.currency, group_names={c.id: c.name for c in await group_choices()})
         names = [name for name in TABS if name != "rule" or group.uses_rule]
         opened = _opened_tab(group, tab, names)
+        _remember_tab(group.id, opened)
         # Narrower tabs on a phone: all four fit its width, without scroll arrows over their names.
         with ui.tabs(value=opened).classes(
             "w-full border-b border-slate-200 text-slate-700 max-md:[&_.q-tab]:px-2"
@@ -157,20 +158,37 @@ async def group_detail_page(group_id: int, tab: str | None = None) -> None:
             for name in names:
                 label = f"{TABS[name]} ({group.members:,})" if name == "members" else TABS[name]
                 ui.tab(name, label).mark(f"tab-{name}")
-        tabs.on_value_change(lambda event: _tab_opened(group.id, event.value))
         with ui.tab_panels(tabs, value=opened).classes("w-full bg-transparent").props("animated=false"):
-            with ui.tab_panel("overview").classes("p-1 gap-4").mark("panel-overview"):
-                _information_card(group)
-                await benefits_card(group)
-                await promotions_card(group)
-                metadata_card(group)
-            with ui.tab_panel("members").classes("p-1").mark("panel-members"):
-                await _members_card(group, wording)
-            if group.uses_rule:
-                with ui.tab_panel("rule").classes("p-1").mark("panel-rule"):
-                    await rule_section(group, wording)
-            with ui.tab_panel("history").classes("p-1").mark("panel-history"):
-                await history_card(group_id=group.id)
+            panels = {name: ui.tab_panel(name).classes("p-1").mark(f"panel-{name}") for name in names}
+        panels["overview"].classes("gap-4")
+        drawn: set[str] = set()
+
+        async def draw(name: str) -> None:
+            """A tab's content is built when it is first opened: the page is served with the one in
+            view (NiceGUI's cost is per element, and each tab asks the database for its own)."""
+            if name in drawn or name not in panels:
+                return
+            drawn.add(name)
+            with panels[name]:
+                await _panel(name, group, wording)
+
+        tabs.on_value_change(lambda event: _tab_opened(group.id, event.value))
+        tabs.on_value_change(lambda event: draw(event.value))
+        await draw(opened)
+
+
+async def _panel(name: str, group: GroupDetail, wording: Wording) -> None:
+    if name == "overview":
+        _information_card(group)
+        await benefits_card(group)
+        await promotions_card(group)
+        metadata_card(group)
+    elif name == "members":
+        await _members_card(group, wording)
+    elif name == "rule":
+        await rule_section(group, wording)
+    else:
+        await history_card(group_id=group.id)
 
 
 def _actions(group: GroupDetail) -> None:
@@ -223,10 +241,17 @@ def _opened_tab(group: GroupDetail, asked: str | None, names: list[str]) -> str:
     return "members"
 
 
+def _remember_tab(group_id: int, name: str) -> None:
+    """An action that reloads the page (Run rule now, a member added ...) comes back to the tab in
+    view, also one opened by its address: the other tabs are only drawn once opened."""
+    if app.storage.user.get("group_tab") != (tab := {"group_id": group_id, "tab": name}):
+        app.storage.user["group_tab"] = tab
+
+
 def _tab_opened(group_id: int, name: str) -> None:
     if name not in TABS:
         return
-    app.storage.user["group_tab"] = {"group_id": group_id, "tab": name}
+    _remember_tab(group_id, name)
     # The address follows the tab, so it can be copied and shared (`name` is one of TABS' own keys).
     ui.run_javascript(f"history.replaceState(history.state, '', '?tab={name}')")
 
