@@ -144,28 +144,39 @@ async def frame(title: str, *, section: str) -> AsyncIterator[None]:
 def _phone_menu(section: str, actor: Actor | None) -> None:
     """The header's "Menu" button below `xl` and the drawer it opens: the navigation, the current
     page marked, then the account's entries. Escape or a tap beside it closes it, and the focus goes
-    back to the button (Quasar's dialog does both)."""
-    with ui.dialog().props("position=right full-height").classes("phone-menu") as drawer:
-        with ui.card().classes("w-72 max-w-[85vw] h-full p-0 gap-0 rounded-none").mark("phone-menu") as card:
-            card.on("keydown", js_handler=MENU_ARROW_KEYS)
-            with ui.row().classes("w-full items-center justify-between no-wrap pl-4 pr-2 py-2"):
-                dialog_title(drawer, "Menu")
-                close = ui.button(icon="close", on_click=drawer.close).props("flat round dense color=grey-8")
-                close.props["aria-label"] = "Close the menu"
-            with ui.element("nav").classes("w-full flex flex-col").props('aria-label="Sections"'):
-                for key, label, target, icon in NAVIGATION:
-                    _drawer_entry(label, target, icon=icon, mark=f"phone-nav-{key}", active=key == section)
-            if actor:
-                ui.separator().classes("my-2")
-                with ui.element("nav").classes("w-full flex flex-col").props('aria-label="Your account"'):
-                    ui.label(f"{actor.name} · {ROLE_LABELS[actor.role]}").classes("px-4 py-2 text-sm text-slate-600")
-                    for key, label, target, icon in _account_entries(actor):
-                        _drawer_entry(label, target, icon=icon, mark=f"phone-menu-{key}")
-                    _drawer_entry("Sign out", "/logout", icon="logout", mark="phone-sign-out")
-    button = ui.button("Menu", icon="menu", on_click=drawer.open).props("flat no-caps color=grey-8")
+    back to the button (Quasar's dialog does both). Its entries are built when it first opens: on
+    every page they were half the elements of the shell, most of them never opened."""
+    drawer = ui.dialog().props("position=right full-height").classes("phone-menu")
+
+    def open_menu() -> None:
+        if not drawer.default_slot.children:
+            with drawer:
+                _phone_menu_entries(drawer, section, actor)
+        drawer.open()
+
+    button = ui.button("Menu", icon="menu", on_click=open_menu).props("flat no-caps color=grey-8")
     button.props["aria-label"] = "Open the menu"
     button.props["aria-haspopup"] = "dialog"
     button.classes(f"ml-auto {PHONE_ONLY}").mark("phone-menu-button")
+
+
+def _phone_menu_entries(drawer: ui.dialog, section: str, actor: Actor | None) -> None:
+    with ui.card().classes("w-72 max-w-[85vw] h-full p-0 gap-0 rounded-none").mark("phone-menu") as card:
+        card.on("keydown", js_handler=MENU_ARROW_KEYS)
+        with ui.row().classes("w-full items-center justify-between no-wrap pl-4 pr-2 py-2"):
+            dialog_title(drawer, "Menu")
+            close = ui.button(icon="close", on_click=drawer.close).props("flat round dense color=grey-8")
+            close.props["aria-label"] = "Close the menu"
+        with ui.element("nav").classes("w-full flex flex-col").props('aria-label="Sections"'):
+            for key, label, target, icon in NAVIGATION:
+                _drawer_entry(label, target, icon=icon, mark=f"phone-nav-{key}", active=key == section)
+        if actor:
+            ui.separator().classes("my-2")
+            with ui.element("nav").classes("w-full flex flex-col").props('aria-label="Your account"'):
+                ui.label(f"{actor.name} · {ROLE_LABELS[actor.role]}").classes("px-4 py-2 text-sm text-slate-600")
+                for key, label, target, icon in _account_entries(actor):
+                    _drawer_entry(label, target, icon=icon, mark=f"phone-menu-{key}")
+                _drawer_entry("Sign out", "/logout", icon="logout", mark="phone-sign-out")
 
 
 def _drawer_entry(label: str, target: str, *, icon: str, mark: str, active: bool = False) -> None:

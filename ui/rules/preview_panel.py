@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from nicegui import background_tasks, ui
+from nicegui.client import ClientConnectionTimeout
 
 from services.benefits.sections import EffectiveBenefits
 from services.paging import Page
@@ -58,6 +59,7 @@ async def _nothing() -> None:
 
 class PreviewPanel:
     debounce = 0.35  # seconds of quiet typing before a preview is asked for
+    connect_timeout = 30.0  # seconds a page's first preview waits for the browser to connect
 
     def __init__(
         self,
@@ -88,13 +90,22 @@ class PreviewPanel:
             self.stale_note.visible = False
             self.body = ui.column().classes("w-full gap-3 transition-opacity").mark("preview-body")
 
-    def request(self) -> None:
-        """Ask for a fresh preview of the builder's rule, once typing settles."""
+    def request(self, *, first: bool = False) -> None:
+        """Ask for a fresh preview of the builder's rule, once typing settles; the `first` as soon as
+        the browser is connected (nothing was typed yet, and a page no browser shows needs none)."""
         self.generation += 1
-        background_tasks.create(self._run(self.generation), name="rule preview")
+        background_tasks.create(self._run(self.generation, first=first), name="rule preview")
 
-    async def _run(self, generation: int) -> None:
-        await asyncio.sleep(self.debounce)
+    async def _run(self, generation: int, *, first: bool = False) -> None:
+        if first:
+            try:
+                await self.card.client.connected(timeout=self.connect_timeout)
+            except ClientConnectionTimeout:
+                return
+            if self.card.client.is_deleted:
+                return
+        else:
+            await asyncio.sleep(self.debounce)
         if generation != self.generation:
             return
         try:
