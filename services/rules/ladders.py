@@ -857,10 +857,10 @@ async def _lock_ladder(connection: BaseDBAsyncClient, ladder_id: int) -> Ladder:
         )
     ladder = await load_ladder(ladder_id=ladder_id, connection=connection)
     if ladder is None:
-        exists = await CustomerGroup.exists(id=ladder_id).using_db(connection)
-        if not exists:
+        group = await CustomerGroup.get_or_none(id=ladder_id).using_db(connection)
+        if group is None:
             raise NotFoundError("This group was deleted meanwhile.")
-        raise FormError({"ladder": "This group is not a ladder (any more)."})
+        raise FormError({"ladder": f"{group.name} is not a ladder."})
     return ladder
 
 

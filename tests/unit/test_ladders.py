@@ -4,10 +4,13 @@ as one member.moved."""
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from models.customer import Customer, CustomerStatus
 from models.group import CustomerGroup, Membership, MembershipAction, MembershipEvent, MembershipSource
 from models.shop import Shop
 from models.webhook import WebhookEvent
+from services.errors import FormError, NotFoundError
 from services.groups.group import create_group, get_group, update_group
 from services.membership.changes import AddMode, RemoveMode, add_members, remove_members
 from services.membership.history import describe, list_history
@@ -262,3 +265,12 @@ async def test_a_rungs_rule_preview_shows_moves_not_joins_and_leaves(db):
     assert [await rungs_of(c) for c in (ben, dan, cy)] == [["SILVER"], ["SILVER"], []]
     wholesale = await create_group(data={"name": "Wholesale", "code": "WHOLESALE"}, actor=OWNER)
     assert await preview_rung_rule(group_id=wholesale.id, rule=at_least(1)) is None
+
+
+async def test_running_a_group_that_is_no_ladder_is_refused(db):
+    wholesale = await create_group(data={"name": "Wholesale", "code": "WHOLESALE"}, actor=OWNER)
+    with pytest.raises(FormError) as refused:
+        await run_ladder(ladder_id=wholesale.id, actor=OWNER)
+    assert refused.value.errors == {"ladder": "Wholesale is not a ladder."}
+    with pytest.raises(NotFoundError):
+        await run_ladder(ladder_id=wholesale.id + 100, actor=OWNER)
