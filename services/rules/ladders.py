@@ -399,23 +399,59 @@ async def _fill_now(connection: BaseDBAsyncClient, ladder: Ladder, *, scoped: bo
     )
 
 
-async def _fill_matches_by_sql(connection: BaseDBAsyncClient, rung: Rung, *, now: datetime) -> None:
-    """The rung's matches into MATCH, as one INSERT ... SELECT of its compiled rule (which carries
-    only the compiler's own parameters, in its own placeholder style)."""
-    query = Customer.filter(to_q(rung.parsed, now=now)).using_db(connection).values_list("id", flat=True)
-    query._choose_db_if_not_chosen()
-    query._make_query()
-    select, params = query.query.get_parameterized_sql()
-    await connection.execute_query(
-        f"INSERT INTO {MATCH} (pos, customer_id) SELECT {int(rung.position)}, q.* FROM ({select}) q", list(params)
-    )
+async def _fill_matches_by_sql(connection: BaseDBAsyncClient, ladder: Ladder, *, now: datetime) -> None:
+    """Each rule-run rung's matches into MATCH, with their status, top rung first: one INSERT ...
+    SELECT of its compiled rule (which carries only the compiler's own parameters, in its own
+    placeholder style), less a hybrid rung's exclusions.
+
+    A customer a higher rung already matched is left out, except on the rung they are on now: the
+    placement only asks for their highest match, but for the rung they are on whether it still
+    matches them (a blocked customer staying, a pin's source). Below a rung with a capacity every
+    match is kept: who is turned away there falls through to the next rung they match."""
+    capacity_above = False
+    for rung in ladder.rungs:
+        if not rung.by_rule:
+            continue
+        # Ids only: a rule over the stats the customer table indexes is answered from its indexes.
+        query = Customer.filter(to_q(rung.parsed, now=now)).using_db(connection).values_list("id", flat=True)
+        query._choose_db_if_not_chosen()
+        query._make_query()
+        select, params = query.query.get_parameterized_sql()
+        p = int(rung.position)
+        fresh = (
+            ""
+            if capacity_above
+            else f" WHERE NOT EXISTS (SELECT 1 FROM {MATCH} x WHERE x.customer_id = q.id) "
+            f"OR EXISTS (SELECT 1 FROM {NOW} n WHERE n.customer_id = q.id AND n.pos = {p})"
+        )
+        await connection.execute_query(
+            f"WITH q(id) AS ({select}) INSERT INTO {MATCH} (pos, customer_id) SELECT {p}, q.id FROM q{fresh}",
+            list(params),
+        )
+        await _drop_exclusions(connection, rung)
+        capacity_above = capacity_above or rung.capacity is not None
 
 
-async def _fill_matches_given(connection: BaseDBAsyncClient, matches: Mapping[int, Iterable[int]]) -> None:
+async def _drop_exclusions(connection: BaseDBAsyncClient, rung: Rung) -> None:
+    if rung.by_rule and rung.type == GroupType.HYBRID:
+        await execute(
+            connection,
+            f"DELETE FROM {MATCH} WHERE pos = ? AND customer_id IN "
+            "(SELECT customer_id FROM membership_exclusion WHERE group_id = ?)",
+            rung.position,
+            rung.group_id,
+        )
+
+
+async def _fill_matches_given(
+    connection: BaseDBAsyncClient, ladder: Ladder, matches: Mapping[int, Iterable[int]]
+) -> None:
     rows = [[position, cid] for position, ids in matches.items() for cid in sorted(set(ids))]
     if rows:
         statement = dialect_sql(connection, f"INSERT INTO {MATCH} (pos, customer_id) VALUES (?, ?)")
         await connection.execute_many(statement, rows)
+    for rung in ladder.rungs:
+        await _drop_exclusions(connection, rung)
 
 
 async def _fill_scope(connection: BaseDBAsyncClient, customer_ids: Sequence[int]) -> None:
@@ -435,15 +471,6 @@ async def _place(connection: BaseDBAsyncClient, ladder: Ladder, *, now: datetime
     CHANGE (each rung they leave, and where to)."""
     placed = _Placed()
     not_placed = f"NOT EXISTS (SELECT 1 FROM {TARGET} t WHERE t.customer_id = {{alias}}.customer_id)"
-    for rung in ladder.rungs:
-        if rung.by_rule and rung.type == GroupType.HYBRID:
-            await execute(
-                connection,
-                f"DELETE FROM {MATCH} WHERE pos = ? AND customer_id IN "
-                "(SELECT customer_id FROM membership_exclusion WHERE group_id = ?)",
-                rung.position,
-                rung.group_id,
-            )
     for rung in ladder.rungs:  # pins, the top one first
         by_hand = "" if not rung.by_rule else " AND n.source IN (?, ?)"
         hand = () if not rung.by_rule else (MembershipSource.MANUAL.value, MembershipSource.BOTH.value)
@@ -488,13 +515,14 @@ async def _place(connection: BaseDBAsyncClient, ladder: Ladder, *, now: datetime
             connection,
             f"INSERT INTO {TARGET} (customer_id, pos, how) SELECT x.customer_id, ?, ? FROM {MATCH} x "
             f"WHERE x.pos = ? AND {not_placed.format(alias='x')} "
-            "AND (NOT EXISTS (SELECT 1 FROM customer c WHERE c.id = x.customer_id AND c.status = ?) "
-            f"OR EXISTS (SELECT 1 FROM {NOW} n WHERE n.customer_id = x.customer_id AND n.pos = ?)){one_group}",
+            # Someone on this rung already needs no look at their status (most, on a re-run).
+            f"AND (EXISTS (SELECT 1 FROM {NOW} n WHERE n.customer_id = x.customer_id AND n.pos = ?) "
+            f"OR NOT EXISTS (SELECT 1 FROM customer c WHERE c.id = x.customer_id AND c.status = ?)){one_group}",
             rung.position,
             RULE,
             rung.position,
-            CustomerStatus.BLOCKED.value,
             rung.position,
+            CustomerStatus.BLOCKED.value,
         )
         placed.turned_away[rung.position] = await _keep_to_capacity(connection, rung, scoped=scoped)
     await execute(
@@ -716,13 +744,13 @@ async def _write(connection: BaseDBAsyncClient, ladder: Ladder, shifts: Sequence
             rung.position,
         )
     for rung in ladder.rungs:
-        # A move carries the customer's primary group along; a newcomer without one gets this rung.
+        # Whoever has no primary group gets this rung: a newcomer without one, and one who moves from
+        # their primary rung (deleted above), so a move carries the primary group along.
         await execute(
             connection,
             "INSERT INTO membership (customer_id, group_id, source, is_primary, since) "
-            f"SELECT t.customer_id, ?, ?, (EXISTS (SELECT 1 FROM {CHANGE} c WHERE c.customer_id = t.customer_id "
-            "AND c.was_primary) OR NOT EXISTS (SELECT 1 FROM membership p WHERE p.customer_id = t.customer_id "
-            f"AND p.is_primary)), ? FROM {TARGET} t WHERE t.pos = ? "
+            "SELECT t.customer_id, ?, ?, NOT EXISTS (SELECT 1 FROM membership p WHERE p.customer_id = t.customer_id "
+            f"AND p.is_primary), ? FROM {TARGET} t WHERE t.pos = ? "
             f"AND NOT EXISTS (SELECT 1 FROM {NOW} n WHERE n.customer_id = t.customer_id AND n.pos = ?)",
             rung.group_id,
             rule,
@@ -756,32 +784,43 @@ async def _write(connection: BaseDBAsyncClient, ladder: Ladder, shifts: Sequence
 async def _keep_sources_and_holds(connection: BaseDBAsyncClient, ladder: Ladder, *, now: datetime) -> None:
     """As runs.py keeps sources: an automatic rung's members are "rule"; on a hybrid rung a
     member placed by hand whom the rule matches is "both", and "manual" again when it stops. A
-    hold starts (now + hold_days) for those held, and ends for everyone else staying."""
+    hold starts (now + hold_days) for those held, and ends for everyone else staying. Only the
+    statements with something to do run: most runs find every source right and nobody held."""
     rule, manual, both = (MembershipSource.RULE.value, MembershipSource.MANUAL.value, MembershipSource.BOTH.value)
+    sources = {
+        (row["pos"], row["source"])
+        for row in await fetch_rows(connection, f"SELECT DISTINCT pos, source FROM {NOW} WHERE source <> ?", rule)
+    }
+    held_now = bool(await fetch_rows(connection, f"SELECT 1 FROM {NOW} WHERE held_until IS NOT NULL LIMIT 1"))
+    holding = bool(ladder.hold_days) and bool(
+        await fetch_rows(connection, f"SELECT 1 FROM {TARGET} WHERE how = ? LIMIT 1", HOLD)
+    )
     matched = f"EXISTS (SELECT 1 FROM {MATCH} x WHERE x.customer_id = membership.customer_id AND x.pos = ?)"
     placed = f"customer_id IN (SELECT customer_id FROM {TARGET} WHERE pos = ? AND how {{op}} ?)"
     for rung in ladder.rungs:
         if not rung.by_rule:
             continue
-        if rung.type == GroupType.AUTOMATIC:
+        p = rung.position
+        if rung.type == GroupType.AUTOMATIC and any(pos == p for pos, _ in sources):
             await execute(
                 connection,
                 f"UPDATE membership SET source = ? WHERE group_id = ? AND source <> ? AND {placed.format(op='=')}",
                 rule,
                 rung.group_id,
                 rule,
-                rung.position,
+                p,
                 RULE,
             )
-        else:
+        if rung.type == GroupType.HYBRID and (p, manual) in sources:
             await execute(
                 connection,
                 f"UPDATE membership SET source = ? WHERE group_id = ? AND source = ? AND {matched}",
                 both,
                 rung.group_id,
                 manual,
-                rung.position,
+                p,
             )
+        if rung.type == GroupType.HYBRID and (p, both) in sources:
             await execute(
                 connection,
                 f"UPDATE membership SET source = ? WHERE group_id = ? AND source = ? AND "
@@ -789,27 +828,28 @@ async def _keep_sources_and_holds(connection: BaseDBAsyncClient, ladder: Ladder,
                 manual,
                 rung.group_id,
                 both,
-                rung.position,
-                rung.position,
+                p,
+                p,
             )
-        if ladder.hold_days:
+        if holding:
             await execute(
                 connection,
                 f"UPDATE membership SET held_until = ? WHERE group_id = ? AND held_until IS NULL AND "
                 f"{placed.format(op='=')}",
                 now + timedelta(days=ladder.hold_days),
                 rung.group_id,
-                rung.position,
+                p,
                 HOLD,
             )
-        await execute(
-            connection,
-            f"UPDATE membership SET held_until = NULL WHERE group_id = ? AND held_until IS NOT NULL AND "
-            f"{placed.format(op='<>')}",
-            rung.group_id,
-            rung.position,
-            HOLD,
-        )
+        if held_now:
+            await execute(
+                connection,
+                f"UPDATE membership SET held_until = NULL WHERE group_id = ? AND held_until IS NOT NULL AND "
+                f"{placed.format(op='<>')}",
+                rung.group_id,
+                p,
+                HOLD,
+            )
 
 
 async def _pending(connection: BaseDBAsyncClient, ladder: Ladder) -> bool:
@@ -867,9 +907,7 @@ async def _lock_ladder(connection: BaseDBAsyncClient, ladder_id: int) -> Ladder:
 async def _plan_everyone(connection: BaseDBAsyncClient, ladder: Ladder, *, now: datetime) -> _Placed:
     await _scratch(connection)
     await _fill_now(connection, ladder, scoped=False)
-    for rung in ladder.rungs:
-        if rung.by_rule:
-            await _fill_matches_by_sql(connection, rung, now=now)
+    await _fill_matches_by_sql(connection, ladder, now=now)
     return await _place(connection, ladder, now=now, scoped=False)
 
 
@@ -884,7 +922,7 @@ async def _plan_some(
     await _scratch(connection)
     await _fill_scope(connection, customer_ids)
     await _fill_now(connection, ladder, scoped=True)
-    await _fill_matches_given(connection, matches)
+    await _fill_matches_given(connection, ladder, matches)
     return await _place(connection, ladder, now=now, scoped=True)
 
 
