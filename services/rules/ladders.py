@@ -400,7 +400,7 @@ async def _fill_now(connection: BaseDBAsyncClient, ladder: Ladder, *, scoped: bo
 
 
 async def _fill_matches_by_sql(connection: BaseDBAsyncClient, ladder: Ladder, *, now: datetime) -> None:
-    """Each rule-run rung's matches into MATCH, with their status, top rung first: one INSERT ...
+    """Each rule-run rung's matches into MATCH, top rung first: one INSERT ...
     SELECT of its compiled rule (which carries only the compiler's own parameters, in its own
     placeholder style), less a hybrid rung's exclusions.
 
