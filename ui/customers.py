@@ -6,7 +6,7 @@ from services.csv_export import export_customers_csv
 from services.customers import CustomerDetail, CustomerRow, get_customer, list_customers
 from services.errors import NotFoundError
 from services.groups.group import group_choices
-from services.rules.preview import explain_customer
+from services.rules.preview import RuleExplanation, explain_customer
 from services.rules.words import Wording
 from services.shop import get_shop
 from services.staff.actor import Permission
@@ -241,8 +241,26 @@ async def _rule_groups(customer_id: int, *, currency: str) -> None:
                         # neither announced nor reachable by keyboard; the link opens the check below.
                         ui.label(item.group_name).classes("font-medium text-primary")
                         ui.label(f"{verdict} · {membership}").classes("text-sm text-slate-600")
-                ui.link(f"Open {item.group_name}", f"/groups/{item.group_id}").classes("text-sm text-primary")
-                show_check(item.check, wording)
+            _check_when_open(expansion, item, wording)
+
+
+def _check_when_open(expansion: ui.expansion, item: RuleExplanation, wording: Wording) -> None:
+    """The rule's check under a group's header: drawn with the page when it opens expanded (the
+    customer matches), else when first expanded: a closed check's elements are built only if wanted."""
+
+    def draw() -> None:
+        with expansion:
+            ui.link(f"Open {item.group_name}", f"/groups/{item.group_id}").classes("text-sm text-primary")
+            show_check(item.check, wording)
+
+    def opened(event) -> None:
+        if event.value and len(expansion.default_slot.children) == 0:
+            draw()
+
+    if expansion.value:
+        draw()
+    else:
+        expansion.on_value_change(opened)
 
 
 def _memberships(customer: CustomerDetail) -> ui.table:

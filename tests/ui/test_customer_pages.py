@@ -3,7 +3,7 @@
 from nicegui.testing import User
 
 from models.customer import Customer
-from models.group import CustomerGroup, Membership
+from models.group import RULE_TYPES, CustomerGroup, Membership
 from models.shop import Shop
 
 
@@ -99,3 +99,21 @@ async def test_why_in_each_rule_group_comes_before_the_details(user: User):
     why = user.find(marker="rule-groups").elements.pop()
     details = user.find("Details").elements.pop()
     assert why.id < details.id
+
+
+async def test_a_rule_group_the_customer_does_not_match_shows_why_once_opened(user: User):
+    acme = await Customer.get(name="Acme Corporation")
+    await user.open(f"/customers/{acme.id}")
+    await user.should_see(marker="rule-groups")
+    closed = [
+        (group, expansion)
+        for group in await CustomerGroup.filter(type__in=list(RULE_TYPES)).order_by("id")
+        for expansion in user.find(marker=f"why-group-{group.id}").elements
+        if not expansion.value
+    ]
+    assert closed, "Acme matches every rule group"
+    group, expansion = closed[0]
+    await user.should_not_see(f"Open {group.name}")  # drawn once opened
+    expansion.value = True
+    await user.should_see(f"Open {group.name}")
+    await user.should_see(marker="why-fail")
