@@ -934,6 +934,11 @@ async def _record_runs(connection: BaseDBAsyncClient, ladder: Ladder, run: Ladde
         members = (
             await fetch_rows(connection, "SELECT member_count AS n FROM customer_group WHERE id = ?", outcome.group_id)
         )[0]["n"]
+        applied = (
+            await fetch_rows(
+                connection, "SELECT rule_applied_version AS v FROM customer_group WHERE id = ?", outcome.group_id
+            )
+        )[0]["v"]
         await execute(
             connection,
             "UPDATE customer_group SET rule_applied_version = rule_version, rule_ran_at = ?, rule_joined = ?, "
@@ -952,6 +957,7 @@ async def _record_runs(connection: BaseDBAsyncClient, ladder: Ladder, run: Ladde
             members=members,
             turned_away=outcome.turned_away,
             ran_at=now,
+            first_of_version=applied != outcome.rule_version,
         )
 
 

@@ -331,6 +331,12 @@ async def _keep_to_capacity(connection: BaseDBAsyncClient, group: _Group) -> int
     )
 
 
+async def _applied_version(connection: BaseDBAsyncClient, group_id: int) -> int:
+    """The rule version the group's members were last set from (before this run records its own)."""
+    rows = await fetch_rows(connection, "SELECT rule_applied_version AS v FROM customer_group WHERE id = ?", group_id)
+    return rows[0]["v"]
+
+
 async def _clear_scratch(connection: BaseDBAsyncClient) -> None:
     for table in (MATCHES, JOINING, LEAVING):
         await execute(connection, f"DELETE FROM {table}")
@@ -393,6 +399,7 @@ async def _apply_group_rule(*, group_id: int, actor: Acting, now: datetime | Non
         joined_sample = await _sample(connection, JOINING) if joined else ()
         left_sample = await _sample(connection, LEAVING) if left else ()
         members = (await fetch_rows(connection, "SELECT COUNT(*) AS n FROM membership WHERE group_id = ?", group.id))[0]
+        applied = await _applied_version(connection, group.id)
         await execute(
             connection,
             "UPDATE customer_group SET rule_applied_version = ?, rule_ran_at = ?, rule_joined = ?, rule_left = ? "
@@ -413,6 +420,7 @@ async def _apply_group_rule(*, group_id: int, actor: Acting, now: datetime | Non
             members=members["n"],
             turned_away=turned_away,
             ran_at=now,
+            first_of_version=applied != group.rule_version,
         )
     logger.info("Rule of %s (version %s): %s joined, %s left", group.name, group.rule_version, joined, left)
     if turned_away:

@@ -124,7 +124,13 @@ async def rule_run_finished(
     members: int,
     turned_away: int,
     ran_at: datetime,
+    first_of_version: bool,
 ) -> None:
+    """A rule run's outcome. A run that changed nothing, of a rule version that ran before, sends
+    nothing: the periodic refresh runs every rule group every few minutes, and a receiver would
+    otherwise hear of each of them doing nothing."""
+    if not (joined or left or turned_away or first_of_version):
+        return
     group = await _group(connection, group_id)
     data = {
         "group": {"id": group_id, "name": group["name"], "code": group["code"]},
