@@ -210,8 +210,14 @@ def _actions(group: GroupDetail) -> None:
         ui.button("View Report", icon="insights", on_click=lambda: ui.navigate.to(f"/groups/{group.id}/report")).props(
             "outline"
         ).mark("view-report")
-        dialog = _delete_dialog(group)
-        delete = ui.button("Delete", icon="delete", on_click=dialog.open).props("flat color=negative")
+
+        def confirm_delete() -> None:
+            # Built when asked for: most visits never delete.
+            dialog = _delete_dialog(group)
+            dialog.on("hide", dialog.delete)
+            dialog.open()
+
+        delete = ui.button("Delete", icon="delete", on_click=confirm_delete).props("flat color=negative")
         delete.mark("delete-group")
         guard(delete, Permission.MANAGE_GROUPS)
 
