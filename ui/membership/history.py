@@ -133,7 +133,9 @@ async def history_card(*, group_id: int | None = None, customer_id: int | None =
                 ).classes("text-sm text-slate-500")
             total = ui.label().classes("ml-auto text-slate-600").mark("history-total")
 
-        if not (await list_history(group_id=group_id, customer_id=customer_id, per_page=1)).total:
+        # The first page, unfiltered: whether there is any history, and the rows shown first.
+        first = await list_history(group_id=group_id, customer_id=customer_id, per_page=PER_PAGE)
+        if not first.total:
             empty_state(
                 "history",
                 "No membership changes yet",
@@ -241,4 +243,6 @@ async def history_card(*, group_id: int | None = None, customer_id: int | None =
         source.on_value_change(source_changed)
         search.on_value_change(search_changed)
         dates.on_value_change(dates_changed)
-        await reload()
+        history.show(first)
+        total.text = count(history.total, "change")
+        none.set_visibility(False)
