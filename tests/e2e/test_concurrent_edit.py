@@ -30,7 +30,7 @@ async def test_the_second_of_two_simultaneous_edits_is_refused(
 
     await first.get_by_label("Description").fill("Resellers on net-30 terms.")
     await first.get_by_role("button", name="Save changes").click()
-    await first.wait_for_url(f"**/groups/{group_id}")
+    await first.wait_for_url(f"**/groups/{group_id}?tab=overview")
     await first.get_by_role("tab", name="Overview").click()
     await expect(first.get_by_text("Resellers on net-30 terms.")).to_be_visible()
 

@@ -95,7 +95,7 @@ async def test_owner_creates_finds_edits_and_deletes_a_group(page: Page, screens
     await expect(name).to_have_value("Trade Partners")
     await name.fill("Trade Partners Europe")
     await page.get_by_role("button", name="Save changes").click()
-    await page.wait_for_url(group_url)
+    await page.wait_for_url(f"{group_url}?tab=overview")  # where the saved information shows
     await expect(page).to_have_title(re.compile(r"^Trade Partners Europe · "))
     await expect(page.get_by_text("Saved Trade Partners Europe")).to_be_visible()
     await expect(page.get_by_text("Trade Partners Europe", exact=True).first).to_be_visible()

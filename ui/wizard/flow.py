@@ -310,9 +310,10 @@ async def _save_the_rest(form: GroupForm, group: GroupDetail, actor: Actor, *, o
         return
     if form.group_id is not None:
         text = _saved_text(group, original)
-        # A changed rule lands on the group page's rule, where its Undo is.
+        # A changed rule lands on the group page's rule, where its Undo is; any other edit on the
+        # overview, where the group's information and benefits show what was saved.
         changed_rule = "rule_undo" in app.storage.user
-        go_to_with_message(f"/groups/{group.id}" + ("?tab=rule" if changed_rule else ""), text)
+        go_to_with_message(f"/groups/{group.id}?tab=" + ("rule" if changed_rule else "overview"), text)
         return
     text, kind = f"Created {group.name}.", "positive"
     if form.members is not None and form.members.selection.count:
