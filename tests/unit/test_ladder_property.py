@@ -171,15 +171,18 @@ async def _do(step: Step, customers: list[int], rungs: list[int], parent: int) -
 # --- The independent answer -------------------------------------------------------------------
 
 
+EVERY_STAT = {"field": "total_purchases", "op": "gt", "value": 0}
+
+
 async def _check(customers: list[int], parent: int) -> None:
     """Every customer on at most one rung; a customer not placed by hand on the highest rung whose
     rule they match (a blocked one: on none, or on a rung whose rule still matches them)."""
     now = now_for_rules()
     groups = await CustomerGroup.filter(parent_id=parent).order_by("rung").values("id", "name", "type", "rule")
     rules = {g["id"]: parse_rule(g["rule"]) for g in groups if g["type"] != GroupType.MANUAL and g["rule"]}
-    facts = await load_facts(
-        customer_ids=customers, rule=RuleGroup(match="any", conditions=list(rules.values())), now=now
-    )
+    # The facts every rung's rule reads (with no rule left on any rung, the stats and status alone).
+    read = list(rules.values()) or [parse_rule({"match": "all", "conditions": [EVERY_STAT]})]
+    facts = await load_facts(customer_ids=customers, rule=RuleGroup(match="any", conditions=read), now=now)
     held = {}
     for cid, gid, source in await Membership.filter(group_id__in=[g["id"] for g in groups]).values_list(
         "customer_id", "group_id", "source"
