@@ -21,6 +21,7 @@ from services.errors import NotFoundError
 from services.groups.group import group_choices
 from services.staff.actor import Permission
 from ui.actions import joined, run_action
+from ui.benefits.ladder_panel import ladder_panel
 from ui.shell import empty_state, frame, page_heading
 from ui.staff.permissions import guard
 from ui.staff.session import current_actor
@@ -85,12 +86,13 @@ async def hierarchy_page(group: int | None = None) -> None:
                 empty_state("search_off", "This group no longer exists", "Pick another group from the tree.")
                 return
             await _inheritance_card(view, on_change=changed)
+            await ladder_panel(view.group_id, on_change=changed)
             _effective_card(view)
 
-        with ui.row().classes("w-full gap-4 items-start no-wrap"):
-            with ui.column().classes("w-80 shrink-0"):
+        with ui.row().classes("w-full gap-4 items-start no-wrap max-md:flex-col max-md:items-stretch"):
+            with ui.column().classes("w-80 shrink-0 max-md:w-full"):
                 tree_card(tree)
-            with ui.column().classes("flex-1 min-w-0 gap-4"):
+            with ui.column().classes("flex-1 min-w-0 gap-4 max-md:w-full"):
                 await details()
 
 
@@ -122,7 +124,7 @@ async def _inheritance_card(view: InheritanceView, *, on_change) -> None:
         choices = await group_choices(exclude_id=view.group_id)
         options = {TOP_LEVEL: "None (top level)", **{c.id: c.name for c in choices}}
         move = ui.select(options, value=view.parent_id or TOP_LEVEL, label="Parent group (move under…)")
-        move.props("outlined dense options-dense").classes("w-80").mark("move-under")
+        move.props("outlined dense options-dense").classes("w-80 max-w-full").mark("move-under")
         guard(move, Permission.MANAGE_GROUPS)
 
         def not_moved(text: str) -> None:
@@ -201,7 +203,9 @@ def _effective_card(view: InheritanceView) -> None:
         by_section: dict[str, list[EffectiveRow]] = {}
         for row in view.rows:
             by_section.setdefault(row.section, []).append(row)
-        with ui.grid(columns="minmax(10rem, auto) 1fr minmax(12rem, auto)").classes("w-full gap-x-6 gap-y-1"):
+        # The label and source columns give way on a phone (390 px) rather than push the page sideways.
+        columns = "minmax(min(10rem, 34%), auto) 1fr minmax(min(12rem, 30%), auto)"
+        with ui.grid(columns=columns).classes("w-full gap-x-6 gap-y-1"):
             for section, rows in by_section.items():
                 ui.label(SECTION_LABELS[section]).classes(
                     "col-span-3 text-xs uppercase tracking-wide text-slate-500 mt-3 border-b border-slate-200 pb-1"
