@@ -1,6 +1,7 @@
 """Whether a group takes members by hand: one answer for the membership changes, the import and the
 pages, so a dialog never words its own idea of who may join."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -10,6 +11,7 @@ from models.group import GroupStatus, GroupType
 class Closed(StrEnum):
     RULE_DECIDES = "rule_decides"  # an automatic group: its members follow its rule
     INACTIVE = "inactive"
+    LADDER = "ladder"  # a ladder's group: its customers are on its rungs, one each
 
 
 @dataclass(frozen=True)
@@ -25,8 +27,20 @@ class ClosedToHand:
         return f"{self.message} {self.remedy}"
 
 
-def closed_to_hand(*, name: str, type: GroupType, status: GroupStatus) -> ClosedToHand | None:
-    """None when the group takes members by hand; otherwise why not (a rule decides before status)."""
+def closed_to_hand(
+    *, name: str, type: GroupType, status: GroupStatus, is_ladder: bool = False, rungs: Sequence[str] = ()
+) -> ClosedToHand | None:
+    """None when the group takes members by hand; otherwise why not (a ladder first, then a rule,
+    then status). `rungs`: a ladder's rungs, top first, named in the remedy."""
+    if is_ladder:
+        # A member of the ladder's own group would be on none of its rungs (or beside one): the one
+        # rung per customer the ladder keeps says nothing about them.
+        where = f" ({', '.join(rungs)})" if rungs else ""
+        return ClosedToHand(
+            Closed.LADDER,
+            f"{name} is a ladder: its customers are on its rungs, one each, not in {name} itself.",
+            f"Add them to one of its rungs{where}.",
+        )
     if type == GroupType.AUTOMATIC:
         return ClosedToHand(
             Closed.RULE_DECIDES,

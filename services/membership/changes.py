@@ -74,7 +74,7 @@ from services.membership.books import (
     one_group_per_customer,
     recount,
 )
-from services.rules.ladders import rung_places, settle_customers
+from services.rules.ladders import rung_order, rung_places, settle_customers
 from services.rules.runs import apply_readers, apply_rule
 from services.staff.actor import Acting, Permission, actor_name, require
 from services.storage.conflicts import retried_on_conflict
@@ -190,6 +190,8 @@ class _Group:
     status: GroupStatus
     capacity: int | None
     members: int
+    is_ladder: bool = False
+    rungs: tuple[str, ...] = ()  # a ladder's rungs, top first
 
 
 @dataclass
@@ -262,11 +264,30 @@ async def _read_groups(connection: BaseDBAsyncClient, ids: Sequence[int]) -> dic
     rows = (
         await CustomerGroup.filter(id__in=ids)
         .using_db(connection)
-        .values("id", "name", "type", "status", "capacity", "member_count")
+        .values("id", "name", "type", "status", "capacity", "member_count", "is_ladder")
     )
+    ladders = [r["id"] for r in rows if r["is_ladder"]]
+    rungs = {}
+    if ladders:  # named in the refusal: a ladder's group takes no one by hand, its rungs do
+        children = (
+            await CustomerGroup.filter(parent_id__in=ladders)
+            .using_db(connection)
+            .values_list("parent_id", "id", "name", "rung")
+        )
+        for ladder_id in ladders:
+            mine = {gid: name for parent, gid, name, _ in children if parent == ladder_id}
+            order = rung_order((gid, name, rung) for parent, gid, name, rung in children if parent == ladder_id)
+            rungs[ladder_id] = tuple(mine[gid] for gid in order)
     return {
         r["id"]: _Group(
-            r["id"], r["name"], GroupType(r["type"]), GroupStatus(r["status"]), r["capacity"], r["member_count"]
+            r["id"],
+            r["name"],
+            GroupType(r["type"]),
+            GroupStatus(r["status"]),
+            r["capacity"],
+            r["member_count"],
+            r["is_ladder"],
+            rungs.get(r["id"], ()),
         )
         for r in rows
     }
@@ -477,11 +498,13 @@ async def _write(connection: BaseDBAsyncClient, plan: _Plan, set_ids: list[int],
 
 def _accepts_members(group: _Group, *, field_name: str) -> None:
     """Refuse (FormError at `field_name`) a group that takes no members by hand."""
-    closed = closed_to_hand(name=group.name, type=group.type, status=group.status)
+    closed = closed_to_hand(
+        name=group.name, type=group.type, status=group.status, is_ladder=group.is_ladder, rungs=group.rungs
+    )
     if closed is None:
         return
-    # The rule's remedy belongs in the refusal; an inactive group's is the page's to offer.
-    raise FormError({field_name: closed.in_full if closed.why == Closed.RULE_DECIDES else closed.message})
+    # The rule's and the ladder's remedies belong in the refusal; an inactive group's is the page's to offer.
+    raise FormError({field_name: closed.message if closed.why == Closed.INACTIVE else closed.in_full})
 
 
 def _has_room(group: _Group, joining: int, *, field_name: str) -> None:
