@@ -165,7 +165,9 @@ def walk(nodes: list[TreeNode], depth: int = 0) -> list[tuple[TreeNode, int]]:
 
 async def move_group(*, group_id: int, parent_id: int | None, actor: Acting) -> None:
     """Put the group under `parent_id` (None: the top level). A move under itself or one of its own
-    subgroups is refused with FormError({"parent_id": ...})."""
+    subgroups is refused with FormError({"parent_id": ...}). Under a ladder's group it becomes the
+    bottom rung, out of a ladder a plain group, the ladders placing everyone in the same transaction
+    (services.groups.rungs; a ladder kept with fewer than two rungs is refused at "parent_id")."""
     await require(actor, Permission.MANAGE_GROUPS)
     group = await get_group(group_id=group_id)
     if group.parent_id == parent_id:

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from models.group import RULE_TYPES, GroupStatus, GroupType
 from services.groups.fields import GroupInput, metadata_problems
+from services.groups.rungs import too_few_rungs
 from services.rules.model import Condition, RuleError, parse_rule, rule_json, walk
 
 
@@ -23,6 +24,7 @@ class GroupFacts:
     name_keys: frozenset[str] = frozenset()  # the other groups' names, as name_key gives them
     codes: frozenset[str] = frozenset()  # the other groups' codes
     parents: Mapping[int, int | None] = field(default_factory=dict)  # every group's parent, by id
+    ladders: Mapping[int, str] = field(default_factory=dict)  # the ladders' groups: id -> name
     members: int = 0  # the edited group's members now
     is_default: bool = False  # the edited group is the shop's default group
     reads: Mapping[int, set[int]] = field(default_factory=dict)  # other groups' rules: the groups they read
@@ -63,7 +65,9 @@ def problems(data: GroupInput | Mapping[str, Any], facts: GroupFacts) -> dict[st
         errors["name"] = f'A group named "{name}" already exists.'
     if "code" not in errors and code in facts.codes:
         errors["code"] = f'The code "{code}" is already used by another group.'
-    if "parent_id" not in errors and (problem := parent_problem(parent_id, facts)):
+    if "parent_id" not in errors and (
+        problem := parent_problem(parent_id, facts) or rung_problem(name, parent_id, facts)
+    ):
         errors["parent_id"] = problem
     if parsed is None:
         return errors
@@ -101,6 +105,16 @@ def parent_problem(parent_id: int | None, facts: GroupFacts) -> str | None:
     if facts.group_id is not None and reaches_up(parent_id, facts.group_id, facts.parents):
         return "A group cannot sit under itself or one of its own subgroups."
     return None
+
+
+def rung_problem(name: str, parent_id: int | None, facts: GroupFacts) -> str | None:
+    """A rung moved out of its ladder that would leave it fewer than two rungs (services.groups.rungs
+    refuses it in the saving transaction too, in the same words)."""
+    left = facts.parents.get(facts.group_id) if facts.group_id is not None else None
+    if left == parent_id or left not in facts.ladders:
+        return None
+    rungs = sum(1 for parent in facts.parents.values() if parent == left)
+    return too_few_rungs(group=name, ladder=facts.ladders[left], rungs=rungs)
 
 
 def reaches_up(start: int, target: int, parents: Mapping[int, int | None]) -> bool:

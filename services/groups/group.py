@@ -26,10 +26,18 @@ from services.benefits.summary import overview_summaries
 from services.errors import ChangedMeanwhileError, FormError, NotFoundError
 from services.groups.checks import GroupFacts, capacity_problems, name_key, normalised, parsed_input, problems
 from services.groups.fields import EDITABLE, GroupBase, GroupInput
-from services.membership.books import settle_primaries
+from services.groups.rungs import (
+    changed_rungs,
+    keep_enough_rungs,
+    lock_ladders,
+    number_rungs,
+    off_ladder,
+    place_rungs,
+)
+from services.membership.books import one_at_a_time_if_one_group, settle_primaries
 from services.promotions import drafts_after_losing
 from services.rules.model import group_ids_read, parse_rule
-from services.rules.runs import apply_rule_with_readers, rule_readers
+from services.rules.runs import apply_readers, apply_rule_with_readers, rule_readers
 from services.staff.actor import Acting, Permission, actor_name, require
 from services.staff.audit import record
 from services.storage.conflicts import retried_on_conflict
@@ -76,6 +84,7 @@ class GroupDetail(GroupBase):
     version: int
     members: int
     children: list[str]
+    is_ladder: bool = False  # its subgroups are a ladder's rungs (services.rules.ladders); it takes no one by hand
     rule_version: int = 0
     rule_applied_version: int = 0
     rule_ran_at: datetime | None = None
@@ -94,6 +103,13 @@ class GroupDetail(GroupBase):
 class GroupChoice:
     id: int
     name: str
+    is_ladder: bool = False
+
+    @property
+    def label(self) -> str:
+        """The name as a picker shows it: a ladder's group says so, as choosing it as a parent makes a
+        rung ("Tiered Customers (ladder)")."""
+        return f"{self.name} (ladder)" if self.is_ladder else self.name
 
 
 @dataclass(frozen=True)
@@ -169,13 +185,16 @@ async def list_groups(
 
 async def group_choices(*, exclude_id: int | None = None, takes_members: bool = False) -> list[GroupChoice]:
     """Groups to pick from (e.g. as a parent), by name; `takes_members`: only those customers can be
-    moved into by hand (active, manual or hybrid)."""
+    moved into by hand (active, manual or hybrid, and no ladder's group: its customers are on its
+    rungs, which are offered themselves)."""
     query = CustomerGroup.all().order_by("name")
     if takes_members:
-        query = query.filter(status=GroupStatus.ACTIVE, type__in=[GroupType.MANUAL, GroupType.HYBRID])
+        query = query.filter(status=GroupStatus.ACTIVE, type__in=[GroupType.MANUAL, GroupType.HYBRID], is_ladder=False)
     if exclude_id is not None:
         query = query.exclude(id=exclude_id)
-    return [GroupChoice(id=i, name=n) for i, n in await query.values_list("id", "name")]
+    return [
+        GroupChoice(id=i, name=n, is_ladder=lad) for i, n, lad in await query.values_list("id", "name", "is_ladder")
+    ]
 
 
 async def default_group_choices() -> list[GroupChoice]:
@@ -224,6 +243,7 @@ async def _facts(parsed: GroupInput | None, *, group_id: int | None) -> GroupFac
         name_keys=frozenset(key for _, _, key, _, _ in others),
         codes=frozenset(code for _, _, _, code, _ in others),
         parents={gid: parent for gid, parent, _, _, _ in rows},
+        ladders=dict(await CustomerGroup.filter(is_ladder=True).values_list("id", "name")),
         members=await _members(group_id) if parsed is not None and parsed.capacity is not None else 0,
         is_default=any(is_default for gid, _, _, _, is_default in rows if gid == group_id),
         reads={gid: group_ids_read(parse_rule(r)) for gid, r in await _rules_by_group() if gid != group_id}
@@ -297,6 +317,8 @@ async def create_group(*, data: GroupInput | dict, actor: Acting) -> GroupDetail
     try:
         async with in_transaction("default") as connection:
             group = await CustomerGroup.create(**_columns(data))
+            # Under a ladder's group: its bottom rung (empty yet: the rule's run below places it).
+            await number_rungs(connection, ladder_id=data.parent_id, newcomers=[group.id])
             await _record_rule_version(group, data.rule, actor=actor)
             await record(
                 actor=who,
@@ -330,15 +352,24 @@ async def update_group(
     The audit log keeps the group's fields as "group.updated" and a changed rule, before and after,
     as `rule_action` ("rule.restored" when restoring a rule version)."""
     await require(actor, Permission.MANAGE_GROUPS)
-    before = await CustomerGroup.filter(id=group_id).first().values("type", "status", "rule")
+    before = await CustomerGroup.filter(id=group_id).first().values("type", "status", "rule", "parent_id")
     if before is None:
         raise NotFoundError("This group was deleted meanwhile.")
     data = await _validated(data, group_id=group_id)
-    if data.rule != before["rule"]:
+    # A changed parent may leave or join a ladder (services.groups.rungs), whose run moves members as
+    # a rule run does: the rules permission too, as making a ladder needs.
+    moving = data.parent_id != before["parent_id"]
+    ladders = [gid for gid in (before["parent_id"], data.parent_id) if gid is not None] if moving else []
+    touches_ladder = bool(ladders) and await CustomerGroup.filter(id__in=ladders, is_ladder=True).exists()
+    if data.rule != before["rule"] or touches_ladder:
         await require(actor, Permission.MANAGE_RULES)
     who, actor = actor, actor_name(actor)
+    runs = []
     try:
         async with in_transaction("default") as connection:
+            if moving:
+                await one_at_a_time_if_one_group(connection)
+                await lock_ladders(connection, ladders)
             old = await _audited(group_id)
             updated = await CustomerGroup.filter(id=group_id, version=version).update(
                 **_columns(data),
@@ -350,6 +381,11 @@ async def update_group(
             if problems := await _capacity_problems(data.capacity, group_id=group_id):
                 raise FormError(problems)
             await _record_rule_version(await CustomerGroup.get(id=group_id), data.rule, actor=actor, note=rule_note)
+            if moving:  # the version check above: the parent left is the one read before
+                await keep_enough_rungs(connection, ladder_id=before["parent_id"], group=data.name, field="parent_id")
+                await off_ladder(connection, [group_id])
+                runs.append(await place_rungs(connection, ladder_id=before["parent_id"], actor=actor))
+                runs.append(await place_rungs(connection, ladder_id=data.parent_id, newcomers=[group_id], actor=actor))
             new = await _audited(group_id)
             old_rule, new_rule = old.pop("rule"), new.pop("rule")
             entries = []
@@ -371,9 +407,24 @@ async def update_group(
             await outbox.group_updated(connection, group_id=group_id)
     except IntegrityError as error:
         raise _unique_violation(data, error) from None
-    # A new type or a switch back on changes who belongs even when the rule did not.
-    await _apply_rule_if_due(group_id, actor=who, force=(before["type"], before["status"]) != (data.type, data.status))
+    await _apply_readers_of(runs, actor=who)
+    # A new type or a switch back on changes who belongs even when the rule did not (unless the
+    # group joined a ladder above, whose run applied its rule).
+    joined_ladder = bool(runs) and runs[-1] is not None
+    force = (before["type"], before["status"]) != (data.type, data.status) and not joined_ladder
+    await _apply_rule_if_due(group_id, actor=who, force=force)
     return await get_group(group_id=group_id)
+
+
+async def _apply_readers_of(runs: list, *, actor: Acting) -> None:
+    """After a committed move or deletion that ran ladders: the rules reading the rungs whose
+    members changed run again. A failure is logged (the periodic refresh catches up), as after a
+    change by hand."""
+    if changed := changed_rungs(runs):
+        try:
+            await apply_readers(group_ids=changed, actor=actor)
+        except Exception:
+            logger.exception("Ran the ladders, but could not re-run the rules that read rungs %s", changed)
 
 
 async def _apply_rule_if_due(group_id: int, *, actor: Acting, force: bool) -> None:
@@ -399,8 +450,16 @@ async def delete_group(*, group_id: int, actor: Acting, reason: str = "Group del
 
     A group whose members another group's rule reads ("Member of Group") is not deleted: that
     rule would silently change meaning. The FormError names the reading groups; change their
-    rules first."""
+    rules first.
+
+    Ladders (services.groups.rungs): a rung's ladder numbers its rungs again and places everyone
+    in the same transaction (its released members may land on another rung), refused (FormError at
+    "group") when it would keep fewer than two rungs; a ladder's rungs become plain groups, members
+    kept; subgroups moving up under a ladder become its bottom rungs."""
     await require(actor, Permission.MANAGE_GROUPS)
+    facts = await CustomerGroup.filter(id=group_id).first().values("is_ladder", "parent__is_ladder")
+    if facts and (facts["is_ladder"] or facts["parent__is_ladder"]):
+        await require(actor, Permission.MANAGE_RULES)  # as a ladder's changes do
     who, actor = actor, actor_name(actor)
     if readers := await rule_readers(group_id=group_id, transitive=False):
         names = ", ".join(f'"{g.name}"' for g in readers)
@@ -412,9 +471,11 @@ async def delete_group(*, group_id: int, actor: Acting, reason: str = "Group del
             }
         )
     async with in_transaction("default") as connection:
+        await one_at_a_time_if_one_group(connection)
         group = await CustomerGroup.get_or_none(id=group_id)
         if group is None:
             raise NotFoundError("This group was already deleted.")
+        await lock_ladders(connection, [group.parent_id])
         await record(
             actor=who,
             action="group.deleted",
@@ -446,11 +507,17 @@ async def delete_group(*, group_id: int, actor: Acting, reason: str = "Group del
         await Membership.filter(group_id=group_id).delete()
         await settle_primaries(connection, [m["customer_id"] for m in memberships])
         drafted = await drafts_after_losing(connection, group_id)
+        children = await CustomerGroup.filter(parent_id=group_id).using_db(connection).values_list("id", flat=True)
         reparented = await CustomerGroup.filter(parent_id=group_id).update(
             parent_id=group.parent_id, version=F("version") + 1
         )
         await group.delete()
+        await keep_enough_rungs(connection, ladder_id=group.parent_id, group=group.name, field="group", deleting=True)
+        if group.is_ladder:
+            await off_ladder(connection, children)
+        run = await place_rungs(connection, ladder_id=group.parent_id, newcomers=children, actor=actor)
         await outbox.group_deleted(connection, group_id=group.id, name=group.name, code=group.code, at=now)
+    await _apply_readers_of([run], actor=who)
     return DeleteResult(
         name=group.name, released=len(memberships), reparented=reparented, drafted_promotions=tuple(drafted)
     )

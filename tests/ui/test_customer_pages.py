@@ -74,8 +74,8 @@ async def test_a_customer_page_offers_only_groups_that_take_customers_by_hand(us
     user.find(marker="join-group-button").click()
     await user.should_see("Add Acme Corporation to a group")
     offered = set(user.find(marker="join-group").elements.pop().options.values())
-    # Not Acme's own groups, not the automatic ones (Tiered Customers, the tiers' ladder, is a manual group).
-    assert offered == {"Retail", "Tiered Customers", "Wholesale"}
+    # Not Acme's own groups, not the automatic ones, not Tiered Customers (a ladder: its rungs take them).
+    assert offered == {"Retail", "Wholesale"}
     await user.should_see("Automatic groups take their members from their rule")
 
 

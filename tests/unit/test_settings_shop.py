@@ -84,9 +84,9 @@ async def test_an_automatic_inactive_or_missing_group_cannot_be_the_default(demo
     assert "no longer exists" in missing.value.errors["default_group_id"]
     assert (await get_shop()).default_group_name == "Retail"
 
+    # Not Tiered Customers: a ladder's group takes nobody by hand (its rungs do).
     assert [c.name for c in await default_group_choices()] == [
         "Retail",
-        "Tiered Customers",
         "VIP Customers",
         "VIP Platinum",
     ]
