@@ -9,7 +9,7 @@ never holds up other people's pages.
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from models.group import CustomerGroup, GroupType, Membership, MembershipExclusi
 from services.paging import Page, page_bounds
 from services.rules.compiler import condition_q, to_q
 from services.rules.explainer import GroupCheck, evaluate, load_facts, now_for_rules
+from services.rules.ladder_setup import get_ladder, rung_of
 from services.rules.ladders import LadderRun, RungMoves, ladder_ids_by_rung, load_ladder, preview_ladder, with_rule
 from services.rules.model import Condition, RuleGroup, parse_rule
 from services.storage.database import background_connection, reader_connection
@@ -270,6 +271,18 @@ async def preview_rung_rule(
         return None
     run = await preview_ladder(ladder=with_rule(ladder, group_id=group_id, rule=_rule(rule)), now=now)
     return RungPreview(ladder_id=ladder.id, ladder_name=ladder.name, moves=run.moves_of(group_id), run=run)
+
+
+async def last_rung_moves(*, group_id: int) -> RungMoves | None:
+    """The moves the ladder's last run made on rung `group_id` (what saving its rule did, for the
+    message after the save); None when the group is no rung of a ladder."""
+    place = await rung_of(group_id=group_id)
+    if place is None:
+        return None
+    ladder = await get_ladder(group_id=place.ladder_id)
+    name = next((r.name for r in ladder.rungs if r.group_id == group_id), "")
+    run = LadderRun(ladder.group_id, ladder.name, ladder.last_run_at or now_for_rules(), (), ladder.last_moves)
+    return replace(run.moves_of(group_id), name=name)
 
 
 async def list_matches(

@@ -108,7 +108,7 @@ async def test_the_preview_draws_the_funnel_and_the_joiners_cost(user: User):
     await save_benefits(group_id=gold.id, sections={"pricing": {"type": "percentage", "percent": 10}}, actor=SYSTEM)
     await user.open(f"/groups/{gold.id}/edit?step=rules")
     _one(user, "rule-value-0").value = 10_000
-    await user.should_see("would join", retries=PREVIEW)
+    await user.should_see("up from Silver Tier", retries=PREVIEW)  # Gold is a rung: its joiners move up
     await user.should_see("All customers", marker="funnel-step-0", retries=PREVIEW)
     await user.should_see("a year in discounts for the", retries=PREVIEW)
 
@@ -125,7 +125,7 @@ async def test_a_stricter_rule_asks_first_then_saves_and_undo_brings_the_members
 
     threshold = sorted(await Customer.filter(id__in=before).values_list("lifetime_cents", flat=True))[len(before) // 2]
     _one(user, "rule-value-0").value = threshold / 100
-    await user.should_see("would leave", marker="preview-leaving", retries=PREVIEW)
+    await user.should_see("off the ladder", marker="preview-moves", retries=PREVIEW)  # Silver is a rung
     user.find("Save changes").click()
     await user.should_see(marker="confirm-leaving", retries=PREVIEW)
     await user.should_see("will leave Silver Tier and lose 5% off")
@@ -134,7 +134,7 @@ async def test_a_stricter_rule_asks_first_then_saves_and_undo_brings_the_members
     user.find("confirm-save").click()
     await user.should_see(marker="rule-undo", retries=PREVIEW)
     after = set(await Membership.filter(group_id=silver.id).values_list("customer_id", flat=True))
-    await user.should_see(f"Saved Silver Tier: 0 joined, {len(before - after):,} left.")
+    await user.should_see(f"Saved Silver Tier: -{len(before - after):,} off the ladder.")
     assert after < before
 
     user.find("undo-rule").click()

@@ -1,4 +1,5 @@
-"""The live preview beside the rule builder: matching customers, who would join or leave, a funnel.
+"""The live preview beside the rule builder: matching customers, who would join or leave (for a rung
+of a ladder: who would move up, down, onto or off it), a funnel.
 
 The owner types faster than a preview over a big shop answers, so requests wait a moment for the
 typing to settle, and an answer that arrives after a newer request was made is dropped: a stale
@@ -6,7 +7,7 @@ count never overwrites a fresh one.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from nicegui import background_tasks, ui
 from nicegui.client import ClientConnectionTimeout
@@ -15,10 +16,20 @@ from services.benefits.sections import EffectiveBenefits
 from services.paging import Page
 from services.rules.explainer import ConditionCheck, GroupCheck
 from services.rules.impact import RuleImpact, rule_impact
+from services.rules.ladders import CustomerRef
 from services.rules.model import Condition, RuleError, RuleGroup, parse_rule
-from services.rules.preview import FunnelStep, MatchRow, RulePreview, list_matches, preview_rule, rule_funnel
+from services.rules.preview import (
+    FunnelStep,
+    MatchRow,
+    NamedCustomer,
+    RulePreview,
+    RungPreview,
+    list_matches,
+    preview_rule,
+    rule_funnel,
+)
 from services.rules.words import Wording, actual_text, condition_text
-from services.wording import money
+from services.wording import count, money
 from ui.dialog_title import dialog_title
 from ui.paged_table import PagedTable
 
@@ -55,6 +66,40 @@ def _item_text(item: Condition | RuleGroup, wording: Wording) -> str:
 
 async def _nothing() -> None:
     return None
+
+
+def arriving(preview: RulePreview) -> int:
+    """The customers the rule would bring into the group: joiners, or a rung's arrivals (moved up or
+    down onto it, or new to the ladder); every match for a group not saved yet."""
+    if preview.ladder is not None:
+        return preview.ladder.moves.arriving
+    return preview.change.joining if preview.change is not None else preview.matching
+
+
+def _way(direction: str, from_name: str | None, to_name: str | None, *, arriving: bool) -> str:
+    """A shift seen from the rung previewed: "Up from Silver Tier", "Down to Bronze Tier", "New to
+    the ladder", "Off the ladder"."""
+    if direction == "join":
+        return "New to the ladder"
+    if direction == "leave":
+        return "Off the ladder"
+    way = "Up" if direction == "up" else "Down"
+    return f"{way} from {from_name}" if arriving else f"{way} to {to_name}"
+
+
+def _names(label: str, samples: Sequence[NamedCustomer | CustomerRef], *, more: int | None = None) -> None:
+    """ "Joining: Ann · Bob · Cy and 34 more", each name a link to the customer."""
+    if not samples:
+        return
+    with ui.row().classes("gap-1 items-center text-sm text-slate-600"):
+        ui.label(f"{label}:")
+        for i, sample in enumerate(samples):
+            customer_id = sample.customer_id if isinstance(sample, NamedCustomer) else sample.id
+            ui.link(sample.name, f"/customers/{customer_id}").classes("text-primary")
+            if i + 1 < len(samples):
+                ui.label("·")
+        if more is not None and more > len(samples):
+            ui.label(f"and {more - len(samples):,} more")
 
 
 class PreviewPanel:
@@ -120,14 +165,14 @@ class PreviewPanel:
                 return
             self.rule, self.preview = rule, preview
             self._show(preview)
-            joiners = preview.change.joining if preview.change is not None else preview.matching
+            joiners = arriving(preview)
             funnel, impact = await asyncio.gather(
                 rule_funnel(rule=rule), self._impact(rule, joiners) if self.get_benefits else _nothing()
             )
             if generation != self.generation:
                 return
             self._show_funnel(funnel, preview.total_customers)
-            self._show_impact(impact)
+            self._show_impact(impact, preview.ladder)
         finally:
             if generation == self.generation:
                 self.spinner.visible = False
@@ -169,7 +214,9 @@ class PreviewPanel:
             self.funnel_box = ui.column().classes("w-full gap-1")
             if self._funnel_drawn is not None:
                 self._draw_funnel(*self._funnel_drawn, dimmed=True)
-            if preview.change is not None:
+            if preview.ladder is not None:
+                self._show_moves(preview.ladder)
+            elif preview.change is not None:
                 self._show_change(preview)
             self.impact_box = ui.column().classes("w-full gap-1")
             if preview.samples:
@@ -192,13 +239,36 @@ class PreviewPanel:
                 "text-negative font-medium" if change.leaving else "text-slate-500"
             ).mark("preview-leaving")
         for label, samples in (("Joining", change.joining_samples), ("Leaving", change.leaving_samples)):
-            if samples:
-                with ui.row().classes("gap-1 items-center text-sm text-slate-600"):
-                    ui.label(f"{label}:")
-                    for i, sample in enumerate(samples):
-                        ui.link(sample.name, f"/customers/{sample.customer_id}").classes("text-primary")
-                        if i + 1 < len(samples):
-                            ui.label("·")
+            _names(label, samples)
+
+    def _show_moves(self, rung: RungPreview) -> None:
+        """A rung's change as its ladder carries it out: moves between rungs, onto and off the ladder,
+        each customer counted once (joins and leaves would count a move twice, on two rungs)."""
+        moves = rung.moves
+        outcome = rung.run.rung(moves.group_id)
+        with ui.row().classes("items-start gap-2 text-sm text-slate-700 no-wrap").mark("preview-rung-note"):
+            ui.icon("stairs", size="xs").classes("text-primary mt-0.5")
+            place = f", rung {outcome.position} of {len(rung.run.rungs)}" if outcome else ""
+            ui.label(
+                f"A rung of {rung.ladder_name}{place}: each customer sits on one rung only, the highest whose "
+                "rule they match."
+            )
+        moved = bool(moves.arriving or moves.leaving)
+        ui.label(moves.words()).classes("font-medium text-slate-900" if moved else "text-slate-500").mark(
+            "preview-moves"
+        )
+        for shift in (*moves.up_from, *moves.down_from, moves.new, *moves.up_to, *moves.down_to, moves.off):
+            if shift is not None:
+                here = shift.to_group_id == moves.group_id
+                _names(
+                    _way(shift.direction, shift.from_name, shift.to_name, arriving=here),
+                    shift.sample,
+                    more=shift.customers,
+                )
+        if outcome is not None:
+            ui.label(f"{outcome.name} would have {count(outcome.members, 'member')}.").classes(
+                "text-sm text-slate-600"
+            ).mark("preview-rung-members")
 
     def _show_samples(self, samples: list[MatchRow]) -> None:
         ui.label("First matches, with the values the rule reads").classes("text-sm font-medium text-slate-700")
@@ -248,11 +318,17 @@ class PreviewPanel:
                             )
                     previous = customers
 
-    def _show_impact(self, impact: RuleImpact | None) -> None:
+    def _show_impact(self, impact: RuleImpact | None, rung: RungPreview | None = None) -> None:
         self.impact_box.clear()
         if impact is None or not impact.joiners:
             return
         joiners = "joiner" + ("" if impact.joiners == 1 else "s")
+        collisions = impact.collisions
+        if rung is not None:
+            joiners = f"customer{'' if impact.joiners == 1 else 's'} arriving"
+            # Those on another rung of the same ladder leave it as they arrive: no collision.
+            rungs = {outcome.group_id for outcome in rung.run.rungs}
+            collisions = [c for c in collisions if c.group_id not in rungs]
         with self.impact_box:
             with ui.column().classes("w-full gap-0").mark("preview-cost"):
                 if not impact.prices:
@@ -275,9 +351,9 @@ class PreviewPanel:
                         f"Reckoned on {money(impact.purchases_cents, currency=self.wording.currency, cents_shown='never')}: "
                         f"{impact.cost_note}."
                     ).classes("text-xs text-slate-500")
-            if impact.collisions:
+            if collisions:
                 with ui.column().classes("w-full gap-0").mark("preview-collisions"):
-                    for collision in impact.collisions:
+                    for collision in collisions:
                         with ui.row().classes("items-center gap-1 text-sm text-amber-900 no-wrap"):
                             ui.icon("call_split", size="xs")
                             ui.label(

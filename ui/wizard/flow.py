@@ -8,6 +8,7 @@ before reaching it).
 
 import json
 import re
+from collections.abc import Sequence
 
 from nicegui import app, ui
 
@@ -17,8 +18,9 @@ from services.benefits.summary import catalog_names, pricing_text
 from services.errors import FormError, NotFoundError
 from services.groups.group import GroupDetail, check_group, create_group, get_group, update_group
 from services.membership.changes import AddMode, AddResult, add_members
+from services.rules.ladders import RungMoves, Shift
 from services.rules.model import RuleError
-from services.rules.preview import RulePreview, preview_rule
+from services.rules.preview import RulePreview, last_rung_moves, preview_rule
 from services.staff.actor import Actor, Permission
 from services.wording import count
 from ui.actions import in_words, notify_refused, run_action
@@ -112,13 +114,16 @@ async def step_problems(form: GroupForm, step) -> dict[str, str]:
 
 
 async def _members_leaving(form: GroupForm, original: GroupDetail | None) -> RulePreview | None:
-    """The preview of an edited rule that would take members out of the group; None otherwise."""
+    """The preview of an edited rule that would take members out of the group (of a rung: out of
+    any rung of its ladder, by a move or off the ladder); None otherwise."""
     if original is None or GroupType(form.type) not in RULE_TYPES or form.rule == original.rule:
         return None
     try:
         preview = await preview_rule(rule=form.rule, group_id=form.group_id)
     except RuleError:
         return None  # the save reports the rule's problems at its conditions
+    if preview.ladder is not None:
+        return preview if any(shift.from_group_id is not None for shift in preview.ladder.run.shifts) else None
     return preview if preview.change is not None and preview.change.leaving else None
 
 
@@ -134,6 +139,33 @@ def leaving_text(name: str, preview: RulePreview, benefit: str) -> str:
     change = preview.change
     text = f"{count(change.leaving, 'customer')} will leave {name}" + (f" and lose {benefit}" if benefit else "")
     return text + (f"; {change.joining:,} will join." if change.joining else "; no one will join.")
+
+
+def move_text(shift: Shift, ladder_name: str, benefits: dict[int, str]) -> str:
+    """One way customers go when a rung's rule is saved, with what their prices become: "37 customers
+    will move up from Silver Tier to Gold Tier (10% off instead of 5% off)"."""
+    who = count(shift.customers, "customer")
+    before = benefits.get(shift.from_group_id, "") if shift.from_group_id else ""
+    after = benefits.get(shift.to_group_id, "") if shift.to_group_id else ""
+    if shift.direction == "join":
+        return f"{who} will join {shift.to_name}" + (f" ({after})" if after else "") + f": new to {ladder_name}"
+    if shift.direction == "leave":
+        lose = f" and lose {before}" if before else ""
+        return f"{who} will leave {shift.from_name}{lose}: no rung of {ladder_name} takes them"
+    text = f"{who} will move {shift.direction} from {shift.from_name} to {shift.to_name}"
+    if before == after:
+        return text
+    if before and after:
+        return f"{text} ({after} instead of {before})"
+    return f"{text} ({after})" if after else f"{text} and lose {before}"
+
+
+SHIFT_NAMES = {"up": "Moving up", "down": "Moving down", "join": "Joining", "leave": "Leaving"}
+
+
+def rung_saved_text(name: str, moves: RungMoves) -> str:
+    """ "Saved Gold Tier: +37 up from Silver Tier, +12 new to the ladder." """
+    return f"Saved {name}: {moves.words()}." if moves.arriving or moves.leaving else f"Saved {name}: no one moved."
 
 
 async def wizard(form: GroupForm, *, start: str | None = None, original: GroupDetail | None = None) -> None:
@@ -282,14 +314,17 @@ async def _save_group(form: GroupForm, actor: Actor) -> GroupDetail:
     return await create_group(data=form.data(), actor=actor)
 
 
-def _saved_text(group: GroupDetail, original: GroupDetail | None) -> str:
-    """ "Saved Silver Tier: 12 joined, 55 left." when the save changed the rule and it ran; an Undo on
-    the group's page then restores the rule in force before (its rule section offers it)."""
+def _saved_text(group: GroupDetail, original: GroupDetail | None, moves: RungMoves | None) -> str:
+    """ "Saved Silver Tier: 12 joined, 55 left." when the save changed the rule and it ran (a rung's
+    in moves: `moves`, its ladder's last run); an Undo on the group's page then restores the rule in
+    force before (its rule section offers it)."""
     if original is None or group.rule_version == original.rule_version or not original.rule_version:
         return f"Saved {group.name}"
     app.storage.user["rule_undo"] = {"group_id": group.id, "number": original.rule_version}
     if group.rule_applied_version < group.rule_version:
         return f"Saved {group.name}. Its members follow the new rule once the group is active."
+    if moves is not None:
+        return rung_saved_text(group.name, moves)
     return f"Saved {group.name}: {group.rule_joined:,} joined, {group.rule_left:,} left."
 
 
@@ -309,7 +344,7 @@ async def _save_the_rest(form: GroupForm, group: GroupDetail, actor: Actor, *, o
     ):
         return
     if form.group_id is not None:
-        text = _saved_text(group, original)
+        text = _saved_text(group, original, await last_rung_moves(group_id=group.id))
         # A changed rule lands on the group page's rule, where its Undo is; any other edit on the
         # overview, where the group's information and benefits show what was saved.
         changed_rule = "rule_undo" in app.storage.user
@@ -358,23 +393,44 @@ async def edit_group_page(group_id: int, step: str = "") -> None:
         await wizard(GroupForm.from_group(group, await get_benefits(group_id=group.id)), start=start, original=group)
 
 
+def _names(label: str, samples: Sequence, total: int) -> None:
+    """ "Leaving: Ann, Bob and 53 more" under what the confirmation says."""
+    if not samples:
+        return
+    names = ", ".join(s.name for s in samples)
+    more = total - len(samples)
+    ui.label(f"{label}: {names}" + (f" and {more:,} more" if more > 0 else "")).classes("text-sm text-slate-600")
+
+
 async def _confirm_leaving(original: GroupDetail, preview: RulePreview, *, on_confirm) -> None:
-    """Members would leave: say who and what they lose, in the owner's words, before saving."""
+    """Members would leave: say who and what they lose, in the owner's words, before saving. For a
+    rung, every move its ladder would make, each customer once."""
     change = preview.change
     with ui.dialog() as dialog, ui.card().classes("w-[34rem] max-w-full gap-3").mark("confirm-leaving"):
         dialog_title(dialog, f"Save the new rule for {original.name}?")
-        ui.label(leaving_text(original.name, preview, await _benefit_words(original.id))).classes(
-            "text-base text-slate-800"
-        ).mark("leaving-text")
-        if change.leaving_samples:
-            names = ", ".join(s.name for s in change.leaving_samples)
-            more = change.leaving - len(change.leaving_samples)
-            ui.label(f"Leaving: {names}" + (f" and {more:,} more" if more > 0 else "")).classes(
-                "text-sm text-slate-600"
-            )
-        ui.label("Every join and leave is kept in the history; Undo on the group's page restores this rule.").classes(
-            "text-sm text-slate-500"
-        )
+        if preview.ladder is not None:
+            shifts = preview.ladder.run.shifts
+            touched = {gid for shift in shifts for gid in (shift.from_group_id, shift.to_group_id) if gid}
+            benefits = {gid: await _benefit_words(gid) for gid in touched}
+            with ui.column().classes("w-full gap-2").mark("leaving-text"):
+                for shift in shifts:
+                    with ui.column().classes("gap-0"):
+                        ui.label(move_text(shift, preview.ladder.ladder_name, benefits) + ".").classes(
+                            "text-base text-slate-800"
+                        )
+                        _names(SHIFT_NAMES[shift.direction], shift.sample, shift.customers)
+            ui.label(
+                f"{preview.ladder.ladder_name} is a ladder: a customer sits on one of its rungs only. Each move is "
+                "one entry in the history; Undo on the group's page restores this rule."
+            ).classes("text-sm text-slate-500")
+        else:
+            ui.label(leaving_text(original.name, preview, await _benefit_words(original.id))).classes(
+                "text-base text-slate-800"
+            ).mark("leaving-text")
+            _names("Leaving", change.leaving_samples, change.leaving)
+            ui.label(
+                "Every join and leave is kept in the history; Undo on the group's page restores this rule."
+            ).classes("text-sm text-slate-500")
         with ui.row().classes("w-full justify-end"):
             ui.button("Keep editing", on_click=dialog.close).props("flat").mark("keep-editing")
 

@@ -116,7 +116,7 @@ def _first_members(form: GroupForm) -> None:
 
 async def _rule(form: GroupForm) -> None:
     """The rule in words and how many customers it matches today (and, for a saved group, who would
-    join and leave)."""
+    join and leave; for a rung of a ladder, who would move)."""
     with ui.card().classes("w-full").props("flat bordered").mark("review-rule"):
         ui.label("Membership rule").classes("text-base font-medium")
         try:
@@ -136,7 +136,13 @@ async def _rule(form: GroupForm) -> None:
                 f"customer{'s' if preview.matching != 1 else ''} will match "
                 f"({preview.matching:,} of {preview.total_customers:,}, {preview.share:.1%})"
             ).classes("text-slate-700")
-        if preview.change is not None:
+        if preview.ladder is not None:
+            moves, rung = preview.ladder.moves, preview.ladder.run.rung(form.group_id)
+            members = f" {rung.name} will have {count(rung.members, 'member')}." if rung else ""
+            ui.label(
+                (f"When you save: {moves.words()}." if moves.arriving or moves.leaving else "No one moves.") + members
+            ).classes("text-sm text-slate-600").mark("review-change")
+        elif preview.change is not None:
             change = preview.change
             ui.label(
                 f"+{change.joining:,} will join, −{change.leaving:,} will leave when you save."
