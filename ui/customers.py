@@ -6,6 +6,7 @@ from services.csv_export import export_customers_csv
 from services.customers import CustomerDetail, CustomerRow, get_customer, list_customers
 from services.errors import NotFoundError
 from services.groups.group import group_choices
+from services.rules.ladder_setup import CustomerStanding, customer_ladders
 from services.rules.preview import RuleExplanation, explain_customer
 from services.rules.words import Wording
 from services.shop import get_shop
@@ -152,6 +153,7 @@ async def customer_detail_page(customer_id: int) -> None:
             ui.button(
                 "Test prices", icon="calculate", on_click=lambda: ui.navigate.to(f"/price-check?customer={customer.id}")
             ).props("outline").classes("ml-auto").mark("test-prices")
+        await _ladders(customer.id)
         await _groups_card(customer)
         await _rule_groups(customer.id, currency=currency)
         with ui.row().classes("w-full gap-4 items-stretch max-md:flex-col"):  # on a phone, one under the other
@@ -174,6 +176,34 @@ async def customer_detail_page(customer_id: int) -> None:
                     _field("Last order", long_date(customer.last_order_at))
         await benefits_card(customer_id=customer.id)
         await history_card(customer_id=customer.id)
+
+
+async def _ladders(customer_id: int) -> None:
+    """Where the customer stands on each ladder, first on their page: their rung, and whether they
+    were placed there by hand or are kept there by the hold period."""
+    standings = await customer_ladders(customer_id=customer_id)
+    if not standings:
+        return
+    with ui.card().classes("w-full gap-2").mark("customer-ladders"):
+        for standing in standings:
+            with ui.row().classes("items-start gap-3 no-wrap"):
+                ui.icon("stairs").classes("text-primary mt-0.5")
+                with ui.column().classes("gap-0"):
+                    ui.label(
+                        f"{standing.ladder_name}: {standing.rung_name} (rung {standing.position} of {standing.rungs})"
+                    ).classes("font-medium text-slate-800").mark("ladder-rung")
+                    for note in standing_notes(standing):
+                        ui.label(note).classes("text-sm text-slate-600").mark("ladder-note")
+
+
+def standing_notes(standing: CustomerStanding) -> list[str]:
+    """Why the customer stays where they are when the rules would move them."""
+    notes = []
+    if standing.pinned:
+        notes.append("Placed by hand: stays on this rung until removed")
+    if standing.held_until is not None:
+        notes.append(f"Kept on this rung until {long_date(standing.held_until)} (hold period)")
+    return notes
 
 
 async def _groups_card(customer: CustomerDetail) -> None:

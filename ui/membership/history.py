@@ -15,11 +15,14 @@ from ui.paged_table import PagedTable
 from ui.shell import empty_state, no_results
 
 PER_PAGE = 10
-# Icon and colour per kind of event; the arriving half of a move looks like the move.
+# Icon and colour per kind of event; the arriving half of a move looks like the move, and a move
+# along a ladder (one event, on both rungs' timelines) shows its direction.
 STYLES = {
     "joined": ("login", "positive"),
     "moved_here": ("swap_horiz", "primary"),
     "moved": ("swap_horiz", "primary"),
+    "moved_up": ("trending_up", "positive"),
+    "moved_down": ("trending_down", "negative"),
     "left": ("logout", "negative"),
     "made_primary": ("star", "amber-8"),
 }
@@ -72,7 +75,8 @@ def _columns(*, group_timeline: bool) -> list[dict]:
 
 
 def _row(event: HistoryRow) -> dict:
-    icon, color = STYLES["moved_here" if event.moved_here else event.action.value]
+    style = event.action.value if event.is_ladder_move or not event.moved_here else "moved_here"
+    icon, color = STYLES[style]
     return {
         "id": event.id,
         "when": date_time(event.at),
@@ -127,9 +131,9 @@ async def history_card(*, group_id: int | None = None, customer_id: int | None =
             with ui.column().classes("gap-0"):
                 ui.label("Membership history").classes("text-base font-medium")
                 ui.label(
-                    "Who joined and left this group, and why."
+                    "Who joined, left or moved, and why."
                     if group_timeline
-                    else "Every group this customer joined or left, and why."
+                    else "Every group this customer joined, left or moved between, and why."
                 ).classes("text-sm text-slate-500")
             total = ui.label().classes("ml-auto text-slate-600").mark("history-total")
 
