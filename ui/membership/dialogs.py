@@ -463,7 +463,9 @@ async def _remove(
 
 
 def _closed(group: GroupDetail) -> ClosedToHand | None:
-    return closed_to_hand(name=group.name, type=group.type, status=group.status)
+    return closed_to_hand(
+        name=group.name, type=group.type, status=group.status, is_ladder=group.is_ladder, rungs=group.children
+    )
 
 
 def _rule_decides(group: GroupDetail) -> bool:
@@ -475,4 +477,4 @@ def add_button_state(group: GroupDetail) -> str | None:
     """Why the group takes no one by hand right now, or None when it does (an automatic group's
     button stays on: it opens the offer to turn the group hybrid)."""
     closed = _closed(group)
-    return closed.in_full if closed is not None and closed.why == Closed.INACTIVE else None
+    return closed.in_full if closed is not None and closed.why in (Closed.INACTIVE, Closed.LADDER) else None

@@ -31,7 +31,7 @@ async def render(form: GroupForm, save) -> None:
         status.props("outlined").mark("status")
         parent = (
             ui.select(
-                {None: "(None - Top Level)", **{c.id: c.name for c in choices}},
+                {None: "(None - Top Level)", **{c.id: c.label for c in choices}},
                 label="Parent Group (optional)",
                 value=form.parent_id,
             )
