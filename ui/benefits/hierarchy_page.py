@@ -122,7 +122,7 @@ async def _inheritance_card(view: InheritanceView, *, on_change) -> None:
         ui.label(" › ".join(view.chain)).classes("text-sm text-slate-500 -mt-2").mark("group-chain")
 
         choices = await group_choices(exclude_id=view.group_id)
-        options = {TOP_LEVEL: "None (top level)", **{c.id: c.name for c in choices}}
+        options = {TOP_LEVEL: "None (top level)", **{c.id: c.label for c in choices}}
         move = ui.select(options, value=view.parent_id or TOP_LEVEL, label="Parent group (move under…)")
         move.props("outlined dense options-dense").classes("w-80 max-w-full").mark("move-under")
         guard(move, Permission.MANAGE_GROUPS)
