@@ -7,6 +7,7 @@ from services.customers import CustomerDetail, CustomerRow, get_customer, list_c
 from services.errors import NotFoundError
 from services.groups.group import group_choices
 from services.rules.ladder_setup import CustomerStanding, customer_ladders
+from services.rules.ladders import RungPlace, rung_places
 from services.rules.preview import RuleExplanation, explain_customer
 from services.rules.words import Wording
 from services.shop import get_shop
@@ -153,9 +154,10 @@ async def customer_detail_page(customer_id: int) -> None:
             ui.button(
                 "Test prices", icon="calculate", on_click=lambda: ui.navigate.to(f"/price-check?customer={customer.id}")
             ).props("outline").classes("ml-auto").mark("test-prices")
-        await _ladders(customer.id)
+        standings = await customer_ladders(customer_id=customer.id)
+        _ladders(standings)
         await _groups_card(customer)
-        await _rule_groups(customer.id, currency=currency)
+        await _rule_groups(customer.id, currency=currency, standings=standings)
         with ui.row().classes("w-full gap-4 items-stretch max-md:flex-col"):  # on a phone, one under the other
             with ui.card().classes("flex-1"):
                 ui.label("Details").classes("text-base font-medium")
@@ -178,16 +180,15 @@ async def customer_detail_page(customer_id: int) -> None:
         await history_card(customer_id=customer.id)
 
 
-async def _ladders(customer_id: int) -> None:
+def _ladders(standings: list[CustomerStanding]) -> None:
     """Where the customer stands on each ladder, first on their page: their rung, and whether they
     were placed there by hand or are kept there by the hold period."""
-    standings = await customer_ladders(customer_id=customer_id)
     if not standings:
         return
     with ui.card().classes("w-full gap-2").mark("customer-ladders"):
         for standing in standings:
             with ui.row().classes("items-start gap-3 no-wrap"):
-                ui.icon("stairs").classes("text-primary mt-0.5")
+                ui.icon("stairs", size="sm").classes("text-primary")
                 with ui.column().classes("gap-0"):
                     ui.label(
                         f"{standing.ladder_name}: {standing.rung_name} (rung {standing.position} of {standing.rungs})"
@@ -234,11 +235,31 @@ async def _groups_card(customer: CustomerDetail) -> None:
             ui.label("This customer is not in any group.").classes("text-slate-500")
 
 
-async def _rule_groups(customer_id: int, *, currency: str) -> None:
+def _membership_words(item: RuleExplanation, place: RungPlace | None, standing: CustomerStanding | None) -> str:
+    """The customer's membership of a rule group beside the rule's verdict; for a rung of a ladder,
+    the rung they are on instead when it is another (a customer sits on one rung only)."""
+    if place is not None and standing is not None and standing.group_id != item.group_id:
+        where = "a higher rung" if standing.position < place.position else "a lower rung"
+        why = " (placed by hand)" if standing.pinned and standing.position > place.position else ""
+        return f"on {standing.rung_name}, {where} of {place.ladder_name}{why}"
+    if item.is_member and not item.check.passed:
+        if standing is not None and standing.held_until is not None:
+            return f"member until {long_date(standing.held_until)} (hold period)"
+        return "member, added by hand"
+    if item.is_member:
+        return "member"
+    if item.check.passed:
+        return "not a member: taken out by hand, or not yet applied"
+    return "not a member"
+
+
+async def _rule_groups(customer_id: int, *, currency: str, standings: list[CustomerStanding]) -> None:
     """Every rule-based group, member or not, and why the customer does or does not match it."""
     explanations = await explain_customer(customer_id=customer_id)
     if not explanations:
         return
+    places = await rung_places()
+    on_ladder = {standing.ladder_id: standing for standing in standings}
     wording = Wording(currency=currency, group_names={c.id: c.name for c in await group_choices()})
     with ui.card().classes("w-full gap-1").mark("rule-groups"):
         ui.label("Rule-based groups").classes("text-base font-medium")
@@ -247,14 +268,8 @@ async def _rule_groups(customer_id: int, *, currency: str) -> None:
         )
         for item in explanations:
             verdict = "Matches" if item.check.passed else "Does not match"
-            if item.is_member and not item.check.passed:
-                membership = "member, added by hand"
-            elif item.is_member:
-                membership = "member"
-            elif item.check.passed:
-                membership = "not a member: taken out by hand, or not yet applied"
-            else:
-                membership = "not a member"
+            place = places.get(item.group_id)
+            membership = _membership_words(item, place, on_ladder.get(place.ladder_id) if place else None)
             with (
                 ui.expansion(value=item.check.passed)
                 .classes("w-full border-b border-slate-100")

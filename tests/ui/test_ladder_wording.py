@@ -36,7 +36,7 @@ async def test_a_lower_gold_threshold_previews_moves_up_from_silver(user: User):
     assert moving, "the demo shop has Silver customers between $15,000 and $20,000"
 
     await user.open(f"/groups/{gold.id}/edit?step=rules")
-    await user.should_see("A rung of Tiered Customers, rung 1 of 3", marker="preview-rung-note", retries=PREVIEW)
+    await user.should_see("Rung 1 of 3 of Tiered Customers", marker="preview-rung-note", retries=PREVIEW)
     await user.should_see("No one moves", marker="preview-moves")
     _one(user, "rule-value-0").value = GOLD_FROM
 
@@ -112,6 +112,8 @@ async def test_a_customer_held_on_their_rung_sees_until_when(user: User):
 
     await user.open(f"/customers/{on_gold}")
     await user.should_see("Tiered Customers: Gold Tier (rung 1 of 3)", marker="ladder-rung")
-    await user.should_see(
-        f"Kept on this rung until {long_date(now + timedelta(days=30))} (hold period)", marker="ladder-note"
-    )
+    until = long_date(now + timedelta(days=30))
+    await user.should_see(f"Kept on this rung until {until} (hold period)", marker="ladder-note")
+    # Beside each tier's rule: the rung they are on, not "taken out by hand".
+    await user.should_see(f"Does not match · member until {until} (hold period)")
+    await user.should_see("Matches · on Gold Tier, a higher rung of Tiered Customers")

@@ -248,10 +248,10 @@ class PreviewPanel:
         outcome = rung.run.rung(moves.group_id)
         with ui.row().classes("items-start gap-2 text-sm text-slate-700 no-wrap").mark("preview-rung-note"):
             ui.icon("stairs", size="xs").classes("text-primary mt-0.5")
-            place = f", rung {outcome.position} of {len(rung.run.rungs)}" if outcome else ""
+            place = f"Rung {outcome.position} of {len(rung.run.rungs)}" if outcome else "A rung"
             ui.label(
-                f"A rung of {rung.ladder_name}{place}: each customer sits on one rung only, the highest whose "
-                "rule they match."
+                f"{place} of {rung.ladder_name}: each customer sits on one rung only, the highest whose rule "
+                "they match."
             )
         moved = bool(moves.arriving or moves.leaving)
         ui.label(moves.words()).classes("font-medium text-slate-900" if moved else "text-slate-500").mark(
