@@ -177,3 +177,33 @@ async def test_the_catalog_has_no_serious_accessibility_violation(page: Page) ->
     await page.goto("/catalog")
     await expect(page.get_by_role("button", name="Add Product")).to_be_visible()
     await assert_no_blocking_violations(page)
+
+
+async def test_the_hierarchy_page_with_a_ladder_has_no_serious_accessibility_violation(
+    page: Page, app_database: Path
+) -> None:
+    await page.set_viewport_size(LAPTOP)
+    await page.goto(f"/groups/hierarchy?group={group_id(app_database, 'TIERED')}")
+    await expect(page.get_by_role("img", name="Members per rung of Tiered Customers, top first")).to_be_visible()
+    await expect(page.get_by_role("table", name="Rungs of Tiered Customers, top first")).to_be_visible()
+    await assert_no_blocking_violations(page)
+
+
+async def test_a_keyboard_user_reorders_a_ladder_and_keeps_their_place_on_the_rung_moved(
+    page: Page, app_database: Path
+) -> None:
+    await page.set_viewport_size(LAPTOP)
+    await page.goto(f"/groups/hierarchy?group={group_id(app_database, 'TIERED')}")
+    await page.get_by_role("button", name="Change the order…").click()
+    dialog = page.get_by_role("dialog", name="Reorder the rungs of Tiered Customers")
+    await expect(dialog.get_by_text("Move a rung up or down to see who the new order would move.")).to_be_visible()
+
+    # Enter on "Move Silver Tier up" puts it on top; the focus goes with it (up is no way on from there).
+    await dialog.get_by_role("button", name="Move Silver Tier up").focus()
+    await page.keyboard.press("Enter")
+    await expect(dialog.get_by_text("Silver Tier is rung 1 of 3 now.")).to_be_attached()
+    await expect(dialog.get_by_role("button", name="Move Silver Tier down")).to_be_focused()
+    await expect(dialog.get_by_text("In all:")).to_be_visible()
+
+    await page.add_style_tag(content=".q-dialog__backdrop { display: none; }")  # as for Add Customers above
+    await assert_no_blocking_violations(page, context=".q-dialog")

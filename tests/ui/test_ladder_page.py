@@ -62,25 +62,29 @@ async def test_making_a_ladder_shows_who_is_on_both_rungs_first_and_leaves_nobod
     await user.should_see("Make Club a ladder of its 2 subgroups (Plus, Premium)", marker="ladder-panel")
     user.find(marker="make-ladder").click()
     await user.should_see("Make Club a ladder")
-    await user.should_see("keep Plus", marker="ladder-overlap")  # by name, Plus is on top at first
+    await user.should_see("keep Plus", marker="ladder-overlap", retries=20)  # by name, Plus is on top at first
     user.find(marker=f"rung-up-{premium}").click()
     who = "1 customer is" if len(both) == 1 else f"{len(both):,} customers are"
-    await user.should_see(f"{who} on more than one rung: {len(both):,} keep Premium.", marker="ladder-overlap")
-    await user.should_see(f"+{len(both):,} up from Plus", marker=f"moves-{premium}")
+    await user.should_see(
+        f"{who} on more than one rung: {len(both):,} keep Premium.", marker="ladder-overlap", retries=20
+    )
+    await user.should_see(f"+{len(both):,} up from Plus", marker=f"moves-{premium}", retries=20)
 
     user.find(marker="hold-days").elements.pop().value = 0
-    await user.should_see("A hold lasts 1 to 3,650 days; leave it empty for none.", marker="hold-days")
+    await user.should_see("A hold lasts 1 to 3,650 days; leave it empty for none.", marker="hold-days", retries=20)
     assert not user.find(marker="confirm-ladder").elements.pop().enabled
     user.find(marker="hold-days").elements.pop().value = 30
-    await user.should_see(f"+{len(both):,} up from Plus", marker=f"moves-{premium}")
+    await user.should_see(f"+{len(both):,} up from Plus", marker=f"moves-{premium}", retries=20)
 
     user.find(marker="confirm-ladder").click()
-    await user.should_see(f"Club is a ladder of 2 rungs now: {len(both):,} moved up; nobody is on more than one rung.")
+    await user.should_see(
+        f"Club is a ladder of 2 rungs now: {len(both):,} moved up; nobody is on more than one rung.", retries=20
+    )
     assert not await members(premium) & await members(plus)
     club_row = await CustomerGroup.get(id=club)
     assert (club_row.is_ladder, club_row.hold_days) == (True, 30)
-    await user.should_see("Tier ladder: Club", marker="ladder-panel")
-    await user.should_see("moved up from Plus to Premium", marker="ladder-last-run")
+    await user.should_see("Tier ladder: Club", marker="ladder-panel", retries=20)
+    await user.should_see("moved up from Plus to Premium", marker="ladder-last-run", retries=20)
 
 
 async def test_a_new_order_of_the_rungs_is_previewed_then_made(user: User):
@@ -91,14 +95,14 @@ async def test_a_new_order_of_the_rungs_is_previewed_then_made(user: User):
     await user.open(f"/groups/hierarchy?group={club}")
     user.find(marker="reorder-rungs").click()
     await user.should_see("Reorder the rungs of Club")
-    await user.should_see("Move a rung up or down to see who the new order would move.")
+    await user.should_see("Move a rung up or down to see who the new order would move.", retries=20)
     assert not user.find(marker="confirm-ladder").elements.pop().enabled
     user.find(marker=f"rung-up-{plus}").click()
     # Up in the new order: Plus is the top rung now.
-    await user.should_see(f"-{on_premium:,} up to Plus", marker=f"moves-{premium}")
+    await user.should_see(f"-{on_premium:,} up to Plus", marker=f"moves-{premium}", retries=20)
 
     user.find(marker="confirm-ladder").click()
-    await user.should_see(f"New order of Club: Plus, Premium. {on_premium:,} moved up.")
+    await user.should_see(f"New order of Club: Plus, Premium. {on_premium:,} moved up.", retries=20)
     assert await members(premium) == set()
     assert [g.id for g in await CustomerGroup.filter(parent_id=club).order_by("rung")] == [plus, premium]
 
@@ -109,14 +113,14 @@ async def test_a_hold_period_out_of_range_is_refused_beside_the_field(user: User
     await user.should_see("Tier ladder: Tiered Customers")
     user.find(marker="hold-days").elements.pop().value = 0
     user.find(marker="save-hold").click()
-    await user.should_see("A hold lasts 1 to 3,650 days; leave it empty for none.", marker="hold-days")
+    await user.should_see("A hold lasts 1 to 3,650 days; leave it empty for none.", marker="hold-days", retries=20)
     assert (await CustomerGroup.get(id=tiered.id)).hold_days is None
 
     user.find(marker="hold-days").elements.pop().value = 45
     user.find(marker="save-hold").click()
-    await user.should_see("Tiered Customers has a hold period of 45 days now")
+    await user.should_see("Tiered Customers has a hold period of 45 days now", retries=20)
     assert (await CustomerGroup.get(id=tiered.id)).hold_days == 45
-    await user.should_see("Hold period 45 days", marker="ladder-hold")
+    await user.should_see("Hold period 45 days", marker="ladder-hold", retries=20)
 
 
 async def test_turning_the_ladder_off_keeps_every_member_where_they_are(user: User):
@@ -130,11 +134,13 @@ async def test_turning_the_ladder_off_keeps_every_member_where_they_are(user: Us
     await user.should_see("Every member stays where they are")
     user.find(marker="confirm-turn-off").click()
     total = sum(len(m) for m in before.values())
-    await user.should_see(f"Tiered Customers is no longer a ladder; its {total:,} members stay where they are.")
+    await user.should_see(
+        f"Tiered Customers is no longer a ladder; its {total:,} members stay where they are.", retries=20
+    )
 
     assert not (await CustomerGroup.get(id=tiered.id)).is_ladder
     assert {gid: await members(gid) for gid in rungs} == before
-    await user.should_see("Make a ladder…", marker="make-ladder")
+    await user.should_see("Make a ladder…", marker="make-ladder", retries=20)
 
 
 @pytest.mark.signed_out

@@ -28,7 +28,8 @@ from ui.staff.session import current_actor
 
 TOP_LEVEL = 0  # the "Move under…" choice for no parent (a select's value cannot be None and labelled)
 
-SOURCE_COLOURS = {"here": "text-emerald-700", "inherited": "text-primary", "default": "text-slate-400"}
+# Each at least 4.5:1 on white (slate-400 "default" was 2.6:1).
+SOURCE_COLOURS = {"here": "text-emerald-700", "inherited": "text-primary", "default": "text-slate-500"}
 
 
 class HierarchyState:
@@ -107,7 +108,7 @@ def _tree_row(node: TreeNode, depth: int, *, selected: bool, on_click) -> None:
         ui.icon(icon, size="18px").classes("text-slate-400 shrink-0")
         name = ui.label(node.name).classes("truncate " + ("font-medium text-primary" if selected else "text-slate-800"))
         if node.status.value != "active":
-            name.classes("line-through text-slate-400")
+            name.classes("line-through text-slate-500")
         if node.is_default:
             ui.badge("default", color="secondary").props("outline").classes("shrink-0")
         ui.space()

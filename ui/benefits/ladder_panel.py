@@ -38,6 +38,7 @@ Changed = Callable[[], Awaitable[None]]
 BY_RULE_COLOUR = "#1f4e79"  # the app's primary colour
 FROZEN_COLOUR = "#94a3b8"  # a rung no rule runs: its members stay where they are
 ROW_HEIGHT = 44  # px per rung in the chart
+OVERLAP_SAMPLE = 5  # customers named in the preview of who is on more than one rung; the rest counted
 # Making or changing a ladder moves members as a rule run does: the services need both.
 CHANGES = (Permission.MANAGE_GROUPS, Permission.MANAGE_RULES)
 
@@ -273,7 +274,7 @@ def _turn_off_dialog(view: LadderView, on_change: Changed) -> None:
 
     with ui.dialog() as dialog, ui.card().classes("w-[32rem] max-w-full"):
         dialog_title(dialog, f"Turn off the ladder {view.name}?")
-        rungs = ", ".join(f"{r.name} {r.members:,}" for r in view.rungs)
+        rungs = ", ".join(f"{r.name}: {r.members:,}" for r in view.rungs)
         ui.label(f"Every member stays where they are ({rungs}).").classes("text-slate-700")
         ui.label(
             "From then on each group follows its own rule, so a customer may be in more than one of them again. "
@@ -505,13 +506,14 @@ class _OrderDialog:
 def _overlap(overlap: Overlap) -> None:
     with ui.column().classes("w-full gap-1 rounded bg-amber-50 px-3 py-2").mark("ladder-overlap"):
         ui.label(overlap.words()).classes("text-slate-800")
-        if overlap.sample:
+        sample = overlap.sample[:OVERLAP_SAMPLE]
+        if sample:
             with ui.element("ul").classes("pl-5 text-sm text-slate-700").style("list-style: disc"):
-                for customer in overlap.sample:
+                for customer in sample:
                     ends = f"keeps {customer.ends_on}" if customer.ends_on else "leaves the ladder"
                     with ui.element("li"):
                         ui.label(f"{customer.name}: on {', '.join(customer.rungs)}; {ends}")
-        more = overlap.customers - len(overlap.sample)
+        more = overlap.customers - len(sample)
         if more > 0:
             ui.label(f"and {more:,} more").classes("text-sm text-slate-600")
 
