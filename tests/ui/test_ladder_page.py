@@ -69,6 +69,8 @@ async def test_making_a_ladder_shows_who_is_on_both_rungs_first_and_leaves_nobod
         f"{who} on more than one rung: {len(both):,} keep Premium.", marker="ladder-overlap", retries=20
     )
     await user.should_see(f"+{len(both):,} up from Plus", marker=f"moves-{premium}", retries=20)
+    # Who is on both now would count twice in a figure after: the preview says the members now.
+    await user.should_see(f"{len(await members(premium)):,} members now", marker=f"moves-{premium}")
 
     user.find(marker="hold-days").elements.pop().value = 0
     await user.should_see("A hold lasts 1 to 3,650 days; leave it empty for none.", marker="hold-days", retries=20)
@@ -90,7 +92,7 @@ async def test_making_a_ladder_shows_who_is_on_both_rungs_first_and_leaves_nobod
 async def test_a_new_order_of_the_rungs_is_previewed_then_made(user: User):
     club, premium, plus = await club_with_two_tiers()
     await make_ladder(parent_id=club, rung_order=[premium, plus], actor=OWNER)
-    on_premium = len(await members(premium))
+    on_premium, on_plus = len(await members(premium)), len(await members(plus))
 
     await user.open(f"/groups/hierarchy?group={club}")
     user.find(marker="reorder-rungs").click()
@@ -100,6 +102,7 @@ async def test_a_new_order_of_the_rungs_is_previewed_then_made(user: User):
     user.find(marker=f"rung-up-{plus}").click()
     # Up in the new order: Plus is the top rung now.
     await user.should_see(f"-{on_premium:,} up to Plus", marker=f"moves-{premium}", retries=20)
+    await user.should_see(f"{on_plus:,} → {on_plus + on_premium:,} members", marker=f"moves-{plus}")
 
     user.find(marker="confirm-ladder").click()
     await user.should_see(f"New order of Club: Plus, Premium. {on_premium:,} moved up.", retries=20)

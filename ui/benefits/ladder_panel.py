@@ -460,6 +460,9 @@ class _OrderDialog:
             _overlap(run.overlap)
         with ui.column().classes("w-full gap-1").mark("ladder-moves"):
             ui.label(f"In all: {totals_words(run, done=False)}.").classes("text-slate-800")
+            # A customer on two rungs who keeps one counts as arriving there too, so the preview's
+            # members after are only shown where nobody is on two rungs now.
+            exact = run.overlap is None or not run.overlap.customers
             for outcome in run.rungs if run.changed else ():
                 before = self.rungs[outcome.group_id].members
                 with (
@@ -467,11 +470,12 @@ class _OrderDialog:
                 ):
                     with ui.row().classes("w-full items-baseline gap-2"):
                         ui.label(f"{outcome.position}. {outcome.name}").classes("font-medium text-slate-800")
-                        members = (
-                            count(before, "member")
-                            if before == outcome.members
-                            else f"{before:,} → {count(outcome.members, 'member')}"
-                        )
+                        if not exact:
+                            members = f"{count(before, 'member')} now"
+                        elif before == outcome.members:
+                            members = count(before, "member")
+                        else:
+                            members = f"{before:,} → {count(outcome.members, 'member')}"
                         ui.label(members).classes("text-sm text-slate-600 tabular-nums")
                     moves = run.moves_of(outcome.group_id)
                     if moves.arriving or moves.leaving:
