@@ -10,13 +10,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
-from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, ui
-from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import PREFIX as API_PREFIX
 from api import register_api
+from services.collector import collect_on_schedule
 from services.demo.seeding import is_empty, seed_demo_shop, seed_if_empty
 from services.errors import FormError, PermissionDeniedError
 from services.rules.runs import refresh_rules_periodically
@@ -37,8 +37,8 @@ settings = load_settings()
 def _with_database(lifespan):
     """Wrap the app's lifespan so the database is migrated (and the demo shop seeded on first
     start) before the first request, and closed last. NiceGUI's on_startup would not wait.
-    Meanwhile the rule refresh, the daily backups and the webhook sender run in the background;
-    they are cancelled before the database closes."""
+    Meanwhile the rule refresh, the daily backups, the webhook sender and the collector's schedule
+    (services/collector.py) run in the background; they are cancelled before the database closes."""
 
     @asynccontextmanager
     async def wrapped(server):
@@ -51,11 +51,12 @@ def _with_database(lifespan):
         backups = asyncio.create_task(run_daily_backups(place=BackupPlace.from_settings(settings)))
         sender = Sender()
         webhooks = asyncio.create_task(sender.run())
+        collector = asyncio.create_task(collect_on_schedule())
         try:
             async with lifespan(server) as state:
                 yield state
         finally:
-            for task in (rules, backups, webhooks):
+            for task in (rules, backups, webhooks, collector):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -65,25 +66,39 @@ def _with_database(lifespan):
     return wrapped
 
 
-class SignedInOnly(BaseHTTPMiddleware):
+class SignedInOnly:
     """Every page but sign-in and setup needs a signed-in, still active staff member. The account is
     read again on each page load, so a deactivated or demoted person loses access at their next step.
     NiceGUI's own assets and websocket are left alone; the REST API (under /api/v1 only) guards its
-    routes itself. tests/ui/test_access.py checks every route of the app against this."""
+    routes itself. tests/ui/test_access.py checks every route of the app against this.
 
-    async def dispatch(self, request: Request, call_next):
-        path = request.url.path
-        if path in PUBLIC_PAGES or path.startswith(("/_nicegui", f"{API_PREFIX}/")) or path == "/favicon.ico":
-            return await call_next(request)
+    A plain ASGI middleware: Starlette's BaseHTTPMiddleware runs each request in a task group of its
+    own, whose cancel scopes and exceptions are garbage in cycles left for the cycle collector."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or path in PUBLIC_PAGES
+            or path.startswith(("/_nicegui", f"{API_PREFIX}/"))
+            or path == "/favicon.ico"
+        ):
+            await self.app(scope, receive, send)
+            return
         actor = signed_in()
         fresh = await get_actor(user_id=actor.id) if actor else None
         if fresh is None:
             sign_out()
             target = "/login" if await has_staff() else "/setup"
-            return RedirectResponse(f"{target}?next={quote(path)}" if target == "/login" else target)
+            answer = RedirectResponse(f"{target}?next={quote(path)}" if target == "/login" else target)
+            await answer(scope, receive, send)
+            return
         if fresh != actor:
             sign_in(fresh)
-        return await call_next(request)
+        await self.app(scope, receive, send)
 
 
 def _refused(error: Exception) -> None:

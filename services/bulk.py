@@ -46,6 +46,12 @@ def without_cycle_collection() -> Iterator[None]:
                 gc.enable()
 
 
+def bulk_step_under_way() -> bool:
+    """Whether a bulk step holds the collector now (services.collector leaves it alone then)."""
+    with _lock:
+        return _pauses > 0
+
+
 def release_frozen() -> None:
     """Give the objects frozen at the end of a bulk step back to the collector, once the bulk data
     among them has been dropped (during a bulk step they stay as they are)."""
