@@ -96,6 +96,8 @@ async def test_a_lower_gold_threshold_moves_silver_customers_up_once_each(
     await dialog.get_by_role("button", name="Save and update members").click()
     await page.wait_for_url(GROUP_PAGE)
     await expect(page.get_by_text(f"Saved Gold Tier: +{moving:,} up from Silver Tier")).to_be_visible()
+    await expect(page.get_by_text(f"New rule saved: +{moving:,} up from Silver Tier.")).to_be_visible()  # with Undo
+    await shoot(page, screenshot_dir, "ladder-saved", whole_phone_page=False)
 
     # In the database: one moved_up event per customer moved, recorded on Gold naming Silver, and no
     # join or leave beside it; nobody on two rungs.
@@ -138,3 +140,5 @@ async def test_a_lower_gold_threshold_moves_silver_customers_up_once_each(
         timeline.get_by_role("row").filter(has_text=re.compile(r"Left Silver Tier|Joined Gold Tier"))
     ).to_have_count(0)
     await shoot(page, screenshot_dir, "ladder-customer")
+    await move.scroll_into_view_if_needed()
+    await page.screenshot(path=screenshot_dir / "ladder-customer-history-1366.png", animations="disabled")

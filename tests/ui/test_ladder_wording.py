@@ -64,6 +64,7 @@ async def test_saving_a_rung_asks_in_moves_and_says_what_moved(user: User):
 
     user.find("confirm-save").click()
     await user.should_see(f"Saved Gold Tier: +{moving:,} up from Silver Tier.", retries=PREVIEW)
+    await user.should_see(f"New rule saved: +{moving:,} up from Silver Tier.", marker="rule-undo")
     assert len(silver_before - await _on("SILVER")) == moving
     assert not (await _on("GOLD")) & (await _on("SILVER")), "nobody on two rungs"
 

@@ -8,8 +8,9 @@ from models.group import GroupType
 from services.groups.group import GroupDetail
 from services.groups.rule_versions import list_rule_versions, restore_rule_version
 from services.membership.changes import ExclusionRow, lift_exclusions, list_exclusions
+from services.rules.ladders import RungMoves
 from services.rules.model import parse_rule
-from services.rules.preview import explain_member, preview_rule
+from services.rules.preview import explain_member, last_rung_moves, preview_rule
 from services.rules.runs import apply_rule, last_run_changes
 from services.rules.words import Wording, rule_lines
 from services.staff.actor import Permission
@@ -70,7 +71,8 @@ async def rule_section(group: GroupDetail, wording: Wording) -> None:
         if not group.rule:
             ui.label("This group has no rule yet. Edit the group to add one.").classes("text-slate-500")
             return
-        _undo_banner(group)
+        moves = await last_rung_moves(group_id=group.id)  # a rung: its ladder's last run, in moves
+        _undo_banner(group, moves)
         show_rule(group.rule, wording)
         with ui.row().classes("items-center gap-2 text-sm text-slate-600").mark("rule-last-run"):
             if group.rule_applied_version < group.rule_version:
@@ -79,20 +81,20 @@ async def rule_section(group: GroupDetail, wording: Wording) -> None:
             else:
                 ui.icon("history")
                 ui.label(
-                    f"Last ran {_when(group.rule_ran_at)}: {group.rule_joined:,} joined, {group.rule_left:,} left."
+                    f"Last ran {_when(group.rule_ran_at)}: {_changed_words(group, moves)}."
                     if group.rule_ran_at
                     else "Members were set with the group; the rule has not run since."
                 )
             if group.status.value != "active":
                 ui.label("Inactive groups keep their members; the rule runs again once the group is active.")
         changes = await last_run_changes(group_id=group.id)
-        for label, people, more in (
-            ("Joined", changes.joined, group.rule_joined),
-            ("Left", changes.left, group.rule_left),
+        for mark, label, people, more in (
+            ("joined", "Joined" if moves is None else "Arrived", changes.joined, group.rule_joined),
+            ("left", "Left" if moves is None else "Departed", changes.left, group.rule_left),
         ):
             if not people:
                 continue
-            with ui.row().classes("gap-1 items-center text-sm text-slate-600 pl-6").mark(f"last-run-{label.lower()}"):
+            with ui.row().classes("gap-1 items-center text-sm text-slate-600 pl-6").mark(f"last-run-{mark}"):
                 ui.label(f"{label}:")
                 for i, person in enumerate(people):
                     ui.link(person.name, f"/customers/{person.id}").classes("text-primary")
@@ -105,7 +107,14 @@ async def rule_section(group: GroupDetail, wording: Wording) -> None:
         await _history(group, wording)
 
 
-def _undo_banner(group: GroupDetail) -> None:
+def _changed_words(group: GroupDetail, moves: RungMoves | None) -> str:
+    """What the last run did: who joined and left; on a rung (`moves`), who moved along its ladder."""
+    if moves is None:
+        return f"{group.rule_joined:,} joined, {group.rule_left:,} left"
+    return moves.words() if moves.arriving or moves.leaving else "no one moved"
+
+
+def _undo_banner(group: GroupDetail, moves: RungMoves | None) -> None:
     """Right after the wizard saved a new rule: who joined and left, and Undo (the rule in force
     before comes back as a new version, and the members follow it)."""
     undo = app.storage.user.get("rule_undo")
@@ -135,7 +144,7 @@ def _undo_banner(group: GroupDetail) -> None:
     with ui.row().classes("w-full items-center gap-3 rounded bg-blue-50 px-3 py-2 no-wrap").mark("rule-undo"):
         ui.icon("published_with_changes", size="sm").classes("text-primary")
         ui.label(
-            f"New rule saved: {group.rule_joined:,} joined, {group.rule_left:,} left."
+            f"New rule saved: {_changed_words(group, moves)}."
             if group.rule_applied_version >= group.rule_version
             else "New rule saved."
         ).classes("text-sm text-slate-800")
