@@ -139,6 +139,7 @@ async def test_a_lower_gold_threshold_moves_silver_customers_up_once_each(
     await expect(
         timeline.get_by_role("row").filter(has_text=re.compile(r"Left Silver Tier|Joined Gold Tier"))
     ).to_have_count(0)
+    await assert_no_blocking_violations(page)
     await shoot(page, screenshot_dir, "ladder-customer")
     await move.scroll_into_view_if_needed()
     await page.screenshot(path=screenshot_dir / "ladder-customer-history-1366.png", animations="disabled")
