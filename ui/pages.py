@@ -10,6 +10,7 @@ from ui.benefits.overlaps_page import overlaps_page
 from ui.benefits.price_check import price_check_page
 from ui.catalog.pages import catalog_page, price_list_page
 from ui.customers import customer_detail_page, customers_page
+from ui.element_cost import remember_handler_signatures
 from ui.groups.detail import group_detail_page
 from ui.groups.overview import groups_overview_page
 from ui.imports.customers import customer_import_page
@@ -38,6 +39,7 @@ def _moved_to(target: str):
 
 def register_pages(*, backups: BackupPlace) -> None:
     """`backups`: where the Settings page's backups go (the app's settings, read once at start)."""
+    remember_handler_signatures()
 
     async def settings() -> None:
         await settings_page(backups=backups)
