@@ -45,7 +45,7 @@ async def test_an_older_rule_version_is_previewed_before_it_is_restored(user: Us
     await user.should_see("Rule history (2 versions)")
     user.find("restore-1").click()
     await user.should_see("Restore rule version 1?", retries=20)
-    await user.should_see("would leave", marker="restore-diff")
+    await user.should_see("down to Silver Tier", marker="restore-diff")  # Gold is a rung: its leavers move down
     user.find("confirm-restore").click()
     await user.should_see("Restored rule version 1.", retries=20)
     await user.should_see("Version 3")

@@ -238,7 +238,9 @@ async def _restore_dialog(group: GroupDetail, version, wording: Wording) -> None
         change = preview.change
         with ui.row().classes("gap-4").mark("restore-diff"):
             ui.label(f"{preview.matching:,} customers match").classes("text-slate-700")
-            if change:
+            if preview.ladder is not None:  # a rung: its ladder moves customers, each once
+                ui.label(preview.ladder.words()).classes("font-medium text-slate-900")
+            elif change:
                 ui.label(f"+{change.joining:,} would join").classes("text-positive font-medium")
                 ui.label(f"−{change.leaving:,} would leave").classes("text-negative font-medium")
         ui.label("It is saved as a new version; the current one stays in the history.").classes(
