@@ -15,6 +15,7 @@ from playwright.async_api import Locator, Page, expect
 
 from tests.e2e.conftest import choose
 from tests.e2e.test_accessibility import assert_no_blocking_violations
+from tests.e2e.test_navigation import UNSTYLED_CLASSES
 from tests.e2e.test_rule_demo import LAPTOP, open_tab, shoot
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -80,6 +81,7 @@ async def test_a_lower_gold_threshold_moves_silver_customers_up_once_each(
     await expect(page.get_by_text("Up from Silver Tier:")).to_be_visible()  # the first of them by name
     await expect(page.get_by_text(re.compile(r"would (join|leave)$"))).to_have_count(0)
     await assert_no_blocking_violations(page)
+    assert await page.evaluate(UNSTYLED_CLASSES) == [], "classes without a style: make css"
     await moves.scroll_into_view_if_needed()
     await shoot(page, screenshot_dir, "ladder-rules-step")
 
@@ -140,6 +142,7 @@ async def test_a_lower_gold_threshold_moves_silver_customers_up_once_each(
         timeline.get_by_role("row").filter(has_text=re.compile(r"Left Silver Tier|Joined Gold Tier"))
     ).to_have_count(0)
     await assert_no_blocking_violations(page)
+    assert await page.evaluate(UNSTYLED_CLASSES) == [], "classes without a style: make css"
     await shoot(page, screenshot_dir, "ladder-customer")
     await move.scroll_into_view_if_needed()
     await page.screenshot(path=screenshot_dir / "ladder-customer-history-1366.png", animations="disabled")
