@@ -168,142 +168,166 @@ def rung_saved_text(name: str, moves: RungMoves) -> str:
     return f"Saved {name}: {moves.words()}." if moves.arriving or moves.leaving else f"Saved {name}: no one moved."
 
 
-async def wizard(form: GroupForm, *, start: str | None = None, original: GroupDetail | None = None) -> None:
-    editing = form.group_id is not None
-    cancel_target = f"/groups/{form.group_id}" if editing else "/groups"
+class Wizard:
+    """One owner's wizard on one page: the stepper, which steps are drawn, and the actions of its
+    buttons (Continue checks its step, a header jump the steps in between, save may ask first)."""
 
-    save_buttons: list[ui.button] = []
+    def __init__(self, form: GroupForm, *, start: str | None, original: GroupDetail | None) -> None:
+        self.form = form
+        self.original = original
+        self.editing = form.group_id is not None
+        self.cancel_target = f"/groups/{form.group_id}" if self.editing else "/groups"
+        self.save_buttons: list[ui.button] = []
+        titles = [step.TITLE for step in _steps(form)]
+        self.current = start if start in titles else STEPS[0].TITLE
+        self.shown_titles = titles
+        self.stepper: ui.stepper | None = None
+        # The steps shown, the content of each (a ui.step), and which have been drawn.
+        self.shown: list = []
+        self.bodies: dict[str, ui.step] = {}
+        self.drawn: set[str] = set()
+        form.on_type_change = self.type_changed
 
-    async def wrong_fields(errors: dict[str, str]) -> None:
+    async def show(self) -> None:
+        self.changed_dialog = self._changed_dialog()
+        ui.add_css(PHONE_STEPPER)
+        with ui.card().classes("w-full p-0 group-wizard"):
+            await self.steps()
+
+    def _changed_dialog(self) -> ui.dialog:
+        with ui.dialog() as dialog, ui.card().classes("max-w-md"):
+            dialog_title(dialog, "This group was changed meanwhile")
+            ui.label(
+                "Someone else saved this group after you opened it. Reload to see their version; "
+                "your changes on this page will not be saved."
+            ).classes("text-slate-600")
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Keep editing", on_click=dialog.close).props("flat")
+                ui.button("Reload", on_click=lambda: ui.navigate.to(f"/groups/{self.form.group_id}/edit")).mark(
+                    "reload"
+                )
+        return dialog
+
+    async def wrong_fields(self, errors: dict[str, str]) -> None:
         # Each step with a problem is drawn first, so its fields are there to show it.
         for title in dict.fromkeys(_step_of(field).TITLE for field in errors):
-            await draw(title)
-        form.show_errors(errors)
-        stepper.value = _step_of(next(iter(errors))).TITLE
-        current["step"] = stepper.value
+            await self.draw(title)
+        self.form.show_errors(errors)
+        self.stepper.value = _step_of(next(iter(errors))).TITLE
+        self.current = self.stepper.value
         ui.notify("Please correct the highlighted fields.", type="warning")
 
-    async def save() -> None:
-        form.show_errors({})
-        leaving = await _members_leaving(form, original)
+    async def save(self) -> None:
+        self.form.show_errors({})
+        leaving = await _members_leaving(self.form, self.original)
         if leaving is not None:
-            await confirm_leaving(leaving)
+            assert self.original is not None
+            await _confirm_leaving(self.original, leaving, on_confirm=self.really_save)
             return
-        await really_save()
+        await self.really_save()
 
-    async def really_save() -> None:
+    async def really_save(self) -> None:
         actor = current_actor()
         # Saving a rule-based group sets its members, which takes a moment on a big shop.
         saved = await run_action(
-            lambda: _save_group(form, actor),
-            errors=wrong_fields,
+            lambda: _save_group(self.form, actor),
+            errors=self.wrong_fields,
             missing=notify_refused,
-            changed=changed_dialog.open,
-            busy=save_buttons,
+            changed=self.changed_dialog.open,
+            busy=self.save_buttons,
         )
         if saved:
-            await _save_the_rest(form, saved.value, actor, original=original)
+            await _save_the_rest(self.form, saved.value, actor, original=self.original)
 
-    async def confirm_leaving(preview: RulePreview) -> None:
-        assert original is not None
-        await _confirm_leaving(original, preview, on_confirm=really_save)
-
-    async def go_on(step) -> None:
+    async def go_on(self, step) -> None:
         """Continue: only once the step's own fields would pass the save's checks."""
-        problems = await step_problems(form, step)
+        problems = await step_problems(self.form, step)
         if problems:
-            form.show_errors(problems)
+            self.form.show_errors(problems)
             ui.notify("Please correct the highlighted fields on this step.", type="warning")
             return
         # Set on the server (not Quasar's next()), so the step in view is known here at once.
-        titles = [shown.TITLE for shown in _steps(form)]
-        stepper.value = titles[min(titles.index(step.TITLE) + 1, len(titles) - 1)]
-        await draw(stepper.value)
+        titles = [shown.TITLE for shown in _steps(self.form)]
+        self.stepper.value = titles[min(titles.index(step.TITLE) + 1, len(titles) - 1)]
+        await self.draw(self.stepper.value)
         focus(FIRST_FIELD, FIRST_BUTTON)
 
-    async def moved(shown: list, target: str) -> None:
+    async def moved(self, shown: list, target: str) -> None:
         """A step header clicked (or Continue): going ahead passes the checks of every step in between,
         as Continue does, else the first step with a problem shows it."""
         titles = [step.TITLE for step in shown]
-        here = titles.index(current["step"]) if current["step"] in titles else 0
-        current["step"] = target
+        here = titles.index(self.current) if self.current in titles else 0
+        self.current = target
         for step in shown[here : titles.index(target)]:
-            if problems := await step_problems(form, step):
-                await draw(step.TITLE)
-                form.show_errors(problems)
-                current["step"] = stepper.value = step.TITLE
+            if problems := await step_problems(self.form, step):
+                await self.draw(step.TITLE)
+                self.form.show_errors(problems)
+                self.current = self.stepper.value = step.TITLE
                 ui.notify(f"Please correct the highlighted fields on “{step.TITLE}” first.", type="warning")
                 return
-        await draw(target)
+        await self.draw(target)
 
-    with ui.dialog() as changed_dialog, ui.card().classes("max-w-md"):
-        dialog_title(changed_dialog, "This group was changed meanwhile")
-        ui.label(
-            "Someone else saved this group after you opened it. Reload to see their version; "
-            "your changes on this page will not be saved."
-        ).classes("text-slate-600")
-        with ui.row().classes("w-full justify-end"):
-            ui.button("Keep editing", on_click=changed_dialog.close).props("flat")
-            ui.button("Reload", on_click=lambda: ui.navigate.to(f"/groups/{form.group_id}/edit")).mark("reload")
-
-    async def draw(title: str) -> None:
+    async def draw(self, title: str) -> None:
         """A step's content is built when it is first shown: building every step's elements up front
         made the page slow to serve (NiceGUI's cost is per element). What the owner enters lives in
         the form, so a step drawn late starts from it."""
-        shown = drawn["shown"]
-        titles = [step.TITLE for step in shown]
-        if title in drawn["titles"] or title not in titles:
+        titles = [step.TITLE for step in self.shown]
+        if title in self.drawn or title not in titles:
             return
-        drawn["titles"].add(title)
+        self.drawn.add(title)
         index = titles.index(title)
-        with drawn["bodies"][title]:
-            await shown[index].render(form, save)
+        with self.bodies[title]:
+            await self.shown[index].render(self.form, self.save)
             # Only the step in view shows its buttons; Quasar hides the others' content, and
             # this says so on the server too (one "Create group" to click, not one per step).
-            with ui.stepper_navigation().classes("w-full").bind_visibility_from(stepper, "value", value=title):
-                _step_buttons(stepper, shown, index, editing=editing, save=save, go_on=go_on, save_buttons=save_buttons)
-                ui.button("Cancel", on_click=lambda: ui.navigate.to(cancel_target)).props("flat color=grey-8")
+            with ui.stepper_navigation().classes("w-full").bind_visibility_from(self.stepper, "value", value=title):
+                _step_buttons(
+                    self.stepper,
+                    self.shown,
+                    index,
+                    editing=self.editing,
+                    save=self.save,
+                    go_on=self.go_on,
+                    save_buttons=self.save_buttons,
+                )
+                ui.button("Cancel", on_click=lambda: ui.navigate.to(self.cancel_target)).props("flat color=grey-8")
 
-    @ui.refreshable
-    async def steps() -> None:
-        nonlocal stepper
-        shown = _steps(form)
-        save_buttons.clear()
-        drawn.update(shown=shown, titles=set(), bodies={})
+    @ui.refreshable_method
+    async def steps(self) -> None:
+        shown = self.shown = _steps(self.form)
+        self.save_buttons.clear()
+        self.drawn, self.bodies = set(), {}
         if wizard_rules in shown:
-            wizard_rules.prepare(form)  # the rule the Rules step would start from, checked before it is drawn
+            wizard_rules.prepare(self.form)  # the rule the Rules step would start from, checked before it is drawn
         with (
-            ui.stepper(value=current["step"])
+            ui.stepper(value=self.current)
             .classes("w-full")
             .props(f"flat header-nav animated {STEP_NAMES_COLOR}") as stepper
         ):
-            stepper.on_value_change(lambda e: moved(shown, e.value))
-            stepper.on_value_change(lambda e: [view(e.value) for view in form.benefit_views])
+            self.stepper = stepper
+            stepper.on_value_change(lambda e: self.moved(shown, e.value))
+            stepper.on_value_change(lambda e: [view(e.value) for view in self.form.benefit_views])
             for step in shown:
-                drawn["bodies"][step.TITLE] = ui.step(step.TITLE, icon=step.ICON)
-        await draw(current["step"])
+                self.bodies[step.TITLE] = ui.step(step.TITLE, icon=step.ICON)
+        await self.draw(self.current)
 
-    async def type_changed() -> None:
+    async def type_changed(self) -> None:
         # Switching between manual and rule-based adds or removes the Rules step.
-        if [s.TITLE for s in _steps(form)] != shown_titles["now"]:
-            shown_titles["now"] = [s.TITLE for s in _steps(form)]
-            form.rule_view = None
-            form.inputs.clear()
-            form.benefit_views.clear()
-            form.autofocus_name = False
+        titles = [s.TITLE for s in _steps(self.form)]
+        if titles != self.shown_titles:
+            self.shown_titles = titles
+            self.form.rule_view = None
+            self.form.inputs.clear()
+            self.form.benefit_views.clear()
+            self.form.autofocus_name = False
             # Asked before the redraw: this handler's radio goes with it, and so does the rest of the
             # handler. Without it a keyboard user is dropped at the top of the page.
             focus(CHOSEN_TYPE)
-            await steps.refresh()
+            await self.steps.refresh()
 
-    current = {"step": start if start in [s.TITLE for s in _steps(form)] else STEPS[0].TITLE}
-    shown_titles = {"now": [s.TITLE for s in _steps(form)]}
-    stepper: ui.stepper | None = None
-    drawn: dict = {}  # the steps shown, the content of each, and which are drawn
-    form.on_type_change = type_changed
-    ui.add_css(PHONE_STEPPER)
-    with ui.card().classes("w-full p-0 group-wizard"):
-        await steps()
+
+async def wizard(form: GroupForm, *, start: str | None = None, original: GroupDetail | None = None) -> None:
+    await Wizard(form, start=start, original=original).show()
 
 
 async def _save_group(form: GroupForm, actor: Actor) -> GroupDetail:
