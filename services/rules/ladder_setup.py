@@ -173,8 +173,8 @@ async def _moves_at(group_ids: list[int], names: dict[int, str], at: datetime) -
             key = (other_id, group_id, "up" if action == "moved_up" else "down")
         elif action == "joined":
             key = (None, group_id, "join")
-        elif action == "left":
-            key = (group_id, None, "leave")
+        elif action == "left":  # naming another rung: left this one, on that one only
+            key = (group_id, other_id, "leave")
         else:
             continue
         counts[key] = counts.get(key, 0) + 1

@@ -23,8 +23,12 @@ connection's session), for every customer considered:
 Then each customer's rungs now are set against their place: a move is ONE event ("moved_up" or
 "moved_down", recorded on the rung moved to, naming the rung left by id and name, the deciding
 rule's version in the reason), a customer new to the ladder joins, one with no place leaves every
-rung; sources and holds are brought up to date. A move keeps the customer's primary group where it
-was the rung left. Memberships, events, member counts and the webhook outbox change in one
+rung; sources and holds are brought up to date. A customer on more than one rung (a ladder made of
+groups that overlapped, a group moved under a ladder) moves from their highest rung, if at all: a
+rung they keep is no arrival, and every other rung they are on they leave ("left", naming the rung
+they end on as the other group), so a customer on Gold and Silver who keeps Gold reads as leaving
+Silver, not as moving up to a rung they were on already (a webhook consumer would congratulate
+them). A move keeps the customer's primary group where it was the rung left. Memberships, events, member counts and the webhook outbox change in one
 transaction on the background connection, as in runs.py.
 
 One placement serves every caller, so a preview shows exactly what a run does:
@@ -217,7 +221,9 @@ async def rung_places(connection: BaseDBAsyncClient | None = None) -> dict[int, 
 
 @dataclass(frozen=True)
 class Shift:
-    """Customers going one way: from a rung (None: new to the ladder) to a rung (None: off it)."""
+    """Customers going one way: from a rung (None: new to the ladder) to a rung (None: off it).
+    A "leave" to a rung: customers on more than one rung leaving this one, on `to` only from then
+    on (the rung they keep, or the one their highest rung moves them to); they stay on the ladder."""
 
     from_group_id: int | None
     from_name: str | None
@@ -236,8 +242,8 @@ class RungOutcome:
     by_rule: bool
     rule_version: int
     members: int  # after the run (for a preview: as it would be)
-    arrived: int  # joined the ladder here, or moved here from another rung
-    departed: int  # left the ladder from here, or moved to another rung
+    arrived: int  # joined the ladder here, or moved here from another rung (not: kept it, leaving others)
+    departed: int  # left the ladder from here, moved to another rung, or left it for another they are on
     turned_away: int = 0  # matched, but the rung was full
     held: int = 0  # below this rung, kept on it by the hold period
 
@@ -254,6 +260,7 @@ class RungMoves:
     up_to: tuple[Shift, ...]  # left for a higher rung
     down_to: tuple[Shift, ...]  # left for a lower rung
     off: Shift | None  # off the ladder
+    only_on: tuple[Shift, ...] = ()  # on more than one rung: left this one, on another only
 
     @property
     def arriving(self) -> int:
@@ -261,7 +268,8 @@ class RungMoves:
 
     @property
     def leaving(self) -> int:
-        return sum(s.customers for s in (*self.up_to, *self.down_to, *([self.off] if self.off else [])))
+        off = [self.off] if self.off else []
+        return sum(s.customers for s in (*self.up_to, *self.down_to, *off, *self.only_on))
 
     def words(self) -> str:
         """E.g. "+37 up from Silver Tier, -5 down to Bronze Tier, +12 new to the ladder"."""
@@ -273,6 +281,7 @@ class RungMoves:
         parts += [f"-{s.customers:,} down to {s.to_name}" for s in self.down_to]
         if self.off:
             parts.append(f"-{self.off.customers:,} off the ladder")
+        parts += [f"-{s.customers:,} on {s.to_name} only" for s in self.only_on]
         return ", ".join(parts) if parts else "No one moves"
 
 
@@ -329,7 +338,8 @@ class LadderRun:
 
     @property
     def left(self) -> int:
-        return self._total("leave")
+        """Off the ladder (not: on more than one rung, left one of them for another)."""
+        return sum(s.customers for s in self.shifts if s.direction == "leave" and s.to_group_id is None)
 
     @property
     def changed(self) -> bool:
@@ -350,7 +360,8 @@ class LadderRun:
             new=next((s for s in into if s.direction == "join"), None),
             up_to=tuple(s for s in out if s.direction == "up"),
             down_to=tuple(s for s in out if s.direction == "down"),
-            off=next((s for s in out if s.direction == "leave"), None),
+            off=next((s for s in out if s.direction == "leave" and s.to_group_id is None), None),
+            only_on=tuple(s for s in out if s.direction == "leave" and s.to_group_id is not None),
         )
 
 
@@ -364,8 +375,10 @@ async def _scratch(connection: BaseDBAsyncClient) -> None:
         f"is_primary BOOLEAN NOT NULL, held_until {moment}, PRIMARY KEY (customer_id, pos)",
         MATCH: "pos INTEGER NOT NULL, customer_id INTEGER NOT NULL, PRIMARY KEY (pos, customer_id)",
         TARGET: "customer_id INTEGER PRIMARY KEY, pos INTEGER NOT NULL, how VARCHAR(4) NOT NULL",
+        # `besides`: a rung left by a customer whose place is another rung they are on, or who moves
+        # there from a higher rung (a customer on more than one rung moves once, if at all).
         CHANGE: "customer_id INTEGER NOT NULL, from_pos INTEGER, to_pos INTEGER, how VARCHAR(4), "
-        "was_primary BOOLEAN NOT NULL, held BOOLEAN NOT NULL",
+        "was_primary BOOLEAN NOT NULL, held BOOLEAN NOT NULL, besides BOOLEAN NOT NULL",
         SCOPE: "customer_id INTEGER PRIMARY KEY",
     }
     for table, columns in tables.items():
@@ -527,17 +540,20 @@ async def _place(connection: BaseDBAsyncClient, ladder: Ladder, *, now: datetime
         placed.turned_away[rung.position] = await _keep_to_capacity(connection, rung, scoped=scoped)
     await execute(
         connection,
-        f"INSERT INTO {CHANGE} (customer_id, from_pos, to_pos, how, was_primary, held) "
+        f"INSERT INTO {CHANGE} (customer_id, from_pos, to_pos, how, was_primary, held, besides) "
         # `held`: a hold that ran out, now that they go down or off (the reason says so).
         f"SELECT n.customer_id, n.pos, t.pos, t.how, n.is_primary, "
-        f"(n.held_until IS NOT NULL AND (t.pos IS NULL OR t.pos > n.pos)) FROM {NOW} n "
+        f"(n.held_until IS NOT NULL AND (t.pos IS NULL OR t.pos > n.pos)), "
+        f"(t.pos IS NOT NULL AND EXISTS (SELECT 1 FROM {NOW} o WHERE o.customer_id = n.customer_id "
+        f"AND (o.pos = t.pos OR o.pos < n.pos))) FROM {NOW} n "
         f"LEFT JOIN {TARGET} t ON t.customer_id = n.customer_id WHERE t.pos IS NULL OR t.pos <> n.pos",
     )
     await execute(
         connection,
-        f"INSERT INTO {CHANGE} (customer_id, from_pos, to_pos, how, was_primary, held) "
-        f"SELECT t.customer_id, NULL, t.pos, t.how, ?, ? FROM {TARGET} t "
+        f"INSERT INTO {CHANGE} (customer_id, from_pos, to_pos, how, was_primary, held, besides) "
+        f"SELECT t.customer_id, NULL, t.pos, t.how, ?, ?, ? FROM {TARGET} t "
         f"WHERE NOT EXISTS (SELECT 1 FROM {NOW} n WHERE n.customer_id = t.customer_id)",
+        False,
         False,
         False,
     )
@@ -593,21 +609,22 @@ async def _keep_to_capacity(connection: BaseDBAsyncClient, rung: Rung, *, scoped
 async def _shifts(connection: BaseDBAsyncClient, ladder: Ladder, *, samples: bool) -> list[Shift]:
     rows = await fetch_rows(
         connection,
-        f"SELECT from_pos, to_pos, COUNT(*) AS n FROM {CHANGE} GROUP BY from_pos, to_pos ORDER BY from_pos, to_pos",
+        f"SELECT from_pos, to_pos, besides, COUNT(*) AS n FROM {CHANGE} GROUP BY from_pos, to_pos, besides "
+        "ORDER BY from_pos, to_pos, besides",
     )
     found = []
     for row in rows:
-        start, end = row["from_pos"], row["to_pos"]
+        start, end, besides = row["from_pos"], row["to_pos"], bool(row["besides"])
         first, last = (ladder.at(start) if start else None), (ladder.at(end) if end else None)
         if first is None:
             direction: Direction = "join"
-        elif last is None:
+        elif last is None or besides:
             direction = "leave"
         else:
             direction = "up" if end < start else "down"
         sample: tuple[CustomerRef, ...] = ()
         if samples:
-            where, params = _between(start, end)
+            where, params = _between(start, end, besides=besides)
             names = await fetch_rows(
                 connection,
                 f"SELECT c.id, c.name FROM {CHANGE} ch JOIN customer c ON c.id = ch.customer_id WHERE {where} "
@@ -630,9 +647,10 @@ async def _shifts(connection: BaseDBAsyncClient, ladder: Ladder, *, samples: boo
     return found
 
 
-def _between(start: int | None, end: int | None) -> tuple[str, tuple]:
-    """The CHANGE rows going from position `start` to `end` (None: off or onto the ladder)."""
-    parts, params = [], []
+def _between(start: int | None, end: int | None, *, besides: bool) -> tuple[str, tuple]:
+    """The CHANGE rows going from position `start` to `end` (None: off or onto the ladder), either
+    the moves (joins, leaves) or the rungs left besides (see CHANGE)."""
+    parts, params = ["besides = ?"], [besides]
     for column, value in (("from_pos", start), ("to_pos", end)):
         if value is None:
             parts.append(f"{column} IS NULL")
@@ -642,10 +660,14 @@ def _between(start: int | None, end: int | None) -> tuple[str, tuple]:
     return " AND ".join(parts), tuple(params)
 
 
+def _besides(shift: Shift) -> bool:
+    return shift.direction == "leave" and shift.to_group_id is not None
+
+
 def _outcome(ladder: Ladder, placed: _Placed, shifts: Sequence[Shift], *, ran_at: datetime) -> LadderRun:
     rungs = []
     for rung in ladder.rungs:
-        arrived = sum(s.customers for s in shifts if s.to_group_id == rung.group_id)
+        arrived = sum(s.customers for s in shifts if s.to_group_id == rung.group_id and not _besides(s))
         departed = sum(s.customers for s in shifts if s.from_group_id == rung.group_id)
         rungs.append(
             RungOutcome(
@@ -690,9 +712,20 @@ async def _write(connection: BaseDBAsyncClient, ladder: Ladder, shifts: Sequence
     for shift in shifts:
         start = position.get(shift.from_group_id) if shift.from_group_id else None
         end = position.get(shift.to_group_id) if shift.to_group_id else None
-        where, params = _between(start, end)
+        besides = _besides(shift)
+        where, params = _between(start, end, besides=besides)
         pinned, held_over, by_rule = _reasons(ladder, start, end)
-        if shift.direction == "leave":
+        if besides:
+            # Not a move: they keep (or move to) the other rung by its own event, if any.
+            pinned = held_over = by_rule = f"On {shift.to_name}: one rung of {ladder.name} per customer"
+            group_id, group_name, action, other_id, other_name = (
+                shift.from_group_id,
+                shift.from_name,
+                MembershipAction.LEFT.value,
+                shift.to_group_id,
+                shift.to_name,
+            )
+        elif shift.direction == "leave":
             group_id, group_name, action, other_id, other_name = (
                 shift.from_group_id,
                 shift.from_name,
@@ -1078,8 +1111,17 @@ async def preview_ladder(
         placed = await _plan_everyone(connection, ladder, now=now)
         shifts = await _shifts(connection, ladder, samples=samples)
         found = await _overlap(connection, ladder) if overlap else None
+        members = await _placed_counts(connection, ladder)
         await _clear(connection)
-    return replace(_outcome(ladder, placed, shifts, ran_at=now), overlap=found)
+    return replace(_with_members(_outcome(ladder, placed, shifts, ran_at=now), members), overlap=found)
+
+
+async def _placed_counts(connection: BaseDBAsyncClient, ladder: Ladder) -> dict[int, int]:
+    """Each rung's members as the placement leaves them (a run counts its rows after writing):
+    TARGET holds every customer's one place."""
+    rows = await fetch_rows(connection, f"SELECT pos, COUNT(*) AS n FROM {TARGET} GROUP BY pos")
+    counted = {row["pos"]: row["n"] for row in rows}
+    return {rung.group_id: counted.get(rung.position, 0) for rung in ladder.rungs}
 
 
 OVERLAP_SAMPLE = 10

@@ -100,13 +100,14 @@ async def test_a_group_moved_under_a_ladder_becomes_its_bottom_rung_and_nobody_s
     assert await rungs_in_order(parent) == [("GOLD", 1), ("SILVER", 2), ("BRONZE", 3)]
     assert await codes(ana) == ["GOLD"] and await codes(cy) == ["BRONZE"]
     assert await on_two_rungs(parent) == 0
-    [moved] = await MembershipEvent.filter(id__gt=events)
-    assert (moved.customer_id, moved.action, moved.group_id, moved.other_group_id) == (
+    [left] = await MembershipEvent.filter(id__gt=events)
+    assert (left.customer_id, left.action, left.group_id, left.other_group_id) == (
         ana,
-        MembershipAction.MOVED_UP,
-        rungs["GOLD"],
+        MembershipAction.LEFT,
         bronze,
-    ), "Ana keeps Gold: one move from the bottom rung, no leave and no join"
+        rungs["GOLD"],
+    ), "Ana keeps Gold, where she was: she leaves Bronze Club, no move up to a rung she was on and no join"
+    assert left.reason == "On Gold Tier: one rung of Tiered Customers per customer"
 
 
 async def test_a_rung_moved_from_one_ladder_to_another_goes_to_the_bottom_of_the_new_one(db):

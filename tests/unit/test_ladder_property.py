@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
+from tortoise.functions import Count
 
 from models.audit import AuditEntry
 from models.customer import Customer, CustomerStatus, Order
@@ -30,7 +31,8 @@ from services.groups.group import create_group, get_group, update_group
 from services.membership.changes import AddMode, RemoveMode, add_members, remove_members
 from services.orders import record_order
 from services.rules.explainer import evaluate, load_facts, now_for_rules
-from services.rules.ladder_setup import make_ladder, reorder_rungs
+from services.rules.ladder_setup import ladder_preview, make_ladder, reorder_rungs
+from services.rules.ladders import LadderRun
 from services.rules.model import RuleGroup, parse_rule
 from services.rules.runs import reevaluate_customer, run_all_rules
 from services.staff.actor import SystemActor
@@ -136,8 +138,30 @@ async def _build(shop: Shop) -> tuple[list[int], list[int], int]:
         if kind != GroupType.MANUAL:
             data["rule"] = rule
         rungs.append((await create_group(data=data, actor=OWNER)).id)
-    await make_ladder(parent_id=parent, rung_order=[rungs[i] for i in shop.order], actor=OWNER)
+    order = [rungs[i] for i in shop.order]
+    # The rungs were plain groups until now, whose rules may overlap: the preview's figures are
+    # what making the ladder does, with customers on more than one rung too.
+    preview = (await ladder_preview(parent_id=parent, rung_order=order, actor=OWNER)).run
+    made = await make_ladder(parent_id=parent, rung_order=order, actor=OWNER)
+    await _same_figures(preview, made)
     return customers, rungs, parent
+
+
+def _figures(run: LadderRun) -> tuple:
+    rungs = [(r.group_id, r.members, r.arrived, r.departed) for r in run.rungs]
+    return rungs, sorted((s.from_group_id or 0, s.to_group_id or 0, s.direction, s.customers) for s in run.shifts)
+
+
+async def _same_figures(preview: LadderRun | None, made: LadderRun) -> None:
+    assert preview is not None
+    assert _figures(preview) == _figures(made), "the preview's rungs and moves are what the change did"
+    counted = dict(
+        await Membership.filter(group_id__in=[r.group_id for r in made.rungs])
+        .group_by("group_id")
+        .annotate(n=Count("id"))
+        .values_list("group_id", "n")
+    )
+    assert {r.group_id: r.members for r in made.rungs} == {r.group_id: counted.get(r.group_id, 0) for r in made.rungs}
 
 
 async def _do(step: Step, customers: list[int], rungs: list[int], parent: int) -> None:
@@ -153,7 +177,9 @@ async def _do(step: Step, customers: list[int], rungs: list[int], parent: int) -
             data.rule = step.rule
             await update_group(group_id=rung, version=group.version, data=data, actor=OWNER)
         case "reorder":
-            await reorder_rungs(ladder_id=parent, rung_order=[rungs[i] for i in step.order], actor=OWNER)
+            order = [rungs[i] for i in step.order]
+            preview = (await ladder_preview(parent_id=parent, rung_order=order, actor=OWNER)).run
+            await _same_figures(preview, await reorder_rungs(ladder_id=parent, rung_order=order, actor=OWNER))
         case "place":
             with suppress(FormError):  # an automatic rung takes nobody by hand
                 await add_members(group_id=rung, customer_ids=[customer], mode=AddMode.ADD, actor=OWNER)

@@ -1,6 +1,8 @@
 """Making a ladder of tiers written as separate groups: the preview names who is on more than one
-rung and where each ends up, making it resolves the overlap in one transaction with a move each,
-reordering runs the ladder again, and turning it off leaves everyone where they are."""
+rung and where each ends up, and its figures are what making it does; making it resolves the
+overlap in one transaction (a customer keeps one rung and leaves the others, an event each, and a
+move is one event), reordering runs the ladder again, and turning it off leaves everyone where they
+are."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -11,6 +13,7 @@ from models.group import CustomerGroup, Membership, MembershipAction, Membership
 from models.staff import Role
 from services.errors import FormError, PermissionDeniedError
 from services.groups.group import create_group
+from services.membership.history import describe, list_history
 from services.rules.ladder_setup import (
     customer_ladders,
     get_ladder,
@@ -20,6 +23,7 @@ from services.rules.ladder_setup import (
     set_hold_days,
     turn_off_ladder,
 )
+from services.rules.ladders import LadderRun
 from services.staff.accounts import create_first_owner, create_user
 from services.staff.actor import Actor, SystemActor
 
@@ -87,7 +91,7 @@ async def test_a_group_without_subgroups_or_a_wrong_order_is_refused_beside_the_
     assert not (await CustomerGroup.get(id=parent)).is_ladder, "nothing was changed"
 
 
-async def test_the_preview_names_who_is_on_several_rungs_and_making_it_moves_each_once(db):
+async def test_the_preview_names_who_is_on_several_rungs_and_making_it_leaves_each_on_one(db):
     ana, ben, cy = (
         await customer("Ana Alder", 25_000),
         await customer("Ben Birch", 10_000),
@@ -107,22 +111,37 @@ async def test_the_preview_names_who_is_on_several_rungs_and_making_it_moves_eac
         ("Ana Alder", ("Gold Tier", "Silver Tier", "Bronze Tier"), "Gold Tier"),
         ("Ben Birch", ("Silver Tier", "Bronze Tier"), "Silver Tier"),
     ]
-    assert preview.run.moves_of(tiers["GOLD"]).words() == "+1 up from Silver Tier, +1 up from Bronze Tier"
+    # Ana stays on Gold and Ben on Silver, where they are: they leave the rungs below, nobody moves.
+    assert [preview.run.moves_of(tiers[code]).words() for code in ("GOLD", "SILVER", "BRONZE")] == [
+        "No one moves",
+        "-1 on Gold Tier only",
+        "-1 on Gold Tier only, -1 on Silver Tier only",
+    ]
+    assert [(r.name, r.members, r.arrived, r.departed) for r in preview.run.rungs] == [
+        ("Gold Tier", 1, 0, 0),
+        ("Silver Tier", 1, 0, 1),
+        ("Bronze Tier", 1, 0, 2),
+    ]
     assert await MembershipEvent.all().count() == events, "a preview changes nothing"
 
     later = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)  # apart from the groups' first runs
     run = await make_ladder(parent_id=parent, rung_order=order, actor=OWNER, now=later)
 
     assert [await codes(c) for c in (ana, ben, cy)] == [["GOLD"], ["SILVER"], ["BRONZE"]]
-    assert (run.moved_up, run.joined, run.left) == (3, 0, 0)
+    assert (run.moved_up, run.joined, run.left) == (0, 0, 0)
     new = await MembershipEvent.filter(id__gt=events).order_by("id").values_list("action", "group_id", "other_group_id")
     assert sorted(new) == sorted(
         [
-            (MembershipAction.MOVED_UP, tiers["GOLD"], tiers["SILVER"]),
-            (MembershipAction.MOVED_UP, tiers["GOLD"], tiers["BRONZE"]),
-            (MembershipAction.MOVED_UP, tiers["SILVER"], tiers["BRONZE"]),
+            (MembershipAction.LEFT, tiers["SILVER"], tiers["GOLD"]),
+            (MembershipAction.LEFT, tiers["BRONZE"], tiers["GOLD"]),
+            (MembershipAction.LEFT, tiers["BRONZE"], tiers["SILVER"]),
         ]
     ), "one event for each rung a customer leaves, none for the rung they keep"
+    timeline = (await list_history(customer_id=ana)).rows
+    assert sorted((describe(row), row.reason) for row in timeline if row.at == later) == [
+        ("Left Bronze Tier", "On Gold Tier: one rung of Tiered Customers per customer"),
+        ("Left Silver Tier", "On Gold Tier: one rung of Tiered Customers per customer"),
+    ]
     view = await get_ladder(group_id=parent)
     assert [(r.name, r.position, r.members) for r in view.rungs] == [
         ("Gold Tier", 1, 1),
@@ -130,9 +149,9 @@ async def test_the_preview_names_who_is_on_several_rungs_and_making_it_moves_eac
         ("Bronze Tier", 3, 1),
     ]
     assert {(s.from_name, s.to_name, s.direction, s.customers) for s in view.last_moves} == {
-        ("Silver Tier", "Gold Tier", "up", 1),
-        ("Bronze Tier", "Gold Tier", "up", 1),
-        ("Bronze Tier", "Silver Tier", "up", 1),
+        ("Silver Tier", "Gold Tier", "leave", 1),
+        ("Bronze Tier", "Gold Tier", "leave", 1),
+        ("Bronze Tier", "Silver Tier", "leave", 1),
     }
     [standing] = await customer_ladders(customer_id=ben)
     assert (standing.ladder_name, standing.rung_name, standing.position, standing.pinned) == (
@@ -141,6 +160,62 @@ async def test_the_preview_names_who_is_on_several_rungs_and_making_it_moves_eac
         2,
         False,
     )
+
+
+def figures(run: LadderRun) -> tuple:
+    rungs = [(r.name, r.members, r.arrived, r.departed) for r in run.rungs]
+    shifts = sorted((s.from_name or "", s.to_name or "", s.direction, s.customers) for s in run.shifts)
+    return rungs, shifts
+
+
+async def test_a_preview_over_groups_that_overlap_counts_what_making_the_ladder_does(db):
+    ana, ben, dee, eve = [
+        await customer(name, spent)
+        for name, spent in (("Ana Alder", 25_000), ("Ben Birch", 10_000), ("Dee Dogwood", 10_000), ("Eve Elm", 3_000))
+    ]
+    parent, tiers = await separate_tiers()
+    # Since the groups last ran: Dee spent past Gold's $20,000, Eve's orders were refunded below
+    # Bronze's $2,000, and Fay arrived with $9,000.
+    await Customer.filter(id=dee).update(lifetime_cents=30_000_00)
+    await Customer.filter(id=eve).update(lifetime_cents=500_00)
+    fay = await customer("Fay Fir", 9_000)
+    assert [await codes(c) for c in (ana, ben, dee, eve, fay)] == [
+        ["BRONZE", "GOLD", "SILVER"],
+        ["BRONZE", "SILVER"],
+        ["BRONZE", "SILVER"],
+        ["BRONZE"],
+        [],
+    ]
+    order = [tiers["GOLD"], tiers["SILVER"], tiers["BRONZE"]]
+
+    preview = (await ladder_preview(parent_id=parent, rung_order=order, actor=OWNER)).run
+    events = await MembershipEvent.all().count()
+    made = await make_ladder(parent_id=parent, rung_order=order, actor=OWNER)
+
+    assert preview is not None and figures(preview) == figures(made)
+    assert figures(made)[0] == [
+        ("Gold Tier", 2, 1, 0),  # Ana stays; Dee moves up from Silver, her highest rung
+        ("Silver Tier", 2, 1, 2),  # Ben stays, Fay is new; Ana keeps Gold, Dee moves up
+        ("Bronze Tier", 0, 0, 4),  # Ana, Ben and Dee are on a higher rung; Eve is off the ladder
+    ]
+    counted = dict(await CustomerGroup.filter(id__in=order).values_list("name", "member_count"))
+    assert counted == {"Gold Tier": 2, "Silver Tier": 2, "Bronze Tier": 0}
+    assert [await codes(c) for c in (ana, ben, dee, eve, fay)] == [["GOLD"], ["SILVER"], ["GOLD"], [], ["SILVER"]]
+    assert [preview.moves_of(tiers[code]).words() for code in ("GOLD", "SILVER", "BRONZE")] == [
+        "+1 up from Silver Tier",
+        "+1 new to the ladder, -1 up to Gold Tier, -1 on Gold Tier only",
+        "-1 off the ladder, -2 on Gold Tier only, -1 on Silver Tier only",
+    ]
+    assert (made.moved_up, made.moved_down, made.joined, made.left) == (1, 0, 1, 1)
+    dees = await MembershipEvent.filter(id__gt=events, customer_id=dee).values_list(
+        "action", "group_id", "other_group_id"
+    )
+    assert sorted(dees) == sorted(
+        [
+            (MembershipAction.MOVED_UP, tiers["GOLD"], tiers["SILVER"]),
+            (MembershipAction.LEFT, tiers["BRONZE"], tiers["GOLD"]),
+        ]
+    ), "Dee moves up once, from her highest rung, and leaves the other"
 
 
 async def test_reordering_the_rungs_runs_the_ladder_again(db):
