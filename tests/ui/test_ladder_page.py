@@ -11,6 +11,7 @@ from services.groups.group import create_group
 from services.rules.ladder_setup import make_ladder
 from services.staff.accounts import create_user
 from services.staff.actor import SystemActor
+from services.wording import count
 from tests.ui.conftest import sign_in
 
 OWNER = SystemActor("olivia")
@@ -68,25 +69,30 @@ async def test_making_a_ladder_shows_who_is_on_both_rungs_first_and_leaves_nobod
     await user.should_see(
         f"{who} on more than one rung: {len(both):,} keep Premium.", marker="ladder-overlap", retries=20
     )
-    await user.should_see(f"+{len(both):,} up from Plus", marker=f"moves-{premium}", retries=20)
-    # Who is on both now would count twice in a figure after: the preview says the members now.
-    await user.should_see(f"{len(await members(premium)):,} members now", marker=f"moves-{premium}")
+    # Those on both keep Premium, where they are: Plus loses them, Premium gains nobody.
+    on_premium, on_plus = len(await members(premium)), len(await members(plus))
+    await user.should_see(f"-{len(both):,} on Premium only", marker=f"moves-{plus}", retries=20)
+    await user.should_see(f"{on_plus:,} → {count(on_plus - len(both), 'member')}", marker=f"moves-{plus}")
+    await user.should_see(count(on_premium, "member"), marker=f"moves-{premium}")
+    row = user.find(marker=f"moves-{premium}").elements.pop()
+    assert count(on_premium, "member") in [getattr(e, "text", "") for e in row.descendants()], "no change on Premium"
 
     user.find(marker="hold-days").elements.pop().value = 0
     await user.should_see("A hold lasts 1 to 3,650 days; leave it empty for none.", marker="hold-days", retries=20)
     assert not user.find(marker="confirm-ladder").elements.pop().enabled
     user.find(marker="hold-days").elements.pop().value = 30
-    await user.should_see(f"+{len(both):,} up from Plus", marker=f"moves-{premium}", retries=20)
+    await user.should_see(f"-{len(both):,} on Premium only", marker=f"moves-{plus}", retries=20)
 
     user.find(marker="confirm-ladder").click()
-    await user.should_see(
-        f"Club is a ladder of 2 rungs now: {len(both):,} moved up; nobody is on more than one rung.", retries=20
-    )
+    await user.should_see("Club is a ladder of 2 rungs now: no one moved; nobody is on more than one rung.", retries=20)
     assert not await members(premium) & await members(plus)
+    assert (len(await members(premium)), len(await members(plus))) == (on_premium, on_plus - len(both)), (
+        "the preview's members after"
+    )
     club_row = await CustomerGroup.get(id=club)
     assert (club_row.is_ladder, club_row.hold_days) == (True, 30)
     await user.should_see("Tier ladder: Club", marker="ladder-panel", retries=20)
-    await user.should_see("moved up from Plus to Premium", marker="ladder-last-run", retries=20)
+    await user.should_see(f"{len(both):,} left Plus, now on Premium only", marker="ladder-last-run", retries=20)
 
 
 async def test_a_new_order_of_the_rungs_is_previewed_then_made(user: User):

@@ -91,7 +91,8 @@ SHIFT_ORDER = {"up": 0, "down": 1, "join": 2, "leave": 3}
 
 
 def shift_words(shift: Shift) -> str:
-    """ "12 moved up from Silver Tier to Gold Tier", "5 joined the ladder on Bronze Tier"."""
+    """ "12 moved up from Silver Tier to Gold Tier", "5 joined the ladder on Bronze Tier", "23 left
+    Plus, now on Premium only"."""
     n = f"{shift.customers:,}"
     if shift.direction == "up":
         return f"{n} moved up from {shift.from_name} to {shift.to_name}"
@@ -99,6 +100,8 @@ def shift_words(shift: Shift) -> str:
         return f"{n} moved down from {shift.from_name} to {shift.to_name}"
     if shift.direction == "join":
         return f"{n} joined the ladder on {shift.to_name}"
+    if shift.to_name:  # on more than one rung: they left this one and stay on the ladder
+        return f"{n} left {shift.from_name}, now on {shift.to_name} only"
     return f"{n} left the ladder from {shift.from_name}"
 
 
@@ -460,9 +463,6 @@ class _OrderDialog:
             _overlap(run.overlap)
         with ui.column().classes("w-full gap-1").mark("ladder-moves"):
             ui.label(f"In all: {totals_words(run, done=False)}.").classes("text-slate-800")
-            # A customer on two rungs who keeps one counts as arriving there too, so the preview's
-            # members after are only shown where nobody is on two rungs now.
-            exact = run.overlap is None or not run.overlap.customers
             for outcome in run.rungs if run.changed else ():
                 before = self.rungs[outcome.group_id].members
                 with (
@@ -470,9 +470,7 @@ class _OrderDialog:
                 ):
                     with ui.row().classes("w-full items-baseline gap-2"):
                         ui.label(f"{outcome.position}. {outcome.name}").classes("font-medium text-slate-800")
-                        if not exact:
-                            members = f"{count(before, 'member')} now"
-                        elif before == outcome.members:
+                        if before == outcome.members:
                             members = count(before, "member")
                         else:
                             members = f"{before:,} → {count(outcome.members, 'member')}"
