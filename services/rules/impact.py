@@ -5,6 +5,11 @@ pricing, and how many of them already sit in another group that prices the same 
 Everything is counted set-based on the background connection: the joiners are a subquery (the
 rule's matches minus today's members and those kept out by hand), summed against orders (or order
 lines, when the pricing covers chosen products) in one statement each.
+
+A rung of a ladder is reckoned from its ladder's placement instead (`_rung_impact`): its rule's
+matches are not its arrivals (a customer a higher rung takes never arrives), and a customer moving
+up from a rung that gave them 5% off to one giving 10% costs the difference, not the full 10%; one
+moving down or off the ladder is a saving.
 """
 
 from collections.abc import Mapping
@@ -12,8 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import RawSQL, Subquery
 from tortoise.functions import Count, Sum
+from tortoise.transactions import in_transaction
 
 from models.catalog import Product
 from models.customer import Customer, Order, OrderLine, OrderStatus
@@ -28,11 +35,24 @@ from services.benefits.sections import (
     load_groups,
     parse_section,
 )
+from services.benefits.summary import catalog_names, pricing_text
 from services.rules.clock import months_before
 from services.rules.compiler import to_q
 from services.rules.explainer import now_for_rules
+from services.rules.ladders import (
+    NOW,
+    TARGET,
+    Direction,
+    Ladder,
+    _clear,
+    _plan_everyone,
+    ladder_ids_by_rung,
+    load_ladder,
+    with_rule,
+)
 from services.rules.model import RuleGroup, parse_rule
-from services.storage.database import background_connection
+from services.storage.database import READER, background_connection
+from services.storage.sql import fetch_rows, placeholders
 
 DRAFT_ID = 0  # a group being created has no id yet; no stored group has 0
 COLLISIONS_SHOWN = 3
@@ -47,14 +67,55 @@ class Collision:
     customers: int
 
 
+def _price_change(before: str, after: str) -> str:
+    """ "5% → 10% off", "10% off", "no longer 5% off"."""
+    if before and after:
+        if before.endswith("% off") and after.endswith("% off"):
+            return f"{before.removesuffix(' off')} → {after}"
+        return f"{before} → {after}"
+    return after or f"no longer {before}"
+
+
+@dataclass(frozen=True)
+class MoveCost:
+    """Customers going one way onto or off the rung previewed, and what that does to their discount:
+    a move between rungs costs the difference between the two rungs' pricing."""
+
+    direction: Direction  # "join": new to the ladder; "leave": off it
+    arriving: bool  # onto the rung previewed; otherwise off it
+    other: str | None  # the rung they come from or go to
+    customers: int
+    before: str  # their discount before, in the overview's words ("5% off"); "" for none
+    after: str
+    cost_cents: int | None  # a year's discounts more (negative: less); None: not estimated
+    purchases_cents: int  # their completed orders of the last 12 months
+
+    def words(self) -> str:
+        """ "8 move up from Silver Tier (5% → 10% off)", "3 new to the ladder (10% off)"."""
+        n = f"{self.customers:,}"
+        if self.direction == "join":
+            way = f"{n} new to the ladder"
+        elif self.direction == "leave":
+            way = f"{n} off the ladder"
+        else:
+            verb = "moves" if self.customers == 1 else "move"
+            way = f"{n} {verb} {self.direction} {'from' if self.arriving else 'to'} {self.other}"
+        return f"{way} ({_price_change(self.before, self.after)})"
+
+
 @dataclass(frozen=True)
 class RuleImpact:
-    joiners: int
-    prices: bool  # the group gives special prices at all
-    yearly_cost_cents: int | None  # None: the pricing cannot be turned into an amount here
+    joiners: int  # for a rung: its arrivals (moved onto it, or new to the ladder)
+    prices: bool  # the group gives special prices at all (a rung: it or a rung customers move from or to)
+    yearly_cost_cents: int | None  # None: the pricing cannot be turned into an amount here; a rung: net
     purchases_cents: int  # the joiners' last 12 months' purchases the cost is reckoned on
     cost_note: str  # how the figure is reckoned, or why there is none
     collisions: list[Collision]  # the largest first; at most COLLISIONS_SHOWN
+    moves: tuple[MoveCost, ...] = ()  # a rung: each way customers go onto or off it whose discount changes
+
+    def moves_words(self) -> str:
+        """ "8 move up from Silver Tier (5% → 10% off), 2 move down to Silver Tier (10% → 5% off)"."""
+        return ", ".join(move.words() for move in self.moves)
 
 
 async def draft_pricing(*, group_id: int | None, parent_id: int | None, own: dict | None) -> EffectiveBenefits:
@@ -152,9 +213,10 @@ def _same_products(mine: set[int] | None, theirs: set[int] | None) -> bool:
     return mine is None or theirs is None or bool(mine & theirs)
 
 
-async def _collisions(
-    group_id: int | None, scope: set[int] | None, benefits: dict[int, EffectiveBenefits], joiners
-) -> list[Collision]:
+async def _rivals(
+    left_out: set[int | None], scope: set[int] | None, benefits: dict[int, EffectiveBenefits]
+) -> dict[int, str]:
+    """The active groups, but `left_out`, that price some of the same products: id -> name."""
     rivals: dict[int, str] = {}
     active = set(
         await CustomerGroup.filter(status=GroupStatus.ACTIVE)
@@ -162,11 +224,24 @@ async def _collisions(
         .values_list("id", flat=True)
     )
     for gid, other in benefits.items():
-        if gid in (group_id, DRAFT_ID) or gid not in active:
+        if gid in left_out or gid == DRAFT_ID or gid not in active:
             continue
         pricing = _pricing(other)
         if _prices(pricing) and _same_products(scope, await _product_scope(pricing)):
             rivals[gid] = other.group_name
+    return rivals
+
+
+def _largest(rivals: dict[int, str], rows) -> list[Collision]:
+    found = [Collision(gid, rivals[gid], int(n)) for gid, n in rows if n]
+    found.sort(key=lambda c: (-c.customers, c.group_name))
+    return found[:COLLISIONS_SHOWN]
+
+
+async def _collisions(
+    group_id: int | None, scope: set[int] | None, benefits: dict[int, EffectiveBenefits], joiners
+) -> list[Collision]:
+    rivals = await _rivals({group_id}, scope, benefits)
     if not rivals:
         return []
     rows = (
@@ -176,9 +251,7 @@ async def _collisions(
         .using_db(background_connection())
         .values_list("group_id", "n")
     )
-    found = [Collision(gid, rivals[gid], int(n)) for gid, n in rows if n]
-    found.sort(key=lambda c: (-c.customers, c.group_name))
-    return found[:COLLISIONS_SHOWN]
+    return _largest(rivals, rows)
 
 
 async def rule_impact(
@@ -191,9 +264,14 @@ async def rule_impact(
 ) -> RuleImpact:
     """The cost and the collisions of the customers the rule would add to the group (`joiners` is
     their number, as the preview counted them); `benefits` is the group's effective pricing
-    (draft_pricing gives it for the wizard's entries)."""
+    (draft_pricing gives it for the wizard's entries). For a rung of a ladder: of the customers
+    its ladder would move onto and off it (`joiners` is then counted here), see `_rung_impact`."""
     rule = rule if isinstance(rule, RuleGroup) else parse_rule(rule)
     now = now or now_for_rules()
+    ladder_id = (await ladder_ids_by_rung()).get(group_id) if group_id is not None else None
+    ladder = await load_ladder(ladder_id=ladder_id) if ladder_id is not None else None
+    if ladder is not None and group_id is not None:
+        return await _rung_impact(with_rule(ladder, group_id=group_id, rule=rule), group_id, benefits, now=now)
     pricing = _pricing(benefits)
     prices = _prices(pricing)
     if not joiners:
@@ -207,3 +285,190 @@ async def rule_impact(
     everyone = {gid: effective(gid, groups) for groups in [await load_groups()] for gid in groups}
     collisions = await _collisions(group_id, scope, everyone, query) if prices else []
     return RuleImpact(joiners, prices, cost, spent, note, collisions)
+
+
+# --- A rung of a ladder -----------------------------------------------------------------------
+
+Move = tuple[int | None, int | None]  # (rung left, rung arrived at) by position; None: off the ladder
+
+
+def _moves_sql(position: int) -> str:
+    """The rung's moves in the ladder's placement (its scratch tables), one row per customer:
+    (customer_id, from_pos, to_pos), counted as the ladder's RungMoves count them. An arrival comes
+    from the highest rung the customer is on (NULL: new to the ladder); a customer on more than one
+    rung departs only from their highest, and leaving this rung for one they are on already is no
+    move at all."""
+    p = int(position)  # the ladder's own position: written into the statement, as ladders.py does
+    return (
+        f"SELECT t.customer_id, (SELECT MIN(n.pos) FROM {NOW} n WHERE n.customer_id = t.customer_id), t.pos "
+        f"FROM {TARGET} t WHERE t.pos = {p} "
+        f"AND NOT EXISTS (SELECT 1 FROM {NOW} n WHERE n.customer_id = t.customer_id AND n.pos = {p}) "
+        f"UNION ALL SELECT n.customer_id, n.pos, t.pos FROM {NOW} n "
+        f"LEFT JOIN {TARGET} t ON t.customer_id = n.customer_id WHERE n.pos = {p} AND (t.pos IS NULL OR t.pos <> {p}) "
+        f"AND NOT EXISTS (SELECT 1 FROM {NOW} o WHERE o.customer_id = n.customer_id AND (o.pos < {p} OR o.pos = t.pos))"
+    )
+
+
+def _scope_filter(pricing: Mapping[str, Any]) -> tuple[str, tuple]:
+    """The order lines a pricing covers, as SQL on `l` (an order_line) and its parameters."""
+    scope = pricing.get("scope") or Scope.ALL
+    if scope == Scope.CATEGORIES:
+        ids = tuple(sorted(pricing.get("category_ids") or [])) or (0,)
+        return f" AND l.sku IN (SELECT sku FROM product WHERE category_id IN ({placeholders(ids)}))", ids
+    if scope == Scope.PRODUCTS:
+        ids = tuple(sorted(pricing.get("product_ids") or [])) or (0,)
+        return f" AND l.sku IN (SELECT sku FROM product WHERE id IN ({placeholders(ids)}))", ids
+    return "", ()
+
+
+class _MoveSpend:
+    """The movers' last 12 months, by move: their orders, and their order lines under each pricing's
+    scope (read once per scope), all on the connection holding the placement."""
+
+    def __init__(self, connection: BaseDBAsyncClient, moves: str, since: datetime) -> None:
+        self.connection, self.since = connection, since
+        self.moves = f"WITH m(customer_id, from_pos, to_pos) AS ({moves}) "
+        self.lines_by_scope: dict[tuple, dict[Move, tuple[int, int]]] = {}
+
+    async def orders(self) -> dict[Move, tuple[int, int]]:
+        """Move -> (customers, their completed orders' total)."""
+        rows = await fetch_rows(
+            self.connection,
+            f"{self.moves}SELECT m.from_pos, m.to_pos, COUNT(DISTINCT m.customer_id) AS n, "
+            'COALESCE(SUM(o.total_cents), 0) AS spent FROM m LEFT JOIN "order" o ON o.customer_id = m.customer_id '
+            "AND o.status = ? AND o.placed_at >= ? GROUP BY m.from_pos, m.to_pos",
+            OrderStatus.COMPLETED.value,
+            self.since,
+        )
+        return {(r["from_pos"], r["to_pos"]): (int(r["n"]), int(r["spent"])) for r in rows}
+
+    async def lines(self, pricing: Mapping[str, Any]) -> dict[Move, tuple[int, int]]:
+        """Move -> (what the lines the pricing covers cost, their units)."""
+        where, params = _scope_filter(pricing)
+        key = (where, params)
+        if key not in self.lines_by_scope:
+            rows = await fetch_rows(
+                self.connection,
+                f"{self.moves}SELECT m.from_pos, m.to_pos, COALESCE(SUM(l.quantity * l.price_cents), 0) AS spent, "
+                'COALESCE(SUM(l.quantity), 0) AS units FROM m JOIN "order" o ON o.customer_id = m.customer_id '
+                f"JOIN order_line l ON l.order_id = o.id WHERE o.status = ? AND o.placed_at >= ?{where} "
+                "GROUP BY m.from_pos, m.to_pos",
+                OrderStatus.COMPLETED.value,
+                self.since,
+                *params,
+            )
+            self.lines_by_scope[key] = {(r["from_pos"], r["to_pos"]): (int(r["spent"]), int(r["units"])) for r in rows}
+        return self.lines_by_scope[key]
+
+    async def discount(self, pricing: Mapping[str, Any] | None, move: Move, orders: int) -> int | None:
+        """What `pricing` takes off the move's customers' year (as _cost reckons it); None: not
+        estimated (a price list)."""
+        if pricing is None or not _prices(pricing):
+            return 0
+        kind = pricing.get("type")
+        if kind == PricingType.PRICE_LIST:
+            return None
+        if kind == PricingType.PERCENTAGE and (pricing.get("scope") or Scope.ALL) == Scope.ALL:
+            return round(orders * pricing["percent"] / 100)
+        spent, units = (await self.lines(pricing)).get(move, (0, 0))
+        if kind == PricingType.PERCENTAGE:
+            return round(spent * pricing["percent"] / 100)
+        return min(spent, units * int(pricing["fixed_cents"]))
+
+
+def _direction(move: Move) -> Direction:
+    start, end = move
+    if start is None:
+        return "join"
+    if end is None:
+        return "leave"
+    return "up" if end < start else "down"
+
+
+def _on_orders_alone(pricing: Mapping[str, Any] | None) -> bool:
+    if pricing is None or not _prices(pricing):
+        return True
+    return pricing.get("type") == PricingType.PERCENTAGE and (pricing.get("scope") or Scope.ALL) == Scope.ALL
+
+
+async def _rung_impact(ladder: Ladder, group_id: int, benefits: EffectiveBenefits, *, now: datetime) -> RuleImpact:
+    """What the rule change on rung `group_id` (already in `ladder`) does to the discounts of the
+    customers its ladder would move onto or off it, and which other pricing groups the arrivals are
+    in. The ladder's placement is planned again here, in a read-only transaction on the reader
+    connection, and read by move; `benefits` is the rung's (draft) pricing, the other rungs' are
+    their own."""
+    here = ladder.rung(group_id)
+    assert here is not None
+    groups = await load_groups()
+    by_position = {
+        r.position: benefits if r.group_id == group_id else effective(r.group_id, groups) for r in ladder.rungs
+    }
+    pricings = {position: _pricing(b) for position, b in by_position.items()}
+    names = await catalog_names()
+    shorts = {position: pricing_text(b.pricing, names)[1] for position, b in by_position.items()}
+    words = {position: "" if short == "Standard" else short for position, short in shorts.items()}
+    mine = pricings[here.position]
+    scope = await _product_scope(mine)
+    everyone = {gid: effective(gid, groups) for gid in groups}
+    rivals = await _rivals({ladder.id, *ladder.group_ids}, scope, everyone) if _prices(mine) else {}
+
+    moves = _moves_sql(here.position)
+    found: list[tuple[Move, MoveCost]] = []
+    async with in_transaction(READER) as connection:
+        await _plan_everyone(connection, ladder, now=now)
+        spend = _MoveSpend(connection, moves, months_before(now, 12))
+        for move, (customers, purchases) in (await spend.orders()).items():
+            start, end = move
+            before = await spend.discount(pricings.get(start), move, purchases) if start else 0
+            after = await spend.discount(pricings.get(end), move, purchases) if end else 0
+            arriving = end == here.position
+            other = start if arriving else end
+            item = MoveCost(
+                direction=_direction(move),
+                arriving=arriving,
+                other=ladder.at(other).name if other else None,
+                customers=customers,
+                before=words[start] if start else "",
+                after=words[end] if end else "",
+                cost_cents=None if before is None or after is None else after - before,
+                purchases_cents=purchases,
+            )
+            found.append((move, item))
+        rows = []
+        if rivals:
+            rows = await fetch_rows(
+                connection,
+                f"{spend.moves}SELECT mb.group_id, COUNT(*) AS n FROM membership mb JOIN m ON "
+                f"m.customer_id = mb.customer_id WHERE m.to_pos = ? AND mb.group_id IN ({placeholders(rivals)}) "
+                "GROUP BY mb.group_id",
+                here.position,
+                *rivals,
+            )
+        await _clear(connection)
+
+    # As RungMoves words them: arrivals first, up before down before new, then departures.
+    way = {"up": 0, "down": 1, "join": 2, "leave": 2}
+    found.sort(key=lambda item: (not item[1].arriving, way[item[1].direction], [p or 0 for p in item[0]]))
+    # A move between rungs that price alike changes no one's discount: the cost line leaves it out.
+    priced = [(move, m) for move, m in found if m.before != m.after or m.cost_cents]
+    costs = [m.cost_cents for _, m in priced]
+    if None in costs:
+        cost, note = None, "a price list's saving depends on each product's list price: not estimated here"
+    else:
+        used = [pricings[p] for move, _ in priced for p in move if p is not None]
+        plain = all(_on_orders_alone(pricing) for pricing in used)
+        note = (
+            "their completed orders of the last 12 months"
+            if plain
+            else "what each rung's discount covers, bought in the last 12 months"
+        )
+        cost = sum(c for c in costs if c is not None)
+    return RuleImpact(
+        joiners=sum(m.customers for _, m in found if m.arriving),
+        prices=_prices(mine) or bool(priced),
+        yearly_cost_cents=cost,
+        purchases_cents=sum(m.purchases_cents for _, m in priced),
+        cost_note=note,
+        collisions=_largest(rivals, [(r["group_id"], r["n"]) for r in rows]),
+        moves=tuple(m for _, m in priced),
+    )
