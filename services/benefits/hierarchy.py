@@ -24,6 +24,7 @@ from services.benefits.sections import (
 from services.benefits.summary import CatalogNames, setting_label, setting_names, setting_text
 from services.errors import FormError, NotFoundError
 from services.groups.group import get_group, update_group
+from services.rules.ladders import rung_order
 from services.shop import get_shop
 from services.staff.actor import Acting, Permission, require
 
@@ -55,6 +56,8 @@ class TreeNode:
     parent_id: int | None
     inherits: dict[str, bool]  # per benefit section; a top-level group has nothing to inherit
     children: list["TreeNode"] = field(default_factory=list)
+    is_ladder: bool = False  # its subgroups are the rungs of a ladder (services.rules.ladders)
+    rung: int | None = None  # its place on its parent's ladder, 1 the top; None: no rung
 
 
 @dataclass(frozen=True)
@@ -103,9 +106,10 @@ class InheritanceView:
 
 
 async def group_tree() -> list[TreeNode]:
-    """Every group as a tree, children by name; top-level groups first the default, then by name."""
+    """Every group as a tree, children by name (a ladder's: its rungs top first, each with its
+    place); top-level groups first the default, then by name."""
     rows = await CustomerGroup.all().values(
-        "id", "name", "code", "type", "status", "member_count", "is_default", "parent_id"
+        "id", "name", "code", "type", "status", "member_count", "is_default", "parent_id", "is_ladder", "rung"
     )
     groups = await load_groups()
     nodes = {
@@ -119,9 +123,11 @@ async def group_tree() -> list[TreeNode]:
             is_default=r["is_default"],
             parent_id=r["parent_id"],
             inherits=_inherits(groups[r["id"]]) if r["parent_id"] is not None else {},
+            is_ladder=r["is_ladder"],
         )
         for r in rows
     }
+    stored_rung = {r["id"]: r["rung"] for r in rows}
     roots: list[TreeNode] = []
     for node in nodes.values():
         parent = nodes.get(node.parent_id) if node.parent_id is not None else None
@@ -132,7 +138,14 @@ async def group_tree() -> list[TreeNode]:
         else:
             parent.children.append(node)
     for node in nodes.values():
-        node.children.sort(key=lambda n: n.name.casefold())
+        if node.is_ladder:
+            order = rung_order((c.id, c.name, stored_rung[c.id]) for c in node.children)
+            by_id = {c.id: c for c in node.children}
+            node.children = [by_id[gid] for gid in order]
+            for position, child in enumerate(node.children, start=1):
+                child.rung = position
+        else:
+            node.children.sort(key=lambda n: n.name.casefold())
     roots.sort(key=lambda n: (not n.is_default, n.name.casefold()))
     return roots
 

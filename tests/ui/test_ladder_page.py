@@ -1,6 +1,7 @@
 """Tier ladders on the hierarchy page, as the owner uses them: the demo's Tiered Customers drawn with
-the members on each rung; tiers written as separate groups made into a ladder after a preview of who
-is on more than one rung; a new order of the rungs; the hold period; turning the ladder off."""
+the members on each rung, its rungs top first in the tree, each saying which rung of it it is; tiers
+written as separate groups made into a ladder after a preview of who is on more than one rung; a new
+order of the rungs; the hold period; turning the ladder off."""
 
 import pytest
 from nicegui.testing import User
@@ -52,6 +53,26 @@ async def test_the_demo_ladder_shows_its_rungs_top_first_with_their_members(user
     assert chart.props["aria-label"].startswith("Members per rung of Tiered Customers, top first: Gold Tier ")
     assert chart.options["yAxis"]["data"] == ["Gold Tier", "Silver Tier", "Bronze Tier"]
     await user.should_see("No hold period", marker="ladder-hold")
+
+
+async def test_the_tree_lists_the_rungs_top_first_and_a_rung_links_to_its_ladder(user: User):
+    tiered = await CustomerGroup.get(code="TIERED")
+    gold, silver, bronze = await CustomerGroup.filter(parent_id=tiered.id).order_by("rung")
+
+    await user.open(f"/groups/hierarchy?group={gold.id}")
+    await user.should_see("ladder", marker=f"ladder-badge-{tiered.id}")
+    drawn = list(user.find(marker="hierarchy-tree").elements.pop().descendants())
+    places = [drawn.index(user.find(marker=f"tree-{g.id}").elements.pop()) for g in (tiered, gold, silver, bronze)]
+    assert places == sorted(places), "the ladder, then its rungs top first (by name Bronze would come first)"
+    await user.should_see("Rung 1 of 3 of", marker="rung-of-ladder")
+    await user.should_see("Tiered Customers", marker="rung-ladder-link")
+
+    user.find(marker=f"tree-{bronze.id}").click()
+    await user.should_see("Rung 3 of 3 of", marker="rung-of-ladder")
+    user.find(marker="rung-ladder-link").click()
+    await user.should_see("Tier ladder: Tiered Customers", marker="ladder-panel")
+    await user.should_see("Inheritance Settings: Tiered Customers")
+    await user.should_not_see(marker="rung-of-ladder")
 
 
 async def test_making_a_ladder_shows_who_is_on_both_rungs_first_and_leaves_nobody_on_two(user: User):

@@ -9,7 +9,7 @@ import pytest
 
 from models.customer import Customer
 from models.group import CustomerGroup, GroupStatus, Membership, MembershipAction, MembershipEvent, MembershipSource
-from services.benefits.hierarchy import move_group
+from services.benefits.hierarchy import group_tree, move_group, walk
 from services.errors import FormError
 from services.groups.group import (
     check_group,
@@ -108,6 +108,13 @@ async def test_a_group_moved_under_a_ladder_becomes_its_bottom_rung_and_nobody_s
         rungs["GOLD"],
     ), "Ana keeps Gold, where she was: she leaves Bronze Club, no move up to a rung she was on and no join"
     assert left.reason == "On Gold Tier: one rung of Tiered Customers per customer"
+    [ladder_node] = [node for node, _ in walk(await group_tree()) if node.id == parent]
+    assert ladder_node.is_ladder
+    assert [(c.name, c.rung) for c in ladder_node.children] == [
+        ("Gold Tier", 1),
+        ("Silver Tier", 2),
+        ("Bronze Club", 3),
+    ], "the hierarchy's tree lists the rungs top first, not by name"
 
 
 async def test_a_rung_moved_from_one_ladder_to_another_goes_to_the_bottom_of_the_new_one(db):

@@ -33,14 +33,15 @@ SOURCE_COLOURS = {"here": "text-emerald-700", "inherited": "text-primary", "defa
 
 
 class HierarchyState:
-    def __init__(self, selected: int | None) -> None:
+    def __init__(self, selected: int | None, nodes: dict[int, TreeNode]) -> None:
         self.selected = selected
+        self.nodes = nodes  # the tree as last drawn, by group id
 
 
 async def hierarchy_page(group: int | None = None) -> None:
     tree = await group_tree()
     nodes = {node.id: node for node, _ in walk(tree)}
-    state = HierarchyState(group if group in nodes else next(iter(nodes), None))
+    state = HierarchyState(group if group in nodes else next(iter(nodes), None), nodes)
     async with frame("Group Hierarchy", section="groups"):
         with ui.row().classes("items-center gap-1 text-sm text-slate-500"):
             ui.link("Customer Groups", "/groups").classes("text-slate-500")
@@ -67,7 +68,9 @@ async def hierarchy_page(group: int | None = None) -> None:
             await details.refresh()
 
         async def changed() -> None:
-            tree_card.refresh(await group_tree())
+            tree = await group_tree()
+            state.nodes = {node.id: node for node, _ in walk(tree)}
+            tree_card.refresh(tree)
             await details.refresh()
 
         @ui.refreshable
@@ -86,6 +89,7 @@ async def hierarchy_page(group: int | None = None) -> None:
             except NotFoundError:
                 empty_state("search_off", "This group no longer exists", "Pick another group from the tree.")
                 return
+            _rung_line(state.nodes, view.group_id)
             await _inheritance_card(view, on_change=changed)
             await ladder_panel(view.group_id, on_change=changed)
             _effective_card(view)
@@ -111,8 +115,22 @@ def _tree_row(node: TreeNode, depth: int, *, selected: bool, on_click) -> None:
             name.classes("line-through text-slate-500")
         if node.is_default:
             ui.badge("default", color="secondary").props("outline").classes("shrink-0")
+        if node.is_ladder:  # its subgroups below are its rungs, top first
+            ui.badge("ladder").props("outline").classes("shrink-0").mark(f"ladder-badge-{node.id}")
         ui.space()
         ui.label(f"{node.members:,}").classes("text-xs text-slate-500 shrink-0").tooltip("Customers in this group")
+
+
+def _rung_line(nodes: dict[int, TreeNode], group_id: int) -> None:
+    """ "Rung 1 of 3 of Tiered Customers" for a rung, its ladder a link to the ladder on this page."""
+    node = nodes.get(group_id)
+    ladder = nodes.get(node.parent_id) if node is not None and node.parent_id is not None else None
+    if node is None or ladder is None or not ladder.is_ladder or node.rung is None:
+        return
+    with ui.row().classes("w-full items-center gap-1 text-sm text-slate-700").mark("rung-of-ladder"):
+        ui.icon("stairs", size="18px").classes("text-primary").props("aria-hidden=true")
+        ui.label(f"Rung {node.rung} of {len(ladder.children)} of")
+        ui.link(ladder.name, f"/groups/hierarchy?group={ladder.id}").classes("text-primary").mark("rung-ladder-link")
 
 
 async def _inheritance_card(view: InheritanceView, *, on_change) -> None:
