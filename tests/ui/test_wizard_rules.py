@@ -110,7 +110,8 @@ async def test_the_preview_draws_the_funnel_and_the_joiners_cost(user: User):
     _one(user, "rule-value-0").value = 10_000
     await user.should_see("up from Silver Tier", retries=PREVIEW)  # Gold is a rung: its joiners move up
     await user.should_see("All customers", marker="funnel-step-0", retries=PREVIEW)
-    await user.should_see("a year in discounts for the", retries=PREVIEW)
+    # Those moving up from Silver Tier cost Gold's 10% less the 5% they have.
+    await user.should_see("up from Silver Tier (5% → 10% off)", marker="preview-cost", retries=PREVIEW)
 
 
 async def test_a_stricter_rule_asks_first_then_saves_and_undo_brings_the_members_back(user: User):

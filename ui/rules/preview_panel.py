@@ -320,18 +320,17 @@ class PreviewPanel:
 
     def _show_impact(self, impact: RuleImpact | None, rung: RungPreview | None = None) -> None:
         self.impact_box.clear()
-        if impact is None or not impact.joiners:
+        if impact is None or not (impact.joiners or impact.moves):
             return
         joiners = "joiner" + ("" if impact.joiners == 1 else "s")
-        collisions = impact.collisions
+        collisions = impact.collisions  # for a rung, groups other than its ladder's rungs
         if rung is not None:
             joiners = f"customer{'' if impact.joiners == 1 else 's'} arriving"
-            # Those on another rung of the same ladder leave it as they arrive: no collision.
-            rungs = {outcome.group_id for outcome in rung.run.rungs}
-            collisions = [c for c in collisions if c.group_id not in rungs]
         with self.impact_box:
             with ui.column().classes("w-full gap-0").mark("preview-cost"):
-                if not impact.prices:
+                if rung is not None and impact.prices:
+                    self._show_rung_cost(impact)
+                elif not impact.prices:
                     ui.label("No discount to pay: this group gives no special prices.").classes(
                         "text-sm text-slate-600"
                     )
@@ -363,6 +362,28 @@ class PreviewPanel:
                     ui.label("Where two groups price a product, the customer gets the better price.").classes(
                         "text-xs text-slate-500"
                     )
+
+    def _show_rung_cost(self, impact: RuleImpact) -> None:
+        """What a rung's moves change in discounts a year: a move up from a rung that gave 5% to one
+        giving 10% costs the difference; a move down or off the ladder saves."""
+        if impact.yearly_cost_cents is None:
+            ui.label("Change in discounts: not estimated").classes("text-sm font-medium text-slate-800")
+            ui.label(f"{impact.moves_words()}; {impact.cost_note}.").classes("text-xs text-slate-500")
+            return
+        if not impact.moves:
+            ui.label("No change in discounts: the customers moving pay the same prices on either rung.").classes(
+                "text-sm text-slate-600"
+            )
+            return
+        cents = impact.yearly_cost_cents
+        with ui.row().classes("items-baseline gap-1 text-sm"):
+            ui.label("About").classes("text-slate-700")
+            ui.label(money(abs(cents), currency=self.wording.currency, cents_shown="never")).classes(
+                "font-semibold text-slate-900"
+            )
+            ui.label(f"{'less' if cents < 0 else 'more'} a year: {impact.moves_words()}.").classes("text-slate-700")
+        spent = money(impact.purchases_cents, currency=self.wording.currency, cents_shown="never")
+        ui.label(f"Reckoned on {spent}: {impact.cost_note}.").classes("text-xs text-slate-500")
 
     def _open_matches(self, matching: int) -> None:
         rule = self.rule
