@@ -33,6 +33,22 @@ async def test_every_navigation_entry_opens_its_page(page: Page) -> None:
     assert failed_loads == []
 
 
+async def test_a_keyboard_user_opens_the_account_menu_and_reaches_the_staff_page(page: Page) -> None:
+    await page.goto("/groups")
+    account = page.get_by_role("button", name=re.compile("^Account menu: "))
+    await account.focus()
+    await page.keyboard.press("Enter")
+    menu = page.locator(".q-menu")
+    await expect(menu.get_by_text("Audit log")).to_be_visible()
+    await page.keyboard.press("Escape")
+    await expect(menu).to_have_count(0)
+    await account.focus()
+    await page.keyboard.press("Enter")  # again: the menu built by the first opens as any menu does
+    await expect(menu.get_by_text("Staff", exact=True)).to_be_visible()
+    await menu.get_by_text("Staff", exact=True).click()
+    await page.wait_for_url("**/staff")
+
+
 async def test_owner_finds_a_customer_and_sees_their_groups(page: Page) -> None:
     await page.goto("/customers")
     await expect(page.get_by_text("200 customers", exact=True)).to_be_visible()
