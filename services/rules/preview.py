@@ -17,12 +17,29 @@ from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 
 from models.customer import Customer
-from models.group import CustomerGroup, GroupType, Membership, MembershipExclusion, MembershipSource
+from models.group import (
+    CustomerGroup,
+    GroupType,
+    Membership,
+    MembershipAction,
+    MembershipEvent,
+    MembershipExclusion,
+    MembershipSource,
+)
 from services.paging import Page, page_bounds
 from services.rules.compiler import condition_q, to_q
 from services.rules.explainer import GroupCheck, evaluate, load_facts, now_for_rules
 from services.rules.ladder_setup import get_ladder, rung_of
-from services.rules.ladders import LadderRun, RungMoves, ladder_ids_by_rung, load_ladder, preview_ladder, with_rule
+from services.rules.ladders import (
+    CustomerRef,
+    LadderRun,
+    RungMoves,
+    Shift,
+    ladder_ids_by_rung,
+    load_ladder,
+    preview_ladder,
+    with_rule,
+)
 from services.rules.model import Condition, RuleGroup, parse_rule
 from services.storage.database import background_connection, reader_connection
 
@@ -275,14 +292,51 @@ async def preview_rung_rule(
 
 async def last_rung_moves(*, group_id: int) -> RungMoves | None:
     """The moves the ladder's last run made on rung `group_id` (what saving its rule did, for the
-    message after the save); None when the group is no rung of a ladder."""
+    message after the save), each with the first few customers by name; None when the group is no
+    rung of a ladder."""
     place = await rung_of(group_id=group_id)
     if place is None:
         return None
     ladder = await get_ladder(group_id=place.ladder_id)
     name = next((r.name for r in ladder.rungs if r.group_id == group_id), "")
     run = LadderRun(ladder.group_id, ladder.name, ladder.last_run_at or now_for_rules(), (), ladder.last_moves)
-    return replace(run.moves_of(group_id), name=name)
+    moves = replace(run.moves_of(group_id), name=name)
+    if ladder.last_run_at is None:
+        return moves
+
+    async def named(shift: Shift) -> Shift:
+        """The shift with its first customers by name, from the run's events (a move is recorded on
+        the rung moved to, naming the rung left; a leave on the rung left)."""
+        events = MembershipEvent.filter(at=ladder.last_run_at)
+        if shift.direction in ("up", "down"):
+            action = MembershipAction.MOVED_UP if shift.direction == "up" else MembershipAction.MOVED_DOWN
+            events = events.filter(group_id=shift.to_group_id, other_group_id=shift.from_group_id, action=action)
+        elif shift.direction == "join":
+            events = events.filter(group_id=shift.to_group_id, action=MembershipAction.JOINED)
+        else:
+            events = events.filter(
+                group_id=shift.from_group_id, other_group_id=shift.to_group_id, action=MembershipAction.LEFT
+            )
+        rows = (
+            await events.order_by("customer__name", "customer_id")
+            .limit(CHANGE_SAMPLES)
+            .values_list("customer_id", "customer__name")
+        )
+        return replace(shift, sample=tuple(CustomerRef(i, n) for i, n in rows))
+
+    async def each(shifts: tuple[Shift, ...]) -> tuple[Shift, ...]:
+        return tuple([await named(shift) for shift in shifts])
+
+    return replace(
+        moves,
+        up_from=await each(moves.up_from),
+        down_from=await each(moves.down_from),
+        new=await named(moves.new) if moves.new else None,
+        up_to=await each(moves.up_to),
+        down_to=await each(moves.down_to),
+        off=await named(moves.off) if moves.off else None,
+        only_on=await each(moves.only_on),
+    )
 
 
 async def list_matches(

@@ -2,13 +2,15 @@
 "Run rule now", who a hybrid group keeps out by hand, and the rule's history with restore (which
 previews its effect first)."""
 
+from collections.abc import Sequence
+
 from nicegui import app, ui
 
 from models.group import GroupType
 from services.groups.group import GroupDetail
 from services.groups.rule_versions import list_rule_versions, restore_rule_version
 from services.membership.changes import ExclusionRow, lift_exclusions, list_exclusions
-from services.rules.ladders import RungMoves
+from services.rules.ladders import CustomerRef, RungMoves, Shift
 from services.rules.model import parse_rule
 from services.rules.preview import explain_member, last_rung_moves, preview_rule
 from services.rules.runs import apply_rule, last_run_changes
@@ -46,10 +48,14 @@ async def rule_section(group: GroupDetail, wording: Wording) -> None:
             return
         run = ran.value
         text = f"Rule ran: {run.joined:,} joined, {run.left:,} left. {count(run.members, 'member')}."
+        if run.ladder is not None:  # a rung: its whole ladder ran, and moved each customer once
+            moves = run.ladder.moves_of(group.id)
+            text = f"Ran {group.name}'s rule: {_moves_words(moves)}. {count(run.members, 'member')}."
         if run.turned_away:
+            capacity = run.capacity or group.capacity or run.members  # a rung's run carries no capacity
             text += (
                 f" {count(run.turned_away, 'new match', 'new matches')} not added: the group is full "
-                f"({run.members:,} of {run.capacity:,})."
+                f"({run.members:,} of {capacity:,})."
             )
         go_to_with_message(f"/groups/{group.id}", text, type="warning" if run.turned_away else "positive")
 
@@ -87,31 +93,69 @@ async def rule_section(group: GroupDetail, wording: Wording) -> None:
                 )
             if group.status.value != "active":
                 ui.label("Inactive groups keep their members; the rule runs again once the group is active.")
-        changes = await last_run_changes(group_id=group.id)
-        for mark, label, people, more in (
-            ("joined", "Joined" if moves is None else "Arrived", changes.joined, group.rule_joined),
-            ("left", "Left" if moves is None else "Departed", changes.left, group.rule_left),
-        ):
-            if not people:
-                continue
-            with ui.row().classes("gap-1 items-center text-sm text-slate-600 pl-6").mark(f"last-run-{mark}"):
-                ui.label(f"{label}:")
-                for i, person in enumerate(people):
-                    ui.link(person.name, f"/customers/{person.id}").classes("text-primary")
-                    if i + 1 < len(people):
-                        ui.label("·")
-                if more > len(people):
-                    ui.label(f"and {more - len(people):,} more")
+        if moves is not None:
+            _moved_names(moves)
+        else:
+            changes = await last_run_changes(group_id=group.id)
+            _names("joined", "Joined", changes.joined, group.rule_joined)
+            _names("left", "Left", changes.left, group.rule_left)
         if group.type == GroupType.HYBRID:
             await _exclusions(group)
         await _history(group, wording)
+
+
+def _names(mark: str, label: str, people: Sequence[CustomerRef], more: int) -> None:
+    """ "Joined: Ann · Bob and 12 more", each name a link to the customer."""
+    if not people:
+        return
+    with ui.row().classes("gap-1 items-center text-sm text-slate-600 pl-6").mark(f"last-run-{mark}"):
+        ui.label(f"{label}:")
+        for i, person in enumerate(people):
+            ui.link(person.name, f"/customers/{person.id}").classes("text-primary")
+            if i + 1 < len(people):
+                ui.label("·")
+        if more > len(people):
+            ui.label(f"and {more - len(people):,} more")
+
+
+def _move_title(shift: Shift, group_id: int) -> str:
+    """A move of the last run as seen from this rung: "Moved up from Silver Tier", "Moved down to
+    Silver Tier", "New to the ladder", "Off the ladder"."""
+    if shift.direction == "join":
+        return "New to the ladder"
+    if shift.direction == "leave":
+        return "Off the ladder" if shift.to_group_id is None else f"On {shift.to_name} only"
+    if shift.to_group_id == group_id:
+        return f"Moved {shift.direction} from {shift.from_name}"
+    return f"Moved {shift.direction} to {shift.to_name}"
+
+
+def _moved_names(moves: RungMoves) -> None:
+    """The last run's customers on a rung, a list per move (a move is no leave plus a join)."""
+    shifts = (*moves.up_from, *moves.down_from, moves.new, *moves.up_to, *moves.down_to, moves.off, *moves.only_on)
+    for shift in shifts:
+        if shift is None:
+            continue
+        # Marks by way: "last-run-up-from", "last-run-down-to", "last-run-join", "last-run-leave" (off
+        # the ladder), "last-run-only-on" (on another rung they were on too).
+        if shift.direction == "join":
+            mark = "join"
+        elif shift.direction == "leave":
+            mark = "leave" if shift.to_group_id is None else "only-on"
+        else:
+            mark = f"{shift.direction}-{'from' if shift.to_group_id == moves.group_id else 'to'}"
+        _names(mark, _move_title(shift, moves.group_id), shift.sample, shift.customers)
+
+
+def _moves_words(moves: RungMoves) -> str:
+    return moves.words() if moves.arriving or moves.leaving else "no one moved"
 
 
 def _changed_words(group: GroupDetail, moves: RungMoves | None) -> str:
     """What the last run did: who joined and left; on a rung (`moves`), who moved along its ladder."""
     if moves is None:
         return f"{group.rule_joined:,} joined, {group.rule_left:,} left"
-    return moves.words() if moves.arriving or moves.leaving else "no one moved"
+    return _moves_words(moves)
 
 
 def _undo_banner(group: GroupDetail, moves: RungMoves | None) -> None:
@@ -136,10 +180,10 @@ def _undo_banner(group: GroupDetail, moves: RungMoves | None) -> None:
         if not restored:
             return
         back = restored.value
-        go_to_with_message(
-            f"/groups/{group.id}",
-            f"Undone: {group.name} has its previous rule again: {back.rule_joined:,} joined, {back.rule_left:,} left.",
-        )
+        changed = f"{back.rule_joined:,} joined, {back.rule_left:,} left"
+        if moves is not None:  # a rung: the ladder moved its customers back
+            changed = _moves_words(await last_rung_moves(group_id=group.id) or moves)
+        go_to_with_message(f"/groups/{group.id}", f"Undone: {group.name} has its previous rule again: {changed}.")
 
     with ui.row().classes("w-full items-center gap-3 rounded bg-blue-50 px-3 py-2 no-wrap").mark("rule-undo"):
         ui.icon("published_with_changes", size="sm").classes("text-primary")
