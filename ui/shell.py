@@ -8,6 +8,7 @@ from nicegui import app, ui
 from services.shop import get_shop
 from services.staff.actor import ROLE_LABELS, Actor, Permission
 from ui.dialog_title import dialog_title
+from ui.lazy_menu import lazy_menu
 from ui.staff.session import signed_in
 
 # Buttons read as written ("Add to Group"), not in Quasar's capitals.
@@ -126,9 +127,7 @@ async def frame(title: str, *, section: str) -> AsyncIterator[None]:
                 "flat no-caps color=grey-8 icon-right=expand_more"
             )
             account.props["aria-label"] = f"Account menu: {actor.name}"
-            with account.classes(f"ml-auto {WIDE_ONLY}").mark("account"):
-                menu = ui.menu().props("no-parent-event")
-            account.on_click(lambda: _open_account_menu(menu, actor))
+            lazy_menu(account.classes(f"ml-auto {WIDE_ONLY}").mark("account"), lambda: _account_menu(actor))
         _phone_menu(section, actor)
     message = app.storage.user.pop("next_page_message", None)
     with ui.column().classes("w-full max-w-6xl mx-auto px-3 py-4 md:px-6 md:py-6 gap-4"):
@@ -137,20 +136,12 @@ async def frame(title: str, *, section: str) -> AsyncIterator[None]:
         yield
 
 
-def _open_account_menu(menu: ui.menu, actor: Actor) -> None:
-    """The account menu's entries are built on the first click, which opens it; from then on the
-    button opens and closes it as any menu's (on every page they were a sixth of its elements, and
-    most pages never open it)."""
-    if menu.default_slot.children:
-        return
-    with menu:
-        ui.label(f"{actor.name} · {ROLE_LABELS[actor.role]}").classes("px-4 py-2 text-sm text-slate-600")
-        for key, label, target, _icon in _account_entries(actor):
-            ui.menu_item(label, on_click=lambda t=target: ui.navigate.to(t)).mark(f"menu-{key}")
-        ui.separator()
-        ui.menu_item("Sign out", on_click=lambda: ui.navigate.to("/logout")).mark("sign-out")
-    menu.props(remove="no-parent-event")
-    menu.open()
+def _account_menu(actor: Actor) -> None:
+    ui.label(f"{actor.name} · {ROLE_LABELS[actor.role]}").classes("px-4 py-2 text-sm text-slate-600")
+    for key, label, target, _icon in _account_entries(actor):
+        ui.menu_item(label, on_click=lambda t=target: ui.navigate.to(t)).mark(f"menu-{key}")
+    ui.separator()
+    ui.menu_item("Sign out", on_click=lambda: ui.navigate.to("/logout")).mark("sign-out")
 
 
 def _phone_menu(section: str, actor: Actor | None) -> None:

@@ -26,6 +26,7 @@ from services.rules.fields import (
 from services.rules.templates import TEMPLATES
 from services.wording import currency_symbol
 from ui.dialog_title import dialog_title
+from ui.lazy_menu import lazy_menu
 
 FIELD_OPTIONS = {name: field.label for name, field in FIELDS.items()}
 # Below md (768 px, where the page's header folds into its menu) a condition's inputs stack, each
@@ -237,21 +238,19 @@ class RuleBuilder:
         with ui.column().classes("w-full gap-2"):
             with ui.row().classes("w-full items-center justify-between"):
                 ui.label("Conditions").classes("text-base font-medium")
-                with (
-                    ui.button("Start from a template", icon="auto_awesome").props("flat no-caps").mark("rule-templates")
-                ):
-                    with ui.menu():
-                        for template in TEMPLATES:
-                            with ui.item(on_click=lambda t=template: self.choose_template(t)).mark(
-                                f"template-{template.key}"
-                            ):
-                                with ui.item_section():
-                                    ui.item_label(template.name)
-                                    ui.item_label(template.description_in(currency=self.currency)).props("caption")
+                templates = ui.button("Start from a template", icon="auto_awesome").props("flat no-caps")
+                lazy_menu(templates.mark("rule-templates"), self._template_entries)
             if "" in self.errors:
                 ui.label(self.errors[""]).classes("text-negative text-sm").mark("rule-error")
             self._group(self.rule, "", depth=0, parent=None, index=0)
         self._mark_inputs()
+
+    def _template_entries(self) -> None:
+        for template in TEMPLATES:
+            with ui.item(on_click=lambda t=template: self.choose_template(t)).mark(f"template-{template.key}"):
+                with ui.item_section():
+                    ui.item_label(template.name)
+                    ui.item_label(template.description_in(currency=self.currency)).props("caption")
 
     def _group(self, group: dict, path: str, *, depth: int, parent: dict | None, index: int) -> None:
         nested = parent is not None
