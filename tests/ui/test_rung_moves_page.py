@@ -103,3 +103,23 @@ async def test_run_rule_now_on_a_rung_says_the_moves_and_lists_them_by_move(user
     await user.should_not_see("Departed:")
     assert await Membership.exists(group_id=gold.id, customer_id=up.id)
     assert await Membership.exists(group__code="SILVER", customer_id=down.id)
+
+
+async def test_undoing_a_rungs_new_rule_says_the_moves_back(user: User):
+    gold = await CustomerGroup.get(code="GOLD")
+    moving = await _on("SILVER", lifetime_cents__gte=15_000_00)
+    await user.open(f"/groups/{gold.id}/edit?step=rules")
+    await user.should_see("No one moves", marker="preview-moves", retries=PREVIEW)
+    _one(user, "rule-value-0").value = 15_000
+    await user.should_see(f"+{len(moving):,} up from Silver Tier", marker="preview-moves", retries=PREVIEW)
+    user.find("Save changes").click()
+    await user.should_see(marker="confirm-leaving", retries=PREVIEW)
+    user.find("confirm-save").click()
+    await user.should_see(f"New rule saved: +{len(moving):,} up from Silver Tier.", marker="rule-undo", retries=PREVIEW)
+
+    user.find("undo-rule").click()
+
+    await user.should_see(
+        f"Undone: Gold Tier has its previous rule again: -{len(moving):,} down to Silver Tier.", retries=PREVIEW
+    )
+    assert not set(moving) & set(await _on("GOLD"))
