@@ -8,6 +8,7 @@ from tortoise.transactions import in_transaction
 from models.group import CustomerGroup, GroupStatus, GroupType, Membership
 from models.shop import Shop
 from services.errors import FormError
+from services.rules.ladders import rung_order
 from services.staff.actor import Acting, Permission, require
 from services.staff.audit import record
 from services.wording import count
@@ -64,6 +65,18 @@ async def _default_group_problem(group_id: int) -> str | None:
     group = await CustomerGroup.get_or_none(id=group_id)
     if group is None:
         return "This group no longer exists. Choose another one."
+    if group.is_ladder:
+        # "Move to default group" would put customers in the ladder's own group, on none of its rungs.
+        # Name only the rungs that could be the default themselves (an automatic rung could not).
+        rows = await CustomerGroup.filter(
+            parent_id=group.id, status=GroupStatus.ACTIVE, type__in=[GroupType.MANUAL, GroupType.HYBRID]
+        ).values_list("id", "name", "rung")
+        names = {gid: name for gid, name, _ in rows}
+        instead = f"one of its rungs ({', '.join(names[gid] for gid in rung_order(rows))})" if rows else "another group"
+        return (
+            f"{group.name} is a ladder: its customers are on its rungs, one each, not in {group.name} itself, so "
+            f"nobody can be moved into it. Choose {instead}."
+        )
     if group.type == GroupType.AUTOMATIC:
         return (
             f"{group.name} is automatic: its members follow its rule, so customers cannot be moved into it. "

@@ -12,6 +12,11 @@ turning it off, and reading it for the pages (services.rules.ladders places the 
 - The checks are a pure function of the facts read (`ladder_problems`), each message at its field
   ("ladder", "rung_order", "hold_days"), raised as FormError by the changes and returned by the
   preview, so a page shows them beside the fields before anything is saved.
+- A ladder's own group holds nobody: its customers are on its rungs. A parent that holds customers
+  of its own is not made a ladder until the owner has moved them (to its rungs, or out): dropping
+  them silently would end hand placements nobody meant to end, and those matching no rung would
+  leave the tiers altogether. Nor is a rule-based parent (its rule would put customers back) or the
+  shop's default group ("Move to default group" moves customers into it by hand).
 """
 
 from collections.abc import Sequence
@@ -22,7 +27,15 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from models.group import LADDER_MOVES, CustomerGroup, GroupStatus, GroupType, Membership, MembershipEvent
+from models.group import (
+    LADDER_MOVES,
+    RULE_TYPES,
+    CustomerGroup,
+    GroupStatus,
+    GroupType,
+    Membership,
+    MembershipEvent,
+)
 from services.errors import FormError, NotFoundError
 from services.membership.books import one_at_a_time_if_one_group
 from services.rules.explainer import now_for_rules
@@ -41,9 +54,11 @@ from services.staff.audit import record
 from services.storage.conflicts import retried_on_conflict
 from services.storage.database import BACKGROUND
 from services.webhooks import outbox
+from services.wording import count
 
 MAX_HOLD_DAYS = 3650
 MIN_RUNGS = 2
+NAMED_MEMBERS = 3  # of the parent's own members, named in the refusal; the rest counted
 
 
 # --- Checks -----------------------------------------------------------------------------------
@@ -57,6 +72,10 @@ class LadderFacts:
     name: str
     is_ladder: bool
     children: dict[int, str]  # subgroup id -> name
+    type: GroupType = GroupType.MANUAL
+    is_default: bool = False
+    members: int = 0  # customers in the parent group itself
+    member_names: tuple[str, ...] = ()  # the first few of them, by name
 
 
 def ladder_problems(
@@ -76,12 +95,40 @@ def ladder_problems(
     elif len(facts.children) < MIN_RUNGS:
         only = next(iter(facts.children.values()))
         problems["ladder"] = f"{name} has one subgroup ({only}): a ladder needs at least {MIN_RUNGS} rungs."
+    elif making and (problem := _own_members_problem(facts)):
+        problems["ladder"] = problem
     ordering = rung_order is not None and facts.children and "ladder" not in problems
     if ordering and (problem := _order_problem(facts, rung_order)):
         problems["rung_order"] = problem
     if hold_days is not None and not 1 <= hold_days <= MAX_HOLD_DAYS:
         problems["hold_days"] = f"A hold lasts 1 to {MAX_HOLD_DAYS:,} days; leave it empty for none."
     return problems
+
+
+def _own_members_problem(facts: LadderFacts) -> str | None:
+    """Why the parent cannot become a ladder's own group, which holds nobody (see the notes)."""
+    name = facts.name
+    if facts.is_default:
+        return (
+            f'{name} is the shop\'s default group, into which "Move to default group" moves customers, and a '
+            "ladder takes nobody by hand. Choose another default group in Settings first."
+        )
+    if facts.type in RULE_TYPES:
+        return (
+            f"{name} is {facts.type.value}: its rule puts customers in it, but a ladder's customers are on its "
+            f"rungs, not in {name} itself. Make it a manual group first."
+        )
+    if facts.members:
+        named = ", ".join(facts.member_names)
+        more = facts.members - len(facts.member_names)
+        if more > 0:
+            named += f" and {more:,} more"
+        return (
+            f"{name} itself holds {count(facts.members, 'customer')} ({named}), but a ladder's customers are on "
+            f"its rungs, one each, not in {name} itself. Move them first: on {name}'s page, tick them and choose "
+            '"Remove from Group" (to one of its rungs with "Move to specific group"), then make it a ladder.'
+        )
+    return None
 
 
 def _order_problem(facts: LadderFacts, order: Sequence[int]) -> str | None:
@@ -104,7 +151,25 @@ async def _facts(parent_id: int, connection: BaseDBAsyncClient | None = None) ->
     if parent is None:
         raise NotFoundError(f"There is no group with id {parent_id}.")
     children = await CustomerGroup.filter(parent_id=parent_id).using_db(connection).values_list("id", "name")
-    return LadderFacts(parent.id, parent.name, parent.is_ladder, dict(children))
+    own = Membership.filter(group_id=parent_id).using_db(connection)
+    members = await own.count()
+    names = (
+        await own.order_by("customer__name", "customer_id")
+        .limit(NAMED_MEMBERS)
+        .values_list("customer__name", flat=True)
+        if members
+        else []
+    )
+    return LadderFacts(
+        parent.id,
+        parent.name,
+        parent.is_ladder,
+        dict(children),
+        type=GroupType(parent.type),
+        is_default=parent.is_default,
+        members=members,
+        member_names=tuple(names),
+    )
 
 
 # --- Reading ----------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ async def settings_page(*, backups: BackupPlace) -> None:
     shop = await get_shop()
     choices = {c.id: c.name for c in await default_group_choices()}
     if shop.default_group_id is not None and shop.default_group_id not in choices:
-        # The current default no longer qualifies (made automatic or switched off): still show it,
+        # The current default no longer qualifies (made automatic, switched off, made a ladder): still show it,
         # so saving explains the problem instead of the choice silently vanishing.
         choices[shop.default_group_id] = shop.default_group_name or "?"
     async with frame("Settings", section="settings"):
@@ -50,7 +50,8 @@ async def settings_page(*, backups: BackupPlace) -> None:
                 )
                 ui.label(
                     '"Move to default group" moves customers taken out of a group here. '
-                    "Only active manual and hybrid groups can be the default."
+                    "Only active manual and hybrid groups can be the default, and not a ladder's own group: "
+                    "its customers are on its rungs."
                 ).classes("text-sm text-slate-500 max-w-2xl")
 
             def show_errors(errors: dict[str, str]) -> None:
