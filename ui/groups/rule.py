@@ -11,8 +11,8 @@ from services.groups.group import GroupDetail
 from services.groups.rule_versions import list_rule_versions, restore_rule_version
 from services.membership.changes import ExclusionRow, lift_exclusions, list_exclusions
 from services.rules.ladders import CustomerRef, RungMoves, Shift
-from services.rules.model import parse_rule
-from services.rules.preview import explain_member, last_rung_moves, preview_rule
+from services.rules.model import RuleError, parse_rule
+from services.rules.preview import explain_member, last_rung_moves, preview_rule, preview_rung_rule
 from services.rules.runs import apply_rule, last_run_changes
 from services.rules.words import Wording, rule_lines
 from services.staff.actor import Permission
@@ -168,6 +168,9 @@ def _undo_banner(group: GroupDetail, moves: RungMoves | None) -> None:
     number = undo["number"]
 
     async def restore() -> None:
+        # A rung: the moves restoring makes, asked first. A run is known by its second, and an Undo
+        # right after the save runs in the same one: read back, its moves would mix with the save's.
+        going = await _rung_moves_of_version(group.id, number) if moves is not None else None
         restored = await run_action(
             lambda: restore_rule_version(
                 group_id=group.id, number=number, version=group.version, actor=current_actor()
@@ -180,9 +183,7 @@ def _undo_banner(group: GroupDetail, moves: RungMoves | None) -> None:
         if not restored:
             return
         back = restored.value
-        changed = f"{back.rule_joined:,} joined, {back.rule_left:,} left"
-        if moves is not None:  # a rung: the ladder moved its customers back
-            changed = _moves_words(await last_rung_moves(group_id=group.id) or moves)
+        changed = _moves_words(going) if going else f"{back.rule_joined:,} joined, {back.rule_left:,} left"
         go_to_with_message(f"/groups/{group.id}", f"Undone: {group.name} has its previous rule again: {changed}.")
 
     with ui.row().classes("w-full items-center gap-3 rounded bg-blue-50 px-3 py-2 no-wrap").mark("rule-undo"):
@@ -197,6 +198,16 @@ def _undo_banner(group: GroupDetail, moves: RungMoves | None) -> None:
         button.tooltip(f"Restore rule version {number}")
         button.mark("undo-rule")
         guard(button, Permission.MANAGE_RULES)
+
+
+async def _rung_moves_of_version(group_id: int, number: int) -> RungMoves | None:
+    """What restoring rule version `number` of rung `group_id` would move; None if it cannot tell."""
+    rule = next((v.rule for v in await list_rule_versions(group_id=group_id) if v.number == number), None)
+    try:
+        rung = await preview_rung_rule(group_id=group_id, rule=rule) if rule else None
+    except RuleError:  # the restore says what is wrong with it
+        return None
+    return rung.moves if rung else None
 
 
 async def _exclusions(group: GroupDetail) -> None:
