@@ -78,11 +78,11 @@ def arriving(preview: RulePreview) -> int:
 
 def _way(direction: str, from_name: str | None, to_name: str | None, *, arriving: bool) -> str:
     """A shift seen from the rung previewed: "Up from Silver Tier", "Down to Bronze Tier", "New to
-    the ladder", "Off the ladder"."""
+    the ladder", "Off the ladder", "On Premium only" (on two rungs, leaving this one for the other)."""
     if direction == "join":
         return "New to the ladder"
     if direction == "leave":
-        return "Off the ladder"
+        return f"On {to_name} only" if to_name else "Off the ladder"
     way = "Up" if direction == "up" else "Down"
     return f"{way} from {from_name}" if arriving else f"{way} to {to_name}"
 
@@ -257,7 +257,15 @@ class PreviewPanel:
         ui.label(moves.words()).classes("font-medium text-slate-900" if moved else "text-slate-500").mark(
             "preview-moves"
         )
-        for shift in (*moves.up_from, *moves.down_from, moves.new, *moves.up_to, *moves.down_to, moves.off):
+        for shift in (
+            *moves.up_from,
+            *moves.down_from,
+            moves.new,
+            *moves.up_to,
+            *moves.down_to,
+            moves.off,
+            *moves.only_on,
+        ):
             if shift is not None:
                 here = shift.to_group_id == moves.group_id
                 _names(

@@ -149,6 +149,9 @@ def move_text(shift: Shift, ladder_name: str, benefits: dict[int, str]) -> str:
     after = benefits.get(shift.to_group_id, "") if shift.to_group_id else ""
     if shift.direction == "join":
         return f"{who} will join {shift.to_name}" + (f" ({after})" if after else "") + f": new to {ladder_name}"
+    if shift.direction == "leave" and shift.to_group_id is not None:
+        # On two rungs at once (overlapping groups): leaving one, they stay on the ladder on `to`.
+        return f"{who} will stay on {shift.to_name} only (leaving {shift.from_name})"
     if shift.direction == "leave":
         lose = f" and lose {before}" if before else ""
         return f"{who} will leave {shift.from_name}{lose}: no rung of {ladder_name} takes them"
