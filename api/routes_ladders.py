@@ -59,9 +59,16 @@ class CustomerRefOut(Out):
 class ShiftOut(Out):
     from_group_id: int | None = Field(description="The rung left; empty: new to the ladder")
     from_name: str | None
-    to_group_id: int | None = Field(description="The rung joined; empty: off the ladder")
+    to_group_id: int | None = Field(
+        description=(
+            "The rung joined; empty: off the ladder. For a 'leave' naming a rung (customers who were on more "
+            "than one rung): they left from_group_id and are on this one only, still on the ladder"
+        )
+    )
     to_name: str | None
-    direction: Literal["up", "down", "join", "leave"]
+    direction: Literal["up", "down", "join", "leave"] = Field(
+        description="'leave' with to_group_id empty: off the ladder; with a rung: left from_group_id, on to_group_id only"
+    )
     customers: int
     sample: list[CustomerRefOut]
 
