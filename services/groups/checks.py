@@ -75,9 +75,20 @@ def problems(data: GroupInput | Mapping[str, Any], facts: GroupFacts) -> dict[st
         errors.update(capacity_problems(parsed.capacity, members=facts.members))
     if facts.is_default:
         errors.update(default_group_problems(parsed))
-    if parsed.type in RULE_TYPES:
+    if parsed.type in RULE_TYPES and facts.group_id in facts.ladders:
+        errors["type"] = ladder_type_problem(facts.ladders[facts.group_id])
+    elif parsed.type in RULE_TYPES:
         errors.update(rule_problems(parsed.rule, facts))
     return errors
+
+
+def ladder_type_problem(name: str) -> str:
+    """A ladder's own group stays manual: it holds nobody, and a rule of its own would put customers
+    in it beside its rungs."""
+    return (
+        f"{name} is a ladder: its customers are on its rungs, one each, so it takes no rule of its own. "
+        "Give the rule to one of its rungs, or turn the ladder off first."
+    )
 
 
 def metadata_pairs(pairs: list[tuple[str, str]]) -> tuple[dict[str, str], dict[str, str]]:

@@ -318,3 +318,21 @@ async def test_the_ladders_group_takes_nobody_by_hand_and_pickers_offer_its_rung
     parents = [c.label for c in await group_choices(exclude_id=retail)]
     assert parents == ["Gold Tier", "Silver Tier", "Tiered Customers (ladder)"], "the wizard's parent select"
     assert (await get_group(group_id=parent)).is_ladder
+
+
+async def test_the_ladders_group_takes_no_rule_of_its_own(db):
+    ana = await customer("Ana Alder", 25_000)
+    parent, _ = await ladder(GOLD, SILVER)
+    tiered = await get_group(group_id=parent)
+    data = tiered.as_input()
+    data.type, data.rule = "automatic", at_least(1_000)
+    message = (
+        "Tiered Customers is a ladder: its customers are on its rungs, one each, so it takes no rule of its own. "
+        "Give the rule to one of its rungs, or turn the ladder off first."
+    )
+
+    assert (await check_group(data=data, group_id=parent))["type"] == message, "the wizard's check"
+    with pytest.raises(FormError) as refused:
+        await update_group(group_id=parent, version=tiered.version, data=data, actor=OWNER)
+    assert refused.value.errors == {"type": message}
+    assert await codes(ana) == ["GOLD"]  # nobody put into the ladder's own group
