@@ -65,7 +65,11 @@ def member_data(event: WebhookEvent) -> dict[str, Any]:
     "up" or "down" for a move between two rungs of a ladder (one event, recorded with the rung moved
     to, which is then its `group`; `moved_from` names the rung left), empty for a move by hand (sent
     for the group left, which is its `group`; `moved_to` names the group joined, whose member.joined
-    names this one as `moved_from`)."""
+    names this one as `moved_from`).
+
+    A member.left names `kept` ({"id", "name"}, as a move's `from`/`to`) when the customer was on more
+    than one rung of a ladder: they left this rung and stay on the ladder on that one only. Without
+    `kept` they are out of the group (and off its ladder, if it is a rung)."""
     data: dict[str, Any] = {
         "customer": {"id": event.customer_id, "email": event.customer_email, "name": event.customer_name},
         "group": {"id": event.group_id, "name": event.group_name, "code": event.group_code},
@@ -81,6 +85,8 @@ def member_data(event: WebhookEvent) -> dict[str, Any]:
         data |= {"moved_to": event.other_group_name, "from": this, "to": other, "direction": None}
     elif event.type == MEMBER_JOINED and event.other_group_name:
         data["moved_from"] = event.other_group_name
+    elif event.type == MEMBER_LEFT and event.other_group_id is not None:
+        data["kept"] = other
     return data
 
 

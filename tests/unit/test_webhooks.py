@@ -13,6 +13,7 @@ from models.webhook import DeliveryStatus, WebhookDelivery, WebhookEndpoint, Web
 from services.errors import FormError
 from services.groups.group import create_group, delete_group, get_group, update_group
 from services.membership.changes import AddMode, RemoveMode, add_members, remove_members
+from services.rules.ladder_setup import make_ladder
 from services.rules.runs import apply_rule
 from services.staff.actor import SystemActor
 from services.webhooks import outbox
@@ -363,3 +364,32 @@ async def test_a_rule_run_is_sent_when_it_changed_members_or_ran_a_new_rule_vers
         payloads = _verified(created.secret, receiver.requests)
     runs = [(p["data"]["rule_version"], p["data"]["joined"]) for p in payloads]
     assert runs == [(1, 2), (1, 1), (2, 0)]
+
+
+async def test_a_customer_on_two_rungs_leaving_one_is_sent_with_the_rung_kept(db):
+    [ana, ben, cy] = await _customers(3)
+    await Customer.filter(id=ana).update(lifetime_cents=25_000_00, order_count=1)
+    await Customer.filter(id=ben).update(lifetime_cents=10_000_00, order_count=1)
+    club = await _group("Club", "CLUB")
+    rule = {"match": "all", "conditions": [{"field": "total_purchases", "op": "gte", "value": 20_000_00}]}
+    premium = await _group("Premium", "PREMIUM", type="automatic", rule=rule, parent_id=club)
+    rule = {"match": "all", "conditions": [{"field": "total_purchases", "op": "gte", "value": 8_000_00}]}
+    plus = await _group("Plus", "PLUS", type="automatic", rule=rule, parent_id=club)
+    vip = await _group("VIP Customers", "VIP")
+    with Receiver().running() as receiver:
+        created = await create_endpoint(url=receiver.url, events=["member.left"], description="CRM", actor=OWNER)
+        # Ana is on Premium and Plus: the ladder keeps her on Premium, and she leaves Plus for it.
+        await make_ladder(parent_id=club, rung_order=[premium, plus], actor=OWNER)
+        await add_members(group_id=vip, customer_ids=[cy], mode=AddMode.ADD, actor=OWNER)
+        await remove_members(group_id=vip, customer_ids=[cy], mode=RemoveMode.REMOVE, actor=OWNER)
+
+        clock = Clock()
+        await _send_everything(Sender(name="one", clock=clock), clock)
+        left_plus, left_vip = [p["data"] for p in _verified(created.secret, receiver.requests)]
+
+    assert (left_plus["customer"]["id"], left_plus["group"]["name"]) == (ana, "Plus")
+    assert left_plus["kept"] == {"id": premium, "name": "Premium"}
+    assert left_plus["reason"] == "On Premium: one rung of Club per customer"
+    assert (left_vip["customer"]["id"], "kept" in left_vip) == (cy, False), "out of the group, on no other"
+    feed = await membership_events(after=None, limit=100, actor=OWNER)
+    assert [i["kept"] for i in feed.items if i["type"] == "member.left" and "kept" in i] == [left_plus["kept"]]
