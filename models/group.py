@@ -26,6 +26,8 @@ class MembershipSource(StrEnum):
 
 class MembershipAction(StrEnum):
     JOINED = "joined"
+    # A rung left by a customer who was on more than one rung of its ladder names the rung they stay on
+    # as `other_group_id` / `other_group_name`; without one, they left the group (and its ladder).
     LEFT = "left"
     MADE_PRIMARY = "made_primary"
     MOVED = "moved"  # left this group for `other_group_name` (by hand; the group joined has a JOINED)
@@ -146,7 +148,8 @@ class MembershipEvent(Model):
     actor = fields.CharField(max_length=120, default="system")
     at = fields.DatetimeField(db_index=True)
     # For a move: the group moved to (action "moved") or from (actions "joined", "moved_up",
-    # "moved_down"); the id is kept for ladder moves, whose one event shows on both rungs.
+    # "moved_down"); the id is kept for ladder moves, whose one event shows on both rungs. For a
+    # "left" of a rung: the rung of the same ladder the customer stays on, if any.
     other_group_name = fields.CharField(max_length=100, null=True)
     other_group_id = fields.IntField(null=True)
 
