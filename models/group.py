@@ -67,6 +67,9 @@ class CustomerGroup(Model):
     rule_ran_at = fields.DatetimeField(null=True)
     rule_joined = fields.IntField(default=0, db_default=0)
     rule_left = fields.IntField(default=0, db_default=0)
+    # That run's own id, which its membership events carry: two runs in the same second (a save and
+    # its Undo) share rule_ran_at, so the events' `at` alone would mix their changes.
+    rule_run_id = fields.CharField(max_length=32, null=True)
     # At most this many members; empty: no limit.
     capacity = fields.IntField(null=True)
     # Kept by every writer of memberships in the same transaction (services.membership.changes.recount),
@@ -152,6 +155,8 @@ class MembershipEvent(Model):
     # "left" of a rung: the rung of the same ladder the customer stays on, if any.
     other_group_name = fields.CharField(max_length=100, null=True)
     other_group_id = fields.IntField(null=True)
+    # The rule or ladder run that recorded it (its group's `rule_run_id`); empty for a change by hand.
+    run_id = fields.CharField(max_length=32, null=True)
 
     class Meta:
         table = "membership_event"

@@ -45,6 +45,7 @@ from services.rules.ladders import (
     Shift,
     preview_ladder,
     read_ladder,
+    run_id_at,
     run_in,
     rung_order,
     rung_places,
@@ -226,9 +227,12 @@ async def get_ladder(*, group_id: int) -> LadderView:
 
 
 async def _moves_at(group_ids: list[int], names: dict[int, str], at: datetime) -> tuple[Shift, ...]:
-    """The shifts a run at `at` recorded on these rungs, from their events."""
+    """The shifts the run at `at` recorded on these rungs, from their events: those carrying its id,
+    as another run or a settle in the same second recorded events at the same moment."""
+    run_id = await run_id_at(group_ids=group_ids, at=at)
+    events = MembershipEvent.filter(group_id__in=group_ids, at=at)
     rows = (
-        await MembershipEvent.filter(group_id__in=group_ids, at=at)
+        await (events.filter(run_id=run_id) if run_id else events)
         .exclude(action="made_primary")
         .values_list("group_id", "other_group_id", "action")
     )

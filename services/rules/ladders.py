@@ -52,6 +52,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
+from uuid import uuid4
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -78,6 +79,13 @@ NOW, MATCH, TARGET, CHANGE, SCOPE = "ladder_now", "ladder_match", "ladder_target
 PIN, HOLD, RULE = "pin", "hold", "rule"
 
 Direction = Literal["up", "down", "join", "leave"]
+
+
+def new_run_id() -> str:
+    """A run's own id, which its membership events and its groups' `rule_run_id` carry: runs are
+    timed in whole seconds (now_for_rules), and two in the same one (a save and its Undo) would
+    otherwise read back as one."""
+    return uuid4().hex
 
 
 @dataclass(frozen=True)
@@ -320,6 +328,7 @@ class LadderRun:
     rungs: tuple[RungOutcome, ...]
     shifts: tuple[Shift, ...]
     overlap: Overlap | None = None  # asked of a preview: who was on more than one rung
+    run_id: str | None = None  # what its events carry (new_run_id); a preview has none
 
     def _total(self, direction: Direction) -> int:
         return sum(s.customers for s in self.shifts if s.direction == direction)
@@ -706,7 +715,9 @@ def _reasons(ladder: Ladder, start: int | None, end: int | None) -> tuple[str, s
     return pinned, held_over, by_rule
 
 
-async def _write(connection: BaseDBAsyncClient, ladder: Ladder, shifts: Sequence[Shift], *, actor: str, now: datetime):
+async def _write(
+    connection: BaseDBAsyncClient, ladder: Ladder, shifts: Sequence[Shift], *, actor: str, now: datetime, run_id: str
+):
     rule, manual = MembershipSource.RULE.value, MembershipSource.MANUAL.value
     position = {r.group_id: r.position for r in ladder.rungs}
     for shift in shifts:
@@ -748,9 +759,9 @@ async def _write(connection: BaseDBAsyncClient, ladder: Ladder, shifts: Sequence
         await execute(
             connection,
             "INSERT INTO membership_event (customer_id, group_id, group_name, action, source, reason, actor, at, "
-            "other_group_id, other_group_name) "
+            "other_group_id, other_group_name, run_id) "
             "SELECT ch.customer_id, ?, ?, ?, CASE WHEN ch.how = ? THEN ? ELSE ? END, "
-            "CASE WHEN ch.how = ? THEN ? WHEN ch.held THEN ? ELSE ? END, ?, ?, ?, ? "
+            "CASE WHEN ch.how = ? THEN ? WHEN ch.held THEN ? ELSE ? END, ?, ?, ?, ?, ? "
             f"FROM {CHANGE} ch WHERE {where}",
             group_id,
             group_name,
@@ -766,6 +777,7 @@ async def _write(connection: BaseDBAsyncClient, ladder: Ladder, shifts: Sequence
             now,
             other_id,
             other_name,
+            run_id,
             *params,
         )
     for rung in ladder.rungs:
@@ -974,9 +986,10 @@ async def _record_runs(connection: BaseDBAsyncClient, ladder: Ladder, run: Ladde
         )[0]["v"]
         await execute(
             connection,
-            "UPDATE customer_group SET rule_applied_version = rule_version, rule_ran_at = ?, rule_joined = ?, "
-            "rule_left = ? WHERE id = ?",
+            "UPDATE customer_group SET rule_applied_version = rule_version, rule_ran_at = ?, rule_run_id = ?, "
+            "rule_joined = ?, rule_left = ? WHERE id = ?",
             now,
+            run.run_id,
             outcome.arrived,
             outcome.departed,
             outcome.group_id,
@@ -992,6 +1005,17 @@ async def _record_runs(connection: BaseDBAsyncClient, ladder: Ladder, run: Ladde
             ran_at=now,
             first_of_version=applied != outcome.rule_version,
         )
+
+
+async def run_id_at(*, group_ids: Sequence[int], at: datetime) -> str | None:
+    """The id of the run these rungs last recorded at `at` (their `rule_run_id`); None for a run
+    recorded before runs had ids, whose events are then known by their moment alone."""
+    ids = await (
+        CustomerGroup.filter(id__in=list(group_ids), rule_ran_at=at, rule_run_id__not_isnull=True)
+        .order_by("id")
+        .values_list("rule_run_id", flat=True)
+    )
+    return ids[0] if ids else None
 
 
 def _with_members(run: LadderRun, members: Mapping[int, int]) -> LadderRun:
@@ -1031,8 +1055,10 @@ async def run_in(connection: BaseDBAsyncClient, *, ladder_id: int, actor: str, n
     ladder = await _lock_ladder(connection, ladder_id)
     placed = await _plan_everyone(connection, ladder, now=now)
     shifts = await _shifts(connection, ladder, samples=True)
-    await _write(connection, ladder, shifts, actor=actor, now=now)
+    run_id = new_run_id()
+    await _write(connection, ladder, shifts, actor=actor, now=now, run_id=run_id)
     run = _with_members(_outcome(ladder, placed, shifts, ran_at=now), await _member_counts(connection, ladder))
+    run = replace(run, run_id=run_id)
     await _record_runs(connection, ladder, run, now=now)
     await _clear(connection)
     return run
@@ -1089,8 +1115,11 @@ async def _settle(
             return None  # rungs, order or rules changed meanwhile: that change runs the ladder for everyone
         placed = await _plan_some(connection, current, ids, matches, now=now)
         shifts = await _shifts(connection, current, samples=False)
-        await _write(connection, current, shifts, actor=actor, now=now)
+        # Its own id too: a settle in the same second as the last run is no part of that run.
+        run_id = new_run_id()
+        await _write(connection, current, shifts, actor=actor, now=now, run_id=run_id)
         run = _with_members(_outcome(current, placed, shifts, ran_at=now), await _member_counts(connection, current))
+        run = replace(run, run_id=run_id)
         await _clear(connection)
     return run
 

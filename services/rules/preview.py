@@ -38,6 +38,7 @@ from services.rules.ladders import (
     ladder_ids_by_rung,
     load_ladder,
     preview_ladder,
+    run_id_at,
     with_rule,
 )
 from services.rules.model import Condition, RuleGroup, parse_rule
@@ -303,11 +304,16 @@ async def last_rung_moves(*, group_id: int) -> RungMoves | None:
     moves = replace(run.moves_of(group_id), name=name)
     if ladder.last_run_at is None:
         return moves
+    # Only this run's events: a run in the same second (an Undo right after the save) records its
+    # own at the same moment.
+    run_id = await run_id_at(group_ids=[r.group_id for r in ladder.rungs], at=ladder.last_run_at)
 
     async def named(shift: Shift) -> Shift:
         """The shift with its first customers by name, from the run's events (a move is recorded on
         the rung moved to, naming the rung left; a leave on the rung left)."""
         events = MembershipEvent.filter(at=ladder.last_run_at)
+        if run_id is not None:
+            events = events.filter(run_id=run_id)
         if shift.direction in ("up", "down"):
             action = MembershipAction.MOVED_UP if shift.direction == "up" else MembershipAction.MOVED_DOWN
             events = events.filter(group_id=shift.to_group_id, other_group_id=shift.from_group_id, action=action)

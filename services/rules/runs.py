@@ -66,7 +66,14 @@ from services.errors import FormError, NotFoundError
 from services.membership.books import one_at_a_time_if_one_group, recount
 from services.rules.compiler import to_q
 from services.rules.explainer import evaluate, load_facts, now_for_rules
-from services.rules.ladders import CustomerRef, LadderRun, ladder_ids_by_rung, run_ladder, settle_customers
+from services.rules.ladders import (
+    CustomerRef,
+    LadderRun,
+    ladder_ids_by_rung,
+    new_run_id,
+    run_ladder,
+    settle_customers,
+)
 from services.rules.model import RuleError, group_ids_read, parse_rule
 from services.staff.actor import SYSTEM, Acting, Permission, actor_name, require
 from services.storage.conflicts import retried_on_conflict
@@ -176,7 +183,13 @@ def _runnable(group: _Group) -> None:
 
 
 async def _set_members(
-    connection: BaseDBAsyncClient, group: _Group, *, actor: str, now: datetime, customer_id: int | None = None
+    connection: BaseDBAsyncClient,
+    group: _Group,
+    *,
+    actor: str,
+    now: datetime,
+    run_id: str,
+    customer_id: int | None = None,
 ) -> tuple[int, int, int]:
     """Bring the group's members in line with MATCHES, as far as its capacity allows; (joined, left,
     turned away because the group was full).
@@ -256,8 +269,8 @@ async def _set_members(
 
     reason = f"Rule version {group.rule_version}"
     event = (
-        "INSERT INTO membership_event (customer_id, group_id, group_name, action, source, reason, actor, at) "
-        "SELECT customer_id, ?, ?, ?, ?, ?, ?, ? FROM {table}"
+        "INSERT INTO membership_event (customer_id, group_id, group_name, action, source, reason, actor, at, run_id) "
+        "SELECT customer_id, ?, ?, ?, ?, ?, ?, ?, ? FROM {table}"
     )
     left = await execute(
         connection,
@@ -269,6 +282,7 @@ async def _set_members(
         reason,
         actor,
         now,
+        run_id,
     )
     await execute(
         connection,
@@ -307,6 +321,7 @@ async def _set_members(
         reason,
         actor,
         now,
+        run_id,
     )
     await recount(connection, [group.id])
     await outbox.membership_events(connection, group_ids=[group.id], at=now)
@@ -395,17 +410,19 @@ async def _apply_group_rule(*, group_id: int, actor: Acting, now: datetime | Non
         _runnable(group)
         await _scratch_tables(connection)
         await _fill_matches(connection, group.rule, now=now)
-        joined, left, turned_away = await _set_members(connection, group, actor=actor, now=now)
+        run_id = new_run_id()
+        joined, left, turned_away = await _set_members(connection, group, actor=actor, now=now, run_id=run_id)
         joined_sample = await _sample(connection, JOINING) if joined else ()
         left_sample = await _sample(connection, LEAVING) if left else ()
         members = (await fetch_rows(connection, "SELECT COUNT(*) AS n FROM membership WHERE group_id = ?", group.id))[0]
         applied = await _applied_version(connection, group.id)
         await execute(
             connection,
-            "UPDATE customer_group SET rule_applied_version = ?, rule_ran_at = ?, rule_joined = ?, rule_left = ? "
-            "WHERE id = ?",
+            "UPDATE customer_group SET rule_applied_version = ?, rule_ran_at = ?, rule_run_id = ?, rule_joined = ?, "
+            "rule_left = ? WHERE id = ?",
             group.rule_version,
             now,
+            run_id,
             joined,
             left,
             group.id,
@@ -669,7 +686,10 @@ async def _settle_customer(
         await _scratch_tables(connection)
         if matches:
             await execute(connection, f"INSERT INTO {MATCHES} (customer_id) VALUES (?)", customer_id)
-        came, went, _ = await _set_members(connection, current, actor=actor, now=now, customer_id=customer_id)
+        # Its own id: a customer settled in the same second as the group's run is no part of that run.
+        came, went, _ = await _set_members(
+            connection, current, actor=actor, now=now, run_id=new_run_id(), customer_id=customer_id
+        )
         await _clear_scratch(connection)
     return came, went
 
@@ -713,6 +733,8 @@ async def last_run_changes(*, group_id: int) -> LastRunChanges:
     if group is None or group.rule_ran_at is None:
         return LastRunChanges((), ())
     events = MembershipEvent.filter(at=group.rule_ran_at, source=MembershipSource.RULE)
+    if group.rule_run_id:  # runs in the same second (a save and its Undo) record events at one moment
+        events = events.filter(run_id=group.rule_run_id)
     moves = list(LADDER_MOVES)  # a rung's last run: the moves in and out count as joins and leaves
 
     async def names(condition: Q) -> tuple[CustomerRef, ...]:

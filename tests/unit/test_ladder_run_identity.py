@@ -1,0 +1,76 @@
+"""Two runs of a ladder in the same second (a save and its Undo): the group page's last run is the
+second one only, its moves and its names (issue 22). Runs are timed in whole seconds, so each run
+carries its own id on its events."""
+
+from datetime import UTC, datetime, timedelta
+
+from models.customer import Customer
+from models.group import CustomerGroup
+from services.groups.group import create_group
+from services.rules.ladder_setup import get_ladder
+from services.rules.ladders import run_ladder
+from services.rules.preview import last_rung_moves
+from services.rules.runs import last_run_changes
+from services.staff.actor import SystemActor
+
+OWNER = SystemActor("olivia")
+
+
+def at_least(dollars: int) -> dict:
+    return {"match": "all", "conditions": [{"field": "total_purchases", "op": "gte", "value": dollars * 100}]}
+
+
+async def customer(name: str, dollars: int) -> int:
+    row = await Customer.create(
+        name=name,
+        email=f"{name.split()[0].lower()}@example.com",
+        created_at=datetime(2024, 1, 1, tzinfo=UTC),
+        lifetime_cents=dollars * 100,
+        order_count=1,
+    )
+    return row.id
+
+
+async def tiers() -> tuple[int, dict[str, int]]:
+    parent = await create_group(data={"name": "Tiered Customers", "code": "TIERED"}, actor=OWNER)
+    await CustomerGroup.filter(id=parent.id).update(is_ladder=True)
+    rungs = {}
+    for position, (name, code, dollars) in enumerate(
+        (("Gold Tier", "GOLD", 20_000), ("Silver Tier", "SILVER", 8_000)), start=1
+    ):
+        data = {"name": name, "code": code, "type": "automatic", "rule": at_least(dollars), "parent_id": parent.id}
+        rungs[code] = (await create_group(data=data, actor=OWNER)).id
+        await CustomerGroup.filter(id=rungs[code]).update(rung=position)
+    return parent.id, rungs
+
+
+async def test_the_last_of_two_runs_in_one_second_is_that_run_alone(db):
+    ana, ben = await customer("Ana A", 10_000), await customer("Ben B", 9_000)
+    ladder_id, rungs = await tiers()
+    second = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
+
+    # The first run: Ana moves up to Gold.
+    await Customer.filter(id=ana).update(lifetime_cents=25_000_00)
+    first = await run_ladder(ladder_id=ladder_id, actor=OWNER, now=second)
+    assert first.moves_of(rungs["GOLD"]).words() == "+1 up from Silver Tier"
+    # Undone in the same second: Ben moves up instead, Ana back down.
+    await Customer.filter(id=ana).update(lifetime_cents=10_000_00)
+    await Customer.filter(id=ben).update(lifetime_cents=30_000_00)
+    run = await run_ladder(ladder_id=ladder_id, actor=OWNER, now=second)
+    assert run.ran_at == first.ran_at and run.run_id != first.run_id
+
+    view = await get_ladder(group_id=ladder_id)
+    assert view.last_run_at == second
+    assert sorted((s.from_name, s.to_name, s.direction, s.customers) for s in view.last_moves) == [
+        ("Gold Tier", "Silver Tier", "down", 1),
+        ("Silver Tier", "Gold Tier", "up", 1),
+    ], "the second run moved one each way; the first run's move up is not counted again"
+
+    gold = await last_rung_moves(group_id=rungs["GOLD"])
+    assert gold.words() == "+1 up from Silver Tier, -1 down to Silver Tier"
+    assert [c.name for c in gold.up_from[0].sample] == ["Ben B"], "Ana's move up was the first run's"
+    assert [c.name for c in gold.down_to[0].sample] == ["Ana A"]
+
+    changes = await last_run_changes(group_id=rungs["GOLD"])
+    assert [c.name for c in changes.joined] == ["Ben B"]
+    assert [c.name for c in changes.left] == ["Ana A"]
