@@ -384,7 +384,7 @@ def rung_run(run: LadderRun, group_id: int) -> RuleRun:
         return RuleRun(group_id, "", 0, 0, 0, 0, run.ran_at, ladder=run)
     moves = run.moves_of(group_id)
     arrived = (*moves.up_from, *moves.down_from, *([moves.new] if moves.new else []))
-    departed = (*moves.up_to, *moves.down_to, *([moves.off] if moves.off else []))
+    departed = (*moves.up_to, *moves.down_to, *([moves.off] if moves.off else []), *moves.only_on)
     return RuleRun(
         group_id=group_id,
         group_name=outcome.name,
@@ -643,7 +643,8 @@ async def reevaluate_customer(*, customer_id: int, actor: Acting = SYSTEM) -> Cu
                 settled.add(ladder_id)
                 run = await settle_customers(ladder_id=ladder_id, customer_ids=[customer_id], actor=actor, now=now)
                 for shift in run.shifts if run else ():
-                    joined += [shift.to_name] if shift.to_name else []
+                    # A "leave" naming a rung: on two rungs, they keep that one, which they do not join.
+                    joined += [shift.to_name] if shift.to_name and shift.direction != "leave" else []
                     left += [shift.from_name] if shift.from_name else []
             continue
         try:
