@@ -20,7 +20,6 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import RawSQL, Subquery
 from tortoise.functions import Count, Sum
-from tortoise.transactions import in_transaction
 
 from models.catalog import Product
 from models.customer import Customer, Order, OrderLine, OrderStatus
@@ -39,19 +38,9 @@ from services.benefits.summary import catalog_names, pricing_text
 from services.rules.clock import months_before
 from services.rules.compiler import to_q
 from services.rules.explainer import now_for_rules
-from services.rules.ladders import (
-    NOW,
-    TARGET,
-    Direction,
-    Ladder,
-    _clear,
-    _plan_everyone,
-    ladder_ids_by_rung,
-    load_ladder,
-    with_rule,
-)
+from services.rules.ladders import Direction, Ladder, ladder_ids_by_rung, load_ladder, planned_placement, with_rule
 from services.rules.model import RuleGroup, parse_rule
-from services.storage.database import READER, background_connection
+from services.storage.database import background_connection
 from services.storage.sql import fetch_rows, placeholders
 
 DRAFT_ID = 0  # a group being created has no id yet; no stored group has 0
@@ -292,23 +281,6 @@ async def rule_impact(
 Move = tuple[int | None, int | None]  # (rung left, rung arrived at) by position; None: off the ladder
 
 
-def _moves_sql(position: int) -> str:
-    """The rung's moves in the ladder's placement (its scratch tables), one row per customer:
-    (customer_id, from_pos, to_pos), counted as the ladder's RungMoves count them. An arrival comes
-    from the highest rung the customer is on (NULL: new to the ladder); a customer on more than one
-    rung departs only from their highest, and leaving this rung for one they are on already is no
-    move at all."""
-    p = int(position)  # the ladder's own position: written into the statement, as ladders.py does
-    return (
-        f"SELECT t.customer_id, (SELECT MIN(n.pos) FROM {NOW} n WHERE n.customer_id = t.customer_id), t.pos "
-        f"FROM {TARGET} t WHERE t.pos = {p} "
-        f"AND NOT EXISTS (SELECT 1 FROM {NOW} n WHERE n.customer_id = t.customer_id AND n.pos = {p}) "
-        f"UNION ALL SELECT n.customer_id, n.pos, t.pos FROM {NOW} n "
-        f"LEFT JOIN {TARGET} t ON t.customer_id = n.customer_id WHERE n.pos = {p} AND (t.pos IS NULL OR t.pos <> {p}) "
-        f"AND NOT EXISTS (SELECT 1 FROM {NOW} o WHERE o.customer_id = n.customer_id AND (o.pos < {p} OR o.pos = t.pos))"
-    )
-
-
 def _scope_filter(pricing: Mapping[str, Any]) -> tuple[str, tuple]:
     """The order lines a pricing covers, as SQL on `l` (an order_line) and its parameters."""
     scope = pricing.get("scope") or Scope.ALL
@@ -394,9 +366,14 @@ def _on_orders_alone(pricing: Mapping[str, Any] | None) -> bool:
 async def _rung_impact(ladder: Ladder, group_id: int, benefits: EffectiveBenefits, *, now: datetime) -> RuleImpact:
     """What the rule change on rung `group_id` (already in `ladder`) does to the discounts of the
     customers its ladder would move onto or off it, and which other pricing groups the arrivals are
-    in. The ladder's placement is planned again here, in a read-only transaction on the reader
-    connection, and read by move; `benefits` is the rung's (draft) pricing, the other rungs' are
-    their own."""
+    in. The ladder's placement is planned here (planned_placement) and read by move in SQL;
+    `benefits` is the rung's (draft) pricing, the other rungs' are their own.
+
+    The rule preview of the same draft (services.rules.preview.preview_rung_rule) plans the ladder
+    too, a second time for one preview: its plan lives in a read-only transaction that ends before
+    the cost is asked for (the page asks for the cost with the rung's draft pricing after showing
+    the preview), so sharing it would mean reckoning the cost inside preview_rule, with the pricing
+    passed to it, or holding a reader transaction open between the two calls. Left as is."""
     here = ladder.rung(group_id)
     assert here is not None
     groups = await load_groups()
@@ -412,11 +389,10 @@ async def _rung_impact(ladder: Ladder, group_id: int, benefits: EffectiveBenefit
     everyone = {gid: effective(gid, groups) for gid in groups}
     rivals = await _rivals({ladder.id, *ladder.group_ids}, scope, everyone) if _prices(mine) else {}
 
-    moves = _moves_sql(here.position)
     found: list[tuple[Move, MoveCost]] = []
-    async with in_transaction(READER) as connection:
-        await _plan_everyone(connection, ladder, now=now)
-        spend = _MoveSpend(connection, moves, months_before(now, 12))
+    async with planned_placement(ladder=ladder, now=now) as plan:
+        connection = plan.connection
+        spend = _MoveSpend(connection, plan.rung_moves_sql(group_id=group_id), months_before(now, 12))
         for move, (customers, purchases) in (await spend.orders()).items():
             start, end = move
             before = await spend.discount(pricings.get(start), move, purchases) if start else 0
@@ -444,7 +420,6 @@ async def _rung_impact(ladder: Ladder, group_id: int, benefits: EffectiveBenefit
                 here.position,
                 *rivals,
             )
-        await _clear(connection)
 
     # As RungMoves words them: arrivals first, up before down before new, then departures.
     way = {"up": 0, "down": 1, "join": 2, "leave": 2}

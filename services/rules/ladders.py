@@ -48,7 +48,8 @@ they were before the run.
 """
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
@@ -1143,6 +1144,49 @@ async def preview_ladder(
         members = await _placed_counts(connection, ladder)
         await _clear(connection)
     return replace(_with_members(_outcome(ladder, placed, shifts, ran_at=now), members), overlap=found)
+
+
+@dataclass(frozen=True)
+class PlannedPlacement:
+    """A ladder's placement as run_ladder would make it, held in scratch tables on `connection`
+    (a read-only transaction on the reader connection) while `planned_placement` is open: for
+    callers that read the movers against other tables in SQL (services.rules.impact's cost of a
+    rung's moves), where a list of ids would not scale to a big shop."""
+
+    connection: BaseDBAsyncClient
+    ladder: Ladder
+
+    def rung_moves_sql(self, *, group_id: int) -> str:
+        """A SELECT of the moves onto and off rung `group_id`, one row per customer:
+        (customer_id, from_pos, to_pos) by rung position (`Ladder.at`), NULL from_pos: new to the
+        ladder, NULL to_pos: off it; counted as RungMoves counts them. An arrival comes from the
+        highest rung the customer is on; a customer on more than one rung departs only from their
+        highest, and leaving this rung for one they are on already is no move at all. No
+        parameters: positions are written into the statement, as the placement's own are."""
+        rung = self.ladder.rung(group_id)
+        if rung is None:
+            raise ValueError(f"Group {group_id} is no rung of {self.ladder.name}.")
+        p = int(rung.position)
+        return (
+            f"SELECT t.customer_id, (SELECT MIN(n.pos) FROM {NOW} n WHERE n.customer_id = t.customer_id), t.pos "
+            f"FROM {TARGET} t WHERE t.pos = {p} "
+            f"AND NOT EXISTS (SELECT 1 FROM {NOW} n WHERE n.customer_id = t.customer_id AND n.pos = {p}) "
+            f"UNION ALL SELECT n.customer_id, n.pos, t.pos FROM {NOW} n LEFT JOIN {TARGET} t "
+            f"ON t.customer_id = n.customer_id WHERE n.pos = {p} AND (t.pos IS NULL OR t.pos <> {p}) "
+            f"AND NOT EXISTS (SELECT 1 FROM {NOW} o WHERE o.customer_id = n.customer_id "
+            f"AND (o.pos < {p} OR o.pos = t.pos))"
+        )
+
+
+@asynccontextmanager
+async def planned_placement(*, ladder: Ladder, now: datetime | None = None) -> AsyncIterator[PlannedPlacement]:
+    """Plan `ladder` as given (a draft rule on a rung: `with_rule`) as preview_ladder does, changing
+    nothing, and hold the plan open for SQL on its connection until the block ends."""
+    now = now or now_for_rules()
+    async with in_transaction(READER) as connection:
+        await _plan_everyone(connection, ladder, now=now)
+        yield PlannedPlacement(connection=connection, ladder=ladder)
+        await _clear(connection)
 
 
 async def _placed_counts(connection: BaseDBAsyncClient, ladder: Ladder) -> dict[int, int]:

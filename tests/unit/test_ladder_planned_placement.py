@@ -1,0 +1,57 @@
+"""A ladder's planned placement, read in SQL (what a rung's cost line reckons from): its moves onto
+and off a rung are the ones the preview counts, and planning changes nobody's rung (issue 22)."""
+
+from datetime import UTC, datetime
+
+from models.customer import Customer
+from models.group import CustomerGroup, Membership
+from services.groups.group import create_group
+from services.rules.ladders import load_ladder, planned_placement, preview_ladder, with_rule
+from services.staff.actor import SystemActor
+from services.storage.sql import fetch_rows
+
+OWNER = SystemActor("olivia")
+
+
+def at_least(dollars: int) -> dict:
+    return {"match": "all", "conditions": [{"field": "total_purchases", "op": "gte", "value": dollars * 100}]}
+
+
+async def customer(name: str, dollars: int) -> int:
+    row = await Customer.create(
+        name=name,
+        email=f"{name.split()[0].lower()}@example.com",
+        created_at=datetime(2024, 1, 1, tzinfo=UTC),
+        lifetime_cents=dollars * 100,
+        order_count=1,
+    )
+    return row.id
+
+
+async def test_a_planned_placement_moves_the_customers_the_preview_counts_and_changes_nothing(db):
+    for name, dollars in (("Ana A", 16_000), ("Ben B", 12_000), ("Cy C", 25_000), ("Dot D", 3_000)):
+        await customer(name, dollars)
+    parent = await create_group(data={"name": "Tiered Customers", "code": "TIERED"}, actor=OWNER)
+    await CustomerGroup.filter(id=parent.id).update(is_ladder=True)
+    rungs = {}
+    for position, (name, code, dollars) in enumerate(
+        (("Gold Tier", "GOLD", 20_000), ("Silver Tier", "SILVER", 8_000)), start=1
+    ):
+        data = {"name": name, "code": code, "type": "automatic", "rule": at_least(dollars), "parent_id": parent.id}
+        rungs[code] = (await create_group(data=data, actor=OWNER)).id
+        await CustomerGroup.filter(id=rungs[code]).update(rung=position)
+    before = sorted(await Membership.all().values_list("group_id", "customer_id"))
+
+    # A draft: Gold from $15,000 takes Ana up from Silver.
+    draft = with_rule(await load_ladder(ladder_id=parent.id), group_id=rungs["GOLD"], rule=at_least(15_000))
+    async with planned_placement(ladder=draft) as plan:
+        rows = await fetch_rows(
+            plan.connection,
+            f"WITH m(customer_id, from_pos, to_pos) AS ({plan.rung_moves_sql(group_id=rungs['GOLD'])}) "
+            "SELECT c.name, m.from_pos, m.to_pos FROM m JOIN customer c ON c.id = m.customer_id",
+        )
+
+    assert [(r["name"], r["from_pos"], r["to_pos"]) for r in rows] == [("Ana A", 2, 1)], "up from rung 2 to rung 1"
+    preview = await preview_ladder(ladder=draft)
+    assert preview.moves_of(rungs["GOLD"]).words() == "+1 up from Silver Tier"
+    assert sorted(await Membership.all().values_list("group_id", "customer_id")) == before
