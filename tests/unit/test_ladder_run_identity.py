@@ -10,7 +10,7 @@ from services.groups.group import create_group
 from services.rules.ladder_setup import get_ladder
 from services.rules.ladders import run_ladder
 from services.rules.preview import last_rung_moves
-from services.rules.runs import last_run_changes
+from services.rules.runs import apply_rule, last_run_changes
 from services.staff.actor import SystemActor
 
 OWNER = SystemActor("olivia")
@@ -74,3 +74,18 @@ async def test_the_last_of_two_runs_in_one_second_is_that_run_alone(db):
     changes = await last_run_changes(group_id=rungs["GOLD"])
     assert [c.name for c in changes.joined] == ["Ben B"]
     assert [c.name for c in changes.left] == ["Ana A"]
+
+
+async def test_a_plain_groups_last_run_in_the_same_second_as_another_names_its_own_changes(db):
+    ana, ben = await customer("Ana A", 25_000), await customer("Ben B", 9_000)
+    data = {"name": "VIP", "code": "VIP", "type": "automatic", "rule": at_least(20_000)}
+    vip = (await create_group(data=data, actor=OWNER)).id
+    second = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
+    await Customer.filter(id=ana).update(lifetime_cents=10_000_00)
+    await apply_rule(group_id=vip, actor=OWNER, now=second)  # Ana leaves
+    await Customer.filter(id=ben).update(lifetime_cents=30_000_00)
+    await apply_rule(group_id=vip, actor=OWNER, now=second)  # Ben joins, in the same second
+
+    changes = await last_run_changes(group_id=vip)
+    assert [c.name for c in changes.joined] == ["Ben B"]
+    assert changes.left == (), "Ana left in the run before"
