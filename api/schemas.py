@@ -540,6 +540,11 @@ class MembershipEventOut(BaseModel):
     direction: Literal["up", "down"] | None = Field(
         None, description="member.moved between two rungs of a ladder: up or down; empty for a move by hand"
     )
+    kept: FeedOtherGroupOut | None = Field(
+        None,
+        description="member.left by a customer who was on two rungs of a ladder: the rung they stay on "
+        "(empty: out of the group, and off its ladder if it is a rung)",
+    )
 
 
 class MembershipEventsOut(BaseModel):

@@ -71,6 +71,9 @@ def describe(row: HistoryRow) -> str:
             return f"Joined {group} (moved from {other})"
         case MembershipAction.JOINED:
             return f"Joined {group}"
+        case MembershipAction.LEFT if other:
+            # A customer who was on two rungs of a ladder keeps the higher one (services.rules.ladders).
+            return f"Left {group} (stays on {other})"
         case MembershipAction.LEFT:
             return f"Left {group}"
         case MembershipAction.MOVED if other:

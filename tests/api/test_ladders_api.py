@@ -79,3 +79,34 @@ async def test_a_group_without_subgroups_is_no_ladder(client: httpx.AsyncClient,
         f"{PREFIX}/groups/{groups['WHOLESALE']}/rung-preview", headers=owner, json={"rule": gold_from(1)}
     )
     assert (not_a_rung.status_code, not_a_rung.json()) == (200, None)
+
+
+async def test_a_customer_on_two_rungs_leaves_the_lower_one_and_the_feed_names_the_rung_kept(
+    client: httpx.AsyncClient, owner: dict
+):
+    async def group(name: str, code: str, **more: object) -> int:
+        made = await client.post(f"{PREFIX}/groups", headers=owner, json={"name": name, "code": code, **more})
+        assert made.status_code == 201, made.text
+        return made.json()["id"]
+
+    club = await group("Kept Club", "KEPT-CLUB")
+    premium = await group("Kept Premium", "KEPT-PREMIUM", parent_id=club)
+    plus = await group("Kept Plus", "KEPT-PLUS", parent_id=club)
+    for rung in (premium, plus):  # customer 3 on both, as tiers written as separate groups have it
+        added = await client.post(f"{PREFIX}/groups/{rung}/members", headers=owner, json={"customer_ids": [3]})
+        assert added.status_code == 200, added.text
+    cursor = (await client.get(f"{PREFIX}/membership-events", headers=owner, params={"limit": 1000})).json()
+    while page := (
+        await client.get(f"{PREFIX}/membership-events", headers=owner, params={"after": cursor["next"], "limit": 1000})
+    ).json()["items"]:
+        cursor = {"next": page[-1]["id"]}
+
+    made = await client.post(f"{PREFIX}/groups/{club}/ladder", headers=owner, json={"rung_order": [premium, plus]})
+    assert made.status_code == 201, made.text
+
+    events = (
+        await client.get(f"{PREFIX}/membership-events", headers=owner, params={"after": cursor["next"], "limit": 1000})
+    ).json()["items"]
+    [left] = [e for e in events if e["customer"]["id"] == 3]
+    assert (left["type"], left["group"]["name"]) == ("member.left", "Kept Plus")
+    assert (left["kept"]["id"], left["kept"]["name"]) == (premium, "Kept Premium")

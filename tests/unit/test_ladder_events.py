@@ -75,3 +75,13 @@ async def test_the_feed_and_the_webhook_carry_one_move_with_from_to_and_directio
         "Silver Tier",
         "down",
     )
+
+
+async def test_leaving_a_lower_rung_for_the_one_kept_says_which_rung_stays(db):
+    dana = await Customer.create(name="Dana Buyer", email="dana@example.com", created_at=T0 - timedelta(days=400))
+    gold, silver = await _group("Gold Tier", "GOLD"), await _group("Silver Tier", "SILVER")
+    await _ladder_move(dana, silver, gold, MembershipAction.LEFT, T0)  # on both; Gold kept
+
+    assert [describe(r) for r in (await list_history(customer_id=dana.id)).rows] == [
+        "Left Silver Tier (stays on Gold Tier)"
+    ]

@@ -168,8 +168,7 @@ def _undo_banner(group: GroupDetail, moves: RungMoves | None) -> None:
     number = undo["number"]
 
     async def restore() -> None:
-        # A rung: the moves restoring makes, asked first. A run is known by its second, and an Undo
-        # right after the save runs in the same one: read back, its moves would mix with the save's.
+        # A rung: the moves restoring makes, previewed first, for the message that says them.
         going = await _rung_moves_of_version(group.id, number) if moves is not None else None
         restored = await run_action(
             lambda: restore_rule_version(
