@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from models.customer import Customer
 from models.group import CustomerGroup, GroupStatus, Membership, MembershipAction, MembershipEvent, MembershipSource
 from services.benefits.hierarchy import group_tree, move_group, walk
 from services.errors import FormError
@@ -24,24 +23,7 @@ from services.membership.changes import AddMode, RemoveMode, add_members, remove
 from services.rules.ladder_setup import make_ladder
 from services.rules.ladders import run_ladder
 from services.rules.runs import apply_rule
-from services.staff.actor import SystemActor
-
-OWNER = SystemActor("olivia")
-
-
-def at_least(dollars: int) -> dict:
-    return {"match": "all", "conditions": [{"field": "total_purchases", "op": "gte", "value": dollars * 100}]}
-
-
-async def customer(name: str, spent: int) -> int:
-    row = await Customer.create(
-        name=name,
-        email=f"{name.split()[0].lower()}@example.com",
-        created_at=datetime(2024, 1, 1, tzinfo=UTC),
-        lifetime_cents=spent * 100,
-        order_count=1,
-    )
-    return row.id
+from tests.unit.ladder_shop import OWNER, at_least, customer
 
 
 async def group(name: str, code: str, *, dollars: int | None = None, kind: str = "automatic", parent=None) -> int:

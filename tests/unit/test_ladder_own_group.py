@@ -3,35 +3,15 @@ default group, and a parent that holds customers of its own (or whose rule would
 or that is the default group) is made a ladder only once the owner has moved them: the preview says
 so beside "ladder" before anything changes, and nobody's membership is dropped behind their back."""
 
-from datetime import UTC, datetime
-
 import pytest
 
-from models.customer import Customer
 from models.group import CustomerGroup, Membership, MembershipEvent
 from services.errors import FormError
 from services.groups.group import create_group
 from services.membership.changes import AddMode, RemoveMode, add_members, remove_members
 from services.rules.ladder_setup import ladder_preview, make_ladder
 from services.shop import get_shop, update_settings
-from services.staff.actor import SystemActor
-
-OWNER = SystemActor("olivia")
-
-
-def at_least(dollars: int) -> dict:
-    return {"match": "all", "conditions": [{"field": "total_purchases", "op": "gte", "value": dollars * 100}]}
-
-
-async def customer(name: str, spent: int) -> int:
-    row = await Customer.create(
-        name=name,
-        email=f"{name.split()[0].lower()}@example.com",
-        created_at=datetime(2024, 1, 1, tzinfo=UTC),
-        lifetime_cents=spent * 100,
-        order_count=1,
-    )
-    return row.id
+from tests.unit.ladder_shop import OWNER, at_least, customer
 
 
 async def club(**parent: object) -> tuple[int, int, int]:

@@ -1,31 +1,11 @@
 """A ladder's planned placement, read in SQL (what a rung's cost line reckons from): its moves onto
 and off a rung are the ones the preview counts, and planning changes nobody's rung (issue 22)."""
 
-from datetime import UTC, datetime
-
-from models.customer import Customer
 from models.group import CustomerGroup, Membership
 from services.groups.group import create_group
 from services.rules.ladders import load_ladder, planned_placement, preview_ladder, with_rule
-from services.staff.actor import SystemActor
 from services.storage.sql import fetch_rows
-
-OWNER = SystemActor("olivia")
-
-
-def at_least(dollars: int) -> dict:
-    return {"match": "all", "conditions": [{"field": "total_purchases", "op": "gte", "value": dollars * 100}]}
-
-
-async def customer(name: str, dollars: int) -> int:
-    row = await Customer.create(
-        name=name,
-        email=f"{name.split()[0].lower()}@example.com",
-        created_at=datetime(2024, 1, 1, tzinfo=UTC),
-        lifetime_cents=dollars * 100,
-        order_count=1,
-    )
-    return row.id
+from tests.unit.ladder_shop import OWNER, at_least, customer
 
 
 async def test_a_planned_placement_moves_the_customers_the_preview_counts_and_changes_nothing(db):

@@ -11,24 +11,7 @@ from services.rules.ladder_setup import get_ladder
 from services.rules.ladders import run_ladder
 from services.rules.preview import last_rung_moves
 from services.rules.runs import apply_rule, last_run_changes
-from services.staff.actor import SystemActor
-
-OWNER = SystemActor("olivia")
-
-
-def at_least(dollars: int) -> dict:
-    return {"match": "all", "conditions": [{"field": "total_purchases", "op": "gte", "value": dollars * 100}]}
-
-
-async def customer(name: str, dollars: int) -> int:
-    row = await Customer.create(
-        name=name,
-        email=f"{name.split()[0].lower()}@example.com",
-        created_at=datetime(2024, 1, 1, tzinfo=UTC),
-        lifetime_cents=dollars * 100,
-        order_count=1,
-    )
-    return row.id
+from tests.unit.ladder_shop import OWNER, at_least, customer
 
 
 async def tiers() -> tuple[int, dict[str, int]]:

@@ -25,24 +25,8 @@ from services.rules.ladder_setup import (
 )
 from services.rules.ladders import LadderRun
 from services.staff.accounts import create_first_owner, create_user
-from services.staff.actor import Actor, SystemActor
-
-OWNER = SystemActor("olivia")
-
-
-def at_least(dollars: int) -> dict:
-    return {"match": "all", "conditions": [{"field": "total_purchases", "op": "gte", "value": dollars * 100}]}
-
-
-async def customer(name: str, spent: int) -> int:
-    row = await Customer.create(
-        name=name,
-        email=f"{name.split()[0].lower()}@example.com",
-        created_at=datetime(2024, 1, 1, tzinfo=UTC),
-        lifetime_cents=spent * 100,
-        order_count=1,
-    )
-    return row.id
+from services.staff.actor import Actor
+from tests.unit.ladder_shop import OWNER, at_least, customer
 
 
 async def separate_tiers() -> tuple[int, dict[str, int]]:
@@ -139,8 +123,8 @@ async def test_the_preview_names_who_is_on_several_rungs_and_making_it_leaves_ea
     ), "one event for each rung a customer leaves, none for the rung they keep"
     timeline = (await list_history(customer_id=ana)).rows
     assert sorted((describe(row), row.reason) for row in timeline if row.at == later) == [
-        ("Left Bronze Tier", "On Gold Tier: one rung of Tiered Customers per customer"),
-        ("Left Silver Tier", "On Gold Tier: one rung of Tiered Customers per customer"),
+        ("Left Bronze Tier (stays on Gold Tier)", "On Gold Tier: one rung of Tiered Customers per customer"),
+        ("Left Silver Tier (stays on Gold Tier)", "On Gold Tier: one rung of Tiered Customers per customer"),
     ]
     view = await get_ladder(group_id=parent)
     assert [(r.name, r.position, r.members) for r in view.rungs] == [

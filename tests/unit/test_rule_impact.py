@@ -15,14 +15,9 @@ from services.rules.explainer import now_for_rules
 from services.rules.impact import Collision, draft_pricing, rule_impact
 from services.rules.model import parse_rule
 from services.rules.preview import preview_rule
-from services.staff.actor import SystemActor
+from tests.unit.ladder_shop import OWNER, at_least
 
-OWNER = SystemActor("olivia")
 WIDER_GOLD = {"match": "all", "conditions": [{"field": "total_purchases", "op": "gte", "value": 1_000_000}]}
-
-
-def at_least(dollars: int) -> dict:
-    return {"match": "all", "conditions": [{"field": "total_purchases", "op": "gte", "value": dollars * 100}]}
 
 
 async def _joiners(group: CustomerGroup | None, rule: dict) -> set[int]:
