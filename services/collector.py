@@ -40,8 +40,11 @@ def tick(*, now: float, last_thaw: float | None) -> float | None:
 
 
 async def collect_on_schedule() -> None:
-    """Runs for the app's life (cancelled at its end)."""
-    last_thaw = tick(now=time.monotonic(), last_thaw=None)  # the objects of the start, frozen at once
+    """Runs for the app's life (cancelled at its end). What the start made (modules, classes,
+    schemas: they live as long as the app) is frozen at once, without a walk of its own: its few
+    cycles of garbage wait for the first thaw."""
+    gc.freeze()
+    last_thaw: float | None = time.monotonic()
     try:
         while True:
             await asyncio.sleep(FREEZE_EVERY)
