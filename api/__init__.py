@@ -120,12 +120,15 @@ def register_api(app: FastAPI, *, rate_limit: int | None = None) -> None:
     if _registered(app):
         return
     api = build_router()
-    document = openapi_document(api)
     public = APIRouter(prefix=PREFIX)
+
+    written: list[dict] = []  # the document, written when first asked for (a quarter of a second)
 
     @public.get("/openapi.json", include_in_schema=False)
     async def openapi() -> JSONResponse:
-        return JSONResponse(document)
+        if not written:
+            written.append(openapi_document(api))
+        return JSONResponse(written[0])
 
     app.include_router(api)
     app.include_router(public)
