@@ -13,13 +13,10 @@ from services.membership.changes import AddMode, add_members
 from services.rules.ladders import run_ladder
 from services.staff.actor import SYSTEM
 from services.wording import long_date
+from tests.ui.finding import one
 
 PREVIEW = 30  # retries of 0.1 s: the preview waits for typing to settle before it asks
 GOLD_FROM = 15_000  # Gold Tier from $15,000 instead of $20,000
-
-
-def _one(user: User, mark: str):
-    return user.find(mark).elements.pop()
 
 
 async def _on(code: str) -> set[int]:
@@ -38,7 +35,7 @@ async def test_a_lower_gold_threshold_previews_moves_up_from_silver(user: User):
     await user.open(f"/groups/{gold.id}/edit?step=rules")
     await user.should_see("Rung 1 of 3 of Tiered Customers", marker="preview-rung-note", retries=PREVIEW)
     await user.should_see("No one moves", marker="preview-moves")
-    _one(user, "rule-value-0").value = GOLD_FROM
+    one(user, "rule-value-0").value = GOLD_FROM
 
     await user.should_see(f"+{moving:,} up from Silver Tier", marker="preview-moves", retries=PREVIEW)
     await user.should_see("Up from Silver Tier:")  # the first of them by name
@@ -52,7 +49,7 @@ async def test_saving_a_rung_asks_in_moves_and_says_what_moved(user: User):
     moving = await _silver_members_from(GOLD_FROM)
     await user.open(f"/groups/{gold.id}/edit?step=rules")
     await user.should_see("No one moves", marker="preview-moves", retries=PREVIEW)
-    _one(user, "rule-value-0").value = GOLD_FROM
+    one(user, "rule-value-0").value = GOLD_FROM
     await user.should_see(f"+{moving:,} up from Silver Tier", marker="preview-moves", retries=PREVIEW)
 
     user.find("Save changes").click()
@@ -74,7 +71,7 @@ async def test_the_review_of_a_rung_says_who_would_move(user: User):
     moving = await _silver_members_from(GOLD_FROM)
     await user.open(f"/groups/{gold.id}/edit?step=rules")
     await user.should_see("No one moves", marker="preview-moves", retries=PREVIEW)
-    _one(user, "rule-value-0").value = GOLD_FROM
+    one(user, "rule-value-0").value = GOLD_FROM
     user.find(ui.stepper).elements.pop().value = "Review"
     await user.should_see(f"When you save: +{moving:,} up from Silver Tier.", marker="review-change", retries=PREVIEW)
 

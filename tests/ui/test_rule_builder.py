@@ -1,7 +1,5 @@
 """The Rules step: an owner builds a rule and watches the preview follow (NiceGUI's simulated user)."""
 
-import asyncio
-
 from nicegui import ui
 from nicegui.testing import User
 
@@ -12,6 +10,7 @@ from services.rules.explainer import now_for_rules
 from services.rules.ladder_setup import turn_off_ladder
 from services.rules.model import parse_rule
 from services.staff.actor import SYSTEM
+from tests.ui.finding import until
 
 PREVIEW = 30  # retries of 0.1 s: the preview waits for typing to settle before it asks
 
@@ -31,19 +30,11 @@ def _steps(user: User) -> set[str]:
     return {step.props.get("name") for step in user.find(ui.step).elements}
 
 
-async def _until(check, tries: int = 30) -> bool:
-    for _ in range(tries):
-        if check():
-            return True
-        await asyncio.sleep(0.1)
-    return check()
-
-
 async def _new_rule_group(user: User, name: str, kind: str = "automatic") -> None:
     await user.open("/groups/new")
     user.find("name").type(name)
     _value(user, "type").value = kind
-    assert await _until(lambda: "Rules" in _steps(user))  # the type choice redraws the steps
+    assert await until(lambda: "Rules" in _steps(user))  # the type choice redraws the steps
     # On to the Rules step (the simulated user cannot run the stepper's own "next" in a browser); a
     # step's content is drawn when it is first shown.
     user.find(ui.stepper).elements.pop().value = "Rules"
@@ -55,14 +46,14 @@ async def test_a_manual_group_has_no_rules_step_and_a_rule_based_one_does(user: 
     assert "Rules" not in _steps(user)
     user.find("name").type("Either way")
     _value(user, "type").value = "hybrid"
-    assert await _until(lambda: "Rules" in _steps(user))
+    assert await until(lambda: "Rules" in _steps(user))
     user.find(ui.stepper).elements.pop().value = "Rules"
     await user.should_see("Conditions")
     await user.should_see("customers you add or remove by hand stay that way")
     user.find(ui.stepper).elements.pop().value = "Basic information"
-    assert await _until(lambda: user.find(ui.stepper).elements.pop().value == "Basic information")
+    assert await until(lambda: user.find(ui.stepper).elements.pop().value == "Basic information")
     _value(user, "type").value = "manual"
-    assert await _until(lambda: "Rules" not in _steps(user))
+    assert await until(lambda: "Rules" not in _steps(user))
     await user.should_not_see("Conditions")
 
 

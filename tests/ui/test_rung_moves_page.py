@@ -11,12 +11,9 @@ from models.customer import Customer, CustomerStatus, Order, OrderStatus
 from models.group import CustomerGroup, Membership
 from services.rules.clock import months_before
 from services.wording import money
+from tests.ui.finding import one
 
 PREVIEW = 30  # retries of 0.1 s: the preview waits for typing to settle before it asks
-
-
-def _one(user: User, mark: str):
-    return user.find(mark).elements.pop()
 
 
 def _dollars(cents: int) -> str:
@@ -48,7 +45,7 @@ async def test_lowering_gold_costs_the_difference_from_silvers_discount(user: Us
 
     await user.open(f"/groups/{gold.id}/edit?step=rules")
     await user.should_see("No one moves", marker="preview-moves", retries=PREVIEW)
-    _one(user, "rule-value-0").value = 15_000
+    one(user, "rule-value-0").value = 15_000
 
     await user.should_see(f"+{len(moving):,} up from Silver Tier", marker="preview-moves", retries=PREVIEW)
     verb = "moves" if len(moving) == 1 else "move"
@@ -71,7 +68,7 @@ async def test_raising_gold_saves_the_discount_of_those_who_leave_the_ladder(use
 
     await user.open(f"/groups/{gold.id}/edit?step=rules")
     await user.should_see("No one moves", marker="preview-moves", retries=PREVIEW)
-    _one(user, "rule-value-0").value = 30_000
+    one(user, "rule-value-0").value = 30_000
 
     await user.should_see(f"-{len(leaving):,} off the ladder", marker="preview-moves", retries=PREVIEW)
     await user.should_see(
@@ -110,7 +107,7 @@ async def test_undoing_a_rungs_new_rule_says_the_moves_back(user: User):
     moving = await _on("SILVER", lifetime_cents__gte=15_000_00)
     await user.open(f"/groups/{gold.id}/edit?step=rules")
     await user.should_see("No one moves", marker="preview-moves", retries=PREVIEW)
-    _one(user, "rule-value-0").value = 15_000
+    one(user, "rule-value-0").value = 15_000
     await user.should_see(f"+{len(moving):,} up from Silver Tier", marker="preview-moves", retries=PREVIEW)
     user.find("Save changes").click()
     await user.should_see(marker="confirm-leaving", retries=PREVIEW)

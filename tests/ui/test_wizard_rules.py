@@ -2,8 +2,6 @@
 marked while the preview keeps its last figures, a rule that takes members out asks first and can
 be undone, and the Review shows the rule in words with its count."""
 
-import asyncio
-
 from nicegui import ui
 from nicegui.testing import User
 
@@ -11,31 +9,15 @@ from models.customer import Customer
 from models.group import CustomerGroup, Membership, RuleVersion
 from services.benefits.sections import save_benefits
 from services.staff.actor import SYSTEM
+from tests.ui.finding import one, step_in_view, until
 
 PREVIEW = 30  # retries of 0.1 s: the preview waits for typing to settle before it asks
-
-
-def _one(user: User, mark: str):
-    return user.find(mark).elements.pop()
-
-
-def _step(user: User) -> str:
-    return user.find(ui.stepper).elements.pop().value
-
-
-async def _until(check, tries: int = 30) -> bool:
-    """Wait for what an async click handler does on the server."""
-    for _ in range(tries):
-        if check():
-            return True
-        await asyncio.sleep(0.1)
-    return check()
 
 
 async def _open_the_rules_step(user: User) -> None:
     """Once the type choice has added the Rules step (the steps are redrawn), open it: its content is
     drawn when it is first shown."""
-    assert await _until(lambda: "Rules" in {step.props.get("name") for step in user.find(ui.step).elements})
+    assert await until(lambda: "Rules" in {step.props.get("name") for step in user.find(ui.step).elements})
     user.find(ui.stepper).elements.pop().value = "Rules"
     await user.should_see("Conditions")
 
@@ -44,50 +26,50 @@ async def test_continue_checks_the_basic_information_and_stays_on_the_step(user:
     await user.open("/groups/new")
     user.find("Continue").click()
     await user.should_see("Enter a group name.", marker="name")
-    assert _step(user) == "Basic information"
+    assert step_in_view(user) == "Basic information"
 
     user.find("name").type("Loyal Germans")
-    _one(user, "code").value = "no spaces!"
+    one(user, "code").value = "no spaces!"
     user.find("Continue").click()
-    assert await _until(lambda: _one(user, "code").error)
-    assert _one(user, "name").error is None
-    assert _step(user) == "Basic information"
+    assert await until(lambda: one(user, "code").error)
+    assert one(user, "name").error is None
+    assert step_in_view(user) == "Basic information"
 
-    _one(user, "code").value = "LOYAL-DE"
+    one(user, "code").value = "LOYAL-DE"
     user.find("Continue").click()
-    assert await _until(lambda: _step(user) == "Pricing")
+    assert await until(lambda: step_in_view(user) == "Pricing")
 
 
 async def test_a_later_step_header_does_not_skip_the_checks_of_the_steps_before_it(user: User):
     await user.open("/groups/new")
     user.find(ui.stepper).elements.pop().value = "Review"  # as a click on the Review step's header
     await user.should_see("Enter a group name.", marker="name")
-    assert await _until(lambda: _step(user) == "Basic information")
+    assert await until(lambda: step_in_view(user) == "Basic information")
 
     user.find("name").type("Jump ahead")
     user.find(ui.stepper).elements.pop().value = "Review"
-    assert await _until(lambda: _step(user) == "Review")
+    assert await until(lambda: step_in_view(user) == "Review")
     user.find(ui.stepper).elements.pop().value = "Basic information"  # going back is never checked
-    assert await _until(lambda: _step(user) == "Basic information")
+    assert await until(lambda: step_in_view(user) == "Basic information")
 
 
 async def test_continue_on_the_rules_step_refuses_an_incomplete_rule_at_the_empty_input(user: User):
     await user.open("/groups/new")
     user.find("name").type("Half a rule")
-    _one(user, "type").value = "automatic"
+    one(user, "type").value = "automatic"
     await _open_the_rules_step(user)
     user.find("Continue").click()
     await user.should_see("Enter a value.", marker="rule-value-0")
-    assert _one(user, "rule-field-0").error is None  # only the empty input is marked
-    assert _step(user) == "Rules"
+    assert one(user, "rule-field-0").error is None  # only the empty input is marked
+    assert step_in_view(user) == "Rules"
 
 
 async def test_an_incomplete_condition_keeps_the_last_count_dimmed_and_marks_its_empty_value(user: User):
     await user.open("/groups/new")
     user.find("name").type("Big buyers")
-    _one(user, "type").value = "automatic"
+    one(user, "type").value = "automatic"
     await _open_the_rules_step(user)
-    _one(user, "rule-value-0").value = 20_000
+    one(user, "rule-value-0").value = 20_000
     expected = await Customer.filter(lifetime_cents__gte=2_000_000).count()
     await user.should_see(f"{expected:,}", marker="preview-count", retries=PREVIEW)
 
@@ -95,19 +77,19 @@ async def test_an_incomplete_condition_keeps_the_last_count_dimmed_and_marks_its
     await user.should_see("Enter a value.", marker="rule-value-1")
     await user.should_see("Showing the last complete rule", retries=PREVIEW)
     await user.should_see(f"{expected:,}", marker="preview-count")  # still there, dimmed
-    assert "opacity-40" in _one(user, "preview-body").classes
+    assert "opacity-40" in one(user, "preview-body").classes
 
-    _one(user, "rule-value-1").value = 1_000_000  # and spent at least a million: nobody
-    assert await _until(lambda: "opacity-40" not in _one(user, "preview-body").classes)
-    assert _one(user, "preview-count").text == "0"
-    assert _one(user, "rule-value-1").error is None
+    one(user, "rule-value-1").value = 1_000_000  # and spent at least a million: nobody
+    assert await until(lambda: "opacity-40" not in one(user, "preview-body").classes)
+    assert one(user, "preview-count").text == "0"
+    assert one(user, "rule-value-1").error is None
 
 
 async def test_the_preview_draws_the_funnel_and_the_joiners_cost(user: User):
     gold = await CustomerGroup.get(code="GOLD")
     await save_benefits(group_id=gold.id, sections={"pricing": {"type": "percentage", "percent": 10}}, actor=SYSTEM)
     await user.open(f"/groups/{gold.id}/edit?step=rules")
-    _one(user, "rule-value-0").value = 10_000
+    one(user, "rule-value-0").value = 10_000
     await user.should_see("up from Silver Tier", retries=PREVIEW)  # Gold is a rung: its joiners move up
     await user.should_see("All customers", marker="funnel-step-0", retries=PREVIEW)
     # Those moving up from Silver Tier cost Gold's 10% less the 5% they have.
@@ -122,10 +104,10 @@ async def test_a_stricter_rule_asks_first_then_saves_and_undo_brings_the_members
     await user.open(f"/groups/{silver.id}")
     user.find("edit-rule-header").click()
     await user.should_see("Conditions")
-    assert _step(user) == "Rules"
+    assert step_in_view(user) == "Rules"
 
     threshold = sorted(await Customer.filter(id__in=before).values_list("lifetime_cents", flat=True))[len(before) // 2]
-    _one(user, "rule-value-0").value = threshold / 100
+    one(user, "rule-value-0").value = threshold / 100
     await user.should_see("off the ladder", marker="preview-moves", retries=PREVIEW)  # Silver is a rung
     user.find("Save changes").click()
     await user.should_see(marker="confirm-leaving", retries=PREVIEW)
@@ -152,20 +134,20 @@ async def test_a_template_asks_before_replacing_an_existing_rule(user: User):
     user.find("template-wholesale-by-tag").click()
     await user.should_see("Replace this rule with")
     user.find("template-keep").click()
-    assert _one(user, "rule-field-0").value == "total_purchases"
+    assert one(user, "rule-field-0").value == "total_purchases"
     user.find("Start from a template").click()
     user.find("template-wholesale-by-tag").click()
     user.find("template-replace").click()
     await user.should_see(kind=ui.select, marker="rule-value-0")
-    assert _one(user, "rule-field-0").value == "tags"
+    assert one(user, "rule-field-0").value == "tags"
 
 
 async def test_the_review_shows_the_rule_in_words_and_how_many_match(user: User):
     await user.open("/groups/new")
     user.find("name").type("Big buyers")
-    _one(user, "type").value = "automatic"
+    one(user, "type").value = "automatic"
     await _open_the_rules_step(user)
-    _one(user, "rule-value-0").value = 20_000
+    one(user, "rule-value-0").value = 20_000
     user.find(ui.stepper).elements.pop().value = "Review"
     expected = await Customer.filter(lifetime_cents__gte=2_000_000).count()
     await user.should_see("Total Purchases (lifetime) is at least $20,000", marker="rule-text", retries=PREVIEW)

@@ -2,28 +2,11 @@
 appears at its field when the save goes there, a step drawn late starts from what the owner entered,
 and the Review of a new group counts the first members even when the Customers step was skipped."""
 
-import asyncio
-
 from nicegui import ui
 from nicegui.testing import User
 
 from models.group import CustomerGroup, Membership
-
-
-def _one(user: User, mark: str):
-    return user.find(mark).elements.pop()
-
-
-def _step(user: User) -> str:
-    return user.find(ui.stepper).elements.pop().value
-
-
-async def _until(check, tries: int = 30) -> bool:
-    for _ in range(tries):
-        if check():
-            return True
-        await asyncio.sleep(0.1)
-    return check()
+from tests.ui.finding import one, step_in_view, until
 
 
 async def test_a_save_from_a_later_step_shows_a_problem_on_the_basic_information_at_its_field(user: User):
@@ -36,9 +19,9 @@ async def test_a_save_from_a_later_step_shows_a_problem_on_the_basic_information
 
     user.find("Save changes").click()
     await user.should_see("Please correct the highlighted fields.")
-    assert await _until(lambda: _step(user) == "Basic information")
-    assert _one(user, "capacity").error.startswith(f"The group has {members:,} members already")
-    _one(user, "capacity").value = members
+    assert await until(lambda: step_in_view(user) == "Basic information")
+    assert one(user, "capacity").error.startswith(f"The group has {members:,} members already")
+    one(user, "capacity").value = members
     user.find("Save changes").click()
     await user.should_see("Saved Wholesale", retries=20)
     assert (await CustomerGroup.get(id=wholesale.id)).capacity == members
@@ -53,8 +36,8 @@ async def test_a_step_drawn_after_another_starts_from_what_the_owner_entered(use
     user.find(marker="pricing.percent").elements.pop().value = 7
     user.find(ui.stepper).elements.pop().value = "Basic information"  # going back: never checked
     await user.should_see(marker="name")
-    assert _one(user, "name").value == "Gold Tier"
-    _one(user, "name").value = "Gold Tier Plus"
+    assert one(user, "name").value == "Gold Tier"
+    one(user, "name").value = "Gold Tier Plus"
     user.find(ui.stepper).elements.pop().value = "Review"
     await user.should_see("Gold Tier Plus", marker="review-basic")
     await user.should_see("7%", marker="review-pricing")

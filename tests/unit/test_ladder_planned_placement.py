@@ -1,29 +1,20 @@
 """A ladder's planned placement, read in SQL (what a rung's cost line reckons from): its moves onto
 and off a rung are the ones the preview counts, and planning changes nobody's rung (issue 22)."""
 
-from models.group import CustomerGroup, Membership
-from services.groups.group import create_group
+from models.group import Membership
 from services.rules.ladders import load_ladder, planned_placement, preview_ladder, with_rule
 from services.storage.sql import fetch_rows
-from tests.unit.ladder_shop import OWNER, at_least, customer
+from tests.unit.ladder_shop import at_least, customer, gold_and_silver
 
 
 async def test_a_planned_placement_moves_the_customers_the_preview_counts_and_changes_nothing(db):
     for name, dollars in (("Ana A", 16_000), ("Ben B", 12_000), ("Cy C", 25_000), ("Dot D", 3_000)):
         await customer(name, dollars)
-    parent = await create_group(data={"name": "Tiered Customers", "code": "TIERED"}, actor=OWNER)
-    await CustomerGroup.filter(id=parent.id).update(is_ladder=True)
-    rungs = {}
-    for position, (name, code, dollars) in enumerate(
-        (("Gold Tier", "GOLD", 20_000), ("Silver Tier", "SILVER", 8_000)), start=1
-    ):
-        data = {"name": name, "code": code, "type": "automatic", "rule": at_least(dollars), "parent_id": parent.id}
-        rungs[code] = (await create_group(data=data, actor=OWNER)).id
-        await CustomerGroup.filter(id=rungs[code]).update(rung=position)
+    parent_id, rungs = await gold_and_silver()
     before = sorted(await Membership.all().values_list("group_id", "customer_id"))
 
     # A draft: Gold from $15,000 takes Ana up from Silver.
-    draft = with_rule(await load_ladder(ladder_id=parent.id), group_id=rungs["GOLD"], rule=at_least(15_000))
+    draft = with_rule(await load_ladder(ladder_id=parent_id), group_id=rungs["GOLD"], rule=at_least(15_000))
     async with planned_placement(ladder=draft) as plan:
         rows = await fetch_rows(
             plan.connection,

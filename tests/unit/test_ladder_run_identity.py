@@ -5,31 +5,17 @@ carries its own id on its events."""
 from datetime import UTC, datetime, timedelta
 
 from models.customer import Customer
-from models.group import CustomerGroup
 from services.groups.group import create_group
 from services.rules.ladder_setup import get_ladder
 from services.rules.ladders import run_ladder
 from services.rules.preview import last_rung_moves
 from services.rules.runs import apply_rule, last_run_changes
-from tests.unit.ladder_shop import OWNER, at_least, customer
-
-
-async def tiers() -> tuple[int, dict[str, int]]:
-    parent = await create_group(data={"name": "Tiered Customers", "code": "TIERED"}, actor=OWNER)
-    await CustomerGroup.filter(id=parent.id).update(is_ladder=True)
-    rungs = {}
-    for position, (name, code, dollars) in enumerate(
-        (("Gold Tier", "GOLD", 20_000), ("Silver Tier", "SILVER", 8_000)), start=1
-    ):
-        data = {"name": name, "code": code, "type": "automatic", "rule": at_least(dollars), "parent_id": parent.id}
-        rungs[code] = (await create_group(data=data, actor=OWNER)).id
-        await CustomerGroup.filter(id=rungs[code]).update(rung=position)
-    return parent.id, rungs
+from tests.unit.ladder_shop import OWNER, at_least, customer, gold_and_silver
 
 
 async def test_the_last_of_two_runs_in_one_second_is_that_run_alone(db):
     ana, ben = await customer("Ana A", 10_000), await customer("Ben B", 9_000)
-    ladder_id, rungs = await tiers()
+    ladder_id, rungs = await gold_and_silver()
     second = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
 
     # The first run: Ana moves up to Gold.

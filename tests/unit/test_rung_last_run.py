@@ -4,31 +4,17 @@ read from the run's events; and running a rung's rule runs its whole ladder."""
 from datetime import UTC, datetime, timedelta
 
 from models.customer import Customer
-from models.group import CustomerGroup, Membership
-from services.groups.group import create_group
+from models.group import Membership
 from services.rules.preview import last_rung_moves
 from services.rules.runs import apply_rule
-from tests.unit.ladder_shop import OWNER, at_least, customer
-
-
-async def tiers() -> dict[str, int]:
-    parent = await create_group(data={"name": "Tiered Customers", "code": "TIERED"}, actor=OWNER)
-    await CustomerGroup.filter(id=parent.id).update(is_ladder=True)
-    rungs = {}
-    for position, (name, code, dollars) in enumerate(
-        (("Gold Tier", "GOLD", 20_000), ("Silver Tier", "SILVER", 8_000)), start=1
-    ):
-        data = {"name": name, "code": code, "type": "automatic", "rule": at_least(dollars), "parent_id": parent.id}
-        rungs[code] = (await create_group(data=data, actor=OWNER)).id
-        await CustomerGroup.filter(id=rungs[code]).update(rung=position)
-    return rungs
+from tests.unit.ladder_shop import OWNER, customer, gold_and_silver
 
 
 async def test_running_a_rung_moves_customers_along_its_ladder_and_names_them_by_move(db):
     ana, ben, cy, dot = [
         await customer(n, d) for n, d in (("Ana A", 25_000), ("Ben B", 10_000), ("Cy C", 21_000), ("Dot D", 9_000))
     ]
-    rungs = await tiers()
+    rungs = (await gold_and_silver())[1]
     # Their purchases changed outside an order: Ben up to Gold, Ana down to Silver, Dot off the
     # ladder; Eve is new to it.
     await Customer.filter(id=ben).update(lifetime_cents=30_000_00)
