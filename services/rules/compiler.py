@@ -7,8 +7,11 @@ they do in the explainer.
 
 from datetime import datetime
 
-from tortoise.expressions import Q, Subquery
+from pypika_tortoise.context import SqlContext
+from pypika_tortoise.terms import Criterion, Term
+from tortoise.expressions import Q, ResolveContext, Subquery
 from tortoise.functions import Count, Sum
+from tortoise.query_utils import QueryModifier
 
 from models.customer import CustomerTag, Order, OrderStatus
 from models.group import Membership
@@ -144,8 +147,54 @@ def _customers_in(query, prefix: str) -> Q:
     return Q(**{f"{prefix}id__in": Subquery(query.values("customer_id"))})
 
 
+class _NoRowFor(Criterion):
+    """NOT EXISTS (SELECT 1 FROM (<query>) found WHERE found.customer_id = <the customer>).
+
+    Not `id NOT IN (<query>)`: PostgreSQL hashes a NOT IN subquery only while it fits in work_mem
+    and otherwise scans it again for every customer (minutes at 500k rows), because NOT IN must
+    answer NULL when the subquery holds one. NOT EXISTS has no such case, so both databases run it
+    as an anti-join. The query sits in FROM under its own alias, so its table may be the outer
+    one's (Member of Group over a group's memberships) and it may group (purchases in a window)."""
+
+    def __init__(self, query, outer: Term) -> None:
+        super().__init__()
+        self.query = query.values("customer_id")
+        self.outer = outer
+
+    def get_sql(self, ctx: SqlContext) -> str:
+        self.query._choose_db_if_not_chosen()
+        self.query._make_query()
+        rows = self.query.query.get_parameterized_sql(ctx.copy(subquery=True, with_alias=False))[0]  # in brackets
+        customer = self.outer.get_sql(ctx.copy(with_namespace=True, with_alias=False))
+        quote = ctx.quote_char
+        found = f"{quote}found{quote}"
+        return f"NOT EXISTS (SELECT 1 FROM {rows} {found} WHERE {found}.{quote}customer_id{quote}={customer})"
+
+
+class _NoRowIn(Q):
+    """The customers with no row in `query` (a queryset with a customer_id), as a Q."""
+
+    __slots__ = ("prefix", "query")
+
+    def __init__(self, query, prefix: str) -> None:
+        super().__init__()
+        self.query, self.prefix = query, prefix
+
+    def __bool__(self) -> bool:
+        return True  # no filters of Q's own, yet it filters
+
+    def __invert__(self) -> Q:
+        raise NotImplementedError("write the opposite condition with _customers_in")
+
+    def resolve(self, resolve_context: ResolveContext) -> QueryModifier:
+        # The customer's id: customer.id, or the customer_id of a model that points at customers.
+        meta = resolve_context.model._meta
+        column = meta.fields_map[self.prefix.removesuffix("__")].source_field if self.prefix else meta.db_pk_column
+        return QueryModifier(where_criterion=_NoRowFor(self.query, resolve_context.table[column]))
+
+
 def _customers_not_in(query, prefix: str) -> Q:
-    return ~Q(**{f"{prefix}id__in": Subquery(query.values("customer_id"))})
+    return _NoRowIn(query, prefix)
 
 
 def _recent_purchases(condition: Condition, now: datetime, prefix: str) -> Q:
