@@ -283,12 +283,12 @@ PAGES = ("overview", "group", "customers", "rules step")
 FLOOR = "bare page"
 READY = {
     "overview": "document.querySelector('.q-table tbody tr a[href^=\"/groups/\"]') && "
-    "document.body.textContent.includes('Total Customers')",
+    "document.body?.textContent.includes('Total Customers')",
     "group": "document.querySelector('.q-table tbody tr a[href^=\"/customers/\"]') && "
-    "document.body.textContent.includes('Group Members')",
+    "document.body?.textContent.includes('Group Members')",
     "customers": "document.querySelectorAll('.q-table tbody tr a[href^=\"/customers/\"]').length >= 25",
-    "rules step": "document.body.textContent.includes('matching customer')",
-    FLOOR: f"document.body.textContent.includes('{BARE_TEXT}')",
+    "rules step": "document.body?.textContent.includes('matching customer')",
+    FLOOR: f"document.body?.textContent.includes('{BARE_TEXT}')",
 }
 CONNECTED = "window.did_handshake === true && window.socket && window.socket.connected"
 

@@ -115,8 +115,8 @@ def _rule(rule: RuleGroup | dict) -> RuleGroup:
     return rule if isinstance(rule, RuleGroup) else parse_rule(rule)
 
 
-# A set this small is read whole and sorted here. ORDER BY name LIMIT n walks the name index until
-# n rows pass the rule, which for a rare rule means most of a million customers.
+# A set this small may be read whole and sorted here: ORDER BY name LIMIT n walks the name index
+# until n rows pass the rule, which for a rare rule means most of a million customers.
 SMALL_SET = 5_000
 
 
@@ -125,17 +125,19 @@ def _by_name(rows: list[tuple]) -> list[tuple]:
     return sorted(rows, key=lambda row: (row[1], row[0]))
 
 
-async def _first_by_name(query, *, size: int, offset: int, limit: int) -> list[tuple[int, str]]:
-    """Rows (id, name) `offset`..`offset + limit` of `query` by name; `size` is its row count."""
-    if size <= SMALL_SET:
+async def _first_by_name(query, *, size: int, shop: int | None, offset: int, limit: int) -> list[tuple[int, str]]:
+    """Rows (id, name) `offset`..`offset + limit` of `query` by name; `size` is its row count and
+    `shop` the customers it is drawn from, when known."""
+    # Reading the set whole costs `size` rows; the name index, about shop / size rows per row wanted.
+    if size <= SMALL_SET and (shop is None or size * size < shop * (offset + limit)):
         return _by_name(await query.values_list("id", "name"))[offset : offset + limit]
     return await query.order_by("name", "id").offset(offset).limit(limit).values_list("id", "name")
 
 
 async def _matching_rows(
-    query, *, size: int, now: datetime, rule: RuleGroup, offset: int, limit: int
+    query, *, size: int, shop: int | None, now: datetime, rule: RuleGroup, offset: int, limit: int
 ) -> list[MatchRow]:
-    rows = await _first_by_name(query, size=size, offset=offset, limit=limit)
+    rows = await _first_by_name(query, size=size, shop=shop, offset=offset, limit=limit)
     facts = await load_facts(customer_ids=[r[0] for r in rows], rule=rule, now=now)
     return [
         MatchRow(i, facts[i].name, facts[i].email, evaluate(rule, facts[i], now=now)) for i, _ in rows if i in facts
@@ -261,7 +263,7 @@ async def preview_rule(
     )
     query = Customer.filter(matches).using_db(reader)
     samples, change = await asyncio.gather(
-        _matching_rows(query, size=matching, now=now, rule=rule, offset=0, limit=SAMPLE_SIZE)
+        _matching_rows(query, size=matching, shop=total, now=now, rule=rule, offset=0, limit=SAMPLE_SIZE)
         if matching
         else _nothing(),
         _change(group, rule, members, matching=matching, now=now) if group is not None else asyncio.sleep(0),
@@ -353,7 +355,7 @@ async def list_matches(
     offset, limit = page_bounds(page, per_page)
     query = Customer.filter(to_q(rule, now=now)).using_db(background_connection())
     total = await query.count()
-    rows = await _matching_rows(query, size=total, now=now, rule=rule, offset=offset, limit=limit)
+    rows = await _matching_rows(query, size=total, shop=None, now=now, rule=rule, offset=offset, limit=limit)
     return Page(rows=rows, total=total, page=page, per_page=limit)
 
 

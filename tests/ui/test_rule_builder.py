@@ -147,3 +147,14 @@ async def test_an_existing_group_shows_who_would_join_and_leave(user: User):
     await _set(user, "rule-value-0", 10_000)  # Gold from $10,000 instead of $20,000
     joining = await Customer.filter(lifetime_cents__gte=1_000_000, lifetime_cents__lt=2_000_000).count()
     await user.should_see(f"+{joining:,} would join", retries=PREVIEW)
+
+
+async def test_the_rules_step_is_served_with_its_count_in_the_page(user: User):
+    """A small shop's first preview is drawn into the page itself: the browser shows the count
+    without waiting for its websocket to connect and ask."""
+    group = await CustomerGroup.filter(type="automatic").order_by("id").first()
+    expected = await Customer.filter(to_q(parse_rule(group.rule), now=now_for_rules())).count()
+    page = await user.http_client.get(f"/groups/{group.id}/edit?step=rules")
+    assert page.status_code == 200
+    assert "matching customer" in page.text
+    assert f"{expected:,} of {await Customer.all().count():,} customers" in page.text

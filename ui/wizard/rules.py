@@ -68,7 +68,7 @@ async def render(form: GroupForm, save) -> None:
     builder.mark(rule_problems(builder.rule))
     # The cost follows the Pricing step's entries: coming back here asks again.
     form.benefit_views.append(lambda step: preview.request() if step == TITLE else None)
-    preview.request(first=True)
+    await preview.open()
 
 
 def rule_problems(rule: dict) -> dict[str, str]:
