@@ -147,8 +147,8 @@ def _customers_in(query, prefix: str) -> Q:
     return Q(**{f"{prefix}id__in": Subquery(query.values("customer_id"))})
 
 
-class _NoRowFor(Criterion):
-    """NOT EXISTS (SELECT 1 FROM (<query>) found WHERE found.customer_id = <the customer>).
+class _ExistsFor(Criterion):
+    """[NOT] EXISTS (SELECT 1 FROM (<query>) found WHERE found.customer_id = <the customer>).
 
     Not `id NOT IN (<query>)`: PostgreSQL hashes a NOT IN subquery only while it fits in work_mem
     and otherwise scans it again for every customer (minutes at 500k rows), because NOT IN must
@@ -156,10 +156,9 @@ class _NoRowFor(Criterion):
     as an anti-join. The query sits in FROM under its own alias, so its table may be the outer
     one's (Member of Group over a group's memberships) and it may group (purchases in a window)."""
 
-    def __init__(self, query, outer: Term) -> None:
+    def __init__(self, query, outer: Term, *, exists: bool) -> None:
         super().__init__()
-        self.query = query.values("customer_id")
-        self.outer = outer
+        self.query, self.outer, self.exists = query.values("customer_id"), outer, exists
 
     def get_sql(self, ctx: SqlContext) -> str:
         self.query._choose_db_if_not_chosen()
@@ -168,11 +167,13 @@ class _NoRowFor(Criterion):
         customer = self.outer.get_sql(ctx.copy(with_namespace=True, with_alias=False))
         quote = ctx.quote_char
         found = f"{quote}found{quote}"
-        return f"NOT EXISTS (SELECT 1 FROM {rows} {found} WHERE {found}.{quote}customer_id{quote}={customer})"
+        sql = f"EXISTS (SELECT 1 FROM {rows} {found} WHERE {found}.{quote}customer_id{quote}={customer})"
+        return sql if self.exists else f"NOT {sql}"
 
 
-class _NoRowIn(Q):
-    """The customers with no row in `query` (a queryset with a customer_id), as a Q."""
+class _WithoutRowIn(Q):
+    """The customers with no row in `query` (a queryset with a customer_id), as a Q; negated, those
+    with one."""
 
     __slots__ = ("prefix", "query")
 
@@ -184,17 +185,20 @@ class _NoRowIn(Q):
         return True  # no filters of Q's own, yet it filters
 
     def __invert__(self) -> Q:
-        raise NotImplementedError("write the opposite condition with _customers_in")
+        opposite = _WithoutRowIn(self.query, self.prefix)
+        opposite._is_negated = not self._is_negated
+        return opposite
 
     def resolve(self, resolve_context: ResolveContext) -> QueryModifier:
         # The customer's id: customer.id, or the customer_id of a model that points at customers.
         meta = resolve_context.model._meta
         column = meta.fields_map[self.prefix.removesuffix("__")].source_field if self.prefix else meta.db_pk_column
-        return QueryModifier(where_criterion=_NoRowFor(self.query, resolve_context.table[column]))
+        customer = resolve_context.table[column]
+        return QueryModifier(where_criterion=_ExistsFor(self.query, customer, exists=self._is_negated))
 
 
 def _customers_not_in(query, prefix: str) -> Q:
-    return _NoRowIn(query, prefix)
+    return _WithoutRowIn(query, prefix)
 
 
 def _recent_purchases(condition: Condition, now: datetime, prefix: str) -> Q:

@@ -86,10 +86,22 @@ logger = logging.getLogger(__name__)
 SAMPLE_SIZE = 5
 # Scratch tables of customer ids, private to the background connection's session.
 MATCHES, JOINING, LEAVING = "rule_run_match", "rule_run_join", "rule_run_leave"
-# A membership row the rule does not match. NOT EXISTS, never NOT IN (SELECT ...): PostgreSQL runs
-# NOT IN over a subquery larger than work_mem as a scan of it per row (a rule run moving 500k
-# members would take hours); NOT EXISTS is an anti-join on both databases.
+# NOT EXISTS, never NOT IN (SELECT ...): PostgreSQL runs NOT IN over a subquery larger than
+# work_mem as a scan of it per row (a rule run moving 500k members would take hours); NOT EXISTS is
+# an anti-join on both databases. tests/unit/test_not_exists_agreement.py holds the NOT IN forms.
+# The matches who are not members of the group (?) yet.
+_NEW_MATCHES = (
+    f"SELECT x.customer_id FROM {MATCHES} x "
+    "WHERE NOT EXISTS (SELECT 1 FROM membership m WHERE m.group_id = ? AND m.customer_id = x.customer_id)"
+)
+# A membership row the rule does not match.
 _UNMATCHED = f"NOT EXISTS (SELECT 1 FROM {MATCHES} x WHERE x.customer_id = membership.customer_id)"
+# All but the first ? joiners by id: everyone from the first id past the free places on (ids are
+# distinct, the table's key; with no one past them the comparison is NULL and deletes nobody).
+_PAST_CAPACITY = (
+    f"DELETE FROM {JOINING} WHERE customer_id >= "
+    f"(SELECT customer_id FROM {JOINING} ORDER BY customer_id LIMIT 1 OFFSET ?)"
+)
 
 
 @dataclass(frozen=True)
@@ -212,8 +224,7 @@ async def _set_members(
         )
     await execute(
         connection,
-        f"INSERT INTO {JOINING} (customer_id) SELECT x.customer_id FROM {MATCHES} x "
-        "WHERE NOT EXISTS (SELECT 1 FROM membership m WHERE m.group_id = ? AND m.customer_id = x.customer_id)",
+        f"INSERT INTO {JOINING} (customer_id) {_NEW_MATCHES}",
         group.id,
     )
     if await fetch_rows(connection, "SELECT 1 FROM shop WHERE one_group_per_customer = ?", True):
@@ -341,13 +352,7 @@ async def _keep_to_capacity(connection: BaseDBAsyncClient, group: _Group) -> int
     free = max(group.capacity - members["n"], 0)
     if joining["n"] <= free:
         return 0
-    # Everyone from the first id past the free places on: the ids are distinct (the key).
-    return await execute(
-        connection,
-        f"DELETE FROM {JOINING} WHERE customer_id >= "
-        f"(SELECT customer_id FROM {JOINING} ORDER BY customer_id LIMIT 1 OFFSET ?)",
-        free,
-    )
+    return await execute(connection, _PAST_CAPACITY, free)
 
 
 async def _applied_version(connection: BaseDBAsyncClient, group_id: int) -> int:
