@@ -32,7 +32,7 @@ class Customer(Model):
     so rules and lists read one indexed table instead of aggregating all orders."""
 
     id = fields.IntField(primary_key=True)
-    name = fields.CharField(max_length=200, db_index=True)
+    name = fields.CharField(max_length=200)  # indexed with id: see Meta
     company = fields.CharField(max_length=200, default="")
     email = fields.CharField(max_length=254, unique=True)  # stored lower-case
     country = fields.CharField(max_length=2, default="")  # ISO 3166 alpha-2
@@ -52,7 +52,10 @@ class Customer(Model):
         table = "customer"
         # Covering: reports average the lifetime value of customers who existed by a date from the
         # index alone, without a row lookup per customer.
-        indexes = (("created_at", "lifetime_cents"),)
+        # (name, id): lists by name read a page from the index, ties by id included, and seek to the
+        # next page from the last row shown (services.paging); SQLite's index on name alone held the
+        # id implicitly, PostgreSQL's did not and sorted ties.
+        indexes = (("created_at", "lifetime_cents"), ("name", "id"))
 
 
 class CustomerTag(Model):

@@ -2,23 +2,27 @@
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Q
+from tortoise.filters import escape_like
 from tortoise.transactions import in_transaction
 
 from models.customer import Customer, CustomerStatus, CustomerTag, PaymentRating
 from models.group import Membership, MembershipSource
 from services.errors import FormError, NotFoundError
 from services.fields import TEXT
-from services.paging import Page, page_bounds
+from services.paging import Page, Seek, name_order, page_bounds
 from services.rules.runs import reevaluate_customer
 from services.staff.actor import Acting, Permission, require
 from services.storage.conflicts import retried_on_conflict
+from services.storage.sql import fetch_rows, is_postgres
 from services.text import EMAIL, EMAIL_PATTERN, plain_text
 
 logger = logging.getLogger(__name__)
@@ -27,6 +31,7 @@ NAME_MAX, COMPANY_MAX, EMAIL_MAX, TAG_MAX, TAGS_MAX = 200, 200, 254, 50, 50
 COUNTRY = r"^([A-Za-z]{2})?$"  # as entered; stored in capitals
 COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
 Tag = Annotated[str, Field(max_length=TAG_MAX)]
+LIKE_ESCAPE = "ESCAPE '\\'"  # escape_like (the ORM's) puts a backslash before %, _ and itself
 
 
 class CustomerBase(BaseModel):
@@ -98,15 +103,90 @@ def search_filter(search: str, prefix: str = "") -> Q:
     )
 
 
-def _customers(*, search: str, group_id: int | None, not_in_group_id: int | None):
-    query = Customer.all()
-    if search.strip():
-        query = query.filter(search_filter(search))
-    if group_id is not None:
-        query = query.filter(memberships__group_id=group_id)
-    if not_in_group_id is not None:
-        query = query.exclude(id__in=Subquery(Membership.filter(group_id=not_in_group_id).values("customer_id")))
-    return query
+@dataclass(frozen=True)
+class CustomerFilter:
+    """Which customers a list shows, and so what "Select all N matching" means: the search, and
+    either a group's members (`group_id`) or everyone but them (`not_in_group_id`, those one could
+    add to it)."""
+
+    search: str = ""
+    group_id: int | None = None
+    not_in_group_id: int | None = None
+
+
+def search_sql(connection: BaseDBAsyncClient, search: str, *, alias: str = "c") -> tuple[str, list[str]]:
+    """search_filter as SQL over the customer `alias` (empty for no search), with its parameters:
+    the same folding the ORM's icontains uses on each database (services.storage.postgres_folding)."""
+    text = search.strip()
+    if not text:
+        return "", []
+    if is_postgres(connection):
+        test = 'UPPER(CAST({} AS VARCHAR) COLLATE "C") LIKE UPPER(CAST(? AS VARCHAR) COLLATE "C") ' + LIKE_ESCAPE
+    else:
+        test = "UPPER(CAST({} AS VARCHAR)) LIKE UPPER(?) " + LIKE_ESCAPE
+    columns = [f"{alias}.{column}" for column in ("name", "company", "email")]
+    pattern = f"%{escape_like(text)}%"
+    return "(" + " OR ".join(test.format(column) for column in columns) + ")", [pattern] * len(columns)
+
+
+def filter_sql(connection: BaseDBAsyncClient, chosen: CustomerFilter, *, alias: str = "c") -> tuple[str, list]:
+    """The customers `chosen` names, as a condition over the customer `alias` ("1 = 1" for everyone),
+    with its parameters. Group filters are EXISTS probes of membership's (group_id, customer_id) key."""
+    conditions, params = [], []
+    search, words = search_sql(connection, chosen.search, alias=alias)
+    if search:
+        conditions.append(search)
+        params += words
+    probe = f"EXISTS (SELECT 1 FROM membership m0 WHERE m0.group_id = ? AND m0.customer_id = {alias}.id)"
+    if chosen.group_id is not None:
+        conditions.append(probe)
+        params.append(chosen.group_id)
+    if chosen.not_in_group_id is not None:
+        conditions.append(f"NOT {probe}")
+        params.append(chosen.not_in_group_id)
+    return " AND ".join(conditions) or "1 = 1", params
+
+
+async def _member_count(connection: BaseDBAsyncClient, group_id: int) -> int:
+    """The group's member count as its writers keep it (services.membership.books.recount): exact,
+    and one row read."""
+    rows = await fetch_rows(connection, "SELECT member_count FROM customer_group WHERE id = ?", group_id)
+    return rows[0]["member_count"] if rows else 0
+
+
+async def _highest_id(connection: BaseDBAsyncClient) -> int:
+    """About how many customers there are, from the end of the key (customers are never deleted):
+    enough to choose a plan by, at no cost."""
+    rows = await fetch_rows(connection, "SELECT MAX(id) AS n FROM customer")
+    return rows[0]["n"] or 0
+
+
+def walk_names(*, members: int, customers: int, rows: int) -> bool:
+    """Whether to read a group's page by walking every customer in name order and keeping its
+    members (cheap for a big group: its members are dense among the customers), rather than reading
+    the group's members and sorting them by name (cheap for a small group). `rows`: how far into
+    the list the page ends. Measured at 1M customers on SQLite: a customer walked costs about 2.4
+    times a member sorted."""
+    walked = rows * customers / max(members, 1)
+    return walked * 2.4 < members
+
+
+async def matching_count(connection: BaseDBAsyncClient, chosen: CustomerFilter) -> int:
+    """How many customers `chosen` names: from the kept counts when there is no search (the shop's
+    customers, a group's member count), counted otherwise."""
+    if not chosen.search.strip():
+        if chosen.group_id is not None:
+            inside = await _member_count(connection, chosen.group_id)
+            if chosen.not_in_group_id is None:
+                return inside
+        else:
+            total = await count_customers()
+            if chosen.not_in_group_id is None:
+                return total
+            return total - await _member_count(connection, chosen.not_in_group_id)
+    where, params = filter_sql(connection, chosen)
+    rows = await fetch_rows(connection, f"SELECT COUNT(*) AS n FROM customer c WHERE {where}", *params)
+    return rows[0]["n"]
 
 
 async def list_customers(
@@ -116,14 +196,42 @@ async def list_customers(
     not_in_group_id: int | None = None,
     page: int = 1,
     per_page: int = 25,
+    seek: Seek | None = None,
 ) -> Page[CustomerRow]:
     """A page of customers by name; `group_id` keeps a group's members, `not_in_group_id` leaves
-    them out (the customers one could add to that group)."""
-    offset, limit = page_bounds(page, per_page)
-    query = _customers(search=search, group_id=group_id, not_in_group_id=not_in_group_id)
-    total = await query.count()
-    customers = await query.order_by("name", "id").offset(offset).limit(limit)
-    ids = [c.id for c in customers]
+    them out (the customers one could add to that group). `seek`: the page beside the one shown,
+    read from the index on (name, id) from there (services.paging)."""
+    connection = connections.get("default")
+    chosen = CustomerFilter(search=search, group_id=group_id, not_in_group_id=not_in_group_id)
+    total = await matching_count(connection, chosen)
+    where, params = filter_sql(connection, chosen)
+    order = name_order(name="c.name", id="c.id", page=page, per_page=per_page, total=total, seek=seek)
+    tables = "customer c"
+    if group_id is not None:
+        where_group, params_group = filter_sql(connection, replace(chosen, group_id=None))
+        walk = walk_names(
+            members=await _member_count(connection, group_id),
+            customers=await _highest_id(connection),
+            rows=order.offset + order.limit,
+        )
+        # CROSS JOIN: SQLite keeps the tables in the order written (PostgreSQL plans it itself).
+        tables = "customer c CROSS JOIN membership m" if walk else "membership m CROSS JOIN customer c"
+        where = f"m.customer_id = c.id AND m.group_id = ? AND {where_group}"
+        params = [group_id, *params_group]
+    if order.condition:
+        where += f" AND {order.condition}"
+        params += list(order.params)
+    found = await fetch_rows(
+        connection,
+        f"SELECT c.id, c.name, c.company, c.email, c.country, c.status, c.lifetime_cents, c.order_count "
+        f"FROM {tables} WHERE {where} ORDER BY {order.order_by} LIMIT ? OFFSET ?",
+        *params,
+        order.limit,
+        order.offset,
+    )
+    if order.reversed:
+        found.reverse()
+    ids = [c["id"] for c in found]
     groups: dict[int, list[str]] = {i: [] for i in ids}
     for customer_id, name in (
         await Membership.filter(customer_id__in=ids)
@@ -133,32 +241,31 @@ async def list_customers(
         groups[customer_id].append(name)
     rows = [
         CustomerRow(
-            id=c.id,
-            name=c.name,
-            company=c.company,
-            email=c.email,
-            country=c.country,
-            status=c.status,
-            lifetime_cents=c.lifetime_cents,
-            order_count=c.order_count,
-            groups=groups[c.id],
+            id=c["id"],
+            name=c["name"],
+            company=c["company"],
+            email=c["email"],
+            country=c["country"],
+            status=CustomerStatus(c["status"]),
+            lifetime_cents=c["lifetime_cents"],
+            order_count=c["order_count"],
+            groups=groups[c["id"]],
         )
-        for c in customers
+        for c in found
     ]
-    return Page(rows=rows, total=total, page=page, per_page=limit)
+    return Page(
+        rows=rows,
+        total=total,
+        page=page,
+        per_page=page_bounds(page, per_page)[1],
+        first=(rows[0].name, rows[0].id) if rows else None,
+        last=(rows[-1].name, rows[-1].id) if rows else None,
+    )
 
 
 async def count_customers() -> int:
     """How many customers the shop has, in groups or not (what the overview's totals are read against)."""
     return await Customer.all().count()
-
-
-async def customer_ids(
-    *, search: str = "", group_id: int | None = None, not_in_group_id: int | None = None
-) -> list[int]:
-    """Every customer list_customers would list with these filters, for "Select all N matching"."""
-    query = _customers(search=search, group_id=group_id, not_in_group_id=not_in_group_id)
-    return list(await query.order_by("id").values_list("id", flat=True))
 
 
 async def get_customer(*, customer_id: int) -> CustomerDetail:

@@ -98,9 +98,10 @@ async def customers_page() -> None:
                 guard(import_button.mark("import-customers"), Permission.MANAGE_CUSTOMERS)
             customers = PagedTable(
                 columns=COLUMNS,
-                fetch=lambda page, per_page: list_customers(
-                    search=search.value or "", group_id=group.value, page=page, per_page=per_page
+                fetch=lambda page, per_page, seek: list_customers(
+                    search=search.value or "", group_id=group.value, page=page, per_page=per_page, seek=seek
                 ),
+                seeks=True,
                 to_row=lambda customer: _row(customer, currency=currency),
                 row_key="id",
                 no_data="No customers match this search.",

@@ -5,9 +5,9 @@ from typing import Any
 
 from nicegui import ui
 
-from services.paging import Page
+from services.paging import Page, Seek
 
-Fetch = Callable[[int, int], Awaitable[Page[Any]]]
+Fetch = Callable[..., Awaitable[Page[Any]]]  # (page, per_page), and the Seek when `seeks`
 
 HEADER_CHECKBOX = """
 <q-checkbox v-model="props.selected" :dense="props.dense" aria-label="Select all on this page" />
@@ -30,8 +30,13 @@ class PagedTable:
         per_page: int = 25,
         no_data: str = "Nothing to show.",
         selection: str | None = None,
+        seeks: bool = False,
     ) -> None:
+        """`seeks`: the list is sorted by name and `fetch` takes a Seek (services.paging), so the
+        next and previous pages are read from the rows shown rather than counted off from the start."""
         self._fetch = fetch
+        self._seeks = seeks
+        self._shown: Page[Any] | None = None
         self._to_row = to_row
         self.table = ui.table(
             columns=columns,
@@ -52,16 +57,29 @@ class PagedTable:
 
     async def _on_request(self, event: Any) -> None:
         pagination = event.args["pagination"]
-        await self.load(page=pagination["page"], per_page=pagination["rowsPerPage"])
+        page, per_page = pagination["page"], pagination["rowsPerPage"]
+        await self.load(page=page, per_page=per_page, seek=self._seek(page, per_page))
 
-    async def load(self, *, page: int = 1, per_page: int | None = None) -> None:
+    def _seek(self, page: int, per_page: int) -> Seek | None:
+        shown = self._shown
+        if not self._seeks or shown is None or shown.per_page != per_page:
+            return None
+        if page == shown.page + 1 and shown.last is not None:
+            return Seek(after=shown.last)
+        if page == shown.page - 1 and shown.first is not None:
+            return Seek(before=shown.first)
+        return None
+
+    async def load(self, *, page: int = 1, per_page: int | None = None, seek: Seek | None = None) -> None:
         per_page = per_page or self.table.pagination["rowsPerPage"]
-        self.show(await self._fetch(page, per_page), page=page, per_page=per_page)
+        result = await (self._fetch(page, per_page, seek) if self._seeks else self._fetch(page, per_page))
+        self.show(result, page=page, per_page=per_page)
 
     def show(self, result: Page[Any], *, page: int = 1, per_page: int | None = None) -> None:
         """Show a page fetched beforehand. Fetched before the table is built, the table and its rows
         reach the browser in one update, which draws it once instead of empty and then filled."""
         per_page = per_page or self.table.pagination["rowsPerPage"]
+        self._shown = result
         self.total = result.total
         self.table.rows = [self._to_row(row) for row in result.rows]
         self.table.pagination = {

@@ -9,6 +9,7 @@ from models.group import CustomerGroup, GroupStatus, GroupType, Membership, Memb
 from models.shop import Shop
 from services.membership.changes import AddMode, RemoveMode, add_members, remove_members
 from services.staff.actor import SystemActor
+from tests.ui.finding import until
 
 
 def tick(user: User, marker: str, *names: str) -> None:
@@ -355,3 +356,48 @@ async def test_the_default_group_says_so_instead_of_offering_a_move_to_itself(us
     await user.should_see("Remove Customers from Group")
     await user.should_see("Move to default group (this is the default group)")
     await user.should_not_see("none set")
+
+
+async def test_select_all_members_a_search_finds_and_remove_them(user: User):
+    retail = await CustomerGroup.get(code="RETAIL")
+    found = Q(customer__name__icontains="a") | Q(customer__company__icontains="a") | Q(customer__email__icontains="a")
+    leaving = await Membership.filter(found, group_id=retail.id).values_list("customer_id", flat=True)
+    assert len(leaving) > 25  # more than a page
+    await user.open(f"/groups/{retail.id}")
+    user.find(marker="member-search").type("a")
+    await user.should_see(f"{len(leaving):,} matches", marker="member-total")
+    user.find(marker="members-select-all").click()
+    await user.should_see(f"Selected: {len(leaving):,} members (all that match)")
+    user.find("Remove from Group").click()
+    await user.should_see(f"All {len(leaving):,} members that match the search.")
+    user.find(marker="remove-mode").elements.pop().value = "remove"
+    user.find(kind=ui.button, content="Remove from Group", marker="confirm-remove").click()
+    await user.should_see(f"Removed {len(leaving):,} customers from Retail.", retries=20)
+    assert not await Membership.filter(found, group_id=retail.id).exists()
+    assert await Membership.filter(group_id=retail.id).count() == retail.member_count - len(leaving)
+
+
+async def test_the_members_table_pages_forwards_and_back_in_name_order(user: User):
+    retail = await CustomerGroup.get(code="RETAIL")
+    names = list(
+        await Membership.filter(group_id=retail.id)
+        .order_by("customer__name", "customer_id")
+        .values_list("customer__name", flat=True)
+    )
+    assert len(names) > 75
+    await user.open(f"/groups/{retail.id}")
+    await user.should_see(f"{len(names):,} members", marker="member-total")
+    table = user.find(marker="members-table").elements.pop()
+
+    async def turn_to(page: int) -> list[str]:  # what Quasar's pagination buttons send
+        user.find(marker="members-table").trigger("request", {"pagination": {**table.pagination, "page": page}})
+        assert await until(lambda: table.pagination["page"] == page)
+        return [row["name"] for row in table.rows]
+
+    assert [row["name"] for row in table.rows] == names[:25]
+    assert await turn_to(2) == names[25:50]
+    assert await turn_to(3) == names[50:75]
+    assert await turn_to(2) == names[25:50]
+    last = -(-len(names) // 25)
+    assert await turn_to(last) == names[(last - 1) * 25 :]
+    assert await turn_to(last - 1) == names[(last - 2) * 25 : (last - 1) * 25]

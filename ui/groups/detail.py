@@ -4,7 +4,7 @@ from nicegui import app, ui
 
 from models.group import GroupType
 from services.csv_export import export_members_csv
-from services.customers import customer_ids
+from services.customers import CustomerFilter
 from services.errors import NotFoundError
 from services.groups.group import GroupDetail, delete_group, get_group, group_choices
 from services.membership.members import MemberRow, list_members
@@ -311,9 +311,10 @@ async def _members_card(group: GroupDetail, wording: Wording) -> None:
         bar = ui.row().classes("w-full items-center gap-2")
         members = PagedTable(
             columns=MEMBER_COLUMNS,
-            fetch=lambda page, per_page: list_members(
-                group_id=group.id, search=search.value or "", page=page, per_page=per_page
+            fetch=lambda page, per_page, seek: list_members(
+                group_id=group.id, search=search.value or "", page=page, per_page=per_page, seek=seek
             ),
+            seeks=True,
             to_row=lambda member: _member_row(member, currency=wording.currency),
             row_key="customer_id",
             no_data="No members match this search.",
@@ -337,7 +338,7 @@ async def _members_card(group: GroupDetail, wording: Wording) -> None:
             members,
             noun=("member", "members"),
             marker="members",
-            all_ids=lambda: customer_ids(search=search.value or "", group_id=group.id),
+            matching=lambda: CustomerFilter(search=search.value or "", group_id=group.id),
             on_change=lambda: remove.set_enabled(may_remove and bool(selection.count)),
         )
         with bar:

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from nicegui import ui
 
 from models.group import GroupType
-from services.customers import CustomerRow, customer_ids, list_customers
+from services.customers import CustomerFilter, CustomerRow, list_customers
 from services.groups.group import GroupChoice, GroupDetail, get_group, group_choices, turn_hybrid
 from services.membership.admission import Closed, ClosedToHand, closed_to_hand
 from services.membership.changes import (
@@ -17,8 +17,8 @@ from services.membership.changes import (
     RemoveMode,
     RemoveResult,
     add_members,
-    remove_members,
 )
+from services.membership.matching import add_chosen, remove_chosen
 from services.paging import Page
 from services.shop import get_shop
 from services.staff.actor import Permission
@@ -78,9 +78,14 @@ class CustomerPicker:
         bar = ui.row().classes("w-full")
         self.rows = PagedTable(
             columns=PICKER_COLUMNS,
-            fetch=lambda page, size: list_customers(
-                search=self.search.value or "", not_in_group_id=self.not_in_group_id, page=page, per_page=size
+            fetch=lambda page, size, seek: list_customers(
+                search=self.search.value or "",
+                not_in_group_id=self.not_in_group_id,
+                page=page,
+                per_page=size,
+                seek=seek,
             ),
+            seeks=True,
             to_row=lambda customer: _picker_row(customer, currency=currency),
             row_key="id",
             per_page=per_page,
@@ -94,7 +99,7 @@ class CustomerPicker:
             self.rows,
             noun=("customer", "customers"),
             marker="picker",
-            all_ids=lambda: customer_ids(search=self.search.value or "", not_in_group_id=self.not_in_group_id),
+            matching=lambda: CustomerFilter(search=self.search.value or "", not_in_group_id=self.not_in_group_id),
         )
         with bar:
             self.selection.bar()
@@ -285,9 +290,9 @@ async def open_leave_dialog(*, customer_id: int, name: str, group_id: int) -> No
 
 
 async def _add(group: GroupDetail, picker: CustomerPicker, mode: AddMode, reason: str) -> AddResult:
-    return await add_members(
+    return await add_chosen(
         group_id=group.id,
-        customer_ids=await picker.selection.ids(),
+        chosen=picker.selection.chosen(),
         mode=mode,
         actor=current_actor(),
         reason=reason,
@@ -452,9 +457,9 @@ async def open_remove_dialog(
 async def _remove(
     group: GroupDetail, selection: Selection | Chosen, mode: RemoveMode, target_group_id: int | None, reason: str | None
 ) -> RemoveResult:
-    return await remove_members(
+    return await remove_chosen(
         group_id=group.id,
-        customer_ids=await selection.ids(),
+        chosen=selection.chosen(),
         mode=mode,
         target_group_id=target_group_id,
         actor=current_actor(),

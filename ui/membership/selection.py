@@ -1,17 +1,19 @@
 """Ticked rows of a server-side paged table that last across pages and searches, and "Select all N
 matching" for everything the current search finds, not only the page in view."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from nicegui import ui
 
+from services.customers import CustomerFilter
 from services.wording import count
 from ui.paged_table import PagedTable
 
 
 class Selection:
     """What the owner picked in `rows`: ticked rows (kept by the table across pages), or every
-    match of the current search (fetched as ids only when the action runs)."""
+    match of the current search: then the action gets the list's filter (`matching`), and the
+    database works through the matches itself (services.membership.matching)."""
 
     def __init__(
         self,
@@ -19,13 +21,13 @@ class Selection:
         *,
         noun: tuple[str, str],
         marker: str,
-        all_ids: Callable[[], Awaitable[list[int]]],
+        matching: Callable[[], CustomerFilter],
         on_change: Callable[[], None] | None = None,
     ) -> None:
         self.rows = rows
         self.noun = noun
         self.marker = marker  # prefix of the bar's test markers: two selections may share a page
-        self._all_ids = all_ids
+        self._matching = matching
         self._on_change = on_change
         self.all_matching = False
         rows.table.on_select(self._ticked)
@@ -39,9 +41,10 @@ class Selection:
         """The ticked rows' names (for "all matching": none; the count says it)."""
         return [] if self.all_matching else [row["name"] for row in self.rows.table.selected]
 
-    async def ids(self) -> list[int]:
+    def chosen(self) -> list[int] | CustomerFilter:
+        """For services.membership.matching: the ticked ids, or the filter all of whose matches are meant."""
         if self.all_matching:
-            return await self._all_ids()
+            return self._matching()
         return list(dict.fromkeys(row[self.rows.table.row_key] for row in self.rows.table.selected))
 
     def clear(self) -> None:
@@ -104,5 +107,5 @@ class Chosen:
     def names(self) -> list[str]:
         return list(self._people.values())
 
-    async def ids(self) -> list[int]:
+    def chosen(self) -> list[int]:
         return list(self._people)

@@ -17,7 +17,8 @@ from services.benefits.sections import check_benefits, effective_benefits, get_b
 from services.benefits.summary import catalog_names, pricing_text
 from services.errors import FormError, NotFoundError
 from services.groups.group import GroupDetail, check_group, create_group, get_group, update_group
-from services.membership.changes import AddMode, AddResult, add_members
+from services.membership.changes import AddMode, AddResult
+from services.membership.matching import add_chosen
 from services.rules.ladders import RungMoves, Shift
 from services.rules.model import RuleError
 from services.rules.preview import RulePreview, last_rung_moves, preview_rule
@@ -396,8 +397,8 @@ async def _save_the_rest(form: GroupForm, group: GroupDetail, actor: Actor, *, o
 
 async def _add_first_members(form: GroupForm, group: GroupDetail, actor: Actor) -> AddResult:
     assert form.members is not None
-    return await add_members(
-        group_id=group.id, customer_ids=await form.members.selection.ids(), mode=AddMode(form.add_mode), actor=actor
+    return await add_chosen(
+        group_id=group.id, chosen=form.members.selection.chosen(), mode=AddMode(form.add_mode), actor=actor
     )
 
 
