@@ -185,3 +185,13 @@ async def test_text_direction_marks_are_refused_in_a_groups_name_code_and_descri
         await update_group(group_id=group.id, version=group.version, data=basic("VIP \u200f\u202b", "VIP"), actor=ACTOR)
     assert renamed.value.errors == {"name": refusal.format("Name")}
     assert (await get_group(group_id=group.id)).description == "Our best\ncustomers"
+
+
+async def test_the_overviews_customer_total_counts_each_customer_once_however_filtered(demo_db):
+    """Issue 21: the total comes from the kept count when one group holds the customers in view,
+    and from one count of memberships otherwise."""
+    for search in ("", "retail", "tier", "vip", "no such group"):
+        overview = await list_groups(search=search)
+        ids = [r.id for r in overview.rows]
+        distinct = len(set(await Membership.filter(group_id__in=ids).values_list("customer_id", flat=True)))
+        assert overview.total_customers == distinct, search
