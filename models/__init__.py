@@ -10,4 +10,5 @@ MODEL_MODULES = [
     "models.staff",
     "models.audit",
     "models.webhook",
+    "models.report",
 ]

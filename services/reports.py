@@ -1,13 +1,19 @@
-"""Group reports and comparison, computed in SQL over indexed columns.
+"""Group reports and comparison, read from the figures services.report_totals keeps current.
 
 How membership is counted: an order counts for a group when its customer was a member of the
 group at the moment of the order, as the membership history records it (joined ... left or moved).
 So a report for last year is not rewritten by today's changes, and a customer who moved from Gold
 to VIP in June counts for Gold before June and for VIP after.
 
-The membership spans come from the events with one window function (LEAD over each customer's
-events in each group); orders are matched to spans through the (customer_id, placed_at) index.
-Nothing loads orders into Python; each figure is one aggregate query.
+What is read where (issue 21: every group's report under a second at a million customers and ten
+million orders): orders, revenue, the monthly chart and the members at each month's end are sums
+of a few hundred per-day rows (report_day); the customers of the period, their lifetime value and
+retention are one walk over the group's membership spans (report_span) in customer order; the top
+customers walk the group's customers from the most they ever brought it down (report_customer)
+and stop as soon as nobody further can make the list. Only the discounts of promotions (a minimum
+purchase per order) and the margins of the orders' lines read the orders again, for the groups'
+members and the promotions' days. tests/unit/test_report_agreement.py checks every figure against
+the queries this replaced.
 """
 
 from collections.abc import AsyncIterator
@@ -27,7 +33,8 @@ from services.calendar import months, year_before
 from services.csv_export import CsvWriter, Figure, money
 from services.errors import FormError, NotFoundError
 from services.promotions import FIRST_DAY, LAST_DAY, in_shop_years
-from services.storage.database import READER, reader_connection
+from services.report_totals import COMPLETED, EVERYONE
+from services.storage.database import READER
 from services.storage.sql import execute, fetch_rows, placeholders, timestamp_placeholder
 from services.wording import day_range
 
@@ -205,30 +212,15 @@ def _moment(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def _spans(group_ids: list[int]) -> tuple[str, list]:
-    """The WITH clause of membership spans (customer, group, start, end) for these groups."""
-    return (
-        "WITH ev AS (SELECT customer_id, group_id, action, at, "
-        "LEAD(at) OVER (PARTITION BY customer_id, group_id ORDER BY at, id) AS next_at "
-        f"FROM membership_event WHERE group_id IN ({placeholders(group_ids)}) "
-        "AND action IN ('joined', 'left', 'moved')), "
-        "spans AS (SELECT customer_id, group_id, at AS start_at, COALESCE(next_at, ?) AS end_at "
-        "FROM ev WHERE action = 'joined') ",
-        [*group_ids, FAR_FUTURE],
-    )
+def _day(day: date) -> int:
+    """A day as report_day keeps it: yyyymmdd."""
+    return day.year * 10_000 + day.month * 100 + day.day
 
 
-def _month(connection: BaseDBAsyncClient, column: str) -> str:
-    if connection.capabilities.dialect == "postgres":
-        return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM')"
-    return f"substr({column}, 1, 7)"  # stored as "YYYY-MM-DD HH:MM:SS+00:00"
-
-
-def _months(period: Period) -> list[tuple[str, datetime]]:
-    """Each month the period touches, with the moment its count is taken (its end, or the period's)."""
-    return [
-        (f"{month:%Y-%m}", _moment(min(following, period.end))) for month, following in months(period.start, period.end)
-    ]
+def _months(period: Period) -> list[tuple[str, date]]:
+    """Each month the period touches, with the day its count is taken at the start of (the day after
+    the month, or the period's end)."""
+    return [(f"{month:%Y-%m}", min(following, period.end)) for month, following in months(period.start, period.end)]
 
 
 async def _group_names(group_ids: list[int]) -> dict[int, str]:
@@ -238,129 +230,213 @@ async def _group_names(group_ids: list[int]) -> dict[int, str]:
     return names
 
 
+async def _totals(connection: BaseDBAsyncClient, group_ids: list[int], period: Period) -> dict[int, dict]:
+    """Orders and revenue per group (EVERYONE: all customers) in the period, from the kept days."""
+    found = {gid: {"orders": 0, "revenue": 0} for gid in group_ids}
+    for row in await fetch_rows(
+        connection,
+        "SELECT group_id, COALESCE(SUM(orders), 0) AS n, COALESCE(SUM(revenue_cents), 0) AS revenue FROM report_day "
+        f"WHERE group_id IN ({placeholders(group_ids)}) AND day >= ? AND day < ? GROUP BY group_id",
+        *group_ids,
+        _day(period.start),
+        _day(period.end),
+    ):
+        # int(): PostgreSQL sums come back as Decimal.
+        found[row["group_id"]].update(orders=int(row["n"]), revenue=int(row["revenue"]))
+    return found
+
+
 async def _all_customers(connection: BaseDBAsyncClient, period: Period) -> dict:
-    start, end = _moment(period.start), _moment(period.end)
-    orders = (
-        await fetch_rows(
-            connection,
-            'SELECT COUNT(*) AS n, COALESCE(SUM(total_cents), 0) AS revenue FROM "order" '
-            "WHERE status = 'completed' AND placed_at >= ? AND placed_at < ?",
-            start,
-            end,
-        )
-    )[0]
+    orders = (await _totals(connection, [EVERYONE], period))[EVERYONE]
     customers = (
         await fetch_rows(
             connection,
             "SELECT COUNT(*) AS n, COALESCE(AVG(lifetime_cents), 0) AS clv FROM customer WHERE created_at < ?",
-            end,
+            _moment(period.end),
         )
     )[0]
-    # int() and float(): PostgreSQL sums and averages come back as Decimal.
-    return {
-        "orders": orders["n"],
-        "revenue": int(orders["revenue"]),
-        "customers": customers["n"],
-        "clv": float(customers["clv"]),
+    return {**orders, "customers": customers["n"], "clv": float(customers["clv"])}
+
+
+def _ordered_between(start: datetime, end: datetime) -> tuple[str, list]:
+    """1 when the customer `c` has a completed order placed in [start, end), else 0.
+
+    Their first and last order (the stats every order write keeps) settle it for most customers;
+    only one who ordered before and after the range needs a look at their orders."""
+    seek = (
+        'CASE WHEN EXISTS (SELECT 1 FROM "order" o WHERE o.customer_id = c.id AND o.status = ? '
+        "AND o.placed_at >= ? AND o.placed_at < ?) THEN 1 ELSE 0 END"
+    )
+    looked = [COMPLETED, start, end]
+    return (
+        f"CASE WHEN c.first_order_at IS NULL OR c.last_order_at IS NULL THEN {seek} "
+        "WHEN c.last_order_at < ? OR c.first_order_at >= ? THEN 0 "
+        f"WHEN c.first_order_at >= ? OR c.last_order_at < ? THEN 1 ELSE {seek} END",
+        [*looked, start, end, start, end, *looked],
+    )
+
+
+async def _cohorts(
+    connection: BaseDBAsyncClient, group_ids: list[int], period: Period, *, retention: bool
+) -> dict[int, dict]:
+    """Per group: its customers in the period (members at any moment of it), their mean lifetime
+    value, and (`retention`) how many ordered in the previous period and how many of those again
+    in this one. One walk over the group's spans in customer order, from their index alone."""
+    start, end = _moment(period.start), _moment(period.end)
+    found = {gid: {"members": 0, "clv": 0.0, "before": 0, "again": 0} for gid in group_ids}
+    flags, params = "0 AS before_n, 0 AS again_n", []
+    if retention:
+        before, before_params = _ordered_between(_moment(period.previous.start), _moment(period.previous.end))
+        again, again_params = _ordered_between(start, end)
+        flags, params = f"{before} AS before_n, {again} AS again_n", [*before_params, *again_params]
+    for row in await fetch_rows(
+        connection,
+        "SELECT group_id, COUNT(*) AS n, COALESCE(AVG(lifetime), 0) AS clv, SUM(before_n) AS before_n, "
+        "SUM(before_n * again_n) AS again_n FROM ("
+        f"SELECT k.group_id, c.lifetime_cents AS lifetime, {flags} FROM "
+        "(SELECT group_id, customer_id FROM report_span "
+        f"WHERE group_id IN ({placeholders(group_ids)}) AND start_at < ? AND end_at > ? GROUP BY group_id, customer_id) k "
+        "JOIN customer c ON c.id = k.customer_id) t GROUP BY group_id",
+        *params,
+        *group_ids,
+        end,
+        start,
+    ):
+        found[row["group_id"]].update(
+            members=row["n"],
+            clv=float(row["clv"]),
+            before=int(row["before_n"] or 0),
+            again=int(row["again_n"] or 0),
+        )
+    return found
+
+
+async def _top_customers(connection: BaseDBAsyncClient, group_id: int, period: Period) -> list[TopCustomer]:
+    """The group's customers whose orders brought it the most in the period.
+
+    Walks the group's customers by what they brought it over all time (report_customer, an upper
+    bound of any period's), summing each one's orders in the period, until the next can no longer
+    reach the fifth found: at a million customers a few hundred are summed, not all of them."""
+    start, end = _moment(period.start), _moment(period.end)
+    found: dict[int, tuple[int, int]] = {}  # customer -> (revenue, orders) in the period
+    after: tuple[int, int] | None = None  # (bound, customer) of the last customer read
+    size = TOP_CUSTOMERS  # then 4x: a few short reads where the first customers settle it
+    while True:
+        keyset = "" if after is None else "AND (revenue_cents, customer_id) < (?, ?)"
+        rows = await fetch_rows(
+            connection,
+            "SELECT r.customer_id, r.revenue_cents AS bound, COALESCE(SUM(o.total_cents), 0) AS revenue, "
+            "COUNT(o.id) AS n FROM (SELECT customer_id, revenue_cents FROM report_customer WHERE group_id = ? "
+            f"{keyset} ORDER BY revenue_cents DESC, customer_id DESC LIMIT ?) r "
+            "LEFT JOIN report_span s ON s.group_id = ? AND s.customer_id = r.customer_id AND s.start_at < ? "
+            "AND s.end_at > ? "
+            'LEFT JOIN "order" o ON o.customer_id = r.customer_id AND o.status = ? AND o.placed_at >= s.start_at '
+            "AND o.placed_at < s.end_at AND o.placed_at >= ? AND o.placed_at < ? "
+            "GROUP BY r.customer_id, r.revenue_cents ORDER BY r.revenue_cents DESC, r.customer_id DESC",
+            group_id,
+            *(after or ()),
+            size,
+            group_id,
+            end,
+            start,
+            COMPLETED,
+            start,
+            end,
+        )
+        found |= {row["customer_id"]: (int(row["revenue"]), row["n"]) for row in rows if row["n"]}
+        if len(rows) < size:
+            break
+        after = (int(rows[-1]["bound"]), rows[-1]["customer_id"])
+        best = sorted((revenue for revenue, _ in found.values()), reverse=True)
+        if len(best) >= TOP_CUSTOMERS and best[TOP_CUSTOMERS - 1] > after[0]:
+            break
+        size = min(size * 4, 16_384)
+    if not found:
+        return []
+    # Ties in revenue go by name in the database's own order, as an ORDER BY name would.
+    last = sorted((revenue for revenue, _ in found.values()), reverse=True)[:TOP_CUSTOMERS][-1]
+    tied = [cid for cid, (revenue, _) in found.items() if revenue >= last]
+    names = await fetch_rows(
+        connection, f"SELECT id, name FROM customer WHERE id IN ({placeholders(tied)}) ORDER BY name, id", *tied
+    )
+    rank = {row["id"]: (position, row["name"]) for position, row in enumerate(names)}
+    ranked = sorted(tied, key=lambda cid: (-found[cid][0], rank[cid][0]))[:TOP_CUSTOMERS]
+    return [TopCustomer(cid, rank[cid][1], found[cid][0], found[cid][1]) for cid in ranked]
+
+
+async def _by_month(connection: BaseDBAsyncClient, group_id: int, period: Period) -> tuple[dict, dict]:
+    """The group's revenue per month of the period, and its members at each month's end (spans
+    begun before that moment less spans ended before it), from the kept days."""
+    revenue = {
+        f"{int(row['month']) // 100:04d}-{int(row['month']) % 100:02d}": int(row["revenue"])
+        for row in await fetch_rows(
+            connection,
+            "SELECT day / 100 AS month, SUM(revenue_cents) AS revenue FROM report_day WHERE group_id = ? "
+            "AND day >= ? AND day < ? AND orders <> 0 GROUP BY day / 100",
+            group_id,
+            _day(period.start),
+            _day(period.end),
+        )
     }
+    month_ends = _months(period)
+    changes = await fetch_rows(
+        connection,
+        "SELECT day, began - ended AS change FROM report_day WHERE group_id = ? AND day < ? "
+        "AND (began <> 0 OR ended <> 0) ORDER BY day",
+        group_id,
+        _day(period.end),
+    )
+    members, count, position = {}, 0, 0
+    for month, moment in month_ends:
+        while position < len(changes) and changes[position]["day"] < _day(moment):
+            count += int(changes[position]["change"])
+            position += 1
+        members[month] = count
+    return revenue, members
 
 
 @asynccontextmanager
-async def _membership_orders(group_ids: list[int], period: Period) -> AsyncIterator[BaseDBAsyncClient]:
-    """A read transaction on the reader connection holding two scratch tables for the report's
-    queries: the groups' membership spans, and the period's completed orders placed within them.
-
-    Built once, they serve every figure: the spans' window function and the join to a million
-    orders run once instead of once per figure. They live in the connection's own temporary schema
-    and the transaction keeps other work on that connection from meeting them."""
-    spans, params = _spans(group_ids)
-    async with in_transaction(READER) as connection:
-        for table in ("report_hits", "report_spans"):
-            await execute(connection, f"DROP TABLE IF EXISTS {table}")
-        await execute(
-            connection,
-            "CREATE TEMP TABLE report_spans AS " + spans + "SELECT customer_id, group_id, start_at, end_at FROM spans",
-            *params,
-        )
-        for column in ("customer_id", "start_at", "end_at"):
-            await execute(connection, f"CREATE INDEX report_spans_{column} ON report_spans ({column})")
-        await execute(
-            connection,
-            # CROSS JOIN: SQLite then walks the spans and looks up each customer's orders in the
-            # covering (customer_id, placed_at, ...) index. Left to itself it scans the period's
-            # orders instead (the scratch table has no statistics), ten times slower.
-            "CREATE TEMP TABLE report_hits AS SELECT s.group_id, o.id AS order_id, o.customer_id, o.placed_at, "
-            "o.total_cents "
-            'FROM report_spans s CROSS JOIN "order" o WHERE o.customer_id = s.customer_id '
-            "AND o.placed_at >= s.start_at AND o.placed_at < s.end_at "
-            "AND o.status = 'completed' AND o.placed_at >= ? AND o.placed_at < ?",
-            _moment(period.start),
-            _moment(period.end),
-        )
-        try:
-            yield connection
-        finally:
-            for table in ("report_hits", "report_spans"):
-                await execute(connection, f"DROP TABLE IF EXISTS {table}")
-
-
-async def _per_group(connection: BaseDBAsyncClient, group_ids: list[int], period: Period) -> dict[int, dict]:
-    """Orders, revenue, members and their mean lifetime value per group, from the scratch tables."""
-    found = {gid: {"orders": 0, "revenue": 0, "members": 0, "clv": 0} for gid in group_ids}
-    for row in await fetch_rows(
+async def _hits(
+    connection: BaseDBAsyncClient, group_ids: list[int], start: datetime, end: datetime
+) -> AsyncIterator[None]:
+    """A scratch table report_hits of the groups' completed orders placed in [start, end) while
+    their customers were members: for what the kept totals cannot answer (discounts of promotions
+    with a minimum purchase, the lines' costs). It lives in the connection's temporary schema, in
+    the caller's read transaction."""
+    await execute(connection, "DROP TABLE IF EXISTS report_hits")
+    await execute(
         connection,
-        "SELECT group_id, COUNT(*) AS n, COALESCE(SUM(total_cents), 0) AS revenue FROM report_hits GROUP BY group_id",
-    ):
-        found[row["group_id"]].update(orders=row["n"], revenue=int(row["revenue"]))
-    for row in await fetch_rows(
-        connection,
-        "SELECT k.group_id, COUNT(*) AS n, COALESCE(AVG(c.lifetime_cents), 0) AS clv FROM "
-        "(SELECT DISTINCT group_id, customer_id FROM report_spans WHERE start_at < ? AND end_at > ?) k "
-        "JOIN customer c ON c.id = k.customer_id GROUP BY k.group_id",
-        _moment(period.end),
-        _moment(period.start),
-    ):
-        found[row["group_id"]].update(members=row["n"], clv=float(row["clv"]))
-    return found
+        # CROSS JOIN: SQLite walks the spans and looks up each customer's orders in the covering
+        # (customer_id, placed_at, ...) index; left to itself it scans the period's orders instead.
+        "CREATE TEMP TABLE report_hits AS SELECT s.group_id, o.id AS order_id, o.customer_id, o.placed_at, "
+        'o.total_cents FROM report_span s CROSS JOIN "order" o '
+        f"WHERE s.group_id IN ({placeholders(group_ids)}) AND s.start_at < ? AND s.end_at > ? "
+        "AND o.customer_id = s.customer_id AND o.placed_at >= s.start_at AND o.placed_at < s.end_at "
+        "AND o.status = ? AND o.placed_at >= ? AND o.placed_at < ?",
+        *group_ids,
+        end,
+        start,
+        COMPLETED,
+        start,
+        end,
+    )
+    try:
+        yield
+    finally:
+        await execute(connection, "DROP TABLE IF EXISTS report_hits")
 
 
 async def group_report(*, group_id: int, period: Period) -> GroupReport:
     """The "Customer Group Report" for one group and period."""
     names = await _group_names([group_id])
-    everyone = await _all_customers(reader_connection(), period)
-    async with _membership_orders([group_id], period) as connection:
-        mine = (await _per_group(connection, [group_id], period))[group_id]
-        top = await fetch_rows(
-            connection,
-            "SELECT h.customer_id, c.name, SUM(h.total_cents) AS revenue, COUNT(*) AS n FROM report_hits h "
-            "JOIN customer c ON c.id = h.customer_id GROUP BY h.customer_id, c.name "
-            "ORDER BY revenue DESC, c.name LIMIT ?",
-            TOP_CUSTOMERS,
-        )
-        month = _month(connection, "placed_at")
-        by_month = {
-            row["month"]: int(row["revenue"])
-            for row in await fetch_rows(
-                connection, f"SELECT {month} AS month, SUM(total_cents) AS revenue FROM report_hits GROUP BY {month}"
-            )
-        }
-        month_ends = _months(period)
-        counts = {}
-        if month_ends:
-            values = ", ".join(f"(?, {timestamp_placeholder(connection)})" for _ in month_ends)
-            counts = {
-                row["month"]: row["n"]
-                for row in await fetch_rows(
-                    connection,
-                    # Members at a moment: spans begun before it less spans ended before it (a
-                    # span ends no earlier than it begins), two index range counts per month
-                    # instead of comparing every span with every month.
-                    f"WITH months(month, at) AS (VALUES {values}) "
-                    "SELECT m.month, (SELECT COUNT(*) FROM report_spans WHERE start_at < m.at) "
-                    "- (SELECT COUNT(*) FROM report_spans WHERE end_at < m.at) AS n FROM months m",
-                    *[value for pair in month_ends for value in pair],
-                )
-            }
+    # One read transaction: every figure from the same moment of the shop.
+    async with in_transaction(READER) as connection:
+        everyone = await _all_customers(connection, period)
+        mine = (await _totals(connection, [group_id], period))[group_id]
+        mine |= (await _cohorts(connection, [group_id], period, retention=False))[group_id]
+        top = await _top_customers(connection, group_id, period)
+        by_month, counts = await _by_month(connection, group_id, period)
+    month_ends = _months(period)
     years = period.days / 365.25
     return GroupReport(
         group_id=group_id,
@@ -377,7 +453,7 @@ async def group_report(*, group_id: int, period: Period) -> GroupReport:
         all_frequency_per_year=everyone["orders"] / everyone["customers"] / years if everyone["customers"] else 0.0,
         clv_cents=round(mine["clv"]),
         all_clv_cents=round(everyone["clv"]),
-        top_customers=[TopCustomer(r["customer_id"], r["name"], int(r["revenue"]), r["n"]) for r in top],
+        top_customers=top,
         revenue_by_month=[MonthValue(m, by_month.get(m, 0)) for m, _ in month_ends],
         members_by_month=[MonthValue(m, counts.get(m, 0)) for m, _ in month_ends],
     )
@@ -391,11 +467,23 @@ async def compare_groups(*, group_ids: list[int], period: Period) -> Comparison:
     names = await _group_names(group_ids)
     own, promotions = await _discount_rates(group_ids, await load_groups())
     any_costs = await Product.filter(cost_cents__not_isnull=True).exists()
-    async with _membership_orders(group_ids, period) as connection:
-        now = await _per_group(connection, group_ids, period)
-        before = await _retention(connection, group_ids, period)
-        discounts = await _discounts(connection, now, own, promotions, period)
-        costed = await _costed(connection, group_ids) if any_costs and await OrderLine.exists() else {}
+    start, end = _moment(period.start), _moment(period.end)
+    async with in_transaction(READER) as connection:
+        now = await _totals(connection, group_ids, period)
+        for gid, figures in (await _cohorts(connection, group_ids, period, retention=True)).items():
+            now[gid] |= figures
+        costs = any_costs and await OrderLine.exists(using_db=connection)
+        rates = [r for r in promotions if r.start < end and r.end > start and r.rate > own[r.group_id]]
+        discounts = {gid: round(now[gid]["revenue"] * _off(rate)) for gid, rate in own.items()}
+        costed: dict[int, tuple[int, int]] = {}
+        if rates or costs:
+            # Only the promotions' days are read again for the discounts; the lines need the whole period.
+            first = start if costs else max(start, min(r.start for r in rates))
+            last = end if costs else min(end, max(r.end for r in rates))
+            async with _hits(connection, group_ids, first, last):
+                discounts = await _discounts(connection, now, own, rates, period)
+                if costs:
+                    costed = await _costed(connection, group_ids)
     rows = []
     for gid in group_ids:
         figures = now[gid]
@@ -404,7 +492,6 @@ async def compare_groups(*, group_ids: list[int], period: Period) -> Comparison:
         known_revenue, known_cost = costed.get(gid, (0, 0))
         known_revenue = min(known_revenue, figures["revenue"])
         margin = _net_margin(figures["revenue"], discount, known_revenue, known_cost)
-        ordered_before, again = before[gid]
         rows.append(
             ComparisonRow(
                 group_id=gid,
@@ -413,7 +500,7 @@ async def compare_groups(*, group_ids: list[int], period: Period) -> Comparison:
                 revenue_cents=figures["revenue"],
                 aov_cents=figures["revenue"] // figures["orders"] if figures["orders"] else 0,
                 orders_per_customer=figures["orders"] / figures["members"] if figures["members"] else 0.0,
-                retention_rate=again / ordered_before if ordered_before else None,
+                retention_rate=figures["again"] / figures["before"] if figures["before"] else None,
                 discount_given_cents=discount,
                 net_margin=margin,
                 costed_revenue_cents=known_revenue,
@@ -551,30 +638,6 @@ async def _discounts(
             gid = row["group_id"]
             found[gid] += int(row["revenue"]) * (_off(float(row["rate"])) - _off(own[gid]))
     return {gid: round(value) for gid, value in found.items()}
-
-
-async def _retention(connection: BaseDBAsyncClient, group_ids: list[int], period: Period) -> dict[int, tuple[int, int]]:
-    """Per group: of its customers in the period, how many ordered in the previous period, and how
-    many of those ordered again in this one."""
-    previous = period.previous
-    found = dict.fromkeys(group_ids, (0, 0))
-    for row in await fetch_rows(
-        connection,
-        "WITH cohort AS (SELECT DISTINCT group_id, customer_id FROM report_spans WHERE start_at < ? AND end_at > ?) "
-        'SELECT k.group_id, COUNT(*) AS before_n, SUM(CASE WHEN EXISTS (SELECT 1 FROM "order" o2 '
-        "WHERE o2.customer_id = k.customer_id AND o2.status = 'completed' AND o2.placed_at >= ? "
-        "AND o2.placed_at < ?) THEN 1 ELSE 0 END) AS again_n FROM cohort k "
-        'WHERE EXISTS (SELECT 1 FROM "order" o1 WHERE o1.customer_id = k.customer_id '
-        "AND o1.status = 'completed' AND o1.placed_at >= ? AND o1.placed_at < ?) GROUP BY k.group_id",
-        _moment(period.end),
-        _moment(period.start),
-        _moment(period.start),
-        _moment(period.end),
-        _moment(previous.start),
-        _moment(previous.end),
-    ):
-        found[row["group_id"]] = (row["before_n"], int(row["again_n"] or 0))
-    return found
 
 
 def _percent(share: float | None, decimals: int = 1) -> Figure | str:

@@ -15,6 +15,7 @@ from models.catalog import Category, PriceList, PriceListItem, Product, Visibili
 from models.customer import Customer, CustomerTag, Order
 from models.group import CustomerGroup, Membership, MembershipEvent, RuleVersion
 from models.shop import Shop
+from services import report_totals
 from services.benefits.sections import save_benefits
 from services.demo.data import (
     BENEFITS,
@@ -97,6 +98,10 @@ async def seed_demo_shop(
     await _seed_benefits(groups, catalog)
     done(f"{CATALOG_SIZE} products and the groups' benefits")
     await _seed_promotions(groups, now)
+    # The history and the orders went in directly, not through their writers: the reports' totals
+    # are derived from them once, here.
+    await report_totals.rebuild_all()
+    done("the reports' totals")
 
 
 async def is_empty() -> bool:

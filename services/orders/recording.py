@@ -29,6 +29,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from models.customer import Customer, Order, OrderLine, OrderStatus
+from services import report_totals
 from services.bulk import without_cycle_collection
 from services.errors import FormError, NotFoundError
 from services.fields import MAX_CENTS, MAX_QUANTITY
@@ -425,6 +426,8 @@ async def _write(
 
     plan = await plan_orders(connection, orders)
     say(1, 0, 0.15)
+    # The reports' kept totals: the changed orders out as saved, back in (with the new ones) as written.
+    await report_totals.orders_changing(connection, [order_id for _, order_id in plan.changed], sign=-1)
     ids = plan.ids | await _insert_new(connection, plan.new, lambda share: say(share, 0.15, 0.5))
     update = dialect_sql(
         connection,
@@ -437,6 +440,9 @@ async def _write(
     ]
     for first in range(0, len(values), BATCH):
         await connection.execute_many(update, values[first : first + BATCH])
+    await report_totals.orders_changing(
+        connection, [*(order_id for _, order_id in plan.changed), *(ids[o.number] for o in plan.new)], sign=1
+    )
     if plan.relined:
         condition, relined = _one_of(connection, "order_id", [order_id for _, order_id in plan.relined])
         await execute(connection, f"DELETE FROM {OrderLine._meta.db_table} WHERE {condition}", relined)
@@ -516,7 +522,9 @@ async def change_order_status(*, order_id: int, status: OrderStatus, actor: Acti
             raise NotFoundError(f"There is no order with id {order_id}.")
         changed = order.status != status
         if changed:
+            await report_totals.orders_changing(connection, [order_id], sign=-1)
             await Order.filter(id=order_id).using_db(connection).update(status=status)
+            await report_totals.orders_changing(connection, [order_id], sign=1)
             await recompute_stats(connection, [order.customer_id])
     if changed:
         await rerun_rules(customer_ids=[order.customer_id], actor=actor)
@@ -579,6 +587,7 @@ async def record_order(
             customer_id=customer_id, total_cents=total_cents, placed_at=placed_at, status=status, using_db=connection
         )
         if status == OrderStatus.COMPLETED:
+            await report_totals.orders_changing(connection, [order.id], sign=1)
             await recompute_stats(connection, [customer_id])
     if status == OrderStatus.COMPLETED:
         # After the commit: the order stands even if this fails; the periodic rule run catches up.

@@ -25,6 +25,7 @@ from tortoise.transactions import in_transaction
 
 from models.webhook import WebhookEndpoint, WebhookEvent
 from services.membership.books import chunks
+from services.report_totals import membership_changed
 from services.storage.database import BACKGROUND
 from services.storage.sql import execute, fetch_rows, is_postgres, placeholders
 from services.webhooks.payloads import (
@@ -67,6 +68,9 @@ async def membership_events(connection: BaseDBAsyncClient, *, group_ids: Iterabl
     ids = sorted(set(group_ids))
     if not ids:
         return 0
+    # Every writer of membership history ends here, in its transaction: the reports' kept totals
+    # follow the same events (services.report_totals).
+    await membership_changed(connection, group_ids=ids, at=at)
     await in_order(connection)
     written = 0
     for chunk in chunks(ids):

@@ -25,6 +25,7 @@ from services.benefits.sections import save_benefits
 from services.errors import FormError
 from services.groups.group import create_group, get_group, update_group
 from services.promotions import create_promotion
+from services.report_totals import rebuild_all
 from services.reports import compare_groups, comparison_csv, group_report, period_for, report_csv, versus
 from services.staff.actor import SystemActor
 
@@ -131,6 +132,7 @@ async def shop(db) -> dict:
             total_cents=total,
             status=status[0] if status else OrderStatus.COMPLETED,
         )
+    await rebuild_all()  # the history and orders above went in directly, not through their writers
     return {"vip": vip, "platinum": platinum, "gold": gold, **people}
 
 

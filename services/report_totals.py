@@ -1,0 +1,342 @@
+"""The figures group reports keep current (models.report), written in the same transaction as the
+orders and membership changes they follow, and rebuilt from scratch when in doubt.
+
+Why: a report for a big group over a year used to work out every member's membership spans from
+the history (a window function over a million events) and match them against millions of orders
+on every view: seconds per group at a million customers. Kept here:
+
+- report_span: the spans themselves (what the window function gave), one row per "joined" event;
+- report_day: per group and day (UTC), the completed orders counted for it, their revenue, and how
+  many spans began and ended; group 0 is every customer. Any period of whole days sums a few
+  hundred rows, and so do the monthly chart and the members at each month's end;
+- report_customer: per group and customer, their orders' revenue for it over all time: an upper
+  bound of their revenue in any period, so the top customers are found walking the group's best
+  customers down, not summing all of them.
+
+The counting rule is the reports' own (services.reports): an order counts for a group when its
+customer was a member when it was placed, from a "joined" event up to the next joined, left or
+moved event of that customer in that group. Everything here is derived from the history and the
+orders; `rebuild` derives it all again and the agreement test compares it with the old queries.
+
+How it keeps current:
+
+- Orders (services.orders.recording): the orders about to change are taken out (`orders_changing`
+  with -1, as saved) and put back after (+1, as now saved), so a new, edited, re-dated, moved or
+  cancelled order moves exactly its own contribution, set-based.
+- Membership (every writer of joined/left/moved events calls `membership_changed` with the groups
+  and the moment it wrote them): a new "joined" event opens a span, a later event ends the open one.
+  Only orders placed at or after that moment could count differently; there are normally none (the
+  history is written as it happens), which one index probe checks.
+
+Events are assumed to arrive in time order (written "now"). Anything written otherwise (the demo
+shop's history, a test's hand-made one) is followed by `rebuild`.
+"""
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from models.customer import OrderStatus
+from services.storage.sql import execute, fetch_rows, is_postgres, placeholders
+
+FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)  # the end of a span still open
+SPAN_ACTIONS = ("joined", "left", "moved")
+EVERYONE = 0  # report_day's group of every customer's orders
+CHUNK = 5_000
+COMPLETED = OrderStatus.COMPLETED.value
+
+PAIRS = "report_touched_pairs"  # scratch tables, private to the connection's session
+DELTA = "report_order_delta"
+IDS = "report_order_ids"
+
+
+def day_of(connection: BaseDBAsyncClient, column: str) -> str:
+    """The UTC day of a moment as an integer yyyymmdd."""
+    if is_postgres(connection):
+        return f"CAST(to_char({column} AT TIME ZONE 'UTC', 'YYYYMMDD') AS INTEGER)"
+    # Stored as "YYYY-MM-DD HH:MM:SS+00:00" (UTC).
+    return f"CAST(substr({column}, 1, 4) || substr({column}, 6, 2) || substr({column}, 9, 2) AS INTEGER)"
+
+
+def _moment_type(connection: BaseDBAsyncClient) -> str:
+    return "TIMESTAMPTZ" if is_postgres(connection) else ""  # SQLite: the text as stored
+
+
+def _upsert_days(connection: BaseDBAsyncClient, select: str) -> str:
+    """Add (group_id, day, orders, revenue_cents, began, ended) rows of `select` to report_day."""
+    return (
+        "INSERT INTO report_day (group_id, day, orders, revenue_cents, began, ended) "
+        f"SELECT group_id, day, SUM(orders), SUM(revenue), SUM(began), SUM(ended) FROM ({select}) t "
+        "WHERE true GROUP BY group_id, day "
+        "ON CONFLICT (group_id, day) DO UPDATE SET orders = report_day.orders + excluded.orders, "
+        "revenue_cents = report_day.revenue_cents + excluded.revenue_cents, "
+        "began = report_day.began + excluded.began, ended = report_day.ended + excluded.ended"
+    )
+
+
+def _upsert_customers(select: str) -> str:
+    """Add (group_id, customer_id, orders, revenue) rows of `select` to report_customer."""
+    return (
+        "INSERT INTO report_customer (group_id, customer_id, orders, revenue_cents) "
+        f"SELECT group_id, customer_id, SUM(orders), SUM(revenue) FROM ({select}) t "
+        "WHERE true GROUP BY group_id, customer_id "
+        "ON CONFLICT (group_id, customer_id) DO UPDATE SET orders = report_customer.orders + excluded.orders, "
+        "revenue_cents = report_customer.revenue_cents + excluded.revenue_cents"
+    )
+
+
+def _next_event(alias: str, event_id: str, start: str) -> str:
+    """The moment of the customer's next joined/left/moved event in the group after the event
+    `event_id` at `start` (ties in time go by id, as the history's order)."""
+    return (
+        f"(SELECT e2.at FROM membership_event e2 WHERE e2.customer_id = {alias}.customer_id "
+        f"AND e2.group_id = {alias}.group_id AND e2.action IN ({', '.join(repr(a) for a in SPAN_ACTIONS)}) "
+        f"AND (e2.at > {start} OR (e2.at = {start} AND e2.id > {event_id})) ORDER BY e2.at, e2.id LIMIT 1)"
+    )
+
+
+# --- Rebuilding -------------------------------------------------------------------------------
+
+
+async def rebuild(connection: BaseDBAsyncClient) -> None:
+    """Derive every kept figure again from the history and the orders, in the caller's transaction."""
+    for table in ("report_span", "report_day", "report_customer"):
+        await execute(connection, f"DELETE FROM {table}")
+    await execute(
+        connection,
+        "INSERT INTO report_span (group_id, customer_id, event_id, start_at, end_at) "
+        "SELECT group_id, customer_id, id, at, COALESCE(next_at, ?) FROM ("
+        "SELECT id, customer_id, group_id, action, at, "
+        "LEAD(at) OVER (PARTITION BY customer_id, group_id ORDER BY at, id) AS next_at FROM membership_event "
+        f"WHERE action IN ({', '.join(repr(a) for a in SPAN_ACTIONS)})) ev WHERE action = 'joined'",
+        FAR_FUTURE,
+    )
+    placed, start, end = day_of(connection, "o.placed_at"), day_of(connection, "start_at"), day_of(connection, "end_at")
+    # CROSS JOIN: SQLite walks the spans and finds each customer's orders through the covering
+    # (customer_id, placed_at, status, total_cents) index, as the reports did.
+    hits = (
+        'FROM report_span s CROSS JOIN "order" o WHERE o.customer_id = s.customer_id '
+        f"AND o.placed_at >= s.start_at AND o.placed_at < s.end_at AND o.status = '{COMPLETED}'"
+    )
+    await execute(
+        connection,
+        _upsert_days(
+            connection,
+            f"SELECT s.group_id, {placed} AS day, COUNT(*) AS orders, SUM(o.total_cents) AS revenue, "
+            f"0 AS began, 0 AS ended {hits} GROUP BY s.group_id, {placed} "
+            f'UNION ALL SELECT {EVERYONE}, {placed}, COUNT(*), SUM(o.total_cents), 0, 0 FROM "order" o '
+            f"WHERE o.status = '{COMPLETED}' GROUP BY {placed} "
+            f"UNION ALL SELECT group_id, {start}, 0, 0, COUNT(*), 0 FROM report_span GROUP BY group_id, {start} "
+            f"UNION ALL SELECT group_id, {end}, 0, 0, 0, COUNT(*) FROM report_span WHERE end_at < ? "
+            f"GROUP BY group_id, {end}",
+        ),
+        FAR_FUTURE,
+    )
+    await execute(
+        connection,
+        _upsert_customers(
+            f"SELECT s.group_id, s.customer_id, COUNT(*) AS orders, SUM(o.total_cents) AS revenue {hits} "
+            "GROUP BY s.group_id, s.customer_id"
+        ),
+    )
+
+
+async def rebuild_all() -> None:
+    """`rebuild` in a transaction of its own: after history or orders written directly (the demo
+    shop, a test's hand-made shop)."""
+    async with in_transaction("default") as connection:
+        await rebuild(connection)
+
+
+# --- Orders -----------------------------------------------------------------------------------
+
+
+async def _scratch(connection: BaseDBAsyncClient) -> None:
+    moment = _moment_type(connection)
+    await execute(connection, f"CREATE TEMP TABLE IF NOT EXISTS {IDS} (order_id BIGINT PRIMARY KEY)")
+    await execute(
+        connection,
+        f"CREATE TEMP TABLE IF NOT EXISTS {DELTA} (customer_id BIGINT, placed_at {moment}, total_cents BIGINT, "
+        "sign INTEGER)",
+    )
+    await execute(connection, f"CREATE TEMP TABLE IF NOT EXISTS {PAIRS} (group_id BIGINT, customer_id BIGINT)")
+    for table in (IDS, DELTA, PAIRS):
+        await execute(connection, f"DELETE FROM {table}")
+
+
+async def _apply_delta(connection: BaseDBAsyncClient, *, only_pairs: bool) -> None:
+    """Add DELTA's orders (each times its sign) to the groups their customers were in when they
+    were placed; to every customer's too, or (`only_pairs`) only to the groups of PAIRS."""
+    placed = day_of(connection, "d.placed_at")
+    pairs = f"JOIN {PAIRS} p ON p.group_id = s.group_id AND p.customer_id = s.customer_id " if only_pairs else ""
+    hits = (
+        f"FROM {DELTA} d JOIN report_span s ON s.customer_id = d.customer_id "
+        f"AND s.start_at <= d.placed_at AND d.placed_at < s.end_at {pairs}"
+    )
+    everyone = (
+        ""
+        if only_pairs
+        else f"UNION ALL SELECT {EVERYONE}, {placed}, d.sign, d.sign * d.total_cents, 0, 0 FROM {DELTA} d"
+    )
+    await execute(
+        connection,
+        _upsert_days(
+            connection,
+            f"SELECT s.group_id, {placed} AS day, d.sign AS orders, d.sign * d.total_cents AS revenue, "
+            f"0 AS began, 0 AS ended {hits} {everyone}",
+        ),
+    )
+    await execute(
+        connection,
+        _upsert_customers(
+            f"SELECT s.group_id, s.customer_id, d.sign AS orders, d.sign * d.total_cents AS revenue {hits}"
+        ),
+    )
+    # Nobody stays listed for a group their orders no longer count for.
+    await execute(
+        connection,
+        f"DELETE FROM report_customer WHERE orders = 0 AND customer_id IN (SELECT customer_id FROM {DELTA})",
+    )
+
+
+async def orders_changing(connection: BaseDBAsyncClient, order_ids: Iterable[int], *, sign: int) -> None:
+    """Take out (-1) or put back (+1) the contribution of these orders as they are saved now.
+
+    An order write calls it with -1 for the orders it is about to change, before changing them, and
+    with +1 for those and the new ones after; an order that is not completed contributes nothing."""
+    ids = sorted(set(order_ids))
+    if not ids:
+        return
+    await _scratch(connection)
+    insert = f"INSERT INTO {IDS} (order_id) VALUES ({'$1' if is_postgres(connection) else '?'})"
+    for first in range(0, len(ids), CHUNK):
+        await connection.execute_many(insert, [[i] for i in ids[first : first + CHUNK]])
+    await execute(
+        connection,
+        f"INSERT INTO {DELTA} (customer_id, placed_at, total_cents, sign) "
+        f'SELECT o.customer_id, o.placed_at, o.total_cents, CAST(? AS INTEGER) FROM {IDS} i JOIN "order" o ON o.id = i.order_id '
+        "WHERE o.status = ?",
+        sign,
+        COMPLETED,
+    )
+    await _apply_delta(connection, only_pairs=False)
+
+
+# --- Membership -------------------------------------------------------------------------------
+
+
+async def membership_changed(connection: BaseDBAsyncClient, *, group_ids: Iterable[int], at: datetime) -> None:
+    """Follow the joined, left and moved events just written for these groups at `at`: open a
+    span for each new "joined", end the open span of each customer a later event ended, and move
+    the orders placed since `at` (normally none) between the groups they now count for.
+
+    Idempotent: events of an earlier transaction at the same moment are seen again and change
+    nothing more."""
+    ids = sorted(set(group_ids))
+    if not ids:
+        return
+    await _scratch(connection)
+    actions = ", ".join(repr(a) for a in SPAN_ACTIONS)
+    for first in range(0, len(ids), 500):
+        chunk = ids[first : first + 500]
+        await execute(
+            connection,
+            f"INSERT INTO {PAIRS} (group_id, customer_id) SELECT DISTINCT group_id, customer_id FROM membership_event "
+            f"WHERE group_id IN ({placeholders(chunk)}) AND at = ? AND action IN ({actions})",
+            *chunk,
+            at,
+        )
+    # Orders placed since `at` may now count for other groups: out under the spans as they were ...
+    later = await fetch_rows(
+        connection, 'SELECT 1 FROM "order" WHERE placed_at >= ? AND status = ? LIMIT 1', at, COMPLETED
+    )
+    if later:
+        await execute(
+            connection,
+            f"INSERT INTO {DELTA} (customer_id, placed_at, total_cents, sign) "
+            f'SELECT o.customer_id, o.placed_at, o.total_cents, -1 FROM "order" o '
+            f"WHERE o.customer_id IN (SELECT customer_id FROM {PAIRS}) AND o.placed_at >= ? AND o.status = ?",
+            at,
+            COMPLETED,
+        )
+        await _apply_delta(connection, only_pairs=True)
+    await _end_open_spans(connection)
+    await _open_new_spans(connection, ids, at)
+    # ... and in under the spans as they are now.
+    if later:
+        await execute(connection, f"UPDATE {DELTA} SET sign = 1")
+        await _apply_delta(connection, only_pairs=True)
+
+
+async def _end_open_spans(connection: BaseDBAsyncClient) -> None:
+    """End each open span of the touched customers and groups that a later event ended."""
+    ended = day_of(connection, "t.end_at")
+    await execute(
+        connection,
+        "CREATE TEMP TABLE IF NOT EXISTS report_ending (id BIGINT PRIMARY KEY, group_id BIGINT, "
+        f"end_at {_moment_type(connection)})",
+    )
+    await execute(connection, "DELETE FROM report_ending")
+    await execute(
+        connection,
+        "INSERT INTO report_ending (id, group_id, end_at) SELECT id, group_id, next_at FROM ("
+        f"SELECT s.id, s.group_id, {_next_event('s', 's.event_id', 's.start_at')} AS next_at FROM report_span s "
+        f"JOIN {PAIRS} p ON p.group_id = s.group_id AND p.customer_id = s.customer_id WHERE s.end_at = ?) t "
+        "WHERE next_at IS NOT NULL",
+        FAR_FUTURE,
+    )
+    await execute(
+        connection,
+        "UPDATE report_span SET end_at = (SELECT t.end_at FROM report_ending t WHERE t.id = report_span.id) "
+        "WHERE id IN (SELECT id FROM report_ending)",
+    )
+    await execute(
+        connection,
+        _upsert_days(
+            connection,
+            f"SELECT t.group_id, {ended} AS day, 0 AS orders, 0 AS revenue, 0 AS began, 1 AS ended "
+            "FROM report_ending t",
+        ),
+    )
+    await execute(connection, "DELETE FROM report_ending")
+
+
+async def _open_new_spans(connection: BaseDBAsyncClient, group_ids: list[int], at: datetime) -> None:
+    """A span for each "joined" event of these groups at `at` that has none yet."""
+    moment = _moment_type(connection)
+    await execute(
+        connection,
+        "CREATE TEMP TABLE IF NOT EXISTS report_opening (group_id BIGINT, customer_id BIGINT, event_id BIGINT, "
+        f"start_at {moment}, end_at {moment})",
+    )
+    await execute(connection, "DELETE FROM report_opening")
+    for first in range(0, len(group_ids), 500):
+        chunk = group_ids[first : first + 500]
+        await execute(
+            connection,
+            "INSERT INTO report_opening (group_id, customer_id, event_id, start_at, end_at) "
+            f"SELECT e.group_id, e.customer_id, e.id, e.at, COALESCE({_next_event('e', 'e.id', 'e.at')}, ?) "
+            f"FROM membership_event e WHERE e.group_id IN ({placeholders(chunk)}) AND e.at = ? AND e.action = 'joined' "
+            "AND NOT EXISTS (SELECT 1 FROM report_span s WHERE s.event_id = e.id)",
+            FAR_FUTURE,
+            *chunk,
+            at,
+        )
+    await execute(
+        connection,
+        "INSERT INTO report_span (group_id, customer_id, event_id, start_at, end_at) "
+        "SELECT group_id, customer_id, event_id, start_at, end_at FROM report_opening",
+    )
+    began, ended = day_of(connection, "start_at"), day_of(connection, "end_at")
+    await execute(
+        connection,
+        _upsert_days(
+            connection,
+            f"SELECT group_id, {began} AS day, 0 AS orders, 0 AS revenue, 1 AS began, 0 AS ended FROM report_opening "
+            f"UNION ALL SELECT group_id, {ended}, 0, 0, 0, 1 FROM report_opening WHERE end_at < ?",
+        ),
+        FAR_FUTURE,
+    )
+    await execute(connection, "DELETE FROM report_opening")
