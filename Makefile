@@ -21,17 +21,9 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(VENV)/.installed
-	$(BIN)/python -m bench.overview
-	$(BIN)/python -m bench.rules
-	$(BIN)/python -m bench.imports
-	$(BIN)/python -m bench.orders
-	$(BIN)/python -m bench.members
-	$(BIN)/python -m bench.pricing
-	$(BIN)/python -m bench.reports
-	$(BIN)/python -m bench.writes
-	$(BIN)/python -m bench.webhooks
-	$(BIN)/python -m bench.load
+# Every benchmark, then one table of their headline figures beside their baselines (bench/__main__.py).
+bench: $(VENV)/.installed-test chromium
+	$(BIN)/python -m bench
 
 # One file, dist/customer-groups, that runs the app and its subcommands without Python. PyInstaller
 # is called directly (nicegui-pack cannot pass hidden imports): modules named only by strings (the

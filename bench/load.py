@@ -58,6 +58,7 @@ from playwright.async_api import Error as PlaywrightError
 
 from bench.app_with_bare_page import BARE_PAGE, BARE_TEXT
 from bench.shops import BENCH_EMAIL, BENCH_PASSWORD, ShopSize, build_or_reuse, ensure_bench_owner, p95, scratch_copy
+from bench.summary import record
 from services.storage.database import close_database, open_database
 from tests.app_process import running_app
 
@@ -766,8 +767,30 @@ def report(run: Run) -> None:
         verdict = ("PASS" if ratios[1] <= TARGET_BARE_RATIO else "MISS") + f" (<= {TARGET_BARE_RATIO:g}x)"
         first_byte = f"{p95(base.first_byte[kind]):.0f} / {p95(load.first_byte[kind]):.0f} ms"
         print(f"{'  ' + kind:<52}{ratios[0]:>9.1f}x{ratios[1]:>11.1f}x  {verdict}, {first_byte}")
+        record(
+            "load",
+            f"page load p95, {kind}",
+            p95(load.loads[kind]),
+            "ms",
+            scale=f"{TABS} tabs, {SHOP.label}",
+            baseline=p95(load.floor),
+            baseline_is="bare page, same run",
+            target=f"<= {TARGET_BARE_RATIO:g}x",
+            passed=ratios[1] <= TARGET_BARE_RATIO,
+        )
     server = p95(_all(load.first_byte))
     verdict = ("PASS" if server < TARGET_FIRST_BYTE_MS else "MISS") + f" (< {TARGET_FIRST_BYTE_MS:g} ms)"
+    record(
+        "load",
+        "first byte p95, all pages",
+        server,
+        "ms",
+        scale=f"{TABS} tabs, {SHOP.label}",
+        baseline=p95(load.floor_first_byte),
+        baseline_is="bare page, same run",
+        target=f"< {TARGET_FIRST_BYTE_MS:g} ms",
+        passed=server < TARGET_FIRST_BYTE_MS,
+    )
     print(
         f"{'  server part (first byte) p95 with ' + loaded + ', ms':<52}{p95(_all(base.first_byte)):>10.1f}"
         f"{server:>12.1f}  {verdict}"
@@ -808,6 +831,17 @@ def report(run: Run) -> None:
     peak = max(rss[loaded], run.rss_peak.get(loaded, 0.0), run.rss_peak.get("opening", 0.0))
     verdict = "PASS" if peak < TARGET_RSS_MB else "MISS"
     print(f"{'peak with ' + loaded:<52}{peak:>10.1f}{'':>12}  {verdict} (< {TARGET_RSS_MB:g})")
+    record(
+        "load",
+        "app memory peak",
+        peak,
+        "MB",
+        scale=f"{TABS} tabs, {SHOP.label}",
+        baseline=rss["idle"],
+        baseline_is="idle, no tab",
+        target=f"< {TARGET_RSS_MB:g} MB",
+        passed=peak < TARGET_RSS_MB,
+    )
     print()
     print(f"{'app CPU':<52}{'CPU s':>10}{'wall s':>12}{'busy':>8}")
     for phase in ("1 tab", "opening", loaded):

@@ -42,6 +42,7 @@ from pathlib import Path
 from tortoise.functions import Count
 
 from bench.shops import SEED, ShopSize, build_or_reuse, p95, scratch_copy
+from bench.summary import record
 from models.group import CustomerGroup, Membership, MembershipEvent
 from services.groups.group import list_groups
 from services.membership.changes import AddMode, RemoveMode, add_members, remove_members
@@ -414,6 +415,17 @@ def report(
         service = statistics.median(f.service_s)
         print(
             f"   {f.case.name + ', median server time':<72}{service:>7.2f} s{'< 2 s':>9}  {_verdict(service < TARGET_S)}"
+        )
+        record(
+            "members",
+            f"{f.case.name} (median)",
+            service,
+            "s",
+            scale=f"{SELECTED:,} of {SHOP.label}",
+            baseline=statistics.median(f.baseline_s),
+            baseline_is="sqlite3 executemany",
+            target=f"< {TARGET_S:g} s",
+            passed=service < TARGET_S,
         )
         expected = SELECTED * f.case.events_per_customer
         ok = all(e == expected for e in f.events)

@@ -29,6 +29,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from bench.shops import ShopSize, build_or_reuse, scratch_copy
+from bench.summary import record
 from models.customer import Order
 from services.imports.files import ImportKind, read_csv, suggest_mapping
 from services.imports.orders import check_orders, import_orders
@@ -202,6 +203,17 @@ def report(rows: int, f: dict[str, float | int], baseline: tuple[float, float], 
     print(f"   orders after: {f['orders_after']:,}")
     print()
     verdict = "OK" if total < TARGET_S * rows / ROWS and total < TARGET_RATIO * baseline_s else "over target"
+    record(
+        "orders",
+        "orders import, read to rules",
+        total,
+        "s",
+        scale=f"{rows:,} order rows into {f['orders_before']:,} orders",
+        baseline=baseline_s,
+        baseline_is="sqlite3 executemany",
+        target=f"< {TARGET_S * rows / ROWS:.0f} s and < {TARGET_RATIO:.0f}x",
+        passed=total < TARGET_S * rows / ROWS and total < TARGET_RATIO * baseline_s,
+    )
     print(
         f"Target: {ROWS:,} rows in < {TARGET_S:.0f} s (scaled: {TARGET_S * rows / ROWS:.0f} s) and < "
         f"{TARGET_RATIO:.0f}x the baseline: {total:.1f} s, {total / baseline_s:.1f}x, {verdict}"

@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 
 from bench.shops import ShopSize, build_or_reuse, ensure_bench_owner, p95, signed_in_cookies
+from bench.summary import record
 from services.groups.group import GroupRow, list_groups
 from services.membership.members import list_members
 from services.storage.database import close_database, open_database
@@ -116,6 +117,18 @@ def report(baseline: Measurement, big: Measurement) -> None:
             base, value = compute(baseline.figures[name]), compute(samples)
             verdict = "PASS" if value < TARGET_MS else "over target"
             print(f"{name + ' ' + statistic:<40}{base:>22.1f}{value:>24.1f}{value / base:>7.1f}x  {verdict}")
+            if statistic == "p95":
+                record(
+                    "overview",
+                    f"{name} p95",
+                    value,
+                    "ms",
+                    scale=BIG.label,
+                    baseline=base,
+                    baseline_is=BASELINE.label,
+                    target=f"< {TARGET_MS:.0f} ms",
+                    passed=value < TARGET_MS,
+                )
 
 
 def main() -> None:

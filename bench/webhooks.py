@@ -26,6 +26,7 @@ from pathlib import Path
 import httpx
 from standardwebhooks import Webhook
 
+from bench.summary import record
 from models.customer import Customer
 from models.webhook import WebhookEvent
 from services.groups.group import create_group
@@ -148,6 +149,17 @@ async def delivery(folder: Path, shop: Path) -> None:
     print(f"  every event once and in order: {'yes' if in_order else 'NO'}")
     verdict = "within" if sent < TARGET_SECONDS else "OVER"
     print(f"  {verdict} the target of {TARGET_SECONDS:.0f} s for {MEMBERS:,} events")
+    record(
+        "webhooks",
+        "events delivered",
+        sent,
+        "s",
+        scale=f"{MEMBERS:,} events",
+        baseline=baseline,
+        baseline_is="httpx POSTs, no database",
+        target=f"< {TARGET_SECONDS:.0f} s, in order",
+        passed=sent < TARGET_SECONDS and in_order,
+    )
 
 
 async def main() -> None:

@@ -26,6 +26,7 @@ from functools import partial
 from tortoise import Tortoise
 
 from bench.shops import ShopSize, build_or_reuse, p95, scratch_copy
+from bench.summary import record
 from models.customer import Customer
 from models.group import CustomerGroup, Membership
 from services.groups.group import get_group, update_group
@@ -126,6 +127,18 @@ async def main() -> None:
     report("after: writers queue (IMMEDIATE)", after)
     alone = await run_case(stock=False, writers=1)
     report("floor: one writer alone (after)", alone)
+    scale = f"{WRITERS} writers, {SHOP.label}"
+    record(
+        "writes",
+        "saves per second, writers at once",
+        after.saves / SECONDS,
+        "/s",
+        scale=scale,
+        baseline=alone.saves / SECONDS,
+        baseline_is="one writer alone",
+    )
+    refused = sum(after.refused.values())
+    record("writes", "saves refused", refused, "", scale=scale, target="0", passed=refused == 0)
     print(
         f"\nAfter / before: {after.saves / max(1, before.saves):.2f}x the saves, "
         f"{sum(after.refused.values())} refused (target 0); "

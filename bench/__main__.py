@@ -1,0 +1,60 @@
+"""Every benchmark, then one table of their headline figures: `python -m bench` (`make bench`).
+
+`python -m bench rules reports` runs only those. Each module runs in a process of its own (as
+`python -m bench.<module>` would), prints its own report as it goes, and records its headline
+figures (bench/summary.py); the table at the end lists them all, each beside the baseline measured in
+the same run, with the scale and database it ran at. A module that fails is named at the end and
+the exit status says so; the others still run.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from bench.summary import SUMMARY_FILE, read, table
+
+MODULES = [
+    "overview",
+    "rules",
+    "imports",
+    "orders",
+    "members",
+    "pricing",
+    "reports",
+    "writes",
+    "webhooks",
+    "load",
+]
+
+
+def main(argv: list[str]) -> int:
+    modules = argv or MODULES
+    unknown = [m for m in modules if m not in MODULES]
+    if unknown:
+        print(f"Unknown benchmark(s): {', '.join(unknown)}. Known: {', '.join(MODULES)}", file=sys.stderr)
+        return 2
+    failed: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="customer-groups-bench-summary-") as directory:
+        summary = os.path.join(directory, "summary.jsonl")
+        open(summary, "w").close()
+        env = {**os.environ, SUMMARY_FILE: summary}
+        for module in modules:
+            print(f"\n=== bench.{module} ===", flush=True)
+            started = time.perf_counter()
+            result = subprocess.run([sys.executable, "-m", f"bench.{module}"], env=env, check=False)
+            print(f"=== bench.{module}: {time.perf_counter() - started:.0f} s, exit status {result.returncode}")
+            if result.returncode:
+                failed.append(module)
+        figures = read(summary)
+    load = os.getloadavg()
+    print(f"\nHeadline figures ({len(figures)}); machine: {os.cpu_count()} CPUs, load average {load[0]:.1f} now.")
+    print(table(figures) if figures else "(none recorded)")
+    if failed:
+        print(f"\nFailed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
