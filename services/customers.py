@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 
 from models.customer import Customer, CustomerStatus, CustomerTag, PaymentRating
 from models.group import Membership, MembershipSource
+from services.counted import database_of, highest_id, kept_count
 from services.errors import FormError, NotFoundError
 from services.fields import TEXT
 from services.paging import Page, Seek, name_order, page_bounds
@@ -264,8 +265,11 @@ async def list_customers(
 
 
 async def count_customers() -> int:
-    """How many customers the shop has, in groups or not (what the overview's totals are read against)."""
-    return await Customer.all().count()
+    """How many customers the shop has, in groups or not (what the overview's totals are read
+    against): counted again only after a customer was added (services.counted)."""
+    connection = connections.get("default")
+    marker = await highest_id(connection, "customer")
+    return await kept_count(("customers", database_of(connection)), marker, lambda: Customer.all().count())
 
 
 async def get_customer(*, customer_id: int) -> CustomerDetail:

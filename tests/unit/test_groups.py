@@ -195,3 +195,31 @@ async def test_the_overviews_customer_total_counts_each_customer_once_however_fi
         ids = [r.id for r in overview.rows]
         distinct = len(set(await Membership.filter(group_id__in=ids).values_list("customer_id", flat=True)))
         assert overview.total_customers == distinct, search
+
+
+async def test_the_overviews_totals_follow_new_customers_and_members(demo_db):
+    """The counts over every customer and membership are kept between loads (services.counted) and
+    made again once a customer joins the shop or a group."""
+    from services.customers import count_customers, create_customer
+    from services.membership.changes import AddMode, add_members
+
+    async def in_groups(code: str | None = None) -> int:
+        query = Membership.all() if code is None else Membership.filter(group__code=code)
+        return len(set(await query.values_list("customer_id", flat=True)))
+
+    shop = await count_customers()
+    assert ((await list_groups()).total_customers, await count_customers()) == (await in_groups(), shop)
+    newcomer = await create_customer(data={"email": "new@example.com", "name": "Newcomer"}, actor=ACTOR)
+    assert await count_customers() == shop + 1 == await Customer.all().count()
+    assert (await list_groups()).total_customers == await in_groups()  # the rules they match took them in
+    vip = ("VIP", "VIP-PLATINUM")  # the overview searched for "vip": two groups, counted once each
+
+    async def in_vip() -> int:
+        return len(set(await Membership.filter(group__code__in=vip).values_list("customer_id", flat=True)))
+
+    assert (await list_groups(search="vip")).total_customers == await in_vip()  # counted, then kept
+    assert not await Membership.exists(customer_id=newcomer.id, group__code__in=vip)
+    platinum = await CustomerGroup.get(code="VIP-PLATINUM")
+    await add_members(group_id=platinum.id, customer_ids=[newcomer.id], mode=AddMode.ADD, actor=ACTOR)
+    assert (await list_groups(search="vip")).total_customers == await in_vip()
+    assert (await list_groups()).total_customers == await in_groups()
