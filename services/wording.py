@@ -54,6 +54,13 @@ def count(n: int, singular: str, plural: str | None = None) -> str:
     return f"{format_decimal(n, locale=LOCALE)} {singular if n == 1 else plural or singular + 's'}"
 
 
+def about(n: int) -> str:
+    """ "about 230,000": a figure estimated from a sample (a big shop's first rule preview), to two
+    significant digits, since the third would claim more than the sample knows."""
+    unit = 10 ** max(len(str(abs(n))) - 2, 0)
+    return f"about {format_decimal(round(n / unit) * unit, locale=LOCALE)}"
+
+
 NOTHING = "—"  # what a page shows for a date or value that is not there
 
 

@@ -1,0 +1,349 @@
+"""Rule previews at scale, each beside the best hand-written SQL for the same answer:
+`python -m bench.previews` (issue 21, item 1).
+
+On a throwaway copy of the 1,000,000-customer shop (`--customers 100000` for the smaller one;
+`--path FILE` reuses a copy already made, which it then changes only by our migrations), four rule
+shapes, each previewed against a group as the rule builder does (count, share, the first 10
+matches by name, who would join and leave with 5 names each):
+
+- seed 003's rule (3.7% of customers), against VIP;
+- a rule with an ANY group (a quarter of customers) whose other condition is a date range most
+  customers fall in, against VIP;
+- half the customers by lifetime purchases, against Retail (the biggest group, 472,500 members);
+- tags and country (16%), against VIP;
+
+and the counts "after each condition" for the ANY rule. Each round times, interleaved so a busy
+machine weighs on all alike: the exact preview (`preview_rule`), the estimate the page shows first
+on a big shop (`estimate_rule`), and the same answer from hand-written statements run one after the
+other on a plain sqlite3 connection to the same file. The hand statements' answer is checked
+against the preview's first. With `--explain`, the plans (EXPLAIN QUERY PLAN) of every statement
+the preview runs.
+
+Targets: exact preview p95 at most 1.3x the hand SQL's p95; where that is over 250 ms, the estimate
+within 250 ms. Figures over target never fail the run: benchmarks are not pass/fail tests.
+"""
+
+import argparse
+import asyncio
+import logging
+import os
+import sqlite3
+import statistics
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from bench.shops import ShopSize, build_or_reuse, p95, scratch_copy
+from models.group import CustomerGroup
+from services.rules.clock import days_before, months_before
+from services.rules.explainer import now_for_rules
+from services.rules.preview import estimate_rule, preview_rule, rule_funnel
+from services.storage.database import close_database, open_database
+
+SIZES = {
+    100_000: ShopSize(customers=100_000, orders=1_000_000),
+    1_000_000: ShopSize(customers=1_000_000, orders=2_000_000),
+}
+WARM_UP = 2
+TIMED = 12
+RATIO_TARGET = 1.3
+WITHIN_MS = 250.0
+
+SEED_003 = {
+    "match": "all",
+    "conditions": [
+        {"field": "total_purchases", "op": "gt", "value": 5_000_000},
+        {"field": "account_age_months", "op": "gt", "value": 12},
+        {"field": "payment_rating", "op": "eq", "value": "excellent"},
+    ],
+}
+WITH_ANY = {
+    "match": "all",
+    "conditions": [
+        {"field": "days_since_last_order", "op": "lte", "value": 365},
+        {
+            "match": "any",
+            "conditions": [
+                {"field": "payment_rating", "op": "eq", "value": "excellent"},
+                {"field": "tags", "op": "has_any", "value": ["key-account"]},
+                {"field": "order_count", "op": "gte", "value": 5},
+            ],
+        },
+    ],
+}
+HALF = {"match": "all", "conditions": [{"field": "total_purchases", "op": "gte", "value": 490_000}]}
+TAGS_COUNTRY = {
+    "match": "all",
+    "conditions": [
+        {"field": "tags", "op": "has_any", "value": ["newsletter", "referral"]},
+        {"field": "country", "op": "in", "value": ["US", "GB"]},
+    ],
+}
+
+# The same rules as WHERE clauses over `customer c`, written by hand. Dates are stored as Tortoise
+# writes them on SQLite ("YYYY-MM-DD HH:MM:SS+00:00"): :created_before is 13 whole months ago
+# (account age > 12 months), :ordered_after 366 days ago (last order at most 365 days ago). The
+# unary + keeps SQLite off the last_order_at index for a range most customers fall in.
+SEED_003_WHERE = "c.lifetime_cents > 5000000 AND c.created_at <= :created_before AND c.payment_rating = 'excellent'"
+WITH_ANY_WHERE = """+c.last_order_at > :ordered_after AND (c.payment_rating = 'excellent'
+    OR EXISTS (SELECT 1 FROM customer_tag t WHERE t.customer_id = c.id AND t.tag = 'key-account')
+    OR c.order_count >= 5)"""
+HALF_WHERE = "c.lifetime_cents >= 490000"
+TAGS_COUNTRY_WHERE = """c.country IN ('US', 'GB')
+    AND EXISTS (SELECT 1 FROM customer_tag t WHERE t.customer_id = c.id AND t.tag IN ('newsletter', 'referral'))"""
+
+
+@dataclass(frozen=True)
+class Shape:
+    name: str
+    rule: dict
+    where: str
+    group: str  # the code of the group previewed against
+    funnel: tuple[str, ...] = ()  # hand WHERE clauses of the funnel's steps, when timed
+
+
+SHAPES = [
+    Shape("seed 003 (VIP rule)", SEED_003, SEED_003_WHERE, "VIP"),
+    Shape(
+        "ANY group, wide date range",
+        WITH_ANY,
+        WITH_ANY_WHERE,
+        "VIP",
+        funnel=("+c.last_order_at > :ordered_after", WITH_ANY_WHERE),
+    ),
+    Shape("half the shop vs Retail", HALF, HALF_WHERE, "RETAIL"),
+    Shape("tags + country", TAGS_COUNTRY, TAGS_COUNTRY_WHERE, "VIP"),
+]
+
+
+@dataclass(frozen=True)
+class Answer:
+    matching: int
+    total: int
+    first: tuple[int, ...]
+    joining: int
+    leaving: int
+    joining_first: tuple[int, ...]
+    leaving_first: tuple[int, ...]
+
+
+def hand_answer(connection: sqlite3.Connection, shape: Shape, group: CustomerGroup, params: dict) -> Answer:
+    """The preview's answer from statements a person would write, one after the other."""
+    w, p = shape.where, {**params, "group": group.id}
+    hybrid = group.type == "hybrid"
+    one = lambda sql: connection.execute(sql, p).fetchone()[0]  # noqa: E731
+    ids = lambda sql: tuple(r[0] for r in connection.execute(sql, p))  # noqa: E731
+    matching = one(f"SELECT COUNT(*) FROM customer c WHERE {w}")
+    total = one("SELECT COUNT(*) FROM customer")
+    first = ids(f"SELECT c.id FROM customer c WHERE {w} ORDER BY c.name, c.id LIMIT 10")
+    member = "SELECT 1 FROM membership m WHERE m.group_id = :group AND m.customer_id = c.id"
+    excluded = "SELECT 1 FROM membership_exclusion x WHERE x.group_id = :group AND x.customer_id = c.id"
+    may_leave = "m.source = 'rule'" if hybrid else "1"
+    # One pass over the group's members: how many the rule keeps, and how many of those may leave.
+    kept, leavers_all = connection.execute(
+        f"""SELECT SUM(({w}) IS 1), SUM({may_leave} AND ({w}) IS NOT 1)
+            FROM membership m JOIN customer c ON c.id = m.customer_id WHERE m.group_id = :group""",
+        p,
+    ).fetchone()
+    excluded_matching = (
+        one(
+            f"SELECT COUNT(*) FROM membership_exclusion x JOIN customer c ON c.id = x.customer_id "
+            f"WHERE x.group_id = :group AND {w} AND NOT EXISTS ({member})"
+        )
+        if hybrid
+        else 0
+    )
+    joining = matching - (kept or 0) - excluded_matching
+    joining_first = ids(
+        f"SELECT c.id FROM customer c WHERE {w} AND NOT EXISTS ({member}) AND NOT EXISTS ({excluded}) "
+        "ORDER BY c.name, c.id LIMIT 5"
+    )
+    leaving_first = ids(
+        f"SELECT c.id FROM customer c JOIN membership m ON m.customer_id = c.id AND m.group_id = :group "
+        f"WHERE {may_leave} AND ({w}) IS NOT 1 ORDER BY c.name, c.id LIMIT 5"
+    )
+    return Answer(matching, total, first, joining, leavers_all or 0, joining_first, leaving_first)
+
+
+def hand_funnel(connection: sqlite3.Connection, shape: Shape, params: dict) -> list[int]:
+    # One pass: customers left after the first condition, and how many of those pass the rest.
+    first, *_ = shape.funnel
+    return list(
+        connection.execute(
+            f"SELECT COUNT(*), SUM(({shape.where}) IS 1) FROM customer c WHERE {first}", params
+        ).fetchone()
+    )
+
+
+def app_answer(preview) -> Answer:
+    change = preview.change
+    return Answer(
+        preview.matching,
+        preview.total_customers,
+        tuple(s.customer_id for s in preview.samples),
+        change.joining,
+        change.leaving,
+        tuple(s.customer_id for s in change.joining_samples),
+        tuple(s.customer_id for s in change.leaving_samples),
+    )
+
+
+@dataclass
+class Figures:
+    shape: Shape
+    exact_ms: list[float] = field(default_factory=list)
+    estimate_ms: list[float] = field(default_factory=list)
+    hand_ms: list[float] = field(default_factory=list)
+    funnel_ms: list[float] = field(default_factory=list)
+    hand_funnel_ms: list[float] = field(default_factory=list)
+    answer: Answer | None = None
+    estimate: int | None = None
+    agrees: bool = False
+
+
+class _Statements(logging.Handler):
+    """The statements Tortoise sends, with their values, while switched on."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.seen: list[tuple[str, list]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if len(record.args or ()) == 2:
+            self.seen.append((str(record.args[0]), list(record.args[1] or [])))
+
+
+@contextmanager
+def statements() -> Iterator[_Statements]:
+    log = logging.getLogger("tortoise.db_client")
+    handler, level = _Statements(), log.level
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+    try:
+        yield handler
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
+
+
+def explain(connection: sqlite3.Connection, seen: list[tuple[str, list]]) -> None:
+    for sql, values in seen:
+        values = [str(v) if isinstance(v, datetime) else v for v in values]
+        print(f"\n    {' '.join(sql.split())[:600]}")
+        for row in connection.execute(f"EXPLAIN QUERY PLAN {sql}", values):
+            print(f"      {row[3]}")
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def _stats(samples: list[float]) -> str:
+    return f"{statistics.median(samples):7,.0f} / {p95(samples):7,.0f}" if samples else " " * 17
+
+
+async def measure(path: Path, *, explain_plans: bool, shapes: list[Shape], rounds: int = TIMED) -> list[Figures]:
+    await open_database(database_url=f"sqlite://{path}")
+    connection = sqlite3.connect(path)
+    results = []
+    try:
+        now = now_for_rules()  # one moment for every count, so they can be compared
+        params = {
+            "created_before": str(months_before(now, 13)),
+            "ordered_after": str(days_before(now, 366)),
+        }
+        for shape in shapes:
+            group = await CustomerGroup.get(code=shape.group)
+            figures = Figures(shape)
+            with statements() as seen:
+                exact = await preview_rule(rule=shape.rule, group_id=group.id, now=now)
+            figures.answer = hand_answer(connection, shape, group, params)
+            figures.agrees = figures.answer == app_answer(exact)
+            figures.estimate = (await estimate_rule(rule=shape.rule, group_id=group.id, now=now)).matching
+            if explain_plans:
+                print(f"\n  {shape.name}: the preview's statements and their plans")
+                explain(connection, seen.seen)
+            for round_ in range(WARM_UP + rounds):
+                started = time.perf_counter()
+                await preview_rule(rule=shape.rule, group_id=group.id, now=now)
+                exact_ms = _ms(started)
+                started = time.perf_counter()
+                await estimate_rule(rule=shape.rule, group_id=group.id, now=now)
+                estimate_ms = _ms(started)
+                started = time.perf_counter()
+                hand_answer(connection, shape, group, params)
+                hand_ms = _ms(started)
+                if shape.funnel:
+                    started = time.perf_counter()
+                    await rule_funnel(rule=shape.rule, now=now)
+                    funnel_ms = _ms(started)
+                    started = time.perf_counter()
+                    hand_funnel(connection, shape, params)
+                    hand_funnel_ms = _ms(started)
+                if round_ >= WARM_UP:
+                    figures.exact_ms.append(exact_ms)
+                    figures.estimate_ms.append(estimate_ms)
+                    figures.hand_ms.append(hand_ms)
+                    if shape.funnel:
+                        figures.funnel_ms.append(funnel_ms)
+                        figures.hand_funnel_ms.append(hand_funnel_ms)
+            if shape.funnel:
+                funnel = [s.customers for s in await rule_funnel(rule=shape.rule, now=now)]
+                print(f"  funnel: app {funnel}, hand {hand_funnel(connection, shape, params)}")
+            print(
+                f"  {shape.name}: {exact.matching:,} ({exact.share:.1%}), about {figures.estimate:,}; "
+                f"+{exact.change.joining:,} / -{exact.change.leaving:,}; hand SQL agrees: {figures.agrees}",
+                flush=True,
+            )
+            results.append(figures)
+    finally:
+        connection.close()
+        await close_database()
+    return results
+
+
+def report(results: list[Figures], label: str) -> None:
+    print(f"\nRule previews, {label} (median / p95 ms; load average {os.getloadavg()[0]:.1f})")
+    print(f"  {'shape':34} {'exact preview':>17} {'estimate':>17} {'hand SQL':>17} {'ratio p95':>9}  verdict")
+    for f in results:
+        ratio = p95(f.exact_ms) / p95(f.hand_ms)
+        fast = ratio <= RATIO_TARGET
+        slow_but_estimated = p95(f.exact_ms) > WITHIN_MS and p95(f.estimate_ms) <= WITHIN_MS
+        verdict = "ok" if fast else "over"
+        if p95(f.exact_ms) > WITHIN_MS:
+            verdict += ", estimate within 250 ms" if slow_but_estimated else ", estimate over 250 ms"
+        print(
+            f"  {f.shape.name:34} {_stats(f.exact_ms)} {_stats(f.estimate_ms)} {_stats(f.hand_ms)} {ratio:9.2f}  {verdict}"
+        )
+        if f.funnel_ms:
+            ratio = p95(f.funnel_ms) / p95(f.hand_funnel_ms)
+            print(
+                f"  {'  counts after each condition':34} {_stats(f.funnel_ms)} {'':17} {_stats(f.hand_funnel_ms)} "
+                f"{ratio:9.2f}  {'ok' if ratio <= RATIO_TARGET else 'over'}"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, choices=sorted(SIZES), default=1_000_000)
+    parser.add_argument("--path", type=Path, help="a copy of the shop to use as it is (migrated in place)")
+    parser.add_argument("--explain", action="store_true", help="print the plans of the preview's statements")
+    parser.add_argument("--only", help="shapes whose name contains this")
+    parser.add_argument("--rounds", type=int, default=TIMED, help="timed rounds per shape")
+    args = parser.parse_args()
+    shop = SIZES[args.customers]
+    shapes = [s for s in SHAPES if not args.only or args.only in s.name]
+    if args.path:
+        results = asyncio.run(measure(args.path, explain_plans=args.explain, shapes=shapes, rounds=args.rounds))
+    else:
+        build_or_reuse(shop)
+        with scratch_copy(shop) as path:
+            results = asyncio.run(measure(path, explain_plans=args.explain, shapes=shapes, rounds=args.rounds))
+    report(results, shop.label)
+
+
+if __name__ == "__main__":
+    main()
