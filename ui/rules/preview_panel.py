@@ -3,7 +3,9 @@ of a ladder: who would move up, down, onto or off it), a funnel.
 
 The owner types faster than a preview over a big shop answers, so requests wait a moment for the
 typing to settle, and an answer that arrives after a newer request was made is dropped: a stale
-count never overwrites a fresh one.
+count never overwrites a fresh one. On a big shop, when the exact figures take longer than a moment,
+an estimate counted on a sample of customers is shown first ("about 230,000", "Counting…") and the
+exact figures replace it as soon as they are ready.
 """
 
 import asyncio
@@ -24,12 +26,13 @@ from services.rules.preview import (
     NamedCustomer,
     RulePreview,
     RungPreview,
+    estimate_rule,
     list_matches,
     preview_rule,
     rule_funnel,
 )
 from services.rules.words import Wording, actual_text, condition_text
-from services.wording import count, money
+from services.wording import about, count, money
 from ui.dialog_title import dialog_title
 from ui.paged_table import PagedTable
 
@@ -107,6 +110,9 @@ def _names(label: str, samples: Sequence[NamedCustomer | CustomerRef], *, more: 
 
 class PreviewPanel:
     debounce = 0.35  # seconds of quiet typing before a preview is asked for
+    # Seconds the exact preview has before an estimate is shown in its place: a small shop's exact
+    # figures come sooner and are shown without one; a million customers' take about half a second.
+    estimate_after = 0.1
     connect_timeout = 30.0  # seconds a page's first preview waits for the browser to connect
 
     def __init__(
@@ -167,6 +173,7 @@ class PreviewPanel:
             return
         self.spinner.visible = True
         try:
+            await self._estimate_while(generation, rule, counting)
             preview = await counting
             if generation != self.generation:
                 return
@@ -194,7 +201,9 @@ class PreviewPanel:
             return
         self.spinner.visible = True
         try:
-            preview = await preview_rule(rule=rule, group_id=self.group_id)
+            counting = asyncio.ensure_future(preview_rule(rule=rule, group_id=self.group_id))
+            await self._estimate_while(generation, rule, counting)
+            preview = await counting
             if generation != self.generation:
                 return
             self.rule, self.preview = rule, preview
@@ -204,10 +213,22 @@ class PreviewPanel:
             if generation == self.generation:
                 self.spinner.visible = False
 
+    async def _estimate_while(self, generation: int, rule: RuleGroup, counting: asyncio.Future) -> None:
+        """When the exact preview is not ready within `estimate_after` seconds, an estimate in its place
+        until it is (it replaces the estimate in _show; the estimate is never kept)."""
+        done, _ = await asyncio.wait({counting}, timeout=self.estimate_after)
+        if done:
+            return
+        estimate = await estimate_rule(rule=rule, group_id=self.group_id)
+        if generation == self.generation and not counting.done():
+            self.rule, self.preview = rule, estimate
+            self._show(estimate)
+
     async def _finish(self, generation: int, rule: RuleGroup, preview: RulePreview) -> None:
         """The funnel and the cost, which take longer than the count and follow it."""
         funnel, impact = await asyncio.gather(
-            rule_funnel(rule=rule), self._impact(rule, arriving(preview)) if self.get_benefits else _nothing()
+            rule_funnel(rule=rule, matching=preview.matching),
+            self._impact(rule, arriving(preview)) if self.get_benefits else _nothing(),
         )
         if generation != self.generation:
             return
@@ -239,6 +260,9 @@ class PreviewPanel:
         self.body.classes(remove="opacity-40")
         self.body.clear()
         with self.body:
+            if preview.estimated:
+                self._show_estimate(preview)
+                return
             with ui.column().classes("gap-0"):
                 with ui.row().classes("items-baseline gap-2"):
                     ui.label(f"{preview.matching:,}").classes("text-3xl font-semibold text-primary").mark(
@@ -265,6 +289,30 @@ class PreviewPanel:
                 ui.label("No customer matches this rule yet.").classes("text-slate-500 italic")
 
     _funnel_drawn: tuple[list[FunnelStep], int, RuleGroup] | None = None
+
+    def _show_estimate(self, preview: RulePreview) -> None:
+        """A big shop's first figures, counted on a sample: worded as estimates ("about 230,000"),
+        with a note that the exact count is on its way; no names until it comes."""
+        sampled = count(preview.sampled or 0, "customer")
+        with ui.column().classes("gap-0").mark("preview-estimate"):
+            with ui.row().classes("items-baseline gap-2"):
+                ui.label(about(preview.matching)).classes("text-3xl font-semibold text-slate-600").mark("preview-count")
+                ui.label("matching customers").classes("text-slate-600")
+            ui.label(f"About {preview.share:.0%} of {preview.total_customers:,} customers").classes(
+                "text-sm text-slate-500"
+            ).mark("preview-share")
+            with ui.row().classes("items-center gap-1 text-xs text-slate-500 no-wrap"):
+                ui.spinner(size="xs")
+                ui.label(f"Counting… (an estimate from {sampled} until the exact figures are ready)")
+        self.funnel_box = ui.column().classes("w-full gap-1")
+        if self._funnel_drawn is not None:
+            self._draw_funnel(*self._funnel_drawn, dimmed=True)
+        change = preview.change
+        if change is not None:
+            with ui.row().classes("gap-4 text-slate-600"):
+                ui.label(f"{about(change.joining)} would join").mark("preview-joining")
+                ui.label(f"{about(change.leaving)} would leave").mark("preview-leaving")
+        self.impact_box = ui.column().classes("w-full gap-1")
 
     def _show_change(self, preview: RulePreview) -> None:
         change = preview.change
