@@ -124,7 +124,8 @@ async def test_the_shortcuts_of_a_big_shop_change_no_figure(demo_db, monkeypatch
     monkeypatch.setattr(rule_preview, "SMALL_SET", 0)
     among = await rule_preview._sample_ids(Customer._meta.db, size=50)
     wide = await rule_preview._wide_columns(parse_rule(rule), now=now, db=Customer._meta.db, among=among)
-    assert wide or ("total_purchases" not in str(rule) and "days_since" not in str(rule))
+    if Customer._meta.db.capabilities.dialect == "sqlite":  # PostgreSQL's planner keeps statistics itself
+        assert wide or ("total_purchases" not in str(rule) and "days_since" not in str(rule))
     for code, before in plain.items():
         group = await CustomerGroup.get(code=code)
         assert _figures(await preview_rule(rule=rule, group_id=group.id, now=now)) == _figures(before)
