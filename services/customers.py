@@ -217,18 +217,17 @@ async def list_customers(
         )
         # CROSS JOIN: SQLite keeps the tables in the order written (PostgreSQL plans it itself).
         tables = "customer c CROSS JOIN membership m" if walk else "membership m CROSS JOIN customer c"
-        where = f"m.customer_id = c.id AND m.group_id = ? AND {where_group}"
-        params = [group_id, *params_group]
+        # The group and the bounds written in: see services.membership.members.list_members.
+        where = f"m.customer_id = c.id AND m.group_id = {int(group_id)} AND {where_group}"
+        params = params_group
     if order.condition:
         where += f" AND {order.condition}"
         params += list(order.params)
     found = await fetch_rows(
         connection,
         f"SELECT c.id, c.name, c.company, c.email, c.country, c.status, c.lifetime_cents, c.order_count "
-        f"FROM {tables} WHERE {where} ORDER BY {order.order_by} LIMIT ? OFFSET ?",
+        f"FROM {tables} WHERE {where} ORDER BY {order.order_by} LIMIT {int(order.limit)} OFFSET {int(order.offset)}",
         *params,
-        order.limit,
-        order.offset,
     )
     if order.reversed:
         found.reverse()

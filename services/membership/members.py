@@ -43,7 +43,10 @@ async def list_members(
     walk = walk_names(members=members, customers=customers, rows=order.offset + order.limit)
     # CROSS JOIN: SQLite keeps the tables in the order written (PostgreSQL plans the join itself).
     tables = "customer c CROSS JOIN membership m" if walk else "membership m CROSS JOIN customer c"
-    where, params = "m.customer_id = c.id AND m.group_id = ?", [group_id]
+    # The group and the page's bounds are written into the statement (integers of our own): a
+    # prepared statement's generic plan on PostgreSQL would otherwise serve a 4-member group with
+    # the walk that suits a 500k-member one (8 s at 1M customers instead of 0.05 ms).
+    where, params = f"m.customer_id = c.id AND m.group_id = {int(group_id)}", []
     found, words = search_sql(connection, search)
     if found:
         where += f" AND {found}"
@@ -54,10 +57,8 @@ async def list_members(
     rows = await fetch_rows(
         connection,
         f"SELECT c.id, c.name, c.company, c.lifetime_cents, m.since, m.source, m.is_primary "
-        f"FROM {tables} WHERE {where} ORDER BY {order.order_by} LIMIT ? OFFSET ?",
+        f"FROM {tables} WHERE {where} ORDER BY {order.order_by} LIMIT {int(order.limit)} OFFSET {int(order.offset)}",
         *params,
-        order.limit,
-        order.offset,
     )
     if order.reversed:
         rows.reverse()
