@@ -28,7 +28,7 @@ from tortoise.transactions import in_transaction
 from models.customer import Customer
 from models.group import CustomerGroup, Membership, MembershipSource
 from services.rules import compiler
-from services.rules.compiler import to_q
+from services.rules.compiler import by_key, to_q
 from services.rules.model import parse_rule
 from services.rules.runs import (
     _NEW_MATCHES,
@@ -63,7 +63,8 @@ def old_customers_not_in(query, prefix: str) -> Q:
 def as_before(q: Q) -> Q:
     """The compiled rule with each NOT EXISTS condition written as the old compiler wrote it."""
     if isinstance(q, compiler._WithoutRowIn):
-        return old_customers_not_in(q.query, q.prefix)
+        old = old_customers_not_in(q.query, q.prefix)
+        return ~old if q._is_negated else old
     if not q.children:
         return q
     old = Q(*(as_before(child) for child in q.children), join_type=q.join_type)
@@ -219,3 +220,6 @@ async def test_compiled_rules_agree_with_their_not_in_forms(run_groups, field: s
     for rule, what in [*rules, (parse_rule(example.rule), "the whole rule")]:
         for prefix in ("", "customer__"):
             await _same_as_before(to_q(rule, now=now, prefix=prefix), prefix, f"{what}{prefix and ', on members'}")
+            with by_key():  # "has a row in" as a correlated EXISTS too, for statements checking few customers
+                q = to_q(rule, now=now, prefix=prefix)
+            await _same_as_before(q, prefix, f"{what}{prefix and ', on members'}, by key")
