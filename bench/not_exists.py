@@ -43,7 +43,7 @@ STATEMENTS = {
     "rule: Tags has none of 'wholesale'": (
         "SELECT COUNT(*) FROM customer WHERE id NOT IN (SELECT customer_id FROM customer_tag WHERE tag IN ('wholesale'))",
         'SELECT COUNT(*) FROM customer WHERE NOT EXISTS (SELECT 1 FROM (SELECT DISTINCT "customer_id" "customer_id" FROM '
-        'customer_tag WHERE tag IN (\'vip\')) "found" WHERE "found"."customer_id"="customer"."id")',
+        'customer_tag WHERE tag IN (\'wholesale\')) "found" WHERE "found"."customer_id"="customer"."id")',
     ),
     "rule: Member of Group is none of the group": (
         "SELECT COUNT(*) FROM customer WHERE id NOT IN (SELECT customer_id FROM membership WHERE group_id IN ({G}))",
@@ -53,7 +53,7 @@ STATEMENTS = {
     "rule: Purchases in the last 12 months < $100": (
         "SELECT COUNT(*) FROM customer WHERE id NOT IN (SELECT customer_id FROM \"order\" WHERE status = 'completed' "
         "AND placed_at >= {SINCE} GROUP BY customer_id HAVING SUM(total_cents) >= 10000)",
-        'SELECT COUNT(*) FROM customer WHERE NOT EXISTS (SELECT 1 FROM (SELECT DISTINCT "customer_id" "customer_id" FROM '
+        'SELECT COUNT(*) FROM customer WHERE NOT EXISTS (SELECT 1 FROM (SELECT "customer_id" "customer_id" FROM '
         "\"order\" WHERE status = 'completed' AND placed_at >= {SINCE} GROUP BY customer_id "
         'HAVING SUM(total_cents) >= 10000) "found" WHERE "found"."customer_id"="customer"."id")',
     ),
