@@ -17,6 +17,7 @@ from bench.summary import SUMMARY_FILE, read, table
 
 MODULES = [
     "overview",
+    "pages",
     "rules",
     "imports",
     "orders",

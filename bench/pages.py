@@ -30,6 +30,7 @@ from pathlib import Path
 import httpx
 
 from bench.shops import ShopSize, build_or_reuse, ensure_bench_owner, p95, scratch_copy, signed_in_cookies
+from bench.summary import record
 from models.customer import Customer
 from models.group import Membership
 from services.customers import CustomerFilter, list_customers
@@ -325,9 +326,31 @@ def main() -> None:
     for name, samples in http.items():
         verdict = "PASS" if p95(samples) < TARGET_MS else "over target"
         print(f"{name:<48}{_cell(samples):>18}{'':>20}{'':>18}  {verdict}")
+        record(
+            "pages",
+            f"{name} p95",
+            p95(samples),
+            "ms",
+            scale=SHOP.label,
+            target=f"< {TARGET_MS:.0f} ms",
+            passed=p95(samples) < TARGET_MS,
+        )
     for name, (now, before) in services.items():
         verdict = "" if len(now) == 1 else ("PASS" if p95(now) < TARGET_MS else "over target")
         print(f"{name:<48}{_cell(now):>18}{_cell(before):>20}{_cell(plain.get(name)):>18}  {verdict}")
+        if len(now) > 1:
+            baseline = plain.get(name)
+            record(
+                "pages",
+                f"{name} p95",
+                p95(now),
+                "ms",
+                scale=SHOP.label,
+                baseline=p95(baseline) if baseline else None,
+                baseline_is="plain sqlite3" if baseline else "",
+                target=f"< {TARGET_MS:.0f} ms",
+                passed=p95(now) < TARGET_MS,
+            )
     print()
     print(
         f"Select all {adds['matching']:,} customers matching '{SEARCH}', then add them to a small group (bulk write, "
