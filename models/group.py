@@ -134,7 +134,9 @@ class Membership(Model):
     class Meta:
         table = "membership"
         unique_together = (("group_id", "customer_id"),)
-        indexes = (("customer_id", "is_primary"),)
+        # (group_id, source, customer_id): a group's members by source (what a rule preview may take
+        # out of a hybrid group) are counted from the index, without a row read per member.
+        indexes = (("customer_id", "is_primary"), ("group_id", "source", "customer_id"))
 
 
 class MembershipEvent(Model):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Q
 from tortoise.functions import Count
 
 from models.customer import Customer
@@ -28,6 +28,7 @@ from models.group import (
     MembershipSource,
 )
 from services.paging import Page, page_bounds
+from services.rules.compiler import _customers_not_in as customers_without_row_in
 from services.rules.compiler import by_key, condition_q, to_q
 from services.rules.explainer import GroupCheck, evaluate, load_facts, now_for_rules
 from services.rules.ladder_setup import get_ladder, rung_of
@@ -156,18 +157,28 @@ _INDEXED = {
 WIDE = 0.2
 
 
-async def _wide_columns(rule: RuleGroup, *, now: datetime, db, among: list[int] | None) -> frozenset[str]:
-    """The indexed columns of `rule`'s conditions that pass for more than WIDE of the customers
-    `among` (a sample spread over the shop): on SQLite, counts scan past their indexes.
+# Customers read to decide which counts scan past an index: a share near WIDE is decided either
+# way at little cost, so a small sample does (building a statement of 5,000 ids takes 15 ms).
+WIDE_SAMPLE = 500
+
+
+async def _wide_columns(rule: RuleGroup, *, now: datetime, db) -> frozenset[str]:
+    """The indexed columns of `rule`'s conditions that pass for more than WIDE of a sample of
+    customers: on SQLite, counts scan past their indexes.
 
     SQLite's planner, without statistics on a column's values, uses the index of any range it is
     given: "last order within 365 days" (77% of a million customers) was 776,000 lookups by index,
-    3.3 s against 0.4 s for a scan. PostgreSQL keeps statistics and chooses itself."""
-    if among is None or db.capabilities.dialect != "sqlite":
+    3.3 s against 0.4 s for a scan. A rule on one column alone keeps its index, which then holds all
+    the count needs (no row lookups). PostgreSQL keeps statistics and chooses itself."""
+    leaves = [c for _, c in walk(rule) if isinstance(c, Condition)]
+    ranged = [c for c in leaves if c.field in _INDEXED]
+    if not ranged or len({c.field for c in leaves}) < 2 or db.capabilities.dialect != "sqlite":
         return frozenset()
-    leaves = [c for _, c in walk(rule) if isinstance(c, Condition) and c.field in _INDEXED]
+    among = await _sample_ids(db, size=WIDE_SAMPLE)
+    if among is None:
+        return frozenset()
     wide = set()
-    for leaf in leaves:
+    for leaf in ranged:
         passing = await Customer.filter(condition_q(leaf, now=now), id__in=among).using_db(db).count()
         if passing > WIDE * len(among):
             wide.add(_INDEXED[leaf.field])
@@ -202,9 +213,9 @@ async def _matching_rows(
 
 async def _joining_samples(group: CustomerGroup, matches: Q, *, matching: int, db) -> list[NamedCustomer]:
     """The first joiners by name: matches that are neither members nor taken out by hand."""
-    members = Subquery(Membership.filter(group_id=group.id).values("customer_id"))
-    excluded = Subquery(MembershipExclusion.filter(group_id=group.id).values("customer_id"))
-    joining = Customer.filter(matches).exclude(id__in=members).exclude(id__in=excluded).using_db(db)
+    with by_key():
+        not_excluded = customers_without_row_in(MembershipExclusion.filter(group_id=group.id), "")
+    joining = Customer.filter(matches, _not_member(group, prefix=""), not_excluded).using_db(db)
     if matching <= SMALL_SET:
         return [NamedCustomer(i, n) for i, n in _by_name(await joining.values_list("id", "name"))[:CHANGE_SAMPLES]]
     # Many matches: walk them by name (the name index) a batch at a time and drop those already in.
@@ -245,6 +256,15 @@ class _MemberCounts:
     excluded_matching: int  # customers taken out by hand whom the rule matches
 
 
+def _not_member(group: CustomerGroup, *, prefix: str) -> Q:
+    """Customers who are not members of the group, checked by key (NOT EXISTS: PostgreSQL scans a
+    NOT IN (SELECT ...) once per row when it outgrows work_mem)."""
+    with by_key():
+        return condition_q(
+            Condition(field="member_of", op="not_in", value=[group.id]), now=now_for_rules(), prefix=prefix
+        )
+
+
 async def _members_matching(
     group: CustomerGroup, rule: RuleGroup, *, now: datetime, db=None, among: list[int] | None = None
 ) -> _MemberCounts:
@@ -257,22 +277,16 @@ async def _members_matching(
     if among is not None:
         members = members.filter(customer_id__in=among)
     if group.type != GroupType.HYBRID:
-        # Every member may leave: plain counts, which (group_id, customer_id) answers without
-        # reading a membership row; by source, each of 472,500 members cost a row lookup (+250 ms).
-        everyone, matching = await asyncio.gather(
-            members.using_db(db).count(), members.filter(on_members).using_db(db).count()
-        )
+        # Every member may leave: the group's kept member count, and the members the rule matches.
+        everyone = group.member_count if among is None else await members.using_db(db).count()
+        matching = await members.filter(on_members).using_db(db).count()
         return _MemberCounts(everyone, matching, matching, 0)
+    # By source from the index on (group_id, source, customer_id).
     per_source = members.annotate(n=Count("id")).group_by("source")
     excluded = MembershipExclusion.filter(group_id=group.id)
     if among is not None:
         excluded = excluded.filter(customer_id__in=among)
-    excluded_matching = (
-        await excluded.filter(on_members)
-        .exclude(customer_id__in=Subquery(members.values("customer_id")))
-        .using_db(db)
-        .count()
-    )
+    excluded_matching = await excluded.filter(on_members, _not_member(group, prefix="customer__")).using_db(db).count()
     by_source = dict(await per_source.using_db(db).values_list("source", "n"))
     matching = dict(await per_source.filter(on_members).using_db(db).values_list("source", "n"))
     rule_source = MembershipSource.RULE.value
@@ -346,8 +360,9 @@ async def _change(
         # Sorting ~300,000 leavers by name for five names took longer than counting them.
         leaving_samples = await _leaving_by_name(group, keyed, may_leave=may_leave, db=db)
     if leaving and not leaving_samples:
-        still = Subquery(members.filter(on_members).values("customer_id"))
-        leavers = members.filter(source__in=may_leave).exclude(customer_id__in=still).using_db(db)
+        # Members with no row among the members the rule matches (NOT EXISTS, read once).
+        still = customers_without_row_in(members.filter(on_members), "customer__")
+        leavers = members.filter(still, source__in=may_leave).using_db(db)
         query = leavers.values_list("customer_id", "customer__name")
         if leaving > SMALL_SET:
             query = (
@@ -367,7 +382,7 @@ async def preview_rule(
     matches = to_q(rule, now=now)
     db, reader = background_connection(), reader_connection()
     group = await CustomerGroup.get_or_none(id=group_id).using_db(db) if group_id is not None else None
-    wide = await _wide_columns(rule, now=now, db=reader, among=await _sample_ids(reader, size=ESTIMATE_SAMPLE))
+    wide = await _wide_columns(rule, now=now, db=reader)
     # The count and the group's side of the change each read a good part of a big shop: on two
     # connections they run side by side.
     matching, total, members = await asyncio.gather(
@@ -534,9 +549,7 @@ async def rule_funnel(
     `matching`, the rule's own count when known (the preview's), is the last step's."""
     rule, now = _rule(rule), now or now_for_rules()
     connections = [background_connection(), reader_connection()]
-    wide = await _wide_columns(
-        rule, now=now, db=connections[1], among=await _sample_ids(connections[1], size=ESTIMATE_SAMPLE)
-    )
+    wide = await _wide_columns(rule, now=now, db=connections[1])
     steps: list[Q] = []
     parts: list[Q] = []
     for item in rule.conditions:
