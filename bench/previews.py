@@ -19,6 +19,10 @@ other on a plain sqlite3 connection to the same file. The hand statements' answe
 against the preview's first. With `--explain`, the plans (EXPLAIN QUERY PLAN) of every statement
 the preview runs.
 
+On PostgreSQL when DATABASE_URL names a server (`bench/postgres .venv/bin/python -m bench.previews`):
+the shop copied there once by bench/pg_shops.py, a scratch copy of it per run, the hand statements
+through asyncpg.
+
 Targets: exact preview p95 at most 1.3x the hand SQL's p95; where that is over 250 ms, the estimate
 within 250 ms. Figures over target never fail the run: benchmarks are not pass/fail tests.
 """
@@ -28,6 +32,7 @@ import asyncio
 import inspect
 import logging
 import os
+import re
 import sqlite3
 import statistics
 import time
@@ -37,6 +42,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from bench.pg_shops import dsn, is_postgres_url, load_or_reuse, scratch_database
 from bench.shops import ShopSize, build_or_reuse, p95, scratch_copy
 from models.group import CustomerGroup
 from services.rules import preview as rule_preview
@@ -137,29 +143,95 @@ class Answer:
     leaving_first: tuple[int, ...]
 
 
-def hand_answer(connection: sqlite3.Connection, shape: Shape, group: CustomerGroup, params: dict) -> Answer:
+class Plain:
+    """The hand-written statements on a connection of their own to the same database: the sqlite3
+    module on the SQLite file, asyncpg on PostgreSQL. Statements are written for SQLite with :name
+    parameters; on PostgreSQL the SQLite-only planner hints (unary +, INDEXED BY) are left out (its
+    planner keeps statistics) and parameters become $n."""
+
+    def __init__(self, url: str) -> None:
+        self.url, self.sqlite, self.postgres = url, None, None
+
+    async def __aenter__(self) -> "Plain":
+        if is_postgres_url(self.url):
+            import asyncpg
+
+            self.postgres = await asyncpg.connect(dsn(self.url))
+        else:
+            self.sqlite = sqlite3.connect(self.url.removeprefix("sqlite://"))
+        return self
+
+    async def __aexit__(self, *_) -> None:
+        if self.postgres is not None:
+            await self.postgres.close()
+        if self.sqlite is not None:
+            self.sqlite.close()
+
+    def name_index(self) -> str:
+        """INDEXED BY the customers' (name, id) index, on SQLite."""
+        if self.sqlite is None:
+            return ""
+        (name,) = self.sqlite.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'customer' "
+            'AND sql LIKE \'%("name", "id")%\''
+        ).fetchone()
+        return f"INDEXED BY {name}"
+
+    async def rows(self, sql: str, params: dict) -> list[tuple]:
+        if self.sqlite is not None:
+            return self.sqlite.execute(
+                sql, {k: str(v) if isinstance(v, datetime) else v for k, v in params.items()}
+            ).fetchall()
+        names: list[str] = []
+
+        def number(match: re.Match) -> str:
+            if match.group(1) not in names:
+                names.append(match.group(1))
+            return f"${names.index(match.group(1)) + 1}"
+
+        sql = re.sub(r"(?<![\w.])\+(?=c\.)", "", sql)
+        sql = re.sub(r"(?<!:):(\w+)", number, sql)
+        return [tuple(r) for r in await self.postgres.fetch(sql, *[params[n] for n in names])]
+
+    async def explain(self, sql: str, values: list) -> list[str]:
+        if self.sqlite is not None:
+            values = [str(v) if isinstance(v, datetime) else v for v in values]
+            return [row[3] for row in self.sqlite.execute(f"EXPLAIN QUERY PLAN {sql}", values)]
+        return [row[0] for row in await self.postgres.fetch(f"EXPLAIN {sql}", *values)]
+
+
+async def hand_answer(plain: Plain, shape: Shape, group: CustomerGroup, params: dict) -> Answer:
     """The preview's answer from statements a person would write, one after the other."""
     w, p = shape.where, {**params, "group": group.id}
     hybrid = group.type == "hybrid"
-    one = lambda sql: connection.execute(sql, p).fetchone()[0]  # noqa: E731
-    ids = lambda sql: tuple(r[0] for r in connection.execute(sql, p))  # noqa: E731
-    matching = one(f"SELECT COUNT(*) FROM customer c WHERE {shape.count_where or w}")
-    total = one("SELECT COUNT(*) FROM customer")
+
+    async def one(sql: str):
+        return (await plain.rows(sql, p))[0][0]
+
+    async def ids(sql: str) -> tuple[int, ...]:
+        return tuple(r[0] for r in await plain.rows(sql, p))
+
+    matching = await one(f"SELECT COUNT(*) FROM customer c WHERE {shape.count_where or w}")
+    total = await one("SELECT COUNT(*) FROM customer")
     # By name: a set of more than 1% of the shop is best read walking the name index until enough
     # rows pass; a smaller one read whole and sorted (the writer knows the sizes from the counts).
-    by_name = lambda n: f"INDEXED BY {_name_index(connection)}" if n * 100 >= total else ""  # noqa: E731
-    first = ids(f"SELECT c.id FROM customer c {by_name(matching)} WHERE {w} ORDER BY c.name, c.id LIMIT 10")
+    by_name = lambda n: plain.name_index() if n * 100 >= total else ""  # noqa: E731
+    first = await ids(f"SELECT c.id FROM customer c {by_name(matching)} WHERE {w} ORDER BY c.name, c.id LIMIT 10")
     member = "SELECT 1 FROM membership m WHERE m.group_id = :group AND m.customer_id = c.id"
     excluded = "SELECT 1 FROM membership_exclusion x WHERE x.group_id = :group AND x.customer_id = c.id"
-    may_leave = "m.source = 'rule'" if hybrid else "1"
+    may_leave = "m.source = 'rule'" if hybrid else "TRUE"
+    matched = f"COALESCE(({w}), FALSE)"  # a comparison with an empty value is no match
     # One pass over the group's members: how many the rule keeps, and how many of those may leave.
-    kept, leavers_all = connection.execute(
-        f"""SELECT SUM(({w}) IS 1), SUM({may_leave} AND ({w}) IS NOT 1)
-            FROM membership m JOIN customer c ON c.id = m.customer_id WHERE m.group_id = :group""",
-        p,
-    ).fetchone()
+    kept, leavers_all = (
+        await plain.rows(
+            f"""SELECT SUM(CASE WHEN {matched} THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN {may_leave} AND NOT {matched} THEN 1 ELSE 0 END)
+                FROM membership m JOIN customer c ON c.id = m.customer_id WHERE m.group_id = :group""",
+            p,
+        )
+    )[0]
     excluded_matching = (
-        one(
+        await one(
             f"SELECT COUNT(*) FROM membership_exclusion x JOIN customer c ON c.id = x.customer_id "
             f"WHERE x.group_id = :group AND {w} AND NOT EXISTS ({member})"
         )
@@ -167,39 +239,34 @@ def hand_answer(connection: sqlite3.Connection, shape: Shape, group: CustomerGro
         else 0
     )
     joining = matching - (kept or 0) - excluded_matching
-    joining_first = ids(
-        f"SELECT c.id FROM customer c {by_name(joining)} WHERE {w} AND NOT EXISTS ({member}) "
-        f"AND NOT EXISTS ({excluded}) ORDER BY c.name, c.id LIMIT 5"
-    )
+    # Names only where the counts say there are some.
+    joining_first = leaving_first = ()
+    if joining:
+        joining_first = await ids(
+            f"SELECT c.id FROM customer c {by_name(joining)} WHERE {w} AND NOT EXISTS ({member}) "
+            f"AND NOT EXISTS ({excluded}) ORDER BY c.name, c.id LIMIT 5"
+        )
     leaving = leavers_all or 0
-    if by_name(leaving):
-        leaving_first = ids(
+    if not leaving:
+        pass
+    elif by_name(leaving) or plain.postgres is not None:
+        leaving_first = await ids(
             f"SELECT c.id FROM customer c {by_name(leaving)} WHERE EXISTS ({member} AND {may_leave}) "
-            f"AND ({w}) IS NOT 1 ORDER BY c.name, c.id LIMIT 5"
+            f"AND NOT {matched} ORDER BY c.name, c.id LIMIT 5"
         )
     else:
-        leaving_first = ids(
+        leaving_first = await ids(
             f"SELECT c.id FROM membership m JOIN customer c ON c.id = m.customer_id WHERE m.group_id = :group "
-            f"AND {may_leave} AND ({w}) IS NOT 1 ORDER BY c.name, c.id LIMIT 5"
+            f"AND {may_leave} AND NOT {matched} ORDER BY c.name, c.id LIMIT 5"
         )
     return Answer(matching, total, first, joining, leaving, joining_first, leaving_first)
 
 
-def _name_index(connection: sqlite3.Connection) -> str:
-    (name,) = connection.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'customer' AND sql LIKE '%(\"name\", \"id\")%'"
-    ).fetchone()
-    return name
-
-
-def hand_funnel(connection: sqlite3.Connection, shape: Shape, params: dict) -> list[int]:
+async def hand_funnel(plain: Plain, shape: Shape, params: dict) -> list[int]:
     # One pass: customers left after the first condition, and how many of those pass the rest.
     first, *_ = shape.funnel
-    return list(
-        connection.execute(
-            f"SELECT COUNT(*), SUM(({shape.where}) IS 1) FROM customer c WHERE {first}", params
-        ).fetchone()
-    )
+    sql = f"SELECT COUNT(*), SUM(CASE WHEN {shape.where} THEN 1 ELSE 0 END) FROM customer c WHERE {first}"
+    return list((await plain.rows(sql, params))[0])
 
 
 def app_answer(preview) -> Answer:
@@ -253,12 +320,11 @@ def statements() -> Iterator[_Statements]:
         log.setLevel(level)
 
 
-def explain(connection: sqlite3.Connection, seen: list[tuple[str, list]]) -> None:
+async def explain(plain: Plain, seen: list[tuple[str, list]]) -> None:
     for sql, values in seen:
-        values = [str(v) if isinstance(v, datetime) else v for v in values]
         print(f"\n    {' '.join(sql.split())[:600]}")
-        for row in connection.execute(f"EXPLAIN QUERY PLAN {sql}", values):
-            print(f"      {row[3]}")
+        for line in await plain.explain(sql, values):
+            print(f"      {line}")
 
 
 # The code before issue 21 had no estimate, and its funnel counted every step: this bench runs on a
@@ -285,28 +351,25 @@ def _stats(samples: list[float]) -> str:
     return f"{statistics.median(samples):7,.0f} / {p95(samples):7,.0f}" if samples else " " * 17
 
 
-async def measure(path: Path, *, explain_plans: bool, shapes: list[Shape], rounds: int = TIMED) -> list[Figures]:
-    await open_database(database_url=f"sqlite://{path}")
-    connection = sqlite3.connect(path)
+async def measure(url: str, *, explain_plans: bool, shapes: list[Shape], rounds: int = TIMED) -> list[Figures]:
+    await open_database(database_url=url)
+    plain = await Plain(url).__aenter__()
     results = []
     try:
         now = now_for_rules()  # one moment for every count, so they can be compared
-        params = {
-            "created_before": str(months_before(now, 13)),
-            "ordered_after": str(days_before(now, 366)),
-        }
+        params = {"created_before": months_before(now, 13), "ordered_after": days_before(now, 366)}
         for shape in shapes:
             group = await CustomerGroup.get(code=shape.group)
             figures = Figures(shape)
             with statements() as seen:
                 exact = await preview_rule(rule=shape.rule, group_id=group.id, now=now)
-            figures.answer = hand_answer(connection, shape, group, params)
+            figures.answer = await hand_answer(plain, shape, group, params)
             figures.agrees = figures.answer == app_answer(exact)
             estimate = await _estimate(shape.rule, group.id, now)
             figures.estimate = estimate.matching if estimate else None
             if explain_plans:
                 print(f"\n  {shape.name}: the preview's statements and their plans")
-                explain(connection, seen.seen)
+                await explain(plain, seen.seen)
             for round_ in range(WARM_UP + rounds):
                 started = time.perf_counter()
                 await preview_rule(rule=shape.rule, group_id=group.id, now=now)
@@ -315,14 +378,14 @@ async def measure(path: Path, *, explain_plans: bool, shapes: list[Shape], round
                 await _estimate(shape.rule, group.id, now)
                 estimate_ms = _ms(started)
                 started = time.perf_counter()
-                hand_answer(connection, shape, group, params)
+                await hand_answer(plain, shape, group, params)
                 hand_ms = _ms(started)
                 if shape.funnel:
                     started = time.perf_counter()
                     await _funnel(shape.rule, now, exact.matching)
                     funnel_ms = _ms(started)
                     started = time.perf_counter()
-                    hand_funnel(connection, shape, params)
+                    await hand_funnel(plain, shape, params)
                     hand_funnel_ms = _ms(started)
                 if round_ >= WARM_UP:
                     figures.exact_ms.append(exact_ms)
@@ -334,7 +397,7 @@ async def measure(path: Path, *, explain_plans: bool, shapes: list[Shape], round
                         figures.hand_funnel_ms.append(hand_funnel_ms)
             if shape.funnel:
                 funnel = [s.customers for s in await _funnel(shape.rule, now, exact.matching)]
-                print(f"  funnel: app {funnel}, hand {hand_funnel(connection, shape, params)}")
+                print(f"  funnel: app {funnel}, hand {await hand_funnel(plain, shape, params)}")
             print(
                 f"  {shape.name}: {exact.matching:,} ({exact.share:.1%}), estimate {figures.estimate}; "
                 f"+{exact.change.joining:,} / -{exact.change.leaving:,}; hand SQL agrees: {figures.agrees}",
@@ -342,7 +405,7 @@ async def measure(path: Path, *, explain_plans: bool, shapes: list[Shape], round
             )
             results.append(figures)
     finally:
-        connection.close()
+        await plain.__aexit__()
         await close_database()
     return results
 
@@ -378,13 +441,20 @@ def main() -> None:
     args = parser.parse_args()
     shop = SIZES[args.customers]
     shapes = [s for s in SHAPES if not args.only or args.only in s.name]
+    server = os.environ.get("DATABASE_URL")
+    run = lambda url: asyncio.run(measure(url, explain_plans=args.explain, shapes=shapes, rounds=args.rounds))  # noqa: E731
     if args.path:
-        results = asyncio.run(measure(args.path, explain_plans=args.explain, shapes=shapes, rounds=args.rounds))
+        results = run(f"sqlite://{args.path}")
+    elif is_postgres_url(server):
+        build_or_reuse(shop)
+        load_or_reuse(shop, server)
+        with scratch_database(shop, server) as url:
+            results = run(url)
     else:
         build_or_reuse(shop)
         with scratch_copy(shop) as path:
-            results = asyncio.run(measure(path, explain_plans=args.explain, shapes=shapes, rounds=args.rounds))
-    report(results, shop.label)
+            results = run(f"sqlite://{path}")
+    report(results, f"{shop.label} on {'PostgreSQL' if is_postgres_url(server) and not args.path else 'SQLite'}")
 
 
 if __name__ == "__main__":
