@@ -161,7 +161,12 @@ async def _scratch(connection: BaseDBAsyncClient) -> None:
         f"CREATE TEMP TABLE IF NOT EXISTS {DELTA} (customer_id BIGINT, placed_at {moment}, total_cents BIGINT, "
         "sign INTEGER)",
     )
-    await execute(connection, f"CREATE TEMP TABLE IF NOT EXISTS {PAIRS} (group_id BIGINT, customer_id BIGINT)")
+    # Keyed: joined to the spans both ways (a big change drives from here, a small one from there).
+    await execute(
+        connection,
+        f"CREATE TEMP TABLE IF NOT EXISTS {PAIRS} (group_id BIGINT, customer_id BIGINT, "
+        "PRIMARY KEY (group_id, customer_id))",
+    )
     for table in (IDS, DELTA, PAIRS):
         await execute(connection, f"DELETE FROM {table}")
 
