@@ -58,3 +58,22 @@ class ReportCustomer(Model):
         table = "report_customer"
         unique_together = (("group_id", "customer_id"),)
         indexes = (("group_id", "revenue_cents", "customer_id"),)
+
+
+class ReportMonth(Model):
+    """What a customer's completed orders brought a group while a member in one month (UTC, as
+    yyyymm): the bound for periods of a few months, much tighter than all time, so the top customers
+    of the last 30 days are found among a few hundred, not tens of thousands (issue 21). A row may
+    be left at nothing when its orders go (no index by customer to find it by)."""
+
+    id = fields.IntField(primary_key=True)
+    group_id = fields.IntField()
+    month = fields.IntField()
+    customer_id = fields.IntField()
+    orders = fields.BigIntField(default=0)
+    revenue_cents = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "report_month"
+        unique_together = (("group_id", "month", "customer_id"),)
+        indexes = (("group_id", "month", "revenue_cents", "customer_id"),)

@@ -46,6 +46,9 @@ PERIOD_LABELS = {
     "custom": "Custom",
 }
 TOP_CUSTOMERS = 5
+# Up to this many months (a 90-day period touches four), the top customers walk each month's list
+# of what customers brought the group; beyond, the all-time list bounds them more cheaply.
+MONTH_LISTS = 4
 # The shop's margin on list prices before any discount, for the revenue whose cost is not known:
 # orders recorded without lines, and lines of products without a cost (the comparison says how much).
 ASSUMED_GROSS_MARGIN = 0.40
@@ -314,41 +317,48 @@ async def _cohorts(
 async def _top_customers(connection: BaseDBAsyncClient, group_id: int, period: Period) -> list[TopCustomer]:
     """The group's customers whose orders brought it the most in the period.
 
-    Walks the group's customers by what they brought it over all time (report_customer, an upper
-    bound of any period's), summing each one's orders in the period, until the next can no longer
-    reach the fifth found: at a million customers a few hundred are summed, not all of them."""
+    Walks the group's customers down lists of what they brought it, each read from the most, and
+    sums each new one's orders in the period, until nobody not yet read can reach the fifth found
+    (the threshold algorithm: an unread customer brought at most the last figure read from each
+    list). A period of a few months walks those months' lists (report_month); a longer one the
+    all-time list (report_customer), one bound for every period. At a million customers a few
+    hundred are summed, not all of them."""
     start, end = _moment(period.start), _moment(period.end)
+    touched = sorted({int(month.replace("-", "")) for month, _ in _months(period)})
+    lists = (
+        [("report_month", "AND month = ?", [month]) for month in touched]
+        if len(touched) <= MONTH_LISTS
+        else [("report_customer", "", [])]
+    )
     found: dict[int, tuple[int, int]] = {}  # customer -> (revenue, orders) in the period
-    after: tuple[int, int] | None = None  # (bound, customer) of the last customer read
+    seen: set[int] = set()
+    after: list[tuple[int, int] | None] = [None] * len(lists)  # (bound, customer) last read from each list
+    open_lists = set(range(len(lists)))
     size = TOP_CUSTOMERS  # then 4x: a few short reads where the first customers settle it
-    while True:
-        keyset = "" if after is None else "AND (revenue_cents, customer_id) < (?, ?)"
-        rows = await fetch_rows(
-            connection,
-            "SELECT r.customer_id, r.revenue_cents AS bound, COALESCE(SUM(o.total_cents), 0) AS revenue, "
-            "COUNT(o.id) AS n FROM (SELECT customer_id, revenue_cents FROM report_customer WHERE group_id = ? "
-            f"{keyset} ORDER BY revenue_cents DESC, customer_id DESC LIMIT ?) r "
-            "LEFT JOIN report_span s ON s.group_id = ? AND s.customer_id = r.customer_id AND s.start_at < ? "
-            "AND s.end_at > ? "
-            'LEFT JOIN "order" o ON o.customer_id = r.customer_id AND o.status = ? AND o.placed_at >= s.start_at '
-            "AND o.placed_at < s.end_at AND o.placed_at >= ? AND o.placed_at < ? "
-            "GROUP BY r.customer_id, r.revenue_cents ORDER BY r.revenue_cents DESC, r.customer_id DESC",
-            group_id,
-            *(after or ()),
-            size,
-            group_id,
-            end,
-            start,
-            COMPLETED,
-            start,
-            end,
-        )
-        found |= {row["customer_id"]: (int(row["revenue"]), row["n"]) for row in rows if row["n"]}
-        if len(rows) < size:
-            break
-        after = (int(rows[-1]["bound"]), rows[-1]["customer_id"])
+    while open_lists:
+        new: set[int] = set()
+        for position in sorted(open_lists):
+            table, where, params = lists[position]
+            keyset = "" if after[position] is None else "AND (revenue_cents, customer_id) < (?, ?)"
+            rows = await fetch_rows(
+                connection,
+                f"SELECT customer_id, revenue_cents FROM {table} WHERE group_id = ? {where} {keyset} "
+                "ORDER BY revenue_cents DESC, customer_id DESC LIMIT ?",
+                group_id,
+                *params,
+                *(after[position] or ()),
+                size,
+            )
+            if rows:
+                after[position] = (int(rows[-1]["revenue_cents"]), rows[-1]["customer_id"])
+            if len(rows) < size:
+                open_lists.discard(position)
+            new |= {row["customer_id"] for row in rows} - seen
+        seen |= new
+        found |= await _period_revenue(connection, group_id, sorted(new), start, end)
+        threshold = sum(after[position][0] for position in open_lists)  # an exhausted list holds nobody unread
         best = sorted((revenue for revenue, _ in found.values()), reverse=True)
-        if len(best) >= TOP_CUSTOMERS and best[TOP_CUSTOMERS - 1] > after[0]:
+        if len(best) >= TOP_CUSTOMERS and best[TOP_CUSTOMERS - 1] > threshold:
             break
         size = min(size * 4, 16_384)
     if not found:
@@ -362,6 +372,33 @@ async def _top_customers(connection: BaseDBAsyncClient, group_id: int, period: P
     rank = {row["id"]: (position, row["name"]) for position, row in enumerate(names)}
     ranked = sorted(tied, key=lambda cid: (-found[cid][0], rank[cid][0]))[:TOP_CUSTOMERS]
     return [TopCustomer(cid, rank[cid][1], found[cid][0], found[cid][1]) for cid in ranked]
+
+
+async def _period_revenue(
+    connection: BaseDBAsyncClient, group_id: int, customer_ids: list[int], start: datetime, end: datetime
+) -> dict[int, tuple[int, int]]:
+    """(revenue, orders) of these customers' completed orders in [start, end) counted for the group;
+    only customers with such orders."""
+    found = {}
+    for first in range(0, len(customer_ids), 5_000):
+        chunk = customer_ids[first : first + 5_000]
+        for row in await fetch_rows(
+            connection,
+            "SELECT s.customer_id, SUM(o.total_cents) AS revenue, COUNT(*) AS n FROM report_span s "
+            'CROSS JOIN "order" o WHERE s.group_id = ? '
+            f"AND s.customer_id IN ({placeholders(chunk)}) AND s.start_at < ? AND s.end_at > ? "
+            "AND o.customer_id = s.customer_id AND o.status = ? AND o.placed_at >= s.start_at "
+            "AND o.placed_at < s.end_at AND o.placed_at >= ? AND o.placed_at < ? GROUP BY s.customer_id",
+            group_id,
+            *chunk,
+            end,
+            start,
+            COMPLETED,
+            start,
+            end,
+        ):
+            found[row["customer_id"]] = (int(row["revenue"]), row["n"])
+    return found
 
 
 async def _by_month(connection: BaseDBAsyncClient, group_id: int, period: Period) -> tuple[dict, dict]:

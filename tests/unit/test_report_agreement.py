@@ -129,7 +129,8 @@ async def _store(history: list, placed: list) -> None:
     history=st.lists(events, max_size=14),
     placed=st.lists(orders, max_size=30),
     first=days,
-    length=st.integers(min_value=0, max_value=45),
+    # Up to 45 days: the months' lists of top customers; 120-160: more months than MONTH_LISTS, all time.
+    length=st.integers(min_value=0, max_value=45) | st.integers(min_value=120, max_value=160),
 )
 async def test_reports_from_kept_totals_say_what_the_old_queries_said(groups, history, placed, first, length):
     await _store([*FOUNDING, *history], placed)
@@ -157,10 +158,14 @@ async def _kept() -> dict[str, set]:
         _, customers = await connection.execute_query(
             "SELECT group_id, customer_id, orders, revenue_cents FROM report_customer WHERE orders <> 0"
         )
+        _, months = await connection.execute_query(
+            "SELECT group_id, month, customer_id, orders, revenue_cents FROM report_month WHERE orders <> 0"
+        )
     return {
         "spans": {tuple(row) for row in spans},
         "days": {tuple(row) for row in days_},
         "customers": {tuple(row) for row in customers},
+        "months": {tuple(row) for row in months},
     }
 
 
