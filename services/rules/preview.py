@@ -14,8 +14,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from tortoise.expressions import Q
+from pypika_tortoise.context import SqlContext
+from pypika_tortoise.terms import Criterion, Term
+from tortoise.expressions import Q, ResolveContext
 from tortoise.functions import Count
+from tortoise.query_utils import QueryModifier
 
 from models.customer import Customer
 from models.group import (
@@ -174,13 +177,13 @@ async def _wide_columns(rule: RuleGroup, *, now: datetime, db) -> frozenset[str]
     ranged = [c for c in leaves if c.field in _INDEXED]
     if not ranged or len({c.field for c in leaves}) < 2 or db.capabilities.dialect != "sqlite":
         return frozenset()
-    among = await _sample_ids(db, size=WIDE_SAMPLE)
+    among = await _sample(db, size=WIDE_SAMPLE)
     if among is None:
         return frozenset()
     wide = set()
     for leaf in ranged:
-        passing = await Customer.filter(condition_q(leaf, now=now), id__in=among).using_db(db).count()
-        if passing > WIDE * len(among):
+        passing = await Customer.filter(condition_q(leaf, now=now), among).using_db(db).count()
+        if passing > WIDE * WIDE_SAMPLE:
             wide.add(_INDEXED[leaf.field])
     return frozenset(wide)
 
@@ -266,7 +269,7 @@ def _not_member(group: CustomerGroup, *, prefix: str) -> Q:
 
 
 async def _members_matching(
-    group: CustomerGroup, rule: RuleGroup, *, now: datetime, db=None, among: list[int] | None = None
+    group: CustomerGroup, rule: RuleGroup, *, now: datetime, db=None, among: Q | None = None
 ) -> _MemberCounts:
     """The group's members, and which of them the rule matches, looked up from the group's side;
     only the customers `among`, when given."""
@@ -274,19 +277,28 @@ async def _members_matching(
     with by_key():  # each member is checked by key, not against the whole shop's tags
         on_members = to_q(rule, now=now, prefix="customer__")
     members = Membership.filter(group_id=group.id)
+    excluded_matching = 0
+    if group.type == GroupType.HYBRID:
+        excluded = MembershipExclusion.filter(group_id=group.id)
+        excluded = excluded if among is None else excluded.filter(among)
+        excluded_matching = (
+            await excluded.filter(on_members, _not_member(group, prefix="customer__")).using_db(db).count()
+        )
     if among is not None:
-        members = members.filter(customer_id__in=among)
+        # A sample's members, a few thousand, each looked up by key and counted here. Asked for
+        # their source, SQLite read the whole group from the (group_id, source) index instead.
+        sampled = members.filter(among).using_db(db)
+        ids = set(await sampled.values_list("customer_id", flat=True))
+        if group.type == GroupType.HYBRID:
+            ids = set(await sampled.filter(source=MembershipSource.RULE).values_list("customer_id", flat=True))
+        kept = set(await sampled.filter(on_members).values_list("customer_id", flat=True))
+        return _MemberCounts(len(ids), len(kept & ids), len(kept), excluded_matching)
     if group.type != GroupType.HYBRID:
         # Every member may leave: the group's kept member count, and the members the rule matches.
-        everyone = group.member_count if among is None else await members.using_db(db).count()
         matching = await members.filter(on_members).using_db(db).count()
-        return _MemberCounts(everyone, matching, matching, 0)
+        return _MemberCounts(group.member_count, matching, matching, 0)
     # By source from the index on (group_id, source, customer_id).
     per_source = members.annotate(n=Count("id")).group_by("source")
-    excluded = MembershipExclusion.filter(group_id=group.id)
-    if among is not None:
-        excluded = excluded.filter(customer_id__in=among)
-    excluded_matching = await excluded.filter(on_members, _not_member(group, prefix="customer__")).using_db(db).count()
     by_source = dict(await per_source.using_db(db).values_list("source", "n"))
     matching = dict(await per_source.filter(on_members).using_db(db).values_list("source", "n"))
     rule_source = MembershipSource.RULE.value
@@ -402,16 +414,57 @@ async def preview_rule(
 ESTIMATE_SAMPLE = 5_000
 
 
-async def _sample_ids(db, *, size: int) -> list[int] | None:
-    """Ids spread evenly over the customers' id range, about `size` of them; None when the range
-    holds no more than that, so the estimate reads every customer and is exact."""
+@dataclass(frozen=True)
+class _Stride:
+    """Every `step`-th customer id from `first` to `last`: an estimate's sample."""
+
+    first: int
+    last: int
+    step: int
+
+
+class _IdsOnStride(Criterion):
+    """<customer id> IN (the stride's ids, made by the database): a statement of 5,000 ids in
+    parameters took Tortoise 15 ms to build, longer than the database took to answer it."""
+
+    def __init__(self, column: Term, stride: _Stride) -> None:
+        super().__init__()
+        self.column, self.stride = column, stride
+
+    def get_sql(self, ctx: SqlContext) -> str:
+        column = self.column.get_sql(ctx.copy(with_namespace=True, with_alias=False))
+        first, last, step = (int(v) for v in (self.stride.first, self.stride.last, self.stride.step))  # ours, not typed
+        ids = f"SELECT {first} UNION ALL SELECT n + {step} FROM stride WHERE n + {step} <= {last}"
+        return f"{column} IN (WITH RECURSIVE stride(n) AS ({ids}) SELECT n FROM stride)"
+
+
+class _OnStride(Q):
+    """The customers (or rows of a model pointing at them) whose id is on the stride."""
+
+    __slots__ = ("stride",)
+
+    def __init__(self, stride: _Stride) -> None:
+        super().__init__()
+        self.stride = stride
+
+    def __bool__(self) -> bool:
+        return True
+
+    def resolve(self, resolve_context: ResolveContext) -> QueryModifier:
+        meta = resolve_context.model._meta
+        column = meta.db_pk_column if meta.db_table == Customer._meta.db_table else "customer_id"
+        return QueryModifier(where_criterion=_IdsOnStride(resolve_context.table[column], self.stride))
+
+
+async def _sample(db, *, size: int) -> _OnStride | None:
+    """About `size` customers spread evenly over the customers' ids; None when there are no more
+    than that, so the estimate reads every customer and is exact."""
     first = await Customer.all().using_db(db).order_by("id").limit(1).values_list("id", flat=True)
     last = await Customer.all().using_db(db).order_by("-id").limit(1).values_list("id", flat=True)
     if not first or last[0] - first[0] < size:
         return None
     # An even stride, not a random draw: the same rule gives the same estimate each time it is typed.
-    step = (last[0] - first[0] + 1) / size
-    return sorted({first[0] + int(i * step) for i in range(size)})
+    return _OnStride(_Stride(first[0], last[0], (last[0] - first[0] + 1) // size))
 
 
 async def estimate_rule(
@@ -427,8 +480,8 @@ async def estimate_rule(
     # and these few thousand lookups by key take a page read's time.
     db = Customer._meta.db
     group = await CustomerGroup.get_or_none(id=group_id).using_db(db) if group_id is not None else None
-    among = await _sample_ids(db, size=sample)
-    customers = Customer.all() if among is None else Customer.filter(id__in=among)
+    among = await _sample(db, size=sample)
+    customers = Customer.all() if among is None else Customer.filter(among)
     total = await Customer.all().using_db(db).count()
     read = total if among is None else await customers.using_db(db).count()
     with by_key():  # a few thousand customers, each checked by key
