@@ -303,8 +303,9 @@ class _Statements(logging.Handler):
         self.seen: list[tuple[str, list]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if len(record.args or ()) == 2:
-            self.seen.append((str(record.args[0]), list(record.args[1] or [])))
+        args = record.args or ()
+        if len(args) == 2 and isinstance(args[0], str) and args[0].lstrip().upper().startswith("SELECT"):
+            self.seen.append((args[0], list(args[1] or [])))
 
 
 @contextmanager
