@@ -18,6 +18,7 @@ from bench.summary import SUMMARY_FILE, read, table
 MODULES = [
     "overview",
     "pages",
+    "previews",
     "rules",
     "imports",
     "orders",

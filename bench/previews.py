@@ -44,6 +44,7 @@ from pathlib import Path
 
 from bench.pg_shops import dsn, is_postgres_url, load_or_reuse, scratch_database
 from bench.shops import ShopSize, build_or_reuse, p95, scratch_copy
+from bench.summary import record
 from models.group import CustomerGroup
 from services.rules import preview as rule_preview
 from services.rules.clock import days_before, months_before
@@ -411,7 +412,7 @@ async def measure(url: str, *, explain_plans: bool, shapes: list[Shape], rounds:
     return results
 
 
-def report(results: list[Figures], label: str) -> None:
+def report(results: list[Figures], label: str, *, scale: str, database: str) -> None:
     print(f"\nRule previews, {label} (median / p95 ms; load average {os.getloadavg()[0]:.1f})")
     print(f"  {'shape':34} {'exact preview':>17} {'estimate':>17} {'hand SQL':>17} {'ratio p95':>9}  verdict")
     for f in results:
@@ -424,11 +425,47 @@ def report(results: list[Figures], label: str) -> None:
         print(
             f"  {f.shape.name:34} {_stats(f.exact_ms)} {_stats(f.estimate_ms)} {_stats(f.hand_ms)} {ratio:9.2f}  {verdict}"
         )
+        target = f"<= {RATIO_TARGET:g}x, or an estimate within {WITHIN_MS:.0f} ms"
+        record(
+            "previews",
+            f"preview p95, {f.shape.name}",
+            p95(f.exact_ms),
+            "ms",
+            scale=scale,
+            database=database,
+            baseline=p95(f.hand_ms),
+            baseline_is="hand SQL, same answer",
+            target=target,
+            passed=fast or bool(slow_but_estimated),
+        )
+        if f.estimate_ms:
+            record(
+                "previews",
+                f"  its estimate p95, {f.shape.name}",
+                p95(f.estimate_ms),
+                "ms",
+                scale=scale,
+                database=database,
+                target=f"< {WITHIN_MS:.0f} ms",
+                passed=p95(f.estimate_ms) <= WITHIN_MS,
+            )
         if f.funnel_ms:
             ratio = p95(f.funnel_ms) / p95(f.hand_funnel_ms)
             print(
                 f"  {'  counts after each condition':34} {_stats(f.funnel_ms)} {'':17} {_stats(f.hand_funnel_ms)} "
                 f"{ratio:9.2f}  {'ok' if ratio <= RATIO_TARGET else 'over'}"
+            )
+            record(
+                "previews",
+                f"condition counts p95, {f.shape.name}",
+                p95(f.funnel_ms),
+                "ms",
+                scale=scale,
+                database=database,
+                baseline=p95(f.hand_funnel_ms),
+                baseline_is="hand SQL, same answer",
+                target=f"<= {RATIO_TARGET:g}x",
+                passed=ratio <= RATIO_TARGET,
             )
 
 
@@ -455,7 +492,8 @@ def main() -> None:
         build_or_reuse(shop)
         with scratch_copy(shop) as path:
             results = run(f"sqlite://{path}")
-    report(results, f"{shop.label} on {'PostgreSQL' if is_postgres_url(server) and not args.path else 'SQLite'}")
+    database = "PostgreSQL" if is_postgres_url(server) and not args.path else "SQLite"
+    report(results, f"{shop.label} on {database}", scale=shop.label, database=database)
 
 
 if __name__ == "__main__":
