@@ -335,21 +335,20 @@ async def _end_open_spans(connection: BaseDBAsyncClient, group_ids: list[int], a
         f"end_at {_moment_type(connection)})",
     )
     await execute(connection, "DELETE FROM report_ending")
-    # The open spans are found from the moment's events (a join both databases drive either way),
-    # and each one's next event is looked up once: filtering on it in the same statement made
-    # PostgreSQL look it up twice. A span whose next event is not there yet stays open.
+    # The open spans are found from the moment's events, and one of them after a span's start ends
+    # it at `at`: events arrive in time order, so an open span has no event between its start and
+    # `at` (that one's writer would have ended it). No lookup of each span's next event: that was
+    # an index probe per span, 3-20 s for a rule run ending 500,000 of them on PostgreSQL.
     for chunk in _chunks(group_ids):
         await execute(
             connection,
-            "INSERT INTO report_ending (id, group_id, end_at) "
-            f"SELECT s.id, s.group_id, {_next_event('s', 's.event_id', 's.start_at')} FROM report_span s "
-            "WHERE s.id IN (SELECT o.id FROM membership_event e JOIN report_span o ON o.group_id = e.group_id "
-            f"AND o.customer_id = e.customer_id AND o.end_at = ? WHERE {_events_at(chunk, 'e')})",
+            "INSERT INTO report_ending (id, group_id, end_at) SELECT DISTINCT s.id, s.group_id, e.at "
+            "FROM membership_event e JOIN report_span s ON s.group_id = e.group_id AND s.customer_id = e.customer_id "
+            f"AND s.end_at = ? WHERE {_events_at(chunk, 'e')} AND (s.start_at < e.at OR s.event_id < e.id)",
             FAR_FUTURE,
             *chunk,
             at,
         )
-    await execute(connection, "DELETE FROM report_ending WHERE end_at IS NULL")
     await execute(
         connection,
         # A join, not a subquery per span: PostgreSQL ran the subquery once for each of 472,500 spans.
