@@ -39,6 +39,7 @@ async def test_an_estimate_is_shown_until_the_exact_count_replaces_it(user: User
         assert await until(lambda: _texts(user, "preview-count") == [about(matching)], tries=PREVIEW)
         await user.should_see("Counting…")
         await user.should_see(f"{about(joining)} would join")
+        await user.should_see("No one in the sample would leave")  # not "about 0"
         await user.should_not_see("View Matching Customers")  # names come with the exact figures
 
     await user.should_see(f"{matching:,}", marker="preview-count", retries=PREVIEW)

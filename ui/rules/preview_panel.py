@@ -93,6 +93,11 @@ def _way(direction: str, from_name: str | None, to_name: str | None, *, arriving
     return f"{way} from {from_name}" if arriving else f"{way} to {to_name}"
 
 
+def _estimated(n: int, what: str) -> str:
+    """ "about 1,200 would join"; none in the sample is said so ("about 0" reads as a broken figure)."""
+    return f"{about(n)} {what}" if n else f"No one in the sample {what}"
+
+
 def _names(label: str, samples: Sequence[NamedCustomer | CustomerRef], *, more: int | None = None) -> None:
     """ "Joining: Ann · Bob · Cy and 34 more", each name a link to the customer."""
     if not samples:
@@ -310,8 +315,8 @@ class PreviewPanel:
         change = preview.change
         if change is not None:
             with ui.row().classes("gap-4 text-slate-600"):
-                ui.label(f"{about(change.joining)} would join").mark("preview-joining")
-                ui.label(f"{about(change.leaving)} would leave").mark("preview-leaving")
+                ui.label(_estimated(change.joining, "would join")).mark("preview-joining")
+                ui.label(_estimated(change.leaving, "would leave")).mark("preview-leaving")
         self.impact_box = ui.column().classes("w-full gap-1")
 
     def _show_change(self, preview: RulePreview) -> None:
