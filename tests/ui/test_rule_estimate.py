@@ -65,3 +65,19 @@ async def test_a_small_shops_exact_figures_come_without_an_estimate(user: User):
 
     assert await until(exact_shown)
     assert not any(text.startswith("about") for text in shown)
+
+
+async def test_an_estimate_left_for_an_incomplete_rule_no_longer_says_it_is_counting(user: User, monkeypatch):
+    monkeypatch.setattr(PreviewPanel, "estimate_after", 0.0)
+    gold = await CustomerGroup.get(code="GOLD")
+    await turn_off_ladder(ladder_id=gold.parent_id, actor=SYSTEM)
+    await user.open(f"/groups/{gold.id}/edit")
+    user.find(ui.stepper).elements.pop().value = "Rules"
+    await user.should_see("No one would join", retries=PREVIEW)
+
+    async with reader_connection()._lock:
+        user.find("rule-value-0").elements.pop().value = 10_000
+        await user.should_see("Counting…", retries=PREVIEW)
+        user.find("rule-add-condition").click()  # a condition without a value: the rule is incomplete
+        await user.should_see("Showing the last complete rule", retries=PREVIEW)
+        await user.should_not_see("Counting…")

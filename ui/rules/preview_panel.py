@@ -255,12 +255,17 @@ class PreviewPanel:
                     ui.icon("edit_note", size="md").classes("text-slate-400")
                     ui.label(f"Complete the rule to see who it matches: {what}." if n else "Complete the rule.")
             return
-        # The last complete rule's figures stay in view, dimmed, so the count never blanks.
+        # The last complete rule's figures stay in view, dimmed, so the count never blanks. Nothing is
+        # being counted for it any more: an answer still on its way is for an older request.
         self.stale_text.text = f"Showing the last complete rule: {what} (marked in red)."
         self.stale_note.visible = True
         self.body.classes(add="opacity-40")
+        self.spinner.visible = False
+        if self.counting_note is not None:
+            self.counting_note.visible = False
 
     def _show(self, preview: RulePreview) -> None:
+        self.counting_note = None  # cleared with the body below
         self.stale_note.visible = False
         self.body.classes(remove="opacity-40")
         self.body.clear()
@@ -294,6 +299,7 @@ class PreviewPanel:
                 ui.label("No customer matches this rule yet.").classes("text-slate-500 italic")
 
     _funnel_drawn: tuple[list[FunnelStep], int, RuleGroup] | None = None
+    counting_note: ui.row | None = None  # "Counting…" beside an estimate
 
     def _show_estimate(self, preview: RulePreview) -> None:
         """A big shop's first figures, counted on a sample: worded as estimates ("about 230,000"),
@@ -306,7 +312,7 @@ class PreviewPanel:
             ui.label(f"About {preview.share:.0%} of {preview.total_customers:,} customers").classes(
                 "text-sm text-slate-500"
             ).mark("preview-share")
-            with ui.row().classes("items-center gap-1 text-xs text-slate-500 no-wrap"):
+            with ui.row().classes("items-center gap-1 text-xs text-slate-500 no-wrap") as self.counting_note:
                 ui.spinner(size="xs")
                 ui.label(f"Counting… (an estimate from {sampled} until the exact figures are ready)")
         self.funnel_box = ui.column().classes("w-full gap-1")
