@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint format bench demo clean chromium binary css
+.PHONY: run test lint format bench bench-postgres demo clean chromium binary css
 
 run: $(VENV)/.installed
 	$(BIN)/customer-groups run
@@ -24,6 +24,11 @@ format: $(VENV)/.installed-test
 # Every benchmark, then one table of their headline figures beside their baselines (bench/__main__.py).
 bench: $(VENV)/.installed-test chromium
 	$(BIN)/python -m bench
+
+# The benchmarks that run on PostgreSQL, on a server of their own (bench/postgres keeps its data in
+# bench/.data/ so each shop is loaded once).
+bench-postgres: $(VENV)/.installed-test
+	bench/postgres $(BIN)/python -m bench
 
 # One file, dist/customer-groups, that runs the app and its subcommands without Python. PyInstaller
 # is called directly (nicegui-pack cannot pass hidden imports): modules named only by strings (the

@@ -1,6 +1,7 @@
 """Every benchmark, then one table of their headline figures: `python -m bench` (`make bench`).
 
-`python -m bench rules reports` runs only those. Each module runs in a process of its own (as
+`python -m bench rules reports` runs only those; with DATABASE_URL a PostgreSQL server's (`make
+bench-postgres` starts one with bench/postgres), the ones that run there. Each module runs in a process of its own (as
 `python -m bench.<module>` would), prints its own report as it goes, and records its headline
 figures (bench/summary.py); the table at the end lists them all, each beside the baseline measured in
 the same run, with the scale and database it ran at. A module that fails is named at the end and
@@ -13,7 +14,7 @@ import sys
 import tempfile
 import time
 
-from bench.summary import SUMMARY_FILE, read, table
+from bench.summary import SUMMARY_FILE, database_name, read, table
 
 MODULES = [
     "overview",
@@ -31,11 +32,16 @@ MODULES = [
 ]
 
 
+# What runs against PostgreSQL (DATABASE_URL a postgres URL, as `make bench-postgres` sets it).
+POSTGRES_MODULES = ["previews", "rules", "pages_postgres"]
+
+
 def main(argv: list[str]) -> int:
-    modules = argv or MODULES
-    unknown = [m for m in modules if m not in MODULES]
+    known = MODULES + POSTGRES_MODULES
+    modules = argv or (POSTGRES_MODULES if database_name() == "PostgreSQL" else MODULES)
+    unknown = [m for m in modules if m not in known]
     if unknown:
-        print(f"Unknown benchmark(s): {', '.join(unknown)}. Known: {', '.join(MODULES)}", file=sys.stderr)
+        print(f"Unknown benchmark(s): {', '.join(unknown)}. Known: {', '.join(dict.fromkeys(known))}", file=sys.stderr)
         return 2
     failed: list[str] = []
     with tempfile.TemporaryDirectory(prefix="customer-groups-bench-summary-") as directory:

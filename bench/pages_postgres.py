@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from bench.shops import p95
+from bench.summary import record
 from services.customers import list_customers
 from services.groups.group import create_group, list_groups
 from services.membership.members import list_members
@@ -132,6 +133,18 @@ async def main() -> None:
             cell = f"{statistics.median(mine):.1f} / {p95(mine):.1f}"
             base = f"{statistics.median(theirs):.1f} / {p95(theirs):.1f}" if theirs else ""
             print(f"{name:<52}{cell:>18}{base:>18}  {'PASS' if p95(mine) < TARGET_MS else 'over target'}")
+            record(
+                "pages",
+                f"{name} p95 (in-process)",
+                p95(mine),
+                "ms",
+                scale=f"{CUSTOMERS:,} customers (generated)",
+                database="PostgreSQL",
+                baseline=p95(theirs) if theirs else None,
+                baseline_is="hand SQL (asyncpg)" if theirs else "",
+                target=f"< {TARGET_MS:.0f} ms",
+                passed=p95(mine) < TARGET_MS,
+            )
         for label, text, args in (
             ("group page 1", PAGE.format(group=half, where=""), ()),
             (
