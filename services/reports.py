@@ -292,14 +292,16 @@ async def _cohorts(
         before, before_params = _ordered_between(_moment(period.previous.start), _moment(period.previous.end))
         again, again_params = _ordered_between(start, end)
         flags, params = f"{before} AS before_n, {again} AS again_n", [*before_params, *again_params]
+    # MATERIALIZED: each customer's flags are worked out once; flattened into the sums, SQLite
+    # looked up their orders once per sum that names the flag.
     for row in await fetch_rows(
         connection,
-        "SELECT group_id, COUNT(*) AS n, COALESCE(AVG(lifetime), 0) AS clv, SUM(before_n) AS before_n, "
-        "SUM(before_n * again_n) AS again_n FROM ("
-        f"SELECT k.group_id, c.lifetime_cents AS lifetime, {flags} FROM "
+        f"WITH t AS MATERIALIZED (SELECT k.group_id, c.lifetime_cents AS lifetime, {flags} FROM "
         "(SELECT group_id, customer_id FROM report_span "
         f"WHERE group_id IN ({placeholders(group_ids)}) AND start_at < ? AND end_at > ? GROUP BY group_id, customer_id) k "
-        "JOIN customer c ON c.id = k.customer_id) t GROUP BY group_id",
+        "JOIN customer c ON c.id = k.customer_id) "
+        "SELECT group_id, COUNT(*) AS n, COALESCE(AVG(lifetime), 0) AS clv, SUM(before_n) AS before_n, "
+        "SUM(before_n * again_n) AS again_n FROM t GROUP BY group_id",
         *params,
         *group_ids,
         end,
@@ -317,25 +319,26 @@ async def _cohorts(
 async def _top_customers(connection: BaseDBAsyncClient, group_id: int, period: Period) -> list[TopCustomer]:
     """The group's customers whose orders brought it the most in the period.
 
-    Walks the group's customers down lists of what they brought it, each read from the most, and
-    sums each new one's orders in the period, until nobody not yet read can reach the fifth found
-    (the threshold algorithm: an unread customer brought at most the last figure read from each
-    list). A period of a few months walks those months' lists (report_month); a longer one the
-    all-time list (report_customer), one bound for every period. At a million customers a few
-    hundred are summed, not all of them."""
+    Walks the group's customers down lists of what they brought it, each read from the most, until
+    nobody not yet read can reach the fifth found (the threshold algorithm: an unread customer
+    brought at most the last figure read from each list). A period of a few months walks those
+    months' lists (report_month); a longer one the all-time list (report_customer), one bound for
+    every period. A customer read is summed over the period's orders only while their bound (their
+    months added up) can still reach the fifth: at a million customers a few hundred are summed,
+    not all of them."""
     start, end = _moment(period.start), _moment(period.end)
     touched = sorted({int(month.replace("-", "")) for month, _ in _months(period)})
+    by_month = len(touched) <= MONTH_LISTS
     lists = (
-        [("report_month", "AND month = ?", [month]) for month in touched]
-        if len(touched) <= MONTH_LISTS
-        else [("report_customer", "", [])]
+        [("report_month", "AND month = ?", [month]) for month in touched] if by_month else [("report_customer", "", [])]
     )
     found: dict[int, tuple[int, int]] = {}  # customer -> (revenue, orders) in the period
-    seen: set[int] = set()
+    bounds: dict[int, int] = {}  # customer read but not yet summed -> the most they can have brought
     after: list[tuple[int, int] | None] = [None] * len(lists)  # (bound, customer) last read from each list
     open_lists = set(range(len(lists)))
+    summed: set[int] = set()
     size = TOP_CUSTOMERS  # then 4x: a few short reads where the first customers settle it
-    while open_lists:
+    while True:
         new: set[int] = set()
         for position in sorted(open_lists):
             table, where, params = lists[position]
@@ -353,12 +356,23 @@ async def _top_customers(connection: BaseDBAsyncClient, group_id: int, period: P
                 after[position] = (int(rows[-1]["revenue_cents"]), rows[-1]["customer_id"])
             if len(rows) < size:
                 open_lists.discard(position)
-            new |= {row["customer_id"] for row in rows} - seen
-        seen |= new
-        found |= await _period_revenue(connection, group_id, sorted(new), start, end)
+            new |= {row["customer_id"] for row in rows}
+        new -= found.keys() | bounds.keys() | summed
+        bounds |= await _bounds(connection, group_id, sorted(new), touched if by_month else [])
+        # Summing a customer's orders costs an index seek each; their bound, one kept row per month.
+        # So only those whose bound can still reach the fifth are summed, the likeliest first.
+        while True:
+            best = sorted((revenue for revenue, _ in found.values()), reverse=True)
+            fifth = best[TOP_CUSTOMERS - 1] if len(best) >= TOP_CUSTOMERS else -1
+            due = sorted((cid for cid, bound in bounds.items() if bound >= fifth), key=lambda c: -bounds[c])[:500]
+            if not due:
+                break
+            for cid in due:
+                del bounds[cid]
+            summed.update(due)
+            found |= await _period_revenue(connection, group_id, due, start, end)
         threshold = sum(after[position][0] for position in open_lists)  # an exhausted list holds nobody unread
-        best = sorted((revenue for revenue, _ in found.values()), reverse=True)
-        if len(best) >= TOP_CUSTOMERS and best[TOP_CUSTOMERS - 1] > threshold:
+        if not open_lists or fifth > threshold:
             break
         size = min(size * 4, 16_384)
     if not found:
@@ -372,6 +386,31 @@ async def _top_customers(connection: BaseDBAsyncClient, group_id: int, period: P
     rank = {row["id"]: (position, row["name"]) for position, row in enumerate(names)}
     ranked = sorted(tied, key=lambda cid: (-found[cid][0], rank[cid][0]))[:TOP_CUSTOMERS]
     return [TopCustomer(cid, rank[cid][1], found[cid][0], found[cid][1]) for cid in ranked]
+
+
+async def _bounds(
+    connection: BaseDBAsyncClient, group_id: int, customer_ids: list[int], months: list[int]
+) -> dict[int, int]:
+    """The most each customer's orders can have brought the group in a period within these months
+    (none: all time)."""
+    found = dict.fromkeys(customer_ids, 0)
+    # One month at a time, the customers first (CROSS JOIN), so each row is found by its whole key:
+    # given a list of months, SQLite (no statistics) read the group's whole month for each customer.
+    sources = [("report_month", "AND m.month = ?", [month]) for month in months] or [("report_customer", "", [])]
+    for first in range(0, len(customer_ids), 5_000):
+        chunk = customer_ids[first : first + 5_000]
+        for table, where, params in sources:
+            for row in await fetch_rows(
+                connection,
+                f"SELECT v.column1 AS customer_id, m.revenue_cents AS bound FROM "
+                f"(VALUES {', '.join(['(CAST(? AS INTEGER))'] * len(chunk))}) v CROSS JOIN {table} m "
+                f"WHERE m.group_id = ? {where} AND m.customer_id = v.column1",
+                *chunk,
+                group_id,
+                *params,
+            ):
+                found[row["customer_id"]] += int(row["bound"])
+    return found
 
 
 async def _period_revenue(
@@ -434,12 +473,12 @@ async def _by_month(connection: BaseDBAsyncClient, group_id: int, period: Period
 
 @asynccontextmanager
 async def _hits(
-    connection: BaseDBAsyncClient, group_ids: list[int], start: datetime, end: datetime
+    connection: BaseDBAsyncClient, group_ids: list[int], start: datetime, end: datetime, least: int = 0
 ) -> AsyncIterator[None]:
-    """A scratch table report_hits of the groups' completed orders placed in [start, end) while
-    their customers were members: for what the kept totals cannot answer (discounts of promotions
-    with a minimum purchase, the lines' costs). It lives in the connection's temporary schema, in
-    the caller's read transaction."""
+    """A scratch table report_hits of the groups' completed orders of at least `least` cents placed
+    in [start, end) while their customers were members: for what the kept totals cannot answer
+    (discounts of promotions with a minimum purchase, the lines' costs). It lives in the
+    connection's temporary schema, in the caller's read transaction."""
     await execute(connection, "DROP TABLE IF EXISTS report_hits")
     await execute(
         connection,
@@ -449,13 +488,14 @@ async def _hits(
         'o.total_cents FROM report_span s CROSS JOIN "order" o '
         f"WHERE s.group_id IN ({placeholders(group_ids)}) AND s.start_at < ? AND s.end_at > ? "
         "AND o.customer_id = s.customer_id AND o.placed_at >= s.start_at AND o.placed_at < s.end_at "
-        "AND o.status = ? AND o.placed_at >= ? AND o.placed_at < ?",
+        "AND o.status = ? AND o.placed_at >= ? AND o.placed_at < ? AND o.total_cents >= ?",
         *group_ids,
         end,
         start,
         COMPLETED,
         start,
         end,
+        least,
     )
     try:
         yield
@@ -517,7 +557,10 @@ async def compare_groups(*, group_ids: list[int], period: Period) -> Comparison:
             # Only the promotions' days are read again for the discounts; the lines need the whole period.
             first = start if costs else max(start, min(r.start for r in rates))
             last = end if costs else min(end, max(r.end for r in rates))
-            async with _hits(connection, group_ids, first, last):
+            # Without lines, only the promotions' groups and orders that reach a minimum are read.
+            hit_groups = group_ids if costs else sorted({r.group_id for r in rates})
+            least = 0 if costs else min(r.minimum_cents for r in rates)
+            async with _hits(connection, hit_groups, first, last, least):
                 discounts = await _discounts(connection, now, own, rates, period)
                 if costs:
                     costed = await _costed(connection, group_ids)
