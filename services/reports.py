@@ -329,9 +329,10 @@ async def _top_customers(connection: BaseDBAsyncClient, group_id: int, period: P
     start, end = _moment(period.start), _moment(period.end)
     touched = sorted({int(month.replace("-", "")) for month, _ in _months(period)})
     by_month = len(touched) <= MONTH_LISTS
-    lists = (
-        [("report_month", "AND month = ?", [month]) for month in touched] if by_month else [("report_customer", "", [])]
-    )
+    # The all-time list too: for a group of new customers it is the tighter of the two.
+    lists = [("report_month", "AND month = ?", [month]) for month in touched] if by_month else []
+    lists.append(("report_customer", "", []))
+    all_time = len(lists) - 1
     found: dict[int, tuple[int, int]] = {}  # customer -> (revenue, orders) in the period
     bounds: dict[int, int] = {}  # customer read but not yet summed -> the most they can have brought
     after: list[tuple[int, int] | None] = [None] * len(lists)  # (bound, customer) last read from each list
@@ -371,8 +372,14 @@ async def _top_customers(connection: BaseDBAsyncClient, group_id: int, period: P
                 del bounds[cid]
             summed.update(due)
             found |= await _period_revenue(connection, group_id, due, start, end)
-        threshold = sum(after[position][0] for position in open_lists)  # an exhausted list holds nobody unread
-        if not open_lists or fifth > threshold:
+        # Nobody unread brought more than the all-time list's last figure, nor than the months' last
+        # figures added up; an exhausted list holds nobody unread.
+        months_left = sum(after[position][0] for position in open_lists if position != all_time)
+        threshold = after[all_time][0] if all_time in open_lists else 0
+        if by_month:
+            threshold = min(threshold, months_left)
+        # Once the months' lists are read to the end, everyone with an order in the period has been.
+        if fifth > threshold or not open_lists or (by_month and open_lists == {all_time}):
             break
         size = min(size * 4, 16_384)
     if not found:
@@ -392,11 +399,13 @@ async def _bounds(
     connection: BaseDBAsyncClient, group_id: int, customer_ids: list[int], months: list[int]
 ) -> dict[int, int]:
     """The most each customer's orders can have brought the group in a period within these months
-    (none: all time)."""
+    (none: any period): all they ever brought it, or the months' added up if less."""
     found = dict.fromkeys(customer_ids, 0)
+    ever = dict.fromkeys(customer_ids, 0)
+    within: set[int] = set()
     # One month at a time, the customers first (CROSS JOIN), so each row is found by its whole key:
     # given a list of months, SQLite (no statistics) read the group's whole month for each customer.
-    sources = [("report_month", "AND m.month = ?", [month]) for month in months] or [("report_customer", "", [])]
+    sources = [("report_month", "AND m.month = ?", [month]) for month in months] + [("report_customer", "", [])]
     for first in range(0, len(customer_ids), 5_000):
         chunk = customer_ids[first : first + 5_000]
         for table, where, params in sources:
@@ -409,8 +418,11 @@ async def _bounds(
                 group_id,
                 *params,
             ):
-                found[row["customer_id"]] += int(row["bound"])
-    return found
+                (ever if table == "report_customer" else found)[row["customer_id"]] += int(row["bound"])
+                if table == "report_month":
+                    within.add(row["customer_id"])
+    # -2: no order in these months, so not among the period's customers at all.
+    return {cid: (min(ever[cid], found[cid]) if cid in within else -2) if months else ever[cid] for cid in customer_ids}
 
 
 async def _period_revenue(
