@@ -1,0 +1,72 @@
+"""Where a rule run moving ~500,000 members spends its time: section 5 of bench/rules.py (a new
+group of the top spenders, then its rule turned to the others) on the 1M-customer shop, with
+every statement over 0.15 s timed and printed in the order it ran.
+
+    .venv/bin/python -m bench.rule_run_statements                      # SQLite (a scratch copy)
+    bash bench/postgres .venv/bin/python -m bench.rule_run_statements  # PostgreSQL
+
+The timing wraps the drivers (asyncpg's connection, Tortoise's SQLite client), so it sees the
+statements of the run, the report totals and the outbox alike. Figures swing with machine load:
+print `uptime` with them."""
+
+import asyncio
+import os
+import time
+
+import asyncpg
+from tortoise.backends.sqlite.client import SqliteClient
+
+from bench import rules
+from bench.pg_shops import is_postgres_url, load_or_reuse
+
+SLOW_S = 0.15
+_slow: list[tuple[float, str]] = []
+
+
+def _timed(cls: type, name: str) -> None:
+    original = getattr(cls, name)
+
+    async def timed(self, query, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return await original(self, query, *args, **kwargs)
+        finally:
+            if (seconds := time.perf_counter() - started) > SLOW_S:
+                _slow.append((seconds, " ".join(str(query).split())[:200]))
+
+    setattr(cls, name, timed)
+
+
+async def _save_and_print(save) -> float:
+    _slow.clear()
+    started = time.perf_counter()
+    await save()
+    seconds = time.perf_counter() - started
+    print(f"--- {seconds:.1f} s, of which statements over {SLOW_S} s: {sum(s for s, _ in _slow):.1f} s")
+    for spent, statement in _slow:
+        print(f"  {spent:6.2f}  {statement}")
+    return seconds
+
+
+def main() -> None:
+    for name in ("execute", "fetch", "executemany"):
+        _timed(asyncpg.connection.Connection, name)
+    for name in ("execute_query", "execute_many", "execute_query_dict"):
+        _timed(SqliteClient, name)
+    rules._timed_save = _save_and_print
+    server = os.environ.get("DATABASE_URL")
+    server = server if is_postgres_url(server) else None
+    rules.build_or_reuse(rules.LARGE)
+    if server:
+        load_or_reuse(rules.LARGE, server)
+    results = rules.Results()
+    print(f"load average {os.getloadavg()}")
+    with rules._copy_of(rules.LARGE, server) as url:
+        asyncio.run(rules.measure_moves(rules.LARGE, url, results))
+    print(f"load average {os.getloadavg()}")
+    for move in results.moves:
+        print(f"{move['what']}: {move['joined']:,} joined, {move['left']:,} left in {move['seconds']:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
