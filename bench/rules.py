@@ -58,6 +58,7 @@ from datetime import datetime
 
 from bench.pg_shops import dsn, is_postgres_url, load_or_reuse, scratch_database
 from bench.shops import ShopSize, build_or_reuse, p95, scratch_copy
+from bench.summary import record
 from models.customer import Customer
 from models.group import CustomerGroup, Membership
 from services.groups.group import create_group, get_group, list_groups, update_group
@@ -565,6 +566,48 @@ def report(results: Results, load: tuple[tuple[float, ...], tuple[float, ...]]) 
     )
     for name, value, target, ok in _target_rows(results):
         print(f"   {name:<82}{value:>10}{target:>10}  {_verdict(ok)}")
+    _record(results)
+
+
+def _record(results: Results) -> None:
+    """The headline figures for make bench's table (bench/summary.py)."""
+    database = "PostgreSQL" if results.database.startswith("PostgreSQL") else "SQLite"
+    for f in results.previews:
+        record(
+            "rules",
+            f"preview p95, {f.case.name}",
+            _p95(f.preview_ms),
+            "ms",
+            scale=f.shop.label,
+            database=database,
+            baseline=_p95(f.plain_count_ms),
+            baseline_is=f"{results.baseline} count alone",
+            target=f"< {PREVIEW_TARGET_MS:.0f} ms",
+            passed=_p95(f.preview_ms) < PREVIEW_TARGET_MS,
+        )
+    if m := results.materialise:
+        total = m["saved_s"] + m["applied_s"]
+        record(
+            "rules",
+            f"save + materialise {m['members']:,} members",
+            total,
+            "s",
+            scale=LARGE.label,
+            database=database,
+            target=f"< {MATERIALISE_TARGET_S:g} s",
+            passed=total < MATERIALISE_TARGET_S,
+        )
+    for m in results.moves:
+        record(
+            "rules",
+            f"rule run moving {m['joined'] + m['left']:,} members",
+            m["seconds"],
+            "s",
+            scale=LARGE.label,
+            database=database,
+            target=f"< {MOVE_TARGET_S:g} s",
+            passed=m["seconds"] < MOVE_TARGET_S,
+        )
 
 
 @contextmanager
