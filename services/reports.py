@@ -295,10 +295,10 @@ async def _cohorts(
     # A narrow index holds all this reads of a customer; SQLite reads their row unless told.
     stats = "" if is_postgres(connection) else "INDEXED BY customer_report_stats"
     # MATERIALIZED: each customer's flags are worked out once; flattened into the sums, SQLite
-    # looked up their orders once per sum that names the flag.
+    # looked up their orders once per sum that names the flag. Only then: it writes every row out.
     for row in await fetch_rows(
         connection,
-        f"WITH t AS MATERIALIZED (SELECT k.group_id, c.lifetime_cents AS lifetime, {flags} FROM "
+        f"WITH t AS {'MATERIALIZED' if retention else ''} (SELECT k.group_id, c.lifetime_cents AS lifetime, {flags} FROM "
         "(SELECT group_id, customer_id FROM report_span "
         f"WHERE group_id IN ({placeholders(group_ids)}) AND start_at < ? AND end_at > ? GROUP BY group_id, customer_id) k "
         f"JOIN customer c {stats} ON c.id = k.customer_id) "
