@@ -36,6 +36,7 @@ from services.benefits.sections import (
 )
 from services.benefits.summary import catalog_names, pricing_text
 from services.rules.clock import months_before
+from services.rules.compiler import _customers_not_in as customers_without_row_in
 from services.rules.compiler import to_q
 from services.rules.explainer import now_for_rules
 from services.rules.ladders import Direction, Ladder, ladder_ids_by_rung, load_ladder, planned_placement, with_rule
@@ -155,8 +156,10 @@ async def _product_scope(pricing: Mapping[str, Any]) -> set[int] | None:
 def _joiners(rule: RuleGroup, group_id: int | None, now: datetime):
     query = Customer.filter(to_q(rule, now=now))
     if group_id is not None:
-        query = query.exclude(id__in=Subquery(Membership.filter(group_id=group_id).values("customer_id"))).exclude(
-            id__in=Subquery(MembershipExclusion.filter(group_id=group_id).values("customer_id"))
+        # NOT EXISTS, not NOT IN (SELECT ...): see services/rules/compiler.py.
+        query = query.filter(
+            customers_without_row_in(Membership.filter(group_id=group_id), ""),
+            customers_without_row_in(MembershipExclusion.filter(group_id=group_id), ""),
         )
     return query
 
