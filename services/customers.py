@@ -220,17 +220,12 @@ async def list_customers(
         # The group and the bounds written in: see services.membership.members.list_members.
         where = f"m.customer_id = c.id AND m.group_id = {int(group_id)} AND {where_group}"
         params = params_group
-    if order.condition:
-        where += f" AND {order.condition}"
-        params += list(order.params)
-    found = await fetch_rows(
-        connection,
-        f"SELECT c.id, c.name, c.company, c.email, c.country, c.status, c.lifetime_cents, c.order_count "
-        f"FROM {tables} WHERE {where} ORDER BY {order.order_by} LIMIT {int(order.limit)} OFFSET {int(order.offset)}",
-        *params,
+    sql, params = order.statement(
+        f"SELECT c.id, c.name, c.company, c.email, c.country, c.status, c.lifetime_cents, c.order_count FROM {tables}",
+        where,
+        params,
     )
-    if order.reversed:
-        found.reverse()
+    found = order.in_order(await fetch_rows(connection, sql, *params))
     ids = [c["id"] for c in found]
     groups: dict[int, list[str]] = {i: [] for i in ids}
     for customer_id, name in (

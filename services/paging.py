@@ -53,6 +53,17 @@ class NameOrder:
     limit: int
     reversed: bool
 
+    def statement(self, select: str, where: str, params: list) -> tuple[str, list]:
+        """`select ... WHERE where` read as this page: the keyset condition added, ordered, bounded."""
+        if self.condition:
+            where, params = f"{where} AND {self.condition}", [*params, *self.params]
+        tail = f"ORDER BY {self.order_by} LIMIT {int(self.limit)} OFFSET {int(self.offset)}"
+        return f"{select} WHERE {where} {tail}", params
+
+    def in_order(self, rows: list) -> list:
+        """The rows read, in the list's order (a page read from the end comes back reversed)."""
+        return rows[::-1] if self.reversed else rows
+
 
 def name_order(*, name: str, id: str, page: int, per_page: int, total: int | None, seek: Seek | None) -> NameOrder:
     """The page's place in the list, in the cheapest terms an index on (name, id) serves: a keyset

@@ -51,17 +51,12 @@ async def list_members(
     if found:
         where += f" AND {found}"
         params += words
-    if order.condition:
-        where += f" AND {order.condition}"
-        params += list(order.params)
-    rows = await fetch_rows(
-        connection,
-        f"SELECT c.id, c.name, c.company, c.lifetime_cents, m.since, m.source, m.is_primary "
-        f"FROM {tables} WHERE {where} ORDER BY {order.order_by} LIMIT {int(order.limit)} OFFSET {int(order.offset)}",
-        *params,
+    sql, params = order.statement(
+        f"SELECT c.id, c.name, c.company, c.lifetime_cents, m.since, m.source, m.is_primary FROM {tables}",
+        where,
+        params,
     )
-    if order.reversed:
-        rows.reverse()
+    rows = order.in_order(await fetch_rows(connection, sql, *params))
     return Page(
         rows=[
             MemberRow(
