@@ -39,12 +39,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(skip)
 
 
-def _build_url(url: str, *, demo: bool) -> None:
+def _build_url(url: str, *, demo: bool, seed: int = 7) -> None:
     async def build() -> None:
         await open_database(database_url=url)
         try:
             if demo:
-                await seed_demo_shop(customers=DEMO_CUSTOMERS, seed=7)
+                await seed_demo_shop(customers=DEMO_CUSTOMERS, seed=seed)
         finally:
             await close_database()
 
@@ -96,10 +96,16 @@ def _shop_template(request: pytest.FixtureRequest, sqlite_fixture: str, *, demo:
     if not postgres.on_postgres():
         yield ShopTemplate(f"sqlite://{request.getfixturevalue(sqlite_fixture)}")
         return
-    url = postgres.create_database()
-    _build_url(url, demo=demo)
+    yield from built_template(lambda: postgres.create_database(), demo=demo)
+
+
+def built_template(new_url: Callable[[], str], *, demo: bool, seed: int = 7) -> Iterator[ShopTemplate]:
+    """A template built at `new_url()` (migrated; with the demo shop of `seed` when `demo`),
+    removed at the end of the run."""
+    url = new_url()
+    _build_url(url, demo=demo, seed=seed)
     yield ShopTemplate(url)
-    postgres.drop_database(url)
+    discard(url)
 
 
 @pytest.fixture(scope="session")
