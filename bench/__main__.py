@@ -5,7 +5,8 @@ bench-postgres` starts one with bench/postgres), the ones that run there. Each m
 `python -m bench.<module>` would), prints its own report as it goes, and records its headline
 figures (bench/summary.py); the table at the end lists them all, each beside the baseline measured in
 the same run, with the scale and database it ran at. A module that fails is named at the end and
-the exit status says so; the others still run.
+the exit status says so; the others still run. BENCH_CUSTOMERS (100000 or 1000000) puts every
+benchmark whose figures grow with the shop on that one shop (bench/shops.py `shop_at_scale`).
 """
 
 import os
@@ -14,6 +15,7 @@ import sys
 import tempfile
 import time
 
+from bench.shops import SCALE_VARIABLE
 from bench.summary import SUMMARY_FILE, database_name, read, table
 
 MODULES = [
@@ -57,7 +59,9 @@ def main(argv: list[str]) -> int:
                 failed.append(module)
         figures = read(summary)
     load = os.getloadavg()
-    print(f"\nHeadline figures ({len(figures)}); machine: {os.cpu_count()} CPUs, load average {load[0]:.1f} now.")
+    scale = os.environ.get(SCALE_VARIABLE)
+    at = f"{SCALE_VARIABLE}={scale}" if scale else f"each at its own scale ({SCALE_VARIABLE} unset)"
+    print(f"\nHeadline figures ({len(figures)}), {at}; machine: {os.cpu_count()} CPUs, load average {load[0]:.1f} now.")
     print(table(figures) if figures else "(none recorded)")
     if failed:
         print(f"\nFailed: {', '.join(failed)}", file=sys.stderr)

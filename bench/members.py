@@ -41,7 +41,7 @@ from pathlib import Path
 
 from tortoise.functions import Count
 
-from bench.shops import SEED, ShopSize, build_or_reuse, p95, scratch_copy
+from bench.shops import SCALES, SEED, ShopSize, build_or_reuse, p95, scratch_copy, shop_at_scale
 from bench.summary import record
 from models.group import CustomerGroup, Membership, MembershipEvent
 from services.groups.group import list_groups
@@ -49,7 +49,7 @@ from services.membership.changes import AddMode, RemoveMode, add_members, remove
 from services.staff.actor import SystemActor
 from services.storage.database import close_database, open_database
 
-SHOP = ShopSize(customers=100_000, orders=1_000_000)
+SHOP = shop_at_scale(SCALES[100_000])
 LARGE = ShopSize(customers=1_000_000, orders=2_000_000)  # measured only if already cached
 SELECTED = 10_000
 ROUNDS = 3  # fresh copies per case; the median is reported

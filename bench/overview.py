@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.shops import ShopSize, build_or_reuse, ensure_bench_owner, p95, signed_in_cookies
+from bench.shops import SCALES, ShopSize, build_or_reuse, ensure_bench_owner, p95, shop_at_scale, signed_in_cookies
 from bench.summary import record
 from services.groups.group import GroupRow, list_groups
 from services.membership.members import list_members
@@ -34,7 +34,7 @@ START_TIMEOUT = 120.0  # seconds; the first start on a shop may apply new migrat
 
 
 BASELINE = ShopSize(customers=1_200, orders=None)
-BIG = ShopSize(customers=100_000, orders=1_000_000)
+BIG = shop_at_scale(SCALES[100_000])
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ manual group of every second customer (500,000 members), and two small manual gr
   id into Python for "Select all"), and by plain sqlite3 on the same file: the baseline.
 
 Each figure is printed as median / p95 beside its baselines, with the machine's load. Over-target
-figures never fail the run. SHOP=100000 runs it on the 100,000-customer shop.
+figures never fail the run. BENCH_CUSTOMERS=100000 runs it on the 100,000-customer shop.
 """
 
 import asyncio
@@ -29,7 +29,15 @@ from pathlib import Path
 
 import httpx
 
-from bench.shops import ShopSize, build_or_reuse, ensure_bench_owner, p95, scratch_copy, signed_in_cookies
+from bench.shops import (
+    SCALES,
+    build_or_reuse,
+    ensure_bench_owner,
+    p95,
+    scratch_copy,
+    shop_at_scale,
+    signed_in_cookies,
+)
 from bench.summary import record
 from models.customer import Customer
 from models.group import Membership
@@ -44,11 +52,7 @@ from services.storage.database import close_database, open_database
 from services.storage.sql import execute
 from tests.app_process import running_app
 
-SIZES = {
-    "1000000": ShopSize(customers=1_000_000, orders=2_000_000),
-    "100000": ShopSize(customers=100_000, orders=1_000_000),
-}
-SHOP = SIZES[os.environ.get("SHOP", "1000000")]
+SHOP = shop_at_scale(SCALES[1_000_000])
 TARGET_MS = 100.0
 WARM_UP = 3
 TIMED = int(os.environ.get("TIMED", "20"))

@@ -2,7 +2,7 @@
 `bash .ci/postgres --run .venv/bin/python -m bench.pages_postgres`.
 
 The throwaway server of .ci/postgres gets a database of its own, migrated by the app, filled by
-generate_series: CUSTOMERS customers with about 2,000 distinct names (as the demo shop draws them),
+generate_series: BENCH_CUSTOMERS customers (1,000,000 unless set) with about 2,000 distinct names (as the demo shop draws them),
 "Bench Half" (every second customer) and a 4-member group. Times in-process (median / p95) each
 service beside the same answer by hand-written SQL in the same run, and prints the EXPLAIN of the
 group page's statements. Over-target figures never fail the run.
@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from bench.shops import p95
+from bench.shops import SCALES, p95, shop_at_scale
 from bench.summary import record
 from services.customers import list_customers
 from services.groups.group import create_group, list_groups
@@ -25,7 +25,7 @@ from services.paging import Seek
 from services.staff.actor import SYSTEM
 from services.storage.database import close_database, open_database
 
-CUSTOMERS = int(os.environ.get("CUSTOMERS", "1000000"))
+CUSTOMERS = shop_at_scale(SCALES[1_000_000]).customers
 TIMED = int(os.environ.get("TIMED", "20"))
 WARM_UP = 3
 PER_PAGE = 25

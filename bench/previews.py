@@ -43,7 +43,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bench.pg_shops import dsn, is_postgres_url, load_or_reuse, scratch_database
-from bench.shops import ShopSize, build_or_reuse, p95, scratch_copy
+from bench.shops import SCALES, build_or_reuse, p95, scratch_copy, shop_at_scale
 from bench.summary import record
 from models.group import CustomerGroup
 from services.rules import preview as rule_preview
@@ -52,10 +52,6 @@ from services.rules.explainer import now_for_rules
 from services.rules.preview import preview_rule, rule_funnel
 from services.storage.database import close_database, open_database
 
-SIZES = {
-    100_000: ShopSize(customers=100_000, orders=1_000_000),
-    1_000_000: ShopSize(customers=1_000_000, orders=2_000_000),
-}
 WARM_UP = 2
 TIMED = 12
 RATIO_TARGET = 1.3
@@ -471,13 +467,14 @@ def report(results: list[Figures], label: str, *, scale: str, database: str) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, choices=sorted(SIZES), default=1_000_000)
+    default = shop_at_scale(SCALES[1_000_000]).customers
+    parser.add_argument("--customers", type=int, choices=sorted(SCALES), default=default)
     parser.add_argument("--path", type=Path, help="a copy of the shop to use as it is (migrated in place)")
     parser.add_argument("--explain", action="store_true", help="print the plans of the preview's statements")
     parser.add_argument("--only", help="shapes whose name contains this")
     parser.add_argument("--rounds", type=int, default=TIMED, help="timed rounds per shape")
     args = parser.parse_args()
-    shop = SIZES[args.customers]
+    shop = SCALES[args.customers]
     shapes = [s for s in SHAPES if not args.only or args.only in s.name]
     server = os.environ.get("DATABASE_URL")
     run = lambda url: asyncio.run(measure(url, explain_plans=args.explain, shapes=shapes, rounds=args.rounds))  # noqa: E731

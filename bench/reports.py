@@ -24,7 +24,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.shops import ShopSize, build_or_reuse, p95, scratch_copy
+from bench.shops import SCALES, ShopSize, build_or_reuse, p95, scratch_copy, shop_at_scale
 from bench.summary import record
 from models.customer import Order
 from models.group import CustomerGroup
@@ -124,8 +124,9 @@ async def _period(
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--orders", type=lambda v: None if v == "default" else int(v), default=1_000_000)
+    default = shop_at_scale(SCALES[100_000])
+    parser.add_argument("--customers", type=int, default=default.customers)
+    parser.add_argument("--orders", type=lambda v: None if v == "default" else int(v), default=default.orders)
     parser.add_argument("--old", action="store_true", help="also time the queries before issue 21")
     parser.add_argument(
         "--copy",

@@ -1,6 +1,7 @@
 """Demo shops for the benchmarks, built once with the `customer-groups demo` command and cached in
 bench/.data/, plus the small helpers every benchmark shares."""
 
+import os
 import shutil
 import sqlite3
 import statistics
@@ -37,6 +38,26 @@ class ShopSize:
     @property
     def url(self) -> str:
         return f"sqlite://{self.path}"
+
+
+# `make bench BENCH_CUSTOMERS=100000` (or 1000000): the shop every benchmark whose figures grow with
+# the shop runs on, so one run gives one table at one scale. Unset, each keeps its own default.
+SCALE_VARIABLE = "BENCH_CUSTOMERS"
+SCALES = {
+    100_000: ShopSize(customers=100_000, orders=1_000_000),
+    1_000_000: ShopSize(customers=1_000_000, orders=2_000_000),
+}
+
+
+def shop_at_scale(default: ShopSize) -> ShopSize:
+    """The shop BENCH_CUSTOMERS names (one of SCALES), else `default`."""
+    chosen = os.environ.get(SCALE_VARIABLE, "").replace("_", "").replace(",", "")
+    if not chosen:
+        return default
+    if not chosen.isdigit() or int(chosen) not in SCALES:
+        sizes = " or ".join(str(size) for size in SCALES)
+        raise SystemExit(f"{SCALE_VARIABLE}={os.environ[SCALE_VARIABLE]}: the benchmarks run at {sizes} customers.")
+    return SCALES[int(chosen)]
 
 
 def build_or_reuse(shop: ShopSize) -> None:
