@@ -11,19 +11,19 @@ from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
-from tortoise.filters import escape_like
 from tortoise.transactions import in_transaction
 
 from models.customer import Customer, CustomerStatus, CustomerTag, PaymentRating
 from models.group import Membership, MembershipSource
 from services.counted import database_of, highest_id, kept_count
+from services.customer_search import search_sql
 from services.errors import FormError, NotFoundError
 from services.fields import TEXT
 from services.paging import Page, Seek, name_order, page_bounds
 from services.rules.runs import reevaluate_customer
 from services.staff.actor import Acting, Permission, require
 from services.storage.conflicts import retried_on_conflict
-from services.storage.sql import fetch_rows, is_postgres
+from services.storage.sql import fetch_rows
 from services.text import EMAIL, EMAIL_PATTERN, plain_text
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,6 @@ NAME_MAX, COMPANY_MAX, EMAIL_MAX, TAG_MAX, TAGS_MAX = 200, 200, 254, 50, 50
 COUNTRY = r"^([A-Za-z]{2})?$"  # as entered; stored in capitals
 COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
 Tag = Annotated[str, Field(max_length=TAG_MAX)]
-LIKE_ESCAPE = "ESCAPE '\\'"  # escape_like (the ORM's) puts a backslash before %, _ and itself
 
 
 class CustomerBase(BaseModel):
@@ -115,26 +114,11 @@ class CustomerFilter:
     not_in_group_id: int | None = None
 
 
-def search_sql(connection: BaseDBAsyncClient, search: str, *, alias: str = "c") -> tuple[str, list[str]]:
-    """search_filter as SQL over the customer `alias` (empty for no search), with its parameters:
-    the same folding the ORM's icontains uses on each database (services.storage.postgres_folding)."""
-    text = search.strip()
-    if not text:
-        return "", []
-    if is_postgres(connection):
-        test = 'UPPER(CAST({} AS VARCHAR) COLLATE "C") LIKE UPPER(CAST(? AS VARCHAR) COLLATE "C") ' + LIKE_ESCAPE
-    else:
-        test = "UPPER(CAST({} AS VARCHAR)) LIKE UPPER(?) " + LIKE_ESCAPE
-    columns = [f"{alias}.{column}" for column in ("name", "company", "email")]
-    pattern = f"%{escape_like(text)}%"
-    return "(" + " OR ".join(test.format(column) for column in columns) + ")", [pattern] * len(columns)
-
-
-def filter_sql(connection: BaseDBAsyncClient, chosen: CustomerFilter, *, alias: str = "c") -> tuple[str, list]:
+async def filter_sql(connection: BaseDBAsyncClient, chosen: CustomerFilter, *, alias: str = "c") -> tuple[str, list]:
     """The customers `chosen` names, as a condition over the customer `alias` ("1 = 1" for everyone),
     with its parameters. Group filters are EXISTS probes of membership's (group_id, customer_id) key."""
     conditions, params = [], []
-    search, words = search_sql(connection, chosen.search, alias=alias)
+    search, words = await search_sql(connection, chosen.search, alias=alias)
     if search:
         conditions.append(search)
         params += words
@@ -185,7 +169,7 @@ async def matching_count(connection: BaseDBAsyncClient, chosen: CustomerFilter) 
             if chosen.not_in_group_id is None:
                 return total
             return total - await _member_count(connection, chosen.not_in_group_id)
-    where, params = filter_sql(connection, chosen)
+    where, params = await filter_sql(connection, chosen)
     rows = await fetch_rows(connection, f"SELECT COUNT(*) AS n FROM customer c WHERE {where}", *params)
     return rows[0]["n"]
 
@@ -205,11 +189,11 @@ async def list_customers(
     connection = connections.get("default")
     chosen = CustomerFilter(search=search, group_id=group_id, not_in_group_id=not_in_group_id)
     total = await matching_count(connection, chosen)
-    where, params = filter_sql(connection, chosen)
+    where, params = await filter_sql(connection, chosen)
     order = name_order(name="c.name", id="c.id", page=page, per_page=per_page, total=total, seek=seek)
     tables = "customer c"
     if group_id is not None:
-        where_group, params_group = filter_sql(connection, replace(chosen, group_id=None))
+        where_group, params_group = await filter_sql(connection, replace(chosen, group_id=None))
         walk = walk_names(
             members=await _member_count(connection, group_id),
             customers=await _highest_id(connection),

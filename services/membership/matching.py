@@ -52,8 +52,8 @@ class _Chosen:
     params: list
 
 
-def _chosen(connection: BaseDBAsyncClient, matching: CustomerFilter) -> _Chosen:
-    where, params = filter_sql(connection, matching)
+async def _chosen(connection: BaseDBAsyncClient, matching: CustomerFilter) -> _Chosen:
+    where, params = await filter_sql(connection, matching)
     return _Chosen(where, params)
 
 
@@ -65,7 +65,7 @@ async def _fill(connection: BaseDBAsyncClient, matching: CustomerFilter) -> _Cho
     for the action's statements to join (services.rules.runs keeps its scratch tables the same way)."""
     await execute(connection, f"CREATE TEMP TABLE IF NOT EXISTS {CHOSEN} (customer_id INTEGER PRIMARY KEY)")
     await execute(connection, f"DELETE FROM {CHOSEN}")
-    where, params = filter_sql(connection, matching)
+    where, params = await filter_sql(connection, matching)
     await execute(connection, f"INSERT INTO {CHOSEN} (customer_id) SELECT c.id FROM customer c WHERE {where}", *params)
     return _Chosen(f"c.id IN (SELECT customer_id FROM {CHOSEN})", [])
 
@@ -73,7 +73,7 @@ async def _fill(connection: BaseDBAsyncClient, matching: CustomerFilter) -> _Cho
 async def _ids(matching: CustomerFilter) -> list[int]:
     """The filter's customers by id, for the actions that plan each of them."""
     connection = connections.get("default")
-    chosen = _chosen(connection, matching)
+    chosen = await _chosen(connection, matching)
     rows = await fetch_rows(
         connection, f"SELECT c.id FROM customer c WHERE {chosen.where} ORDER BY c.id", *chosen.params
     )

@@ -7,7 +7,8 @@ from datetime import datetime
 from tortoise import connections
 
 from models.group import Membership, MembershipSource
-from services.customers import CustomerFilter, matching_count, search_sql, walk_names
+from services.customer_search import search_sql
+from services.customers import CustomerFilter, matching_count, walk_names
 from services.paging import Page, Seek, name_order, page_bounds
 from services.storage.sql import fetch_rows
 
@@ -47,7 +48,7 @@ async def list_members(
     # prepared statement's generic plan on PostgreSQL would otherwise serve a 4-member group with
     # the walk that suits a 500k-member one (8 s at 1M customers instead of 0.05 ms).
     where, params = f"m.customer_id = c.id AND m.group_id = {int(group_id)}", []
-    found, words = search_sql(connection, search)
+    found, words = await search_sql(connection, search)
     if found:
         where += f" AND {found}"
         params += words
