@@ -55,6 +55,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 from uuid import uuid4
 
+from pypika_tortoise.terms import Parameterizer
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
@@ -62,7 +63,7 @@ from models.customer import Customer, CustomerStatus
 from models.group import RULE_TYPES, CustomerGroup, GroupStatus, GroupType, MembershipAction, MembershipSource
 from services.errors import FormError, NotFoundError
 from services.membership.books import chunks, one_at_a_time_if_one_group, one_group_per_customer, recount
-from services.rules.compiler import to_q
+from services.rules.compiler import by_key, to_q
 from services.rules.explainer import evaluate, load_facts, now_for_rules
 from services.rules.model import RuleError, RuleGroup, parse_rule
 from services.staff.actor import Acting, Permission, actor_name, require
@@ -378,6 +379,36 @@ class LadderRun:
 # --- Placing (scratch tables only) ------------------------------------------------------------
 
 
+class _Statement:
+    """One statement's parameters, across our own SQL and the compiled rules written into it: one
+    list, so PostgreSQL's numbered placeholders ($1, $2 ...) run on from one rule to the next.
+    Written left to right: SQLite's "?" are taken in the order the rules are compiled."""
+
+    def __init__(self, connection: BaseDBAsyncClient) -> None:
+        self.connection = connection
+        self.context = connection.query_class.SQL_CONTEXT.copy(parameterizer=Parameterizer())
+
+    def matches(self, rung: Rung, *, now: datetime, keyed: bool = False) -> str:
+        """A SELECT of the ids (column `id`) of the customers the rung's rule matches; `keyed`: each
+        "has a row in" condition looked up per customer (by_key), for a statement that checks
+        customers one by one (a rung's members, the scope) rather than reading the whole set."""
+        assert rung.parsed is not None
+        if keyed:
+            with by_key():
+                matches = to_q(rung.parsed, now=now)
+        else:
+            matches = to_q(rung.parsed, now=now)
+        query = Customer.filter(matches).using_db(self.connection).values("id")
+        query._choose_db_if_not_chosen()
+        query._make_query()
+        return query.query.get_sql(self.context)
+
+    @property
+    def params(self) -> list:
+        assert self.context.parameterizer is not None
+        return list(self.context.parameterizer.values)
+
+
 async def _scratch(connection: BaseDBAsyncClient) -> None:
     moment = "TIMESTAMPTZ" if is_postgres(connection) else ""  # SQLite: the column's text as it is
     tables = {
@@ -422,10 +453,13 @@ async def _fill_now(connection: BaseDBAsyncClient, ladder: Ladder, *, scoped: bo
     )
 
 
-async def _fill_matches_by_sql(connection: BaseDBAsyncClient, ladder: Ladder, *, now: datetime) -> None:
+async def _fill_matches_by_sql(
+    connection: BaseDBAsyncClient, ladder: Ladder, *, now: datetime, scoped: bool = False
+) -> None:
     """Each rule-run rung's matches into MATCH, top rung first: one INSERT ...
     SELECT of its compiled rule (which carries only the compiler's own parameters, in its own
-    placeholder style), less a hybrid rung's exclusions.
+    placeholder style), less a hybrid rung's exclusions. `scoped`: the customers in SCOPE only,
+    each checked by key.
 
     A customer a higher rung already matched is left out, except on the rung they are on now: the
     placement only asks for their highest match, but for the rung they are on whether it still
@@ -435,11 +469,19 @@ async def _fill_matches_by_sql(connection: BaseDBAsyncClient, ladder: Ladder, *,
     for rung in ladder.rungs:
         if not rung.by_rule:
             continue
-        # Ids only: a rule over the stats the customer table indexes is answered from its indexes.
-        query = Customer.filter(to_q(rung.parsed, now=now)).using_db(connection).values_list("id", flat=True)
-        query._choose_db_if_not_chosen()
-        query._make_query()
-        select, params = query.query.get_parameterized_sql()
+        if scoped:
+            statement = _Statement(connection)
+            select = (
+                f"SELECT s.customer_id FROM {SCOPE} s WHERE "
+                f"EXISTS (SELECT 1 FROM ({statement.matches(rung, now=now, keyed=True)}) r WHERE r.id = s.customer_id)"
+            )
+            params = statement.params
+        else:
+            # Ids only: a rule over the stats the customer table indexes is answered from its indexes.
+            query = Customer.filter(to_q(rung.parsed, now=now)).using_db(connection).values_list("id", flat=True)
+            query._choose_db_if_not_chosen()
+            query._make_query()
+            select, params = query.query.get_parameterized_sql()
         p = int(rung.position)
         fresh = (
             ""
@@ -957,6 +999,73 @@ async def _plan_everyone(connection: BaseDBAsyncClient, ladder: Ladder, *, now: 
     return await _place(connection, ladder, now=now, scoped=False)
 
 
+async def _plan_unsettled(connection: BaseDBAsyncClient, ladder: Ladder, *, now: datetime) -> _Placed:
+    """The placement of every customer, planned for the unsettled ones alone (`_fill_unsettled`):
+    the others stay where they are, so they add no change, and each rung's count of them is its
+    members outside the scope (`_placed_counts`)."""
+    await _scratch(connection)
+    await _fill_unsettled(connection, ladder, now=now)
+    await _fill_now(connection, ladder, scoped=True)
+    await _fill_matches_by_sql(connection, ladder, now=now, scoped=True)
+    return await _place(connection, ladder, now=now, scoped=True)
+
+
+async def _fill_unsettled(connection: BaseDBAsyncClient, ladder: Ladder, *, now: datetime) -> None:
+    """SCOPE: every customer whose place the placement might change; the rest are settled.
+
+    A settled customer is on one rung only and placed there whatever the others do: pinned there
+    (a frozen rung, a hybrid rung's member by hand), or on it by its rule, which matches them
+    (not taken out by hand) while no rung above's rule does. Pins leave them alone, a hold needs
+    a customer matched by no rung at or above theirs, the rules reach their rung with them still
+    unplaced and keep them there without a look at their status or other groups, and a capacity
+    keeps those staying. So they make no change, and a capacity counts them as staying, as
+    `_keep_to_capacity` counts a scope's outsiders.
+
+    Anyone else is in the scope (more, sometimes: a rung's rule above matching a customer its
+    exclusions leave out): on more than one rung; matched by a rung's rule while on no rung; on a
+    rung by its rule and not (or no longer) matched by it, taken out of it by hand, or matched by a
+    rung above. On a settled ladder (the page's first preview of an unchanged rule) that is the
+    customers whose orders or days moved them since the last run: the placement writes a few rows,
+    where planning everyone wrote every member's and every match's (issue 20)."""
+    statement = _Statement(connection)
+
+    def on_a_rung(who: str, group_ids: Sequence[int]) -> str:
+        listed = ", ".join(str(int(gid)) for gid in group_ids)
+        return f"EXISTS (SELECT 1 FROM membership o WHERE o.customer_id = {who} AND o.group_id IN ({listed}))"
+
+    # On more than one rung: on a rung, and on one below it too.
+    parts = [
+        f"SELECT m.customer_id FROM membership m WHERE m.group_id = {int(rung.group_id)} "
+        f"AND {on_a_rung('m.customer_id', ladder.group_ids[rung.position :])}"
+        for rung in ladder.rungs[:-1]
+    ]
+    above: list[Rung] = []
+    for rung in ladder.rungs:
+        if not rung.by_rule:
+            continue  # its members are pinned on it
+        g = int(rung.group_id)
+        parts.append(
+            f"SELECT q.id FROM ({statement.matches(rung, now=now)}) q WHERE NOT {on_a_rung('q.id', ladder.group_ids)}"
+        )
+        by_rule = f" AND m.source = '{MembershipSource.RULE.value}'" if rung.type == GroupType.HYBRID else ""
+        unsettled = [f"NOT {_matched_member(statement, rung, now=now)}"]
+        if rung.type == GroupType.HYBRID:
+            unsettled.append(
+                f"EXISTS (SELECT 1 FROM membership_exclusion e WHERE e.group_id = {g} AND e.customer_id = m.customer_id)"
+            )
+        unsettled += [_matched_member(statement, higher, now=now) for higher in above]
+        parts.append(
+            f"SELECT m.customer_id FROM membership m WHERE m.group_id = {g}{by_rule} AND ({' OR '.join(unsettled)})"
+        )
+        above.append(rung)
+    await connection.execute_query(f"INSERT INTO {SCOPE} (customer_id) {' UNION '.join(parts)}", statement.params)
+
+
+def _matched_member(statement: _Statement, rung: Rung, *, now: datetime) -> str:
+    """Whether the rung's rule matches the membership `m`'s customer, checked by key."""
+    return f"EXISTS (SELECT 1 FROM ({statement.matches(rung, now=now, keyed=True)}) r WHERE r.id = m.customer_id)"
+
+
 async def _plan_some(
     connection: BaseDBAsyncClient,
     ladder: Ladder,
@@ -1136,12 +1245,20 @@ async def preview_ladder(
     rungs, a group that is not a ladder yet), without changing anything: the same placement, in a
     read-only transaction on the reader connection. With `overlap`, also who is on more than one
     rung now and where each would end up."""
-    now = now or now_for_rules()
+    return await _preview(ladder, now=now or now_for_rules(), samples=samples, overlap=overlap, everyone=False)
+
+
+async def _preview(ladder: Ladder, *, now: datetime, samples: bool, overlap: bool, everyone: bool) -> LadderRun:
+    """preview_ladder's work, the placement planned for the unsettled customers alone or (`everyone`,
+    as a run plans it) for every customer: the same answer (tests/unit/test_rung_preview_agreement.py)."""
     async with in_transaction(READER) as connection:
-        placed = await _plan_everyone(connection, ladder, now=now)
+        if everyone:
+            placed = await _plan_everyone(connection, ladder, now=now)
+        else:
+            placed = await _plan_unsettled(connection, ladder, now=now)
         shifts = await _shifts(connection, ladder, samples=samples)
         found = await _overlap(connection, ladder) if overlap else None
-        members = await _placed_counts(connection, ladder)
+        members = await _placed_counts(connection, ladder, scoped=not everyone)
         await _clear(connection)
     return replace(_with_members(_outcome(ladder, placed, shifts, ran_at=now), members), overlap=found)
 
@@ -1182,18 +1299,37 @@ class PlannedPlacement:
 async def planned_placement(*, ladder: Ladder, now: datetime | None = None) -> AsyncIterator[PlannedPlacement]:
     """Plan `ladder` as given (a draft rule on a rung: `with_rule`) as preview_ladder does, changing
     nothing, and hold the plan open for SQL on its connection until the block ends."""
-    now = now or now_for_rules()
+    async with _planned(ladder, now=now or now_for_rules(), everyone=False) as plan:
+        yield plan
+
+
+@asynccontextmanager
+async def _planned(ladder: Ladder, *, now: datetime, everyone: bool) -> AsyncIterator[PlannedPlacement]:
+    """planned_placement's work, for the unsettled customers alone or (`everyone`) every customer:
+    the same moves, since a settled customer makes none."""
     async with in_transaction(READER) as connection:
-        await _plan_everyone(connection, ladder, now=now)
+        if everyone:
+            await _plan_everyone(connection, ladder, now=now)
+        else:
+            await _plan_unsettled(connection, ladder, now=now)
         yield PlannedPlacement(connection=connection, ladder=ladder)
         await _clear(connection)
 
 
-async def _placed_counts(connection: BaseDBAsyncClient, ladder: Ladder) -> dict[int, int]:
+async def _placed_counts(connection: BaseDBAsyncClient, ladder: Ladder, *, scoped: bool = False) -> dict[int, int]:
     """Each rung's members as the placement leaves them (a run counts its rows after writing):
-    TARGET holds every customer's one place."""
-    rows = await fetch_rows(connection, f"SELECT pos, COUNT(*) AS n FROM {TARGET} GROUP BY pos")
-    counted = {row["pos"]: row["n"] for row in rows}
+    TARGET holds every customer's one place; `scoped`, every scoped customer's, and the rung's
+    members outside the scope stay on it."""
+    placed = f"SELECT pos, COUNT(*) AS n FROM {TARGET} GROUP BY pos"
+    if scoped:
+        case = " ".join(f"WHEN {int(r.group_id)} THEN {int(r.position)}" for r in ladder.rungs)
+        placed = (
+            f"SELECT pos, SUM(n) AS n FROM ({placed} "
+            f"UNION ALL SELECT CASE group_id {case} END, COUNT(*) FROM membership WHERE group_id IN ({_ids(ladder)}) "
+            f"GROUP BY group_id UNION ALL SELECT pos, -COUNT(*) FROM {NOW} GROUP BY pos) counted GROUP BY pos"
+        )
+    rows = await fetch_rows(connection, placed)
+    counted = {row["pos"]: int(row["n"]) for row in rows}  # PostgreSQL sums counts as numeric
     return {rung.group_id: counted.get(rung.position, 0) for rung in ladder.rungs}
 
 
