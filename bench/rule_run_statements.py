@@ -2,8 +2,9 @@
 group of the top spenders, then its rule turned to the others) on the 1M-customer shop, with
 every statement over 0.15 s timed and printed in the order it ran.
 
-    .venv/bin/python -m bench.rule_run_statements                      # SQLite (a scratch copy)
-    bash bench/postgres .venv/bin/python -m bench.rule_run_statements  # PostgreSQL
+    .venv/bin/python -m bench.rule_run_statements                              # SQLite (a scratch copy)
+    bash bench/postgres .venv/bin/python -m bench.rule_run_statements          # PostgreSQL, defaults
+    bash bench/postgres --tuned .venv/bin/python -m bench.rule_run_statements  # max_wal_size, shared_buffers
 
 The timing wraps the drivers (asyncpg's connection, Tortoise's SQLite client), so it sees the
 statements of the run, the report totals and the outbox alike. Figures swing with machine load:
@@ -60,6 +61,7 @@ def main() -> None:
     if server:
         load_or_reuse(rules.LARGE, server)
     results = rules.Results()
+    print(asyncio.run(rules._server_version(server)) if server else "SQLite")
     print(f"load average {os.getloadavg()}")
     with rules._copy_of(rules.LARGE, server) as url:
         asyncio.run(rules.measure_moves(rules.LARGE, url, results))

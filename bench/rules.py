@@ -9,6 +9,7 @@ On SQLite by default, each shop on a throwaway copy of its file (the cached shop
 for writing, not even by migrations). On PostgreSQL when DATABASE_URL names a server:
 
     bench/postgres .venv/bin/python -m bench.rules
+    bench/postgres .venv/bin/python -m bench.rules --moves   # section 5 alone
 
 `bench/postgres` starts a server with PostgreSQL's default settings (default work_mem) around the
 command and keeps its data in bench/.data/postgres-MAJOR/; bench/pg_shops.py copies each cached
@@ -50,6 +51,7 @@ import asyncio
 import os
 import sqlite3
 import statistics
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -543,13 +545,15 @@ def report(results: Results, load: tuple[tuple[float, ...], tuple[float, ...]]) 
     for label, seconds in results.opened_s.items():
         if seconds > 1:
             print(f"Opening the {label} took {seconds:.1f} s (migrations the cached shop lacked, applied to its copy).")
-    print()
-    _report_previews(results)
-    print()
-    print("2. Seed 003 rule (Total Purchases > $50,000, Account Age > 12 months, Payment History = Excellent):")
-    for shop, preview, from_orders in results.seed_003:
-        same = "equal" if preview == from_orders else "DIFFERENT"
-        print(f"   {shop.label}: preview {preview:,}, counted from the orders table {from_orders:,}: {same}")
+    if results.previews:
+        print()
+        _report_previews(results)
+    if results.seed_003:
+        print()
+        print("2. Seed 003 rule (Total Purchases > $50,000, Account Age > 12 months, Payment History = Excellent):")
+        for shop, preview, from_orders in results.seed_003:
+            same = "equal" if preview == from_orders else "DIFFERENT"
+            print(f"   {shop.label}: preview {preview:,}, counted from the orders table {from_orders:,}: {same}")
     if results.materialise:
         print()
         _report_materialise(results.materialise)
@@ -610,6 +614,10 @@ def _record(results: Results) -> None:
         )
 
 
+# What bench/postgres --tuned changes, and work_mem (the previews' sorts and hashes).
+SETTINGS_SHOWN = ("work_mem", "shared_buffers", "max_wal_size")
+
+
 @contextmanager
 def _copy_of(shop: ShopSize, server: str | None) -> Iterator[str]:
     """The URL of a throwaway copy of the shop: a SQLite file, or a PostgreSQL database on `server`."""
@@ -627,30 +635,35 @@ async def _server_version(server: str) -> str:
     connection = await asyncpg.connect(dsn(server))
     try:
         version = await connection.fetchval("SHOW server_version")
-        work_mem = await connection.fetchval("SHOW work_mem")
+        settings = [f"{name} {await connection.fetchval(f'SHOW {name}')}" for name in SETTINGS_SHOWN]
     finally:
         await connection.close()
-    return f"PostgreSQL {version.split()[0]} (work_mem {work_mem})"
+    return f"PostgreSQL {version.split()[0]} ({', '.join(settings)})"
 
 
 def main() -> None:
+    """`--moves`: section 5 alone (on a copy of the 1M shop), the rest's previews and pages left out."""
     started, load = time.perf_counter(), os.getloadavg()
+    only_moves = "--moves" in sys.argv[1:]
     server = os.environ.get("DATABASE_URL")
     server = server if is_postgres_url(server) else None
-    for shop in (MEDIUM, LARGE):
+    shops = (LARGE,) if only_moves else (MEDIUM, LARGE)
+    for shop in shops:
         build_or_reuse(shop)
         if server:
             load_or_reuse(shop, server)
     results = Results()
     if server:
         results.database, results.baseline = asyncio.run(_server_version(server)), "asyncpg"
-    for shop in (MEDIUM, LARGE):
+    for shop in shops:
         with _copy_of(shop, server) as url:
-            print(f"Previews on the {shop.label} ({results.database}) ...")
-            asyncio.run(measure_previews(shop, url, results))
+            if not only_moves:
+                print(f"Previews on the {shop.label} ({results.database}) ...")
+                asyncio.run(measure_previews(shop, url, results))
             if shop == LARGE:
-                print(f"Materialising and concurrent pages on the {shop.label} ...")
-                asyncio.run(measure_materialise_and_pages(shop, url, results))
+                if not only_moves:
+                    print(f"Materialising and concurrent pages on the {shop.label} ...")
+                    asyncio.run(measure_materialise_and_pages(shop, url, results))
                 print(f"Moving {MOVED_MEMBERS:,} members on the {shop.label} ...")
                 asyncio.run(measure_moves(shop, url, results))
     report(results, (load, os.getloadavg()))
