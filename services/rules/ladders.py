@@ -49,7 +49,7 @@ they were before the run.
 
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
@@ -388,17 +388,16 @@ class _Statement:
         self.connection = connection
         self.context = connection.query_class.SQL_CONTEXT.copy(parameterizer=Parameterizer())
 
-    def matches(self, rung: Rung, *, now: datetime, keyed: bool = False) -> str:
-        """A SELECT of the ids (column `id`) of the customers the rung's rule matches; `keyed`: each
-        "has a row in" condition looked up per customer (by_key), for a statement that checks
-        customers one by one (a rung's members, the scope) rather than reading the whole set."""
-        assert rung.parsed is not None
-        if keyed:
-            with by_key():
-                matches = to_q(rung.parsed, now=now)
-        else:
-            matches = to_q(rung.parsed, now=now)
-        query = Customer.filter(matches).using_db(self.connection).values("id")
+    def matches(self, rung: Rung, *, now: datetime, keyed: bool = False, unless: Sequence[Rung] = ()) -> str:
+        """A SELECT of the ids (column `id`) of the customers the rung's rule matches and the rules
+        of the rungs `unless` do not; `keyed`: each "has a row in" condition looked up per customer
+        (by_key), for a statement that checks customers one by one (a rung's members, the scope)
+        rather than reading the whole set. (A rule answering NULL for a customer matches them, and
+        fails to, in neither role: they are not selected.)"""
+        assert rung.parsed is not None and all(r.parsed is not None for r in unless)
+        with by_key() if keyed else nullcontext():
+            matches = [to_q(rung.parsed, now=now), *(~to_q(r.parsed, now=now) for r in unless)]
+        query = Customer.filter(*matches).using_db(self.connection).values("id")
         query._choose_db_if_not_chosen()
         query._make_query()
         return query.query.get_sql(self.context)
@@ -999,19 +998,23 @@ async def _plan_everyone(connection: BaseDBAsyncClient, ladder: Ladder, *, now: 
     return await _place(connection, ladder, now=now, scoped=False)
 
 
-async def _plan_unsettled(connection: BaseDBAsyncClient, ladder: Ladder, *, now: datetime) -> _Placed:
-    """The placement of every customer, planned for the unsettled ones alone (`_fill_unsettled`):
-    the others stay where they are, so they add no change, and each rung's count of them is its
-    members outside the scope (`_placed_counts`)."""
+async def _plan_unsettled(
+    connection: BaseDBAsyncClient, ladder: Ladder, *, now: datetime, unsettled: Sequence[int] | None = None
+) -> _Placed:
+    """The placement of every customer, planned for the unsettled ones alone (`_unsettled`, unless
+    given): the others stay where they are, so they add no change, and each rung's count of them
+    is its members outside the scope (`_placed_counts`)."""
+    if unsettled is None:
+        unsettled = await _unsettled(connection, ladder, now=now)
     await _scratch(connection)
-    await _fill_unsettled(connection, ladder, now=now)
+    await _fill_scope(connection, unsettled)
     await _fill_now(connection, ladder, scoped=True)
     await _fill_matches_by_sql(connection, ladder, now=now, scoped=True)
     return await _place(connection, ladder, now=now, scoped=True)
 
 
-async def _fill_unsettled(connection: BaseDBAsyncClient, ladder: Ladder, *, now: datetime) -> None:
-    """SCOPE: every customer whose place the placement might change; the rest are settled.
+async def _unsettled(connection: BaseDBAsyncClient, ladder: Ladder, *, now: datetime) -> list[int]:
+    """Every customer whose place the placement might change, by id; the rest are settled.
 
     A settled customer is on one rung only and placed there whatever the others do: pinned there
     (a frozen rung, a hybrid rung's member by hand), or on it by its rule, which matches them
@@ -1048,22 +1051,20 @@ async def _fill_unsettled(connection: BaseDBAsyncClient, ladder: Ladder, *, now:
             f"SELECT q.id FROM ({statement.matches(rung, now=now)}) q WHERE NOT {on_a_rung('q.id', ladder.group_ids)}"
         )
         by_rule = f" AND m.source = '{MembershipSource.RULE.value}'" if rung.type == GroupType.HYBRID else ""
-        unsettled = [f"NOT {_matched_member(statement, rung, now=now)}"]
+        # One look at each member's row for all the rules: this rung's matches them, none above does.
+        kept = statement.matches(rung, now=now, keyed=True, unless=above)
+        unsettled = f"NOT EXISTS (SELECT 1 FROM ({kept}) r WHERE r.id = m.customer_id)"
         if rung.type == GroupType.HYBRID:
-            unsettled.append(
-                f"EXISTS (SELECT 1 FROM membership_exclusion e WHERE e.group_id = {g} AND e.customer_id = m.customer_id)"
+            unsettled += (
+                " OR EXISTS (SELECT 1 FROM membership_exclusion e "
+                f"WHERE e.group_id = {g} AND e.customer_id = m.customer_id)"
             )
-        unsettled += [_matched_member(statement, higher, now=now) for higher in above]
-        parts.append(
-            f"SELECT m.customer_id FROM membership m WHERE m.group_id = {g}{by_rule} AND ({' OR '.join(unsettled)})"
-        )
+        parts.append(f"SELECT m.customer_id FROM membership m WHERE m.group_id = {g}{by_rule} AND ({unsettled})")
         above.append(rung)
-    await connection.execute_query(f"INSERT INTO {SCOPE} (customer_id) {' UNION '.join(parts)}", statement.params)
-
-
-def _matched_member(statement: _Statement, rung: Rung, *, now: datetime) -> str:
-    """Whether the rung's rule matches the membership `m`'s customer, checked by key."""
-    return f"EXISTS (SELECT 1 FROM ({statement.matches(rung, now=now, keyed=True)}) r WHERE r.id = m.customer_id)"
+    # UNION ALL: a customer found twice (a few, on more than one rung) costs less than SQL's sorting
+    # out of every row.
+    _, rows = await connection.execute_query(" UNION ALL ".join(parts), statement.params)
+    return sorted({row[0] for row in rows})
 
 
 async def _plan_some(
@@ -1255,7 +1256,17 @@ async def _preview(ladder: Ladder, *, now: datetime, samples: bool, overlap: boo
         if everyone:
             placed = await _plan_everyone(connection, ladder, now=now)
         else:
-            placed = await _plan_unsettled(connection, ladder, now=now)
+            unsettled = await _unsettled(connection, ladder, now=now)
+            if not unsettled:  # a settled ladder (the page's first preview, mostly): nobody moves
+                rows = await fetch_rows(
+                    connection,
+                    f"SELECT group_id, COUNT(*) AS n FROM membership WHERE group_id IN ({_ids(ladder)}) GROUP BY group_id",
+                )
+                counted = {row["group_id"]: row["n"] for row in rows}
+                members = {gid: counted.get(gid, 0) for gid in ladder.group_ids}
+                run = _with_members(_outcome(ladder, _Placed(), (), ran_at=now), members)
+                return replace(run, overlap=Overlap(customers=0, ends_on=(), sample=()) if overlap else None)
+            placed = await _plan_unsettled(connection, ladder, now=now, unsettled=unsettled)
         shifts = await _shifts(connection, ladder, samples=samples)
         found = await _overlap(connection, ladder) if overlap else None
         members = await _placed_counts(connection, ladder, scoped=not everyone)

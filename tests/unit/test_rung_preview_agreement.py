@@ -52,6 +52,9 @@ def _condition(rungs: int) -> st.SearchStrategy[dict]:
         st.builds(lambda v: {"field": "total_purchases", "op": "gte", "value": v}, amount),
         st.builds(lambda v: {"field": "total_purchases", "op": "lt", "value": v}, amount),
         st.builds(lambda n: {"field": "order_count", "op": "gte", "value": n}, st.integers(1, 3)),
+        # NULL without orders: a rule answering NULL matches nobody, and is no "does not match" either.
+        st.builds(lambda v: {"field": "average_order_value", "op": "gte", "value": v}, amount),
+        st.builds(lambda v: {"field": "average_order_value", "op": "lt", "value": v}, amount),
         st.builds(lambda tag: {"field": "tags", "op": "has_none", "value": [tag]}, st.sampled_from(TAGS)),
         st.builds(lambda tag: {"field": "tags", "op": "has_any", "value": [tag]}, st.sampled_from(TAGS)),
         # Resolved to group ids once the groups exist.
@@ -198,6 +201,7 @@ async def _build(example: Example) -> tuple[int, list[int], dict]:
             status=CustomerStatus.BLOCKED if drawn.blocked else CustomerStatus.ACTIVE,
             lifetime_cents=drawn.dollars * 100,
             order_count=drawn.orders,
+            average_order_cents=drawn.dollars * 100 // drawn.orders if drawn.orders else None,
             first_order_at=since if drawn.orders else None,
             last_order_at=since if drawn.orders else None,
         )
