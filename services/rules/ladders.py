@@ -1025,9 +1025,11 @@ async def _unsettled(connection: BaseDBAsyncClient, ladder: Ladder, *, now: date
     `_keep_to_capacity` counts a scope's outsiders.
 
     Anyone else is in the scope (more, sometimes: a rung's rule above matching a customer its
-    exclusions leave out): on more than one rung; matched by a rung's rule while on no rung; on a
+    exclusions leave out): on more than one rung; matched by a rung's rule and none above while not
+    on that rung (so every customer on no rung whom a rule matches: not on the highest); on a
     rung by its rule and not (or no longer) matched by it, taken out of it by hand, or matched by a
-    rung above. On a settled ladder (the page's first preview of an unchanged rule) that is the
+    rung above. No settled customer is among them: a rung below theirs has theirs above it, and a
+    rung above theirs does not match them. On a settled ladder (the page's first preview of an unchanged rule) that is the
     customers whose orders or days moved them since the last run: the placement writes a few rows,
     where planning everyone wrote every member's and every match's (issue 20)."""
     statement = _Statement(connection)
@@ -1047,9 +1049,13 @@ async def _unsettled(connection: BaseDBAsyncClient, ladder: Ladder, *, now: date
         if not rung.by_rule:
             continue  # its members are pinned on it
         g = int(rung.group_id)
-        parts.append(
-            f"SELECT q.id FROM ({statement.matches(rung, now=now)}) q WHERE NOT {on_a_rung('q.id', ladder.group_ids)}"
-        )
+        # Matched by this rung's rule and by none above (EXISTS: a rule answering NULL is no match),
+        # and not on it: one look-up of its member, most of its matches on a settled ladder, before
+        # the rules above are asked.
+        matched = f"SELECT q.id FROM ({statement.matches(rung, now=now)}) q WHERE NOT {on_a_rung('q.id', [g])}"
+        for higher in above:
+            matched += f" AND NOT EXISTS (SELECT 1 FROM ({statement.matches(higher, now=now, keyed=True)}) a WHERE a.id = q.id)"
+        parts.append(matched)
         by_rule = f" AND m.source = '{MembershipSource.RULE.value}'" if rung.type == GroupType.HYBRID else ""
         # One look at each member's row for all the rules: this rung's matches them, none above does.
         kept = statement.matches(rung, now=now, keyed=True, unless=above)

@@ -250,6 +250,10 @@ def _from(dollars: int) -> dict:
     return {"match": "all", "conditions": [{"field": "total_purchases", "op": "gte", "value": dollars * 100}]}
 
 
+def _average_at_least(dollars: int) -> dict:
+    return {"match": "all", "conditions": [{"field": "average_order_value", "op": "gte", "value": dollars * 100}]}
+
+
 def _rung(kind: GroupType, dollars: int, capacity: int | None = None, status=GroupStatus.ACTIVE) -> DrawnRung:
     return DrawnRung(kind, status, _from(dollars), capacity)
 
@@ -309,6 +313,19 @@ STORIES = [
     _story(
         [_rung(HYBRID, 20_000), _rung(MANUAL, 0), _rung(AUTOMATIC, 0)],
         [_customer("Quinn", 30_000, (0, BY_HAND), (2, RULE)), _customer("Ray", 500, (1, BY_HAND), (2, RULE))],
+    ),
+    # No orders, so no average order value: the top rung's rule answers NULL for Uma, which is no
+    # match, and she joins the rung below as Val, whose average is too low, does; Wes goes down.
+    _story(
+        [
+            DrawnRung(AUTOMATIC, GroupStatus.ACTIVE, _average_at_least(100), None),
+            _rung(AUTOMATIC, 0),
+        ],
+        [
+            DrawnCustomer("Uma", 0, 0, False, (), (), False, ()),
+            DrawnCustomer("Val", 50, 1, False, (), (), False, ()),
+            DrawnCustomer("Wes", 50, 1, False, (), ((0, RULE, None),), False, ()),
+        ],
     ),
     # A rung no rule runs: its members are frozen there, even those a rung above matches.
     _story(
