@@ -281,6 +281,23 @@ async def _set_members(
             *scope_params,
         )
 
+    reason = f"Rule version {group.rule_version}"
+    event = (
+        "INSERT INTO membership_event (customer_id, group_id, group_name, action, source, reason, actor, at, run_id) "
+        "SELECT customer_id, ?, ?, ?, ?, ?, ?, ?, ? FROM {table}"
+    )
+    left = await execute(
+        connection,
+        event.format(table=LEAVING),
+        group.id,
+        group.name,
+        MembershipAction.LEFT.value,
+        rule_source,
+        reason,
+        actor,
+        now,
+        run_id,
+    )
     await execute(
         connection,
         f"DELETE FROM membership WHERE group_id = ? AND customer_id IN (SELECT customer_id FROM {LEAVING})",
@@ -308,22 +325,20 @@ async def _set_members(
         rule_source,
         now,
     )
-    # The history last, leavers first: on PostgreSQL each INSERT writes the outbox's rows too, and
-    # takes the outbox's turn from here to the commit (services.webhooks.outbox.write_events).
-    reason = f"Rule version {group.rule_version}"
-    event = (
-        "INSERT INTO membership_event (customer_id, group_id, group_name, action, source, reason, actor, at, run_id) "
-        "SELECT customer_id, ?, ?, ?, ?, ?, ?, ?, ? FROM {table}"
+    joined = await execute(
+        connection,
+        event.format(table=JOINING),
+        group.id,
+        group.name,
+        MembershipAction.JOINED.value,
+        rule_source,
+        reason,
+        actor,
+        now,
+        run_id,
     )
-
-    async def recorded(table: str, action: MembershipAction) -> int:
-        values = (group.id, group.name, action.value, rule_source, reason, actor, now, run_id)
-        return await outbox.write_events(connection, event.format(table=table), *values)
-
-    left = await recorded(LEAVING, MembershipAction.LEFT)
-    joined = await recorded(JOINING, MembershipAction.JOINED)
     await recount(connection, [group.id])
-    await outbox.membership_events(connection, group_ids=[group.id], at=now, written=True)
+    await outbox.membership_events(connection, group_ids=[group.id], at=now)
     return joined, left, turned_away
 
 

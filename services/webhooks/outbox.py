@@ -49,70 +49,36 @@ async def in_order(connection: BaseDBAsyncClient) -> None:
 
 
 _CASE = " ".join(f"WHEN '{action}' THEN '{kind}'" for action, kind in MEMBER_ACTIONS.items())
-_COLUMNS = (
-    "type, created_at, membership_event_id, customer_id, customer_email, customer_name, group_id, group_name, "
-    "group_code, other_group_name, action, other_group_id, source, reason"
-)
-_VALUES = (
-    f"CASE e.action {_CASE} END, e.at, e.id, e.customer_id, c.email, c.name, e.group_id, e.group_name, "
-    "{code}, e.other_group_name, e.action, e.other_group_id, e.source, e.reason"
-)
-_MEMBER_ACTIONS = f"e.action IN ({', '.join(repr(a) for a in MEMBER_ACTIONS)})"
 _FROM_HISTORY = (
-    f"INSERT INTO webhook_event ({_COLUMNS}) SELECT {_VALUES} "
+    "INSERT INTO webhook_event (type, created_at, membership_event_id, customer_id, customer_email, "
+    "customer_name, group_id, group_name, group_code, other_group_name, action, other_group_id, source, reason) "
+    f"SELECT CASE e.action {_CASE} END, e.at, e.id, e.customer_id, c.email, c.name, e.group_id, e.group_name, "
+    "{code}, e.other_group_name, e.action, e.other_group_id, e.source, e.reason "
     "FROM membership_event e LEFT JOIN customer c ON c.id = e.customer_id {join} "
-    f"WHERE e.group_id IN ({{groups}}) AND e.at = ? AND {_MEMBER_ACTIONS} "
+    "WHERE e.group_id IN ({groups}) AND e.at = ? "
+    f"AND e.action IN ({', '.join(repr(a) for a in MEMBER_ACTIONS)}) "
     "AND NOT EXISTS (SELECT 1 FROM webhook_event w WHERE w.membership_event_id = e.id) "
     "ORDER BY e.id"
 )
-# The rows an INSERT INTO membership_event ... RETURNING gives `written_events` below.
-_RETURNED = "id, at, customer_id, group_id, group_name, other_group_name, action, other_group_id, source, reason"
-_WITH_EVENTS = (
-    f"INSERT INTO webhook_event ({_COLUMNS}) SELECT {_VALUES.format(code='g.code')} "
-    "FROM e LEFT JOIN customer c ON c.id = e.customer_id LEFT JOIN customer_group g ON g.id = e.group_id "
-    f"WHERE {_MEMBER_ACTIONS} ORDER BY e.id"
-)
 
 
-async def membership_events(
-    connection: BaseDBAsyncClient, *, group_ids: Iterable[int], at: datetime, written: bool = False
-) -> int:
+async def membership_events(connection: BaseDBAsyncClient, *, group_ids: Iterable[int], at: datetime) -> int:
     """Copy the joins, leaves and moves this transaction recorded for these groups at `at` into
-    the outbox; how many. Call it after the history is written, last in the transaction.
-    `written`: every one of them went through `write_events`, whose outbox rows are there already
-    on PostgreSQL (the copy would read them all again to find none missing)."""
+    the outbox; how many. Call it after the history is written, last in the transaction."""
     ids = sorted(set(group_ids))
     if not ids:
         return 0
     # Every writer of membership history ends here, in its transaction: the reports' kept totals
     # follow the same events (services.report_totals).
     await membership_changed(connection, group_ids=ids, at=at)
-    if written and is_postgres(connection):
-        return 0
     await in_order(connection)
-    written_rows = 0
+    written = 0
     for chunk in chunks(ids):
         statement = _FROM_HISTORY.format(
             code="g.code", join="LEFT JOIN customer_group g ON g.id = e.group_id", groups=placeholders(chunk)
         )
-        written_rows += await execute(connection, statement, *chunk, at)
-    return written_rows
-
-
-async def write_events(connection: BaseDBAsyncClient, insert: str, *params: Any) -> int:
-    """Run `insert`, an INSERT INTO membership_event ... SELECT whose rows are all joins, leaves or
-    moves, and write their outbox rows; how many events.
-
-    On PostgreSQL in the one statement (the events the INSERT returns are the outbox's rows), which
-    takes the outbox's turn (`in_order`) here, held to the commit: copying them afterwards read
-    them back by group and moment and probed the outbox for each, 10.9 s of a rule run moving
-    987,000 members, where writing them with the events adds about the INSERT itself. Then pass
-    `written=True` to `membership_events`. On SQLite the history is written alone and
-    `membership_events` copies it, as for every other writer."""
-    if not is_postgres(connection):
-        return await execute(connection, insert, *params)
-    await in_order(connection)
-    return await execute(connection, f"WITH e AS ({insert} RETURNING {_RETURNED}) {_WITH_EVENTS}", *params)
+        written += await execute(connection, statement, *chunk, at)
+    return written
 
 
 async def _write(connection: BaseDBAsyncClient, kind: str, data: dict[str, Any], **columns: Any) -> None:

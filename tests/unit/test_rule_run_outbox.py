@@ -1,7 +1,6 @@
-"""What a big rule run writes beside the members, on the demo shop: one outbox row per join and
-leave, in the history's order and saying what the history says (on PostgreSQL the run writes them
-in the history's own statements), and the reports' kept totals a rebuild would give (on PostgreSQL
-the spans are ended and opened in place)."""
+"""What a rule run writes beside the members, on the demo shop: one outbox row per join and leave,
+in the history's order and saying what the history says, and the reports' kept totals a rebuild
+would give (on PostgreSQL the spans are ended and opened in place, services.report_totals)."""
 
 from datetime import UTC, datetime, timedelta
 
