@@ -22,6 +22,7 @@ MODULES = [
     "overview",
     "pages",
     "previews",
+    "rung_preview",
     "rules",
     "imports",
     "orders",
