@@ -44,6 +44,7 @@ from services.rules.runs import apply_readers, apply_rule_with_readers, rule_rea
 from services.staff.actor import Acting, Permission, actor_name, require
 from services.staff.audit import record
 from services.storage.conflicts import retried_on_conflict
+from services.storage.sql import fetch_rows, is_postgres
 from services.webhooks import outbox
 
 __all__ = ["GroupInput", "name_key"]  # where the pages and the demo shop have always found them
@@ -493,6 +494,14 @@ async def delete_group(*, group_id: int, actor: Acting, reason: str = "Group del
         if group is None:
             raise NotFoundError("This group was already deleted.")
         await lock_ladders(connection, [group.parent_id])
+        if is_postgres(connection):
+            # The group's own row before its members are read: a writer adding members holds it
+            # (FOR NO KEY UPDATE) until it commits, so none of theirs escapes its "left" event, its
+            # report span's end and its primary settled. SQLite's transaction holds the write lock.
+            await fetch_rows(connection, "SELECT id FROM customer_group WHERE id = ? FOR UPDATE", group_id)
+            group = await CustomerGroup.get_or_none(id=group_id)
+            if group is None:
+                raise NotFoundError("This group was already deleted.")
         await record(
             actor=who,
             action="group.deleted",

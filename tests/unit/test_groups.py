@@ -1,8 +1,11 @@
 """Groups service: create, edit, delete and the overview, on a real database."""
 
+import asyncio
+import contextvars
 from datetime import UTC, datetime
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from models.customer import Customer, Order
 from models.group import CustomerGroup, GroupType, Membership, MembershipAction, MembershipEvent
@@ -10,6 +13,8 @@ from services.errors import ChangedMeanwhileError, FormError
 from services.groups.group import create_group, delete_group, get_group, list_groups, suggest_code, update_group
 from services.orders import record_order
 from services.staff.actor import SystemActor
+from services.storage.database import BACKGROUND
+from services.storage.sql import fetch_rows, is_postgres
 
 ACTOR = SystemActor("test")
 
@@ -110,6 +115,30 @@ async def test_deleting_a_group_releases_members_and_lifts_its_subgroups(db):
         events
         == [{"group_name": "VIP", "action": MembershipAction.LEFT, "actor": "anna", "reason": "Merged into All"}] * 3
     )
+
+
+async def test_a_member_added_while_the_group_is_deleted_leaves_with_the_others(db):
+    """A writer adding a member holds the group's row until it commits; the deletion waits for it
+    and then releases that member too, with an event (PostgreSQL: the row lock; SQLite: one writer)."""
+    now = datetime.now(UTC)
+    vip = await create_group(data=basic("VIP", "VIP"), actor=ACTOR)
+    first, late = [await Customer.create(name=n, email=f"{n}@example.com", created_at=now) for n in ("first", "late")]
+    await Membership.create(customer=first, group_id=vip.id, since=now)
+    outside = contextvars.copy_context()  # the deletion runs in a transaction of its own
+    async with in_transaction(BACKGROUND) as writer:
+        if is_postgres(writer):
+            await fetch_rows(writer, "SELECT id FROM customer_group WHERE id = ? FOR NO KEY UPDATE", vip.id)
+        await Membership.create(customer=late, group_id=vip.id, since=now, using_db=writer)
+        deleting = asyncio.create_task(delete_group(group_id=vip.id, actor=ACTOR), context=outside)
+        await asyncio.sleep(0.3)
+        assert not deleting.done(), "the deletion waits for the writer"
+
+    result = await deleting
+    assert result.released == 2
+    left = await MembershipEvent.filter(group_id=vip.id, action=MembershipAction.LEFT).values_list(
+        "customer_id", flat=True
+    )
+    assert sorted(left) == sorted([first.id, late.id])
 
 
 async def test_the_overview_counts_members_as_the_database_does(demo_db):
