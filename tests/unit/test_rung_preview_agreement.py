@@ -55,6 +55,14 @@ def _condition(rungs: int) -> st.SearchStrategy[dict]:
         # NULL without orders: a rule answering NULL matches nobody, and is no "does not match" either.
         st.builds(lambda v: {"field": "average_order_value", "op": "gte", "value": v}, amount),
         st.builds(lambda v: {"field": "average_order_value", "op": "lt", "value": v}, amount),
+        # NULL without orders again, and "is not" on text (no NULL: an email is never empty).
+        st.builds(
+            lambda op, d: {"field": "days_since_last_order", "op": op, "value": d},
+            st.sampled_from(["lt", "gte"]),
+            st.sampled_from([50, 100, 150]),
+        ),
+        st.builds(lambda n: {"field": "email", "op": "ne", "value": f"c{n}@example.com"}, st.integers(0, 3)),
+        st.builds(lambda n: {"field": "email", "op": "contains", "value": f"{n}@"}, st.integers(0, 3)),
         st.builds(lambda tag: {"field": "tags", "op": "has_none", "value": [tag]}, st.sampled_from(TAGS)),
         st.builds(lambda tag: {"field": "tags", "op": "has_any", "value": [tag]}, st.sampled_from(TAGS)),
         # Resolved to group ids once the groups exist.
