@@ -114,11 +114,18 @@ class CustomerFilter:
     not_in_group_id: int | None = None
 
 
-async def filter_sql(connection: BaseDBAsyncClient, chosen: CustomerFilter, *, alias: str = "c") -> tuple[str, list]:
-    """The customers `chosen` names, as a condition over the customer `alias` ("1 = 1" for everyone),
-    with its parameters. Group filters are EXISTS probes of membership's (group_id, customer_id) key."""
+async def filter_sql(connection: BaseDBAsyncClient, chosen: CustomerFilter) -> tuple[str, list]:
+    """The customers `chosen` names, as a condition over the customer `c` ("1 = 1" for everyone),
+    with its parameters."""
+    return filter_with(chosen, await search_sql(connection, chosen.search))
+
+
+def filter_with(chosen: CustomerFilter, searched: tuple[str, list], *, alias: str = "c") -> tuple[str, list]:
+    """filter_sql with the search's condition already made (search_sql, once per list: on SQLite it
+    asks the index how many candidates there are). Group filters are EXISTS probes of membership's
+    (group_id, customer_id) key."""
     conditions, params = [], []
-    search, words = await search_sql(connection, chosen.search, alias=alias)
+    search, words = searched
     if search:
         conditions.append(search)
         params += words
@@ -156,9 +163,12 @@ def walk_names(*, members: int, customers: int, rows: int) -> bool:
     return walked * 2.4 < members
 
 
-async def matching_count(connection: BaseDBAsyncClient, chosen: CustomerFilter) -> int:
+async def matching_count(
+    connection: BaseDBAsyncClient, chosen: CustomerFilter, *, searched: tuple[str, list] | None = None
+) -> int:
     """How many customers `chosen` names: from the kept counts when there is no search (the shop's
-    customers, a group's member count), counted otherwise."""
+    customers, a group's member count), counted otherwise. `searched`: the search's condition, when
+    the caller made it already (search_sql)."""
     if not chosen.search.strip():
         if chosen.group_id is not None:
             inside = await _member_count(connection, chosen.group_id)
@@ -169,7 +179,9 @@ async def matching_count(connection: BaseDBAsyncClient, chosen: CustomerFilter) 
             if chosen.not_in_group_id is None:
                 return total
             return total - await _member_count(connection, chosen.not_in_group_id)
-    where, params = await filter_sql(connection, chosen)
+    if searched is None:
+        searched = await search_sql(connection, chosen.search)
+    where, params = filter_with(chosen, searched)
     rows = await fetch_rows(connection, f"SELECT COUNT(*) AS n FROM customer c WHERE {where}", *params)
     return rows[0]["n"]
 
@@ -188,12 +200,13 @@ async def list_customers(
     read from the index on (name, id) from there (services.paging)."""
     connection = connections.get("default")
     chosen = CustomerFilter(search=search, group_id=group_id, not_in_group_id=not_in_group_id)
-    total = await matching_count(connection, chosen)
-    where, params = await filter_sql(connection, chosen)
+    searched = await search_sql(connection, search)
+    total = await matching_count(connection, chosen, searched=searched)
+    where, params = filter_with(chosen, searched)
     order = name_order(name="c.name", id="c.id", page=page, per_page=per_page, total=total, seek=seek)
     tables = "customer c"
     if group_id is not None:
-        where_group, params_group = await filter_sql(connection, replace(chosen, group_id=None))
+        where_group, params_group = filter_with(replace(chosen, group_id=None), searched)
         walk = walk_names(
             members=await _member_count(connection, group_id),
             customers=await _highest_id(connection),
