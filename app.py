@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import RedirectResponse
 from nicegui import app, ui
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -132,6 +133,9 @@ def serve(run_settings: Settings) -> None:
         show=False,
         favicon="👥",
         tailwind=False,  # ui/stylesheet.py serves the classes, built ahead of time
+        # Level 5, not Starlette's 9: a page's 50-70 KB compress 2% larger in half the time (about
+        # 1 ms of each page's server time, measured by bench.load's pages).
+        gzip_middleware_factory=lambda inner: GZipMiddleware(inner, minimum_size=500, compresslevel=5),
     )
 
 

@@ -295,17 +295,16 @@ class RuleBuilder:
     def _order_buttons(self, group: dict, index: int, path: str, what: str) -> None:
         count = len(group["conditions"])
         with ui.row().classes("gap-0 no-wrap"):
-            up = ui.button(icon="arrow_upward", on_click=lambda: self._move(group, index, -1))
-            up.props("flat round dense size=sm" + (" disable" if index == 0 else "")).mark(f"rule-up-{path}")
-            up.props(f'aria-label="Move this {what} up"').tooltip(f"Move this {what} up")
-            down = ui.button(icon="arrow_downward", on_click=lambda: self._move(group, index, 1))
-            down.props("flat round dense size=sm" + (" disable" if index == count - 1 else "")).mark(
-                f"rule-down-{path}"
-            )
-            down.props(f'aria-label="Move this {what} down"').tooltip(f"Move this {what} down")
+            for icon, name, step, last in (
+                ("arrow_upward", "up", -1, index == 0),
+                ("arrow_downward", "down", 1, index == count - 1),
+            ):
+                move = ui.button(icon=icon, on_click=lambda step=step: self._move(group, index, step))
+                move.props("flat round dense size=sm" + (" disable" if last else "")).mark(f"rule-{name}-{path}")
+                _named(move, f"Move this {what} {name}")
             remove = ui.button(icon="close", on_click=lambda: self._remove(group, index))
             remove.props("flat round dense size=sm color=negative").mark(f"rule-remove-{path}")
-            remove.props(f'aria-label="Remove this {what}"').tooltip(f"Remove this {what}")
+            _named(remove, f"Remove this {what}")
 
     def _condition(self, condition: dict, path: str, group: dict, index: int) -> None:
         field = FIELDS.get(condition.get("field", ""))
@@ -420,6 +419,14 @@ class RuleBuilder:
         select.props("outlined dense use-chips options-dense").classes("min-w-[14rem]").mark(f"rule-value-{path}")
         select.on_value_change(lambda e: self._set_value(condition, list(e.value or [])))
         return select
+
+
+def _named(button: ui.button, name: str) -> None:
+    """An icon button's name for screen readers, and for the pointer as the browser's own hint (a
+    `title`, not a Quasar tooltip: each condition has three of these, and a tooltip is one more
+    element for the server to build and the browser to mount on every load of the Rules step)."""
+    button.props["aria-label"] = name
+    button.props["title"] = name
 
 
 def _leaves(group: dict):

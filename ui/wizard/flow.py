@@ -193,12 +193,12 @@ class Wizard:
         form.on_type_change = self.type_changed
 
     async def show(self) -> None:
-        self.changed_dialog = self._changed_dialog()
         ui.add_css(PHONE_STEPPER)
         with ui.card().classes("w-full p-0 group-wizard"):
             await self.steps()
 
-    def _changed_dialog(self) -> ui.dialog:
+    def _changed_meanwhile(self) -> None:
+        """Drawn when it happens (rarely), not with every page: fewer elements for each page load."""
         with ui.dialog() as dialog, ui.card().classes("max-w-md"):
             dialog_title(dialog, "This group was changed meanwhile")
             ui.label(
@@ -210,7 +210,8 @@ class Wizard:
                 ui.button("Reload", on_click=lambda: ui.navigate.to(f"/groups/{self.form.group_id}/edit")).mark(
                     "reload"
                 )
-        return dialog
+        dialog.on("hide", dialog.delete)
+        dialog.open()
 
     async def wrong_fields(self, errors: dict[str, str]) -> None:
         # Each step with a problem is drawn first, so its fields are there to show it.
@@ -237,7 +238,7 @@ class Wizard:
             lambda: _save_group(self.form, actor),
             errors=self.wrong_fields,
             missing=notify_refused,
-            changed=self.changed_dialog.open,
+            changed=self._changed_meanwhile,
             busy=self.save_buttons,
         )
         if saved:

@@ -11,7 +11,7 @@ from services.rules.words import Wording
 from services.shop import get_shop
 from ui.groups.form import GroupForm
 from ui.rules.builder import RuleBuilder, new_condition
-from ui.rules.preview_panel import PreviewPanel
+from ui.rules.preview_panel import FirstCount, PreviewPanel
 
 TITLE = "Rules"
 ICON = "rule"
@@ -30,6 +30,7 @@ def prepare(form: GroupForm) -> None:
 
 
 async def render(form: GroupForm, save) -> None:
+    first = FirstCount(rule=form.rule, group_id=form.group_id)
     shop = await get_shop()
     groups = {c.id: c.name for c in await group_choices(exclude_id=form.group_id)}
     wording = Wording(currency=shop.currency, group_names=groups)
@@ -68,7 +69,7 @@ async def render(form: GroupForm, save) -> None:
     builder.mark(rule_problems(builder.rule))
     # The cost follows the Pricing step's entries: coming back here asks again.
     form.benefit_views.append(lambda step: preview.request() if step == TITLE else None)
-    await preview.open()
+    await preview.open(first)
 
 
 def rule_problems(rule: dict) -> dict[str, str]:
