@@ -5,8 +5,10 @@ import json
 from fastapi import APIRouter, Query, Request
 from pydantic import Field, TypeAdapter, ValidationError
 
+from api.cursors import next_cursor, seek_after
 from api.schemas import (
     CSV_CONTENT,
+    After,
     BenefitsOut,
     CustomerChange,
     CustomerImportRow,
@@ -16,7 +18,7 @@ from api.schemas import (
     GroupBenefitsOut,
     ImportErrorOut,
     ImportOut,
-    Paged,
+    PagedByName,
     PageNumber,
     PathId,
     PerPage,
@@ -68,15 +70,18 @@ def _import_body() -> dict:
     }
 
 
-@router.get("/customers", response_model=Paged[CustomerSummary], operation_id="listCustomers")
-async def customers(actor: CurrentActor, page: PageNumber = 1, per_page: PerPage = 50, search: Search = ""):
-    """A page of customers by name."""
-    found = await list_customers(search=search, page=page, per_page=per_page)
-    return Paged[CustomerSummary](
+@router.get("/customers", response_model=PagedByName[CustomerSummary], operation_id="listCustomers")
+async def customers(
+    actor: CurrentActor, page: PageNumber = 1, per_page: PerPage = 50, search: Search = "", after: After = None
+):
+    """A page of customers by name; `after` a page's `next` reads the page that follows it."""
+    found = await list_customers(search=search, page=page, per_page=per_page, seek=seek_after(after, page=page))
+    return PagedByName[CustomerSummary](
         items=[CustomerSummary.model_validate(row) for row in found.rows],
         total=found.total,
         page=page,
         per_page=per_page,
+        next=next_cursor(found, last_page=after is None and page >= found.pages),
     )
 
 

@@ -2,10 +2,12 @@
 
 from fastapi import APIRouter
 
+from api.cursors import next_cursor, seek_after
 from api.errors import CHANGED_MEANWHILE
 from api.schemas import (
     AddMembersIn,
     AddMembersOut,
+    After,
     GroupChange,
     GroupDeleted,
     GroupIn,
@@ -13,6 +15,7 @@ from api.schemas import (
     GroupSummary,
     MemberOut,
     Paged,
+    PagedByName,
     PageNumber,
     PathId,
     PerPage,
@@ -76,19 +79,25 @@ async def remove_group(actor: CurrentActor, group_id: PathId):
     return await delete_group(group_id=group_id, actor=actor, reason="Group deleted through the API")
 
 
-@router.get("/groups/{group_id}/members", response_model=Paged[MemberOut], operation_id="listMembers")
+@router.get("/groups/{group_id}/members", response_model=PagedByName[MemberOut], operation_id="listMembers")
 async def members(
     actor: CurrentActor,
     group_id: PathId,
     page: PageNumber = 1,
     per_page: PerPage = 50,
     search: Search = "",
+    after: After = None,
 ):
-    """A page of the group's members, by name."""
+    """A page of the group's members, by name; `after` a page's `next` reads the page that follows it."""
     await get_group(group_id=group_id)  # 404 for a group that does not exist
-    found = await list_members(group_id=group_id, search=search, page=page, per_page=per_page)
-    return Paged[MemberOut](
-        items=[MemberOut.model_validate(row) for row in found.rows], total=found.total, page=page, per_page=per_page
+    seek = seek_after(after, page=page)
+    found = await list_members(group_id=group_id, search=search, page=page, per_page=per_page, seek=seek)
+    return PagedByName[MemberOut](
+        items=[MemberOut.model_validate(row) for row in found.rows],
+        total=found.total,
+        page=page,
+        per_page=per_page,
+        next=next_cursor(found, last_page=after is None and page >= found.pages),
     )
 
 

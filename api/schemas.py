@@ -32,6 +32,14 @@ PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 PageNumber = Annotated[int, Query(ge=1, le=100_000, description="1 is the first page")]
 PerPage = Annotated[int, Query(ge=1, le=PER_PAGE_MAX, description="Items per page")]
 Search = Annotated[str, Query(max_length=200, description="Text in the name, company or email")]
+After = Annotated[
+    str | None,
+    Query(
+        max_length=2000,
+        description="The `next` of the page before: the answer is the page that follows it, read in the same "
+        "time however deep into the list (a `page` number makes the database count off every row before it)",
+    ),
+]
 
 
 T = TypeVar("T")
@@ -77,6 +85,12 @@ class Paged(BaseModel, Generic[T]):
     total: int
     page: int
     per_page: int
+
+
+class PagedByName(Paged[T], Generic[T]):
+    """A page of a list sorted by name, and where the next page starts."""
+
+    next: str | None = Field(default=None, description="Pass as `after` for the following page; null on the last page")
 
 
 # --- Groups -----------------------------------------------------------------------------------

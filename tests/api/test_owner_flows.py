@@ -131,6 +131,57 @@ async def test_lists_come_in_pages(client: httpx.AsyncClient, owner: dict, datab
     assert (injection.status_code, injection.json()["total"]) == (200, 0)
 
 
+async def read_to_the_end(client: httpx.AsyncClient, owner: dict, address: str, **params) -> list[dict]:
+    """Every page of a list by following each page's `next`."""
+    items: list[dict] = []
+    answer = (await client.get(address, headers=owner, params={"per_page": 7, **params})).json()
+    items += answer["items"]
+    while answer["next"] is not None:
+        answer = await client.get(address, headers=owner, params={"per_page": 7, **params, "after": answer["next"]})
+        assert answer.status_code == 200, answer.text
+        answer = answer.json()
+        items += answer["items"]
+    return items
+
+
+async def test_a_sync_script_reads_every_customer_and_member_by_following_next(
+    client: httpx.AsyncClient, owner: dict, database: sqlite3.Connection
+):
+    by_name = database.execute("SELECT id FROM customer ORDER BY name, id").fetchall()
+    customers = await read_to_the_end(client, owner, f"{PREFIX}/customers")
+    assert [c["id"] for c in customers] == [row[0] for row in by_name]
+
+    searched = await read_to_the_end(client, owner, f"{PREFIX}/customers", search="example")
+    matching = database.execute(
+        "SELECT id FROM customer WHERE name LIKE '%example%' OR company LIKE '%example%' OR email LIKE '%example%' "
+        "ORDER BY name, id"
+    ).fetchall()
+    assert [c["id"] for c in searched] == [row[0] for row in matching]
+
+    retail = await group_id(client, owner, "RETAIL")
+    members = database.execute(
+        "SELECT c.id FROM membership m JOIN customer c ON c.id = m.customer_id WHERE m.group_id = ? ORDER BY c.name, c.id",
+        (retail,),
+    ).fetchall()
+    assert len(members) > 7  # more than one page
+    read = await read_to_the_end(client, owner, f"{PREFIX}/groups/{retail}/members")
+    assert [m["customer_id"] for m in read] == [row[0] for row in members]
+
+    last = (await client.get(f"{PREFIX}/customers", headers=owner, params={"page": 1000})).json()
+    assert last["next"] is None
+
+
+async def test_a_cursor_the_api_did_not_give_is_refused_with_a_message(client: httpx.AsyncClient, owner: dict):
+    for after in ("not a cursor", "W10", "WyJBZGEiLCJ4Il0", "WyJBZGEiLDAsMV0", ""):  # garbage, [], ["Ada","x"], ...
+        refused = await client.get(f"{PREFIX}/customers", headers=owner, params={"after": after})
+        assert refused.status_code == 422, (after, refused.text)
+        assert refused.json()["errors"]["after"].startswith("Not a cursor from this list")
+    first = (await client.get(f"{PREFIX}/customers", headers=owner, params={"per_page": 5})).json()
+    with_page = await client.get(f"{PREFIX}/customers", headers=owner, params={"after": first["next"], "page": 3})
+    assert with_page.status_code == 422
+    assert "page" in with_page.json()["errors"]
+
+
 async def test_a_new_or_changed_customer_lands_in_the_groups_whose_rules_match(client: httpx.AsyncClient, owner: dict):
     rule = {"match": "all", "conditions": [{"field": "tags", "op": "has_any", "value": ["api-partner"]}]}
     group = await client.post(
