@@ -5,9 +5,11 @@ manual group of every second customer (500,000 members), and two small manual gr
 
 - through HTTP, the app (`python app.py`) serving the copy and a signed-in client: GET /groups (the
   overview), GET /groups/<Bench Half> (its page with the first page of members) and GET /customers;
+  and the API's page of Bench Half's members a tenth into the group (page 2,000 at 1M), asked for
+  by its number and by the `next` cursor of the page before;
 - in-process, the services behind what the pages do over their websocket: a page of Bench Half's
-  members (page 1, page 2,000 reached from page 1,999 as the table's next button does, page 2,000
-  asked for by its number as the API does, and the last page), the customer list's first page,
+  members (page 1, the deep page reached from the page before as the table's next button does, the
+  deep page asked for by its number, and the last page), the customer list's first page,
   and "Select all N matching" in the add dialog (its first page and count; the click itself reads
   nothing) followed by adding the matches to a small group, a bulk write timed on its own;
 - the same answers by the code before issue 21 (a sort of the whole group, COUNT(*) per page, every
@@ -30,6 +32,7 @@ from pathlib import Path
 import httpx
 
 from bench.shops import (
+    BENCH_EMAIL,
     SCALES,
     build_or_reuse,
     ensure_bench_owner,
@@ -41,13 +44,16 @@ from bench.shops import (
 from bench.summary import record
 from models.customer import Customer
 from models.group import Membership
+from models.staff import StaffUser
 from services.customers import CustomerFilter, list_customers
 from services.groups.group import create_group, list_groups
 from services.membership.changes import AddMode, add_members
 from services.membership.matching import add_matching
 from services.membership.members import list_members
 from services.paging import Seek
+from services.staff.accounts import get_actor
 from services.staff.actor import SYSTEM
+from services.staff.tokens import create_token
 from services.storage.database import close_database, open_database
 from services.storage.sql import execute
 from tests.app_process import running_app
@@ -57,7 +63,7 @@ TARGET_MS = 100.0
 WARM_UP = 3
 TIMED = int(os.environ.get("TIMED", "20"))
 PER_PAGE = 25
-DEEP = 2_000
+DEEP = SHOP.customers // 2 // PER_PAGE // 10  # a tenth into Bench Half: page 2,000 at 1M customers
 SEARCH = "granite"  # names about 1 customer in 30: "Select all" of them, then add them
 START_TIMEOUT = 600.0  # the first start on the copy builds the new (name, id) index over every customer
 
@@ -138,11 +144,14 @@ async def _group(name: str, code: str) -> int:
     return group.id
 
 
-async def prepare(path: Path) -> dict[str, int]:
-    """The bench groups on the copy: Bench Half (every second customer) and two small ones."""
+async def prepare(path: Path) -> tuple[dict[str, int], str]:
+    """The bench groups on the copy: Bench Half (every second customer) and two small ones; and an
+    API token of the bench's owner."""
     await open_database(database_url=f"sqlite://{path}")
     try:
         await ensure_bench_owner()
+        owner = await StaffUser.get(email=BENCH_EMAIL)
+        _, token = await create_token(actor=await get_actor(user_id=owner.id), name="Bench sync")
         groups = {"half": await _group("Bench Half", "BENCH-HALF")}
         groups["small"] = await _group("Bench Small", "BENCH-SMALL")
         groups["small_old"] = await _group("Bench Small Before", "BENCH-SMALL-OLD")
@@ -164,7 +173,7 @@ async def prepare(path: Path) -> dict[str, int]:
             groups["half"],
             groups["half"],
         )
-        return groups
+        return groups, token
     finally:
         await close_database()
 
@@ -274,9 +283,9 @@ def plain_sqlite(path: Path, groups: dict[str, int]) -> dict[str, Samples]:
         connection.close()
 
 
-def through_http(path: Path, groups: dict[str, int]) -> dict[str, Samples]:
+def through_http(path: Path, groups: dict[str, int], token: str) -> dict[str, Samples]:
     with tempfile.TemporaryDirectory() as data_dir:
-        settings = {"DATABASE_URL": f"sqlite://{path}", "DEMO_CUSTOMERS": "0"}
+        settings = {"DATABASE_URL": f"sqlite://{path}", "DEMO_CUSTOMERS": "0", "API_RATE_LIMIT": "100000"}
         with (
             running_app(data_dir=Path(data_dir), settings=settings, start_timeout=START_TIMEOUT) as url,
             httpx.Client(base_url=url, timeout=60, cookies=signed_in_cookies(url)) as client,
@@ -298,6 +307,21 @@ def through_http(path: Path, groups: dict[str, int]) -> dict[str, Samples]:
                     client.get(address).raise_for_status()
                     samples.append((time.perf_counter() - started) * 1000)
                 figures[name] = samples
+            # The API's deep page, by its number and by the cursor of the page before (`next`).
+            members = f"/api/v1/groups/{groups['half']}/members"
+            api = {"Authorization": f"Bearer {token}"}
+            before = client.get(members, params={"page": DEEP - 1, "per_page": PER_PAGE}, headers=api).json()
+            for name, params in (
+                (f"GET members?page={DEEP:,} (API, by number)", {"page": DEEP, "per_page": PER_PAGE}),
+                (f"GET members?after=<next of {DEEP - 1:,}> (API)", {"after": before["next"], "per_page": PER_PAGE}),
+            ):
+                samples = []
+                for i in range(WARM_UP + TIMED):
+                    started = time.perf_counter()
+                    client.get(members, params=params, headers=api).raise_for_status()
+                    if i >= WARM_UP:
+                        samples.append((time.perf_counter() - started) * 1000)
+                figures[name] = samples
             return figures
 
 
@@ -313,8 +337,8 @@ def main() -> None:
     build_or_reuse(SHOP)
     load_before = os.getloadavg()
     with scratch_copy(SHOP) as path:
-        groups = asyncio.run(prepare(path))
-        http = through_http(path, groups)
+        groups, token = asyncio.run(prepare(path))
+        http = through_http(path, groups, token)
         services, adds = asyncio.run(in_process(path, groups))
         plain = plain_sqlite(path, groups)
     load_after = os.getloadavg()
