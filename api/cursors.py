@@ -11,6 +11,9 @@ import base64
 import binascii
 import json
 
+from pydantic import BaseModel
+
+from api.schemas import PagedByName
 from services.errors import FormError
 from services.fields import MAX_ID
 from services.paging import Page, Seek
@@ -42,3 +45,14 @@ def seek_after(after: str | None, *, page: int) -> Seek | None:
         case [str() as name, int() as last_id] if not isinstance(last_id, bool) and 1 <= last_id <= MAX_ID:
             return Seek(after=(name, last_id))
     raise FormError({"after": NOT_A_CURSOR})
+
+
+def paged_by_name(found: Page, item: type[BaseModel], *, after: str | None) -> PagedByName:
+    """The API's answer for a page read by number or after a cursor, with the next page's cursor."""
+    return PagedByName[item](  # type: ignore[valid-type]
+        items=[item.model_validate(row) for row in found.rows],
+        total=found.total,
+        page=found.page,
+        per_page=found.per_page,
+        next=next_cursor(found, last_page=after is None and found.page >= found.pages),
+    )

@@ -5,7 +5,7 @@ import json
 from fastapi import APIRouter, Query, Request
 from pydantic import Field, TypeAdapter, ValidationError
 
-from api.cursors import next_cursor, seek_after
+from api.cursors import paged_by_name, seek_after
 from api.schemas import (
     CSV_CONTENT,
     After,
@@ -76,13 +76,7 @@ async def customers(
 ):
     """A page of customers by name; `after` a page's `next` reads the page that follows it."""
     found = await list_customers(search=search, page=page, per_page=per_page, seek=seek_after(after, page=page))
-    return PagedByName[CustomerSummary](
-        items=[CustomerSummary.model_validate(row) for row in found.rows],
-        total=found.total,
-        page=page,
-        per_page=per_page,
-        next=next_cursor(found, last_page=after is None and page >= found.pages),
-    )
+    return paged_by_name(found, CustomerSummary, after=after)
 
 
 @router.post("/customers", response_model=CustomerOut, status_code=201, operation_id="createCustomer")

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from api.cursors import next_cursor, seek_after
+from api.cursors import paged_by_name, seek_after
 from api.errors import CHANGED_MEANWHILE
 from api.schemas import (
     AddMembersIn,
@@ -92,13 +92,7 @@ async def members(
     await get_group(group_id=group_id)  # 404 for a group that does not exist
     seek = seek_after(after, page=page)
     found = await list_members(group_id=group_id, search=search, page=page, per_page=per_page, seek=seek)
-    return PagedByName[MemberOut](
-        items=[MemberOut.model_validate(row) for row in found.rows],
-        total=found.total,
-        page=page,
-        per_page=per_page,
-        next=next_cursor(found, last_page=after is None and page >= found.pages),
-    )
+    return paged_by_name(found, MemberOut, after=after)
 
 
 @router.post("/groups/{group_id}/members", response_model=AddMembersOut, operation_id="addMembers")
