@@ -170,4 +170,5 @@ class MembershipEvent(Model):
 
     class Meta:
         table = "membership_event"
+        # (other_group_id, at) holds only the events naming another group (migration 0024).
         indexes = (("group_id", "at"), ("customer_id", "at"), ("other_group_id", "at"))
