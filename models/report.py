@@ -13,6 +13,7 @@ class ReportSpan(Model):
     "joined" event to the customer's next joined, left or moved event in that group (open: the far
     future). An order counts for the group when it was placed within one."""
 
+    # On PostgreSQL the table's key is event_id and this has no index (migration 0025).
     id = fields.IntField(primary_key=True)
     group_id = fields.IntField()  # by id, like the history: a deleted group's spans stay closed
     customer_id = fields.IntField()
