@@ -14,6 +14,7 @@ import json
 from pydantic import BaseModel
 
 from api.schemas import PagedByName
+from services.customers import NAME_MAX
 from services.errors import FormError
 from services.fields import MAX_ID
 from services.paging import Page, Seek
@@ -39,12 +40,27 @@ def seek_after(after: str | None, *, page: int) -> Seek | None:
         raise FormError({"page": AFTER_WITH_PAGE})
     try:
         decoded = json.loads(base64.urlsafe_b64decode(after + "=" * (-len(after) % 4)).decode())
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+    except (binascii.Error, UnicodeDecodeError, ValueError, RecursionError):  # [[[[... nests past Python's stack
         raise FormError({"after": NOT_A_CURSOR}) from None
     match decoded:
-        case [str() as name, int() as last_id] if not isinstance(last_id, bool) and 1 <= last_id <= MAX_ID:
+        case [str() as name, int() as last_id] if _could_be_a_name(name) and _could_be_an_id(last_id):
             return Seek(after=(name, last_id))
     raise FormError({"after": NOT_A_CURSOR})
+
+
+def _could_be_a_name(name: str) -> bool:
+    """A name the shop could hold: the databases refuse a NUL or half a surrogate pair outright."""
+    if len(name) > NAME_MAX or "\x00" in name:
+        return False
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _could_be_an_id(value: int) -> bool:
+    return not isinstance(value, bool) and 1 <= value <= MAX_ID
 
 
 def paged_by_name(found: Page, item: type[BaseModel], *, after: str | None) -> PagedByName:

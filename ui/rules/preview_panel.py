@@ -127,6 +127,9 @@ class FirstCount:
             self.errors = error.errors
             return
         self.counting = asyncio.ensure_future(preview_rule(rule=self.rule, group_id=group_id))
+        # Its failure is shown by `PreviewPanel.open`; a page that failed before getting there
+        # leaves it unread, which is no reason for a "never retrieved" warning in the log.
+        self.counting.add_done_callback(lambda done: done.cancelled() or done.exception())
 
 
 class PreviewPanel:

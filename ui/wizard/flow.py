@@ -193,13 +193,16 @@ class Wizard:
         form.on_type_change = self.type_changed
 
     async def show(self) -> None:
+        # Where a dialog drawn later (on a conflict) lives: a click's own place may be gone by then
+        # (the confirmation it came from closes and deletes itself while the save runs).
+        self.dialogs = ui.element().classes("hidden")
         ui.add_css(PHONE_STEPPER)
         with ui.card().classes("w-full p-0 group-wizard"):
             await self.steps()
 
     def _changed_meanwhile(self) -> None:
         """Drawn when it happens (rarely), not with every page: fewer elements for each page load."""
-        with ui.dialog() as dialog, ui.card().classes("max-w-md"):
+        with self.dialogs, ui.dialog() as dialog, ui.card().classes("max-w-md"):
             dialog_title(dialog, "This group was changed meanwhile")
             ui.label(
                 "Someone else saved this group after you opened it. Reload to see their version; "

@@ -30,9 +30,12 @@ def prepare(form: GroupForm) -> None:
 
 
 async def render(form: GroupForm, save) -> None:
-    first = FirstCount(rule=form.rule, group_id=form.group_id)
     shop = await get_shop()
     groups = {c.id: c.name for c in await group_choices(exclude_id=form.group_id)}
+    tags = await list_tags()
+    # Asked for after the page's own reads (one SQLite connection answers them in turn) and before
+    # the builder is drawn, which needs no database: the count runs while Python draws.
+    first = FirstCount(rule=form.rule, group_id=form.group_id)
     wording = Wording(currency=shop.currency, group_names=groups)
     if form.type == GroupType.HYBRID.value:
         explanation = "Customers who match join automatically; customers you add or remove by hand stay that way."
@@ -52,9 +55,7 @@ async def render(form: GroupForm, save) -> None:
 
     with ui.row().classes("w-full gap-4 items-start no-wrap max-lg:flex-wrap"):
         with ui.card().classes("flex-grow min-w-0 gap-2").mark("rule-builder"):
-            builder = RuleBuilder(
-                rule=form.rule, currency=shop.currency, groups=groups, tags=await list_tags(), on_change=changed
-            )
+            builder = RuleBuilder(rule=form.rule, currency=shop.currency, groups=groups, tags=tags, on_change=changed)
             builder.render()
         with ui.column().classes("w-[24rem] max-lg:w-full shrink-0 sticky top-20"):
             preview = PreviewPanel(
