@@ -1,5 +1,6 @@
 """The services behind the pages of bench/pages.py, on PostgreSQL at 1,000,000 customers:
-`bash .ci/postgres --run .venv/bin/python -m bench.pages_postgres`.
+`make bench-postgres` (bench/postgres's server) or `bash .ci/postgres --run .venv/bin/python -m
+bench.pages_postgres` (a throwaway one).
 
 The throwaway server of .ci/postgres gets a database of its own, migrated by the app, filled by
 generate_series: BENCH_CUSTOMERS customers (1,000,000 unless set) with about 2,000 distinct names (as the demo shop draws them),
@@ -63,7 +64,8 @@ async def _timed(call: Callable[[], Awaitable[object]]) -> list[float]:
 
 
 async def main() -> None:
-    server = os.environ["CUSTOMER_GROUPS_TEST_POSTGRES"]
+    # .ci/postgres --run names its throwaway server so; bench/postgres (make bench-postgres) as DATABASE_URL.
+    server = os.environ.get("CUSTOMER_GROUPS_TEST_POSTGRES") or os.environ["DATABASE_URL"]
     admin = await asyncpg.connect(server)
     await admin.execute("DROP DATABASE IF EXISTS bench_pages")
     await admin.execute("CREATE DATABASE bench_pages")

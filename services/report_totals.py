@@ -315,6 +315,9 @@ async def membership_changed(connection: BaseDBAsyncClient, *, group_ids: Iterab
         await _apply_delta(connection, only_pairs=True)
 
 
+MOMENT = "report_moment"  # PostgreSQL: the span events of one moment, while their spans are ended
+
+
 def _chunks(ids: list[int]) -> list[list[int]]:
     return [ids[first : first + 500] for first in range(0, len(ids), 500)]
 
@@ -335,27 +338,41 @@ async def _end_open_spans(connection: BaseDBAsyncClient, group_ids: list[int], a
     `at` (that one's writer would have ended it). No lookup of each span's next event: that was
     an index probe per span, 3-20 s for a rule run ending 500,000 of them on PostgreSQL."""
     if is_postgres(connection):
-        # One UPDATE in place, the days counted from the rows it returns, with no table of the
-        # ended spans' ids first (about as fast: 6-9 s for 500,000 spans either way, nearly all of
-        # it writing the spans' new versions and their index entries). Several events of one span
-        # at `at` give it the same end; it is updated (and returned) once.
-        ended = day_of(connection, "end_at")
+        # The moment's events first go to a table of their own keyed by (group, customer): whichever
+        # side of the join the planner takes first, it finds the other by key. Joined straight to
+        # membership_event, a planner whose statistics predated the run's own rows (500,000 spans
+        # opened a minute before, not yet analyzed) took the open spans first and read every event
+        # of the moment again for each one: the flip of bench.rules ran past 120 s (784 s once,
+        # cancelled) where it takes about 5 s. Then one UPDATE in place, the days counted from the
+        # rows it returns. Several events of one span at `at` give it the same end; it is updated
+        # (and returned) once.
+        await execute(
+            connection,
+            f"CREATE TEMP TABLE IF NOT EXISTS {MOMENT} (group_id BIGINT NOT NULL, customer_id BIGINT NOT NULL, "
+            "id BIGINT NOT NULL, at TIMESTAMPTZ NOT NULL, PRIMARY KEY (group_id, customer_id, id))",
+        )
+        await execute(connection, f"TRUNCATE {MOMENT}")
         for chunk in _chunks(group_ids):
             await execute(
                 connection,
-                "WITH ended_spans AS (UPDATE report_span s SET end_at = e.at FROM membership_event e "
-                "WHERE s.group_id = e.group_id AND s.customer_id = e.customer_id AND s.end_at = ? "
-                f"AND {_events_at(chunk, 'e')} AND (s.start_at < e.at OR s.event_id < e.id) "
-                "RETURNING s.group_id, s.end_at) "
-                + _upsert_days(
-                    connection,
-                    f"SELECT group_id, {ended} AS day, 0 AS orders, 0 AS revenue, 0 AS began, 1 AS ended "
-                    "FROM ended_spans",
-                ),
-                FAR_FUTURE,
+                f"INSERT INTO {MOMENT} (group_id, customer_id, id, at) SELECT e.group_id, e.customer_id, e.id, e.at "
+                f"FROM membership_event e WHERE {_events_at(chunk, 'e')}",
                 *chunk,
                 at,
             )
+        await execute(connection, f"ANALYZE {MOMENT}")
+        ended = day_of(connection, "end_at")
+        await execute(
+            connection,
+            f"WITH ended_spans AS (UPDATE report_span s SET end_at = e.at FROM {MOMENT} e "
+            "WHERE s.group_id = e.group_id AND s.customer_id = e.customer_id AND s.end_at = ? "
+            "AND (s.start_at < e.at OR s.event_id < e.id) RETURNING s.group_id, s.end_at) "
+            + _upsert_days(
+                connection,
+                f"SELECT group_id, {ended} AS day, 0 AS orders, 0 AS revenue, 0 AS began, 1 AS ended FROM ended_spans",
+            ),
+            FAR_FUTURE,
+        )
         return
     ended = day_of(connection, "t.end_at")
     await execute(
