@@ -7,7 +7,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from models.group import CustomerGroup, GroupStatus, Membership, MembershipAction, MembershipEvent, MembershipSource
+from models.group import (
+    CustomerGroup,
+    GroupStatus,
+    GroupType,
+    Membership,
+    MembershipAction,
+    MembershipEvent,
+    MembershipSource,
+)
 from services.benefits.hierarchy import group_tree, move_group, walk
 from services.errors import FormError
 from services.groups.group import (
@@ -307,7 +315,7 @@ async def test_the_ladders_group_takes_no_rule_of_its_own(db):
     parent, _ = await ladder(GOLD, SILVER)
     tiered = await get_group(group_id=parent)
     data = tiered.as_input()
-    data.type, data.rule = "automatic", at_least(1_000)
+    data.type, data.rule = GroupType.AUTOMATIC, at_least(1_000)
     message = (
         "Tiered Customers is a ladder: its customers are on its rungs, one each, so it takes no rule of its own. "
         "Give the rule to one of its rungs, or turn the ladder off first."
