@@ -55,7 +55,7 @@ from typing import NamedTuple
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from models.customer import Customer, CustomerStatus
+from models.customer import CustomerStatus
 from models.group import (
     CustomerGroup,
     GroupStatus,
@@ -79,7 +79,7 @@ from services.rules.runs import apply_readers, apply_rule
 from services.staff.actor import Acting, Permission, actor_name, require
 from services.storage.conflicts import retried_on_conflict
 from services.storage.database import BACKGROUND, reader_connection
-from services.storage.sql import fetch_rows, insert_rows, is_postgres, placeholders
+from services.storage.sql import execute, fetch_rows, insert_rows, is_postgres, placeholders, saved_moment
 from services.webhooks import outbox
 from services.wording import count
 
@@ -294,19 +294,29 @@ async def _read_groups(connection: BaseDBAsyncClient, ids: Sequence[int]) -> dic
 
 
 async def _customers(connection: BaseDBAsyncClient, customer_ids: Sequence[int]) -> dict[int, _Customer]:
-    """The customers (those that exist) with every membership they hold."""
+    """The customers (those that exist) with every membership they hold.
+
+    Our own SQL, not the ORM's: its IN list of 10,000 ids and its conversion of each row took
+    0.35 s of a 10,000-member move, the database's reading 0.05 s."""
     found: dict[int, _Customer] = {}
+    since = Membership._meta.fields_map["since"]
     for chunk in chunks(customer_ids):
-        for cid, name, status in (
-            await Customer.filter(id__in=chunk).using_db(connection).values_list("id", "name", "status")
+        ids = placeholders(chunk)
+        for row in await fetch_rows(connection, f"SELECT id, name, status FROM customer WHERE id IN ({ids})", *chunk):
+            found[row["id"]] = _Customer(row["id"], row["name"], row["status"] == CustomerStatus.BLOCKED.value)
+        for row in await fetch_rows(
+            connection,
+            f"SELECT id, customer_id, group_id, source, is_primary, since FROM membership WHERE customer_id IN ({ids})",
+            *chunk,
         ):
-            found[cid] = _Customer(cid, name, status == CustomerStatus.BLOCKED)
-        for mid, cid, gid, source, primary, since in (
-            await Membership.filter(customer_id__in=chunk)
-            .using_db(connection)
-            .values_list("id", "customer_id", "group_id", "source", "is_primary", "since")
-        ):
-            found[cid].held.append(_Held(mid, gid, MembershipSource(source), primary, since))
+            held = _Held(
+                row["id"],
+                row["group_id"],
+                MembershipSource(row["source"]),
+                bool(row["is_primary"]),
+                saved_moment(row["since"], since),
+            )
+            found[row["customer_id"]].held.append(held)
     return found
 
 
@@ -444,17 +454,26 @@ def _settle_primaries(plan: _Plan, group_names: Mapping[int, _Named]) -> tuple[l
 
 
 async def _write(connection: BaseDBAsyncClient, plan: _Plan, set_ids: list[int], clear_ids: list[int]) -> None:
+    # Our own statements rather than the ORM's filter(id__in=...): building its IN list of 10,000
+    # ids cost more than running it.
     for chunk in chunks(plan.delete):
-        await Membership.filter(id__in=chunk).using_db(connection).delete()
+        await execute(connection, f"DELETE FROM membership WHERE id IN ({placeholders(chunk)})", *chunk)
     by_source: dict[MembershipSource, list[int]] = {}
     for mid, source in plan.source.items():
         by_source.setdefault(source, []).append(mid)
     for source, ids in by_source.items():
         for chunk in chunks(ids):
-            await Membership.filter(id__in=chunk).using_db(connection).update(source=source)
+            await execute(
+                connection,
+                f"UPDATE membership SET source = ? WHERE id IN ({placeholders(chunk)})",
+                source.value,
+                *chunk,
+            )
     for ids, flag in ((clear_ids, False), (set_ids, True)):
         for chunk in chunks(ids):
-            await Membership.filter(id__in=chunk).using_db(connection).update(is_primary=flag)
+            await execute(
+                connection, f"UPDATE membership SET is_primary = ? WHERE id IN ({placeholders(chunk)})", flag, *chunk
+            )
     new = [
         (c.id, h.group_id, h.source, h.is_primary, h.since)
         for c in plan.touched.values()

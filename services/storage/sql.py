@@ -3,6 +3,7 @@ memberships in a few statements). Values are always bound parameters, never text
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from itertools import count
 from typing import Any
 
@@ -48,6 +49,21 @@ async def fetch_rows(connection: BaseDBAsyncClient, text: str, *params: Any) -> 
     return list(rows)
 
 
+def saved_moment(value: Any, field: Any) -> datetime:
+    """A datetime `field`'s value as our own SQL reads it back. SQLite gives ISO text with its
+    offset, which fromisoformat reads in a fraction of the field's own conversion (1.6 s for
+    100,000 orders); anything else (PostgreSQL's datetimes, text without an offset) the field
+    converts."""
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo is not None:
+            return moment
+    return field.to_python_value(value)
+
+
 def timestamp_placeholder(connection: BaseDBAsyncClient) -> str:
     """A placeholder for a datetime where PostgreSQL cannot tell the type from the context (a VALUES
     list, a SELECT list) and would take it for text. SQLite stores datetimes as text: no cast."""
@@ -79,5 +95,22 @@ async def insert_rows(
         .insert(*(parameter(i) for i in range(len(columns))))
         .get_sql()
     )
-    values = [[field.to_db_value(value, model) for field, value in zip(fields, row, strict=True)] for row in rows]
-    await connection.execute_many(statement, values)
+    await connection.execute_many(statement, _db_values(model, fields, rows))
+
+
+def _db_values(model: type[Model], fields: Sequence[Any], rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
+    """Each row's values through their field's to_db_value. A value that is the very object of the
+    row above (the moment, the group's name, the actor of 20,000 events) is converted once: the
+    conversions were 0.6 s of a 10,000-member move."""
+    width = len(fields)
+    last: list[Any] = [object()] * width  # never any row's value
+    converted: list[Any] = [None] * width
+    values = []
+    for row in rows:
+        if len(row) != width:
+            raise ValueError(f"{model.__name__}: a row of {len(row)} values for {width} columns")
+        for i, value in enumerate(row):
+            if value is not last[i]:
+                last[i], converted[i] = value, fields[i].to_db_value(value, model)
+        values.append(list(converted))
+    return values
