@@ -69,7 +69,7 @@ from services.rules.model import RuleError, RuleGroup, parse_rule
 from services.staff.actor import Acting, Permission, actor_name, require
 from services.storage.conflicts import retried_on_conflict
 from services.storage.database import BACKGROUND, READER
-from services.storage.sql import dialect_sql, execute, fetch_rows, is_postgres
+from services.storage.sql import dialect_sql, execute, fetch_rows, is_postgres, sized_for_bulk
 from services.webhooks import outbox
 
 logger = logging.getLogger(__name__)
@@ -1153,6 +1153,7 @@ async def run_ladder(*, ladder_id: int, actor: Acting, now: datetime | None = No
     name, now = actor_name(actor), now or now_for_rules()
     async with in_transaction(BACKGROUND) as connection:
         await one_at_a_time_if_one_group(connection)
+        await sized_for_bulk(connection)
         run = await run_in(connection, ladder_id=ladder_id, actor=name, now=now)
     logger.info(
         "Ladder %s: %s up, %s down, %s joined, %s left",

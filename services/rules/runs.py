@@ -78,7 +78,7 @@ from services.rules.model import RuleError, group_ids_read, parse_rule
 from services.staff.actor import SYSTEM, Acting, Permission, actor_name, require
 from services.storage.conflicts import retried_on_conflict
 from services.storage.database import BACKGROUND
-from services.storage.sql import execute, fetch_rows
+from services.storage.sql import execute, fetch_rows, sized_for_bulk
 from services.webhooks import outbox
 
 logger = logging.getLogger(__name__)
@@ -417,6 +417,7 @@ async def _apply_group_rule(*, group_id: int, actor: Acting, now: datetime | Non
         await one_at_a_time_if_one_group(connection)
         group = await _lock_group(connection, group_id)
         _runnable(group)
+        await sized_for_bulk(connection)
         await _scratch_tables(connection)
         await _fill_matches(connection, group.rule, now=now)
         run_id = new_run_id()
