@@ -54,6 +54,7 @@ from services.staff.actor import Acting, Permission, actor_name, require
 from services.staff.audit import record
 from services.storage.conflicts import retried_on_conflict
 from services.storage.database import BACKGROUND
+from services.storage.sql import sized_for_bulk
 from services.webhooks import outbox
 from services.wording import count
 
@@ -355,6 +356,7 @@ async def _change(
     now = now or now_for_rules()
     async with in_transaction(BACKGROUND) as connection:
         await one_at_a_time_if_one_group(connection)
+        await sized_for_bulk(connection)  # it places everyone, as a ladder run does
         facts = await _facts(parent_id, connection)
         parent = await CustomerGroup.get(id=parent_id).using_db(connection)
         hold = hold_days if set_hold else parent.hold_days

@@ -1,5 +1,6 @@
 """Our own SQL statements, for set-based work the ORM has no verb for (moving thousands of
-memberships in a few statements). Values are always bound parameters, never text."""
+memberships in a few statements). Values are always bound parameters, never text (but for
+`sized_for_bulk`'s own constants: SET takes no parameters)."""
 
 import re
 from collections.abc import Sequence
