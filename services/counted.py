@@ -16,8 +16,10 @@ their own; both read the same markers)."""
 
 from collections.abc import Awaitable, Callable, Hashable
 
+from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from models.customer import Customer
 from services.storage.sql import fetch_rows, is_postgres
 
 _kept: dict[Hashable, tuple[Hashable, int]] = {}
@@ -50,3 +52,12 @@ async def kept_count(key: Hashable, marker: Hashable, count: Callable[[], Awaita
         _kept.clear()
     _kept[key] = (marker, value)
     return value
+
+
+async def count_customers() -> int:
+    """How many customers the shop has, in groups or not (what the overview's totals and a rule
+    preview's share are read against): counted again only after a customer was added. Counting a
+    million took 13-15 ms a time (465 ms with a cold cache); the marker is one index lookup."""
+    connection = connections.get("default")
+    marker = await highest_id(connection, "customer")
+    return await kept_count(("customers", database_of(connection)), marker, lambda: Customer.all().count())

@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from models.customer import Customer, CustomerStatus, CustomerTag, PaymentRating
 from models.group import Membership, MembershipSource
-from services.counted import database_of, highest_id, kept_count
+from services.counted import count_customers
 from services.customer_search import search_sql
 from services.errors import FormError, NotFoundError
 from services.fields import TEXT
@@ -253,14 +253,6 @@ async def list_customers(
         first=(rows[0].name, rows[0].id) if rows else None,
         last=(rows[-1].name, rows[-1].id) if rows else None,
     )
-
-
-async def count_customers() -> int:
-    """How many customers the shop has, in groups or not (what the overview's totals are read
-    against): counted again only after a customer was added (services.counted)."""
-    connection = connections.get("default")
-    marker = await highest_id(connection, "customer")
-    return await kept_count(("customers", database_of(connection)), marker, lambda: Customer.all().count())
 
 
 async def get_customer(*, customer_id: int) -> CustomerDetail:

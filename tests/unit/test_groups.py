@@ -229,7 +229,8 @@ async def test_the_overviews_customer_total_counts_each_customer_once_however_fi
 async def test_the_overviews_totals_follow_new_customers_and_members(demo_db):
     """The counts over every customer and membership are kept between loads (services.counted) and
     made again once a customer joins the shop or a group."""
-    from services.customers import count_customers, create_customer
+    from services.counted import count_customers
+    from services.customers import create_customer
     from services.membership.changes import AddMode, add_members
 
     async def in_groups(code: str | None = None) -> int:

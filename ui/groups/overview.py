@@ -3,7 +3,7 @@
 from nicegui import ui
 
 from models.group import GroupStatus, GroupType
-from services.customers import count_customers
+from services.counted import count_customers
 from services.groups.group import GroupOverview, list_groups
 from services.staff.actor import Permission
 from services.wording import GROUP_TYPE_LABELS, count
