@@ -19,7 +19,8 @@ def full_page(last: tuple[str, int]) -> Page:
 
 
 @given(
-    name=st.text(st.characters(exclude_characters="\x00"), max_size=200),
+    # Names a shop can hold: the databases refuse a NUL or half a surrogate pair (see the refusals below).
+    name=st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=200),
     customer_id=st.integers(min_value=1, max_value=MAX_ID),
 )
 def test_the_next_page_starts_after_the_last_row_shown(name: str, customer_id: int):
