@@ -8,10 +8,12 @@ BIN    := $(VENV)/bin
 run: $(VENV)/.installed
 	$(BIN)/customer-groups run
 
+# The tests run in one process per core (pytest-xdist); each test file stays in one process, so a
+# file's app and browser (tests/e2e) start once. `pytest` alone runs them in one process.
 test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses auto --dist loadfile
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -11,7 +11,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Locator, Page, expect
 
 from tests.e2e.conftest import choose
 
@@ -45,6 +46,19 @@ async def open_tab(page: Page, name: str) -> None:
     tab = page.get_by_role("tab", name=name)
     if await tab.count():
         await tab.click()
+
+
+async def scroll_to(locator: Locator) -> None:
+    """Scroll a part of the preview into view. A late answer may redraw it meanwhile: then the
+    element is looked up again instead of failing on the one that was replaced."""
+    for _ in range(3):
+        try:
+            await locator.scroll_into_view_if_needed()
+            return
+        except PlaywrightError as error:
+            if "not attached" not in error.message:
+                raise
+    await locator.scroll_into_view_if_needed()
 
 
 async def count_shown(page: Page) -> str:
@@ -124,7 +138,9 @@ async def test_the_rule_demo(page: Page, app_database: Path, screenshot_dir: Pat
     leaving = page.get_by_text(re.compile(r"^−[\d,]+ would leave$"))
     await expect(leaving).to_be_visible()
     would_leave = int(re.sub(r"\D", "", await leaving.inner_text()))
-    await page.get_by_text("Payment History does not equal Poor").last.scroll_into_view_if_needed()
+    # the funnel drawn for the new threshold (its bars are redrawn with each answer)
+    await expect(page.get_by_text("Total Purchases (lifetime) is at least $20,000").last).to_be_visible()
+    await scroll_to(page.get_by_text("Payment History does not equal Poor").last)
     await shoot(page, screenshot_dir, "rules-step-edit")
 
     await page.get_by_role("button", name="Save changes").click()
